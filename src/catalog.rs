@@ -1,0 +1,395 @@
+//! The module catalog: `modules-index.toml`, bundled into the binary, plus
+//! override files layered on top of it.
+//!
+//! Merge order (later wins, field by field): the bundled index, then each
+//! `git config quickscale.index` value, then each path in `QUICKSCALE_INDEX`,
+//! then each `--index FILE` in the order given.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::{Diagnostic, Diagnostics, line_col};
+use crate::value::Value;
+use crate::wiring::spec::{UrlInclude, WiringHints};
+
+/// The bundled catalog text.
+pub const BUNDLED_INDEX: &str = include_str!("../modules-index.toml");
+/// How the bundled catalog is named in messages.
+pub const BUNDLED_NAME: &str = "<bundled modules-index.toml>";
+/// Environment variable holding extra index files (a path list).
+pub const INDEX_ENV: &str = "QUICKSCALE_INDEX";
+/// Git config key holding extra index files (multi-valued).
+pub const INDEX_GIT_CONFIG: &str = "quickscale.index";
+
+/// One catalog entry after all overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogEntry {
+    pub name: String,
+    pub description: String,
+    pub source: String,
+    pub git_ref: String,
+    pub ready: bool,
+    pub wiring: WiringHints,
+    /// The index file that last changed this entry.
+    pub origin: String,
+}
+
+/// The merged catalog, in the order entries were first defined.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    entries: Vec<CatalogEntry>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read module index `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl CatalogError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            CatalogError::Read { .. } => {
+                "check the path given by --index, QUICKSCALE_INDEX or `git config quickscale.index`"
+                    .into()
+            }
+            CatalogError::Invalid(_) => {
+                "fix the index file; docs/user-guide.md describes the format".into()
+            }
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndex {
+    #[serde(default)]
+    schema: Option<u32>,
+    #[serde(default)]
+    modules: BTreeMap<String, toml::Spanned<RawEntry>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    description: Option<String>,
+    source: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    ready: Option<bool>,
+    wiring: Option<RawWiring>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWiring {
+    django_apps: Option<Vec<String>>,
+    middleware: Option<Vec<String>>,
+    urls: Option<Vec<RawUrl>>,
+    settings: Option<toml::Table>,
+    dependencies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUrl {
+    route: String,
+    include: String,
+}
+
+impl Catalog {
+    /// Loads the bundled index and layers the given override files on it.
+    pub fn load(overrides: &[PathBuf]) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        catalog.merge_text(BUNDLED_INDEX, BUNDLED_NAME)?;
+        for path in overrides {
+            let text = fs_err::read_to_string(path).map_err(|source| CatalogError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            catalog.merge_text(&text, &path.display().to_string())?;
+        }
+        Ok(catalog)
+    }
+
+    /// Entries in catalog order.
+    pub fn entries(&self) -> &[CatalogEntry] {
+        &self.entries
+    }
+
+    pub fn get(&self, name: &str) -> Option<&CatalogEntry> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> + Clone {
+        self.entries.iter().map(|e| e.name.as_str())
+    }
+
+    /// Merges one index file; fields it sets replace earlier values.
+    fn merge_text(&mut self, text: &str, file: &str) -> Result<(), CatalogError> {
+        let raw: RawIndex = toml::from_str(text).map_err(|e| {
+            let pos = e.span().map(|s| line_col(text, s.start));
+            let message = e.message().trim_end().to_owned();
+            let message = match pos.and_then(|p| entry_at_line(text, p.line)) {
+                Some(entry) => format!("entry `{entry}`: {message}"),
+                None => message,
+            };
+            CatalogError::Invalid(Diagnostics(vec![Diagnostic::new(file, pos, message)]))
+        })?;
+        let mut problems = Vec::new();
+        if let Some(schema) = raw.schema
+            && schema != 1
+        {
+            problems.push(Diagnostic::new(
+                file,
+                None,
+                format!("unsupported schema {schema}; this version reads schema 1"),
+            ));
+        }
+        let mut ordered: Vec<_> = raw.modules.into_iter().collect();
+        ordered.sort_by_key(|(_, e)| e.span().start);
+        for (name, spanned) in ordered {
+            let pos = Some(line_col(text, spanned.span().start));
+            let at = |message: String| {
+                Diagnostic::new(file, pos, format!("entry `{name}`: {message}"))
+            };
+            if !is_module_name(&name) {
+                problems.push(at(
+                    "module names must start with a lowercase letter and use only lowercase letters, digits and `_`".into(),
+                ));
+                continue;
+            }
+            let raw = spanned.into_inner();
+            let existing = self.entries.iter().position(|e| e.name == name);
+            let mut entry = match existing {
+                Some(i) => self.entries[i].clone(),
+                None => {
+                    let missing: Vec<&str> = [
+                        ("description", raw.description.is_none()),
+                        ("source", raw.source.is_none()),
+                        ("ref", raw.git_ref.is_none()),
+                    ]
+                    .into_iter()
+                    .filter(|(_, m)| *m)
+                    .map(|(f, _)| f)
+                    .collect();
+                    if !missing.is_empty() {
+                        problems.push(at(format!(
+                            "a new entry needs {}",
+                            missing
+                                .iter()
+                                .map(|f| format!("`{f}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                        continue;
+                    }
+                    CatalogEntry {
+                        name: name.clone(),
+                        description: String::new(),
+                        source: String::new(),
+                        git_ref: String::new(),
+                        ready: true,
+                        wiring: WiringHints::default(),
+                        origin: file.to_owned(),
+                    }
+                }
+            };
+            if let Some(d) = raw.description {
+                entry.description = d;
+            }
+            if let Some(s) = raw.source {
+                if s.trim().is_empty() {
+                    problems.push(at("`source` cannot be empty".into()));
+                }
+                entry.source = s;
+            }
+            if let Some(r) = raw.git_ref {
+                if let Err(why) = crate::config::check_ref_name(&r) {
+                    problems.push(at(format!("`ref`: {why}")));
+                }
+                entry.git_ref = r;
+            }
+            if let Some(ready) = raw.ready {
+                entry.ready = ready;
+            }
+            if let Some(w) = raw.wiring {
+                match convert_wiring(w) {
+                    Ok(hints) => entry.wiring.merge_from(hints),
+                    Err(why) => problems.push(at(format!("wiring: {why}"))),
+                }
+                if let Err(why) = entry.wiring.validate() {
+                    problems.push(at(format!("wiring: {why}")));
+                }
+            }
+            entry.origin = file.to_owned();
+            match existing {
+                Some(i) => self.entries[i] = entry,
+                None => self.entries.push(entry),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError::Invalid(Diagnostics::sorted(problems)))
+        }
+    }
+}
+
+/// Index files named by git config, `QUICKSCALE_INDEX` and `--index`, in merge order.
+pub fn override_paths(git_config_values: &[PathBuf], cli: &[PathBuf]) -> Vec<PathBuf> {
+    let mut paths = git_config_values.to_vec();
+    if let Some(list) = std::env::var_os(INDEX_ENV) {
+        paths.extend(std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()));
+    }
+    paths.extend(cli.iter().cloned());
+    paths
+}
+
+/// Whether `name` can name a module (a directory and a ref component).
+pub fn is_module_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn convert_wiring(raw: RawWiring) -> Result<WiringHints, String> {
+    let mut settings = BTreeMap::new();
+    for (k, v) in raw.settings.unwrap_or_default() {
+        settings.insert(k.clone(), toml_to_value(&v).map_err(|e| format!("setting `{k}`: {e}"))?);
+    }
+    Ok(WiringHints {
+        django_apps: raw.django_apps,
+        middleware: raw.middleware,
+        urls: raw.urls.map(|u| {
+            u.into_iter()
+                .map(|r| UrlInclude {
+                    route: r.route,
+                    include: r.include,
+                })
+                .collect()
+        }),
+        settings: if settings.is_empty() {
+            None
+        } else {
+            Some(settings)
+        },
+        dependencies: raw.dependencies,
+    })
+}
+
+fn toml_to_value(v: &toml::Value) -> Result<Value, String> {
+    Ok(match v {
+        toml::Value::String(s) => Value::Str(s.clone()),
+        toml::Value::Integer(i) => Value::Int(*i),
+        toml::Value::Float(f) => Value::Float(*f),
+        toml::Value::Boolean(b) => Value::Bool(*b),
+        toml::Value::Datetime(_) => return Err("dates are not supported as setting values".into()),
+        toml::Value::Array(items) => {
+            Value::List(items.iter().map(toml_to_value).collect::<Result<_, _>>()?)
+        }
+        toml::Value::Table(t) => Value::Map(
+            t.iter()
+                .map(|(k, v)| Ok((k.clone(), toml_to_value(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+/// Finds the `[modules.<name>…]` table a line belongs to, for messages.
+fn entry_at_line(text: &str, line: usize) -> Option<String> {
+    text.lines()
+        .take(line)
+        .filter_map(|l| {
+            let l = l.trim();
+            let inner = l.strip_prefix('[')?.trim_start_matches('[');
+            let inner = inner.strip_prefix("modules.")?;
+            let name: String = inner
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
+        .last()
+}
+
+/// Reads index paths from git config (relative paths are relative to `base`).
+pub fn git_config_index_paths(config: &gix::config::File, base: &Path) -> Vec<PathBuf> {
+    config
+        .strings(INDEX_GIT_CONFIG)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| {
+            let p = PathBuf::from(v.to_string());
+            if p.is_absolute() { p } else { base.join(p) }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_catalog_has_upstream_modules() {
+        let c = Catalog::load(&[]).expect("bundled index is valid");
+        let ready: Vec<&str> = c
+            .entries()
+            .iter()
+            .filter(|e| e.ready)
+            .map(|e| e.name.as_str())
+            .collect();
+        assert_eq!(
+            ready,
+            [
+                "auth",
+                "blog",
+                "listings",
+                "crm",
+                "forms",
+                "storage",
+                "backups",
+                "notifications",
+                "social"
+            ]
+        );
+        let billing = c.get("billing").expect("billing");
+        assert!(!billing.ready);
+        assert_eq!(billing.git_ref, "splits/billing-module");
+    }
+
+    #[test]
+    fn overrides_merge_field_by_field() {
+        let mut c = Catalog::load(&[]).expect("bundled");
+        c.merge_text("[modules.crm]\nsource = \"/srv/crm.git\"\n", "o.toml")
+            .expect("valid override");
+        let crm = c.get("crm").expect("crm");
+        assert_eq!(crm.source, "/srv/crm.git");
+        assert_eq!(crm.git_ref, "splits/crm-module");
+        assert_eq!(crm.origin, "o.toml");
+    }
+
+    #[test]
+    fn errors_name_file_line_and_entry() {
+        let mut c = Catalog::load(&[]).expect("bundled");
+        let err = c
+            .merge_text("[modules.x]\ndescription = \"d\"\nsorce = \"s\"\n", "o.toml")
+            .expect_err("typo");
+        let text = err.to_string();
+        assert!(text.starts_with("o.toml:3:1: entry `x`: unknown field `sorce`"), "{text}");
+        let err = c
+            .merge_text("[modules.y]\ndescription = \"d\"\n", "o.toml")
+            .expect_err("incomplete");
+        assert!(err.to_string().contains("entry `y`: a new entry needs `source`, `ref`"));
+    }
+}

@@ -1,0 +1,502 @@
+//! `quickscale.yml`: the desired state of a project.
+//!
+//! Every file upstream QuickScale accepts is accepted with the same meaning
+//! (reference §3.1), plus one extension: `sources.<module>: {url, ref}`.
+//! Validation reports every problem as `file:line:column: message`.
+
+pub mod edit;
+pub mod emit;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::catalog::{Catalog, is_module_name};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::identity;
+use crate::suggest;
+use crate::value::Value;
+use crate::yaml::{self, Checker, Node, Pos};
+
+/// The file name of the desired state.
+pub const CONFIG_FILE: &str = "quickscale.yml";
+
+const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
+const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
+const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
+const SOURCE_KEYS: &[&str] = &["url", "ref"];
+
+/// The themes a project can be generated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    ShowcaseHtml,
+    ShowcaseHtmx,
+    ShowcaseReact,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::ShowcaseHtml, Theme::ShowcaseHtmx, Theme::ShowcaseReact];
+    /// Upstream's default.
+    pub const DEFAULT: Theme = Theme::ShowcaseReact;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::ShowcaseHtml => "showcase_html",
+            Theme::ShowcaseHtmx => "showcase_htmx",
+            Theme::ShowcaseReact => "showcase_react",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Theme::ShowcaseHtml => "server-rendered Django templates, plain HTML and CSS",
+            Theme::ShowcaseHtmx => "Django templates with HTMX and Alpine.js",
+            Theme::ShowcaseReact => "React + TypeScript + Vite single-page app",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn names() -> impl Iterator<Item = &'static str> + Clone {
+        Theme::ALL.into_iter().map(Theme::name)
+    }
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `project.*`: who the project is. Fixed after generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Identity {
+    pub slug: String,
+    pub package: String,
+    pub theme: Theme,
+}
+
+/// `docker.*`, kept for compatibility with upstream files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Docker {
+    pub start: bool,
+    pub build: bool,
+    pub create_superuser: bool,
+}
+
+impl Default for Docker {
+    fn default() -> Self {
+        Self {
+            start: true,
+            build: true,
+            create_superuser: false,
+        }
+    }
+}
+
+/// `modules.<name>`: a module the project wants, with its options as written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModuleRequest {
+    pub name: String,
+    pub options: BTreeMap<String, Value>,
+    #[serde(skip)]
+    pub pos: Pos,
+    #[serde(skip)]
+    pub option_pos: BTreeMap<String, Pos>,
+}
+
+/// `sources.<name>`: where a module comes from, overriding the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SourceOverride {
+    pub url: Option<String>,
+    #[serde(rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+/// A validated quickscale.yml.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectConfig {
+    pub project: Identity,
+    pub modules: Vec<ModuleRequest>,
+    pub docker: Docker,
+    pub sources: BTreeMap<String, SourceOverride>,
+}
+
+impl ProjectConfig {
+    pub fn module(&self, name: &str) -> Option<&ModuleRequest> {
+        self.modules.iter().find(|m| m.name == name)
+    }
+}
+
+/// A loaded file: the text (for edits), its tree and the validated config.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub path: PathBuf,
+    /// How the path is shown in messages.
+    pub display: String,
+    pub text: String,
+    pub config: ProjectConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read `{path}`")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Diagnostics),
+}
+
+impl ConfigError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ConfigError::Read { .. } => Some(
+                "run `git quickscale plan <slug>` to create a quickscale.yml, or run the command inside a project".into(),
+            ),
+            ConfigError::Invalid(d) => {
+                let unknown_module = d.0.iter().any(|x| x.message.starts_with("unknown module"));
+                Some(if unknown_module {
+                    "run `git quickscale list-modules` to see the catalog, or give a private module's `url` under `sources:`".into()
+                } else {
+                    format!("fix {CONFIG_FILE} and run the command again; docs/user-guide.md describes every key")
+                })
+            }
+        }
+    }
+}
+
+impl ConfigFile {
+    /// Reads and validates a quickscale.yml.
+    pub fn load(path: &Path, display: &str, catalog: &Catalog) -> Result<ConfigFile, ConfigError> {
+        let text = fs_err::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config = parse(&text, display, catalog).map_err(ConfigError::Invalid)?;
+        Ok(ConfigFile {
+            path: path.to_owned(),
+            display: display.to_owned(),
+            text,
+            config,
+        })
+    }
+}
+
+/// Parses and validates quickscale.yml text.
+pub fn parse(text: &str, file: &str, catalog: &Catalog) -> Result<ProjectConfig, Diagnostics> {
+    let root = match yaml::parse(text) {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            return Err(Diagnostics(vec![
+                Diagnostic::new(file, Some(Pos { offset: 0, line: 1, column: 1 }), "the file is empty")
+                    .with_help("expected a mapping with `version: \"1\"` and `project:`; run `git quickscale plan <slug>` to create one"),
+            ]));
+        }
+        Err(e) => return Err(Diagnostics(vec![Diagnostic::new(file, e.pos, e.message)])),
+    };
+    let mut c = Checker::new(file);
+    let config = validate(&mut c, &root, catalog);
+    let problems = c.finish();
+    match config {
+        Some(config) if problems.is_empty() => Ok(config),
+        _ => Err(Diagnostics::sorted(problems)),
+    }
+}
+
+fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectConfig> {
+    let entries = c.map(root, "the top level", false)?;
+    c.known_keys(entries, ROOT_KEYS, "the top level");
+
+    match root.get("version") {
+        None => c.error_help(
+            root,
+            "missing required key `version`",
+            "add `version: \"1\"` at the top".into(),
+        ),
+        Some(v) => match Value::from_node(v) {
+            Value::Str(s) if s == "1" => {}
+            Value::Int(1) => {}
+            other => c.error_help(
+                v,
+                format!("unsupported version `{other}`"),
+                "use `version: \"1\"`".into(),
+            ),
+        },
+    }
+
+    let project = match root.get("project") {
+        None => {
+            c.error(root, "missing required key `project`");
+            None
+        }
+        Some(p) => validate_project(c, p),
+    };
+
+    let mut docker = Docker::default();
+    if let Some(d) = root.get("docker")
+        && let Some(entries) = c.map(d, "`docker`", true)
+    {
+        c.known_keys(entries, DOCKER_KEYS, "`docker`");
+        for (k, v) in entries {
+            let key = k.key_str().unwrap_or_default();
+            let target = match key {
+                "start" => &mut docker.start,
+                "build" => &mut docker.build,
+                "create_superuser" => &mut docker.create_superuser,
+                _ => continue,
+            };
+            if let Some(b) = c.boolean(v, &format!("`docker.{key}`")) {
+                *target = b;
+            }
+        }
+    }
+
+    let sources = root
+        .get("sources")
+        .map(|s| validate_sources(c, s))
+        .unwrap_or_default();
+
+    let mut modules = Vec::new();
+    if let Some(m) = root.get("modules")
+        && let Some(entries) = c.map(m, "`modules`", true)
+    {
+        for (k, v) in entries {
+            let name = k.key_str().unwrap_or_default();
+            let private = sources.get(name).is_some_and(|s| s.url.is_some());
+            if catalog.get(name).is_none() && !private {
+                let help = suggest::help_line(name, catalog.names(), "modules");
+                c.error_help(k, format!("unknown module `{name}`"), help);
+                continue;
+            }
+            if !is_module_name(name) {
+                c.error(k, format!("invalid module name `{name}`: use lowercase letters, digits and `_`"));
+                continue;
+            }
+            let Some(opts) = c.map(v, &format!("the options of module `{name}`"), true) else {
+                continue;
+            };
+            let mut options = BTreeMap::new();
+            let mut option_pos = BTreeMap::new();
+            for (ok, ov) in opts {
+                let key = ok.key_str().unwrap_or_default().to_owned();
+                option_pos.insert(key.clone(), ok.start);
+                options.insert(key, Value::from_node(ov));
+            }
+            modules.push(ModuleRequest {
+                name: name.to_owned(),
+                options,
+                pos: k.start,
+                option_pos,
+            });
+        }
+    }
+    if let Some(s) = root.get("sources").and_then(Node::as_map) {
+        for (k, _) in s {
+            let name = k.key_str().unwrap_or_default();
+            if !modules.iter().any(|m| m.name == name) {
+                c.error_help(
+                    k,
+                    format!("`sources.{name}` names a module that is not under `modules`"),
+                    format!("add `{name}` under `modules`, or remove `sources.{name}`"),
+                );
+            }
+        }
+    }
+
+    Some(ProjectConfig {
+        project: project?,
+        modules,
+        docker,
+        sources,
+    })
+}
+
+fn validate_project(c: &mut Checker, node: &Node) -> Option<Identity> {
+    let entries = c.map(node, "`project`", false)?;
+    c.known_keys(entries, PROJECT_KEYS, "`project`");
+    let slug = match node.get("slug") {
+        None => {
+            c.error(node, "missing required key `project.slug`");
+            None
+        }
+        Some(s) => c.string(s, "`project.slug`").and_then(|slug| {
+            match identity::validate_slug(&slug) {
+                Ok(()) => Some(slug),
+                Err(p) => {
+                    let msg = format!("invalid project slug `{}`: {}", slug.escape_debug(), p.reason);
+                    match p.suggestion {
+                        Some(sug) => c.error_help(s, msg, format!("try `{sug}`")),
+                        None => c.error(s, msg),
+                    }
+                    None
+                }
+            }
+        }),
+    };
+    let package = match node.get("package") {
+        None => {
+            let help = slug
+                .as_deref()
+                .map(|s| format!("add `package: {}`", identity::package_from_slug(s)))
+                .unwrap_or_else(|| "add `package: <python_package>`".into());
+            c.error_help(node, "missing required key `project.package`", help);
+            None
+        }
+        Some(p) => c.string(p, "`project.package`").and_then(|pkg| {
+            match identity::validate_package(&pkg) {
+                Ok(()) => Some(pkg),
+                Err(prob) => {
+                    let msg = format!("invalid package name `{}`: {}", pkg.escape_debug(), prob.reason);
+                    match prob.suggestion {
+                        Some(sug) => c.error_help(p, msg, format!("try `{sug}`")),
+                        None => c.error(p, msg),
+                    }
+                    None
+                }
+            }
+        }),
+    };
+    let theme = match node.get("theme") {
+        None => Some(Theme::DEFAULT),
+        Some(t) => c.string(t, "`project.theme`").and_then(|name| {
+            let theme = Theme::from_name(&name);
+            if theme.is_none() {
+                let help = match suggest::did_you_mean(&name, Theme::names()) {
+                    Some(s) => format!("did you mean `{s}`? valid themes: {}", Theme::names().collect::<Vec<_>>().join(", ")),
+                    None => format!("valid themes: {}", Theme::names().collect::<Vec<_>>().join(", ")),
+                };
+                c.error_help(t, format!("unknown theme `{name}`"), help);
+            }
+            theme
+        }),
+    };
+    Some(Identity {
+        slug: slug?,
+        package: package?,
+        theme: theme?,
+    })
+}
+
+fn validate_sources(c: &mut Checker, node: &Node) -> BTreeMap<String, SourceOverride> {
+    let mut out = BTreeMap::new();
+    let Some(entries) = c.map(node, "`sources`", true) else {
+        return out;
+    };
+    for (k, v) in entries {
+        let name = k.key_str().unwrap_or_default().to_owned();
+        let what = format!("`sources.{name}`");
+        let Some(fields) = c.map(v, &what, false) else {
+            continue;
+        };
+        c.known_keys(fields, SOURCE_KEYS, &what);
+        let mut src = SourceOverride::default();
+        if let Some(u) = v.get("url") {
+            src.url = c.string(u, &format!("`sources.{name}.url`"));
+        }
+        if let Some(r) = v.get("ref")
+            && let Some(r_text) = c.string(r, &format!("`sources.{name}.ref`"))
+        {
+            match check_ref_name(&r_text) {
+                Ok(()) => src.git_ref = Some(r_text),
+                Err(why) => c.error(r, format!("`sources.{name}.ref`: {why}")),
+            }
+        }
+        if src.url.is_none() && src.git_ref.is_none() && fields.is_empty() {
+            c.error(v, format!("{what} needs `url`, `ref` or both"));
+        }
+        out.insert(name, src);
+    }
+    out
+}
+
+/// Checks a branch, tag or commit name given by the user (git's ref-format
+/// rules, so it can never be mistaken for an option or a range).
+pub fn check_ref_name(r: &str) -> Result<(), String> {
+    let bad = r.is_empty()
+        || r.len() > 200
+        || r.starts_with(['-', '/'])
+        || r.ends_with(['/', '.'])
+        || r.ends_with(".lock")
+        || r.contains("..")
+        || r.contains("//")
+        || r.contains("@{")
+        || r.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\'));
+    if bad {
+        Err(format!(
+            "`{}` is not a valid branch, tag or commit name",
+            r.escape_debug()
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        Catalog::load(&[]).expect("bundled")
+    }
+
+    fn parse_ok(text: &str) -> ProjectConfig {
+        parse(text, "quickscale.yml", &catalog()).expect("valid")
+    }
+
+    fn parse_err(text: &str) -> String {
+        parse(text, "quickscale.yml", &catalog())
+            .expect_err("invalid")
+            .to_string()
+    }
+
+    #[test]
+    fn accepts_upstream_files() {
+        let c = parse_ok(
+            "version: \"1\"\nproject:\n  slug: demo\n  package: demo\nmodules:\n  crm:\n    deals_per_page: 50\n  auth: null\ndocker:\n  start: yes\n",
+        );
+        assert_eq!(c.project.theme, Theme::ShowcaseReact);
+        assert_eq!(c.modules.len(), 2);
+        assert_eq!(c.modules[0].options["deals_per_page"], Value::Int(50));
+        assert!(c.docker.start);
+        let c = parse_ok("version: 1\nproject: {slug: a-b, package: a_b, theme: showcase_htmx}\nmodules:\n");
+        assert!(c.modules.is_empty());
+    }
+
+    #[test]
+    fn private_modules_need_a_source_url() {
+        let text = "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  mymod: {}\nsources:\n  mymod: {url: ../mymod}\n";
+        assert_eq!(parse_ok(text).sources["mymod"].url.as_deref(), Some("../mymod"));
+        let e = parse_err("version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crmm: {}\n");
+        assert!(e.contains("quickscale.yml:4:3: unknown module `crmm`\n  did you mean `crm`?"), "{e}");
+    }
+
+    #[test]
+    fn reports_every_problem_with_positions() {
+        let e = parse_err("version: \"2\"\nproject:\n  slug: Demo\n  package: django\n  theme: showcase_htm\nextra: 1\n");
+        let lines: Vec<&str> = e.lines().filter(|l| !l.starts_with("  ")).collect();
+        assert_eq!(lines.len(), 5, "{e}");
+        assert!(lines[0].starts_with("quickscale.yml:1:10: unsupported version `\"2\"`"));
+        assert!(lines[1].starts_with("quickscale.yml:3:9: invalid project slug `Demo`"));
+        assert!(lines[2].starts_with("quickscale.yml:4:12: invalid package name `django`"));
+        assert!(lines[3].starts_with("quickscale.yml:5:10: unknown theme `showcase_htm`"));
+        assert!(lines[4].starts_with("quickscale.yml:6:1: unknown key `extra`"));
+    }
+
+    #[test]
+    fn ref_names() {
+        assert!(check_ref_name("v0.63.0").is_ok());
+        assert!(check_ref_name("splits/auth-module").is_ok());
+        assert!(check_ref_name("--upload-pack=x").is_err());
+        assert!(check_ref_name("a..b").is_err());
+        assert!(check_ref_name("a b").is_err());
+    }
+}

@@ -1,0 +1,14 @@
+//! git-quickscale: generate Django projects and keep their modules, embedded
+//! as git subtrees, up to date without touching the code the user wrote.
+//!
+//! Domain modules never print or read the terminal; `cli` and `ui` do.
+
+pub mod catalog;
+pub mod config;
+pub mod diag;
+pub mod identity;
+pub mod manifest;
+pub mod suggest;
+pub mod value;
+pub mod wiring;
+pub mod yaml;

@@ -1,0 +1,566 @@
+//! Module manifests (`module.yml`): options, defaults, validation and wiring.
+//!
+//! The schema is upstream's (reference §3.5). Unlike upstream, `type` and
+//! `validation` are enforced, and defaults come only from here.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::suggest;
+use crate::value::Value;
+use crate::wiring::spec::{UrlInclude, WiringHints, check_setting_name};
+use crate::yaml::{self, Checker, Node, NodeKind};
+
+/// The manifest's file name inside a module.
+pub const MANIFEST_FILE: &str = "module.yml";
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "description",
+    "config",
+    "dependencies",
+    "django_apps",
+    "middleware",
+    "urls",
+    "settings",
+];
+const OPTION_KEYS: &[&str] = &["type", "default", "django_setting", "description", "validation"];
+const VALIDATION_KEYS: &[&str] = &["choices", "allowed_values", "min", "max"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptionType {
+    Boolean,
+    String,
+    Integer,
+    List,
+}
+
+impl OptionType {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "boolean" | "bool" => Self::Boolean,
+            "string" | "str" => Self::String,
+            "integer" | "int" => Self::Integer,
+            "list" => Self::List,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Boolean => "boolean",
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::List => "list",
+        }
+    }
+
+    fn accepts(self, v: &Value) -> bool {
+        matches!(
+            (self, v),
+            (Self::Boolean, Value::Bool(_))
+                | (Self::String, Value::Str(_))
+                | (Self::Integer, Value::Int(_))
+                | (Self::List, Value::List(_))
+        )
+    }
+}
+
+/// One declared option.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptionSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: OptionType,
+    pub default: Value,
+    pub mutable: bool,
+    pub django_setting: Option<String>,
+    pub description: Option<String>,
+    /// Allowed values (for a list: allowed elements).
+    pub choices: Option<Vec<Value>>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+}
+
+impl OptionSpec {
+    /// Checks a value against the option's type and validation rules.
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        if !self.ty.accepts(value) {
+            let quote_hint = match (self.ty, value) {
+                (OptionType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_)) => {
+                    " (quote it to make it a string)"
+                }
+                _ => "",
+            };
+            return Err(format!(
+                "expected {} ({}), found {} `{value}`{quote_hint}",
+                article(self.ty),
+                self.ty.name(),
+                value.type_name()
+            ));
+        }
+        if let Some(choices) = &self.choices {
+            let list = || {
+                choices
+                    .iter()
+                    .map(Value::to_yaml)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let items: Vec<&Value> = match value {
+                Value::List(items) => items.iter().collect(),
+                other => vec![other],
+            };
+            for item in items {
+                if !choices.contains(item) {
+                    return Err(format!("`{item}` is not allowed; choose from: {}", list()));
+                }
+            }
+        }
+        if let Value::Int(i) = value {
+            if let Some(min) = self.min
+                && *i < min
+            {
+                return Err(format!("{i} is below the minimum {min}"));
+            }
+            if let Some(max) = self.max
+                && *i > max
+            {
+                return Err(format!("{i} is above the maximum {max}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Converts text given on the command line to this option's type.
+    pub fn coerce_cli_value(&self, raw: &str, parsed: Value) -> Value {
+        match (self.ty, &parsed) {
+            (OptionType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null) => {
+                Value::Str(raw.to_owned())
+            }
+            (OptionType::List, Value::Str(s)) => Value::List(
+                s.split(',')
+                    .map(|p| Value::Str(p.trim().to_owned()))
+                    .filter(|v| v != &Value::Str(String::new()))
+                    .collect(),
+            ),
+            _ => parsed,
+        }
+    }
+}
+
+fn article(ty: OptionType) -> &'static str {
+    match ty {
+        OptionType::Integer => "an integer",
+        OptionType::Boolean => "a boolean",
+        OptionType::String => "a string",
+        OptionType::List => "a list",
+    }
+}
+
+/// A parsed, validated `module.yml`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    pub name: String,
+    pub version: String,
+    pub description: Option<String>,
+    /// Mutable options first, then immutable, each in file order.
+    pub options: Vec<OptionSpec>,
+    pub dependencies: Vec<String>,
+    pub django_apps: Vec<String>,
+    /// Extension fields (documented in docs/user-guide.md); `None` when absent.
+    #[serde(skip)]
+    pub wiring: WiringHints,
+}
+
+impl Manifest {
+    /// Parses manifest text; `file` names it in messages, `module` is the
+    /// module it belongs to.
+    pub fn parse(text: &str, file: &str, module: &str) -> Result<Manifest, Diagnostics> {
+        let root = match yaml::parse(text) {
+            Ok(Some(root)) => root,
+            Ok(None) => {
+                return Err(Diagnostics(vec![Diagnostic::new(
+                    file,
+                    None,
+                    format!("module {module}: the manifest is empty; it needs at least `name` and `version`"),
+                )]));
+            }
+            Err(e) => {
+                return Err(Diagnostics(vec![Diagnostic::new(
+                    file,
+                    e.pos,
+                    format!("module {module}: {}", e.message),
+                )]));
+            }
+        };
+        let mut c = Checker::new(file);
+        let manifest = parse_root(&mut c, &root, module);
+        let problems = c.finish();
+        match manifest {
+            Some(m) if problems.is_empty() => Ok(m),
+            _ => Err(Diagnostics::sorted(problems)),
+        }
+    }
+
+    pub fn option(&self, name: &str) -> Option<&OptionSpec> {
+        self.options.iter().find(|o| o.name == name)
+    }
+
+    /// Checks the options given in quickscale.yml and fills in defaults.
+    /// Explicit `null` means "use the default".
+    pub fn resolve_options(
+        &self,
+        module: &str,
+        given: &BTreeMap<String, Value>,
+    ) -> Result<BTreeMap<String, Value>, Vec<String>> {
+        let mut problems = Vec::new();
+        for (name, value) in given {
+            match self.option(name) {
+                None => {
+                    let names: Vec<&str> = self.options.iter().map(|o| o.name.as_str()).collect();
+                    let help = if names.is_empty() {
+                        "this module declares no options".to_owned()
+                    } else {
+                        suggest::help_line(name, names.iter().copied(), "options")
+                    };
+                    problems.push(format!("module {module}: option {name}: unknown option; {help}"));
+                }
+                Some(spec) if value != &Value::Null => {
+                    if let Err(why) = spec.check(value) {
+                        problems.push(format!("module {module}: option {name}: {why}"));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(self
+            .options
+            .iter()
+            .map(|spec| {
+                let value = match given.get(&spec.name) {
+                    Some(v) if v != &Value::Null => v.clone(),
+                    _ => spec.default.clone(),
+                };
+                (spec.name.clone(), value)
+            })
+            .collect())
+    }
+}
+
+fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
+    let ctx = format!("module {module}");
+    let entries = c.map(root, &format!("{ctx}: the manifest"), false)?;
+    c.known_keys(entries, TOP_KEYS, &format!("{ctx}: the manifest"));
+    let name = match root.get("name") {
+        Some(n) => c.string(n, &format!("{ctx}: `name`")),
+        None => {
+            c.error(root, format!("{ctx}: missing required key `name`"));
+            None
+        }
+    };
+    let version = match root.get("version") {
+        Some(n) => c.string(n, &format!("{ctx}: `version`")),
+        None => {
+            c.error(root, format!("{ctx}: missing required key `version`"));
+            None
+        }
+    };
+    let description = root
+        .get("description")
+        .filter(|n| !n.is_null())
+        .and_then(|n| c.string(n, &format!("{ctx}: `description`")));
+    let mut options = Vec::new();
+    if let Some(config) = root.get("config")
+        && let Some(sections) = c.map(config, &format!("{ctx}: `config`"), true)
+    {
+        c.known_keys(sections, &["mutable", "immutable"], &format!("{ctx}: `config`"));
+        for (mutable, section) in [(true, "mutable"), (false, "immutable")] {
+            let Some(node) = config.get(section) else {
+                continue;
+            };
+            let Some(opts) = c.map(node, &format!("{ctx}: `config.{section}`"), true) else {
+                continue;
+            };
+            for (key, spec) in opts {
+                let opt_name = key.key_str().unwrap_or_default().to_owned();
+                if options.iter().any(|o: &OptionSpec| o.name == opt_name) {
+                    c.error(
+                        key,
+                        format!("{ctx}: option {opt_name}: declared as both mutable and immutable"),
+                    );
+                    continue;
+                }
+                if let Some(o) = parse_option(c, &ctx, &opt_name, spec, mutable) {
+                    options.push(o);
+                }
+            }
+        }
+    }
+    let list = |c: &mut Checker, key: &str| {
+        root.get(key)
+            .and_then(|n| c.string_list(n, &format!("{ctx}: `{key}`")))
+    };
+    let dependencies = list(c, "dependencies").unwrap_or_default();
+    let django_apps = list(c, "django_apps").unwrap_or_default();
+    let middleware = root
+        .get("middleware")
+        .and_then(|n| c.string_list(n, &format!("{ctx}: `middleware`")));
+    let urls = root.get("urls").and_then(|n| parse_urls(c, &ctx, n));
+    let settings = root.get("settings").and_then(|n| {
+        let entries = c.map(n, &format!("{ctx}: `settings`"), true)?;
+        Some(
+            entries
+                .iter()
+                .map(|(k, v)| (k.key_str().unwrap_or_default().to_owned(), Value::from_node(v)))
+                .collect::<BTreeMap<_, _>>(),
+        )
+    });
+    let wiring = WiringHints {
+        django_apps: None,
+        middleware,
+        urls,
+        settings,
+        dependencies: None,
+    };
+    let full = WiringHints {
+        django_apps: Some(django_apps.clone()),
+        dependencies: Some(dependencies.clone()),
+        ..wiring.clone()
+    };
+    if let Err(why) = full.validate() {
+        c.error(root, format!("{ctx}: {why}"));
+    }
+    Some(Manifest {
+        name: name?,
+        version: version?,
+        description,
+        options,
+        dependencies,
+        django_apps,
+        wiring,
+    })
+}
+
+fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>> {
+    let NodeKind::Seq(items, _) = &node.kind else {
+        c.error(node, format!("{ctx}: `urls` must be a list of {{route, include}} mappings"));
+        return None;
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let entries = c.map(item, &format!("{ctx}: each entry of `urls`"), false)?;
+        c.known_keys(entries, &["route", "include"], &format!("{ctx}: `urls`"));
+        let route = match item.get("route") {
+            Some(r) => match Value::from_node(r) {
+                Value::Str(s) => s,
+                Value::Null => String::new(),
+                other => {
+                    c.error(r, format!("{ctx}: url route must be a string, found {}", other.type_name()));
+                    continue;
+                }
+            },
+            None => String::new(),
+        };
+        let Some(include) = item.get("include").and_then(|n| c.string(n, &format!("{ctx}: url `include`"))) else {
+            if item.get("include").is_none() {
+                c.error(item, format!("{ctx}: each url needs `include`"));
+            }
+            continue;
+        };
+        out.push(UrlInclude { route, include });
+    }
+    Some(out)
+}
+
+fn parse_option(
+    c: &mut Checker,
+    ctx: &str,
+    name: &str,
+    node: &Node,
+    mutable: bool,
+) -> Option<OptionSpec> {
+    let octx = format!("{ctx}: option {name}");
+    if !crate::catalog::is_module_name(name) {
+        c.error(
+            node,
+            format!("{octx}: option names must be lowercase identifiers (letters, digits, `_`)"),
+        );
+    }
+    let entries = c.map(node, &octx, true)?;
+    c.known_keys(entries, OPTION_KEYS, &octx);
+    let ty = match node.get("type") {
+        None => OptionType::String,
+        Some(t) => {
+            let text = Value::from_node(t);
+            match text {
+                Value::Str(s) => match OptionType::parse(&s) {
+                    Some(ty) => ty,
+                    None => {
+                        c.error_help(
+                            t,
+                            format!("{octx}: unknown type `{s}`"),
+                            "valid types: boolean, string, integer, list".into(),
+                        );
+                        return None;
+                    }
+                },
+                other => {
+                    c.error(t, format!("{octx}: `type` must be a string, found {}", other.type_name()));
+                    return None;
+                }
+            }
+        }
+    };
+    let django_setting = match node.get("django_setting") {
+        Some(n) if !n.is_null() => {
+            let s = c.string(n, &format!("{octx}: `django_setting`"))?;
+            if let Err(why) = check_setting_name(&s) {
+                c.error(n, format!("{octx}: django_setting `{s}` {why}"));
+                return None;
+            }
+            Some(s)
+        }
+        _ => None,
+    };
+    if mutable && django_setting.is_none() {
+        c.error(
+            node,
+            format!("{octx}: a mutable option must define `django_setting`"),
+        );
+        return None;
+    }
+    let description = node
+        .get("description")
+        .filter(|n| !n.is_null())
+        .and_then(|n| c.string(n, &format!("{octx}: `description`")));
+    let mut spec = OptionSpec {
+        name: name.to_owned(),
+        ty,
+        default: Value::Null,
+        mutable,
+        django_setting,
+        description,
+        choices: None,
+        min: None,
+        max: None,
+    };
+    if let Some(v) = node.get("validation") {
+        let entries = c.map(v, &format!("{octx}: `validation`"), true)?;
+        c.known_keys(entries, VALIDATION_KEYS, &format!("{octx}: `validation`"));
+        for key in ["choices", "allowed_values"] {
+            if let Some(list) = v.get(key) {
+                match Value::from_node(list) {
+                    Value::List(items) if !items.is_empty() => spec.choices = Some(items),
+                    _ => c.error(list, format!("{octx}: `validation.{key}` must be a non-empty list")),
+                }
+            }
+        }
+        for key in ["min", "max"] {
+            if let Some(n) = v.get(key) {
+                match Value::from_node(n) {
+                    Value::Int(i) if key == "min" => spec.min = Some(i),
+                    Value::Int(i) => spec.max = Some(i),
+                    _ => c.error(n, format!("{octx}: `validation.{key}` must be an integer")),
+                }
+            }
+        }
+    }
+    if let Some(d) = node.get("default") {
+        let value = Value::from_node(d);
+        if value != Value::Null
+            && let Err(why) = spec.check(&value)
+        {
+            c.error(d, format!("{octx}: default: {why}"));
+            return None;
+        }
+        spec.default = value;
+    }
+    Some(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CRM: &str = r#"
+name: crm
+version: "0.73.0"
+config:
+  mutable:
+    enable_api: {type: boolean, default: true, django_setting: CRM_ENABLE_API}
+    deals_per_page:
+      type: integer
+      default: 25
+      django_setting: CRM_DEALS_PER_PAGE
+      validation: {min: 1}
+    mode:
+      default: fast
+      django_setting: CRM_MODE
+      validation:
+        choices: [fast, slow]
+  immutable:
+    stages: {type: list, default: [a, b], validation: {allowed_values: [a, b, c]}}
+dependencies: ["djangorestframework>=3.15.0"]
+django_apps: [rest_framework, quickscale_modules_crm]
+"#;
+
+    fn crm() -> Manifest {
+        Manifest::parse(CRM, "module.yml", "crm").expect("valid manifest")
+    }
+
+    #[test]
+    fn parses_and_resolves_defaults() {
+        let m = crm();
+        assert_eq!(m.options.len(), 4);
+        assert!(m.option("deals_per_page").expect("opt").mutable);
+        assert!(!m.option("stages").expect("opt").mutable);
+        let given = BTreeMap::from([("deals_per_page".to_owned(), Value::Int(50))]);
+        let resolved = m.resolve_options("crm", &given).expect("valid");
+        assert_eq!(resolved["deals_per_page"], Value::Int(50));
+        assert_eq!(resolved["enable_api"], Value::Bool(true));
+        assert_eq!(resolved["mode"], Value::Str("fast".into()));
+    }
+
+    #[test]
+    fn checks_types_choices_and_names() {
+        let m = crm();
+        let bad = |k: &str, v: Value| {
+            m.resolve_options("crm", &BTreeMap::from([(k.to_owned(), v)]))
+                .expect_err("invalid")
+                .join("\n")
+        };
+        assert!(bad("deals_per_page", Value::Str("x".into())).contains("module crm: option deals_per_page: expected an integer"));
+        assert!(bad("deals_per_page", Value::Int(0)).contains("below the minimum"));
+        assert!(bad("mode", Value::Str("medium".into())).contains("choose from: fast, slow"));
+        assert!(bad("stages", Value::List(vec![Value::Str("z".into())])).contains("`z` is not allowed"));
+        assert!(bad("deals_per_pag", Value::Int(1)).contains("did you mean `deals_per_page`?"));
+    }
+
+    #[test]
+    fn rejects_bad_manifests_with_positions() {
+        let err = Manifest::parse("name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {type: integer}\n", "m.yml", "x")
+            .expect_err("missing django_setting");
+        assert_eq!(err.0[0].line, Some(5));
+        assert!(err.0[0].message.contains("module x: option a: a mutable option must define `django_setting`"));
+        let err = Manifest::parse("name: x\nversion: 1.0\n", "m.yml", "x").expect_err("number version");
+        assert!(err.to_string().contains("quote it"));
+        let err = Manifest::parse(
+            "name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {django_setting: lower}\n",
+            "m.yml",
+            "x",
+        )
+        .expect_err("bad setting");
+        assert!(err.to_string().contains("must match ^[A-Z][A-Z0-9_]*$"));
+        let err = Manifest::parse("name: x\nversion: \"1\"\ndjango_apps: [\"a.b; import os\"]\n", "m.yml", "x")
+            .expect_err("bad app");
+        assert!(err.to_string().contains("django_apps"));
+    }
+}

@@ -1,0 +1,440 @@
+//! A small YAML document model with source positions, built on `saphyr-parser`.
+//!
+//! serde-based YAML crates drop positions and comments. We need both: every
+//! validation error names `file:line:column`, and `plan` edits files in place,
+//! so the model keeps byte offsets of every node. Anchors/aliases are refused
+//! outright (no "billion laughs"), nesting and size are bounded.
+
+mod check;
+mod scalar;
+
+pub use check::Checker;
+
+pub use scalar::{Scalar, parse_scalar_text};
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// Files larger than this are refused before parsing.
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+/// Collections nested deeper than this are refused.
+pub const MAX_DEPTH: usize = 32;
+/// Documents with more nodes than this are refused.
+pub const MAX_NODES: usize = 100_000;
+
+/// A position in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// Byte offset into the text.
+    pub offset: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// Whether a collection was written in block or flow (`{}`/`[]`) style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Block,
+    Flow,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Seq(Vec<Node>, Style),
+    Map(Vec<(Node, Node)>, Style),
+}
+
+/// One YAML node with the byte range it covers in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub start: Pos,
+    /// Position just after the node's last character.
+    pub end: Pos,
+}
+
+impl Node {
+    /// Returns the mapping entries, or `None` when the node is not a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.kind {
+            NodeKind::Map(entries, _) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Returns the value for `key` in a mapping node.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// Returns the key and value nodes for `key` in a mapping node.
+    pub fn entry(&self, key: &str) -> Option<(&Node, &Node)> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.key_str() == Some(key))
+            .map(|(k, v)| (k, v))
+    }
+
+    /// Returns the text of a scalar used as a mapping key.
+    pub fn key_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s.text.as_str()),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar(s) if s.is_null())
+    }
+
+    /// Human name of the node's type, for "expected X, found Y" messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Scalar(s) => s.type_name(),
+            NodeKind::Seq(..) => "a list",
+            NodeKind::Map(..) => "a mapping",
+        }
+    }
+}
+
+/// Why a YAML text could not be turned into a [`Node`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub message: String,
+    pub pos: Option<Pos>,
+}
+
+impl YamlError {
+    fn at(pos: Pos, message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            pos: Some(pos),
+        }
+    }
+}
+
+/// Parses one YAML document. An empty document (only comments) yields `Ok(None)`.
+pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(YamlError {
+            message: format!(
+                "file is {} bytes; the limit is {MAX_FILE_BYTES} bytes",
+                text.len()
+            ),
+            pos: None,
+        });
+    }
+    let offsets = CharOffsets::new(text);
+    let mut builder = Builder {
+        offsets: &offsets,
+        stack: Vec::new(),
+        root: None,
+        nodes: 0,
+        documents: 0,
+    };
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| {
+            let m = e.marker();
+            YamlError::at(
+                offsets.pos(m.index(), m.line(), m.col()),
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        builder.push(event, span)?;
+    }
+    Ok(builder.root)
+}
+
+/// Maps the parser's character indexes to byte offsets.
+struct CharOffsets {
+    /// Byte offset of each char index; only built when the text is not ASCII.
+    table: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl CharOffsets {
+    fn new(text: &str) -> Self {
+        let table = if text.is_ascii() {
+            None
+        } else {
+            Some(text.char_indices().map(|(i, _)| i).collect())
+        };
+        Self {
+            table,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, char_index: usize) -> usize {
+        match &self.table {
+            None => char_index.min(self.len),
+            Some(t) => t.get(char_index).copied().unwrap_or(self.len),
+        }
+    }
+
+    fn pos(&self, index: usize, line: usize, col: usize) -> Pos {
+        Pos {
+            offset: self.byte(index),
+            line,
+            column: col + 1,
+        }
+    }
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Node>,
+        start: Pos,
+        flow: bool,
+    },
+    Map {
+        entries: Vec<(Node, Node)>,
+        pending_key: Option<Node>,
+        start: Pos,
+        flow: bool,
+    },
+}
+
+struct Builder<'a> {
+    offsets: &'a CharOffsets,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    nodes: usize,
+    documents: usize,
+}
+
+impl Builder<'_> {
+    fn start(&self, span: &Span) -> Pos {
+        self.offsets
+            .pos(span.start.index(), span.start.line(), span.start.col())
+    }
+
+    fn end(&self, span: &Span) -> Pos {
+        self.offsets
+            .pos(span.end.index(), span.end.line(), span.end.col())
+    }
+
+    fn count(&mut self, at: Pos) -> Result<(), YamlError> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return Err(YamlError::at(
+                at,
+                format!("document has more than {MAX_NODES} nodes"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
+        let start = self.start(&span);
+        match event {
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(YamlError::at(
+                        start,
+                        "the file holds more than one YAML document (`---`); keep one",
+                    ));
+                }
+            }
+            Event::Alias(_) => {
+                return Err(YamlError::at(
+                    start,
+                    "YAML aliases (`*name`) are not supported here; write the value out",
+                ));
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(start)?;
+                if anchor != 0 {
+                    return Err(YamlError::at(
+                        start,
+                        "YAML anchors (`&name`) are not supported here; write the value out",
+                    ));
+                }
+                if let Some(tag) = tag {
+                    return Err(YamlError::at(
+                        start,
+                        format!(
+                            "YAML tags (`{}{}`) are not supported here",
+                            tag.handle, tag.suffix
+                        ),
+                    ));
+                }
+                let end = self.end(&span);
+                let quoted = !matches!(style, ScalarStyle::Plain);
+                let node = Node {
+                    kind: NodeKind::Scalar(Scalar::new(text.into_owned(), quoted)),
+                    start,
+                    end,
+                };
+                self.attach(node)?;
+            }
+            Event::SequenceStart(ref anchor, ref tag) | Event::MappingStart(ref anchor, ref tag) => {
+                let (anchor, has_tag) = (*anchor, tag.is_some());
+                self.count(start)?;
+                if anchor != 0 || has_tag {
+                    return Err(YamlError::at(
+                        start,
+                        "YAML anchors and tags are not supported here; write the value out",
+                    ));
+                }
+                if self.stack.len() >= MAX_DEPTH {
+                    return Err(YamlError::at(
+                        start,
+                        format!("nesting is deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+                // A flow collection's start span covers its `[` or `{`.
+                let flow = span.end.index() > span.start.index();
+                let frame = match event {
+                    Event::SequenceStart(..) => Frame::Seq {
+                        items: Vec::new(),
+                        start,
+                        flow,
+                    },
+                    _ => Frame::Map {
+                        entries: Vec::new(),
+                        pending_key: None,
+                        start,
+                        flow,
+                    },
+                };
+                self.stack.push(frame);
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let end_of_event = self.end(&span);
+                let Some(frame) = self.stack.pop() else {
+                    return Err(YamlError::at(start, "unbalanced collection end"));
+                };
+                let node = match frame {
+                    Frame::Seq { items, start, flow } => {
+                        let end = if flow {
+                            end_of_event
+                        } else {
+                            items.last().map_or(start, |n| n.end)
+                        };
+                        let style = if flow { Style::Flow } else { Style::Block };
+                        Node {
+                            kind: NodeKind::Seq(items, style),
+                            start,
+                            end,
+                        }
+                    }
+                    Frame::Map {
+                        entries,
+                        start,
+                        flow,
+                        ..
+                    } => {
+                        let end = if flow {
+                            end_of_event
+                        } else {
+                            entries.last().map_or(start, |(_, v)| v.end)
+                        };
+                        let style = if flow { Style::Flow } else { Style::Block };
+                        Node {
+                            kind: NodeKind::Map(entries, style),
+                            start,
+                            end,
+                        }
+                    }
+                };
+                self.attach(node)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn attach(&mut self, node: Node) -> Result<(), YamlError> {
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    let Some(key_text) = node.key_str() else {
+                        return Err(YamlError::at(
+                            node.start,
+                            "mapping keys must be plain text, not lists or mappings",
+                        ));
+                    };
+                    if let Some((first, _)) =
+                        entries.iter().find(|(k, _)| k.key_str() == Some(key_text))
+                    {
+                        return Err(YamlError::at(
+                            node.start,
+                            format!(
+                                "duplicate key `{key_text}` (first defined at line {})",
+                                first.start.line
+                            ),
+                        ));
+                    }
+                    *pending_key = Some(node);
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root(text: &str) -> Node {
+        parse(text).expect("valid yaml").expect("non-empty")
+    }
+
+    #[test]
+    fn records_positions_and_ranges() {
+        let text = "a: 1\nb:\n  c: [x, y]\n  d: 'q'\n";
+        let r = root(text);
+        let b = r.get("b").expect("b");
+        assert_eq!(b.start.line, 3);
+        assert_eq!(&text[b.start.offset..b.end.offset], "c: [x, y]\n  d: 'q'");
+        let c = b.get("c").expect("c");
+        assert_eq!(&text[c.start.offset..c.end.offset], "[x, y]");
+        assert_eq!(c.start.column, 6);
+    }
+
+    #[test]
+    fn refuses_duplicates_aliases_and_depth() {
+        let e = parse("a: 1\nb: 2\na: 3\n").expect_err("dup");
+        assert!(e.message.contains("duplicate key `a`"), "{e:?}");
+        assert_eq!(e.pos.map(|p| p.line), Some(3));
+        let e = parse("a: &x [1]\nb: *x\n").expect_err("anchor");
+        assert!(e.message.contains("anchors"));
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let e = parse(&deep).expect_err("deep");
+        assert!(e.message.contains("nesting"));
+    }
+
+    #[test]
+    fn empty_and_comment_only_documents_are_none() {
+        assert_eq!(parse("").expect("ok"), None);
+        assert_eq!(parse("# only a comment\n").expect("ok"), None);
+    }
+
+    #[test]
+    fn non_ascii_offsets_are_bytes() {
+        let text = "é: ü\nk: v\n";
+        let r = root(text);
+        let k = r.get("k").expect("k");
+        assert_eq!(&text[k.start.offset..k.end.offset], "v");
+    }
+}

@@ -1,0 +1,130 @@
+//! Scalar resolution with the rules PyYAML (YAML 1.1) applies, because
+//! upstream QuickScale reads quickscale.yml with PyYAML: `yes`/`on` are
+//! booleans there, and a file must mean the same thing to both tools.
+
+use crate::value::Value;
+
+/// A scalar as written: its text and whether it was quoted or block style.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    pub text: String,
+    /// Quoted and block scalars are always strings.
+    pub quoted: bool,
+}
+
+impl Scalar {
+    pub fn new(text: String, quoted: bool) -> Self {
+        Self { text, quoted }
+    }
+
+    pub fn is_null(&self) -> bool {
+        !self.quoted && matches!(self.resolve(), Value::Null)
+    }
+
+    /// Resolves the scalar to a typed value.
+    pub fn resolve(&self) -> Value {
+        if self.quoted {
+            Value::Str(self.text.clone())
+        } else {
+            parse_scalar_text(&self.text)
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        self.resolve().type_name()
+    }
+}
+
+/// Resolves unquoted scalar text the way PyYAML's implicit resolver does.
+pub fn parse_scalar_text(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Value::Bool(true);
+        }
+        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Value::Bool(false);
+        }
+        _ => {}
+    }
+    if let Some(i) = parse_int(text) {
+        return Value::Int(i);
+    }
+    if let Some(f) = parse_float(text) {
+        return Value::Float(f);
+    }
+    Value::Str(text.to_owned())
+}
+
+fn parse_int(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || digits.starts_with('_') {
+        return None;
+    }
+    let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    let magnitude = if let Some(hex) = clean.strip_prefix("0x") {
+        i64::from_str_radix(hex, 16).ok()?
+    } else if let Some(bin) = clean.strip_prefix("0b") {
+        i64::from_str_radix(bin, 2).ok()?
+    } else if clean.len() > 1 && clean.starts_with('0') {
+        i64::from_str_radix(&clean[1..], 8).ok()?
+    } else if clean.bytes().all(|b| b.is_ascii_digit()) {
+        clean.parse::<i64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+fn parse_float(text: &str) -> Option<f64> {
+    let body = text.trim_start_matches(['-', '+']);
+    match body {
+        ".inf" | ".Inf" | ".INF" => {
+            return Some(if text.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
+        }
+        ".nan" | ".NaN" | ".NAN" if body.len() == text.len() => return Some(f64::NAN),
+        _ => {}
+    }
+    // PyYAML needs a dot: `1e3` stays a string.
+    if !body.contains('.') || body.starts_with('_') {
+        return None;
+    }
+    let clean: String = text.chars().filter(|c| *c != '_').collect();
+    let mantissa_ok = clean
+        .trim_start_matches(['-', '+'])
+        .split(['e', 'E'])
+        .next()
+        .is_some_and(|m| m.chars().all(|c| c.is_ascii_digit() || c == '.') && m != ".");
+    if !mantissa_ok {
+        return None;
+    }
+    clean.parse::<f64>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_like_pyyaml() {
+        assert_eq!(parse_scalar_text("yes"), Value::Bool(true));
+        assert_eq!(parse_scalar_text("Off"), Value::Bool(false));
+        assert_eq!(parse_scalar_text("~"), Value::Null);
+        assert_eq!(parse_scalar_text("50"), Value::Int(50));
+        assert_eq!(parse_scalar_text("-1_000"), Value::Int(-1000));
+        assert_eq!(parse_scalar_text("0x1f"), Value::Int(31));
+        assert_eq!(parse_scalar_text("1.5"), Value::Float(1.5));
+        assert_eq!(parse_scalar_text("1e3"), Value::Str("1e3".into()));
+        assert_eq!(parse_scalar_text("5/hour"), Value::Str("5/hour".into()));
+        assert_eq!(parse_scalar_text("v0.63.0"), Value::Str("v0.63.0".into()));
+        assert_eq!(parse_scalar_text("1.2.3"), Value::Str("1.2.3".into()));
+    }
+}

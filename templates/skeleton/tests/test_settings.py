@@ -1,0 +1,32 @@
+from django.conf import settings
+
+
+def test_local_settings_are_active():
+    assert settings.SETTINGS_MODULE.endswith(".settings.local")
+    assert settings.SECRET_KEY
+    assert settings.EMAIL_BACKEND
+
+
+def test_module_hooks_are_applied():
+    """The managed settings/modules.py is wired into the settings."""
+    from importlib import import_module
+
+    package = settings.SETTINGS_MODULE.split(".settings.")[0]
+    modules = import_module(f"{package}.settings.modules")
+    for app in modules.MODULE_INSTALLED_APPS:
+        assert app in settings.INSTALLED_APPS
+    for middleware in modules.MODULE_MIDDLEWARE:
+        assert middleware in settings.MIDDLEWARE
+
+
+def test_production_settings_pass_deploy_check(manage, production_env):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_require_secret_key(manage, production_env):
+    del production_env["SECRET_KEY"]
+    result = manage("check", env=production_env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr

@@ -393,3 +393,51 @@ mod tests {
         assert!(err.to_string().contains("entry `y`: a new entry needs `source`, `ref`"));
     }
 }
+
+/// One row of `list-modules`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ListingRow {
+    pub name: String,
+    pub ready: bool,
+    pub description: String,
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// Whether quickscale.yml asks for it; absent outside a project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wanted: Option<bool>,
+}
+
+/// The catalog as listed, with the modules a project wants marked.
+/// Private modules of the project (given by `sources:`) are listed too.
+pub fn listing(catalog: &Catalog, project: Option<&crate::config::ProjectConfig>) -> Vec<ListingRow> {
+    let mut rows: Vec<ListingRow> = catalog
+        .entries()
+        .iter()
+        .map(|e| ListingRow {
+            name: e.name.clone(),
+            ready: e.ready,
+            description: e.description.clone(),
+            source: e.source.clone(),
+            git_ref: e.git_ref.clone(),
+            wanted: project.map(|p| p.module(&e.name).is_some()),
+        })
+        .collect();
+    if let Some(p) = project {
+        for m in &p.modules {
+            if catalog.get(&m.name).is_none()
+                && let Some(src) = crate::source::resolve(&m.name, p, catalog)
+            {
+                rows.push(ListingRow {
+                    name: m.name.clone(),
+                    ready: true,
+                    description: "(private module, from quickscale.yml `sources:`)".into(),
+                    source: src.url,
+                    git_ref: src.git_ref,
+                    wanted: Some(true),
+                });
+            }
+        }
+    }
+    rows
+}

@@ -4,11 +4,18 @@
 //! Domain modules never print or read the terminal; `cli` and `ui` do.
 
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod diag;
+pub mod error;
+pub mod fsutil;
 pub mod identity;
 pub mod manifest;
+pub mod project;
+pub mod report;
+pub mod source;
 pub mod suggest;
+pub mod ui;
 pub mod value;
 pub mod wiring;
 pub mod yaml;

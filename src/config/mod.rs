@@ -6,6 +6,7 @@
 
 pub mod edit;
 pub mod emit;
+pub mod request;
 
 use std::collections::BTreeMap;
 use std::fmt;

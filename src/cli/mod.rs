@@ -1,0 +1,155 @@
+//! The command line: one file per command, each thin (parse, call the
+//! domain, render). This module holds the definition and the one dispatch.
+
+mod apply;
+mod check;
+mod completions;
+mod hooks;
+mod list_modules;
+mod man;
+mod plan;
+mod push;
+mod remove;
+mod status;
+mod undo;
+mod update;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::catalog::Catalog;
+use crate::error::{CliError, exit};
+use crate::project;
+use crate::ui::Ui;
+
+const AFTER_HELP: &str = "\
+Examples:
+  git quickscale plan shop --theme showcase_html --module crm --yes
+  cd shop && git quickscale apply
+  git quickscale list-modules
+
+Exit codes: 0 success or nothing to do, 1 error, 2 changes pending or drift found.";
+
+/// Generate Django SaaS projects and keep their modules up to date as git subtrees
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-quickscale",
+    bin_name = "git quickscale",
+    version,
+    after_help = AFTER_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Extra module index file layered over the bundled catalog (can be repeated)
+    #[arg(long = "index", global = true, value_name = "FILE")]
+    pub index: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Plan(plan::PlanArgs),
+    Apply(apply::ApplyArgs),
+    Status(status::StatusArgs),
+    Check(check::CheckArgs),
+    Update(update::UpdateArgs),
+    Remove(remove::RemoveArgs),
+    Push(push::PushArgs),
+    ListModules(list_modules::ListModulesArgs),
+    Hooks(hooks::HooksArgs),
+    Undo(undo::UndoArgs),
+    Completions(completions::CompletionsArgs),
+    Man(man::ManArgs),
+}
+
+/// What every command gets: the terminal, the working directory, the
+/// catalog overrides.
+pub struct Context {
+    pub ui: Ui,
+    pub cwd: PathBuf,
+    pub index_overrides: Vec<PathBuf>,
+}
+
+impl Context {
+    /// Loads the catalog as seen from the working directory.
+    pub fn catalog(&self) -> Result<Catalog, CliError> {
+        Ok(project::load_catalog(&self.cwd, &self.index_overrides)?)
+    }
+}
+
+/// What a command reports back: its exit code (errors go through `CliError`).
+pub type CmdResult = Result<u8, CliError>;
+
+/// Parses the arguments, runs the command, prints any error.
+pub fn main() -> ExitCode {
+    let ui = Ui::new();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::ERROR } else { exit::OK };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = project::current_dir()
+        .map_err(CliError::from)
+        .and_then(|cwd| {
+            let ctx = Context {
+                ui,
+                cwd,
+                index_overrides: cli.index.clone(),
+            };
+            let code = run(&ctx, cli.command);
+            if let Err(e) = &code {
+                ctx.ui.error(e);
+            }
+            code
+        });
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => ExitCode::from(e.code),
+    }
+}
+
+fn run(ctx: &Context, command: Command) -> CmdResult {
+    match command {
+        Command::Plan(args) => plan::cmd_plan(ctx, &args),
+        Command::Apply(args) => apply::cmd_apply(ctx, &args),
+        Command::Status(args) => status::cmd_status(ctx, &args),
+        Command::Check(args) => check::cmd_check(ctx, &args),
+        Command::Update(args) => update::cmd_update(ctx, &args),
+        Command::Remove(args) => remove::cmd_remove(ctx, &args),
+        Command::Push(args) => push::cmd_push(ctx, &args),
+        Command::ListModules(args) => list_modules::cmd_list_modules(ctx, &args),
+        Command::Hooks(args) => hooks::cmd_hooks(ctx, &args),
+        Command::Undo(args) => undo::cmd_undo(ctx, &args),
+        Command::Completions(args) => completions::cmd_completions(ctx, &args),
+        Command::Man(args) => man::cmd_man(ctx, &args),
+    }
+}
+
+/// The clap definition, for completions, the man page and the CLI reference.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// The error for commands that a later release provides.
+pub fn not_available(command: &str) -> CliError {
+    CliError::new(format!("`git quickscale {command}` is not available yet in this version"))
+        .hint("see docs/user-guide.md for what this version can do")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_app() {
+        Cli::command().debug_assert();
+    }
+}

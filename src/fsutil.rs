@@ -1,0 +1,28 @@
+//! File writes that are never half-done.
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `contents` to `path` through a temporary file in the same
+/// directory and a rename, keeping an existing file's permissions.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".quickscale-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| with_path(e, dir))?;
+    tmp.write_all(contents).map_err(|e| with_path(e, path))?;
+    tmp.as_file().sync_all().map_err(|e| with_path(e, path))?;
+    if let Ok(meta) = fs_err::metadata(path) {
+        fs_err::set_permissions(tmp.path(), meta.permissions())?;
+    }
+    tmp.persist(path).map_err(|e| with_path(e.error, path))?;
+    Ok(())
+}
+
+fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("failed to write `{}`: {e}", path.display()))
+}

@@ -1,0 +1,245 @@
+//! Where a module comes from: its source URL and ref, after `sources:`
+//! overrides, and reading a manifest from a local source without fetching.
+
+use std::path::{Path, PathBuf};
+
+use crate::catalog::Catalog;
+use crate::config::ProjectConfig;
+use crate::diag::Diagnostics;
+use crate::manifest::{MANIFEST_FILE, Manifest};
+
+/// The ref used for a private module whose `sources:` entry names no ref.
+pub const DEFAULT_REF: &str = "HEAD";
+
+/// The effective source of one module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSource {
+    pub url: String,
+    pub git_ref: String,
+}
+
+/// Resolves a module's source: `sources.<name>` wins over the catalog.
+pub fn resolve(name: &str, config: &ProjectConfig, catalog: &Catalog) -> Option<ModuleSource> {
+    let over = config.sources.get(name);
+    let entry = catalog.get(name);
+    let url = over
+        .and_then(|s| s.url.clone())
+        .or_else(|| entry.map(|e| e.source.clone()))?;
+    let git_ref = over
+        .and_then(|s| s.git_ref.clone())
+        .or_else(|| {
+            // A private URL with no ref means the upstream's default branch,
+            // not the catalog's branch for a different repository.
+            if over.and_then(|s| s.url.as_ref()).is_some() {
+                None
+            } else {
+                entry.map(|e| e.git_ref.clone())
+            }
+        })
+        .unwrap_or_else(|| DEFAULT_REF.to_owned());
+    Some(ModuleSource { url, git_ref })
+}
+
+/// A source URL classified by how it is reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A repository on this machine (a path or a `file://` URL).
+    Local(PathBuf),
+    /// Anything reached over the network (https, ssh, git).
+    Remote(String),
+}
+
+/// Classifies a URL; relative paths are relative to the project root.
+pub fn location(url: &str, project_root: &Path) -> Location {
+    if let Some(path) = url.strip_prefix("file://") {
+        return Location::Local(PathBuf::from(path));
+    }
+    let has_scheme = url
+        .split_once("://")
+        .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
+    let scp_like = !has_scheme
+        && url
+            .split_once(':')
+            .is_some_and(|(host, _)| !host.contains('/') && host.len() > 1);
+    if has_scheme || scp_like {
+        return Location::Remote(url.to_owned());
+    }
+    let path = Path::new(url);
+    Location::Local(if path.is_absolute() {
+        path.to_owned()
+    } else {
+        project_root.join(path)
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("module {module}: `{path}` is not a git repository")]
+    NotARepository {
+        module: String,
+        path: PathBuf,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("module {module}: ref `{git_ref}` does not exist in `{url}`{}", list_refs(available))]
+    RefNotFound {
+        module: String,
+        url: String,
+        git_ref: String,
+        available: Vec<String>,
+    },
+    #[error("module {module}: `{git_ref}` in `{url}` does not point to a commit")]
+    NotACommit {
+        module: String,
+        url: String,
+        git_ref: String,
+    },
+    #[error("module {module}: cannot read `{what}`")]
+    Git {
+        module: String,
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("{0}")]
+    Manifest(Diagnostics),
+}
+
+fn list_refs(available: &[String]) -> String {
+    if available.is_empty() {
+        String::new()
+    } else {
+        format!("; it has: {}", available.join(", "))
+    }
+}
+
+impl SourceError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            SourceError::NotARepository { module, .. } => format!(
+                "point `sources.{module}.url` at a git repository (a path, file://, https:// or ssh URL)"
+            ),
+            SourceError::RefNotFound { module, .. } => {
+                format!("set `sources.{module}.ref` to one of the existing branches or tags")
+            }
+            SourceError::NotACommit { module, .. } => {
+                format!("set `sources.{module}.ref` to a branch, tag or commit")
+            }
+            SourceError::Git { .. } => "check that the repository is readable".into(),
+            SourceError::Manifest(_) => {
+                "fix the module's module.yml upstream, or pin a ref whose manifest is valid".into()
+            }
+        })
+    }
+}
+
+fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(e)
+}
+
+/// Lists branch and tag short names of a repository, sorted, for messages.
+pub fn list_branches_and_tags(repo: &gix::Repository) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Ok(platform) = repo.references() {
+        for prefix in ["refs/heads/", "refs/tags/"] {
+            if let Ok(iter) = platform.prefixed(prefix) {
+                for r in iter.flatten() {
+                    names.push(r.name().shorten().to_string());
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Resolves `git_ref` in `repo` to a commit id, with the errors users need.
+pub fn resolve_commit(
+    repo: &gix::Repository,
+    module: &str,
+    url: &str,
+    git_ref: &str,
+) -> Result<gix::ObjectId, SourceError> {
+    let object = repo
+        .rev_parse_single(git_ref)
+        .map_err(|_| SourceError::RefNotFound {
+            module: module.to_owned(),
+            url: url.to_owned(),
+            git_ref: git_ref.to_owned(),
+            available: list_branches_and_tags(repo),
+        })?
+        .object()
+        .map_err(|e| SourceError::Git {
+            module: module.to_owned(),
+            what: format!("{url}@{git_ref}"),
+            source: boxed(e),
+        })?;
+    let commit = object.peel_to_commit().map_err(|_| SourceError::NotACommit {
+        module: module.to_owned(),
+        url: url.to_owned(),
+        git_ref: git_ref.to_owned(),
+    })?;
+    Ok(commit.id)
+}
+
+/// Reads `module.yml` at `commit`; `Ok(None)` when the module has none.
+pub fn manifest_at_commit(
+    repo: &gix::Repository,
+    commit: gix::ObjectId,
+    module: &str,
+    label: &str,
+) -> Result<Option<Manifest>, SourceError> {
+    let git = |e: Box<dyn std::error::Error + Send + Sync>| SourceError::Git {
+        module: module.to_owned(),
+        what: label.to_owned(),
+        source: e,
+    };
+    let tree = repo
+        .find_commit(commit)
+        .map_err(|e| git(boxed(e)))?
+        .tree()
+        .map_err(|e| git(boxed(e)))?;
+    let Some(entry) = tree
+        .lookup_entry_by_path(MANIFEST_FILE)
+        .map_err(|e| git(boxed(e)))?
+    else {
+        return Ok(None);
+    };
+    let blob = entry.object().map_err(|e| git(boxed(e)))?;
+    let text = String::from_utf8(blob.data.clone()).map_err(|e| git(boxed(e)))?;
+    Manifest::parse(&text, label, module)
+        .map(Some)
+        .map_err(SourceError::Manifest)
+}
+
+/// Reads the manifest of a module from a local repository at `git_ref`.
+pub fn read_local_manifest(
+    path: &Path,
+    url: &str,
+    git_ref: &str,
+    module: &str,
+) -> Result<Option<Manifest>, SourceError> {
+    let repo = gix::open(path).map_err(|e| SourceError::NotARepository {
+        module: module.to_owned(),
+        path: path.to_owned(),
+        source: boxed(e),
+    })?;
+    let commit = resolve_commit(&repo, module, url, git_ref)?;
+    manifest_at_commit(&repo, commit, module, &format!("{url}@{git_ref}:{MANIFEST_FILE}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_urls() {
+        let root = Path::new("/p");
+        assert_eq!(location("https://github.com/a/b.git", root), Location::Remote("https://github.com/a/b.git".into()));
+        assert_eq!(location("git@github.com:a/b.git", root), Location::Remote("git@github.com:a/b.git".into()));
+        assert_eq!(location("file:///srv/x", root), Location::Local("/srv/x".into()));
+        assert_eq!(location("../mods/crm", root), Location::Local("/p/../mods/crm".into()));
+        assert_eq!(location("/abs/crm", root), Location::Local("/abs/crm".into()));
+    }
+}

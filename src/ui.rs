@@ -1,0 +1,168 @@
+//! The terminal: the only place that prints or asks.
+//!
+//! Data goes to stdout, status and errors to stderr. Colour only on a
+//! terminal, and never with NO_COLOR (anstream handles both).
+
+use std::io::{IsTerminal, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use crate::error::CliError;
+
+const ERROR: Style = AnsiColor::Red.on_default().bold();
+const WARN: Style = AnsiColor::Yellow.on_default().bold();
+const HINT: Style = AnsiColor::Cyan.on_default().bold();
+const OK: Style = AnsiColor::Green.on_default();
+const BOLD: Style = Style::new().bold();
+const ADDED: Style = AnsiColor::Green.on_default();
+const REMOVED: Style = AnsiColor::Red.on_default();
+const CHANGED: Style = AnsiColor::Yellow.on_default();
+
+/// A style name for callers that should not depend on anstyle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Plain,
+    Bold,
+    Ok,
+    Added,
+    Removed,
+    Changed,
+    Warn,
+}
+
+impl Tone {
+    fn style(self) -> Style {
+        match self {
+            Tone::Plain => Style::new(),
+            Tone::Bold => BOLD,
+            Tone::Ok => OK,
+            Tone::Added => ADDED,
+            Tone::Removed => REMOVED,
+            Tone::Changed => CHANGED,
+            Tone::Warn => WARN,
+        }
+    }
+}
+
+pub struct Ui {
+    /// Whether questions may be asked (stdin and stderr are terminals).
+    interactive: bool,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Ui {
+    pub fn new() -> Self {
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        Self { interactive }
+    }
+
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
+    /// Writes a line of the command's data to stdout (a closed pipe is not an error).
+    pub fn out(&self, line: &str) {
+        let _ = writeln!(anstream::stdout(), "{line}");
+    }
+
+    /// Writes a styled line of data to stdout.
+    pub fn out_styled(&self, tone: Tone, line: &str) {
+        let style = tone.style();
+        let _ = writeln!(anstream::stdout(), "{style}{line}{style:#}");
+    }
+
+    /// Writes a status line to stderr.
+    pub fn status(&self, line: &str) {
+        let _ = writeln!(anstream::stderr(), "{line}");
+    }
+
+    pub fn status_styled(&self, tone: Tone, line: &str) {
+        let style = tone.style();
+        let _ = writeln!(anstream::stderr(), "{style}{line}{style:#}");
+    }
+
+    pub fn warn(&self, line: &str) {
+        let _ = writeln!(anstream::stderr(), "{WARN}warning:{WARN:#} {line}");
+    }
+
+    pub fn hint(&self, line: &str) {
+        let _ = writeln!(anstream::stderr(), "{HINT}hint:{HINT:#} {line}");
+    }
+
+    /// Prints an error with its causes and hint.
+    pub fn error(&self, err: &CliError) {
+        let mut e = anstream::stderr();
+        let mut lines = err.message.lines();
+        let first = lines.next().unwrap_or("unknown error");
+        let _ = writeln!(e, "{ERROR}error:{ERROR:#} {first}");
+        for line in lines {
+            let _ = writeln!(e, "{line}");
+        }
+        for cause in &err.causes {
+            let _ = writeln!(e, "  caused by: {cause}");
+        }
+        if let Some(hint) = &err.hint {
+            let _ = writeln!(e, "{HINT}hint:{HINT:#} {hint}");
+        }
+    }
+
+    /// Asks a yes/no question; without a terminal this is an error naming `flag`.
+    pub fn confirm(&self, prompt: &str, default: bool, flag: &str) -> Result<bool, CliError> {
+        self.require_terminal(flag)?;
+        dialoguer::Confirm::new()
+            .with_prompt(prompt)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    /// Asks to pick one item; returns its index.
+    pub fn select(&self, prompt: &str, items: &[String], default: usize, flag: &str) -> Result<usize, CliError> {
+        self.require_terminal(flag)?;
+        dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    /// Asks to pick any number of items; returns their indexes.
+    pub fn multi_select(&self, prompt: &str, items: &[String], flag: &str) -> Result<Vec<usize>, CliError> {
+        self.require_terminal(flag)?;
+        dialoguer::MultiSelect::new()
+            .with_prompt(prompt)
+            .items(items)
+            .interact()
+            .map_err(prompt_error)
+    }
+
+    /// Asks for a line of text with a default.
+    pub fn input(&self, prompt: &str, default: &str, flag: &str) -> Result<String, CliError> {
+        self.require_terminal(flag)?;
+        dialoguer::Input::<String>::new()
+            .with_prompt(prompt)
+            .default(default.to_owned())
+            .interact_text()
+            .map_err(prompt_error)
+    }
+
+    fn require_terminal(&self, flag: &str) -> Result<(), CliError> {
+        if self.interactive {
+            Ok(())
+        } else {
+            Err(CliError::new("this needs an answer, but there is no terminal to ask on")
+                .hint(format!("pass {flag}")))
+        }
+    }
+}
+
+fn prompt_error(e: dialoguer::Error) -> CliError {
+    CliError::new(format!("the question was not answered: {e}"))
+        .hint("run the command again, or pass the answers as flags (see --help)")
+}

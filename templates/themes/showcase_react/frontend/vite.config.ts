@@ -1,0 +1,28 @@
+import react from '@vitejs/plugin-react'
+import { defineConfig } from 'vitest/config'
+
+// Django serves the build from /static/ (frontend/dist is in STATICFILES_DIRS) and
+// reads dist/.vite/manifest.json to find the hashed files. During development
+// Django loads the scripts from this dev server when VITE_DEV_SERVER_URL is set.
+export default defineConfig({
+  plugins: [react()],
+  base: '/static/',
+  build: {
+    manifest: true,
+    outDir: 'dist',
+    emptyOutDir: true,
+  },
+  server: {
+    port: 5173,
+    strictPort: true,
+    // Absolute asset URLs, since the page itself is served by Django.
+    origin: 'http://localhost:5173',
+    // Lets `npm run dev` alone (http://localhost:5173/static/) reach the Django API.
+    proxy: {
+      '/api': 'http://127.0.0.1:8000',
+    },
+  },
+  test: {
+    environment: 'jsdom',
+  },
+})

@@ -97,9 +97,8 @@ impl OptionSpec {
                 _ => "",
             };
             return Err(format!(
-                "expected {} ({}), found {} `{value}`{quote_hint}",
+                "expected {}, found {} `{value}`{quote_hint}",
                 article(self.ty),
-                self.ty.name(),
                 value.type_name()
             ));
         }
@@ -258,7 +257,7 @@ impl Manifest {
 fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
     let ctx = format!("module {module}");
     let entries = c.map(root, &format!("{ctx}: the manifest"), false)?;
-    c.known_keys(entries, TOP_KEYS, &format!("{ctx}: the manifest"));
+    c.known_keys_prefixed(entries, TOP_KEYS, &ctx);
     let name = match root.get("name") {
         Some(n) => c.string(n, &format!("{ctx}: `name`")),
         None => {
@@ -281,7 +280,7 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
     if let Some(config) = root.get("config")
         && let Some(sections) = c.map(config, &format!("{ctx}: `config`"), true)
     {
-        c.known_keys(sections, &["mutable", "immutable"], &format!("{ctx}: `config`"));
+        c.known_keys_prefixed(sections, &["mutable", "immutable"], &format!("{ctx}: `config`"));
         for (mutable, section) in [(true, "mutable"), (false, "immutable")] {
             let Some(node) = config.get(section) else {
                 continue;
@@ -357,7 +356,7 @@ fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>
     let mut out = Vec::new();
     for item in items {
         let entries = c.map(item, &format!("{ctx}: each entry of `urls`"), false)?;
-        c.known_keys(entries, &["route", "include"], &format!("{ctx}: `urls`"));
+        c.known_keys_prefixed(entries, &["route", "include"], &format!("{ctx}: `urls`"));
         let route = match item.get("route") {
             Some(r) => match Value::from_node(r) {
                 Value::Str(s) => s,
@@ -395,7 +394,7 @@ fn parse_option(
         );
     }
     let entries = c.map(node, &octx, true)?;
-    c.known_keys(entries, OPTION_KEYS, &octx);
+    c.known_keys_prefixed(entries, OPTION_KEYS, &octx);
     let ty = match node.get("type") {
         None => OptionType::String,
         Some(t) => {
@@ -454,7 +453,7 @@ fn parse_option(
     };
     if let Some(v) = node.get("validation") {
         let entries = c.map(v, &format!("{octx}: `validation`"), true)?;
-        c.known_keys(entries, VALIDATION_KEYS, &format!("{octx}: `validation`"));
+        c.known_keys_prefixed(entries, VALIDATION_KEYS, &format!("{octx}: `validation`"));
         for key in ["choices", "allowed_values"] {
             if let Some(list) = v.get(key) {
                 match Value::from_node(list) {

@@ -153,3 +153,42 @@ mod tests {
         Cli::command().debug_assert();
     }
 }
+
+/// The CLI reference (docs/cli-reference.md), generated from the clap
+/// definition so help text and docs cannot drift apart.
+pub fn markdown_reference() -> String {
+    fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+        let title = if path.is_empty() {
+            "git quickscale".to_owned()
+        } else {
+            format!("git quickscale {path}")
+        };
+        let depth = if path.is_empty() { "#" } else { "##" };
+        out.push_str(&format!("{depth} `{title}`\n\n```text\n"));
+        let help = cmd.render_long_help().to_string();
+        for line in help.lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out.push_str("```\n\n");
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .filter(|s| s.get_name() != "help")
+            .map(|s| s.get_name().to_owned())
+            .collect();
+        for name in names {
+            if let Some(sub) = cmd.find_subcommand_mut(&name) {
+                let sub_path = if path.is_empty() { name.clone() } else { format!("{path} {name}") };
+                let mut sub = sub.clone().bin_name(format!("git quickscale {sub_path}"));
+                walk(&mut sub, &sub_path, out);
+            }
+        }
+    }
+    let mut out = String::from(
+        "<!-- Generated from the clap definition by `cargo test --test docs`; do not edit.\n     Regenerate with: UPDATE_DOCS=1 cargo test --test docs -->\n\n",
+    );
+    let mut cmd = command().term_width(100);
+    cmd.build();
+    walk(&mut cmd, "", &mut out);
+    out.trim_end().to_owned() + "\n"
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite, runnable on a fresh machine (and by CI via .ci/run).
+# It installs what it needs: Rust crates (cargo), and — inside the tests —
+# Python venvs with Django from the package index and the React theme's npm
+# packages, because the generated projects are tested for real.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "error: $1 is required ($2)" >&2; exit 1; }; }
+need cargo "install Rust with https://rustup.rs"
+need git "install git"
+need python3 "install Python 3.11 or newer"
+need npm "install Node.js 20 or newer"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python 3.11 or newer is required" >&2; exit 1; }
+python3 -m venv --help >/dev/null || { echo "error: python3 -m venv is required (Debian: apt install python3-venv)" >&2; exit 1; }
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+# The generated-project tests (Django checks, pytest, npm build, Vitest) run
+# only when these are set, and say so when they are skipped.
+export QUICKSCALE_PYTHON_TESTS=1
+export QUICKSCALE_NPM_TESTS=1
+
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+cargo test --locked

@@ -1,0 +1,44 @@
+import json
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+
+NOT_BUILT = "frontend/dist is not built: run `npm install && npm run build` in frontend/"
+
+
+def test_api_hello(client):
+    response = client.get("/api/hello/")
+    assert response.status_code == 200
+    assert response.json() == {"message": "Hello from Django!", "project": settings.PROJECT_NAME}
+
+
+def test_home_references_built_bundle(client):
+    """Run `npm run build` in frontend/ first; REQUIRE_FRONTEND_BUILD=1 turns the skip into a failure."""
+    manifest_path = settings.FRONTEND_MANIFEST_PATH
+    if not manifest_path.is_file():
+        if os.environ.get("REQUIRE_FRONTEND_BUILD") == "1":
+            pytest.fail(f"{NOT_BUILT} (REQUIRE_FRONTEND_BUILD=1)")
+        pytest.skip(f"{NOT_BUILT}; set REQUIRE_FRONTEND_BUILD=1 to fail instead")
+
+    entry = json.loads(manifest_path.read_text(encoding="utf-8"))["index.html"]
+    body = client.get("/").content.decode()
+    assert f'src="{settings.STATIC_URL}{entry["file"]}"' in body
+    assert finders.find(entry["file"]), "frontend/dist is not in STATICFILES_DIRS"
+    for css in entry.get("css", []):
+        assert f'href="{settings.STATIC_URL}{css}"' in body
+
+
+def test_home_without_build_explains_what_to_do(client, settings, tmp_path):
+    settings.FRONTEND_MANIFEST_PATH = tmp_path / "missing" / "manifest.json"
+    body = client.get("/").content.decode()
+    assert "The frontend has not been built yet" in body
+    assert '<script type="module"' not in body
+
+
+def test_home_uses_vite_dev_server_when_configured(client, settings):
+    settings.VITE_DEV_SERVER_URL = "http://localhost:5173"
+    body = client.get("/").content.decode()
+    assert 'src="http://localhost:5173/static/@vite/client"' in body
+    assert 'src="http://localhost:5173/static/src/main.tsx"' in body

@@ -1,0 +1,137 @@
+//! Hermetic test environment: temp dirs, a pinned git identity and dates,
+//! and helpers to run the real binary and inspect repositories.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-quickscale");
+pub const FIXED_DATE: &str = "2026-01-02T03:04:05Z";
+
+/// A temporary home with its own git config; every command runs inside it.
+pub struct TestEnv {
+    pub tmp: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let home = tmp.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::write(
+            home.join(".gitconfig"),
+            "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n",
+        )
+        .expect("gitconfig");
+        Self { tmp }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    /// Applies the hermetic environment to a command.
+    pub fn env(&self, cmd: &mut Command) {
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", self.home().join(".gitconfig"))
+            .env("GIT_AUTHOR_DATE", FIXED_DATE)
+            .env("GIT_COMMITTER_DATE", FIXED_DATE)
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .env("NO_COLOR", "1")
+            .env("QUICKSCALE_INDEX", "");
+    }
+
+    /// Runs git-quickscale in `dir`.
+    pub fn qs(&self, dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = Command::new(BIN);
+        self.env(&mut cmd);
+        cmd.current_dir(dir).args(args);
+        cmd.output().expect("run git-quickscale")
+    }
+
+    /// Runs git-quickscale and asserts success.
+    pub fn qs_ok(&self, dir: &Path, args: &[&str]) -> Output {
+        let out = self.qs(dir, args);
+        assert!(out.status.success(), "git-quickscale {args:?} failed:\n{}", describe(&out));
+        out
+    }
+
+    /// Runs git in `dir` and returns stdout; panics on failure.
+    pub fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        self.env(&mut cmd);
+        let out = cmd.current_dir(dir).args(args).output().expect("run git");
+        assert!(out.status.success(), "git {args:?} failed:\n{}", describe(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file under `dir` (including `.git`) with its bytes and mode.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let entry = entry.expect("entry");
+            let path = entry.path();
+            let meta = std::fs::symlink_metadata(&path).expect("meta");
+            let rel = path.strip_prefix(dir).expect("prefix").to_owned();
+            if meta.is_dir() {
+                out.insert(rel, (Vec::new(), meta.permissions().mode()));
+                stack.push(path);
+            } else if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).expect("link");
+                out.insert(rel, (target.into_os_string().into_encoded_bytes(), 0o120000));
+            } else {
+                out.insert(rel, (std::fs::read(&path).expect("read"), meta.permissions().mode()));
+            }
+        }
+    }
+    out
+}
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}

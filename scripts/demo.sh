@@ -14,8 +14,8 @@ if [ -e demo ]; then
 fi
 git quickscale plan demo --theme showcase_html --yes
 cd demo
-git config user.name >/dev/null || git config --global user.name "QuickScale Demo"
-git config user.email >/dev/null || git config --global user.email "demo@example.com"
+git config user.name >/dev/null || export GIT_AUTHOR_NAME="QuickScale Demo" GIT_COMMITTER_NAME="QuickScale Demo"
+git config user.email >/dev/null || export GIT_AUTHOR_EMAIL="demo@example.com" GIT_COMMITTER_EMAIL="demo@example.com"
 git quickscale apply --yes
 git log --oneline
 echo

@@ -12,6 +12,7 @@ pub mod fsutil;
 pub mod identity;
 pub mod manifest;
 pub mod project;
+pub mod render;
 pub mod report;
 pub mod source;
 pub mod suggest;

@@ -158,9 +158,8 @@ impl Catalog {
         ordered.sort_by_key(|(_, e)| e.span().start);
         for (name, spanned) in ordered {
             let pos = Some(line_col(text, spanned.span().start));
-            let at = |message: String| {
-                Diagnostic::new(file, pos, format!("entry `{name}`: {message}"))
-            };
+            let at =
+                |message: String| Diagnostic::new(file, pos, format!("entry `{name}`: {message}"));
             if !is_module_name(&name) {
                 problems.push(at(
                     "module names must start with a lowercase letter and use only lowercase letters, digits and `_`".into(),
@@ -266,7 +265,10 @@ pub fn is_module_name(name: &str) -> bool {
 fn convert_wiring(raw: RawWiring) -> Result<WiringHints, String> {
     let mut settings = BTreeMap::new();
     for (k, v) in raw.settings.unwrap_or_default() {
-        settings.insert(k.clone(), toml_to_value(&v).map_err(|e| format!("setting `{k}`: {e}"))?);
+        settings.insert(
+            k.clone(),
+            toml_to_value(&v).map_err(|e| format!("setting `{k}`: {e}"))?,
+        );
     }
     Ok(WiringHints {
         django_apps: raw.django_apps,
@@ -383,14 +385,23 @@ mod tests {
     fn errors_name_file_line_and_entry() {
         let mut c = Catalog::load(&[]).expect("bundled");
         let err = c
-            .merge_text("[modules.x]\ndescription = \"d\"\nsorce = \"s\"\n", "o.toml")
+            .merge_text(
+                "[modules.x]\ndescription = \"d\"\nsorce = \"s\"\n",
+                "o.toml",
+            )
             .expect_err("typo");
         let text = err.to_string();
-        assert!(text.starts_with("o.toml:3:1: entry `x`: unknown field `sorce`"), "{text}");
+        assert!(
+            text.starts_with("o.toml:3:1: entry `x`: unknown field `sorce`"),
+            "{text}"
+        );
         let err = c
             .merge_text("[modules.y]\ndescription = \"d\"\n", "o.toml")
             .expect_err("incomplete");
-        assert!(err.to_string().contains("entry `y`: a new entry needs `source`, `ref`"));
+        assert!(
+            err.to_string()
+                .contains("entry `y`: a new entry needs `source`, `ref`")
+        );
     }
 }
 
@@ -410,7 +421,10 @@ pub struct ListingRow {
 
 /// The catalog as listed, with the modules a project wants marked.
 /// Private modules of the project (given by `sources:`) are listed too.
-pub fn listing(catalog: &Catalog, project: Option<&crate::config::ProjectConfig>) -> Vec<ListingRow> {
+pub fn listing(
+    catalog: &Catalog,
+    project: Option<&crate::config::ProjectConfig>,
+) -> Vec<ListingRow> {
     let mut rows: Vec<ListingRow> = catalog
         .entries()
         .iter()

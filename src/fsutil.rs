@@ -24,5 +24,8 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 }
 
 fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("failed to write `{}`: {e}", path.display()))
+    std::io::Error::new(
+        e.kind(),
+        format!("failed to write `{}`: {e}", path.display()),
+    )
 }

@@ -27,7 +27,13 @@ const TOP_KEYS: &[&str] = &[
     "urls",
     "settings",
 ];
-const OPTION_KEYS: &[&str] = &["type", "default", "django_setting", "description", "validation"];
+const OPTION_KEYS: &[&str] = &[
+    "type",
+    "default",
+    "django_setting",
+    "description",
+    "validation",
+];
 const VALIDATION_KEYS: &[&str] = &["choices", "allowed_values", "min", "max"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -138,9 +144,10 @@ impl OptionSpec {
     /// Converts text given on the command line to this option's type.
     pub fn coerce_cli_value(&self, raw: &str, parsed: Value) -> Value {
         match (self.ty, &parsed) {
-            (OptionType::String, Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null) => {
-                Value::Str(raw.to_owned())
-            }
+            (
+                OptionType::String,
+                Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Null,
+            ) => Value::Str(raw.to_owned()),
             (OptionType::List, Value::Str(s)) => Value::List(
                 s.split(',')
                     .map(|p| Value::Str(p.trim().to_owned()))
@@ -186,7 +193,9 @@ impl Manifest {
                 return Err(Diagnostics(vec![Diagnostic::new(
                     file,
                     None,
-                    format!("module {module}: the manifest is empty; it needs at least `name` and `version`"),
+                    format!(
+                        "module {module}: the manifest is empty; it needs at least `name` and `version`"
+                    ),
                 )]));
             }
             Err(e) => {
@@ -227,7 +236,9 @@ impl Manifest {
                     } else {
                         suggest::help_line(name, names.iter().copied(), "options")
                     };
-                    problems.push(format!("module {module}: option {name}: unknown option; {help}"));
+                    problems.push(format!(
+                        "module {module}: option {name}: unknown option; {help}"
+                    ));
                 }
                 Some(spec) if value != &Value::Null => {
                     if let Err(why) = spec.check(value) {
@@ -280,7 +291,11 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
     if let Some(config) = root.get("config")
         && let Some(sections) = c.map(config, &format!("{ctx}: `config`"), true)
     {
-        c.known_keys_prefixed(sections, &["mutable", "immutable"], &format!("{ctx}: `config`"));
+        c.known_keys_prefixed(
+            sections,
+            &["mutable", "immutable"],
+            &format!("{ctx}: `config`"),
+        );
         for (mutable, section) in [(true, "mutable"), (false, "immutable")] {
             let Some(node) = config.get(section) else {
                 continue;
@@ -318,7 +333,12 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         Some(
             entries
                 .iter()
-                .map(|(k, v)| (k.key_str().unwrap_or_default().to_owned(), Value::from_node(v)))
+                .map(|(k, v)| {
+                    (
+                        k.key_str().unwrap_or_default().to_owned(),
+                        Value::from_node(v),
+                    )
+                })
                 .collect::<BTreeMap<_, _>>(),
         )
     });
@@ -350,7 +370,10 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
 
 fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>> {
     let NodeKind::Seq(items, _) = &node.kind else {
-        c.error(node, format!("{ctx}: `urls` must be a list of {{route, include}} mappings"));
+        c.error(
+            node,
+            format!("{ctx}: `urls` must be a list of {{route, include}} mappings"),
+        );
         return None;
     };
     let mut out = Vec::new();
@@ -362,13 +385,22 @@ fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>
                 Value::Str(s) => s,
                 Value::Null => String::new(),
                 other => {
-                    c.error(r, format!("{ctx}: url route must be a string, found {}", other.type_name()));
+                    c.error(
+                        r,
+                        format!(
+                            "{ctx}: url route must be a string, found {}",
+                            other.type_name()
+                        ),
+                    );
                     continue;
                 }
             },
             None => String::new(),
         };
-        let Some(include) = item.get("include").and_then(|n| c.string(n, &format!("{ctx}: url `include`"))) else {
+        let Some(include) = item
+            .get("include")
+            .and_then(|n| c.string(n, &format!("{ctx}: url `include`")))
+        else {
             if item.get("include").is_none() {
                 c.error(item, format!("{ctx}: each url needs `include`"));
             }
@@ -412,7 +444,13 @@ fn parse_option(
                     }
                 },
                 other => {
-                    c.error(t, format!("{octx}: `type` must be a string, found {}", other.type_name()));
+                    c.error(
+                        t,
+                        format!(
+                            "{octx}: `type` must be a string, found {}",
+                            other.type_name()
+                        ),
+                    );
                     return None;
                 }
             }
@@ -458,7 +496,10 @@ fn parse_option(
             if let Some(list) = v.get(key) {
                 match Value::from_node(list) {
                     Value::List(items) if !items.is_empty() => spec.choices = Some(items),
-                    _ => c.error(list, format!("{octx}: `validation.{key}` must be a non-empty list")),
+                    _ => c.error(
+                        list,
+                        format!("{octx}: `validation.{key}` must be a non-empty list"),
+                    ),
                 }
             }
         }
@@ -536,20 +577,34 @@ django_apps: [rest_framework, quickscale_modules_crm]
                 .expect_err("invalid")
                 .join("\n")
         };
-        assert!(bad("deals_per_page", Value::Str("x".into())).contains("module crm: option deals_per_page: expected an integer"));
+        assert!(
+            bad("deals_per_page", Value::Str("x".into()))
+                .contains("module crm: option deals_per_page: expected an integer")
+        );
         assert!(bad("deals_per_page", Value::Int(0)).contains("below the minimum"));
         assert!(bad("mode", Value::Str("medium".into())).contains("choose from: fast, slow"));
-        assert!(bad("stages", Value::List(vec![Value::Str("z".into())])).contains("`z` is not allowed"));
+        assert!(
+            bad("stages", Value::List(vec![Value::Str("z".into())])).contains("`z` is not allowed")
+        );
         assert!(bad("deals_per_pag", Value::Int(1)).contains("did you mean `deals_per_page`?"));
     }
 
     #[test]
     fn rejects_bad_manifests_with_positions() {
-        let err = Manifest::parse("name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {type: integer}\n", "m.yml", "x")
-            .expect_err("missing django_setting");
+        let err = Manifest::parse(
+            "name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {type: integer}\n",
+            "m.yml",
+            "x",
+        )
+        .expect_err("missing django_setting");
         assert_eq!(err.0[0].line, Some(5));
-        assert!(err.0[0].message.contains("module x: option a: a mutable option must define `django_setting`"));
-        let err = Manifest::parse("name: x\nversion: 1.0\n", "m.yml", "x").expect_err("number version");
+        assert!(
+            err.0[0]
+                .message
+                .contains("module x: option a: a mutable option must define `django_setting`")
+        );
+        let err =
+            Manifest::parse("name: x\nversion: 1.0\n", "m.yml", "x").expect_err("number version");
         assert!(err.to_string().contains("quote it"));
         let err = Manifest::parse(
             "name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {django_setting: lower}\n",
@@ -558,8 +613,12 @@ django_apps: [rest_framework, quickscale_modules_crm]
         )
         .expect_err("bad setting");
         assert!(err.to_string().contains("must match ^[A-Z][A-Z0-9_]*$"));
-        let err = Manifest::parse("name: x\nversion: \"1\"\ndjango_apps: [\"a.b; import os\"]\n", "m.yml", "x")
-            .expect_err("bad app");
+        let err = Manifest::parse(
+            "name: x\nversion: \"1\"\ndjango_apps: [\"a.b; import os\"]\n",
+            "m.yml",
+            "x",
+        )
+        .expect_err("bad app");
         assert!(err.to_string().contains("django_apps"));
     }
 }

@@ -29,7 +29,8 @@ impl ProjectError {
     pub fn hint(&self) -> Option<String> {
         match self {
             ProjectError::NotFound { .. } => Some(
-                "run the command inside a project, or create one with `git quickscale plan <slug>`".into(),
+                "run the command inside a project, or create one with `git quickscale plan <slug>`"
+                    .into(),
             ),
             ProjectError::Cwd(_) => None,
         }

@@ -72,13 +72,20 @@ pub fn render_project(project: &Identity) -> Result<FileMap, RenderError> {
                 .trim_start_matches('/');
             let mut out_path = relative
                 .split('/')
-                .map(|seg| if seg == PACKAGE_PLACEHOLDER { project.package.as_str() } else { seg })
+                .map(|seg| {
+                    if seg == PACKAGE_PLACEHOLDER {
+                        project.package.as_str()
+                    } else {
+                        seg
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("/");
             let contents = if let Some(stripped) = out_path.strip_suffix(LIQUID_SUFFIX) {
-                let source = std::str::from_utf8(file.contents()).map_err(|_| RenderError::NotUtf8 {
-                    path: template_path.clone(),
-                })?;
+                let source =
+                    std::str::from_utf8(file.contents()).map_err(|_| RenderError::NotUtf8 {
+                        path: template_path.clone(),
+                    })?;
                 let template = parser.parse(source).map_err(|e| RenderError::Liquid {
                     path: template_path.clone(),
                     message: e.to_string(),
@@ -93,7 +100,13 @@ pub fn render_project(project: &Identity) -> Result<FileMap, RenderError> {
                 file.contents().to_vec()
             };
             let executable = is_executable(&out_path);
-            files.insert(out_path, GeneratedFile { contents, executable });
+            files.insert(
+                out_path,
+                GeneratedFile {
+                    contents,
+                    executable,
+                },
+            );
         }
     }
     Ok(files)
@@ -146,7 +159,11 @@ mod tests {
             assert!(files.contains_key("manage.py"), "{theme}");
             assert!(files["manage.py"].executable);
             assert!(files.contains_key("my_shop/settings/base.py"), "{theme}");
-            assert!(!files.keys().any(|p| p.contains(PACKAGE_PLACEHOLDER) || p.ends_with(LIQUID_SUFFIX)));
+            assert!(
+                !files
+                    .keys()
+                    .any(|p| p.contains(PACKAGE_PLACEHOLDER) || p.ends_with(LIQUID_SUFFIX))
+            );
             let manage = String::from_utf8(files["manage.py"].contents.clone()).expect("utf8");
             assert!(manage.contains("my_shop.settings"), "{theme}");
         }
@@ -154,7 +171,9 @@ mod tests {
 
     #[test]
     fn unknown_variables_are_errors() {
-        let parser = liquid::ParserBuilder::with_stdlib().build().expect("parser");
+        let parser = liquid::ParserBuilder::with_stdlib()
+            .build()
+            .expect("parser");
         let t = parser.parse("{{ project.sluggg }}").expect("parses");
         let globals = liquid::object!({"project": {"slug": "x"}});
         assert!(t.render(&globals).is_err());

@@ -28,3 +28,95 @@ pub fn unified_diff(old: &str, new: &str, label: &str) -> Vec<DiffLine> {
     }
     out
 }
+
+/// The kind of a plan line, for colouring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Add,
+    Change,
+    Remove,
+    Refuse,
+    Note,
+}
+
+/// A plan rendered as lines (`+`, `~`, `-`, `!`), Terraform-style.
+pub fn plan_lines(plan: &crate::engine::Plan) -> Vec<(Mark, String)> {
+    let mut out = Vec::new();
+    if let Some(identity) = &plan.generate {
+        out.push((
+            Mark::Add,
+            format!(
+                "+ generate project {} (package {}, theme {})",
+                identity.slug, identity.package, identity.theme
+            ),
+        ));
+    }
+    for a in &plan.add {
+        out.push((
+            Mark::Add,
+            format!("+ embed {} from {} at {}", a.name, a.source, a.git_ref),
+        ));
+    }
+    for c in &plan.reconfigure {
+        let setting = c
+            .setting
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        out.push((
+            Mark::Change,
+            format!(
+                "~ {}.{}: {} → {}{setting}",
+                c.module, c.option, c.old, c.new
+            ),
+        ));
+    }
+    for name in &plan.remove {
+        out.push((
+            Mark::Remove,
+            format!("- remove {name} (modules/{name} and its wiring)"),
+        ));
+    }
+    for path in &plan.rewire {
+        out.push((
+            Mark::Change,
+            format!("~ regenerate {path} (it differs from what the tool wrote)"),
+        ));
+    }
+    if let Some(why) = &plan.record_state {
+        out.push((
+            Mark::Note,
+            format!("* record the applied state in a note: {why}"),
+        ));
+    }
+    for r in &plan.refused {
+        out.push((Mark::Refuse, format!("! {}: {}", r.subject, r.reason)));
+        if !r.recipe.is_empty() {
+            out.push((Mark::Note, "    to make this change:".to_owned()));
+            for step in &r.recipe {
+                out.push((Mark::Note, format!("      {step}")));
+            }
+        }
+    }
+    out
+}
+
+/// One-line count of a plan, e.g. "2 to embed, 1 to remove".
+pub fn plan_summary(plan: &crate::engine::Plan) -> String {
+    let mut parts = Vec::new();
+    if plan.generate.is_some() {
+        parts.push("1 project to generate".to_owned());
+    }
+    for (n, what) in [
+        (plan.add.len(), "to embed"),
+        (plan.reconfigure.len(), "to reconfigure"),
+        (plan.remove.len(), "to remove"),
+        (plan.rewire.len(), "managed file(s) to regenerate"),
+        (plan.refused.len(), "refused"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    parts.join(", ")
+}

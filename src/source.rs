@@ -54,9 +54,12 @@ pub fn location(url: &str, project_root: &Path) -> Location {
     if let Some(path) = url.strip_prefix("file://") {
         return Location::Local(PathBuf::from(path));
     }
-    let has_scheme = url
-        .split_once("://")
-        .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'));
+    let has_scheme = url.split_once("://").is_some_and(|(scheme, _)| {
+        !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '+')
+    });
     let scp_like = !has_scheme
         && url
             .split_once(':')
@@ -81,7 +84,10 @@ pub enum SourceError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("module {module}: ref `{git_ref}` does not exist in `{url}`{}", list_refs(available))]
+    #[error(
+        "module {module}: ref `{git_ref}` does not exist in `{url}`{}",
+        list_refs(available)
+    )]
     RefNotFound {
         module: String,
         url: String,
@@ -133,7 +139,9 @@ impl SourceError {
     }
 }
 
-fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Box<dyn std::error::Error + Send + Sync> {
+fn boxed<E: std::error::Error + Send + Sync + 'static>(
+    e: E,
+) -> Box<dyn std::error::Error + Send + Sync> {
     Box::new(e)
 }
 
@@ -175,11 +183,13 @@ pub fn resolve_commit(
             what: format!("{url}@{git_ref}"),
             source: boxed(e),
         })?;
-    let commit = object.peel_to_commit().map_err(|_| SourceError::NotACommit {
-        module: module.to_owned(),
-        url: url.to_owned(),
-        git_ref: git_ref.to_owned(),
-    })?;
+    let commit = object
+        .peel_to_commit()
+        .map_err(|_| SourceError::NotACommit {
+            module: module.to_owned(),
+            url: url.to_owned(),
+            git_ref: git_ref.to_owned(),
+        })?;
     Ok(commit.id)
 }
 
@@ -226,7 +236,12 @@ pub fn read_local_manifest(
         source: boxed(e),
     })?;
     let commit = resolve_commit(&repo, module, url, git_ref)?;
-    manifest_at_commit(&repo, commit, module, &format!("{url}@{git_ref}:{MANIFEST_FILE}"))
+    manifest_at_commit(
+        &repo,
+        commit,
+        module,
+        &format!("{url}@{git_ref}:{MANIFEST_FILE}"),
+    )
 }
 
 #[cfg(test)]
@@ -236,10 +251,25 @@ mod tests {
     #[test]
     fn classifies_urls() {
         let root = Path::new("/p");
-        assert_eq!(location("https://github.com/a/b.git", root), Location::Remote("https://github.com/a/b.git".into()));
-        assert_eq!(location("git@github.com:a/b.git", root), Location::Remote("git@github.com:a/b.git".into()));
-        assert_eq!(location("file:///srv/x", root), Location::Local("/srv/x".into()));
-        assert_eq!(location("../mods/crm", root), Location::Local("/p/../mods/crm".into()));
-        assert_eq!(location("/abs/crm", root), Location::Local("/abs/crm".into()));
+        assert_eq!(
+            location("https://github.com/a/b.git", root),
+            Location::Remote("https://github.com/a/b.git".into())
+        );
+        assert_eq!(
+            location("git@github.com:a/b.git", root),
+            Location::Remote("git@github.com:a/b.git".into())
+        );
+        assert_eq!(
+            location("file:///srv/x", root),
+            Location::Local("/srv/x".into())
+        );
+        assert_eq!(
+            location("../mods/crm", root),
+            Location::Local("/p/../mods/crm".into())
+        );
+        assert_eq!(
+            location("/abs/crm", root),
+            Location::Local("/abs/crm".into())
+        );
     }
 }

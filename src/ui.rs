@@ -122,7 +122,13 @@ impl Ui {
     }
 
     /// Asks to pick one item; returns its index.
-    pub fn select(&self, prompt: &str, items: &[String], default: usize, flag: &str) -> Result<usize, CliError> {
+    pub fn select(
+        &self,
+        prompt: &str,
+        items: &[String],
+        default: usize,
+        flag: &str,
+    ) -> Result<usize, CliError> {
         self.require_terminal(flag)?;
         dialoguer::Select::new()
             .with_prompt(prompt)
@@ -133,7 +139,12 @@ impl Ui {
     }
 
     /// Asks to pick any number of items; returns their indexes.
-    pub fn multi_select(&self, prompt: &str, items: &[String], flag: &str) -> Result<Vec<usize>, CliError> {
+    pub fn multi_select(
+        &self,
+        prompt: &str,
+        items: &[String],
+        flag: &str,
+    ) -> Result<Vec<usize>, CliError> {
         self.require_terminal(flag)?;
         dialoguer::MultiSelect::new()
             .with_prompt(prompt)
@@ -156,8 +167,10 @@ impl Ui {
         if self.interactive {
             Ok(())
         } else {
-            Err(CliError::new("this needs an answer, but there is no terminal to ask on")
-                .hint(format!("pass {flag}")))
+            Err(
+                CliError::new("this needs an answer, but there is no terminal to ask on")
+                    .hint(format!("pass {flag}")),
+            )
         }
     }
 }

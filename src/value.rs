@@ -29,7 +29,12 @@ impl Value {
             NodeKind::Map(entries, _) => Value::Map(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.key_str().unwrap_or_default().to_owned(), Value::from_node(v)))
+                    .map(|(k, v)| {
+                        (
+                            k.key_str().unwrap_or_default().to_owned(),
+                            Value::from_node(v),
+                        )
+                    })
                     .collect(),
             ),
         }
@@ -97,7 +102,11 @@ fn yaml_float(f: f64) -> String {
     if f.is_nan() {
         ".nan".into()
     } else if f.is_infinite() {
-        if f > 0.0 { ".inf".into() } else { "-.inf".into() }
+        if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        }
     } else {
         let s = format!("{f:?}");
         if s.contains('.') { s } else { format!("{s}.0") }

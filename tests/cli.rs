@@ -4,7 +4,10 @@
 #[test]
 fn cli_snapshots() {
     trycmd::TestCases::new()
-        .register_bin("git-quickscale", trycmd::cargo::cargo_bin!("git-quickscale"))
+        .register_bin(
+            "git-quickscale",
+            trycmd::cargo::cargo_bin!("git-quickscale"),
+        )
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("QUICKSCALE_INDEX", "")

@@ -17,5 +17,8 @@ fn check_or_update(relative: &str, generated: &str) {
 
 #[test]
 fn cli_reference_is_generated_from_clap() {
-    check_or_update("docs/cli-reference.md", &git_quickscale::cli::markdown_reference());
+    check_or_update(
+        "docs/cli-reference.md",
+        &git_quickscale::cli::markdown_reference(),
+    );
 }

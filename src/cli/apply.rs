@@ -1,12 +1,120 @@
-//! `git quickscale apply`.
+//! `git quickscale apply`: plan, show, then execute as one transaction.
 
-use super::{CmdResult, Context, not_available};
+use super::{CmdResult, Context};
+use crate::engine::{self, EngineError, Event};
+use crate::error::{CliError, exit};
+use crate::report::{self, Mark};
+use crate::ui::Tone;
 
-/// Generate the project and embed, update or remove modules to match quickscale.yml
+/// Generate the project and embed or remove modules to match quickscale.yml
+///
+/// Computes the difference between quickscale.yml and the applied state
+/// recorded in git, prints it (`+` embed, `~` change, `-` remove, `!` refused),
+/// asks on a terminal, then makes the changes as commits. Any failure leaves
+/// HEAD, index, worktree and refs exactly as they were.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  git quickscale apply")]
-pub struct ApplyArgs {}
+#[command(after_help = "Examples:
+  git quickscale apply
+  git quickscale apply --dry-run --detailed-exitcode   # CI: exit 2 when changes are pending")]
+pub struct ApplyArgs {
+    /// Print the plan and stop before the first write
+    #[arg(long)]
+    pub dry_run: bool,
 
-pub fn cmd_apply(_ctx: &Context, _args: &ApplyArgs) -> CmdResult {
-    Err(not_available("apply"))
+    /// With --dry-run: exit 2 when changes are pending, 0 when there are none
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
+    let mut ws = super::open_workspace(ctx)?;
+    let plan = engine::plan::build(&ws).map_err(engine_error)?;
+    show_plan(ctx, &plan);
+    if !plan.refused.is_empty() {
+        return Err(CliError::new(format!(
+            "apply refuses {} change(s) of quickscale.yml; nothing was written",
+            plan.refused.len()
+        ))
+        .hint("follow the steps printed under each refused change, or undo the edit in quickscale.yml"));
+    }
+    super::print_database_notes(ctx, &ws, &plan);
+    if !plan.has_changes() {
+        ctx.ui.status_styled(
+            Tone::Ok,
+            "Nothing to do: the project matches quickscale.yml.",
+        );
+        return Ok(exit::OK);
+    }
+    if args.dry_run {
+        ctx.ui.status("Dry run: nothing was written.");
+        return Ok(if args.detailed_exitcode {
+            exit::PENDING
+        } else {
+            exit::OK
+        });
+    }
+    if ctx.ui.is_interactive()
+        && !args.yes
+        && !ctx.ui.confirm("Apply these changes?", true, "--yes")?
+    {
+        ctx.ui.status("Nothing was written.");
+        return Ok(if args.detailed_exitcode {
+            exit::PENDING
+        } else {
+            exit::OK
+        });
+    }
+    let text = ws.config.text.clone();
+    let mut progress = super::EventView::new(&ctx.ui);
+    let outcome = engine::execute::execute(&mut ws, &plan, "apply", &text, &mut |e: Event| {
+        progress.show(e)
+    })
+    .map_err(engine_error)?;
+    ctx.ui.status_styled(
+        Tone::Ok,
+        &format!(
+            "Applied: {} commit(s), {} file(s) written; HEAD is {}",
+            outcome.commits.len(),
+            outcome.files_written,
+            short(&outcome.head.to_string())
+        ),
+    );
+    if outcome.created_repo {
+        ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate");
+    }
+    Ok(exit::OK)
+}
+
+/// Prints a plan, coloured by kind.
+pub fn show_plan(ctx: &Context, plan: &engine::Plan) {
+    let lines = report::plan_lines(plan);
+    if lines.is_empty() {
+        return;
+    }
+    ctx.ui.out("git quickscale will:");
+    for (mark, line) in lines {
+        let tone = match mark {
+            Mark::Add => Tone::Added,
+            Mark::Change => Tone::Changed,
+            Mark::Remove => Tone::Removed,
+            Mark::Refuse => Tone::Warn,
+            Mark::Note => Tone::Plain,
+        };
+        ctx.ui.out_styled(tone, &format!("  {line}"));
+    }
+    ctx.ui
+        .out(&format!("Plan: {}.", report::plan_summary(plan)));
+}
+
+pub fn engine_error(e: EngineError) -> CliError {
+    let hint = e.hint();
+    CliError::from_error(&e, hint)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
 }

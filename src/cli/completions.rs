@@ -10,7 +10,9 @@ use crate::error::exit;
 /// The script completes the `git-quickscale` command; source it from your
 /// shell's startup file.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  git quickscale completions bash > ~/.local/share/bash-completion/completions/git-quickscale")]
+#[command(
+    after_help = "Example:\n  git quickscale completions bash > ~/.local/share/bash-completion/completions/git-quickscale"
+)]
 pub struct CompletionsArgs {
     /// The shell to generate for
     #[arg(value_enum)]

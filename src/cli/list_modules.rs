@@ -12,7 +12,9 @@ use crate::project;
 /// overrides (--index, QUICKSCALE_INDEX, git config quickscale.index).
 /// Inside a project, the modules quickscale.yml wants are marked.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  git quickscale list-modules\n  git quickscale list-modules --json --index ./my-index.toml")]
+#[command(
+    after_help = "Examples:\n  git quickscale list-modules\n  git quickscale list-modules --json --index ./my-index.toml"
+)]
 pub struct ListModulesArgs {
     /// Print JSON (an array of objects; see docs/user-guide.md)
     #[arg(long)]
@@ -22,7 +24,11 @@ pub struct ListModulesArgs {
 pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
     let catalog = ctx.catalog()?;
     let config = match project::find(&ctx.cwd) {
-        Some(dir) => Some(ConfigFile::load(&dir.config_path(), crate::config::CONFIG_FILE, &catalog)?),
+        Some(dir) => Some(ConfigFile::load(
+            &dir.config_path(),
+            crate::config::CONFIG_FILE,
+            &catalog,
+        )?),
         None => None,
     };
     let rows = catalog::listing(&catalog, config.as_ref().map(|c| &c.config));
@@ -39,8 +45,19 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
 fn render_table(ctx: &Context, rows: &[ListingRow]) {
     let in_project = rows.iter().any(|r| r.wanted.is_some());
     let name_w = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
-    let ref_w = rows.iter().map(|r| r.git_ref.len()).max().unwrap_or(3).max(3);
-    let wanted_col = |w: &str| if in_project { format!("{w:<7}") } else { String::new() };
+    let ref_w = rows
+        .iter()
+        .map(|r| r.git_ref.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let wanted_col = |w: &str| {
+        if in_project {
+            format!("{w:<7}")
+        } else {
+            String::new()
+        }
+    };
     ctx.ui.out(&format!(
         "{:<name_w$}  {:<9}  {}{:<ref_w$}  DESCRIPTION",
         "NAME",

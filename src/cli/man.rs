@@ -25,7 +25,9 @@ pub struct ManArgs {
 }
 
 fn man_command() -> clap::Command {
-    super::command().name("git-quickscale").bin_name("git-quickscale")
+    super::command()
+        .name("git-quickscale")
+        .bin_name("git-quickscale")
 }
 
 /// Renders the main man page.
@@ -41,7 +43,10 @@ pub fn cmd_man(ctx: &Context, args: &ManArgs) -> CmdResult {
         (None, true) => {
             let exe = std::env::current_exe().map_err(|e| CliError::from_error(&e, None))?;
             let bin_dir = exe.parent().and_then(|p| p.parent()).ok_or_else(|| {
-                CliError::new(format!("cannot find the directory above `{}`", exe.display()))
+                CliError::new(format!(
+                    "cannot find the directory above `{}`",
+                    exe.display()
+                ))
             })?;
             bin_dir.join("share/man/man1")
         }
@@ -51,8 +56,10 @@ pub fn cmd_man(ctx: &Context, args: &ManArgs) -> CmdResult {
         }
     };
     fs_err::create_dir_all(&dir).map_err(|e| CliError::from_error(&e, None))?;
-    clap_mangen::generate_to(man_command(), &dir)
-        .map_err(|e| CliError::from_error(&e, None).hint(format!("check that `{}` is writable", dir.display())))?;
-    ctx.ui.status(&format!("wrote the man pages into {}", dir.display()));
+    clap_mangen::generate_to(man_command(), &dir).map_err(|e| {
+        CliError::from_error(&e, None).hint(format!("check that `{}` is writable", dir.display()))
+    })?;
+    ctx.ui
+        .status(&format!("wrote the man pages into {}", dir.display()));
     Ok(exit::OK)
 }

@@ -91,7 +91,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::ERROR } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return ExitCode::from(code);
         }
@@ -138,10 +142,132 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
+/// Finds the project, finishes any interrupted operation, and loads the
+/// desired and applied state.
+pub fn open_workspace(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
+    let catalog = ctx.catalog()?;
+    let dir = project::require(&ctx.cwd)?;
+    let path = dir.config_path();
+    let display = path
+        .strip_prefix(&ctx.cwd)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.display().to_string());
+    let config = crate::config::ConfigFile::load(&path, &display, &catalog)?;
+    if let Some(git) =
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?
+        && let Some(r) = crate::txn::recover(&git).map_err(|e| {
+            let hint = e.hint();
+            CliError::from_error(&e, hint)
+        })?
+    {
+        ctx.ui.warn(&format!(
+            "an interrupted `git quickscale {}` (pid {}) was found; it has been rolled back to {}",
+            r.operation,
+            r.pid,
+            r.head.as_deref().unwrap_or("the state before it started")
+        ));
+    }
+    crate::engine::Workspace::open(dir.root, config, catalog).map_err(apply::engine_error)
+}
+
+/// Shows engine progress: a spinner while fetching, a line per commit.
+pub struct EventView<'u> {
+    ui: &'u crate::ui::Ui,
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl<'u> EventView<'u> {
+    pub fn new(ui: &'u crate::ui::Ui) -> Self {
+        Self { ui, spinner: None }
+    }
+
+    pub fn show(&mut self, event: crate::engine::Event) {
+        use crate::engine::Event;
+        match event {
+            Event::Generating { files } => self
+                .ui
+                .status(&format!("Generating the project ({files} files)")),
+            Event::Fetching {
+                module,
+                url,
+                git_ref,
+            } => {
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_message(format!("fetching {module} from {url} at {git_ref}"));
+                bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                self.spinner = Some(bar);
+            }
+            Event::Fetched { module, commit } => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                self.ui.status(&format!(
+                    "Fetched {module} at {}",
+                    &commit[..commit.len().min(12)]
+                ));
+            }
+            Event::Committed { id, summary } => {
+                self.ui
+                    .status(&format!("Committed {} {summary}", &id[..id.len().min(12)]));
+            }
+            Event::WritingFiles { count } => self.ui.status(&format!("Writing {count} file(s)")),
+            Event::Done => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for EventView<'_> {
+    fn drop(&mut self) {
+        if let Some(bar) = self.spinner.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Removing a module keeps its tables: say so, with the command to drop them first.
+pub fn print_database_notes(
+    ctx: &Context,
+    ws: &crate::engine::Workspace,
+    plan: &crate::engine::Plan,
+) {
+    for name in &plan.remove {
+        let labels: Vec<String> = ws
+            .embedded_manifest(name)
+            .ok()
+            .flatten()
+            .map(|m| m.django_apps)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| !a.starts_with("django.") && a.contains(name))
+            .map(|a| a.rsplit('.').next().unwrap_or(&a).to_owned())
+            .collect();
+        ctx.ui.warn(&format!(
+            "module {name}'s database tables remain in your database; git quickscale never touches data"
+        ));
+        if labels.is_empty() {
+            ctx.ui.hint(&format!(
+                "to drop them, unapply the module's migrations before removing it: python manage.py migrate <app_label> zero"
+            ));
+        }
+        for label in labels {
+            ctx.ui.hint(&format!(
+                "to drop them, unapply its migrations before removing it: python manage.py migrate {label} zero"
+            ));
+        }
+    }
+}
+
 /// The error for commands that a later release provides.
 pub fn not_available(command: &str) -> CliError {
-    CliError::new(format!("`git quickscale {command}` is not available yet in this version"))
-        .hint("see docs/user-guide.md for what this version can do")
+    CliError::new(format!(
+        "`git quickscale {command}` is not available yet in this version"
+    ))
+    .hint("see docs/user-guide.md for what this version can do")
 }
 
 #[cfg(test)]
@@ -178,7 +304,11 @@ pub fn markdown_reference() -> String {
             .collect();
         for name in names {
             if let Some(sub) = cmd.find_subcommand_mut(&name) {
-                let sub_path = if path.is_empty() { name.clone() } else { format!("{path} {name}") };
+                let sub_path = if path.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{path} {name}")
+                };
                 let mut sub = sub.clone().bin_name(format!("git quickscale {sub_path}"));
                 walk(&mut sub, &sub_path, out);
             }

@@ -105,8 +105,10 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
             return Err(CliError::new("a project slug is required to plan a new project")
                 .hint("inside a project, use `plan --add NAME`, `plan --remove NAME` or `plan --reconfigure`"));
         }
-        return Err(CliError::new("a project slug is required to plan a new project")
-            .hint("git quickscale plan my-shop --theme showcase_html --yes"));
+        return Err(
+            CliError::new("a project slug is required to plan a new project")
+                .hint("git quickscale plan my-shop --theme showcase_html --yes"),
+        );
     };
     identity::validate_slug(&slug).map_err(|p| identity_error("project slug", &slug, p))?;
 
@@ -125,19 +127,28 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
     let derived = identity::package_from_slug(&slug);
     let package = match &args.package {
         Some(p) => p.clone(),
-        None if asks(ctx, args) => ctx.ui.input("Python package name", &derived, "--package NAME")?,
+        None if asks(ctx, args) => {
+            ctx.ui
+                .input("Python package name", &derived, "--package NAME")?
+        }
         None => derived,
     };
-    identity::validate_package(&package).map_err(|p| identity_error("package name", &package, p))?;
+    identity::validate_package(&package)
+        .map_err(|p| identity_error("package name", &package, p))?;
 
     let theme = match &args.theme {
-        Some(t) => Theme::from_name(t).ok_or_else(|| CliError::new(format!("unknown theme `{t}`")))?,
+        Some(t) => {
+            Theme::from_name(t).ok_or_else(|| CliError::new(format!("unknown theme `{t}`")))?
+        }
         None if asks(ctx, args) => {
             let items: Vec<String> = Theme::ALL
                 .iter()
                 .map(|t| format!("{} — {}", t.name(), t.description()))
                 .collect();
-            let default = Theme::ALL.iter().position(|t| *t == Theme::DEFAULT).unwrap_or(0);
+            let default = Theme::ALL
+                .iter()
+                .position(|t| *t == Theme::DEFAULT)
+                .unwrap_or(0);
             Theme::ALL[ctx.ui.select("Theme", &items, default, "--theme NAME")?]
         }
         None => Theme::DEFAULT,
@@ -152,7 +163,11 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
             .map(|e| format!("{} — {}", e.name, e.description))
             .collect();
         ctx.ui
-            .multi_select("Modules (space to select, enter to confirm)", &items, "--module NAME")?
+            .multi_select(
+                "Modules (space to select, enter to confirm)",
+                &items,
+                "--module NAME",
+            )?
             .into_iter()
             .map(|i| ModuleArg {
                 name: ready[i].name.clone(),
@@ -169,9 +184,12 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
             if sets.iter().any(|s| s.module == m.name) {
                 continue;
             }
-            if let Some(manifest) = readable_manifest(&project_root, &m.name, &draft, catalog, args.offline)
+            if let Some(manifest) =
+                readable_manifest(&project_root, &m.name, &draft, catalog, args.offline)
                 && !manifest.options.is_empty()
-                && ctx.ui.confirm(&format!("Configure {} options?", m.name), false, "--set")?
+                && ctx
+                    .ui
+                    .confirm(&format!("Configure {} options?", m.name), false, "--set")?
             {
                 sets.extend(ask_options(ctx, &m.name, &manifest, |_| true)?);
             }
@@ -192,8 +210,11 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
     };
     let planned = request::build_new(&req, catalog).map_err(request_error)?;
     let text = emit::render(&planned.value);
-    config::parse(&text, CONFIG_FILE, catalog)
-        .map_err(|d| CliError::new(format!("internal error: the planned file does not validate:\n{d}")))?;
+    config::parse(&text, CONFIG_FILE, catalog).map_err(|d| {
+        CliError::new(format!(
+            "internal error: the planned file does not validate:\n{d}"
+        ))
+    })?;
 
     for line in text.lines() {
         ctx.ui.out(line);
@@ -207,7 +228,8 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
     }
     fs_err::create_dir_all(&project_root).map_err(|e| CliError::from_error(&e, None))?;
     fsutil::write_atomic(&output, text.as_bytes()).map_err(|e| CliError::from_error(&e, None))?;
-    ctx.ui.status_styled(Tone::Ok, &format!("Wrote {}", shown(&ctx.cwd, &output)));
+    ctx.ui
+        .status_styled(Tone::Ok, &format!("Wrote {}", shown(&ctx.cwd, &output)));
     let cd = if project_root == ctx.cwd {
         String::new()
     } else {
@@ -233,16 +255,27 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
                 .hint("pass --set MODULE.OPTION=VALUE (can be repeated), or run on a terminal to be asked"));
         }
         for m in &file.config.modules {
-            let Some(manifest) = readable_manifest(&project_root, &m.name, &file.config, catalog, args.offline) else {
-                ctx.ui.warn(&format!("module {}: its manifest cannot be read here; use --set for its options", m.name));
+            let Some(manifest) =
+                readable_manifest(&project_root, &m.name, &file.config, catalog, args.offline)
+            else {
+                ctx.ui.warn(&format!(
+                    "module {}: its manifest cannot be read here; use --set for its options",
+                    m.name
+                ));
                 continue;
             };
             if manifest.options.iter().any(|o| o.mutable)
-                && ctx.ui.confirm(&format!("Reconfigure {} options?", m.name), false, "--set")?
+                && ctx
+                    .ui
+                    .confirm(&format!("Reconfigure {} options?", m.name), false, "--set")?
             {
                 let current = &m.options;
                 let asked = ask_options(ctx, &m.name, &manifest, |o| o.mutable)?;
-                sets.extend(asked.into_iter().filter(|s| current.get(&s.option) != Some(&s.value)));
+                sets.extend(
+                    asked
+                        .into_iter()
+                        .filter(|s| current.get(&s.option) != Some(&s.value)),
+                );
             }
         }
     }
@@ -256,12 +289,14 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
         project_root: &project_root,
         offline: args.offline,
     };
-    let planned = request::build_edit(&file.text, &file.config, &req, catalog).map_err(request_error)?;
+    let planned =
+        request::build_edit(&file.text, &file.config, &req, catalog).map_err(request_error)?;
     for note in &planned.notes {
         ctx.ui.warn(note);
     }
     if planned.value == file.text {
-        ctx.ui.status(&format!("{display} already says that; nothing changed."));
+        ctx.ui
+            .status(&format!("{display} already says that; nothing changed."));
         return Ok(exit::OK);
     }
     for line in report::unified_diff(&file.text, &planned.value, &display) {
@@ -276,14 +311,22 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
         ctx.ui.status("Not saved.");
         return Ok(exit::OK);
     }
-    fsutil::write_atomic(&path, planned.value.as_bytes()).map_err(|e| CliError::from_error(&e, None))?;
-    ctx.ui.status_styled(Tone::Ok, &format!("Updated {display}"));
+    fsutil::write_atomic(&path, planned.value.as_bytes())
+        .map_err(|e| CliError::from_error(&e, None))?;
+    ctx.ui
+        .status_styled(Tone::Ok, &format!("Updated {display}"));
     ctx.ui.status("Next: git quickscale apply");
     Ok(exit::OK)
 }
 
 /// A config with the project's planned modules and sources, for source lookup.
-fn draft_config(slug: &str, package: &str, theme: Theme, modules: &[ModuleArg], sources: &[SourceArg]) -> ProjectConfig {
+fn draft_config(
+    slug: &str,
+    package: &str,
+    theme: Theme,
+    modules: &[ModuleArg],
+    sources: &[SourceArg],
+) -> ProjectConfig {
     let mut cfg = ProjectConfig {
         project: Identity {
             slug: slug.to_owned(),
@@ -313,7 +356,12 @@ fn readable_manifest(
     offline: bool,
 ) -> Option<Manifest> {
     let src = source::resolve(name, cfg, catalog)?;
-    if offline && matches!(source::location(&src.url, project_root), source::Location::Remote(_)) {
+    if offline
+        && matches!(
+            source::location(&src.url, project_root),
+            source::Location::Remote(_)
+        )
+    {
         return None;
     }
     match request::lookup_manifest(project_root, name, &src) {
@@ -372,7 +420,11 @@ fn ask_options(
 }
 
 fn identity_error(what: &str, value: &str, p: identity::IdentityProblem) -> CliError {
-    let err = CliError::new(format!("invalid {what} `{}`: {}", value.escape_debug(), p.reason));
+    let err = CliError::new(format!(
+        "invalid {what} `{}`: {}",
+        value.escape_debug(),
+        p.reason
+    ));
     match p.suggestion {
         Some(s) => err.hint(format!("try `{s}`")),
         None => err,

@@ -26,10 +26,20 @@ pub enum NewValue {
 }
 
 /// Sets `modules.<module>.<option>` (creating the module entry if needed).
-pub fn set_option(text: &str, module: &str, option: &str, value: &Value) -> Result<String, EditError> {
+pub fn set_option(
+    text: &str,
+    module: &str,
+    option: &str,
+    value: &Value,
+) -> Result<String, EditError> {
     let text = ensure_entry(text, &[], "modules", NewValue::Map(Vec::new()))?;
     let text = ensure_entry(&text, &["modules"], module, NewValue::Map(Vec::new()))?;
-    set_entry(&text, &["modules", module], option, NewValue::Inline(value.to_yaml()))
+    set_entry(
+        &text,
+        &["modules", module],
+        option,
+        NewValue::Inline(value.to_yaml()),
+    )
 }
 
 /// Adds `modules.<module>: {}` unless present.
@@ -53,7 +63,12 @@ pub fn remove_module(text: &str, module: &str) -> Result<String, EditError> {
 }
 
 /// Sets `sources.<module>.url` and/or `.ref`.
-pub fn set_source(text: &str, module: &str, url: Option<&str>, git_ref: Option<&str>) -> Result<String, EditError> {
+pub fn set_source(
+    text: &str,
+    module: &str,
+    url: Option<&str>,
+    git_ref: Option<&str>,
+) -> Result<String, EditError> {
     let mut fields = Vec::new();
     if let Some(u) = url {
         fields.push(("url".to_owned(), yaml_string(u)));
@@ -89,7 +104,12 @@ fn lookup<'n>(root: &'n Node, path: &[&str]) -> Option<&'n Node> {
 }
 
 /// Inserts `key: value` into the mapping at `path` unless `key` exists.
-fn ensure_entry(text: &str, path: &[&str], key: &str, value: NewValue) -> Result<String, EditError> {
+fn ensure_entry(
+    text: &str,
+    path: &[&str],
+    key: &str,
+    value: NewValue,
+) -> Result<String, EditError> {
     let root = parse(text)?;
     let map = lookup(&root, path).ok_or_else(|| EditError::NotAMapping(path.join(".")))?;
     if map.get(key).is_some() {
@@ -111,12 +131,16 @@ fn set_entry(text: &str, path: &[&str], key: &str, value: NewValue) -> Result<St
     let src = Source::new(text, &root);
     let (start, end) = if v.start.offset == v.end.offset {
         // An empty value sits at the key's end; write after the colon.
-        let colon = src.colon_after(k.end.offset).ok_or_else(|| EditError::Unusual(key.into()))?;
+        let colon = src
+            .colon_after(k.end.offset)
+            .ok_or_else(|| EditError::Unusual(key.into()))?;
         (colon + 1, colon + 1)
     } else if matches!(v.kind, NodeKind::Scalar(_)) || is_flow(v) {
         (v.start.offset, v.end.offset)
     } else {
-        let colon = src.colon_after(k.end.offset).ok_or_else(|| EditError::Unusual(key.into()))?;
+        let colon = src
+            .colon_after(k.end.offset)
+            .ok_or_else(|| EditError::Unusual(key.into()))?;
         (colon + 1, v.end.offset)
     };
     let kept = src.comments_between(start, end);
@@ -136,19 +160,35 @@ fn set_entry(text: &str, path: &[&str], key: &str, value: NewValue) -> Result<St
 }
 
 fn is_flow(n: &Node) -> bool {
-    matches!(n.kind, NodeKind::Map(_, Style::Flow) | NodeKind::Seq(_, Style::Flow))
+    matches!(
+        n.kind,
+        NodeKind::Map(_, Style::Flow) | NodeKind::Seq(_, Style::Flow)
+    )
 }
 
-fn insert_entry(text: &str, root: &Node, path: &[&str], key: &str, value: &NewValue) -> Result<String, EditError> {
+fn insert_entry(
+    text: &str,
+    root: &Node,
+    path: &[&str],
+    key: &str,
+    value: &NewValue,
+) -> Result<String, EditError> {
     let src = Source::new(text, root);
     let step = src.indent_step();
     let map = lookup(root, path).ok_or_else(|| EditError::NotAMapping(path.join(".")))?;
     let key_text = yaml_string(key);
     match &map.kind {
         NodeKind::Map(entries, Style::Flow) if !entries.is_empty() => {
-            let (_, last) = entries.last().ok_or_else(|| EditError::Unusual(key.into()))?;
+            let (_, last) = entries
+                .last()
+                .ok_or_else(|| EditError::Unusual(key.into()))?;
             let at = last.end.offset;
-            check(splice(text, at, at, &format!(", {key_text}: {}", render_flow(value))))
+            check(splice(
+                text,
+                at,
+                at,
+                &format!(", {key_text}: {}", render_flow(value)),
+            ))
         }
         NodeKind::Map(entries, Style::Block) if !entries.is_empty() => {
             let (first_key, _) = &entries[0];
@@ -163,8 +203,17 @@ fn insert_entry(text: &str, root: &Node, path: &[&str], key: &str, value: &NewVa
                 out.push('\n');
                 return check(out);
             }
-            let (_, last_value) = entries.last().ok_or_else(|| EditError::Unusual(key.into()))?;
-            let at = line_end(text, last_value.end.offset.saturating_sub(1).max(last_value.start.offset));
+            let (_, last_value) = entries
+                .last()
+                .ok_or_else(|| EditError::Unusual(key.into()))?;
+            let at = line_end(
+                text,
+                last_value
+                    .end
+                    .offset
+                    .saturating_sub(1)
+                    .max(last_value.start.offset),
+            );
             let entry = render_block_entry(&key_text, value, indent, step);
             check(splice(text, at, at, &format!("\n{entry}")))
         }
@@ -174,12 +223,17 @@ fn insert_entry(text: &str, root: &Node, path: &[&str], key: &str, value: &NewVa
             let Some(parent_key) = path.last() else {
                 return Err(EditError::NotAMapping("the top level".into()));
             };
-            let parent = lookup(root, parent_path).ok_or_else(|| EditError::NotAMapping(parent_path.join(".")))?;
-            let (pk, pv) = parent.entry(parent_key).ok_or_else(|| EditError::Unusual((*parent_key).into()))?;
+            let parent = lookup(root, parent_path)
+                .ok_or_else(|| EditError::NotAMapping(parent_path.join(".")))?;
+            let (pk, pv) = parent
+                .entry(parent_key)
+                .ok_or_else(|| EditError::Unusual((*parent_key).into()))?;
             if matches!(parent.kind, NodeKind::Map(_, Style::Flow)) {
                 let rendered = format!("{{{key_text}: {}}}", render_flow(value));
                 let (start, end) = if pv.start.offset == pv.end.offset {
-                    let colon = src.colon_after(pk.end.offset).ok_or_else(|| EditError::Unusual(key.into()))?;
+                    let colon = src
+                        .colon_after(pk.end.offset)
+                        .ok_or_else(|| EditError::Unusual(key.into()))?;
                     (colon + 1, colon + 1)
                 } else {
                     (pv.start.offset, pv.end.offset)
@@ -187,7 +241,9 @@ fn insert_entry(text: &str, root: &Node, path: &[&str], key: &str, value: &NewVa
                 let pad = if start == end { " " } else { "" };
                 return check(splice(text, start, end, &format!("{pad}{rendered}")));
             }
-            let colon = src.colon_after(pk.end.offset).ok_or_else(|| EditError::Unusual((*parent_key).into()))?;
+            let colon = src
+                .colon_after(pk.end.offset)
+                .ok_or_else(|| EditError::Unusual((*parent_key).into()))?;
             // Drop an explicit `null`/`~`/`{}` after the colon, keep any comment.
             let (rm_start, rm_end) = if pv.start.offset == pv.end.offset {
                 (colon + 1, colon + 1)
@@ -257,7 +313,8 @@ fn remove_entry(text: &str, path: &[&str], key: &str) -> Result<String, EditErro
     if entries.len() == 1 && !path.is_empty() {
         // The mapping is now empty: say so explicitly (upstream rejects a bare key).
         let reparsed = parse(&out)?;
-        let parent = lookup(&reparsed, &path[..path.len() - 1]).ok_or_else(|| EditError::Unusual(key.into()))?;
+        let parent = lookup(&reparsed, &path[..path.len() - 1])
+            .ok_or_else(|| EditError::Unusual(key.into()))?;
         let last = path[path.len() - 1];
         if let Some((pk, _)) = parent.entry(last) {
             let colon = Source::new(&out, &reparsed)
@@ -328,11 +385,17 @@ impl<'a> Source<'a> {
     fn new(text: &'a str, root: &'a Node) -> Self {
         let mut scalars = Vec::new();
         collect_scalars(root, &mut scalars);
-        Self { text, scalars, root }
+        Self {
+            text,
+            scalars,
+            root,
+        }
     }
 
     fn in_scalar(&self, offset: usize) -> bool {
-        self.scalars.iter().any(|(s, e)| *s <= offset && offset < *e)
+        self.scalars
+            .iter()
+            .any(|(s, e)| *s <= offset && offset < *e)
     }
 
     /// The first `:` after `from` that is not inside a scalar.
@@ -438,7 +501,12 @@ docker: {start: false}
     fn remove_module_keeps_comments() {
         let out = remove_module(FILE, "crm").expect("edit");
         assert!(!out.contains("deals_per_page"));
-        for comment in ["# CRM first", "# more deals", "# contacts_per_page: 10", "# Modules we want"] {
+        for comment in [
+            "# CRM first",
+            "# more deals",
+            "# contacts_per_page: 10",
+            "# Modules we want",
+        ] {
             assert!(out.contains(comment), "{comment} lost:\n{out}");
         }
         assert!(out.contains("    auth:\n    forms: {forms_per_page: 5}"));
@@ -446,8 +514,12 @@ docker: {start: false}
 
     #[test]
     fn set_option_in_null_module() {
-        let out = set_option(FILE, "auth", "registration_enabled", &Value::Bool(false)).expect("edit");
-        assert_eq!(changed_lines(FILE, &out), vec!["+        registration_enabled: false"]);
+        let out =
+            set_option(FILE, "auth", "registration_enabled", &Value::Bool(false)).expect("edit");
+        assert_eq!(
+            changed_lines(FILE, &out),
+            vec!["+        registration_enabled: false"]
+        );
         let out = set_option(FILE, "crm", "deals_per_page", &Value::Int(75)).expect("edit");
         assert!(out.contains("deals_per_page: 75  # more deals"));
         let out = set_option(FILE, "forms", "x", &Value::Str("a b".into())).expect("edit");
@@ -457,9 +529,15 @@ docker: {start: false}
     #[test]
     fn sources_are_appended_and_updated() {
         let out = set_source(FILE, "auth", None, Some("v0.63.0")).expect("edit");
-        assert!(out.ends_with("# trailing comment\nsources:\n    auth:\n        ref: v0.63.0\n"), "{out}");
+        assert!(
+            out.ends_with("# trailing comment\nsources:\n    auth:\n        ref: v0.63.0\n"),
+            "{out}"
+        );
         let out = set_source(&out, "auth", Some("../auth"), Some("v1")).expect("edit");
-        assert!(out.contains("        ref: v1\n        url: ../auth\n"), "{out}");
+        assert!(
+            out.contains("        ref: v1\n        url: ../auth\n"),
+            "{out}"
+        );
         let out = remove_module(&out, "auth").expect("edit");
         assert!(!out.contains("sources"), "{out}");
     }
@@ -477,7 +555,17 @@ docker: {start: false}
         similar::TextDiff::from_lines(a, b)
             .iter_all_changes()
             .filter(|c| c.tag() != similar::ChangeTag::Equal)
-            .map(|c| format!("{}{}", if c.tag() == similar::ChangeTag::Insert { "+" } else { "-" }, c.value().trim_end()))
+            .map(|c| {
+                format!(
+                    "{}{}",
+                    if c.tag() == similar::ChangeTag::Insert {
+                        "+"
+                    } else {
+                        "-"
+                    },
+                    c.value().trim_end()
+                )
+            })
             .collect()
     }
 }

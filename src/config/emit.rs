@@ -17,12 +17,17 @@ pub struct NewConfig {
 /// Renders a new quickscale.yml (upstream key order, plus `sources` last).
 pub fn render(cfg: &NewConfig) -> String {
     let mut out = String::new();
-    out.push_str("# Desired state of this project: edit it (or use `git quickscale plan --add/--remove/\n");
+    out.push_str(
+        "# Desired state of this project: edit it (or use `git quickscale plan --add/--remove/\n",
+    );
     out.push_str("# --reconfigure`), then run `git quickscale apply`.\n");
     out.push_str("version: \"1\"\n");
     out.push_str("project:\n");
     out.push_str(&format!("  slug: {}\n", yaml_string(&cfg.project.slug)));
-    out.push_str(&format!("  package: {}\n", yaml_string(&cfg.project.package)));
+    out.push_str(&format!(
+        "  package: {}\n",
+        yaml_string(&cfg.project.package)
+    ));
     out.push_str(&format!("  theme: {}\n", cfg.project.theme.name()));
     if cfg.modules.is_empty() {
         out.push_str("modules: {}\n");

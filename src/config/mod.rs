@@ -39,7 +39,11 @@ pub enum Theme {
 }
 
 impl Theme {
-    pub const ALL: [Theme; 3] = [Theme::ShowcaseHtml, Theme::ShowcaseHtmx, Theme::ShowcaseReact];
+    pub const ALL: [Theme; 3] = [
+        Theme::ShowcaseHtml,
+        Theme::ShowcaseHtmx,
+        Theme::ShowcaseReact,
+    ];
     /// Upstream's default.
     pub const DEFAULT: Theme = Theme::ShowcaseReact;
 
@@ -278,7 +282,10 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
                 continue;
             }
             if !is_module_name(name) {
-                c.error(k, format!("invalid module name `{name}`: use lowercase letters, digits and `_`"));
+                c.error(
+                    k,
+                    format!("invalid module name `{name}`: use lowercase letters, digits and `_`"),
+                );
                 continue;
             }
             let Some(opts) = c.map(v, &format!("the options of module `{name}`"), true) else {
@@ -328,51 +335,67 @@ fn validate_project(c: &mut Checker, node: &Node) -> Option<Identity> {
             c.error(node, "missing required key `project.slug`");
             None
         }
-        Some(s) => c.string(s, "`project.slug`").and_then(|slug| {
-            match identity::validate_slug(&slug) {
-                Ok(()) => Some(slug),
-                Err(p) => {
-                    let msg = format!("invalid project slug `{}`: {}", slug.escape_debug(), p.reason);
-                    match p.suggestion {
-                        Some(sug) => c.error_help(s, msg, format!("try `{sug}`")),
-                        None => c.error(s, msg),
+        Some(s) => {
+            c.string(s, "`project.slug`")
+                .and_then(|slug| match identity::validate_slug(&slug) {
+                    Ok(()) => Some(slug),
+                    Err(p) => {
+                        let msg = format!(
+                            "invalid project slug `{}`: {}",
+                            slug.escape_debug(),
+                            p.reason
+                        );
+                        match p.suggestion {
+                            Some(sug) => c.error_help(s, msg, format!("try `{sug}`")),
+                            None => c.error(s, msg),
+                        }
+                        None
                     }
-                    None
-                }
-            }
-        }),
-    };
-    let package = match node.get("package") {
-        None => {
-            let help = slug
-                .as_deref()
-                .map(|s| format!("add `package: {}`", identity::package_from_slug(s)))
-                .unwrap_or_else(|| "add `package: <python_package>`".into());
-            c.error_help(node, "missing required key `project.package`", help);
-            None
+                })
         }
-        Some(p) => c.string(p, "`project.package`").and_then(|pkg| {
-            match identity::validate_package(&pkg) {
-                Ok(()) => Some(pkg),
-                Err(prob) => {
-                    let msg = format!("invalid package name `{}`: {}", pkg.escape_debug(), prob.reason);
-                    match prob.suggestion {
-                        Some(sug) => c.error_help(p, msg, format!("try `{sug}`")),
-                        None => c.error(p, msg),
-                    }
-                    None
-                }
-            }
-        }),
     };
+    let package =
+        match node.get("package") {
+            None => {
+                let help = slug
+                    .as_deref()
+                    .map(|s| format!("add `package: {}`", identity::package_from_slug(s)))
+                    .unwrap_or_else(|| "add `package: <python_package>`".into());
+                c.error_help(node, "missing required key `project.package`", help);
+                None
+            }
+            Some(p) => c.string(p, "`project.package`").and_then(|pkg| {
+                match identity::validate_package(&pkg) {
+                    Ok(()) => Some(pkg),
+                    Err(prob) => {
+                        let msg = format!(
+                            "invalid package name `{}`: {}",
+                            pkg.escape_debug(),
+                            prob.reason
+                        );
+                        match prob.suggestion {
+                            Some(sug) => c.error_help(p, msg, format!("try `{sug}`")),
+                            None => c.error(p, msg),
+                        }
+                        None
+                    }
+                }
+            }),
+        };
     let theme = match node.get("theme") {
         None => Some(Theme::DEFAULT),
         Some(t) => c.string(t, "`project.theme`").and_then(|name| {
             let theme = Theme::from_name(&name);
             if theme.is_none() {
                 let help = match suggest::did_you_mean(&name, Theme::names()) {
-                    Some(s) => format!("did you mean `{s}`? valid themes: {}", Theme::names().collect::<Vec<_>>().join(", ")),
-                    None => format!("valid themes: {}", Theme::names().collect::<Vec<_>>().join(", ")),
+                    Some(s) => format!(
+                        "did you mean `{s}`? valid themes: {}",
+                        Theme::names().collect::<Vec<_>>().join(", ")
+                    ),
+                    None => format!(
+                        "valid themes: {}",
+                        Theme::names().collect::<Vec<_>>().join(", ")
+                    ),
                 };
                 c.error_help(t, format!("unknown theme `{name}`"), help);
             }
@@ -429,8 +452,11 @@ pub fn check_ref_name(r: &str) -> Result<(), String> {
         || r.contains("..")
         || r.contains("//")
         || r.contains("@{")
-        || r.chars()
-            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\'));
+        || r.chars().any(|c| {
+            c.is_control()
+                || c.is_whitespace()
+                || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+        });
     if bad {
         Err(format!(
             "`{}` is not a valid branch, tag or commit name",
@@ -468,21 +494,31 @@ mod tests {
         assert_eq!(c.modules.len(), 2);
         assert_eq!(c.modules[0].options["deals_per_page"], Value::Int(50));
         assert!(c.docker.start);
-        let c = parse_ok("version: 1\nproject: {slug: a-b, package: a_b, theme: showcase_htmx}\nmodules:\n");
+        let c = parse_ok(
+            "version: 1\nproject: {slug: a-b, package: a_b, theme: showcase_htmx}\nmodules:\n",
+        );
         assert!(c.modules.is_empty());
     }
 
     #[test]
     fn private_modules_need_a_source_url() {
         let text = "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  mymod: {}\nsources:\n  mymod: {url: ../mymod}\n";
-        assert_eq!(parse_ok(text).sources["mymod"].url.as_deref(), Some("../mymod"));
+        assert_eq!(
+            parse_ok(text).sources["mymod"].url.as_deref(),
+            Some("../mymod")
+        );
         let e = parse_err("version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crmm: {}\n");
-        assert!(e.contains("quickscale.yml:4:3: unknown module `crmm`\n  did you mean `crm`?"), "{e}");
+        assert!(
+            e.contains("quickscale.yml:4:3: unknown module `crmm`\n  did you mean `crm`?"),
+            "{e}"
+        );
     }
 
     #[test]
     fn reports_every_problem_with_positions() {
-        let e = parse_err("version: \"2\"\nproject:\n  slug: Demo\n  package: django\n  theme: showcase_htm\nextra: 1\n");
+        let e = parse_err(
+            "version: \"2\"\nproject:\n  slug: Demo\n  package: django\n  theme: showcase_htm\nextra: 1\n",
+        );
         let lines: Vec<&str> = e.lines().filter(|l| !l.starts_with("  ")).collect();
         assert_eq!(lines.len(), 5, "{e}");
         assert!(lines[0].starts_with("quickscale.yml:1:10: unsupported version `\"2\"`"));

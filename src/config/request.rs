@@ -44,7 +44,9 @@ impl std::str::FromStr for ModuleArg {
             None => (s, None),
         };
         if !is_module_name(name) {
-            return Err(format!("`{name}` is not a module name (lowercase letters, digits, `_`)"));
+            return Err(format!(
+                "`{name}` is not a module name (lowercase letters, digits, `_`)"
+            ));
         }
         if let Some(r) = &git_ref {
             check_ref_name(r)?;
@@ -204,7 +206,10 @@ pub fn check_sets(
                     } else {
                         suggest::help_line(&s.option, names.iter().copied(), "options")
                     };
-                    problems.push(format!("module {module}: option {}: unknown option; {help}", s.option));
+                    problems.push(format!(
+                        "module {module}: option {}: unknown option; {help}",
+                        s.option
+                    ));
                     continue;
                 }
                 Some(spec) => {
@@ -255,7 +260,10 @@ pub struct Planned<T> {
 }
 
 /// Builds a new quickscale.yml from flags and answers.
-pub fn build_new(req: &NewRequest<'_>, catalog: &Catalog) -> Result<Planned<NewConfig>, RequestError> {
+pub fn build_new(
+    req: &NewRequest<'_>,
+    catalog: &Catalog,
+) -> Result<Planned<NewConfig>, RequestError> {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let mut sources: BTreeMap<String, SourceOverride> = BTreeMap::new();
@@ -272,14 +280,20 @@ pub fn build_new(req: &NewRequest<'_>, catalog: &Catalog) -> Result<Planned<NewC
     }
     for s in req.sources {
         if !seen.contains(&s.module) {
-            problems.push(format!("--source {}: module {} is not selected (add --module {})", s.module, s.module, s.module));
+            problems.push(format!(
+                "--source {}: module {} is not selected (add --module {})",
+                s.module, s.module, s.module
+            ));
             continue;
         }
         sources.entry(s.module.clone()).or_default().url = Some(s.url.clone());
     }
     for s in req.sets {
         if !seen.contains(&s.module) {
-            problems.push(format!("--set {}.{}: module {} is not selected", s.module, s.option, s.module));
+            problems.push(format!(
+                "--set {}.{}: module {} is not selected",
+                s.module, s.option, s.module
+            ));
         }
     }
     let draft = ProjectConfig {
@@ -297,18 +311,25 @@ pub fn build_new(req: &NewRequest<'_>, catalog: &Catalog) -> Result<Planned<NewC
                 problems.push(format!("unknown module `{name}`; {help}"));
                 continue;
             }
-            Some(e) if !e.ready => notes.push(format!(
-                "module {name} is not ready: {}", e.description
-            )),
+            Some(e) if !e.ready => {
+                notes.push(format!("module {name} is not ready: {}", e.description))
+            }
             _ => {}
         }
         let sets: Vec<&SetArg> = req.sets.iter().filter(|s| &s.module == name).collect();
         let mut options = BTreeMap::new();
         if !sets.is_empty() {
-            let src = source::resolve(name, &draft, catalog)
-                .ok_or_else(|| RequestError::Invalid(vec![format!("module {name} has no source")]))?;
-            let status = if req.offline && matches!(source::location(&src.url, req.project_root), Location::Remote(_)) {
-                ManifestStatus::Deferred(format!("module {name}: --offline; option values are checked at apply"))
+            let src = source::resolve(name, &draft, catalog).ok_or_else(|| {
+                RequestError::Invalid(vec![format!("module {name} has no source")])
+            })?;
+            let status = if req.offline
+                && matches!(
+                    source::location(&src.url, req.project_root),
+                    Location::Remote(_)
+                ) {
+                ManifestStatus::Deferred(format!(
+                    "module {name}: --offline; option values are checked at apply"
+                ))
             } else {
                 lookup_manifest(req.project_root, name, &src)?
             };
@@ -355,7 +376,9 @@ pub fn build_edit(
     let mut notes = Vec::new();
     for name in req.remove {
         if current.module(name).is_none() {
-            problems.push(format!("module {name} is not in quickscale.yml, so it cannot be removed"));
+            problems.push(format!(
+                "module {name} is not in quickscale.yml, so it cannot be removed"
+            ));
         }
     }
     for m in req.add {
@@ -369,14 +392,20 @@ pub fn build_edit(
     let added: Vec<&str> = req.add.iter().map(|m| m.name.as_str()).collect();
     for s in req.sources {
         if current.module(&s.module).is_none() && !added.contains(&s.module.as_str()) {
-            problems.push(format!("--source {}: module {} is not in quickscale.yml", s.module, s.module));
+            problems.push(format!(
+                "--source {}: module {} is not in quickscale.yml",
+                s.module, s.module
+            ));
         }
     }
     for s in req.sets {
         let is_new = added.contains(&s.module.as_str());
         let exists = current.module(&s.module).is_some();
         if !is_new && !exists {
-            problems.push(format!("--set {}.{}: module {} is not in quickscale.yml", s.module, s.option, s.module));
+            problems.push(format!(
+                "--set {}.{}: module {} is not in quickscale.yml",
+                s.module, s.option, s.module
+            ));
         } else if !is_new && !req.reconfigure {
             problems.push(format!(
                 "--set {}.{}: module {} is already listed; add --reconfigure to change its options",
@@ -411,12 +440,19 @@ pub fn build_edit(
     for (name, sets) in by_module {
         let src = source::resolve(name, &draft, catalog)
             .ok_or_else(|| RequestError::Invalid(vec![format!("module {name} has no source")]))?;
-        let status = if req.offline && matches!(source::location(&src.url, req.project_root), Location::Remote(_)) {
-            ManifestStatus::Deferred(format!("module {name}: --offline; option values are checked at apply"))
+        let status = if req.offline
+            && matches!(
+                source::location(&src.url, req.project_root),
+                Location::Remote(_)
+            ) {
+            ManifestStatus::Deferred(format!(
+                "module {name}: --offline; option values are checked at apply"
+            ))
         } else {
             lookup_manifest(req.project_root, name, &src)?
         };
-        let embedded = req.project_root.join("modules").join(name).is_dir() && !added.contains(&name);
+        let embedded =
+            req.project_root.join("modules").join(name).is_dir() && !added.contains(&name);
         let (values, note) = check_sets(name, &sets, &status, embedded, &mut problems);
         notes.extend(note);
         for (option, value) in values {

@@ -163,13 +163,22 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
         }
         push_unique(&mut w.requirements, deps);
         if m.installable {
-            push_unique(&mut w.requirements, vec![format!("-e ./modules/{}", m.name)]);
+            push_unique(
+                &mut w.requirements,
+                vec![format!("-e ./modules/{}", m.name)],
+            );
         }
     }
     Ok(w)
 }
 
-type Effective = (Vec<String>, Vec<String>, Vec<UrlInclude>, BTreeMap<String, Value>, Vec<String>);
+type Effective = (
+    Vec<String>,
+    Vec<String>,
+    Vec<UrlInclude>,
+    BTreeMap<String, Value>,
+    Vec<String>,
+);
 
 /// The manifest's fields where present, the catalog's hints otherwise.
 fn effective(m: &ModuleInput) -> Effective {
@@ -237,8 +246,14 @@ fn render_settings(w: &Wiring) -> String {
             s
         }
     };
-    out.push_str(&format!("MODULE_INSTALLED_APPS: list[str] = {}\n\n", list(&w.apps)));
-    out.push_str(&format!("MODULE_MIDDLEWARE: list[str] = {}\n\n", list(&w.middleware)));
+    out.push_str(&format!(
+        "MODULE_INSTALLED_APPS: list[str] = {}\n\n",
+        list(&w.apps)
+    ));
+    out.push_str(&format!(
+        "MODULE_MIDDLEWARE: list[str] = {}\n\n",
+        list(&w.middleware)
+    ));
     if w.settings.is_empty() {
         out.push_str("MODULE_SETTINGS: dict[str, object] = {}\n");
     } else {
@@ -296,7 +311,10 @@ mod tests {
 
     fn module(name: &str, manifest: &str, options: &[(&str, Value)]) -> ModuleInput {
         let manifest = Manifest::parse(manifest, "module.yml", name).expect("manifest");
-        let given = options.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        let given = options
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
         let options = manifest.resolve_options(name, &given).expect("options");
         ModuleInput {
             name: name.into(),
@@ -314,17 +332,31 @@ mod tests {
     fn merges_deterministically() {
         let w = compute(&[module("b", B, &[]), module("a", A, &[])]).expect("wiring");
         assert_eq!(w.apps, ["mod_a", "rest_framework", "mod_b"]);
-        assert_eq!(w.requirements, ["djangorestframework>=3.15", "-e ./modules/a", "-e ./modules/b"]);
+        assert_eq!(
+            w.requirements,
+            [
+                "djangorestframework>=3.15",
+                "-e ./modules/a",
+                "-e ./modules/b"
+            ]
+        );
         let files = render("shop", &w);
-        let settings = String::from_utf8(files["shop/settings/modules.py"].contents.clone()).expect("utf8");
-        assert!(settings.contains("    \"SHARED_SIZE\": 5,  # a.size\n"), "{settings}");
+        let settings =
+            String::from_utf8(files["shop/settings/modules.py"].contents.clone()).expect("utf8");
+        assert!(
+            settings.contains("    \"SHARED_SIZE\": 5,  # a.size\n"),
+            "{settings}"
+        );
         assert!(settings.starts_with("\"\"\"Managed by git-quickscale"));
     }
 
     #[test]
     fn conflicting_settings_name_both_modules() {
-        let err = compute(&[module("a", A, &[("size", Value::Int(1))]), module("b", B, &[("size", Value::Int(2))])])
-            .expect_err("conflict");
+        let err = compute(&[
+            module("a", A, &[("size", Value::Int(1))]),
+            module("b", B, &[("size", Value::Int(2))]),
+        ])
+        .expect_err("conflict");
         assert_eq!(
             err.to_string(),
             "modules a and b both set the Django setting SHARED_SIZE, to different values (1 and 2)"

@@ -37,7 +37,11 @@ pub fn literal(v: &Value) -> String {
         Value::Float(f) if f.is_infinite() => "float(\"-inf\")".into(),
         Value::Float(f) => {
             let s = format!("{f:?}");
-            if s.contains(['.', 'e', 'E']) { s } else { format!("{s}.0") }
+            if s.contains(['.', 'e', 'E']) {
+                s
+            } else {
+                format!("{s}.0")
+            }
         }
         Value::Str(s) => string(s),
         Value::List(items) => {
@@ -65,6 +69,9 @@ mod tests {
         assert_eq!(string("\"\"\""), "\"\\\"\\\"\\\"\"");
         assert_eq!(string("é\u{202e}"), "\"\\u00e9\\u202e\"");
         assert_eq!(string("🦀"), "\"\\U0001f980\"");
-        assert_eq!(literal(&Value::List(vec![Value::Int(1), Value::Null])), "[1, None]");
+        assert_eq!(
+            literal(&Value::List(vec![Value::Int(1), Value::Null])),
+            "[1, None]"
+        );
     }
 }

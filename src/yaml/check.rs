@@ -54,15 +54,29 @@ impl Checker {
     /// Records an error for every key not in `allowed`, as
     /// "unknown key `k` in {what}".
     pub fn known_keys(&mut self, entries: &[(Node, Node)], allowed: &[&str], what: &str) {
-        self.unknown_keys(entries, allowed, |key| format!("unknown key `{key}` in {what}"));
+        self.unknown_keys(entries, allowed, |key| {
+            format!("unknown key `{key}` in {what}")
+        });
     }
 
     /// Like [`Checker::known_keys`], as "{prefix}: unknown key `k`".
-    pub fn known_keys_prefixed(&mut self, entries: &[(Node, Node)], allowed: &[&str], prefix: &str) {
-        self.unknown_keys(entries, allowed, |key| format!("{prefix}: unknown key `{key}`"));
+    pub fn known_keys_prefixed(
+        &mut self,
+        entries: &[(Node, Node)],
+        allowed: &[&str],
+        prefix: &str,
+    ) {
+        self.unknown_keys(entries, allowed, |key| {
+            format!("{prefix}: unknown key `{key}`")
+        });
     }
 
-    fn unknown_keys(&mut self, entries: &[(Node, Node)], allowed: &[&str], message: impl Fn(&str) -> String) {
+    fn unknown_keys(
+        &mut self,
+        entries: &[(Node, Node)],
+        allowed: &[&str],
+        message: impl Fn(&str) -> String,
+    ) {
         for (k, _) in entries {
             let key = k.key_str().unwrap_or_default();
             if !allowed.contains(&key) {
@@ -88,10 +102,7 @@ impl Checker {
                 };
                 self.error(
                     node,
-                    format!(
-                        "{what} must be a string, found {}{hint}",
-                        other.type_name()
-                    ),
+                    format!("{what} must be a string, found {}{hint}", other.type_name()),
                 );
                 None
             }

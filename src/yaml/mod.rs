@@ -280,7 +280,8 @@ impl Builder<'_> {
                 };
                 self.attach(node)?;
             }
-            Event::SequenceStart(ref anchor, ref tag) | Event::MappingStart(ref anchor, ref tag) => {
+            Event::SequenceStart(ref anchor, ref tag)
+            | Event::MappingStart(ref anchor, ref tag) => {
                 let (anchor, has_tag) = (*anchor, tag.is_some());
                 self.count(start)?;
                 if anchor != 0 || has_tag {

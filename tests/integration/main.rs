@@ -9,9 +9,19 @@ fn no_forgotten_test_files() {
     let dir = common::repo_root().join("tests/integration");
     let main = std::fs::read_to_string(dir.join("main.rs")).expect("main.rs");
     for entry in std::fs::read_dir(&dir).expect("dir") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
-        if let Some(module) = name.strip_prefix("test_").and_then(|n| n.strip_suffix(".rs")) {
-            assert!(main.contains(&format!("mod test_{module};")), "tests/integration/{name} is not listed in main.rs");
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if let Some(module) = name
+            .strip_prefix("test_")
+            .and_then(|n| n.strip_suffix(".rs"))
+        {
+            assert!(
+                main.contains(&format!("mod test_{module};")),
+                "tests/integration/{name} is not listed in main.rs"
+            );
         }
     }
 }

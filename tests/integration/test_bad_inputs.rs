@@ -17,7 +17,10 @@ fn run_case(env: &TestEnv, dir: &Path, args: &[String]) {
     let err = stderr(&out);
     assert!(err.starts_with("error: "), "{args:?}: {err}");
     assert!(!err.contains("panicked"), "{args:?}: {err}");
-    assert!(err.contains("\nhint: "), "every error gives a next step: {err}");
+    assert!(
+        err.contains("\nhint: "),
+        "every error gives a next step: {err}"
+    );
     assert_eq!(before, snapshot(dir), "{args:?} changed files");
     // Generous bound (debug build, loaded CI machine); the acceptance is "within a second".
     assert!(took < Duration::from_secs(5), "{args:?} took {took:?}");
@@ -27,14 +30,18 @@ fn run_case(env: &TestEnv, dir: &Path, args: &[String]) {
 fn corpus_cases_write_nothing() {
     let corpus = repo_root().join("tests/cmd/bad-input");
     let mut count = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&corpus).expect("corpus").flatten().collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&corpus)
+        .expect("corpus")
+        .flatten()
+        .collect();
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "toml") {
             continue;
         }
-        let case: toml::Table = toml::from_str(&std::fs::read_to_string(&path).expect("case")).expect("toml");
+        let case: toml::Table =
+            toml::from_str(&std::fs::read_to_string(&path).expect("case")).expect("toml");
         let args: Vec<String> = case["args"]
             .as_array()
             .expect("args")
@@ -61,7 +68,11 @@ fn huge_and_node_heavy_files_are_refused() {
     std::fs::write(dir.join("quickscale.yml"), huge).expect("write");
     run_case(&env, &dir, &["plan".into(), "--add".into(), "blog".into()]);
     let out = env.qs(&dir, &["list-modules"]);
-    assert!(stderr(&out).contains("the limit is 1048576 bytes"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("the limit is 1048576 bytes"),
+        "{}",
+        describe(&out)
+    );
     // Under 1 MiB but with more nodes than allowed.
     let many = format!("{head}modules:\n  crm: {{x: [{}]}}\n", "1,".repeat(150_000));
     std::fs::write(dir.join("quickscale.yml"), many).expect("write");

@@ -10,7 +10,7 @@ from django.conf import settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Environment variables that would leak the developer's configuration into the
-# subprocess tests below.
+# production subprocess tests below (SECURE_* variables are dropped as well).
 _CONFIG_VARS = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS")
 
 
@@ -22,7 +22,11 @@ def _enable_db_access(db):
 @pytest.fixture
 def production_env(tmp_path):
     """Realistic production environment variables, without secrets from the host."""
-    env = {key: value for key, value in os.environ.items() if key not in _CONFIG_VARS}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _CONFIG_VARS and not key.startswith("SECURE_")
+    }
     package = settings.SETTINGS_MODULE.split(".settings.")[0]
     env.update(
         DJANGO_SETTINGS_MODULE=f"{package}.settings.production",

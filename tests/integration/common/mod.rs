@@ -62,7 +62,11 @@ impl TestEnv {
     /// Runs git-quickscale and asserts success.
     pub fn qs_ok(&self, dir: &Path, args: &[&str]) -> Output {
         let out = self.qs(dir, args);
-        assert!(out.status.success(), "git-quickscale {args:?} failed:\n{}", describe(&out));
+        assert!(
+            out.status.success(),
+            "git-quickscale {args:?} failed:\n{}",
+            describe(&out)
+        );
         out
     }
 
@@ -71,7 +75,11 @@ impl TestEnv {
         let mut cmd = Command::new("git");
         self.env(&mut cmd);
         let out = cmd.current_dir(dir).args(args).output().expect("run git");
-        assert!(out.status.success(), "git {args:?} failed:\n{}", describe(&out));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}",
+            describe(&out)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
@@ -109,9 +117,18 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
                 stack.push(path);
             } else if meta.file_type().is_symlink() {
                 let target = std::fs::read_link(&path).expect("link");
-                out.insert(rel, (target.into_os_string().into_encoded_bytes(), 0o120000));
+                out.insert(
+                    rel,
+                    (target.into_os_string().into_encoded_bytes(), 0o120000),
+                );
             } else {
-                out.insert(rel, (std::fs::read(&path).expect("read"), meta.permissions().mode()));
+                out.insert(
+                    rel,
+                    (
+                        std::fs::read(&path).expect("read"),
+                        meta.permissions().mode(),
+                    ),
+                );
             }
         }
     }

@@ -1,0 +1,186 @@
+//! The module engine: compare quickscale.yml with the applied state, plan
+//! the changes as plain data, then execute them as one transaction.
+
+pub mod execute;
+pub mod plan;
+pub mod status;
+pub mod untrusted;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use gix::ObjectId;
+
+use crate::catalog::Catalog;
+use crate::config::ConfigFile;
+use crate::git::fetch::FetchError;
+use crate::git::{Git, GitError};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::render::RenderError;
+use crate::source::SourceError;
+use crate::state::{self, AppliedState, Origin, StateError};
+use crate::txn::TxnError;
+use crate::wiring::WiringError;
+
+pub use plan::Plan;
+
+/// Everything an operation reads: the project, its repository and state.
+pub struct Workspace {
+    pub root: PathBuf,
+    pub config: ConfigFile,
+    pub catalog: Catalog,
+    pub git: Option<Git>,
+    pub head: Option<ObjectId>,
+    pub applied: Option<AppliedState>,
+    pub origin: Origin,
+}
+
+impl Workspace {
+    /// Opens the project at `root` (its repository may not exist yet).
+    pub fn open(
+        root: PathBuf,
+        config: ConfigFile,
+        catalog: Catalog,
+    ) -> Result<Workspace, EngineError> {
+        let git = Git::open_at_root(&root)?;
+        let head = match &git {
+            Some(g) => g.head()?.commit,
+            None => None,
+        };
+        let (applied, origin) = match &git {
+            Some(g) => state::load(g, head, Some(&config.config), &catalog)?,
+            None => (None, Origin::None),
+        };
+        Ok(Workspace {
+            root,
+            config,
+            catalog,
+            git,
+            head,
+            applied,
+            origin,
+        })
+    }
+
+    /// The manifest of an embedded module, read from HEAD's tree.
+    pub fn embedded_manifest(&self, name: &str) -> Result<Option<Manifest>, EngineError> {
+        let (Some(git), Some(head)) = (&self.git, self.head) else {
+            return Ok(None);
+        };
+        let tree = git.tree_of(head)?;
+        let path = format!("modules/{name}/{MANIFEST_FILE}");
+        match git.entry_at(tree, &path)? {
+            Some((_, blob)) => {
+                let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
+                Manifest::parse(&text, &path, name)
+                    .map(Some)
+                    .map_err(|d| EngineError::Source(SourceError::Manifest(d)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// Progress reported while executing, for the UI to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Generating {
+        files: usize,
+    },
+    Fetching {
+        module: String,
+        url: String,
+        git_ref: String,
+    },
+    Fetched {
+        module: String,
+        commit: String,
+    },
+    Committed {
+        id: String,
+        summary: String,
+    },
+    WritingFiles {
+        count: usize,
+    },
+    Done,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Txn(#[from] TxnError),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Wiring(#[from] WiringError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("module {module}: {source}")]
+    Fetch {
+        module: String,
+        #[source]
+        source: FetchError,
+    },
+    #[error(transparent)]
+    Untrusted(#[from] untrusted::UntrustedError),
+    #[error("{}", .0.join("\n"))]
+    Options(Vec<String>),
+    #[error("generating the project would overwrite existing files:\n{}", list(.0))]
+    WouldOverwrite(Vec<String>),
+    #[error("these paths would be written but have changes that are not committed:\n{}", list(.0))]
+    Dirty(Vec<String>),
+    #[error("no git identity: set user.name and user.email before anything is written")]
+    NoIdentity,
+    #[error("the change was rolled back after an error: {0}")]
+    RolledBack(Box<EngineError>),
+}
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl EngineError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            EngineError::Git(_) => Some("run `git status` to see the repository's state".into()),
+            EngineError::State(e) => e.hint(),
+            EngineError::Txn(e) => e.hint(),
+            EngineError::Render(_) => Some("this is a bug in git-quickscale's templates; please report it".into()),
+            EngineError::Wiring(e) => e.hint(),
+            EngineError::Source(e) => e.hint(),
+            EngineError::Fetch { module, source } => Some(match source {
+                FetchError::Unreachable { .. } => format!(
+                    "check the URL and your network, or point `sources.{module}.url` at a reachable copy"
+                ),
+                FetchError::RefNotFound { .. } | FetchError::NotACommit { .. } => {
+                    format!("set `sources.{module}.ref` in quickscale.yml to an existing branch, tag or commit")
+                }
+                FetchError::Git(_) => "check the repository with `git fsck`".into(),
+            }),
+            EngineError::Untrusted(e) => e.hint(),
+            EngineError::Options(_) => Some(
+                "fix the options in quickscale.yml (`git quickscale plan --reconfigure --set MODULE.OPTION=VALUE`)".into(),
+            ),
+            EngineError::WouldOverwrite(_) => Some(
+                "move those files away (or into a fresh directory with only quickscale.yml) and run apply again".into(),
+            ),
+            EngineError::Dirty(_) => Some("commit or stash those changes, then run apply again".into()),
+            EngineError::NoIdentity => Some(
+                "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
+            ),
+            EngineError::RolledBack(inner) => inner.hint(),
+        }
+    }
+}
+
+/// Resolved options per module, as the wiring and the notes record them.
+pub type ModuleOptions = BTreeMap<String, BTreeMap<String, crate::value::Value>>;

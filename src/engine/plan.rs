@@ -1,0 +1,281 @@
+//! The plan: what apply would change, as data (shown before acting,
+//! Terraform-style, and serializable for `--json`).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{EngineError, Workspace};
+use crate::config::Identity;
+use crate::source::{self, ModuleSource};
+use crate::state::Origin;
+use crate::value::Value;
+
+/// A module to embed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AddModule {
+    pub name: String,
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+}
+
+/// A mutable option that changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptionChange {
+    pub module: String,
+    pub option: String,
+    pub old: Value,
+    pub new: Value,
+    pub setting: Option<String>,
+}
+
+/// A change apply will not make, with the way to make it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Refusal {
+    pub subject: String,
+    pub reason: String,
+    pub recipe: Vec<String>,
+}
+
+/// Which modules' options the final wiring uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Everything quickscale.yml asks for (`apply`).
+    Full,
+    /// Only the listed removals; other modules keep their applied options (`remove`).
+    RemoveOnly,
+}
+
+/// What an operation will do.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub scope: Scope,
+    /// Generate a new project with this identity first.
+    pub generate: Option<Identity>,
+    pub add: Vec<AddModule>,
+    pub remove: Vec<String>,
+    pub reconfigure: Vec<OptionChange>,
+    /// Managed files that differ from what the wiring produces (edited by hand).
+    pub rewire: Vec<String>,
+    /// Why the state note must be (re)written although nothing else changes.
+    pub record_state: Option<String>,
+    pub refused: Vec<Refusal>,
+}
+
+impl Plan {
+    fn empty(scope: Scope) -> Self {
+        Self {
+            scope,
+            generate: None,
+            add: Vec::new(),
+            remove: Vec::new(),
+            reconfigure: Vec::new(),
+            rewire: Vec::new(),
+            record_state: None,
+            refused: Vec::new(),
+        }
+    }
+
+    /// Whether executing would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.generate.is_some()
+            || !self.add.is_empty()
+            || !self.remove.is_empty()
+            || !self.reconfigure.is_empty()
+            || !self.rewire.is_empty()
+            || self.record_state.is_some()
+    }
+}
+
+/// Compares quickscale.yml with the applied state.
+pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
+    let desired = &ws.config.config;
+    let mut plan = Plan::empty(Scope::Full);
+    let Some(applied) = &ws.applied else {
+        // Not generated yet (or a repository without the project in it).
+        plan.generate = Some(desired.project.clone());
+        for m in &desired.modules {
+            let src = resolve(ws, &m.name)?;
+            plan.add.push(AddModule {
+                name: m.name.clone(),
+                source: src.url,
+                git_ref: src.git_ref,
+            });
+        }
+        return Ok(plan);
+    };
+
+    let identity = &applied.project;
+    for (what, old, new) in [
+        (
+            "slug",
+            identity.slug.as_str(),
+            desired.project.slug.as_str(),
+        ),
+        (
+            "package",
+            identity.package.as_str(),
+            desired.project.package.as_str(),
+        ),
+        ("theme", identity.theme.name(), desired.project.theme.name()),
+    ] {
+        if old != new {
+            plan.refused.push(Refusal {
+                subject: format!("project.{what}: {old} → {new}"),
+                reason: format!("the project's {what} is fixed once the project is generated"),
+                recipe: vec![format!(
+                    "set `project.{what}: {old}` back in quickscale.yml"
+                )],
+            });
+        }
+    }
+
+    for m in &desired.modules {
+        let src = resolve(ws, &m.name)?;
+        let Some(current) = applied.modules.get(&m.name) else {
+            plan.add.push(AddModule {
+                name: m.name.clone(),
+                source: src.url,
+                git_ref: src.git_ref,
+            });
+            continue;
+        };
+        let verified = matches!(ws.origin, Origin::Note(_));
+        if verified && (current.source != src.url || current.git_ref != src.git_ref) {
+            plan.refused.push(Refusal {
+                subject: format!(
+                    "{}: source {}@{} → {}@{}",
+                    m.name, current.source, current.git_ref, src.url, src.git_ref
+                ),
+                reason: "moving an embedded module to another source or ref is an update".into(),
+                recipe: vec![
+                    format!("git quickscale plan --remove {}", m.name),
+                    "git quickscale apply".into(),
+                    format!("git quickscale plan --add {}@{}", m.name, src.git_ref),
+                    "git quickscale apply".into(),
+                ],
+            });
+        }
+        let Some(manifest) = ws.embedded_manifest(&m.name)? else {
+            if !m.options.is_empty() {
+                plan.refused.push(Refusal {
+                    subject: format!("{}: options", m.name),
+                    reason: format!(
+                        "module {} has no module.yml, so it takes no options",
+                        m.name
+                    ),
+                    recipe: vec![format!("remove the options under `modules.{}`", m.name)],
+                });
+            }
+            continue;
+        };
+        let resolved = match manifest.resolve_options(&m.name, &m.options) {
+            Ok(r) => r,
+            Err(problems) => {
+                for p in problems {
+                    plan.refused.push(Refusal {
+                        subject: format!("{}: options", m.name),
+                        reason: p,
+                        recipe: vec![
+                            "git quickscale plan --reconfigure --set MODULE.OPTION=VALUE".into(),
+                        ],
+                    });
+                }
+                continue;
+            }
+        };
+        for spec in &manifest.options {
+            let old = current
+                .options
+                .get(&spec.name)
+                .cloned()
+                .unwrap_or(Value::Null);
+            let new = resolved.get(&spec.name).cloned().unwrap_or(Value::Null);
+            if old == new || !verified && !current.options.contains_key(&spec.name) {
+                continue;
+            }
+            if spec.mutable {
+                plan.reconfigure.push(OptionChange {
+                    module: m.name.clone(),
+                    option: spec.name.clone(),
+                    old,
+                    new,
+                    setting: spec.django_setting.clone(),
+                });
+            } else {
+                plan.refused.push(Refusal {
+                    subject: format!("{}.{}: {} → {}", m.name, spec.name, old, new),
+                    reason: format!("option {} of module {} is immutable", spec.name, m.name),
+                    recipe: vec![
+                        format!("git quickscale plan --remove {}", m.name),
+                        "git quickscale apply".into(),
+                        format!(
+                            "git quickscale plan --add {} --set {}.{}={}",
+                            m.name, m.name, spec.name, new
+                        ),
+                        "git quickscale apply".into(),
+                    ],
+                });
+            }
+        }
+    }
+    for name in applied.modules.keys() {
+        if desired.module(name).is_none() {
+            plan.remove.push(name.clone());
+        }
+    }
+    if let Origin::Derived(_) = &ws.origin {
+        plan.record_state = Some(
+            "the applied state is not recorded in a note (fresh clone or rewritten history)".into(),
+        );
+    }
+    if let (Some(git), Some(head)) = (&ws.git, ws.head) {
+        let tree = git.tree_of(head)?;
+        for (path, recorded) in &applied.managed {
+            let actual = git.entry_at(tree, path)?.map(|(_, id)| id.to_string());
+            if actual.as_deref() != Some(recorded.as_str()) {
+                plan.rewire.push(path.clone());
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// A plan that only removes `name` (for `git quickscale remove`).
+pub fn removal(ws: &Workspace, name: &str) -> Plan {
+    let mut plan = Plan::empty(Scope::RemoveOnly);
+    plan.remove.push(name.to_owned());
+    if ws.config.config.module(name).is_some() {
+        plan.refused.push(Refusal {
+            subject: name.to_owned(),
+            reason: format!("module {name} is still listed in quickscale.yml"),
+            recipe: vec![format!("git quickscale plan --remove {name}")],
+        });
+    }
+    plan
+}
+
+fn resolve(ws: &Workspace, name: &str) -> Result<ModuleSource, EngineError> {
+    source::resolve(name, &ws.config.config, &ws.catalog).ok_or_else(|| {
+        EngineError::Options(vec![format!(
+            "module {name}: no source (not in the catalog and no `sources.{name}.url`)"
+        )])
+    })
+}
+
+/// The modules present after the plan, with the options the wiring uses
+/// (for modules being added, resolved after their fetch).
+pub fn final_modules(ws: &Workspace, plan: &Plan) -> BTreeMap<String, BTreeMap<String, Value>> {
+    let mut out = BTreeMap::new();
+    if let Some(applied) = &ws.applied {
+        for (name, m) in &applied.modules {
+            if plan.remove.contains(name) {
+                continue;
+            }
+            out.insert(name.clone(), m.options.clone());
+        }
+    }
+    out
+}

@@ -1,0 +1,1 @@
+//! `status`: the project's modules, their provenance and drift.

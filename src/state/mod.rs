@@ -1,0 +1,151 @@
+//! The applied state: what the tool embedded and configured, recorded in a
+//! git note on the commits it makes (docs/state-format.md).
+//!
+//! The state of a checkout is the note on the nearest commit of HEAD's
+//! first-parent history that has one. Without notes (fresh clone, squash
+//! merge) the state is derived from the tree and marked unverified.
+
+pub mod derive;
+pub mod notes;
+pub mod refs;
+
+use std::collections::BTreeMap;
+
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Identity;
+use crate::git::{Git, GitError};
+use crate::value::Value;
+
+/// The note schema version this build writes and reads.
+pub const SCHEMA: u32 = 1;
+
+/// The applied state of a project at one commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppliedState {
+    pub schema: u32,
+    /// The tool that wrote the note, e.g. `git-quickscale 0.1.0`.
+    pub tool: String,
+    pub project: Identity,
+    pub modules: BTreeMap<String, ModuleState>,
+    /// Managed files and the blob id the tool wrote for each.
+    pub managed: BTreeMap<String, String>,
+    /// The operation that made this commit, for `undo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Operation>,
+}
+
+/// One embedded module.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModuleState {
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The upstream commit embedded (hex).
+    pub commit: String,
+    pub prefix: String,
+    /// The prefix's tree id when embedded (hex): local edits show against it.
+    pub tree: String,
+    /// The manifest's `version`, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Resolved options (defaults filled in).
+    pub options: BTreeMap<String, Value>,
+}
+
+/// The writing operation a commit belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Operation {
+    /// `apply`, `remove`, …
+    pub kind: String,
+    /// HEAD before the operation (hex), or `null` for a new repository.
+    pub before: Option<String>,
+}
+
+impl AppliedState {
+    pub fn new(project: Identity) -> Self {
+        Self {
+            schema: SCHEMA,
+            tool: format!("git-quickscale {}", env!("CARGO_PKG_VERSION")),
+            project,
+            modules: BTreeMap::new(),
+            managed: BTreeMap::new(),
+            operation: None,
+        }
+    }
+
+    pub fn to_note(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    pub fn from_note(text: &str) -> Result<AppliedState, StateError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        let schema = value
+            .get("schema")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        if schema != u64::from(SCHEMA) {
+            return Err(StateError::Schema(schema));
+        }
+        serde_json::from_value(value).map_err(|e| StateError::Corrupt(e.to_string()))
+    }
+}
+
+/// Where the state shown came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// A note on this commit (HEAD or a first-parent ancestor).
+    Note(ObjectId),
+    /// Rebuilt from the tree; these facts could not be verified.
+    Derived(Vec<String>),
+    /// A project with no recorded or derivable state (not generated yet).
+    None,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("the state note is not valid: {0}")]
+    Corrupt(String),
+    #[error("the state note has schema {0}; this version reads schema {SCHEMA}")]
+    Schema(u64),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl StateError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            StateError::Corrupt(_) => {
+                "run `git quickscale status --repair-state` to rewrite the note from the tree"
+                    .into()
+            }
+            StateError::Schema(_) => {
+                "use the git-quickscale version that wrote it, or a newer one".into()
+            }
+            StateError::Git(_) => "check the repository with `git fsck`".into(),
+        })
+    }
+}
+
+/// Loads the applied state of HEAD: its note, else a derived state.
+pub fn load(
+    git: &Git,
+    head: Option<ObjectId>,
+    config: Option<&crate::config::ProjectConfig>,
+    catalog: &crate::catalog::Catalog,
+) -> Result<(Option<AppliedState>, Origin), StateError> {
+    let Some(head) = head else {
+        return Ok((None, Origin::None));
+    };
+    if let Some((commit, state)) = notes::nearest(git, head)? {
+        return Ok((Some(state), Origin::Note(commit)));
+    }
+    match derive::derive(git, head, config, catalog)? {
+        Some((state, unverified)) => Ok((Some(state), Origin::Derived(unverified))),
+        None => Ok((None, Origin::None)),
+    }
+}

@@ -1,0 +1,21 @@
+//! Every ref and note name the tool uses. Nothing else spells them out.
+
+/// Notes holding the applied state, one per commit the tool makes.
+pub const NOTES_REF: &str = "refs/notes/quickscale";
+/// Root of the tool's own refs.
+pub const NAMESPACE: &str = "refs/quickscale/";
+/// `refs/quickscale/modules/<name>` → the upstream commit embedded now
+/// (keeps its objects alive; `git log` on it shows the module's history).
+pub const MODULES_PREFIX: &str = "refs/quickscale/modules/";
+/// HEAD before the last writing operation.
+pub const UNDO_REF: &str = "refs/quickscale/undo";
+/// Scratch refs for fetches in progress; removed when the operation ends.
+pub const TMP_PREFIX: &str = "refs/quickscale/tmp/";
+
+pub fn module_ref(name: &str) -> String {
+    format!("{MODULES_PREFIX}{name}")
+}
+
+pub fn tmp_ref(name: &str) -> String {
+    format!("{TMP_PREFIX}{name}")
+}

@@ -13,6 +13,7 @@ pub mod fsutil;
 pub mod git;
 pub mod identity;
 pub mod manifest;
+pub mod ownership;
 pub mod project;
 pub mod render;
 pub mod report;

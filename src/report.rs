@@ -118,5 +118,12 @@ pub fn plan_summary(plan: &crate::engine::Plan) -> String {
             parts.push(format!("{n} {what}"));
         }
     }
-    parts.join(", ")
+    if plan.record_state.is_some() {
+        parts.push("the state to record".to_owned());
+    }
+    if parts.is_empty() {
+        "no changes".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }

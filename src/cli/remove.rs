@@ -1,12 +1,63 @@
-//! `git quickscale remove`.
+//! `git quickscale remove`: one commit that removes a module.
 
-use super::{CmdResult, Context, not_available};
+use super::{CmdResult, Context};
+use crate::config::{self, edit};
+use crate::engine::{self, Event};
+use crate::error::{CliError, exit};
+use crate::ui::Tone;
 
 /// Remove an embedded module, its wiring and its quickscale.yml entry
+///
+/// Makes one commit that deletes `modules/<name>/`, regenerates the managed
+/// wiring and removes the module from quickscale.yml (the rest of the file
+/// is kept byte-for-byte). The module's database tables are not touched.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  git quickscale remove")]
-pub struct RemoveArgs {}
+#[command(after_help = "Example:\n  git quickscale remove crm --yes")]
+pub struct RemoveArgs {
+    /// The module to remove
+    pub name: String,
 
-pub fn cmd_remove(_ctx: &Context, _args: &RemoveArgs) -> CmdResult {
-    Err(not_available("remove"))
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
+    let mut ws = super::open_workspace(ctx)?;
+    let embedded = ws.applied.as_ref().is_some_and(|a| a.modules.contains_key(&args.name));
+    if !embedded {
+        let names: Vec<String> = ws
+            .applied
+            .as_ref()
+            .map(|a| a.modules.keys().cloned().collect())
+            .unwrap_or_default();
+        return Err(CliError::new(format!("module {} is not embedded in this project", args.name)).hint(
+            if names.is_empty() {
+                "no module is embedded".to_owned()
+            } else {
+                format!("embedded modules: {}", names.join(", "))
+            },
+        ));
+    }
+    let text = edit::remove_module(&ws.config.text, &args.name).map_err(|e| {
+        CliError::from_error(&e, Some("remove the module from quickscale.yml by hand, then run `git quickscale apply`".into()))
+    })?;
+    ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
+        .map_err(|d| CliError::new(d.to_string()))?;
+    ws.config.text = text.clone();
+    let plan = engine::plan::removal(&ws, &args.name);
+    super::apply::show_plan(ctx, &plan);
+    super::print_database_notes(ctx, &ws, &plan);
+    if ctx.ui.is_interactive() && !args.yes && !ctx.ui.confirm(&format!("Remove {}?", args.name), false, "--yes")? {
+        ctx.ui.status("Nothing was written.");
+        return Ok(exit::OK);
+    }
+    let mut progress = super::EventView::new(&ctx.ui);
+    let outcome = engine::execute::execute(&mut ws, &plan, "remove", &text, &mut |e: Event| progress.show(e))
+        .map_err(super::apply::engine_error)?;
+    ctx.ui.status_styled(
+        Tone::Ok,
+        &format!("Removed {}; HEAD is {}", args.name, &outcome.head.to_string()[..12]),
+    );
+    Ok(exit::OK)
 }

@@ -1,12 +1,144 @@
-//! `git quickscale status`.
+//! `git quickscale status`: modules, provenance and drift.
 
-use super::{CmdResult, Context, not_available};
+use super::{CmdResult, Context};
+use crate::engine::status::{self, StatusReport};
+use crate::error::{CliError, exit};
+use crate::ui::Tone;
 
 /// Show modules, their sources and versions, and differences from quickscale.yml
+///
+/// For each embedded module: its source, requested ref, embedded upstream
+/// commit, manifest version, local changes inside its prefix, and whether
+/// quickscale.yml wants something else. Also managed files edited by hand,
+/// and whether the applied state came from a git note or was derived from
+/// the tree (a fresh clone has no notes).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  git quickscale status")]
-pub struct StatusArgs {}
+#[command(after_help = "Examples:
+  git quickscale status
+  git quickscale status --json
+  git quickscale status --class templates/base.html --class modules/crm/models.py
+  git quickscale status --repair-state   # record a derived state in a note")]
+pub struct StatusArgs {
+    /// Print JSON (schema documented in docs/user-guide.md)
+    #[arg(long)]
+    pub json: bool,
 
-pub fn cmd_status(_ctx: &Context, _args: &StatusArgs) -> CmdResult {
-    Err(not_available("status"))
+    /// Rewrite the state note on HEAD from the tree (after a fresh clone or a squash merge)
+    #[arg(long, conflicts_with = "class")]
+    pub repair_state: bool,
+
+    /// Show the ownership class of a path (can be repeated)
+    #[arg(long, value_name = "PATH")]
+    pub class: Vec<String>,
+}
+
+pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
+    let ws = super::open_workspace(ctx)?;
+    if !args.class.is_empty() {
+        let classes = status::classes(&ws, &args.class);
+        if args.json {
+            let rows: Vec<serde_json::Value> = classes
+                .iter()
+                .map(|(p, c)| serde_json::json!({"path": p, "class": c}))
+                .collect();
+            ctx.ui.out(&json(&rows)?);
+        } else {
+            for (path, class) in classes {
+                ctx.ui.out(&format!("{path}: {}", class.label()));
+            }
+        }
+        return Ok(exit::OK);
+    }
+    if args.repair_state {
+        return match status::repair_state(&ws).map_err(super::apply::engine_error)? {
+            Some(head) => {
+                ctx.ui.status_styled(Tone::Ok, &format!("Recorded the applied state on {}", &head.to_string()[..12]));
+                Ok(exit::OK)
+            }
+            None => Err(CliError::new("there is no state to record: the project has not been applied yet")
+                .hint("run `git quickscale apply`")),
+        };
+    }
+    let report = status::report(&ws).map_err(super::apply::engine_error)?;
+    if args.json {
+        ctx.ui.out(&json(&report)?);
+    } else {
+        render(ctx, &report);
+    }
+    Ok(exit::OK)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+}
+
+fn render(ctx: &Context, r: &StatusReport) {
+    let ui = &ctx.ui;
+    ui.out(&format!(
+        "Project {} (package {}, theme {}), HEAD {}",
+        r.project.slug,
+        r.project.package,
+        r.project.theme,
+        r.project.head.as_deref().map(|h| &h[..12]).unwrap_or("(no commits)")
+    ));
+    match r.state.origin {
+        "note" => ui.out(&format!(
+            "State: recorded in the note on {}",
+            r.state.note_commit.as_deref().map(|c| &c[..12]).unwrap_or("?")
+        )),
+        "derived" => {
+            ui.out_styled(Tone::Warn, "State: derived from the tree (no note found); unverified:");
+            for u in &r.state.unverified {
+                ui.out(&format!("  - {u}"));
+            }
+            ui.out("  run `git quickscale status --repair-state` to record it");
+        }
+        _ => ui.out("State: none yet (run `git quickscale apply` to generate the project)"),
+    }
+    if !r.modules.is_empty() {
+        let w = r.modules.iter().map(|m| m.name.len()).max().unwrap_or(6).max(6);
+        let rw = r.modules.iter().map(|m| m.git_ref.len()).max().unwrap_or(3).max(3);
+        ui.out("");
+        ui.out(&format!("{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  SOURCE", "MODULE", "REF", "COMMIT", "VERSION", "STATE"));
+        for m in &r.modules {
+            let local = m.committed_changes.len() + m.uncommitted_changes.len();
+            let state = match (m.desired, local) {
+                ("in_sync", 0) => "in sync".to_owned(),
+                ("in_sync", n) => format!("{n} local edit(s)"),
+                ("to_remove", _) => "to remove".to_owned(),
+                (_, _) => "changes pending".to_owned(),
+            };
+            ui.out(&format!(
+                "{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  {}",
+                m.name,
+                m.git_ref,
+                &m.commit[..m.commit.len().min(12)],
+                m.version.as_deref().unwrap_or("-"),
+                state,
+                m.source
+            ));
+            for p in &m.committed_changes {
+                ui.out(&format!("    committed: {p}"));
+            }
+            for p in &m.uncommitted_changes {
+                ui.out(&format!("    uncommitted: {p}"));
+            }
+        }
+    }
+    let edited: Vec<_> = r.managed.iter().filter(|m| m.status != "ok").collect();
+    if !edited.is_empty() {
+        ui.out("");
+        for m in edited {
+            ui.out_styled(Tone::Warn, &format!("managed file {}: {}", m.path, m.status));
+        }
+    }
+    ui.out("");
+    if r.in_sync {
+        ui.out_styled(Tone::Ok, "In sync with quickscale.yml.");
+    } else if r.pending.has_changes() || !r.pending.refused.is_empty() {
+        super::apply::show_plan(ctx, &r.pending);
+        ui.out("Run `git quickscale apply` to make these changes.");
+    } else {
+        ui.out("Not in sync: see above.");
+    }
 }

@@ -4,6 +4,7 @@
 pub mod execute;
 pub mod plan;
 pub mod status;
+pub mod undo;
 pub mod untrusted;
 
 use std::collections::BTreeMap;

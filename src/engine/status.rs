@@ -1,1 +1,317 @@
-//! `status`: the project's modules, their provenance and drift.
+//! `status`: each module's provenance and drift, as data (docs/user-guide.md
+//! documents the JSON form, which is stable).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+use serde::Serialize;
+
+use super::execute::prefix_of;
+use super::plan::{self, Plan};
+use super::{EngineError, Workspace};
+use crate::git::Git;
+use crate::ownership::{self, Class};
+use crate::state::Origin;
+use crate::state::notes;
+use crate::state::refs::{self, NOTES_REF};
+use crate::txn::Txn;
+use crate::wiring;
+
+/// The JSON schema version of `status --json`.
+pub const STATUS_SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub schema: u32,
+    pub project: ProjectInfo,
+    pub state: StateInfo,
+    pub modules: Vec<ModuleStatus>,
+    pub managed: Vec<ManagedStatus>,
+    pub pending: Plan,
+    /// Nothing pending, nothing refused, no local edits of managed files.
+    pub in_sync: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectInfo {
+    pub slug: String,
+    pub package: String,
+    pub theme: String,
+    pub head: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StateInfo {
+    /// `note`, `derived` or `none`.
+    pub origin: &'static str,
+    /// The commit carrying the note, when the state came from one.
+    pub note_commit: Option<String>,
+    /// Facts that could not be verified (derived state).
+    pub unverified: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleStatus {
+    pub name: String,
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The upstream commit embedded.
+    pub commit: String,
+    pub version: Option<String>,
+    pub prefix: String,
+    /// Paths changed and committed inside the prefix since the embed.
+    pub committed_changes: Vec<String>,
+    /// Paths changed but not committed inside the prefix.
+    pub uncommitted_changes: Vec<String>,
+    /// `in_sync`, `to_remove` or `changes_pending`.
+    pub desired: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ManagedStatus {
+    pub path: String,
+    /// `ok`, `edited` (committed by hand), `modified` (uncommitted) or `missing`.
+    pub status: &'static str,
+}
+
+/// Builds the status of the workspace.
+pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
+    let pending = plan::build(ws)?;
+    let desired = &ws.config.config;
+    let (origin, note_commit, unverified) = match &ws.origin {
+        Origin::Note(c) => ("note", Some(c.to_string()), Vec::new()),
+        Origin::Derived(u) => ("derived", None, u.clone()),
+        Origin::None => ("none", None, Vec::new()),
+    };
+    let mut modules = Vec::new();
+    let mut managed = Vec::new();
+    if let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) {
+        let head_tree = git.tree_of(head)?;
+        let worktree = uncommitted(git)?;
+        for (name, m) in &applied.modules {
+            let prefix = prefix_of(name);
+            let current = git.subtree_at(head_tree, &prefix)?;
+            let committed = match (ObjectId::from_hex(m.tree.as_bytes()).ok(), current) {
+                (Some(recorded), Some(now)) if git.repo.has_object(recorded) => git
+                    .diff_trees(recorded, now)?
+                    .into_iter()
+                    .map(|c| format!("{prefix}/{}", c.path))
+                    .collect(),
+                (_, None) => vec![format!("{prefix} (missing)")],
+                _ => Vec::new(),
+            };
+            let uncommitted_here: Vec<String> = worktree
+                .iter()
+                .filter(|p| p.starts_with(&format!("{prefix}/")))
+                .cloned()
+                .collect();
+            let state = if pending.remove.contains(name) {
+                "to_remove"
+            } else if pending.reconfigure.iter().any(|c| &c.module == name)
+                || pending.refused.iter().any(|r| r.subject.starts_with(&format!("{name}:")) || r.subject.starts_with(&format!("{name}.")))
+            {
+                "changes_pending"
+            } else {
+                "in_sync"
+            };
+            modules.push(ModuleStatus {
+                name: name.clone(),
+                source: m.source.clone(),
+                git_ref: m.git_ref.clone(),
+                commit: m.commit.clone(),
+                version: m.version.clone(),
+                prefix,
+                committed_changes: committed,
+                uncommitted_changes: uncommitted_here,
+                desired: state,
+            });
+        }
+        for path in wiring::managed_paths(&desired.project.package) {
+            let recorded = applied.managed.get(&path);
+            let in_head = git.entry_at(head_tree, &path)?.map(|(_, id)| id.to_string());
+            let status = if in_head.is_none() {
+                "missing"
+            } else if recorded.is_some() && recorded != in_head.as_ref() {
+                "edited"
+            } else if worktree.contains(&path) {
+                "modified"
+            } else {
+                "ok"
+            };
+            managed.push(ManagedStatus { path, status });
+        }
+    }
+    let in_sync = !pending.has_changes()
+        && pending.refused.is_empty()
+        && managed.iter().all(|m| m.status == "ok")
+        && origin != "none";
+    Ok(StatusReport {
+        schema: STATUS_SCHEMA,
+        project: ProjectInfo {
+            slug: desired.project.slug.clone(),
+            package: desired.project.package.clone(),
+            theme: desired.project.theme.name().to_owned(),
+            head: ws.head.map(|h| h.to_string()),
+        },
+        state: StateInfo {
+            origin,
+            note_commit,
+            unverified,
+        },
+        modules,
+        managed,
+        pending,
+        in_sync,
+    })
+}
+
+/// Paths whose worktree or index content differs from HEAD, limited to
+/// module prefixes and managed files (the paths status reports on), so a
+/// large project's own files are never hashed.
+fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
+    let Some(head) = git.head()?.commit else {
+        return Ok(BTreeSet::new());
+    };
+    let head_tree = git.tree_of(head)?;
+    let workdir = git.workdir();
+    let index_path = git.repo.index_path();
+    let mut out = BTreeSet::new();
+    if !index_path.exists() {
+        return Ok(out);
+    }
+    let index = git
+        .repo
+        .open_index()
+        .map_err(|e| crate::git::GitError::new("read the index", e))?;
+    let interesting = |p: &str| p.starts_with("modules/") || ownership::is_managed_candidate(p);
+    let mut head_entries: BTreeMap<String, ObjectId> = BTreeMap::new();
+    if let Some(modules) = git.subtree_at(head_tree, "modules")? {
+        for (path, leaf) in git.list_leaves(modules)? {
+            head_entries.insert(format!("modules/{path}"), leaf.id);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for e in index.entries() {
+        let path = e.path(&index).to_str_lossy().into_owned();
+        if !interesting(&path) {
+            continue;
+        }
+        seen.insert(path.clone());
+        let head_id = match head_entries.get(&path) {
+            Some(id) => Some(*id),
+            None => git.entry_at(head_tree, &path)?.map(|(_, id)| id),
+        };
+        if head_id != Some(e.id) {
+            out.insert(path.clone());
+            continue;
+        }
+        let full = workdir.join(&path);
+        let same = match std::fs::symlink_metadata(&full) {
+            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
+                .ok()
+                .map(|t| t.into_os_string().into_encoded_bytes())
+                .and_then(|d| gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d).ok())
+                == Some(e.id),
+            Ok(meta) if meta.is_file() => fs_err::read(&full)
+                .ok()
+                .and_then(|d| gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d).ok())
+                == Some(e.id),
+            _ => false,
+        };
+        if !same {
+            out.insert(path);
+        }
+    }
+    // Untracked files inside module prefixes.
+    let modules_dir = workdir.join("modules");
+    let mut stack = vec![modules_dir.clone()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(&workdir)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(path),
+                Ok(_) if !seen.contains(&rel) => {
+                    out.insert(rel);
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Rewrites the state note on HEAD from the derived state (`status --repair-state`).
+pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
+    let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) else {
+        return Ok(None);
+    };
+    let (_, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
+    let tx = Txn::begin(git, "repair-state", false)?;
+    let result = (|| -> Result<ObjectId, EngineError> {
+        let mut state = applied.clone();
+        state.operation = None;
+        let parent = git.ref_target(NOTES_REF)?;
+        let commit = notes::write_commit(
+            git,
+            parent,
+            &[(head, state.to_note())],
+            &committer,
+            "Notes added by 'git quickscale status --repair-state'\n",
+        )?;
+        let mut updates = vec![crate::git::RefUpdate {
+            name: NOTES_REF.to_owned(),
+            expected: parent,
+            new: Some(commit),
+        }];
+        for (name, m) in &state.modules {
+            if let Ok(id) = ObjectId::from_hex(m.commit.as_bytes())
+                && git.repo.has_object(id)
+            {
+                let r = refs::module_ref(name);
+                let current = git.ref_target(&r)?;
+                if current != Some(id) {
+                    updates.push(crate::git::RefUpdate {
+                        name: r,
+                        expected: current,
+                        new: Some(id),
+                    });
+                }
+            }
+        }
+        git.update_refs(&updates, "git quickscale status --repair-state")?;
+        git.ensure_local_config(crate::git::NOTES_REWRITE_KEY, NOTES_REF)?;
+        Ok(head)
+    })();
+    match result {
+        Ok(h) => {
+            tx.commit()?;
+            Ok(Some(h))
+        }
+        Err(e) => {
+            tx.rollback()?;
+            Err(e)
+        }
+    }
+}
+
+/// The ownership class of each path, for `status --class`.
+pub fn classes(ws: &Workspace, paths: &[String]) -> Vec<(String, Class)> {
+    let modules: Vec<String> = ws
+        .applied
+        .as_ref()
+        .map(|a| a.modules.keys().cloned().collect())
+        .unwrap_or_default();
+    paths
+        .iter()
+        .map(|p| (p.clone(), ownership::classify(p, &ws.config.config.project.package, &modules)))
+        .collect()
+}

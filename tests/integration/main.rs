@@ -2,6 +2,7 @@
 
 mod common;
 mod test_bad_inputs;
+mod test_generated_project;
 mod test_plan;
 
 #[test]

@@ -152,3 +152,6 @@ pub fn copy_tree(from: &Path, to: &Path) {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+pub mod fixtures;
+pub mod python;

@@ -1,0 +1,1 @@
+//! The generated project passes its own checks (Django, pytest, npm).

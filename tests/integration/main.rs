@@ -1,6 +1,7 @@
 //! The one integration-test binary: real binary, real git, temp repos.
 
 mod common;
+mod test_apply;
 mod test_bad_inputs;
 mod test_generated_project;
 mod test_plan;

@@ -155,3 +155,80 @@ pub fn repo_root() -> PathBuf {
 
 pub mod fixtures;
 pub mod python;
+
+/// HEAD, the index file, every ref and every worktree file: what an
+/// all-or-nothing operation must leave exactly as it found it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RepoSnapshot {
+    pub head: String,
+    pub index: Option<Vec<u8>>,
+    pub refs: String,
+    pub files: BTreeMap<PathBuf, (Vec<u8>, u32)>,
+}
+
+impl TestEnv {
+    pub fn repo_snapshot(&self, dir: &Path) -> RepoSnapshot {
+        let head = {
+            let mut cmd = Command::new("git");
+            self.env(&mut cmd);
+            let out = cmd.current_dir(dir).args(["rev-parse", "--symbolic-full-name", "HEAD", "HEAD"]).output().expect("git");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let refs = self.git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+        let index = std::fs::read(dir.join(".git/index")).ok();
+        let files = snapshot(dir)
+            .into_iter()
+            .filter(|(p, _)| !p.starts_with(".git"))
+            .collect();
+        RepoSnapshot { head, index, refs, files }
+    }
+
+    /// Plans and applies a new showcase_html project `shop`; returns its directory.
+    pub fn new_project(&self, extra_plan_args: &[&str]) -> PathBuf {
+        let mut args = vec!["plan", "shop", "--theme", "showcase_html", "--yes"];
+        args.extend_from_slice(extra_plan_args);
+        self.qs_ok(self.root(), &args);
+        let dir = self.root().join("shop");
+        self.qs_ok(&dir, &["apply", "--yes"]);
+        dir
+    }
+
+    /// The tree id of `rev` (e.g. `HEAD:modules/a`).
+    pub fn rev(&self, dir: &Path, rev: &str) -> String {
+        self.git(dir, &["rev-parse", rev]).trim().to_owned()
+    }
+}
+
+/// A directory on PATH holding git-subtree, or `None` (with a visible message)
+/// when this machine's git has no git-subtree script.
+pub fn git_subtree_path(test: &str) -> Option<String> {
+    let out = Command::new("git").args(["subtree", "-h"]).output().ok()?;
+    let path = std::env::var("PATH").unwrap_or_default();
+    if String::from_utf8_lossy(&out.stderr).contains("git subtree add") || String::from_utf8_lossy(&out.stdout).contains("git subtree add") {
+        return Some(path);
+    }
+    for candidate in ["/usr/lib/git-core/git-subtree", "/usr/libexec/git-core/git-subtree", "/usr/share/doc/git/contrib/subtree/git-subtree.sh"] {
+        if Path::new(candidate).is_file() {
+            let dir = std::env::temp_dir().join(format!("qs-subtree-bin-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("bin dir");
+            let link = dir.join("git-subtree");
+            if !link.exists() {
+                std::os::unix::fs::symlink(candidate, &link).expect("symlink git-subtree");
+            }
+            return Some(format!("{}:{path}", dir.display()));
+        }
+    }
+    eprintln!("SKIPPED {test}: the git-subtree script is not installed (Debian: it ships with git in /usr/lib/git-core)");
+    None
+}
+
+impl TestEnv {
+    /// Runs git with a different PATH (e.g. one that has git-subtree).
+    pub fn git_with_path(&self, dir: &Path, path: &str, args: &[&str]) -> String {
+        let mut cmd = Command::new("git");
+        self.env(&mut cmd);
+        let out = cmd.env("PATH", path).current_dir(dir).args(args).output().expect("run git");
+        assert!(out.status.success(), "git {args:?} failed:\n{}", describe(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}

@@ -57,6 +57,12 @@ pub fn plan_lines(plan: &crate::engine::Plan) -> Vec<(Mark, String)> {
             format!("+ embed {} from {} at {}", a.name, a.source, a.git_ref),
         ));
     }
+    for a in &plan.adopt {
+        out.push((
+            Mark::Add,
+            format!("+ adopt {} (modules/{} is already in the tree, e.g. from `git subtree add`)", a.name, a.name),
+        ));
+    }
     for c in &plan.reconfigure {
         let setting = c
             .setting
@@ -109,6 +115,7 @@ pub fn plan_summary(plan: &crate::engine::Plan) -> String {
     }
     for (n, what) in [
         (plan.add.len(), "to embed"),
+        (plan.adopt.len(), "to adopt"),
         (plan.reconfigure.len(), "to reconfigure"),
         (plan.remove.len(), "to remove"),
         (plan.rewire.len(), "managed file(s) to regenerate"),

@@ -74,8 +74,12 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
 pub struct WorktreeMove {
     pub from_tree: String,
     pub to_tree: String,
-    /// Paths the user had before (untracked) that the new tree adopts.
+    /// Paths whose current content the new tree takes as is (quickscale.yml);
+    /// a copy is kept and restored on rollback.
     pub keep: Vec<String>,
+    /// Those of `keep` that did not exist before (rollback deletes them).
+    #[serde(default)]
+    pub keep_missing: Vec<String>,
 }
 
 /// What is needed to undo an operation, written before its first change.
@@ -245,6 +249,7 @@ impl<'g> Txn<'g> {
         keep: Vec<String>,
     ) -> Result<(), TxnError> {
         let workdir = self.git.workdir();
+        let mut keep_missing = Vec::new();
         for path in &keep {
             let source = workdir.join(path);
             let backup = self.dir.join(KEEP_DIR).join(path);
@@ -253,12 +258,15 @@ impl<'g> Txn<'g> {
             }
             if source.exists() {
                 fs_err::copy(&source, &backup).map_err(io("back up", &source))?;
+            } else {
+                keep_missing.push(path.clone());
             }
         }
         self.journal.worktree = Some(WorktreeMove {
             from_tree: from.to_string(),
             to_tree: to.to_string(),
             keep,
+            keep_missing,
         });
         self.save()
     }
@@ -288,7 +296,7 @@ impl<'g> Txn<'g> {
                 let target = workdir.join(path);
                 if backup.exists() {
                     fs_err::copy(&backup, &target).map_err(io("restore", &target))?;
-                } else {
+                } else if mv.keep_missing.contains(path) {
                     let _ = std::fs::remove_file(&target);
                 }
             }

@@ -240,6 +240,36 @@ fn run(
         tree = sa.tree;
     }
 
+    for adopt in &plan.adopt {
+        let prefix = prefix_of(&adopt.name);
+        let Some(parent) = tip else {
+            return Err(EngineError::Git(GitError::new("adopt a module", "there is no commit")));
+        };
+        let prefix_tree = git
+            .subtree_at(tree, &prefix)?
+            .ok_or_else(|| GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD"))?;
+        let upstream = git.latest_squash(parent, &prefix)?.map(|(_, split)| split);
+        let manifest = read_manifest(git, tree, &adopt.name)?;
+        let given = desired.module(&adopt.name).map(|m| m.options.clone()).unwrap_or_default();
+        let options = resolve_options(&adopt.name, manifest.as_ref(), &given)?;
+        state.modules.insert(
+            adopt.name.clone(),
+            ModuleState {
+                source: adopt.source.clone(),
+                git_ref: adopt.git_ref.clone(),
+                commit: upstream.map(|u| u.to_string()).unwrap_or_default(),
+                prefix,
+                tree: prefix_tree.to_string(),
+                version: manifest.as_ref().map(|m| m.version.clone()),
+                options,
+            },
+        );
+        if let Some(u) = upstream.filter(|u| git.repo.has_object(*u)) {
+            module_refs.push((adopt.name.clone(), u));
+        }
+        manifests.insert(adopt.name.clone(), manifest);
+    }
+
     // Removals, wiring and quickscale.yml go into one final commit.
     let mut edits = Vec::new();
     for name in &plan.remove {
@@ -488,8 +518,8 @@ fn resolve_options(
 
 fn final_summary(plan: &Plan) -> String {
     let mut parts = Vec::new();
-    if !plan.add.is_empty() {
-        let names: Vec<&str> = plan.add.iter().map(|a| a.name.as_str()).collect();
+    if !plan.add.is_empty() || !plan.adopt.is_empty() {
+        let names: Vec<&str> = plan.add.iter().chain(&plan.adopt).map(|a| a.name.as_str()).collect();
         parts.push(format!(
             "Wire module{} {}",
             plural(names.len()),

@@ -55,6 +55,8 @@ pub struct Plan {
     /// Generate a new project with this identity first.
     pub generate: Option<Identity>,
     pub add: Vec<AddModule>,
+    /// Modules already in the tree (e.g. added by `git subtree add`) to record.
+    pub adopt: Vec<AddModule>,
     pub remove: Vec<String>,
     pub reconfigure: Vec<OptionChange>,
     /// Managed files that differ from what the wiring produces (edited by hand).
@@ -70,6 +72,7 @@ impl Plan {
             scope,
             generate: None,
             add: Vec::new(),
+            adopt: Vec::new(),
             remove: Vec::new(),
             reconfigure: Vec::new(),
             rewire: Vec::new(),
@@ -82,6 +85,7 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.generate.is_some()
             || !self.add.is_empty()
+            || !self.adopt.is_empty()
             || !self.remove.is_empty()
             || !self.reconfigure.is_empty()
             || !self.rewire.is_empty()
@@ -132,14 +136,27 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
         }
     }
 
+    let head_tree = match (&ws.git, ws.head) {
+        (Some(git), Some(head)) => Some(git.tree_of(head)?),
+        _ => None,
+    };
     for m in &desired.modules {
         let src = resolve(ws, &m.name)?;
         let Some(current) = applied.modules.get(&m.name) else {
-            plan.add.push(AddModule {
+            let entry = AddModule {
                 name: m.name.clone(),
                 source: src.url,
                 git_ref: src.git_ref,
-            });
+            };
+            let present = match (&ws.git, head_tree) {
+                (Some(git), Some(tree)) => git.subtree_at(tree, &format!("modules/{}", m.name))?.is_some(),
+                _ => false,
+            };
+            if present {
+                plan.adopt.push(entry);
+            } else {
+                plan.add.push(entry);
+            }
             continue;
         };
         let verified = matches!(ws.origin, Origin::Note(_));

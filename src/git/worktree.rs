@@ -206,6 +206,7 @@ impl Git {
             &workdir,
             changes
                 .iter()
+                .filter(|c| !keep.contains(&c.path))
                 .filter_map(|c| c.old.map(|leaf| (c.path.as_str(), leaf))),
         )?;
         for c in changes

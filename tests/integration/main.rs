@@ -3,7 +3,9 @@
 mod common;
 mod test_apply;
 mod test_bad_inputs;
+mod test_failures;
 mod test_generated_project;
+mod test_interop;
 mod test_plan;
 
 #[test]

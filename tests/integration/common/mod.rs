@@ -158,12 +158,33 @@ pub mod python;
 
 /// HEAD, the index file, every ref and every worktree file: what an
 /// all-or-nothing operation must leave exactly as it found it.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct RepoSnapshot {
     pub head: String,
     pub index: Option<Vec<u8>>,
     pub refs: String,
     pub files: BTreeMap<PathBuf, (Vec<u8>, u32)>,
+}
+
+impl std::fmt::Debug for RepoSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HEAD {:?}, index {} bytes, refs {:?}, {} files", self.head, self.index.as_ref().map_or(0, Vec::len), self.refs, self.files.len())
+    }
+}
+
+/// Asserts two snapshots are equal, naming what differs.
+pub fn assert_same_repo(before: &RepoSnapshot, after: &RepoSnapshot, what: &str) {
+    assert_eq!(before.head, after.head, "{what}: HEAD differs");
+    assert_eq!(before.refs, after.refs, "{what}: refs differ");
+    assert!(before.index == after.index, "{what}: the index file differs");
+    let changed: Vec<String> = before
+        .files
+        .iter()
+        .filter(|(p, v)| after.files.get(*p) != Some(v))
+        .map(|(p, _)| format!("changed or removed: {}", p.display()))
+        .chain(after.files.keys().filter(|p| !before.files.contains_key(*p)).map(|p| format!("added: {}", p.display())))
+        .collect();
+    assert!(changed.is_empty(), "{what}: worktree differs:\n{}", changed.join("\n"));
 }
 
 impl TestEnv {

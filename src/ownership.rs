@@ -65,12 +65,33 @@ mod tests {
     #[test]
     fn classes() {
         let mods = vec!["crm".to_owned()];
-        assert_eq!(classify("modules/crm/models.py", "shop", &mods), Class::ModuleOwned("crm".into()));
-        assert_eq!(classify("modules/blog/x.py", "shop", &mods), Class::UserOwned);
-        assert_eq!(classify("shop/settings/modules.py", "shop", &mods), Class::ToolManaged);
-        assert_eq!(classify("shop/settings/base.py", "shop", &mods), Class::UserOwned);
-        assert_eq!(classify("quickscale.yml", "shop", &mods), Class::DesiredState);
-        assert_eq!(classify("templates/base.html", "shop", &mods), Class::UserOwned);
-        assert_eq!(classify("requirements-modules.txt", "shop", &mods), Class::ToolManaged);
+        assert_eq!(
+            classify("modules/crm/models.py", "shop", &mods),
+            Class::ModuleOwned("crm".into())
+        );
+        assert_eq!(
+            classify("modules/blog/x.py", "shop", &mods),
+            Class::UserOwned
+        );
+        assert_eq!(
+            classify("shop/settings/modules.py", "shop", &mods),
+            Class::ToolManaged
+        );
+        assert_eq!(
+            classify("shop/settings/base.py", "shop", &mods),
+            Class::UserOwned
+        );
+        assert_eq!(
+            classify("quickscale.yml", "shop", &mods),
+            Class::DesiredState
+        );
+        assert_eq!(
+            classify("templates/base.html", "shop", &mods),
+            Class::UserOwned
+        );
+        assert_eq!(
+            classify("requirements-modules.txt", "shop", &mods),
+            Class::ToolManaged
+        );
     }
 }

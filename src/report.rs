@@ -60,7 +60,10 @@ pub fn plan_lines(plan: &crate::engine::Plan) -> Vec<(Mark, String)> {
     for a in &plan.adopt {
         out.push((
             Mark::Add,
-            format!("+ adopt {} (modules/{} is already in the tree, e.g. from `git subtree add`)", a.name, a.name),
+            format!(
+                "+ adopt {} (modules/{} is already in the tree, e.g. from `git subtree add`)",
+                a.name, a.name
+            ),
         ));
     }
     for c in &plan.reconfigure {

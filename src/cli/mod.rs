@@ -250,9 +250,9 @@ pub fn print_database_notes(
             "module {name}'s database tables remain in your database; git quickscale never touches data"
         ));
         if labels.is_empty() {
-            ctx.ui.hint(&format!(
-                "to drop them, unapply the module's migrations before removing it: python manage.py migrate <app_label> zero"
-            ));
+            ctx.ui.hint(
+                "to drop them, unapply the module's migrations before removing it: python manage.py migrate <app_label> zero",
+            );
         }
         for label in labels {
             ctx.ui.hint(&format!(
@@ -268,16 +268,6 @@ pub fn not_available(command: &str) -> CliError {
         "`git quickscale {command}` is not available yet in this version"
     ))
     .hint("see docs/user-guide.md for what this version can do")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn verify_app() {
-        Cli::command().debug_assert();
-    }
 }
 
 /// The CLI reference (docs/cli-reference.md), generated from the clap
@@ -321,4 +311,14 @@ pub fn markdown_reference() -> String {
     cmd.build();
     walk(&mut cmd, "", &mut out);
     out.trim_end().to_owned() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verify_app() {
+        Cli::command().debug_assert();
+    }
 }

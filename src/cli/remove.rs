@@ -24,23 +24,34 @@ pub struct RemoveArgs {
 
 pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
     let mut ws = super::open_workspace(ctx)?;
-    let embedded = ws.applied.as_ref().is_some_and(|a| a.modules.contains_key(&args.name));
+    let embedded = ws
+        .applied
+        .as_ref()
+        .is_some_and(|a| a.modules.contains_key(&args.name));
     if !embedded {
         let names: Vec<String> = ws
             .applied
             .as_ref()
             .map(|a| a.modules.keys().cloned().collect())
             .unwrap_or_default();
-        return Err(CliError::new(format!("module {} is not embedded in this project", args.name)).hint(
-            if names.is_empty() {
-                "no module is embedded".to_owned()
-            } else {
-                format!("embedded modules: {}", names.join(", "))
-            },
-        ));
+        return Err(CliError::new(format!(
+            "module {} is not embedded in this project",
+            args.name
+        ))
+        .hint(if names.is_empty() {
+            "no module is embedded".to_owned()
+        } else {
+            format!("embedded modules: {}", names.join(", "))
+        }));
     }
     let text = edit::remove_module(&ws.config.text, &args.name).map_err(|e| {
-        CliError::from_error(&e, Some("remove the module from quickscale.yml by hand, then run `git quickscale apply`".into()))
+        CliError::from_error(
+            &e,
+            Some(
+                "remove the module from quickscale.yml by hand, then run `git quickscale apply`"
+                    .into(),
+            ),
+        )
     })?;
     ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
         .map_err(|d| CliError::new(d.to_string()))?;
@@ -48,16 +59,27 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
     let plan = engine::plan::removal(&ws, &args.name);
     super::apply::show_plan(ctx, &plan);
     super::print_database_notes(ctx, &ws, &plan);
-    if ctx.ui.is_interactive() && !args.yes && !ctx.ui.confirm(&format!("Remove {}?", args.name), false, "--yes")? {
+    if ctx.ui.is_interactive()
+        && !args.yes
+        && !ctx
+            .ui
+            .confirm(&format!("Remove {}?", args.name), false, "--yes")?
+    {
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
     let mut progress = super::EventView::new(&ctx.ui);
-    let outcome = engine::execute::execute(&mut ws, &plan, "remove", &text, &mut |e: Event| progress.show(e))
-        .map_err(super::apply::engine_error)?;
+    let outcome = engine::execute::execute(&mut ws, &plan, "remove", &text, &mut |e: Event| {
+        progress.show(e)
+    })
+    .map_err(super::apply::engine_error)?;
     ctx.ui.status_styled(
         Tone::Ok,
-        &format!("Removed {}; HEAD is {}", args.name, &outcome.head.to_string()[..12]),
+        &format!(
+            "Removed {}; HEAD is {}",
+            args.name,
+            &outcome.head.to_string()[..12]
+        ),
     );
     Ok(exit::OK)
 }

@@ -52,11 +52,16 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     if args.repair_state {
         return match status::repair_state(&ws).map_err(super::apply::engine_error)? {
             Some(head) => {
-                ctx.ui.status_styled(Tone::Ok, &format!("Recorded the applied state on {}", &head.to_string()[..12]));
+                ctx.ui.status_styled(
+                    Tone::Ok,
+                    &format!("Recorded the applied state on {}", &head.to_string()[..12]),
+                );
                 Ok(exit::OK)
             }
-            None => Err(CliError::new("there is no state to record: the project has not been applied yet")
-                .hint("run `git quickscale apply`")),
+            None => Err(CliError::new(
+                "there is no state to record: the project has not been applied yet",
+            )
+            .hint("run `git quickscale apply`")),
         };
     }
     let report = status::report(&ws).map_err(super::apply::engine_error)?;
@@ -69,7 +74,8 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }
 
 fn render(ctx: &Context, r: &StatusReport) {
@@ -79,15 +85,26 @@ fn render(ctx: &Context, r: &StatusReport) {
         r.project.slug,
         r.project.package,
         r.project.theme,
-        r.project.head.as_deref().map(|h| &h[..12]).unwrap_or("(no commits)")
+        r.project
+            .head
+            .as_deref()
+            .map(|h| &h[..12])
+            .unwrap_or("(no commits)")
     ));
     match r.state.origin {
         "note" => ui.out(&format!(
             "State: recorded in the note on {}",
-            r.state.note_commit.as_deref().map(|c| &c[..12]).unwrap_or("?")
+            r.state
+                .note_commit
+                .as_deref()
+                .map(|c| &c[..12])
+                .unwrap_or("?")
         )),
         "derived" => {
-            ui.out_styled(Tone::Warn, "State: derived from the tree (no note found); unverified:");
+            ui.out_styled(
+                Tone::Warn,
+                "State: derived from the tree (no note found); unverified:",
+            );
             for u in &r.state.unverified {
                 ui.out(&format!("  - {u}"));
             }
@@ -96,10 +113,25 @@ fn render(ctx: &Context, r: &StatusReport) {
         _ => ui.out("State: none yet (run `git quickscale apply` to generate the project)"),
     }
     if !r.modules.is_empty() {
-        let w = r.modules.iter().map(|m| m.name.len()).max().unwrap_or(6).max(6);
-        let rw = r.modules.iter().map(|m| m.git_ref.len()).max().unwrap_or(3).max(3);
+        let w = r
+            .modules
+            .iter()
+            .map(|m| m.name.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        let rw = r
+            .modules
+            .iter()
+            .map(|m| m.git_ref.len())
+            .max()
+            .unwrap_or(3)
+            .max(3);
         ui.out("");
-        ui.out(&format!("{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  SOURCE", "MODULE", "REF", "COMMIT", "VERSION", "STATE"));
+        ui.out(&format!(
+            "{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  SOURCE",
+            "MODULE", "REF", "COMMIT", "VERSION", "STATE"
+        ));
         for m in &r.modules {
             let local = m.committed_changes.len() + m.uncommitted_changes.len();
             let state = match (m.desired, local) {
@@ -129,7 +161,10 @@ fn render(ctx: &Context, r: &StatusReport) {
     if !edited.is_empty() {
         ui.out("");
         for m in edited {
-            ui.out_styled(Tone::Warn, &format!("managed file {}: {}", m.path, m.status));
+            ui.out_styled(
+                Tone::Warn,
+                &format!("managed file {}: {}", m.path, m.status),
+            );
         }
     }
     ui.out("");

@@ -20,6 +20,9 @@ pub fn cmd_undo(ctx: &Context, _args: &UndoArgs) -> CmdResult {
         let hint = e.hint();
         CliError::from_error(&e, hint)
     })?;
-    ctx.ui.status_styled(Tone::Ok, &format!("Undone; HEAD is back at {}", &head.to_string()[..12]));
+    ctx.ui.status_styled(
+        Tone::Ok,
+        &format!("Undone; HEAD is back at {}", &head.to_string()[..12]),
+    );
     Ok(exit::OK)
 }

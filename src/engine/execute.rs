@@ -243,14 +243,20 @@ fn run(
     for adopt in &plan.adopt {
         let prefix = prefix_of(&adopt.name);
         let Some(parent) = tip else {
-            return Err(EngineError::Git(GitError::new("adopt a module", "there is no commit")));
+            return Err(EngineError::Git(GitError::new(
+                "adopt a module",
+                "there is no commit",
+            )));
         };
-        let prefix_tree = git
-            .subtree_at(tree, &prefix)?
-            .ok_or_else(|| GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD"))?;
+        let prefix_tree = git.subtree_at(tree, &prefix)?.ok_or_else(|| {
+            GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD")
+        })?;
         let upstream = git.latest_squash(parent, &prefix)?.map(|(_, split)| split);
         let manifest = read_manifest(git, tree, &adopt.name)?;
-        let given = desired.module(&adopt.name).map(|m| m.options.clone()).unwrap_or_default();
+        let given = desired
+            .module(&adopt.name)
+            .map(|m| m.options.clone())
+            .unwrap_or_default();
         let options = resolve_options(&adopt.name, manifest.as_ref(), &given)?;
         state.modules.insert(
             adopt.name.clone(),
@@ -519,7 +525,12 @@ fn resolve_options(
 fn final_summary(plan: &Plan) -> String {
     let mut parts = Vec::new();
     if !plan.add.is_empty() || !plan.adopt.is_empty() {
-        let names: Vec<&str> = plan.add.iter().chain(&plan.adopt).map(|a| a.name.as_str()).collect();
+        let names: Vec<&str> = plan
+            .add
+            .iter()
+            .chain(&plan.adopt)
+            .map(|a| a.name.as_str())
+            .collect();
         parts.push(format!(
             "Wire module{} {}",
             plural(names.len()),

@@ -149,7 +149,9 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
                 git_ref: src.git_ref,
             };
             let present = match (&ws.git, head_tree) {
-                (Some(git), Some(tree)) => git.subtree_at(tree, &format!("modules/{}", m.name))?.is_some(),
+                (Some(git), Some(tree)) => git
+                    .subtree_at(tree, &format!("modules/{}", m.name))?
+                    .is_some(),
                 _ => false,
             };
             if present {

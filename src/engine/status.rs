@@ -110,7 +110,10 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
             let state = if pending.remove.contains(name) {
                 "to_remove"
             } else if pending.reconfigure.iter().any(|c| &c.module == name)
-                || pending.refused.iter().any(|r| r.subject.starts_with(&format!("{name}:")) || r.subject.starts_with(&format!("{name}.")))
+                || pending.refused.iter().any(|r| {
+                    r.subject.starts_with(&format!("{name}:"))
+                        || r.subject.starts_with(&format!("{name}."))
+                })
             {
                 "changes_pending"
             } else {
@@ -130,7 +133,9 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
         }
         for path in wiring::managed_paths(&desired.project.package) {
             let recorded = applied.managed.get(&path);
-            let in_head = git.entry_at(head_tree, &path)?.map(|(_, id)| id.to_string());
+            let in_head = git
+                .entry_at(head_tree, &path)?
+                .map(|(_, id)| id.to_string());
             let status = if in_head.is_none() {
                 "missing"
             } else if recorded.is_some() && recorded != in_head.as_ref() {
@@ -209,15 +214,21 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         }
         let full = workdir.join(&path);
         let same = match std::fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_symlink() => std::fs::read_link(&full)
-                .ok()
-                .map(|t| t.into_os_string().into_encoded_bytes())
-                .and_then(|d| gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d).ok())
-                == Some(e.id),
-            Ok(meta) if meta.is_file() => fs_err::read(&full)
-                .ok()
-                .and_then(|d| gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d).ok())
-                == Some(e.id),
+            Ok(meta) if meta.file_type().is_symlink() => {
+                std::fs::read_link(&full)
+                    .ok()
+                    .map(|t| t.into_os_string().into_encoded_bytes())
+                    .and_then(|d| {
+                        gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d)
+                            .ok()
+                    })
+                    == Some(e.id)
+            }
+            Ok(meta) if meta.is_file() => {
+                fs_err::read(&full).ok().and_then(|d| {
+                    gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d).ok()
+                }) == Some(e.id)
+            }
             _ => false,
         };
         if !same {
@@ -312,6 +323,11 @@ pub fn classes(ws: &Workspace, paths: &[String]) -> Vec<(String, Class)> {
         .unwrap_or_default();
     paths
         .iter()
-        .map(|p| (p.clone(), ownership::classify(p, &ws.config.config.project.package, &modules)))
+        .map(|p| {
+            (
+                p.clone(),
+                ownership::classify(p, &ws.config.config.project.package, &modules),
+            )
+        })
         .collect()
 }

@@ -25,7 +25,9 @@ pub enum UndoError {
 impl UndoError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            UndoError::Nothing => Some("undo works after `apply` or `remove` changed an existing project".into()),
+            UndoError::Nothing => {
+                Some("undo works after `apply` or `remove` changed an existing project".into())
+            }
             UndoError::Moved { before, .. } => Some(format!(
                 "undo only reverts an operation nothing was committed on top of; use `git revert` for the later commits, or `git reset --keep {}` if you are sure",
                 &before[..before.len().min(12)]
@@ -60,13 +62,23 @@ pub fn undo(ws: &Workspace) -> Result<ObjectId, UndoError> {
     let changes = git.diff_trees(from, to).map_err(EngineError::from)?;
     let blocked = git.check_clean(&changes, &[]).map_err(EngineError::from)?;
     if !blocked.is_empty() {
-        return Err(EngineError::Dirty(blocked.into_iter().map(|b| format!("{} ({})", b.path, b.reason)).collect()).into());
+        return Err(EngineError::Dirty(
+            blocked
+                .into_iter()
+                .map(|b| format!("{} ({})", b.path, b.reason))
+                .collect(),
+        )
+        .into());
     }
-    let target_state = notes::nearest(git, target).map_err(EngineError::from)?.map(|(_, s)| s);
+    let target_state = notes::nearest(git, target)
+        .map_err(EngineError::from)?
+        .map(|(_, s)| s);
     let mut tx = Txn::begin(git, "undo", false).map_err(EngineError::from)?;
     let result = (|| -> Result<(), EngineError> {
         tx.record_worktree_move(from, to, Vec::new())?;
-        git.apply_changes(&changes, &mut |_| txn::test_pause(git.git_dir(), "files-written"))?;
+        git.apply_changes(&changes, &mut |_| {
+            txn::test_pause(git.git_dir(), "files-written")
+        })?;
         let mut updates = vec![
             RefUpdate {
                 name: tx.journal().branch.clone(),
@@ -82,19 +94,35 @@ pub fn undo(ws: &Workspace) -> Result<ObjectId, UndoError> {
         let wanted: Vec<(String, ObjectId)> = target_state
             .iter()
             .flat_map(|s| s.modules.iter())
-            .filter_map(|(n, m)| ObjectId::from_hex(m.commit.as_bytes()).ok().map(|id| (refs::module_ref(n), id)))
+            .filter_map(|(n, m)| {
+                ObjectId::from_hex(m.commit.as_bytes())
+                    .ok()
+                    .map(|id| (refs::module_ref(n), id))
+            })
             .filter(|(_, id)| git.repo.has_object(*id))
             .collect();
         for (name, id) in git.refs_with_prefix(MODULES_PREFIX)? {
             match wanted.iter().find(|(n, _)| *n == name) {
                 Some((_, w)) if *w == id => {}
-                Some((_, w)) => updates.push(RefUpdate { name, expected: Some(id), new: Some(*w) }),
-                None => updates.push(RefUpdate { name, expected: Some(id), new: None }),
+                Some((_, w)) => updates.push(RefUpdate {
+                    name,
+                    expected: Some(id),
+                    new: Some(*w),
+                }),
+                None => updates.push(RefUpdate {
+                    name,
+                    expected: Some(id),
+                    new: None,
+                }),
             }
         }
         for (name, id) in &wanted {
             if git.ref_target(name)?.is_none() {
-                updates.push(RefUpdate { name: name.clone(), expected: None, new: Some(*id) });
+                updates.push(RefUpdate {
+                    name: name.clone(),
+                    expected: None,
+                    new: Some(*id),
+                });
             }
         }
         git.update_refs(&updates, "git quickscale undo")?;

@@ -29,10 +29,12 @@ pub struct TreeEdit {
     pub target: Option<(EntryKind, ObjectId)>,
 }
 
-type Entries = BTreeMap<String, (EntryKind, ObjectId)>;
+/// The entries of one tree, by name.
+pub type Entries = BTreeMap<String, (EntryKind, ObjectId)>;
 
 impl Git {
-    fn tree_entries(&self, id: ObjectId) -> Result<Entries, GitError> {
+    /// The direct entries of a tree (names must be UTF-8).
+    pub fn tree_entries(&self, id: ObjectId) -> Result<Entries, GitError> {
         let obj = self
             .repo
             .find_object(id)

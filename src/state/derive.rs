@@ -36,7 +36,7 @@ pub fn derive(
     ];
     let mut state = AppliedState::new(config.project.clone());
     if let Some(modules_tree) = git.subtree_at(tree, MODULES_DIR)? {
-        for (name, (kind, prefix_tree)) in list_dirs(git, modules_tree)? {
+        for (name, (kind, prefix_tree)) in git.tree_entries(modules_tree)? {
             if kind != gix::objs::tree::EntryKind::Tree {
                 continue;
             }
@@ -88,28 +88,4 @@ pub fn derive(
         }
     }
     Ok(Some((state, unverified)))
-}
-
-fn list_dirs(
-    git: &Git,
-    tree: ObjectId,
-) -> Result<Vec<(String, (gix::objs::tree::EntryKind, ObjectId))>, StateError> {
-    let obj = git
-        .repo
-        .find_object(tree)
-        .map_err(|e| crate::git::GitError::new(format!("read tree {tree}"), e))?;
-    let decoded = obj
-        .into_tree()
-        .decode()
-        .map_err(|e| crate::git::GitError::new(format!("decode tree {tree}"), e))?
-        .entries
-        .iter()
-        .map(|e| {
-            (
-                String::from_utf8_lossy(e.filename).into_owned(),
-                (e.mode.kind(), e.oid.to_owned()),
-            )
-        })
-        .collect();
-    Ok(decoded)
 }

@@ -1,5 +1,7 @@
 //! The one integration-test binary: real binary, real git, temp repos.
 
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
 mod common;
 mod test_apply;
 mod test_bad_inputs;
@@ -7,6 +9,7 @@ mod test_failures;
 mod test_generated_project;
 mod test_interop;
 mod test_plan;
+mod test_untrusted;
 
 #[test]
 fn no_forgotten_test_files() {

@@ -16,17 +16,37 @@ fn embeds_two_modules_at_requested_refs() {
     let (a_src, b_src) = (format!("a={}", a.display()), format!("b={}", b.display()));
     env.qs_ok(
         env.root(),
-        &["plan", "demo", "--theme", "showcase_html", "--module", "a", "--module", "b@v1.0.0", "--source", &a_src, "--source", &b_src, "--yes"],
+        &[
+            "plan",
+            "demo",
+            "--theme",
+            "showcase_html",
+            "--module",
+            "a",
+            "--module",
+            "b@v1.0.0",
+            "--source",
+            &a_src,
+            "--source",
+            &b_src,
+            "--yes",
+        ],
     );
     let dir = env.root().join("demo");
     let out = env.qs_ok(&dir, &["apply", "--yes"]);
     let plan = stdout(&out);
     assert!(plan.contains("+ embed a from"), "{plan}");
-    assert!(plan.contains("+ embed b from") && plan.contains("at v1.0.0"), "{plan}");
+    assert!(
+        plan.contains("+ embed b from") && plan.contains("at v1.0.0"),
+        "{plan}"
+    );
 
     // Trees equal the upstream trees at the requested refs (a: its HEAD, v2.0.0).
     assert_eq!(env.rev(&dir, "HEAD:modules/a"), env.rev(&a, "HEAD^{tree}"));
-    assert_eq!(env.rev(&dir, "HEAD:modules/b"), env.rev(&b, "v1.0.0^{tree}"));
+    assert_eq!(
+        env.rev(&dir, "HEAD:modules/b"),
+        env.rev(&b, "v1.0.0^{tree}")
+    );
     assert_ne!(env.rev(&b, "v1.0.0^{tree}"), env.rev(&b, "HEAD^{tree}"));
 
     // git log: initial commit, a squash + merge per module, the wiring commit.
@@ -34,7 +54,10 @@ fn embeds_two_modules_at_requested_refs() {
     let subjects: Vec<&str> = log.lines().collect();
     assert_eq!(subjects.len(), 4, "{log}");
     assert_eq!(subjects[0], "Wire modules a, b");
-    assert!(subjects[1].starts_with("Merge commit '") && subjects[1].ends_with("' as 'modules/b'"), "{log}");
+    assert!(
+        subjects[1].starts_with("Merge commit '") && subjects[1].ends_with("' as 'modules/b'"),
+        "{log}"
+    );
     assert!(subjects[2].ends_with("' as 'modules/a'"), "{log}");
     assert_eq!(subjects[3], "Initial project structure");
     assert_eq!(env.git(&dir, &["rev-list", "--count", "HEAD"]).trim(), "6");
@@ -42,29 +65,58 @@ fn embeds_two_modules_at_requested_refs() {
     assert!(squash("HEAD^^2").starts_with("Squashed 'modules/b/' content from commit "));
     assert!(squash("HEAD^^^2").starts_with("Squashed 'modules/a/' content from commit "));
     let squash_b = env.git(&dir, &["log", "-1", "--format=%B", "HEAD^^2"]);
-    assert!(squash_b.contains(&format!("git-subtree-dir: modules/b\ngit-subtree-split: {}", env.rev(&b, "v1.0.0"))), "{squash_b}");
+    assert!(
+        squash_b.contains(&format!(
+            "git-subtree-dir: modules/b\ngit-subtree-split: {}",
+            env.rev(&b, "v1.0.0")
+        )),
+        "{squash_b}"
+    );
 
     // The note on HEAD describes what is there.
-    let note: serde_json::Value = serde_json::from_str(&env.git(&dir, &["notes", "--ref", "quickscale", "show", "HEAD"])).expect("note JSON");
+    let note: serde_json::Value =
+        serde_json::from_str(&env.git(&dir, &["notes", "--ref", "quickscale", "show", "HEAD"]))
+            .expect("note JSON");
     assert_eq!(note["schema"], 1);
     assert_eq!(note["modules"]["a"]["commit"], env.rev(&a, "HEAD"));
     assert_eq!(note["modules"]["b"]["commit"], env.rev(&b, "v1.0.0"));
     assert_eq!(note["modules"]["b"]["ref"], "v1.0.0");
     assert_eq!(note["modules"]["a"]["ref"], "HEAD");
-    assert_eq!(note["modules"]["b"]["tree"], env.rev(&dir, "HEAD:modules/b"));
+    assert_eq!(
+        note["modules"]["b"]["tree"],
+        env.rev(&dir, "HEAD:modules/b")
+    );
     assert_eq!(note["modules"]["a"]["options"]["page_size"], 10);
-    assert_eq!(note["managed"]["demo/settings/modules.py"], env.rev(&dir, "HEAD:demo/settings/modules.py"));
+    assert_eq!(
+        note["managed"]["demo/settings/modules.py"],
+        env.rev(&dir, "HEAD:demo/settings/modules.py")
+    );
     // Every commit the tool made on the first-parent chain has a note.
     for rev in ["HEAD", "HEAD^", "HEAD^^", "HEAD^^^"] {
         env.git(&dir, &["notes", "--ref", "quickscale", "show", rev]);
     }
     // Refs and config.
-    assert_eq!(env.rev(&dir, "refs/quickscale/modules/a"), env.rev(&a, "HEAD"));
-    assert_eq!(env.rev(&dir, "refs/quickscale/modules/b"), env.rev(&b, "v1.0.0"));
+    assert_eq!(
+        env.rev(&dir, "refs/quickscale/modules/a"),
+        env.rev(&a, "HEAD")
+    );
+    assert_eq!(
+        env.rev(&dir, "refs/quickscale/modules/b"),
+        env.rev(&b, "v1.0.0")
+    );
     // The project did not exist before this apply, so there is nothing to undo to.
-    assert!(env.git(&dir, &["for-each-ref", "refs/quickscale/undo"]).is_empty());
-    assert_eq!(env.git(&dir, &["config", "notes.rewriteRef"]).trim(), "refs/notes/quickscale");
-    assert!(env.git(&dir, &["for-each-ref", "refs/quickscale/tmp"]).is_empty());
+    assert!(
+        env.git(&dir, &["for-each-ref", "refs/quickscale/undo"])
+            .is_empty()
+    );
+    assert_eq!(
+        env.git(&dir, &["config", "notes.rewriteRef"]).trim(),
+        "refs/notes/quickscale"
+    );
+    assert!(
+        env.git(&dir, &["for-each-ref", "refs/quickscale/tmp"])
+            .is_empty()
+    );
 
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
     let status = status_json(&env, &dir);
@@ -80,8 +132,17 @@ fn embeds_two_modules_at_requested_refs() {
 
     // Nothing changed: apply says so and exits 0; the preview exits 0 too.
     let again = env.qs_ok(&dir, &["apply", "--yes"]);
-    assert!(stderr(&again).contains("Nothing to do"), "{}", describe(&again));
-    assert_eq!(env.qs(&dir, &["apply", "--dry-run", "--detailed-exitcode"]).status.code(), Some(0));
+    assert!(
+        stderr(&again).contains("Nothing to do"),
+        "{}",
+        describe(&again)
+    );
+    assert_eq!(
+        env.qs(&dir, &["apply", "--dry-run", "--detailed-exitcode"])
+            .status
+            .code(),
+        Some(0)
+    );
 }
 
 #[test]
@@ -91,10 +152,17 @@ fn mutable_change_touches_only_managed_files_and_immutable_change_is_refused() {
     let dir = env.new_project(&["--module", "a", "--source", &format!("a={}", a.display())]);
     let before = env.rev(&dir, "HEAD");
 
-    env.qs_ok(&dir, &["plan", "--reconfigure", "--set", "a.page_size=25", "--yes"]);
+    env.qs_ok(
+        &dir,
+        &["plan", "--reconfigure", "--set", "a.page_size=25", "--yes"],
+    );
     let preview = env.qs(&dir, &["apply", "--dry-run", "--detailed-exitcode"]);
     assert_eq!(preview.status.code(), Some(2), "{}", describe(&preview));
-    assert!(stdout(&preview).contains("~ a.page_size: 10 → 25 (A_PAGE_SIZE)"), "{}", stdout(&preview));
+    assert!(
+        stdout(&preview).contains("~ a.page_size: 10 → 25 (A_PAGE_SIZE)"),
+        "{}",
+        stdout(&preview)
+    );
     assert_eq!(env.rev(&dir, "HEAD"), before, "dry run wrote");
 
     env.qs_ok(&dir, &["apply", "--yes"]);
@@ -102,19 +170,33 @@ fn mutable_change_touches_only_managed_files_and_immutable_change_is_refused() {
     let changed = env.git(&dir, &["diff", "--name-only", "HEAD^", "HEAD"]);
     assert_eq!(changed, "quickscale.yml\nshop/settings/modules.py\n");
     let settings = std::fs::read_to_string(dir.join("shop/settings/modules.py")).expect("settings");
-    assert!(settings.contains("\"A_PAGE_SIZE\": 25,  # a.page_size"), "{settings}");
+    assert!(
+        settings.contains("\"A_PAGE_SIZE\": 25,  # a.page_size"),
+        "{settings}"
+    );
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
 
     // An immutable change is refused with nothing written.
     let yml = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
-    std::fs::write(dir.join("quickscale.yml"), yml.replace("page_size: 25", "page_size: 25\n    storage: file")).expect("edit");
+    std::fs::write(
+        dir.join("quickscale.yml"),
+        yml.replace("page_size: 25", "page_size: 25\n    storage: file"),
+    )
+    .expect("edit");
     let snap = env.repo_snapshot(&dir);
     let out = env.qs(&dir, &["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let text = format!("{}{}", stdout(&out), stderr(&out));
-    assert!(text.contains("! a.storage: db → file: option storage of module a is immutable"), "{text}");
+    assert!(
+        text.contains("! a.storage: db → file: option storage of module a is immutable"),
+        "{text}"
+    );
     assert!(text.contains("git quickscale plan --remove a"), "{text}");
-    crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), "a refused apply changed the repository");
+    crate::common::assert_same_repo(
+        &snap,
+        &env.repo_snapshot(&dir),
+        "a refused apply changed the repository",
+    );
 }
 
 #[test]
@@ -123,9 +205,14 @@ fn remove_and_undo() {
     let a = module_repo(&env, "a");
     let b = module_repo(&env, "b");
     let dir = env.new_project(&[
-        "--module", "a", "--module", "b",
-        "--source", &format!("a={}", a.display()),
-        "--source", &format!("b={}", b.display()),
+        "--module",
+        "a",
+        "--module",
+        "b",
+        "--source",
+        &format!("a={}", a.display()),
+        "--source",
+        &format!("b={}", b.display()),
     ]);
     let yml_before = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
     let before = env.rev(&dir, "HEAD");
@@ -133,16 +220,32 @@ fn remove_and_undo() {
     let out = env.qs_ok(&dir, &["remove", "a", "--yes"]);
     let err = stderr(&out);
     assert!(err.contains("database tables remain"), "{err}");
-    assert!(err.contains("python manage.py migrate quickscale_modules_a zero"), "{err}");
+    assert!(
+        err.contains("python manage.py migrate quickscale_modules_a zero"),
+        "{err}"
+    );
     assert_eq!(env.rev(&dir, "HEAD^"), before, "one commit");
     assert!(!dir.join("modules/a").exists());
     let settings = std::fs::read_to_string(dir.join("shop/settings/modules.py")).expect("settings");
-    assert!(!settings.contains("quickscale_modules_a") && settings.contains("quickscale_modules_b"));
+    assert!(
+        !settings.contains("quickscale_modules_a") && settings.contains("quickscale_modules_b")
+    );
     // quickscale.yml lost exactly the lines of module a.
     let yml = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
-    let removed: Vec<&str> = yml_before.lines().filter(|l| !yml.lines().any(|m| m == *l)).collect();
-    assert!(removed.iter().all(|l| l.contains("a:") || l.contains("a\n") || l.contains(&a.display().to_string())), "{removed:?}");
-    assert!(env.git(&dir, &["for-each-ref", "refs/quickscale/modules/a"]).is_empty());
+    let removed: Vec<&str> = yml_before
+        .lines()
+        .filter(|l| !yml.lines().any(|m| m == *l))
+        .collect();
+    assert!(
+        removed
+            .iter()
+            .all(|l| l.contains("a:") || l.contains("a\n") || l.contains(&a.display().to_string())),
+        "{removed:?}"
+    );
+    assert!(
+        env.git(&dir, &["for-each-ref", "refs/quickscale/modules/a"])
+            .is_empty()
+    );
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
     let status = status_json(&env, &dir);
     assert_eq!(status["in_sync"], true, "{status:#}");
@@ -151,8 +254,14 @@ fn remove_and_undo() {
     env.qs_ok(&dir, &["undo"]);
     assert_eq!(env.rev(&dir, "HEAD"), before);
     assert!(dir.join("modules/a/module.yml").is_file());
-    assert_eq!(std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml"), yml_before);
-    assert_eq!(env.rev(&dir, "refs/quickscale/modules/a"), env.rev(&a, "HEAD"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml"),
+        yml_before
+    );
+    assert_eq!(
+        env.rev(&dir, "refs/quickscale/modules/a"),
+        env.rev(&a, "HEAD")
+    );
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
 
     // A second undo has nothing to undo; after a user commit, undo explains.
@@ -164,7 +273,11 @@ fn remove_and_undo() {
     env.git(&dir, &["commit", "-qm", "user commit"]);
     let out = env.qs(&dir, &["undo"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("commits were made on top of it"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("commits were made on top of it"),
+        "{}",
+        describe(&out)
+    );
     assert!(stderr(&out).contains("hint: "), "{}", describe(&out));
 }
 
@@ -175,13 +288,23 @@ fn uncommitted_user_edit_in_a_path_apply_writes_is_kept() {
     let dir = env.new_project(&["--module", "a", "--source", &format!("a={}", a.display())]);
     // The user hand-edits a managed file without committing, then changes an option.
     let settings = dir.join("shop/settings/modules.py");
-    let edited = format!("{}# my local experiment\n", std::fs::read_to_string(&settings).expect("read"));
+    let edited = format!(
+        "{}# my local experiment\n",
+        std::fs::read_to_string(&settings).expect("read")
+    );
     std::fs::write(&settings, &edited).expect("edit");
-    env.qs_ok(&dir, &["plan", "--reconfigure", "--set", "a.greeting=hey", "--yes"]);
+    env.qs_ok(
+        &dir,
+        &["plan", "--reconfigure", "--set", "a.greeting=hey", "--yes"],
+    );
     let snap = env.repo_snapshot(&dir);
     let out = env.qs(&dir, &["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(stderr(&out).contains("shop/settings/modules.py (has uncommitted changes)"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("shop/settings/modules.py (has uncommitted changes)"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(std::fs::read_to_string(&settings).expect("read"), edited);
     crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), "after");
 }
@@ -197,8 +320,16 @@ fn status_reports_local_edits_and_derived_state_after_a_clone() {
     std::fs::write(dir.join("modules/a/CHANGELOG.md"), "local\n").expect("write");
     let status = status_json(&env, &dir);
     let m = &status["modules"][0];
-    assert_eq!(m["committed_changes"], serde_json::json!(["modules/a/README.md"]), "{status:#}");
-    assert_eq!(m["uncommitted_changes"], serde_json::json!(["modules/a/CHANGELOG.md"]), "{status:#}");
+    assert_eq!(
+        m["committed_changes"],
+        serde_json::json!(["modules/a/README.md"]),
+        "{status:#}"
+    );
+    assert_eq!(
+        m["uncommitted_changes"],
+        serde_json::json!(["modules/a/CHANGELOG.md"]),
+        "{status:#}"
+    );
     // The nearest note is on HEAD^ (the user commit has none).
     assert_eq!(status["state"]["origin"], "note");
     assert_eq!(status["state"]["note_commit"], env.rev(&dir, "HEAD^"));
@@ -206,13 +337,32 @@ fn status_reports_local_edits_and_derived_state_after_a_clone() {
     // A fresh clone has no notes: state is derived, then repaired.
     std::fs::write(dir.join("modules/a/CHANGELOG.md"), "2.0.0: changes\n").expect("restore");
     let clone = env.root().join("clone");
-    env.git(env.root(), &["clone", "-q", dir.to_str().expect("utf8"), clone.to_str().expect("utf8")]);
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            dir.to_str().expect("utf8"),
+            clone.to_str().expect("utf8"),
+        ],
+    );
     let status = status_json(&env, &clone);
     assert_eq!(status["state"]["origin"], "derived", "{status:#}");
-    assert!(status["state"]["unverified"].as_array().is_some_and(|u| !u.is_empty()));
-    assert_eq!(status["modules"][0]["commit"], env.rev(&a, "HEAD"), "commit from the git-subtree trailers");
+    assert!(
+        status["state"]["unverified"]
+            .as_array()
+            .is_some_and(|u| !u.is_empty())
+    );
+    assert_eq!(
+        status["modules"][0]["commit"],
+        env.rev(&a, "HEAD"),
+        "commit from the git-subtree trailers"
+    );
     let text = stdout(&env.qs_ok(&clone, &["status"]));
-    assert!(text.contains("git quickscale status --repair-state"), "{text}");
+    assert!(
+        text.contains("git quickscale status --repair-state"),
+        "{text}"
+    );
     env.qs_ok(&clone, &["status", "--repair-state"]);
     let status = status_json(&env, &clone);
     assert_eq!(status["state"]["origin"], "note");

@@ -12,7 +12,21 @@ use crate::common::{BIN, TestEnv, describe, stderr};
 fn project_with_pending(env: &TestEnv, b_source: &str) -> PathBuf {
     let a = module_repo(env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(&dir, &["plan", "--add", "a", "--add", "b", "--source", &format!("a={}", a.display()), "--source", &format!("b={b_source}"), "--yes"]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--add",
+            "b",
+            "--source",
+            &format!("a={}", a.display()),
+            "--source",
+            &format!("b={b_source}"),
+            "--yes",
+        ],
+    );
     dir
 }
 
@@ -23,7 +37,11 @@ fn assert_failed_cleanly(env: &TestEnv, dir: &Path, expect: &str) {
     let err = stderr(&out);
     assert!(err.contains(expect), "expected `{expect}` in:\n{err}");
     assert!(err.contains("hint: "), "{err}");
-    crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), "the failed apply changed the repository");
+    crate::common::assert_same_repo(
+        &snap,
+        &env.repo_snapshot(dir),
+        "the failed apply changed the repository",
+    );
     assert!(!dir.join(".git/quickscale/journal.json").exists());
     assert!(!dir.join(".git/quickscale/lock").exists());
 }
@@ -37,9 +55,15 @@ fn unreachable_second_source_changes_nothing_and_the_next_apply_completes() {
     // Fix the source; the next apply completes.
     let b = module_repo(&env, "b");
     let yml = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
-    std::fs::write(dir.join("quickscale.yml"), yml.replace(missing.to_str().expect("utf8"), b.to_str().expect("utf8"))).expect("write");
+    std::fs::write(
+        dir.join("quickscale.yml"),
+        yml.replace(missing.to_str().expect("utf8"), b.to_str().expect("utf8")),
+    )
+    .expect("write");
     env.qs_ok(&dir, &["apply", "--yes"]);
-    assert!(dir.join("modules/a/module.yml").is_file() && dir.join("modules/b/module.yml").is_file());
+    assert!(
+        dir.join("modules/a/module.yml").is_file() && dir.join("modules/b/module.yml").is_file()
+    );
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
 }
 
@@ -47,10 +71,21 @@ fn unreachable_second_source_changes_nothing_and_the_next_apply_completes() {
 fn invalid_manifest_of_second_module_changes_nothing() {
     let env = TestEnv::new();
     let b = module_repo(&env, "b");
-    let broken = std::fs::read_to_string(b.join("module.yml")).expect("manifest").replace("      django_setting: B_GREETING\n", "");
-    commit_to(&env, &b, &[("module.yml".into(), broken)], "break the manifest");
+    let broken = std::fs::read_to_string(b.join("module.yml"))
+        .expect("manifest")
+        .replace("      django_setting: B_GREETING\n", "");
+    commit_to(
+        &env,
+        &b,
+        &[("module.yml".into(), broken)],
+        "break the manifest",
+    );
     let dir = project_with_pending(&env, b.to_str().expect("utf8"));
-    assert_failed_cleanly(&env, &dir, "module b: option greeting: a mutable option must define `django_setting`");
+    assert_failed_cleanly(
+        &env,
+        &dir,
+        "module b: option greeting: a mutable option must define `django_setting`",
+    );
 }
 
 #[test]
@@ -58,8 +93,22 @@ fn missing_ref_lists_the_existing_ones() {
     let env = TestEnv::new();
     let a = module_repo(&env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(&dir, &["plan", "--add", "a@v9.9.9", "--source", &format!("a={}", a.display()), "--yes"]);
-    assert_failed_cleanly(&env, &dir, "has no branch or tag `v9.9.9`; it has: main, v1.0.0, v1.1.0, v2.0.0");
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a@v9.9.9",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
+    assert_failed_cleanly(
+        &env,
+        &dir,
+        "has no branch or tag `v9.9.9`; it has: main, v1.0.0, v1.1.0, v2.0.0",
+    );
 }
 
 #[test]
@@ -67,10 +116,28 @@ fn invalid_option_value_is_refused_after_the_fetch() {
     let env = TestEnv::new();
     let a = module_repo(&env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(&dir, &["plan", "--add", "a", "--source", &format!("a={}", a.display()), "--yes"]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
     let yml = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
-    std::fs::write(dir.join("quickscale.yml"), yml.replace("  a: {}", "  a: {page_size: 0}")).expect("write");
-    assert_failed_cleanly(&env, &dir, "module a: option page_size: 0 is below the minimum 1");
+    std::fs::write(
+        dir.join("quickscale.yml"),
+        yml.replace("  a: {}", "  a: {page_size: 0}"),
+    )
+    .expect("write");
+    assert_failed_cleanly(
+        &env,
+        &dir,
+        "module a: option page_size: 0 is below the minimum 1",
+    );
 }
 
 #[test]
@@ -80,29 +147,67 @@ fn new_project_failure_removes_everything_it_created() {
     let missing = env.root().join("missing");
     env.qs_ok(
         env.root(),
-        &["plan", "shop", "--theme", "showcase_html", "--module", "a", "--module", "b", "--source", &format!("a={}", a.display()), "--source", &format!("b={}", missing.display()), "--yes"],
+        &[
+            "plan",
+            "shop",
+            "--theme",
+            "showcase_html",
+            "--module",
+            "a",
+            "--module",
+            "b",
+            "--source",
+            &format!("a={}", a.display()),
+            "--source",
+            &format!("b={}", missing.display()),
+            "--yes",
+        ],
     );
     let dir = env.root().join("shop");
     let before = crate::common::snapshot(&dir);
     let out = env.qs(&dir, &["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert_eq!(crate::common::snapshot(&dir), before, "only quickscale.yml may remain");
+    assert_eq!(
+        crate::common::snapshot(&dir),
+        before,
+        "only quickscale.yml may remain"
+    );
     assert!(!dir.join(".git").exists());
 }
 
 #[test]
 fn missing_identity_is_an_error_before_anything_is_written() {
     let env = TestEnv::new();
-    env.qs_ok(env.root(), &["plan", "shop", "--theme", "showcase_html", "--yes"]);
-    std::fs::write(env.home().join(".gitconfig"), "[init]\n\tdefaultBranch = main\n").expect("gitconfig");
+    env.qs_ok(
+        env.root(),
+        &["plan", "shop", "--theme", "showcase_html", "--yes"],
+    );
+    std::fs::write(
+        env.home().join(".gitconfig"),
+        "[init]\n\tdefaultBranch = main\n",
+    )
+    .expect("gitconfig");
     let dir = env.root().join("shop");
     let before = crate::common::snapshot(&dir);
     let mut cmd = Command::new(BIN);
     env.env(&mut cmd);
-    let out = cmd.current_dir(&dir).env("EMAIL", "").args(["apply", "--yes"]).output().expect("run");
+    let out = cmd
+        .current_dir(&dir)
+        .env("EMAIL", "")
+        .args(["apply", "--yes"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(stderr(&out).contains("no git identity"), "{}", describe(&out));
-    assert!(stderr(&out).contains("git config --global user.name"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no git identity"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        stderr(&out).contains("git config --global user.name"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(crate::common::snapshot(&dir), before);
 }
 
@@ -111,14 +216,35 @@ fn a_second_writer_is_locked_out() {
     let env = TestEnv::new();
     let a = module_repo(&env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(&dir, &["plan", "--add", "a", "--source", &format!("a={}", a.display()), "--yes"]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
     std::fs::create_dir_all(dir.join(".git/quickscale")).expect("dir");
     // A live process (this test) holds the lock.
-    std::fs::write(dir.join(".git/quickscale/lock"), std::process::id().to_string()).expect("lock");
+    std::fs::write(
+        dir.join(".git/quickscale/lock"),
+        std::process::id().to_string(),
+    )
+    .expect("lock");
     let snap = env.repo_snapshot(&dir);
     let out = env.qs(&dir, &["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains(&format!("another git quickscale (pid {})", std::process::id())), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "another git quickscale (pid {})",
+            std::process::id()
+        )),
+        "{}",
+        describe(&out)
+    );
     crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), "after");
     std::fs::remove_file(dir.join(".git/quickscale/lock")).expect("unlock");
     env.qs_ok(&dir, &["apply", "--yes"]);
@@ -142,11 +268,17 @@ fn kill_apply_at(env: &TestEnv, dir: &Path, point: &str) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("apply exited ({status}) before reaching {point}");
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "apply never reached {point}");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "apply never reached {point}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-KILL", &pid]).status().expect("kill");
+    let killed = Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill");
     assert!(killed.success());
     child.wait().expect("reap");
 }
@@ -159,12 +291,23 @@ fn sigkill_at_every_stage_is_rolled_back_by_the_next_command() {
         let dir = project_with_pending(&env, b.to_str().expect("utf8"));
         let snap = env.repo_snapshot(&dir);
         kill_apply_at(&env, &dir, point);
-        assert!(dir.join(".git/quickscale/journal.json").exists(), "{point}: journal left behind by the kill");
+        assert!(
+            dir.join(".git/quickscale/journal.json").exists(),
+            "{point}: journal left behind by the kill"
+        );
         // Any command notices and finishes the rollback, saying so.
         let out = env.qs_ok(&dir, &["status"]);
-        assert!(stderr(&out).contains("an interrupted `git quickscale apply`"), "{point}: {}", describe(&out));
+        assert!(
+            stderr(&out).contains("an interrupted `git quickscale apply`"),
+            "{point}: {}",
+            describe(&out)
+        );
         assert!(stderr(&out).contains("rolled back"), "{point}");
-        crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), &format!("{point}: not rolled back exactly"));
+        crate::common::assert_same_repo(
+            &snap,
+            &env.repo_snapshot(&dir),
+            &format!("{point}: not rolled back exactly"),
+        );
         // Then the apply completes.
         env.qs_ok(&dir, &["apply", "--yes"]);
         assert!(dir.join("modules/b/module.yml").is_file(), "{point}");
@@ -176,14 +319,24 @@ fn sigkill_at_every_stage_is_rolled_back_by_the_next_command() {
 #[test]
 fn sigkill_while_generating_a_new_project_leaves_only_quickscale_yml() {
     let env = TestEnv::new();
-    env.qs_ok(env.root(), &["plan", "shop", "--theme", "showcase_html", "--yes"]);
+    env.qs_ok(
+        env.root(),
+        &["plan", "shop", "--theme", "showcase_html", "--yes"],
+    );
     let dir = env.root().join("shop");
     let before = crate::common::snapshot(&dir);
     kill_apply_at(&env, &dir, "files-written");
-    assert!(dir.join("manage.py").exists(), "the kill should come after files were written");
+    assert!(
+        dir.join("manage.py").exists(),
+        "the kill should come after files were written"
+    );
     // The next apply rolls back the interrupted one (removing its repository) and starts over.
     let out = env.qs_ok(&dir, &["apply", "--yes"]);
-    assert!(stderr(&out).contains("an interrupted `git quickscale apply`"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("an interrupted `git quickscale apply`"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(env.git(&dir, &["rev-list", "--count", "HEAD"]).trim(), "1");
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
     let _ = before;
@@ -200,7 +353,8 @@ fn sigkill_during_recovery_is_recovered_too() {
     // so the next command rolls back again (rollback is idempotent).
     let journal = std::fs::read(dir.join(".git/quickscale/journal.json")).expect("journal");
     env.qs_ok(&dir, &["status"]);
-    std::fs::write(dir.join(".git/quickscale/journal.json"), journal).expect("put the journal back");
+    std::fs::write(dir.join(".git/quickscale/journal.json"), journal)
+        .expect("put the journal back");
     env.qs_ok(&dir, &["status"]);
     crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), "after");
 }

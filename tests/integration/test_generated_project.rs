@@ -1,1 +1,897 @@
 //! The generated project passes its own checks (Django, pytest, npm).
+//!
+//! The Rust side (generation, commits, notes, wiring, hostile input) always
+//! runs. The parts that install packages run only with
+//! `QUICKSCALE_PYTHON_TESTS=1` / `QUICKSCALE_NPM_TESTS=1` and print a
+//! visible `SKIPPED` line otherwise (see common/python.rs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use git_quickscale::config::{Identity, Theme};
+use git_quickscale::manifest::Manifest;
+use git_quickscale::render::{self, FileMap};
+use git_quickscale::state::AppliedState;
+use git_quickscale::value::Value;
+use git_quickscale::wiring::{self, ModuleInput, Wiring, spec::WiringHints};
+
+use crate::common::python::{self, Venv};
+use crate::common::{TestEnv, describe, fixtures, snapshot, stderr, stdout};
+
+const SLUG: &str = "demo";
+const PACKAGE: &str = "demo";
+
+// --- helpers -------------------------------------------------------------------
+
+fn identity(theme: Theme) -> Identity {
+    Identity {
+        slug: SLUG.into(),
+        package: PACKAGE.into(),
+        theme,
+    }
+}
+
+/// `plan demo --theme <theme> --yes`, then `apply --yes` in demo/; returns demo/.
+fn generate(env: &TestEnv, theme: Theme) -> PathBuf {
+    env.qs_ok(
+        env.root(),
+        &["plan", SLUG, "--theme", theme.name(), "--yes"],
+    );
+    let project = env.root().join(SLUG);
+    assert!(
+        project.join("quickscale.yml").is_file(),
+        "plan wrote no quickscale.yml"
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    project
+}
+
+fn write_file_map(root: &Path, files: &FileMap) {
+    for (rel, file) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &file.contents).expect("write generated file");
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+fn porcelain(env: &TestEnv, project: &Path) -> String {
+    env.git(project, &["status", "--porcelain", "--untracked-files=all"])
+}
+
+fn assert_clean(env: &TestEnv, project: &Path, when: &str) {
+    let status = porcelain(env, project);
+    assert!(
+        status.is_empty(),
+        "the worktree is not clean {when}:\n{status}"
+    );
+}
+
+/// `git ls-tree -r HEAD`: path → mode.
+fn head_tree(env: &TestEnv, project: &Path) -> BTreeMap<String, String> {
+    env.git(project, &["ls-tree", "-r", "-z", "HEAD"])
+        .split('\0')
+        .filter(|e| !e.is_empty())
+        .map(|entry| {
+            let (meta, path) = entry.split_once('\t').expect("ls-tree entry");
+            let mode = meta.split(' ').next().expect("mode");
+            (path.to_owned(), mode.to_owned())
+        })
+        .collect()
+}
+
+fn note(env: &TestEnv, project: &Path) -> AppliedState {
+    let text = env.git(project, &["notes", "--ref", "quickscale", "show", "HEAD"]);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the note is not state JSON: {e}\n{text}"))
+}
+
+/// A production-like environment for `manage.py check --deploy`.
+fn production_env(scratch: &Path) -> Vec<(String, String)> {
+    vec![
+        (
+            "DJANGO_SETTINGS_MODULE".into(),
+            format!("{PACKAGE}.settings.production"),
+        ),
+        (
+            "SECRET_KEY".into(),
+            "k7Qp2v9XzL4mN8rT1wYb6cHf3jDs5gAe0uKoPiRlEnBtVqWxZy".repeat(2),
+        ),
+        ("ALLOWED_HOSTS".into(), "example.com".into()),
+        (
+            "DATABASE_URL".into(),
+            format!("sqlite:///{}", scratch.join("production.sqlite3").display()),
+        ),
+    ]
+}
+
+fn as_pairs(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// Asserts that a pytest run reports passes and no failures or errors.
+fn assert_pytest_passed(out: &std::process::Output) {
+    let text = stdout(out);
+    let summary = text.lines().last().unwrap_or_default();
+    assert!(
+        summary.contains(" passed") && !summary.contains("failed") && !summary.contains("error"),
+        "unexpected pytest summary `{summary}`:\n{}",
+        describe(out)
+    );
+}
+
+// --- a. every theme: one clean commit, and the project passes its own checks ---
+
+fn theme_is_generated_and_passes_its_checks(theme: Theme) {
+    let env = TestEnv::new();
+    let project = generate(&env, theme);
+
+    // Exactly one commit, nothing left over.
+    assert_eq!(
+        env.git(&project, &["rev-list", "--count", "HEAD"]).trim(),
+        "1"
+    );
+    assert_eq!(
+        env.git(&project, &["log", "-1", "--format=%s"]).trim(),
+        "Initial project structure"
+    );
+    assert_clean(&env, &project, "after apply");
+
+    // The commit holds exactly the rendered theme, the managed wiring and quickscale.yml.
+    let mut expected = render::render_project(&identity(theme)).expect("render");
+    expected.extend(wiring::render(PACKAGE, &Wiring::default()));
+    let tree = head_tree(&env, &project);
+    let mut expected_paths: BTreeSet<&str> = expected.keys().map(String::as_str).collect();
+    expected_paths.insert("quickscale.yml");
+    let tree_paths: BTreeSet<&str> = tree.keys().map(String::as_str).collect();
+    assert_eq!(
+        tree_paths, expected_paths,
+        "committed tree ≠ rendered files"
+    );
+    for (path, file) in &expected {
+        let mode = if file.executable { "100755" } else { "100644" };
+        assert_eq!(tree[path], mode, "{path}: mode");
+        assert_eq!(
+            std::fs::read(project.join(path)).expect("read"),
+            file.contents,
+            "{path}: worktree ≠ rendered"
+        );
+    }
+    let config = read(&project.join("quickscale.yml"));
+    assert!(
+        config.contains(&format!("theme: {}", theme.name())),
+        "{config}"
+    );
+
+    // The note records the theme and the managed files' blobs.
+    let state = note(&env, &project);
+    assert_eq!(state.project, identity(theme));
+    assert!(state.modules.is_empty(), "{:?}", state.modules);
+    let managed: BTreeSet<String> = wiring::managed_paths(PACKAGE).into_iter().collect();
+    assert_eq!(
+        state.managed.keys().cloned().collect::<BTreeSet<_>>(),
+        managed
+    );
+    for (path, blob) in &state.managed {
+        assert_eq!(
+            env.git(&project, &["rev-parse", &format!("HEAD:{path}")])
+                .trim(),
+            blob,
+            "{path}: note's blob id"
+        );
+    }
+
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    let check = venv.manage(&["check"], &[]);
+    assert!(
+        stdout(&check).contains("System check identified no issues"),
+        "{}",
+        describe(&check)
+    );
+    venv.manage(&["migrate", "--noinput"], &[]);
+    let tests = venv.pytest(&["-v"], &[]);
+    assert_pytest_passed(&tests);
+
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let prod = production_env(scratch.path());
+    let deploy = venv.manage(
+        &["check", "--deploy", "--fail-level", "WARNING"],
+        &as_pairs(&prod),
+    );
+    assert!(
+        stdout(&deploy).contains("System check identified no issues (0 silenced)"),
+        "{}",
+        describe(&deploy)
+    );
+    assert!(
+        !stderr(&deploy).contains("ERROR") && !stderr(&deploy).contains("WARNING"),
+        "{}",
+        describe(&deploy)
+    );
+
+    venv.python(&["-m", "compileall", "-q", "."], &[]);
+
+    match theme {
+        Theme::ShowcaseHtmx => {
+            // c. The HTMX partial test exists, ran and passed.
+            let htmx = venv.pytest(&["-k", "htmx", "-v", "-rA"], &[]);
+            let text = stdout(&htmx);
+            assert!(
+                text.contains("tests/test_htmx.py::test_htmx_request_returns_partial PASSED"),
+                "the HTMX partial test did not run and pass:\n{text}"
+            );
+            assert!(!text.contains("SKIPPED"), "{text}");
+            assert_pytest_passed(&htmx);
+        }
+        Theme::ShowcaseReact => {
+            // Without a build, REQUIRE_FRONTEND_BUILD=1 turns the skip into a failure.
+            let out = venv.try_python(
+                &[
+                    "-m",
+                    "pytest",
+                    "-p",
+                    "no:cacheprovider",
+                    "-k",
+                    "test_home_references_built_bundle",
+                ],
+                &[("REQUIRE_FRONTEND_BUILD", "1")],
+            );
+            assert!(
+                !out.status.success() && stdout(&out).contains("REQUIRE_FRONTEND_BUILD=1"),
+                "pytest should fail without frontend/dist when REQUIRE_FRONTEND_BUILD=1:\n{}",
+                describe(&out)
+            );
+        }
+        Theme::ShowcaseHtml => {}
+    }
+
+    // Everything the checks wrote (db.sqlite3, __pycache__, …) is ignored.
+    assert_clean(&env, &project, "after running the project's checks");
+}
+
+#[test]
+fn showcase_html_is_generated_and_passes_its_checks() {
+    theme_is_generated_and_passes_its_checks(Theme::ShowcaseHtml);
+}
+
+#[test]
+fn showcase_htmx_is_generated_and_passes_its_checks_including_the_htmx_partial() {
+    theme_is_generated_and_passes_its_checks(Theme::ShowcaseHtmx);
+}
+
+#[test]
+fn showcase_react_is_generated_and_passes_its_checks() {
+    theme_is_generated_and_passes_its_checks(Theme::ShowcaseReact);
+}
+
+#[test]
+fn every_theme_is_covered() {
+    assert_eq!(render::available_themes(), Theme::ALL.to_vec());
+}
+
+// --- b. React: npm install, build and test; Django serves the bundle ---------
+
+#[test]
+fn showcase_react_frontend_builds_tests_and_is_served_by_django() {
+    let env = TestEnv::new();
+    let project = generate(&env, Theme::ShowcaseReact);
+    if !python::npm_enabled() {
+        return;
+    }
+    let frontend = project.join("frontend");
+    python::npm(&env, &frontend, &["install"], &[]);
+    python::npm(&env, &frontend, &["run", "build"], &[]);
+    let vitest = python::npm(&env, &frontend, &["test"], &[]);
+    let vitest_out = stdout(&vitest);
+    assert!(
+        vitest_out.contains("passed") && !vitest_out.contains("failed"),
+        "{}",
+        describe(&vitest)
+    );
+    let manifest = frontend.join("dist/.vite/manifest.json");
+    let text = read(&manifest);
+    let vite: serde_json::Value = serde_json::from_str(&text).expect("vite manifest JSON");
+    let entry = vite["index.html"]["file"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no index.html entry in the Vite manifest:\n{text}"));
+    assert!(
+        frontend.join("dist").join(entry).is_file(),
+        "{entry} is missing"
+    );
+
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    let tests = venv.pytest(&["-v", "-rA"], &[("REQUIRE_FRONTEND_BUILD", "1")]);
+    let text = stdout(&tests);
+    assert!(
+        text.contains("tests/test_frontend.py::test_home_references_built_bundle PASSED"),
+        "the bundle test did not run and pass:\n{text}"
+    );
+    assert!(!text.contains("SKIPPED"), "{text}");
+    assert_pytest_passed(&tests);
+
+    // The production static pipeline (as in the Dockerfile) accepts the bundle.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let prod = production_env(scratch.path());
+    venv.manage(&["collectstatic", "--noinput"], &as_pairs(&prod));
+    assert!(
+        project.join("staticfiles").join(entry).is_file(),
+        "collectstatic did not collect {entry}"
+    );
+}
+
+// --- d. Wiring through the library functions -------------------------------------
+
+const FIXTURE: &str = "fixture";
+
+fn fixture_manifest() -> Manifest {
+    let files = fixtures::module_files(FIXTURE, "1.0.0");
+    let text = &files
+        .iter()
+        .find(|(p, _)| p == "module.yml")
+        .expect("fixture module.yml")
+        .1;
+    Manifest::parse(text, "modules/fixture/module.yml", FIXTURE).expect("fixture manifest")
+}
+
+fn fixture_input(options: &[(&str, Value)]) -> ModuleInput {
+    let manifest = fixture_manifest();
+    let given: BTreeMap<String, Value> = options
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    let options = manifest
+        .resolve_options(FIXTURE, &given)
+        .expect("fixture options");
+    ModuleInput {
+        name: FIXTURE.into(),
+        manifest: Some(manifest),
+        hints: WiringHints::default(),
+        options,
+        installable: true,
+    }
+}
+
+/// Computes and writes the wiring for the fixture module with `page_size`.
+fn wire_fixture(project: &Path, page_size: i64) -> Wiring {
+    let w =
+        wiring::compute(&[fixture_input(&[("page_size", Value::Int(page_size))])]).expect("wiring");
+    write_file_map(project, &wiring::render(PACKAGE, &w));
+    w
+}
+
+/// Settings, URL reversal and a test-client GET, as seen by Django.
+const PROBE: &str = r#"
+import json
+from django.conf import settings
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.urls import reverse
+
+setup_test_environment()
+response = Client().get(URL)
+print("QS-PROBE " + json.dumps({
+    "reverse": reverse(URL_NAME),
+    "settings": {name: getattr(settings, name, None) for name in NAMES},
+    "status": response.status_code,
+    "json": response.json() if response.status_code == 200 else response.content.decode(errors="replace"),
+}, sort_keys=True))
+"#;
+
+fn probe(venv: &Venv<'_>, url: &str, url_name: &str, names: &[&str]) -> serde_json::Value {
+    let code = format!(
+        "URL = {url:?}\nURL_NAME = {url_name:?}\nNAMES = {}\n{PROBE}",
+        serde_json::to_string(names).expect("json")
+    );
+    let out = venv.shell(&code, &[]);
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("QS-PROBE "))
+        .unwrap_or_else(|| panic!("the probe printed no result:\n{}", describe(&out)));
+    serde_json::from_str(line).expect("probe JSON")
+}
+
+#[test]
+fn library_wiring_embeds_a_module_and_reconfigures_only_managed_files() {
+    let env = TestEnv::new();
+    let project = generate(&env, Theme::ShowcaseHtml);
+    let module_dir = project.join("modules").join(FIXTURE);
+    for (rel, text) in fixtures::module_files(FIXTURE, "1.0.0") {
+        let path = module_dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write fixture file");
+    }
+
+    let w = wire_fixture(&project, 7);
+    assert_eq!(w.apps, ["quickscale_modules_fixture"]);
+    assert_eq!(w.requirements, ["-e ./modules/fixture"]);
+    assert_eq!(w.settings["FIXTURE_PAGE_SIZE"].value, Value::Int(7));
+    assert_eq!(
+        w.settings["FIXTURE_GREETING"].value,
+        Value::Str("hello".into())
+    );
+    assert_eq!(
+        w.settings.len(),
+        2,
+        "only options with a django_setting become settings"
+    );
+    let settings_py = read(&project.join(PACKAGE).join("settings/modules.py"));
+    assert!(
+        settings_py.contains("    \"FIXTURE_PAGE_SIZE\": 7,  # fixture.page_size\n"),
+        "{settings_py}"
+    );
+    let urls_py = read(&project.join(PACKAGE).join("urls_modules.py"));
+    assert!(
+        urls_py.contains("path(\"fixture/\", include(\"quickscale_modules_fixture.urls\"))"),
+        "{urls_py}"
+    );
+    env.git(&project, &["add", "-A"]);
+    env.git(
+        &project,
+        &["commit", "-qm", "Embed and wire the fixture module"],
+    );
+
+    // Re-running with the same options changes nothing.
+    wire_fixture(&project, 7);
+    assert_clean(&env, &project, "after re-running identical wiring");
+
+    let python = python::python_enabled();
+    let venv = python.then(|| Venv::create(&env, &project));
+    let names = ["FIXTURE_PAGE_SIZE", "FIXTURE_GREETING"];
+    if let Some(venv) = &venv {
+        venv.manage(&["check"], &[]);
+        let migrate = venv.manage(&["migrate", "--noinput"], &[]);
+        assert!(
+            stdout(&migrate).contains("Applying quickscale_modules_fixture.0001_initial... OK"),
+            "{}",
+            describe(&migrate)
+        );
+        let seen = probe(venv, "/fixture/", "fixture-index", &names);
+        assert_eq!(seen["reverse"], "/fixture/", "{seen}");
+        assert_eq!(seen["settings"]["FIXTURE_PAGE_SIZE"], 7, "{seen}");
+        assert_eq!(seen["settings"]["FIXTURE_GREETING"], "hello", "{seen}");
+        assert_eq!(seen["status"], 200, "{seen}");
+        assert_eq!(seen["json"]["page_size"], 7, "{seen}");
+        assert_eq!(seen["json"]["greeting"], "hello", "{seen}");
+    }
+
+    // Reconfigure: only the managed settings file changes.
+    wire_fixture(&project, 9);
+    let changed = env.git(&project, &["diff", "--name-only"]);
+    assert_eq!(
+        changed.lines().collect::<Vec<_>>(),
+        [format!("{PACKAGE}/settings/modules.py")],
+        "reconfiguring touched more than the managed settings file"
+    );
+    let untracked = env.git(&project, &["ls-files", "--others", "--exclude-standard"]);
+    assert!(untracked.is_empty(), "untracked files: {untracked}");
+    let diff = env.git(&project, &["diff", "-U0"]);
+    assert!(
+        diff.contains("-    \"FIXTURE_PAGE_SIZE\": 7,")
+            && diff.contains("+    \"FIXTURE_PAGE_SIZE\": 9,"),
+        "{diff}"
+    );
+
+    if let Some(venv) = &venv {
+        venv.manage(&["check"], &[]);
+        let seen = probe(venv, "/fixture/", "fixture-index", &names);
+        assert_eq!(seen["settings"]["FIXTURE_PAGE_SIZE"], 9, "{seen}");
+        assert_eq!(seen["json"]["page_size"], 9, "{seen}");
+    }
+}
+
+// --- e. Embedding through the real engine ---------------------------------------
+
+#[test]
+fn engine_embeds_a_module_that_django_serves_with_its_option() {
+    let env = TestEnv::new();
+    let upstream = fixtures::module_repo(&env, "a");
+    let project = generate(&env, Theme::ShowcaseHtml);
+    let source = format!("a={}", upstream.display());
+    env.qs_ok(
+        &project,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &source,
+            "--set",
+            "a.greeting=hi",
+            "--yes",
+        ],
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    assert_clean(&env, &project, "after embedding a module");
+    assert_eq!(
+        env.git(&project, &["log", "-1", "--format=%s"]).trim(),
+        "Wire module a"
+    );
+    assert!(project.join("modules/a/module.yml").is_file());
+    let settings_py = read(&project.join(PACKAGE).join("settings/modules.py"));
+    assert!(
+        settings_py.contains("    \"A_GREETING\": \"hi\",  # a.greeting\n"),
+        "{settings_py}"
+    );
+    let requirements = read(&project.join(wiring::REQUIREMENTS_FILE));
+    assert!(
+        requirements.lines().any(|l| l == "-e ./modules/a"),
+        "{requirements}"
+    );
+    let state = note(&env, &project);
+    assert_eq!(
+        state.modules["a"].options["greeting"],
+        Value::Str("hi".into())
+    );
+
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    venv.manage(&["check"], &[]);
+    let migrate = venv.manage(&["migrate", "--noinput"], &[]);
+    assert!(
+        stdout(&migrate).contains("Applying quickscale_modules_a.0001_initial... OK"),
+        "{}",
+        describe(&migrate)
+    );
+    let seen = probe(&venv, "/a/", "a-index", &["A_GREETING", "A_PAGE_SIZE"]);
+    assert_eq!(seen["status"], 200, "{seen}");
+    assert_eq!(seen["json"]["greeting"], "hi", "{seen}");
+    assert_eq!(seen["json"]["page_size"], 10, "{seen}");
+    assert_eq!(seen["reverse"], "/a/", "{seen}");
+    // The project's own suite still passes with the module wired in.
+    assert_pytest_passed(&venv.pytest(&[], &[]));
+    assert_clean(&env, &project, "after running the project's checks");
+}
+
+// --- f. Hostile values and names -------------------------------------------------
+
+/// Option values that would break out of a naive Python (or template) literal.
+const HOSTILE: &[&str] = &[
+    "",
+    "double \" quote",
+    "single ' quote",
+    "\"",
+    "\\",
+    "ends with a backslash \\",
+    "\\\" escaped quote",
+    "backslash-newline \\\nimport os",
+    "line\nbreak",
+    "crlf\r\nline",
+    "tab\there",
+    "{{ project.package }}",
+    "{% raw %}{{ x }}{% endraw %}",
+    "{%- if true -%}x{%- endif -%}",
+    "\"\"\"",
+    "'''",
+    "\"\"\"; import os; os.system('touch /tmp/qs-pwned'); \"\"\"",
+    "'''; import os; '''",
+    "\", \"DEBUG\": True, \"X\": \"",
+    "}\nimport os\nX = {",
+    "# not a comment",
+    "\\N{BULLET} \\u0041 \\x41 \\101",
+    "f\"{__import__('os')}\"",
+    "nul \u{0} byte",
+    "escape \u{1b}[31mred\u{1b}[0m bell \u{7}",
+    "del \u{7f} nel \u{85}",
+    "line sep \u{2028} para sep \u{2029}",
+    "rtl \u{202e}override\u{202c} isolate \u{2066}x\u{2069}",
+    "bom \u{feff} zwsp \u{200b}",
+    "emoji 🦀 zwj 👩\u{200d}💻 flag 🇪🇸",
+    "combining e\u{301} cjk 漢字 arabic مرحبا",
+    "edges \u{d7ff}\u{e000}\u{fffd}\u{10000}\u{10ffff}",
+];
+
+/// Checks every generated file with Python's own parser: only the docstring
+/// and annotated assignments of pure literals; prints their values as JSON.
+const LITERAL_CHECK: &str = r#"
+import ast, json, sys
+
+results = []
+for path in sys.argv[1:]:
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    tree = ast.parse(source, filename=path)
+    values = {}
+    for i, node in enumerate(tree.body):
+        if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            values[node.target.id] = ast.literal_eval(node.value)
+            continue
+        sys.exit(f"{path}:{node.lineno}: not a literal assignment: {ast.dump(node)[:300]}")
+    namespace = {}
+    exec(compile(tree, path, "exec"), namespace)
+    for name, value in values.items():
+        if namespace[name] != value:
+            sys.exit(f"{path}: {name} differs between exec and literal_eval")
+    results.append(values)
+json.dump(results, sys.stdout, ensure_ascii=True)
+"#;
+
+/// Parses each file with python3 and returns its assignments as JSON.
+fn python_literals(env: &TestEnv, dir: &Path, files: &[PathBuf]) -> Vec<serde_json::Value> {
+    let script = dir.join("literal_check.py");
+    std::fs::write(&script, LITERAL_CHECK).expect("write script");
+    let mut args = vec![script.to_str().expect("utf8 path")];
+    args.extend(files.iter().map(|f| f.to_str().expect("utf8 path")));
+    let out = python::system_python(env, dir, &args);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("python printed no JSON ({e}):\n{}", describe(&out)))
+}
+
+/// Printable ASCII and newlines only: nothing can hide or reorder code.
+fn assert_plain_ascii(path: &Path) {
+    let bytes = std::fs::read(path).expect("read");
+    if let Some(pos) = bytes
+        .iter()
+        .position(|b| !(b' '..=b'~').contains(b) && *b != b'\n')
+    {
+        panic!(
+            "{}: byte {:#04x} at offset {pos} is not printable ASCII",
+            path.display(),
+            bytes[pos]
+        );
+    }
+}
+
+fn json_of(v: &Value) -> serde_json::Value {
+    serde_json::to_value(v).expect("value to JSON")
+}
+
+#[test]
+fn hostile_option_values_render_as_inert_python_literals() {
+    if !python::python3_available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let dir = env.root();
+    // Structured values of every kind, from a module with static settings.
+    let strings = || HOSTILE.iter().map(|s| Value::Str((*s).to_owned()));
+    let structured = BTreeMap::from([
+        ("EXTRA_LIST".to_owned(), Value::List(strings().collect())),
+        (
+            "EXTRA_MAP".to_owned(),
+            Value::Map(
+                HOSTILE
+                    .iter()
+                    .zip(strings())
+                    .map(|(k, v)| ((*k).to_owned(), Value::List(vec![v, Value::Null])))
+                    .collect(),
+            ),
+        ),
+        (
+            "EXTRA_SCALARS".to_owned(),
+            Value::List(vec![
+                Value::Int(i64::MIN),
+                Value::Int(i64::MAX),
+                Value::Int(0),
+                Value::Float(0.1),
+                Value::Float(-0.0),
+                Value::Float(1e300),
+                Value::Float(-2.5e-300),
+                Value::Float(5e-324),
+                Value::Float(f64::MAX),
+                Value::Float(3.0),
+                Value::Bool(true),
+                Value::Bool(false),
+                Value::Null,
+                Value::Map(BTreeMap::new()),
+                Value::List(Vec::new()),
+            ]),
+        ),
+    ]);
+    let extra = ModuleInput {
+        name: "extra".into(),
+        manifest: None,
+        hints: WiringHints {
+            settings: Some(structured.clone()),
+            ..WiringHints::default()
+        },
+        options: BTreeMap::new(),
+        installable: false,
+    };
+
+    let mut settings_files = Vec::new();
+    let mut url_files = Vec::new();
+    let mut expected = Vec::new();
+    for (i, hostile) in HOSTILE.iter().enumerate() {
+        let input = fixture_input(&[("greeting", Value::Str((*hostile).to_owned()))]);
+        let w = wiring::compute(&[input, extra.clone()]).expect("wiring");
+        let rendered = wiring::render(PACKAGE, &w);
+        let out_dir = dir.join(format!("case{i}"));
+        write_file_map(&out_dir, &rendered);
+        for path in rendered.keys() {
+            assert_plain_ascii(&out_dir.join(path));
+        }
+        settings_files.push(out_dir.join(PACKAGE).join("settings/modules.py"));
+        url_files.push(out_dir.join(PACKAGE).join("urls_modules.py"));
+        let mut settings: serde_json::Map<String, serde_json::Value> = structured
+            .iter()
+            .map(|(k, v)| (k.clone(), json_of(v)))
+            .collect();
+        settings.insert("FIXTURE_GREETING".into(), (*hostile).into());
+        settings.insert("FIXTURE_PAGE_SIZE".into(), 10.into());
+        expected.push(serde_json::json!({
+            "MODULE_INSTALLED_APPS": ["quickscale_modules_fixture"],
+            "MODULE_MIDDLEWARE": [],
+            "MODULE_SETTINGS": settings,
+        }));
+    }
+    let seen = python_literals(&env, dir, &settings_files);
+    assert_eq!(seen.len(), expected.len());
+    for ((got, want), hostile) in seen.iter().zip(&expected).zip(HOSTILE) {
+        assert_eq!(
+            got["MODULE_SETTINGS"]["FIXTURE_GREETING"],
+            serde_json::Value::from(*hostile),
+            "greeting {hostile:?} did not round-trip"
+        );
+        assert_eq!(got, want, "greeting {hostile:?}: settings differ");
+    }
+    // urls_modules.py calls path()/include(), so it is not all literals; its
+    // names are validated, and it must still parse.
+    for path in &url_files {
+        python::system_python(
+            &env,
+            dir,
+            &[
+                "-c",
+                "import ast, sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())",
+                path.to_str().expect("utf8"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn hostile_option_values_survive_quickscale_yml_and_apply() {
+    let env = TestEnv::new();
+    let upstream = fixtures::module_repo(&env, "a");
+    let project = generate(&env, Theme::ShowcaseHtml);
+    // Command-line arguments cannot carry NUL; everything else goes through
+    // `--set`, the YAML emitter and parser, the note and the renderer.
+    let first = "q\"uo'te \\ back\\slash {{ project.slug }} {% raw %} \"\"\" ''' \nnew\r\nline \u{202e}rlo 🦀 👩\u{200d}💻 \t# tab \u{1b}[31m";
+    let second = "\"\"\"; import os; os.system('touch /tmp/qs-pwned'); \"\"\"\n'''\\";
+    let source = format!("a={}", upstream.display());
+    env.qs_ok(
+        &project,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &source,
+            "--set",
+            &format!("a.greeting={first}"),
+            "--yes",
+        ],
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    assert_clean(&env, &project, "after apply");
+
+    let settings_path = project.join(PACKAGE).join("settings/modules.py");
+    let have_python = python::python3_available();
+    let check = |want: &str| {
+        assert_plain_ascii(&settings_path);
+        if have_python {
+            let seen = python_literals(&env, env.root(), std::slice::from_ref(&settings_path));
+            assert_eq!(
+                seen[0]["MODULE_SETTINGS"]["A_GREETING"],
+                serde_json::Value::from(want),
+                "{}",
+                read(&settings_path)
+            );
+        }
+        assert_eq!(
+            note(&env, &project).modules["a"].options["greeting"],
+            Value::Str(want.to_owned()),
+            "the note's option differs"
+        );
+    };
+    check(first);
+
+    env.qs_ok(
+        &project,
+        &[
+            "plan",
+            "--reconfigure",
+            "--set",
+            &format!("a.greeting={second}"),
+            "--yes",
+        ],
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    assert_clean(&env, &project, "after reconfiguring");
+    check(second);
+    let changed = env.git(&project, &["diff", "--name-only", "HEAD~1", "HEAD"]);
+    assert_eq!(
+        changed.lines().collect::<Vec<_>>(),
+        [
+            format!("{PACKAGE}/settings/modules.py").as_str(),
+            "quickscale.yml"
+        ]
+    );
+}
+
+#[test]
+fn hostile_slugs_and_packages_are_refused_and_write_nothing() {
+    let env = TestEnv::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["plan", "a\"b", "--yes"], "invalid project slug"),
+        (&["plan", "{{ x }}", "--yes"], "invalid project slug"),
+        (&["plan", "../escape", "--yes"], "invalid project slug"),
+        (&["plan", "a\nb", "--yes"], "invalid project slug"),
+        (&["plan", "demo\u{202e}", "--yes"], "invalid project slug"),
+        (
+            &["plan", "ok", "--package", "x; import os", "--yes"],
+            "invalid package name",
+        ),
+        (
+            &["plan", "ok", "--package", "x\"", "--yes"],
+            "invalid package name",
+        ),
+        (
+            &["plan", "ok", "--package", "import", "--yes"],
+            "invalid package name",
+        ),
+        (
+            &["plan", "ok", "--package", "a.b", "--yes"],
+            "invalid package name",
+        ),
+    ];
+    let before = snapshot(env.root());
+    for (args, message) in cases {
+        let out = env.qs(env.root(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}:\n{}", describe(&out));
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error: ") && err.contains(message),
+            "{args:?}: expected `{message}`:\n{err}"
+        );
+        assert_eq!(snapshot(env.root()), before, "{args:?} wrote something");
+    }
+
+    // The same names written into quickscale.yml by hand are refused by apply.
+    let project = env.root().join("hand-written");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    for (identity, message) in [
+        ("slug: \"a\\\"b\"\n  package: ab", "invalid project slug"),
+        (
+            "slug: ab\n  package: \"x; import os\"",
+            "invalid package name",
+        ),
+        ("slug: \"{{ x }}\"\n  package: ab", "invalid project slug"),
+    ] {
+        std::fs::write(
+            project.join("quickscale.yml"),
+            format!(
+                "version: \"1\"\nproject:\n  {identity}\n  theme: showcase_html\nmodules: {{}}\n"
+            ),
+        )
+        .expect("write quickscale.yml");
+        let before = snapshot(env.root());
+        let out = env.qs(&project, &["apply", "--yes"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{identity}:\n{}",
+            describe(&out)
+        );
+        assert!(
+            stderr(&out).contains(message),
+            "{identity}:\n{}",
+            describe(&out)
+        );
+        assert_eq!(snapshot(env.root()), before, "apply wrote something");
+    }
+}

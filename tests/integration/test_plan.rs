@@ -250,18 +250,19 @@ fn list_modules_json_and_index_overrides() {
         "[modules.crm]\nsource = \"/srv/git/crm.git\"\nref = \"v2.0.0\"\n",
     )
     .expect("write");
-    for args in [vec![
-        "list-modules",
-        "--json",
-        "--index",
-        index.to_str().expect("utf8"),
-    ]] {
-        let out = env.qs_ok(env.root(), &args);
-        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("valid JSON");
-        let crm = rows.iter().find(|r| r["name"] == "crm").expect("crm");
-        assert_eq!(crm["source"], "/srv/git/crm.git");
-        assert_eq!(crm["ref"], "v2.0.0");
-    }
+    let out = env.qs_ok(
+        env.root(),
+        &[
+            "list-modules",
+            "--json",
+            "--index",
+            index.to_str().expect("utf8"),
+        ],
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    let crm = rows.iter().find(|r| r["name"] == "crm").expect("crm");
+    assert_eq!(crm["source"], "/srv/git/crm.git");
+    assert_eq!(crm["ref"], "v2.0.0");
     // The same override through the environment and through git config.
     let mut cmd = std::process::Command::new(BIN);
     env.env(&mut cmd);

@@ -122,7 +122,8 @@ pub fn module_repo(env: &TestEnv, name: &str) -> PathBuf {
     for (i, version) in ["1.0.0", "1.1.0", "2.0.0"].iter().enumerate() {
         write_files(&dir, &module_files(name, version));
         if i > 0 {
-            std::fs::write(dir.join("CHANGELOG.md"), format!("{version}: changes\n")).expect("changelog");
+            std::fs::write(dir.join("CHANGELOG.md"), format!("{version}: changes\n"))
+                .expect("changelog");
         }
         env.git(&dir, &["add", "-A"]);
         env.git(&dir, &["commit", "-qm", &format!("{name} {version}")]);

@@ -168,7 +168,14 @@ pub struct RepoSnapshot {
 
 impl std::fmt::Debug for RepoSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HEAD {:?}, index {} bytes, refs {:?}, {} files", self.head, self.index.as_ref().map_or(0, Vec::len), self.refs, self.files.len())
+        write!(
+            f,
+            "HEAD {:?}, index {} bytes, refs {:?}, {} files",
+            self.head,
+            self.index.as_ref().map_or(0, Vec::len),
+            self.refs,
+            self.files.len()
+        )
     }
 }
 
@@ -176,15 +183,28 @@ impl std::fmt::Debug for RepoSnapshot {
 pub fn assert_same_repo(before: &RepoSnapshot, after: &RepoSnapshot, what: &str) {
     assert_eq!(before.head, after.head, "{what}: HEAD differs");
     assert_eq!(before.refs, after.refs, "{what}: refs differ");
-    assert!(before.index == after.index, "{what}: the index file differs");
+    assert!(
+        before.index == after.index,
+        "{what}: the index file differs"
+    );
     let changed: Vec<String> = before
         .files
         .iter()
         .filter(|(p, v)| after.files.get(*p) != Some(v))
         .map(|(p, _)| format!("changed or removed: {}", p.display()))
-        .chain(after.files.keys().filter(|p| !before.files.contains_key(*p)).map(|p| format!("added: {}", p.display())))
+        .chain(
+            after
+                .files
+                .keys()
+                .filter(|p| !before.files.contains_key(*p))
+                .map(|p| format!("added: {}", p.display())),
+        )
         .collect();
-    assert!(changed.is_empty(), "{what}: worktree differs:\n{}", changed.join("\n"));
+    assert!(
+        changed.is_empty(),
+        "{what}: worktree differs:\n{}",
+        changed.join("\n")
+    );
 }
 
 impl TestEnv {
@@ -192,7 +212,11 @@ impl TestEnv {
         let head = {
             let mut cmd = Command::new("git");
             self.env(&mut cmd);
-            let out = cmd.current_dir(dir).args(["rev-parse", "--symbolic-full-name", "HEAD", "HEAD"]).output().expect("git");
+            let out = cmd
+                .current_dir(dir)
+                .args(["rev-parse", "--symbolic-full-name", "HEAD", "HEAD"])
+                .output()
+                .expect("git");
             String::from_utf8_lossy(&out.stdout).into_owned()
         };
         let refs = self.git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]);
@@ -201,7 +225,12 @@ impl TestEnv {
             .into_iter()
             .filter(|(p, _)| !p.starts_with(".git"))
             .collect();
-        RepoSnapshot { head, index, refs, files }
+        RepoSnapshot {
+            head,
+            index,
+            refs,
+            files,
+        }
     }
 
     /// Plans and applies a new showcase_html project `shop`; returns its directory.
@@ -225,10 +254,16 @@ impl TestEnv {
 pub fn git_subtree_path(test: &str) -> Option<String> {
     let out = Command::new("git").args(["subtree", "-h"]).output().ok()?;
     let path = std::env::var("PATH").unwrap_or_default();
-    if String::from_utf8_lossy(&out.stderr).contains("git subtree add") || String::from_utf8_lossy(&out.stdout).contains("git subtree add") {
+    if String::from_utf8_lossy(&out.stderr).contains("git subtree add")
+        || String::from_utf8_lossy(&out.stdout).contains("git subtree add")
+    {
         return Some(path);
     }
-    for candidate in ["/usr/lib/git-core/git-subtree", "/usr/libexec/git-core/git-subtree", "/usr/share/doc/git/contrib/subtree/git-subtree.sh"] {
+    for candidate in [
+        "/usr/lib/git-core/git-subtree",
+        "/usr/libexec/git-core/git-subtree",
+        "/usr/share/doc/git/contrib/subtree/git-subtree.sh",
+    ] {
         if Path::new(candidate).is_file() {
             let dir = std::env::temp_dir().join(format!("qs-subtree-bin-{}", std::process::id()));
             std::fs::create_dir_all(&dir).expect("bin dir");
@@ -239,7 +274,9 @@ pub fn git_subtree_path(test: &str) -> Option<String> {
             return Some(format!("{}:{path}", dir.display()));
         }
     }
-    eprintln!("SKIPPED {test}: the git-subtree script is not installed (Debian: it ships with git in /usr/lib/git-core)");
+    eprintln!(
+        "SKIPPED {test}: the git-subtree script is not installed (Debian: it ships with git in /usr/lib/git-core)"
+    );
     None
 }
 
@@ -248,8 +285,17 @@ impl TestEnv {
     pub fn git_with_path(&self, dir: &Path, path: &str, args: &[&str]) -> String {
         let mut cmd = Command::new("git");
         self.env(&mut cmd);
-        let out = cmd.env("PATH", path).current_dir(dir).args(args).output().expect("run git");
-        assert!(out.status.success(), "git {args:?} failed:\n{}", describe(&out));
+        let out = cmd
+            .env("PATH", path)
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed:\n{}",
+            describe(&out)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }

@@ -212,10 +212,9 @@ impl<'a> Venv<'a> {
     /// venv activated (first on PATH, VIRTUAL_ENV set) and the pip cache shared.
     pub fn command(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Command {
         let mut cmd = base_command(self.env, self.python_path(), &self.project);
-        let path = std::env::join_paths(
-            std::iter::once(self.bin_dir())
-                .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-        )
+        let path = std::env::join_paths(std::iter::once(self.bin_dir()).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))
         .expect("PATH");
         cmd.env("PATH", path)
             .env("VIRTUAL_ENV", self.dir.path())

@@ -417,6 +417,9 @@ pub struct ListingRow {
     /// Whether quickscale.yml asks for it; absent outside a project.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wanted: Option<bool>,
+    /// Whether it is embedded now (the applied state); absent outside a project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed: Option<bool>,
 }
 
 /// The catalog as listed, with the modules a project wants marked.
@@ -424,6 +427,7 @@ pub struct ListingRow {
 pub fn listing(
     catalog: &Catalog,
     project: Option<&crate::config::ProjectConfig>,
+    installed: Option<&[String]>,
 ) -> Vec<ListingRow> {
     let mut rows: Vec<ListingRow> = catalog
         .entries()
@@ -435,6 +439,7 @@ pub fn listing(
             source: e.source.clone(),
             git_ref: e.git_ref.clone(),
             wanted: project.map(|p| p.module(&e.name).is_some()),
+            installed: installed.map(|i| i.contains(&e.name)),
         })
         .collect();
     if let Some(p) = project {
@@ -449,6 +454,7 @@ pub fn listing(
                     source: src.url,
                     git_ref: src.git_ref,
                     wanted: Some(true),
+                    installed: installed.map(|i| i.contains(&m.name)),
                 });
             }
         }

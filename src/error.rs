@@ -41,17 +41,19 @@ impl CliError {
 
     /// Builds an error from a domain error, keeping its source chain.
     pub fn from_error(err: &(dyn std::error::Error + 'static), hint: Option<String>) -> Self {
-        let mut causes = Vec::new();
+        let message = err.to_string();
+        let mut causes: Vec<String> = Vec::new();
         let mut source = err.source();
         while let Some(s) = source {
             let text = s.to_string();
-            if !causes.contains(&text) {
+            // Wrappers often repeat their cause; show each fact once.
+            if !message.contains(&text) && !causes.iter().any(|c| c.contains(&text)) {
                 causes.push(text);
             }
             source = s.source();
         }
         Self {
-            message: err.to_string(),
+            message,
             causes,
             hint,
             code: exit::ERROR,

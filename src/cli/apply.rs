@@ -50,6 +50,22 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         return Ok(exit::OK);
     }
     if args.dry_run {
+        if let Some(identity) = &plan.generate {
+            let files = engine::execute::generated_files(identity).map_err(engine_error)?;
+            ctx.ui.out(&format!(
+                "Files the new project would write ({}):",
+                files.len()
+            ));
+            for path in files.keys() {
+                ctx.ui.out(&format!("  {path}"));
+            }
+        }
+        for a in &plan.add {
+            ctx.ui.out(&format!(
+                "  modules/{}/ (the module's files at {})",
+                a.name, a.git_ref
+            ));
+        }
         ctx.ui.status("Dry run: nothing was written.");
         return Ok(if args.detailed_exitcode {
             exit::PENDING

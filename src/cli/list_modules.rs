@@ -23,15 +23,20 @@ pub struct ListModulesArgs {
 
 pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
     let catalog = ctx.catalog()?;
-    let config = match project::find(&ctx.cwd) {
-        Some(dir) => Some(ConfigFile::load(
-            &dir.config_path(),
-            crate::config::CONFIG_FILE,
-            &catalog,
-        )?),
-        None => None,
+    let (config, installed) = match project::find(&ctx.cwd) {
+        Some(dir) => {
+            let config =
+                ConfigFile::load(&dir.config_path(), crate::config::CONFIG_FILE, &catalog)?;
+            let installed = installed_modules(&dir.root, &config, &catalog);
+            (Some(config), Some(installed))
+        }
+        None => (None, None),
     };
-    let rows = catalog::listing(&catalog, config.as_ref().map(|c| &c.config));
+    let rows = catalog::listing(
+        &catalog,
+        config.as_ref().map(|c| &c.config),
+        installed.as_deref(),
+    );
     if args.json {
         let text = serde_json::to_string_pretty(&rows)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
@@ -40,6 +45,22 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
         render_table(ctx, &rows);
     }
     Ok(exit::OK)
+}
+
+/// The modules embedded now, per the applied state (empty when unknown).
+fn installed_modules(
+    root: &std::path::Path,
+    config: &ConfigFile,
+    catalog: &crate::catalog::Catalog,
+) -> Vec<String> {
+    let Ok(Some(git)) = crate::git::Git::open_at_root(root) else {
+        return Vec::new();
+    };
+    let head = git.head().ok().and_then(|h| h.commit);
+    match crate::state::load(&git, head, Some(&config.config), catalog) {
+        Ok((Some(state), _)) => state.modules.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn render_table(ctx: &Context, rows: &[ListingRow]) {
@@ -51,9 +72,9 @@ fn render_table(ctx: &Context, rows: &[ListingRow]) {
         .max()
         .unwrap_or(3)
         .max(3);
-    let wanted_col = |w: &str| {
+    let project_cols = |w: &str, i: &str| {
         if in_project {
-            format!("{w:<7}")
+            format!("{w:<7}{i:<10}")
         } else {
             String::new()
         }
@@ -62,19 +83,16 @@ fn render_table(ctx: &Context, rows: &[ListingRow]) {
         "{:<name_w$}  {:<9}  {}{:<ref_w$}  DESCRIPTION",
         "NAME",
         "STATUS",
-        wanted_col("WANTED"),
+        project_cols("WANTED", "INSTALLED"),
         "REF"
     ));
+    let yes = |b: Option<bool>| if b == Some(true) { "yes" } else { "" };
     for r in rows {
         let status = if r.ready { "ready" } else { "not ready" };
-        let wanted = match r.wanted {
-            Some(true) => "yes",
-            _ => "",
-        };
         ctx.ui.out(&format!(
             "{:<name_w$}  {status:<9}  {}{:<ref_w$}  {}",
             r.name,
-            wanted_col(wanted),
+            project_cols(yes(r.wanted), yes(r.installed)),
             r.git_ref,
             r.description
         ));

@@ -454,6 +454,16 @@ fn run(
     })
 }
 
+/// Every file a new project starts with: the theme plus empty wiring.
+pub fn generated_files(identity: &crate::config::Identity) -> Result<FileMap, EngineError> {
+    let mut files = render::render_project(identity)?;
+    files.extend(wiring::render(
+        &identity.package,
+        &wiring::Wiring::default(),
+    ));
+    Ok(files)
+}
+
 /// `modules/<name>`.
 pub fn prefix_of(name: &str) -> String {
     format!("{}/{name}", crate::state::derive::MODULES_DIR)

@@ -137,8 +137,8 @@ pub enum EngineError {
     Dirty(Vec<String>),
     #[error("no git identity: set user.name and user.email before anything is written")]
     NoIdentity,
-    #[error("the change was rolled back after an error: {0}")]
-    RolledBack(Box<EngineError>),
+    #[error("{0}\nnothing was changed: the repository is as it was before")]
+    RolledBack(#[source] Box<EngineError>),
 }
 
 fn list(items: &[String]) -> String {

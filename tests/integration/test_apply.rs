@@ -368,3 +368,99 @@ fn status_reports_local_edits_and_derived_state_after_a_clone() {
     assert_eq!(status["state"]["origin"], "note");
     assert_eq!(status["state"]["note_commit"], env.rev(&clone, "HEAD"));
 }
+
+#[test]
+fn new_project_dry_run_lists_files_and_existing_files_block_generation() {
+    let env = TestEnv::new();
+    env.qs_ok(
+        env.root(),
+        &["plan", "shop", "--theme", "showcase_htmx", "--yes"],
+    );
+    let dir = env.root().join("shop");
+    let before = crate::common::snapshot(&dir);
+    let out = env.qs_ok(&dir, &["apply", "--dry-run"]);
+    let listing = stdout(&out);
+    for path in [
+        "manage.py",
+        "shop/settings/base.py",
+        "shop/settings/modules.py",
+        "requirements-modules.txt",
+        "static/vendor/htmx.min.js",
+    ] {
+        assert!(
+            listing.lines().any(|l| l.trim() == path),
+            "{path} not listed:\n{listing}"
+        );
+    }
+    assert_eq!(
+        crate::common::snapshot(&dir),
+        before,
+        "dry run wrote something"
+    );
+
+    // A user file that generation would overwrite blocks it, listed, nothing written.
+    std::fs::write(dir.join("manage.py"), "my own manage.py\n").expect("write");
+    std::fs::create_dir_all(dir.join("templates")).expect("mkdir");
+    std::fs::write(dir.join("templates/base.html"), "mine\n").expect("write");
+    let before = crate::common::snapshot(&dir);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("would overwrite existing files:\n  manage.py\n  templates/base.html"),
+        "{err}"
+    );
+    assert_eq!(crate::common::snapshot(&dir), before);
+    assert!(!dir.join(".git").exists());
+}
+
+#[test]
+fn identity_changes_are_refused_and_plan_remove_then_apply_is_one_commit() {
+    let env = TestEnv::new();
+    let a = module_repo(&env, "a");
+    let dir = env.new_project(&["--module", "a", "--source", &format!("a={}", a.display())]);
+    let listing: Vec<serde_json::Value> =
+        serde_json::from_slice(&env.qs_ok(&dir, &["list-modules", "--json"]).stdout).expect("json");
+    let row = listing
+        .iter()
+        .find(|r| r["name"] == "a")
+        .expect("private module listed");
+    assert_eq!(
+        (row["wanted"].clone(), row["installed"].clone()),
+        (serde_json::json!(true), serde_json::json!(true))
+    );
+
+    let yml = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
+    for (from, to, expect) in [
+        (
+            "theme: showcase_html",
+            "theme: showcase_react",
+            "project.theme: showcase_html → showcase_react",
+        ),
+        (
+            "package: shop",
+            "package: shop2",
+            "project.package: shop → shop2",
+        ),
+        ("slug: shop", "slug: shop2", "project.slug: shop → shop2"),
+    ] {
+        std::fs::write(dir.join("quickscale.yml"), yml.replace(from, to)).expect("write");
+        let snap = env.repo_snapshot(&dir);
+        let out = env.qs(&dir, &["apply", "--yes"]);
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert!(stdout(&out).contains(expect), "{}", stdout(&out));
+        crate::common::assert_same_repo(&snap, &env.repo_snapshot(&dir), expect);
+    }
+    std::fs::write(dir.join("quickscale.yml"), &yml).expect("restore");
+
+    let before = env.rev(&dir, "HEAD");
+    env.qs_ok(&dir, &["plan", "--remove", "a", "--yes"]);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    assert_eq!(env.rev(&dir, "HEAD^"), before, "one commit");
+    assert_eq!(
+        env.git(&dir, &["log", "-1", "--format=%s"]).trim(),
+        "Remove module a"
+    );
+    assert!(!dir.join("modules").exists());
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+}

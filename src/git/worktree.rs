@@ -36,6 +36,12 @@ impl Git {
         let index = self.index_or_empty()?;
         let mut blocked = Vec::new();
         let mut checked_dirs = BTreeSet::new();
+        let conflicts: BTreeSet<Vec<u8>> = index
+            .entries()
+            .iter()
+            .filter(|e| e.stage_raw() != 0)
+            .map(|e| e.path(&index).to_vec())
+            .collect();
         for c in changes {
             if adopted.contains(&c.path) {
                 continue;
@@ -65,10 +71,7 @@ impl Git {
             let staged = index
                 .entry_by_path(c.path.as_bytes().as_bstr())
                 .map(|e| (e.id, e.mode, e.stage_raw()));
-            let conflicted = index
-                .entries()
-                .iter()
-                .any(|e| e.stage_raw() != 0 && e.path(&index) == c.path.as_bytes().as_bstr());
+            let conflicted = conflicts.contains(c.path.as_bytes());
             if conflicted {
                 blocked.push(Blocked {
                     path: c.path.clone(),

@@ -198,6 +198,8 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         }
     }
     let mut seen = BTreeSet::new();
+    let stat_opts = gix::index::entry::stat::Options::default();
+    let index_time = index.timestamp();
     for e in index.entries() {
         let path = e.path(&index).to_str_lossy().into_owned();
         if !interesting(&path) {
@@ -213,6 +215,14 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
             continue;
         }
         let full = workdir.join(&path);
+        // Like git: an entry whose stat data still matches, and is not racy, is clean.
+        let stat_clean = gix::index::fs::Metadata::from_path_no_follow(&full)
+            .ok()
+            .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
+            .is_some_and(|st| e.stat.matches(&st, stat_opts) && !e.stat.is_racy(index_time, stat_opts));
+        if stat_clean {
+            continue;
+        }
         let same = match std::fs::symlink_metadata(&full) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 std::fs::read_link(&full)

@@ -1,8 +1,8 @@
 //! Fetching a module's upstream at a branch, tag or commit with gix.
 //!
-//! A first connection lists the upstream's refs, so a missing branch or tag
-//! is reported with the ones that exist; a second fetches exactly the ref
-//! needed into a temporary ref, which the caller removes again.
+//! One connection: its ref advertisement names the existing branches and
+//! tags when the wanted one is missing; otherwise only the wanted ref is
+//! fetched, into scratch refs the caller removes again.
 
 use std::sync::atomic::AtomicBool;
 
@@ -46,116 +46,88 @@ fn is_full_hex(r: &str) -> bool {
 }
 
 impl Git {
-    /// Lists the branch and tag names (short) and HEAD advertised by `url`.
-    fn remote_refs(&self, url: &str) -> Result<Vec<(String, ObjectId)>, FetchError> {
-        let unreachable = |e: Box<dyn std::error::Error + Send + Sync>| FetchError::Unreachable {
-            url: url.to_owned(),
-            source: e,
-        };
-        let remote = self
-            .repo
-            .remote_at(url)
-            .map_err(|e| unreachable(e.into()))?
-            .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs(
-                ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
-                Direction::Fetch,
-            )
-            .map_err(|e| unreachable(e.into()))?;
-        let conn = remote
-            .connect(Direction::Fetch)
-            .map_err(|e| unreachable(e.into()))?;
-        let opts = gix::remote::ref_map::Options {
-            prefix_from_spec_as_filter_on_remote: false,
-            ..Default::default()
-        };
-        let (map, _) = conn
-            .ref_map(gix::progress::Discard, opts)
-            .map_err(|e| unreachable(e.into()))?;
-        Ok(map
-            .remote_refs
-            .iter()
-            .filter_map(|r| {
-                let (name, target, peeled) = r.unpack();
-                let id = peeled.or(target)?.to_owned();
-                Some((name.to_str_lossy().into_owned(), id))
-            })
-            .collect())
-    }
-
-    /// Fetches `git_ref` from `url` and returns the commit it names.
-    /// `tmp_ref` is a scratch ref the caller deletes (or rolls back).
+    /// Fetches `git_ref` from `url` over one connection and returns the
+    /// commit it names. Scratch refs are created under `tmp_ref`; the caller
+    /// deletes them (or rolls them back).
     pub fn fetch_commit(
         &self,
         url: &str,
         git_ref: &str,
         tmp_ref: &str,
     ) -> Result<ObjectId, FetchError> {
-        let refs = self.remote_refs(url)?;
-        let wanted = if git_ref == "HEAD" {
-            refs.iter()
-                .find(|(n, _)| n == "HEAD")
-                .map(|(n, _)| n.clone())
-        } else if is_full_hex(git_ref) {
-            // Fetch what contains it: the remote's HEAD and branches are tried below.
-            None
-        } else {
-            [
-                format!("refs/tags/{git_ref}"),
-                format!("refs/heads/{git_ref}"),
-                git_ref.to_owned(),
-            ]
-            .into_iter()
-            .find(|full| refs.iter().any(|(n, _)| n == full))
-        };
-        let spec = match (&wanted, is_full_hex(git_ref)) {
-            (Some(full), _) => format!("+{full}:{tmp_ref}"),
-            (None, true) => format!("+refs/heads/*:{tmp_ref}/*"),
-            (None, false) => {
-                let mut available: Vec<String> = refs
-                    .iter()
-                    .filter_map(|(n, _)| {
-                        n.strip_prefix("refs/heads/")
-                            .or_else(|| n.strip_prefix("refs/tags/"))
-                            .map(|s| s.trim_end_matches("^{}").to_owned())
-                    })
-                    .collect();
-                available.sort();
-                available.dedup();
-                return Err(FetchError::RefNotFound {
-                    url: url.to_owned(),
-                    git_ref: git_ref.to_owned(),
-                    available,
-                });
-            }
-        };
         let unreachable = |e: Box<dyn std::error::Error + Send + Sync>| FetchError::Unreachable {
             url: url.to_owned(),
             source: e,
         };
+        // Tags win over branches of the same name, as in `git rev-parse`.
+        let candidates: Vec<(String, String)> = if git_ref == "HEAD" {
+            vec![("HEAD".into(), format!("{tmp_ref}/HEAD"))]
+        } else if is_full_hex(git_ref) {
+            vec![
+                ("refs/heads/*".into(), format!("{tmp_ref}/heads/*")),
+                ("refs/tags/*".into(), format!("{tmp_ref}/tags/*")),
+            ]
+        } else if git_ref.starts_with("refs/") {
+            vec![(git_ref.to_owned(), format!("{tmp_ref}/full"))]
+        } else {
+            vec![
+                (
+                    format!("refs/tags/{git_ref}"),
+                    format!("{tmp_ref}/tags/{git_ref}"),
+                ),
+                (
+                    format!("refs/heads/{git_ref}"),
+                    format!("{tmp_ref}/heads/{git_ref}"),
+                ),
+            ]
+        };
+        let specs: Vec<String> = candidates
+            .iter()
+            .map(|(src, dst)| format!("+{src}:{dst}"))
+            .collect();
         let remote = self
             .repo
             .remote_at(url)
             .map_err(|e| unreachable(e.into()))?
             .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs([spec.as_str()], Direction::Fetch)
+            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
             .map_err(|e| unreachable(e.into()))?;
         let conn = remote
             .connect(Direction::Fetch)
             .map_err(|e| unreachable(e.into()))?;
-        conn.prepare_fetch(gix::progress::Discard, Default::default())
-            .map_err(|e| unreachable(e.into()))?
+        let options = gix::remote::ref_map::Options {
+            // The full list names the existing refs when the one asked for is missing.
+            prefix_from_spec_as_filter_on_remote: false,
+            ..Default::default()
+        };
+        let prepare = conn
+            .prepare_fetch(gix::progress::Discard, options)
+            .map_err(|e| unreachable(e.into()))?;
+        if prepare.ref_map().mappings.is_empty() {
+            let mut available: Vec<String> = prepare
+                .ref_map()
+                .remote_refs
+                .iter()
+                .filter_map(|r| {
+                    let (name, _, _) = r.unpack();
+                    let name = name.to_str_lossy();
+                    name.strip_prefix("refs/heads/")
+                        .or_else(|| name.strip_prefix("refs/tags/"))
+                        .map(|s| s.trim_end_matches("^{}").to_owned())
+                })
+                .collect();
+            available.sort();
+            available.dedup();
+            return Err(FetchError::RefNotFound {
+                url: url.to_owned(),
+                git_ref: git_ref.to_owned(),
+                available,
+            });
+        }
+        prepare
             .receive(gix::progress::Discard, &AtomicBool::new(false))
             .map_err(|e| unreachable(e.into()))?;
-        let object = if wanted.is_some() {
-            let id = self.ref_target(tmp_ref)?.ok_or_else(|| {
-                GitError::new(
-                    format!("read `{tmp_ref}` after fetching"),
-                    "the ref is missing",
-                )
-            })?;
-            self.repo.find_object(id).ctx(|| format!("read {id}"))?
-        } else {
+        let object = if is_full_hex(git_ref) {
             let id = ObjectId::from_hex(git_ref.as_bytes()).ctx(|| format!("parse `{git_ref}`"))?;
             match self.repo.try_find_object(id).ctx(|| format!("read {id}"))? {
                 Some(o) => o,
@@ -163,10 +135,27 @@ impl Git {
                     return Err(FetchError::RefNotFound {
                         url: url.to_owned(),
                         git_ref: git_ref.to_owned(),
-                        available: vec!["(no branch of the upstream contains that commit)".into()],
+                        available: vec![
+                            "(no branch or tag of the upstream contains that commit)".into(),
+                        ],
                     });
                 }
             }
+        } else {
+            let mut found = None;
+            for (_, dst) in &candidates {
+                if let Some(id) = self.ref_target(dst)? {
+                    found = Some(id);
+                    break;
+                }
+            }
+            let id = found.ok_or_else(|| {
+                GitError::new(
+                    format!("read `{tmp_ref}` after fetching"),
+                    "the fetched ref is missing",
+                )
+            })?;
+            self.repo.find_object(id).ctx(|| format!("read {id}"))?
         };
         let commit = object
             .peel_to_commit()

@@ -219,7 +219,9 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         let stat_clean = gix::index::fs::Metadata::from_path_no_follow(&full)
             .ok()
             .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
-            .is_some_and(|st| e.stat.matches(&st, stat_opts) && !e.stat.is_racy(index_time, stat_opts));
+            .is_some_and(|st| {
+                e.stat.matches(&st, stat_opts) && !e.stat.is_racy(index_time, stat_opts)
+            });
         if stat_clean {
             continue;
         }

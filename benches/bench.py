@@ -1,0 +1,520 @@
+"""Driver of benches/bench.sh: builds the fixtures and times the commands.
+
+Expects the environment bench.sh sets up (hermetic git config, `git quickscale`
+and, when found, `git subtree` on PATH). Standard library only.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+EMBED_RUNS = int(os.environ.get("BENCH_EMBED_RUNS", "7"))
+STATUS_RUNS = int(os.environ.get("BENCH_STATUS_RUNS", "20"))
+STATUS_WARMUP = int(os.environ.get("BENCH_STATUS_WARMUP", "3"))
+USER_FILES = int(os.environ.get("BENCH_USER_FILES", "49600"))
+
+# Ten realistic module names; the embed bench uses the first five.
+MODULES = ["blog", "catalog", "billing", "notify", "reviews",
+           "crm", "surveys", "search", "wiki", "tickets"]
+TAG = "v1.0.0"
+
+GOAL_EMBED = 0.5
+GOAL_STATUS = 1.5
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def run(cmd, cwd, check=True, quiet=True):
+    out = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    if check and out.returncode != 0:
+        sys.stderr.write(f"bench: {' '.join(map(str, cmd))} failed in {cwd} "
+                         f"(exit {out.returncode})\n--- stdout\n{out.stdout}"
+                         f"\n--- stderr\n{out.stderr}\n")
+        sys.exit(1)
+    if not quiet:
+        sys.stdout.write(out.stdout)
+    return out
+
+
+def git(cwd, *args):
+    return run(["git", *args], cwd).stdout
+
+
+def timed(cmds, cwd):
+    """Wall time of a sequence of commands (output discarded); fails loudly."""
+    t0 = time.perf_counter()
+    for cmd in cmds:
+        rc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL).returncode
+        if rc != 0:
+            run(cmd, cwd)  # rerun to show the error and exit
+            sys.exit(f"bench: {cmd} exited {rc}")
+    return time.perf_counter() - t0
+
+
+def write(root, files):
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def ms(s):
+    return f"{s * 1000:9.1f}"
+
+
+# --------------------------------------------------------------------------
+# fixture: a realistic small Django app as a module repository
+
+
+def module_files(name, version, revision):
+    """~35 files: manifest, packaging, models, 4 migrations, admin, forms,
+    views, urls, services, signals, template tags, a management command,
+    8 templates, 4 static files, tests."""
+    pkg = f"quickscale_modules_{name}"
+    up = name.upper()
+    cls = name.capitalize()
+    f = {}
+    f["module.yml"] = f"""name: {name}
+version: "{version}"
+description: {cls} module for git-quickscale benchmarks
+config:
+  mutable:
+    greeting:
+      type: string
+      default: hello
+      django_setting: {up}_GREETING
+      description: Greeting shown on the {name} index page
+    page_size:
+      type: integer
+      default: 20
+      django_setting: {up}_PAGE_SIZE
+      validation:
+        min: 1
+        max: 200
+    enable_feed:
+      type: boolean
+      default: true
+      django_setting: {up}_ENABLE_FEED
+  immutable:
+    storage:
+      type: string
+      default: db
+      validation:
+        choices: [db, file]
+    table_prefix:
+      type: string
+      default: {name}
+dependencies: []
+django_apps: [{pkg}]
+urls:
+  - route: "{name}/"
+    include: {pkg}.urls
+"""
+    f["pyproject.toml"] = f"""[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "quickscale-modules-{name}"
+version = "{version}"
+requires-python = ">=3.11"
+dependencies = ["django>=5.1"]
+
+[tool.setuptools.packages.find]
+include = ["{pkg}*"]
+"""
+    f["README.md"] = (f"# {cls}\n\nA {name} module for quickscale projects.\n\n"
+                      f"Version {version}.\n\n## Settings\n\n"
+                      f"- `{up}_GREETING`\n- `{up}_PAGE_SIZE`\n- `{up}_ENABLE_FEED`\n")
+    f["CHANGELOG.md"] = "".join(f"## {v}\n\n- changes in {v}\n\n"
+                                for v in ["1.0.0", "0.9.0", "0.8.0"][-revision - 1:])
+    f["LICENSE"] = "MIT License\n\nCopyright (c) 2026 Bench\n" + "Permission is hereby granted...\n" * 10
+    p = pkg
+    f[f"{p}/__init__.py"] = f'__version__ = "{version}"\n'
+    f[f"{p}/apps.py"] = (
+        "from django.apps import AppConfig\n\n\n"
+        f"class {cls}Config(AppConfig):\n    name = \"{pkg}\"\n    label = \"{name}\"\n"
+        "    default_auto_field = \"django.db.models.BigAutoField\"\n\n"
+        "    def ready(self):\n        from . import signals  # noqa: F401\n")
+    models = [("Category", ["name = models.CharField(max_length=100)",
+                            "slug = models.SlugField(unique=True)"]),
+              ("Entry", ["title = models.CharField(max_length=200)",
+                         "slug = models.SlugField(unique=True)",
+                         "body = models.TextField(blank=True)",
+                         "category = models.ForeignKey(Category, on_delete=models.PROTECT)",
+                         "created = models.DateTimeField(auto_now_add=True)",
+                         "updated = models.DateTimeField(auto_now=True)",
+                         "published = models.BooleanField(default=False)"]),
+              ("Comment", ["entry = models.ForeignKey(Entry, on_delete=models.CASCADE)",
+                           "author = models.CharField(max_length=100)",
+                           "text = models.TextField()",
+                           "created = models.DateTimeField(auto_now_add=True)"])]
+    body = "from django.db import models\nfrom django.urls import reverse\n\n"
+    for mname, fields in models[: 2 + (revision >= 1)]:
+        body += f"\nclass {mname}(models.Model):\n"
+        body += "".join(f"    {fl}\n" for fl in fields)
+        body += ("\n    class Meta:\n        ordering = [\"-id\"]\n\n"
+                 "    def __str__(self):\n        return str(self.pk)\n")
+        if mname == "Entry":
+            body += ("\n    def get_absolute_url(self):\n"
+                     f"        return reverse(\"{name}:detail\", args=[self.slug])\n")
+        body += "\n"
+    f[f"{p}/models.py"] = body
+    f[f"{p}/migrations/__init__.py"] = ""
+    for i in range(1, 3 + revision):
+        prev = "0001_initial" if i == 2 else f"{i - 1:04d}_step"
+        dep = "[]" if i == 1 else f"[(\"{name}\", \"{prev}\")]"
+        mig = "initial" if i == 1 else "step"
+        f[f"{p}/migrations/{i:04d}_{mig}.py"] = (
+            "from django.db import migrations, models\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            f"    initial = {i == 1}\n    dependencies = {dep}\n    operations = [\n"
+            f"        migrations.CreateModel(\n            name=\"Model{i}\",\n"
+            "            fields=[\n                (\"id\", models.BigAutoField(auto_created=True, "
+            "primary_key=True, serialize=False, verbose_name=\"ID\")),\n"
+            "                (\"name\", models.CharField(max_length=100)),\n"
+            "            ],\n        ),\n    ]\n")
+    f[f"{p}/admin.py"] = ("from django.contrib import admin\n\nfrom .models import Category, Entry\n\n\n"
+                          "@admin.register(Category)\nclass CategoryAdmin(admin.ModelAdmin):\n"
+                          "    list_display = [\"name\", \"slug\"]\n    prepopulated_fields = {\"slug\": [\"name\"]}\n\n\n"
+                          "@admin.register(Entry)\nclass EntryAdmin(admin.ModelAdmin):\n"
+                          "    list_display = [\"title\", \"category\", \"published\", \"created\"]\n"
+                          "    list_filter = [\"published\", \"category\"]\n    search_fields = [\"title\", \"body\"]\n")
+    f[f"{p}/forms.py"] = ("from django import forms\n\nfrom .models import Entry\n\n\n"
+                          "class EntryForm(forms.ModelForm):\n    class Meta:\n        model = Entry\n"
+                          "        fields = [\"title\", \"slug\", \"body\", \"category\", \"published\"]\n")
+    f[f"{p}/services.py"] = ("from django.conf import settings\n\nfrom .models import Entry\n\n\n"
+                             "def published(limit=None):\n"
+                             "    qs = Entry.objects.filter(published=True).select_related(\"category\")\n"
+                             f"    return qs[: limit or settings.{up}_PAGE_SIZE]\n")
+    f[f"{p}/signals.py"] = ("import logging\n\nfrom django.db.models.signals import post_save\n"
+                            "from django.dispatch import receiver\n\nfrom .models import Entry\n\n"
+                            "log = logging.getLogger(__name__)\n\n\n"
+                            "@receiver(post_save, sender=Entry)\ndef entry_saved(sender, instance, created, **kwargs):\n"
+                            "    log.info(\"entry %s saved (created=%s)\", instance.pk, created)\n")
+    f[f"{p}/views.py"] = (
+        "from django.conf import settings\nfrom django.urls import reverse_lazy\n"
+        "from django.views import generic\n\nfrom .forms import EntryForm\nfrom .models import Entry\n\n\n"
+        "class EntryList(generic.ListView):\n    model = Entry\n"
+        f"    template_name = \"{name}/entry_list.html\"\n\n"
+        f"    def get_paginate_by(self, queryset):\n        return settings.{up}_PAGE_SIZE\n\n"
+        "    def get_context_data(self, **kw):\n        ctx = super().get_context_data(**kw)\n"
+        f"        ctx[\"greeting\"] = settings.{up}_GREETING\n        return ctx\n\n\n"
+        f"class EntryDetail(generic.DetailView):\n    model = Entry\n    template_name = \"{name}/entry_detail.html\"\n\n\n"
+        f"class EntryCreate(generic.CreateView):\n    model = Entry\n    form_class = EntryForm\n"
+        f"    template_name = \"{name}/entry_form.html\"\n\n\n"
+        f"class EntryDelete(generic.DeleteView):\n    model = Entry\n"
+        f"    template_name = \"{name}/entry_confirm_delete.html\"\n"
+        f"    success_url = reverse_lazy(\"{name}:list\")\n")
+    f[f"{p}/urls.py"] = (
+        "from django.urls import path\n\nfrom . import views\n\n"
+        f"app_name = \"{name}\"\n\nurlpatterns = [\n"
+        "    path(\"\", views.EntryList.as_view(), name=\"list\"),\n"
+        "    path(\"new/\", views.EntryCreate.as_view(), name=\"create\"),\n"
+        "    path(\"<slug:slug>/\", views.EntryDetail.as_view(), name=\"detail\"),\n"
+        "    path(\"<slug:slug>/delete/\", views.EntryDelete.as_view(), name=\"delete\"),\n]\n")
+    f[f"{p}/templatetags/__init__.py"] = ""
+    f[f"{p}/templatetags/{name}_tags.py"] = (
+        "from django import template\n\nfrom ..services import published\n\n"
+        "register = template.Library()\n\n\n"
+        f"@register.inclusion_tag(\"{name}/partials/latest.html\")\n"
+        f"def latest_{name}(limit=5):\n    return {{\"entries\": published(limit)}}\n")
+    f[f"{p}/management/__init__.py"] = ""
+    f[f"{p}/management/commands/__init__.py"] = ""
+    f[f"{p}/management/commands/{name}_stats.py"] = (
+        "from django.core.management.base import BaseCommand\n\nfrom ...models import Entry\n\n\n"
+        "class Command(BaseCommand):\n    help = \"Counts entries\"\n\n"
+        "    def handle(self, *args, **options):\n"
+        "        self.stdout.write(str(Entry.objects.count()))\n")
+    t = f"{p}/templates/{name}"
+    base = "{% extends \"base.html\" %}\n{% load static %}\n"
+    f[f"{t}/base.html"] = (base + "{% block extra_head %}<link rel=\"stylesheet\" href=\"{% static '"
+                           + name + "/css/" + name + ".css' %}\">{% endblock %}\n")
+    f[f"{t}/entry_list.html"] = (f"{{% extends \"{name}/base.html\" %}}\n{{% block content %}}\n"
+                                 "<h1>{{ greeting }}</h1>\n<ul>\n{% for e in object_list %}\n"
+                                 "  {% include \"" + name + "/partials/entry_row.html\" with entry=e %}\n"
+                                 "{% empty %}<li>Nothing yet.</li>{% endfor %}\n</ul>\n"
+                                 "{% include \"" + name + "/partials/pagination.html\" %}\n{% endblock %}\n")
+    f[f"{t}/entry_detail.html"] = (f"{{% extends \"{name}/base.html\" %}}\n{{% block content %}}\n"
+                                   "<article><h1>{{ object.title }}</h1>\n{{ object.body|linebreaks }}</article>\n"
+                                   "{% endblock %}\n")
+    f[f"{t}/entry_form.html"] = (f"{{% extends \"{name}/base.html\" %}}\n{{% block content %}}\n"
+                                 "<form method=\"post\">{% csrf_token %}{{ form.as_p }}"
+                                 "<button>Save</button></form>\n{% endblock %}\n")
+    f[f"{t}/entry_confirm_delete.html"] = (f"{{% extends \"{name}/base.html\" %}}\n{{% block content %}}\n"
+                                           "<form method=\"post\">{% csrf_token %}<p>Delete {{ object }}?</p>"
+                                           "<button>Delete</button></form>\n{% endblock %}\n")
+    f[f"{t}/partials/entry_row.html"] = "<li><a href=\"{{ entry.get_absolute_url }}\">{{ entry.title }}</a></li>\n"
+    f[f"{t}/partials/pagination.html"] = ("{% if is_paginated %}<nav>{% if page_obj.has_previous %}"
+                                          "<a href=\"?page={{ page_obj.previous_page_number }}\">prev</a>{% endif %}"
+                                          "{% if page_obj.has_next %}<a href=\"?page={{ page_obj.next_page_number }}\">"
+                                          "next</a>{% endif %}</nav>{% endif %}\n")
+    f[f"{t}/partials/latest.html"] = "<ul>{% for e in entries %}<li>{{ e.title }}</li>{% endfor %}</ul>\n"
+    s = f"{p}/static/{name}"
+    f[f"{s}/css/{name}.css"] = "".join(f".{name}-c{i} {{ margin: {i}px; padding: {i % 7}px; }}\n"
+                                       for i in range(60 + revision))
+    f[f"{s}/js/{name}.js"] = ("document.addEventListener('DOMContentLoaded', () => {\n"
+                              + "".join(f"  // step {i}\n" for i in range(40)) + "});\n")
+    f[f"{s}/img/{name}.svg"] = ("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"16\" height=\"16\">"
+                                "<circle cx=\"8\" cy=\"8\" r=\"7\"/></svg>\n")
+    f[f"{s}/img/logo.svg"] = ("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"16\">"
+                              f"<text x=\"0\" y=\"12\">{name}</text></svg>\n")
+    f[f"{p}/tests/__init__.py"] = ""
+    f[f"{p}/tests/test_models.py"] = ("from django.test import TestCase\n\nfrom ..models import Category, Entry\n\n\n"
+                                      "class EntryTests(TestCase):\n    def test_str(self):\n"
+                                      "        c = Category.objects.create(name=\"c\", slug=\"c\")\n"
+                                      "        e = Entry.objects.create(title=\"t\", slug=\"t\", category=c)\n"
+                                      "        self.assertEqual(str(e), str(e.pk))\n")
+    f[f"{p}/tests/test_views.py"] = ("from django.test import TestCase\nfrom django.urls import reverse\n\n\n"
+                                     "class ViewTests(TestCase):\n    def test_list(self):\n"
+                                     f"        r = self.client.get(reverse(\"{name}:list\"))\n"
+                                     "        self.assertEqual(r.status_code, 200)\n")
+    return f
+
+
+def module_repo(root, name):
+    """A module repository with three commits tagged v0.8.0, v0.9.0, v1.0.0."""
+    d = root / "upstream" / name
+    d.mkdir(parents=True)
+    git(d, "init", "-q", "-b", "main")
+    for rev, version in enumerate(["0.8.0", "0.9.0", "1.0.0"]):
+        # remove files that the next revision renames/drops
+        for p in d.rglob("*"):
+            if p.is_file() and ".git" not in p.parts:
+                p.unlink()
+        write(d, module_files(name, version, rev))
+        git(d, "add", "-A")
+        git(d, "commit", "-qm", f"{name} {version}")
+        git(d, "tag", f"v{version}")
+    return d
+
+
+# --------------------------------------------------------------------------
+# part 1: embedding 5 modules
+
+
+def new_project(parent, slug="shop"):
+    run(["git", "quickscale", "plan", slug, "--theme", "showcase_html", "--yes"], parent)
+    d = parent / slug
+    run(["git", "quickscale", "apply", "--yes"], d)
+    return d
+
+
+def plan_add(project, names, upstream):
+    args = ["git", "quickscale", "plan"]
+    for n in names:
+        args += ["--add", f"{n}@{TAG}", "--source", f"{n}={upstream / n}"]
+    run(args + ["--yes"], project)
+
+
+def bench_embed(work, upstream, have_subtree, results):
+    names = MODULES[:5]
+    base_parent = work / "embed"
+    base_parent.mkdir()
+    base = new_project(base_parent)
+    ours_t, theirs_t = [], []
+    checked = False
+    print(f"\n== embedding 5 modules ({EMBED_RUNS} runs, fresh copies each run)")
+    for i in range(EMBED_RUNS):
+        run_dir = work / f"embed-run{i}"
+        run_dir.mkdir()
+        ours = run_dir / "ours"
+        shutil.copytree(base, ours, symlinks=True)
+        plan_add(ours, names, upstream)  # not timed
+        theirs = run_dir / "theirs"
+        run(["git", "clone", "-q", str(base), str(theirs)], run_dir)
+        ours_cmd = [["git", "quickscale", "apply", "--yes"]]
+        theirs_cmd = [["git", "subtree", "add", "--squash", f"--prefix=modules/{n}",
+                       str(upstream / n), TAG] for n in names]
+        # alternate the order so neither side always gets the warmer cache
+        order = [("ours", ours, ours_cmd), ("theirs", theirs, theirs_cmd)]
+        if i % 2:
+            order.reverse()
+        line = []
+        for who, cwd, cmds in order:
+            if who == "theirs" and not have_subtree:
+                continue
+            t = timed(cmds, cwd)
+            (ours_t if who == "ours" else theirs_t).append(t)
+            line.append(f"{who} {t * 1000:.1f} ms")
+        print(f"  run {i + 1}: " + ", ".join(line))
+        if not checked:
+            checked = True
+            sanity_embed(ours, theirs if have_subtree else None, names)
+        shutil.rmtree(run_dir)
+    results.append(("embed 5: git quickscale apply", ours_t))
+    if have_subtree:
+        results.append(("embed 5: 5x git subtree add --squash", theirs_t))
+    return ours_t, theirs_t
+
+
+def sanity_embed(ours, theirs, names):
+    """Same trees as git-subtree; report whether the commits are identical too."""
+    msgs = []
+    for n in names:
+        o = git(ours, "rev-parse", f"HEAD:modules/{n}").strip()
+        if theirs is not None:
+            t = git(theirs, "rev-parse", f"HEAD:modules/{n}").strip()
+            if o != t:
+                sys.exit(f"bench: modules/{n} differs: ours {o} theirs {t}")
+    n_commits = git(ours, "rev-list", "--count", "HEAD").strip()
+    msgs.append(f"ours: {n_commits} commits, {len(git(ours, 'ls-files').splitlines())} files")
+    if theirs is not None:
+        msgs.append("module trees identical to git-subtree's")
+        # our merge chain sits under the wiring commit
+        same = git(ours, "rev-parse", "HEAD^").strip() == git(theirs, "rev-parse", "HEAD").strip()
+        msgs.append("merge commits hash-identical" if same else
+                    "merge commits not hash-identical (order/messages differ)")
+    print("  check: " + "; ".join(msgs))
+
+
+# --------------------------------------------------------------------------
+# part 2: status in a big project
+
+
+def user_files(project, total):
+    """`total` small Python/HTML files in nested dirs outside modules/."""
+    per_dir = 40
+    sub = 20
+    n = 0
+    top = 0
+    while n < total:
+        for s in range(sub):
+            d = project / "apps" / f"area{top:02d}" / f"pkg{s:02d}"
+            d.mkdir(parents=True, exist_ok=True)
+            for k in range(per_dir):
+                if n >= total:
+                    break
+                ext = "py" if k % 4 else "html"
+                (d / f"file{k:02d}.{ext}").write_text(
+                    f"# area {top} pkg {s} file {k}\nVALUE = {n}\n\n"
+                    f"def f{k}():\n    return VALUE * {k}\n")
+                n += 1
+        top += 1
+    return n
+
+
+def bench_status(work, upstream, results):
+    parent = work / "status"
+    parent.mkdir()
+    print(f"\n== status in a big project (10 modules, ~{USER_FILES} user files)")
+    t0 = time.perf_counter()
+    project = new_project(parent)
+    plan_add(project, MODULES, upstream)
+    t = time.perf_counter()
+    run(["git", "quickscale", "apply", "--yes"], project)
+    print(f"  git quickscale apply (10 modules): {(time.perf_counter() - t) * 1000:.0f} ms (one run, not in the table)")
+    # a few-files twin for the profile: same 10 modules, no user files
+    small = work / "status-small"
+    shutil.copytree(project, small, symlinks=True)
+    made = user_files(project, USER_FILES)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "User files")
+    total = len(git(project, "ls-files").splitlines())
+    print(f"  setup: {made} user files written, {total} tracked files in total, "
+          f"{time.perf_counter() - t0:.1f} s")
+
+    variants = [
+        ("status: git status", [["git", "status"]]),
+        ("status: git status --porcelain", [["git", "status", "--porcelain"]]),
+        ("status: git quickscale status", [["git", "quickscale", "status"]]),
+        ("status: git quickscale status --json", [["git", "quickscale", "status", "--json"]]),
+        ("status: git-quickscale status (direct)", [["git-quickscale", "status"]]),
+        ("status: git quickscale status, 10 mods, few files", None),
+    ]
+    # sanity: the project is clean and in sync
+    porcelain = git(project, "status", "--porcelain")
+    if porcelain.strip():
+        sys.exit(f"bench: project not clean:\n{porcelain[:2000]}")
+    import json
+    st = json.loads(git(project, "quickscale", "status", "--json"))
+    print(f"  check: git status clean; quickscale status in_sync={st['in_sync']}, "
+          f"{len(st['modules'])} modules, state origin={st['state']['origin']}")
+    times = {}
+    # warm-up (also lets git refresh its racily-clean index entries)
+    for _ in range(STATUS_WARMUP):
+        for label, cmds in variants:
+            cwd = small if cmds is None else project
+            timed(cmds or [["git", "quickscale", "status"]], cwd)
+    # interleaved measured runs
+    for _ in range(STATUS_RUNS):
+        for label, cmds in variants:
+            cwd = small if cmds is None else project
+            times.setdefault(label, []).append(timed(cmds or [["git", "quickscale", "status"]], cwd))
+    for label, _ in variants:
+        results.append((label, times[label]))
+    return times
+
+
+# --------------------------------------------------------------------------
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--subtree", default="")
+    a = ap.parse_args()
+    work = Path(a.work)
+    have_subtree = bool(a.subtree)
+
+    t0 = time.perf_counter()
+    print(f"\n== fixtures: {len(MODULES)} module repositories")
+    for n in MODULES:
+        module_repo(work, n)
+    upstream = work / "upstream"
+    nfiles = len(git(upstream / MODULES[0], "ls-tree", "-r", "--name-only", TAG).splitlines())
+    print(f"  {nfiles} files per module at {TAG}, 3 commits and tags each "
+          f"({time.perf_counter() - t0:.1f} s)")
+
+    results = []
+    if not have_subtree:
+        print("\nSKIPPED git-subtree comparison: the git-subtree script was not found "
+              "(Debian: /usr/lib/git-core/git-subtree)")
+    ours_e, theirs_e = bench_embed(work, upstream, have_subtree, results)
+    st = bench_status(work, upstream, results)
+
+    print("\n== summary (wall time per invocation, ms)")
+    print(f"{'what':<54} {'median':>9} {'min':>9} {'max':>9} {'runs':>5}")
+    for label, ts in results:
+        print(f"{label:<54} {ms(statistics.median(ts))} {ms(min(ts))} {ms(max(ts))} {len(ts):>5}")
+
+    print("\n== ratios (ours / theirs, by median; by min in brackets)")
+
+    def ratio(a, b):
+        return statistics.median(a) / statistics.median(b), min(a) / min(b)
+
+    def line(label, a, b, goal):
+        r, rmin = ratio(a, b)
+        verdict = "MEETS" if r <= goal else "MISSES"
+        print(f"{label:<54} {r:6.2f}x  [{rmin:.2f}x]  goal <= {goal}x: {verdict}")
+
+    if have_subtree:
+        line("apply (5 modules) / 5x git subtree add --squash", ours_e, theirs_e, GOAL_EMBED)
+    else:
+        print("apply / git subtree add: SKIPPED (git-subtree not found)")
+    g = st["status: git status"]
+    gp = st["status: git status --porcelain"]
+    line("git quickscale status / git status", st["status: git quickscale status"], g, GOAL_STATUS)
+    line("git quickscale status / git status --porcelain",
+         st["status: git quickscale status"], gp, GOAL_STATUS)
+    line("git quickscale status --json / git status",
+         st["status: git quickscale status --json"], g, GOAL_STATUS)
+    line("git quickscale status --json / git status --porcelain",
+         st["status: git quickscale status --json"], gp, GOAL_STATUS)
+    print(f"\nmachine: nproc {os.cpu_count()}, {platform.system()} {platform.release()}, "
+          f"{git(work, '--version').strip()}; load average now "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; total bench time {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

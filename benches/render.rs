@@ -16,11 +16,16 @@ use git_quickscale::wiring::{self, Wiring};
 const WARMUP: usize = 3;
 const ITERATIONS: usize = 30;
 
-/// Renders the project and writes every file under `root`; returns the file count.
-fn render_and_write(identity: &Identity, root: &Path) -> Result<usize, Box<dyn Error>> {
-    let mut files: FileMap = render::render_project(identity)?;
+/// Renders every file of a new project, as `apply` does.
+fn render_all(identity: &Identity) -> Result<FileMap, Box<dyn Error>> {
+    let mut files = render::render_project(identity)?;
     files.extend(wiring::render(&identity.package, &Wiring::default()));
-    for (rel, file) in &files {
+    Ok(files)
+}
+
+/// Writes every file under `root`.
+fn write_all(files: &FileMap, root: &Path) -> Result<(), Box<dyn Error>> {
+    for (rel, file) in files {
         let path = root.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -31,17 +36,39 @@ fn render_and_write(identity: &Identity, root: &Path) -> Result<usize, Box<dyn E
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
         }
     }
-    Ok(files.len())
+    Ok(())
 }
 
-/// One timed run into a fresh directory (created and removed outside the timing).
-fn timed_run(identity: &Identity) -> Result<(Duration, usize), Box<dyn Error>> {
+/// One timed run into a fresh directory (created and removed outside the
+/// timing): the total and the rendering part of it.
+struct Run {
+    total: Duration,
+    render: Duration,
+    files: usize,
+}
+
+fn timed_run(identity: &Identity) -> Result<Run, Box<dyn Error>> {
     let dir = tempfile::Builder::new().prefix("qs-bench-").tempdir()?;
     let start = Instant::now();
-    let count = render_and_write(identity, dir.path())?;
-    let elapsed = start.elapsed();
+    let files = render_all(identity)?;
+    let render = start.elapsed();
+    write_all(&files, dir.path())?;
+    let total = start.elapsed();
     dir.close()?;
-    Ok((elapsed, count))
+    Ok(Run {
+        total,
+        render,
+        files: files.len(),
+    })
+}
+
+fn median(sorted: &[Duration]) -> Duration {
+    let n = sorted.len();
+    if n.is_multiple_of(2) {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    } else {
+        sorted[n / 2]
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -56,8 +83,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         "render + write a new project ({iterations} iterations per theme after {WARMUP} warm-up runs)"
     );
     println!(
-        "{:<16} {:>6} {:>11} {:>11} {:>11}",
-        "theme", "files", "median ms", "min ms", "max ms"
+        "{:<16} {:>6} {:>11} {:>11} {:>11} {:>18}",
+        "theme", "files", "median ms", "min ms", "max ms", "of which render ms"
     );
     for theme in Theme::ALL {
         let identity = Identity {
@@ -68,26 +95,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         for _ in 0..WARMUP {
             timed_run(&identity)?;
         }
-        let mut times = Vec::with_capacity(iterations);
+        let mut totals = Vec::with_capacity(iterations);
+        let mut renders = Vec::with_capacity(iterations);
         let mut files = 0;
         for _ in 0..iterations {
-            let (elapsed, count) = timed_run(&identity)?;
-            times.push(elapsed);
-            files = count;
+            let run = timed_run(&identity)?;
+            totals.push(run.total);
+            renders.push(run.render);
+            files = run.files;
         }
-        times.sort();
-        let median = if times.len() % 2 == 0 {
-            (times[times.len() / 2 - 1] + times[times.len() / 2]) / 2
-        } else {
-            times[times.len() / 2]
-        };
+        totals.sort();
+        renders.sort();
         println!(
-            "{:<16} {:>6} {:>11.3} {:>11.3} {:>11.3}",
+            "{:<16} {:>6} {:>11.3} {:>11.3} {:>11.3} {:>18.3}",
             theme.name(),
             files,
-            ms(median),
-            ms(times[0]),
-            ms(times[times.len() - 1])
+            ms(median(&totals)),
+            ms(totals[0]),
+            ms(totals[totals.len() - 1]),
+            ms(median(&renders))
         );
     }
     Ok(())

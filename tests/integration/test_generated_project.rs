@@ -304,6 +304,13 @@ fn showcase_react_frontend_builds_tests_and_is_served_by_django() {
         frontend.join("dist").join(entry).is_file(),
         "{entry} is missing"
     );
+    // node_modules/ and dist/ are ignored; the theme ships no lockfile, so
+    // `npm install` creates one for the user to commit.
+    let status = porcelain(&env, &project);
+    assert!(
+        status.lines().all(|l| l == "?? frontend/package-lock.json"),
+        "npm left unexpected changes:\n{status}"
+    );
 
     if !python::python_enabled() {
         return;
@@ -740,17 +747,12 @@ fn hostile_option_values_render_as_inert_python_literals() {
     }
     // urls_modules.py calls path()/include(), so it is not all literals; its
     // names are validated, and it must still parse.
-    for path in &url_files {
-        python::system_python(
-            &env,
-            dir,
-            &[
-                "-c",
-                "import ast, sys; ast.parse(open(sys.argv[1], encoding='utf-8').read())",
-                path.to_str().expect("utf8"),
-            ],
-        );
-    }
+    let mut args = vec![
+        "-c",
+        "import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), filename=p)",
+    ];
+    args.extend(url_files.iter().map(|p| p.to_str().expect("utf8 path")));
+    python::system_python(&env, dir, &args);
 }
 
 #[test]

@@ -132,12 +132,21 @@ pub fn yaml_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if c.is_control() || is_invisible(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// Invisible formatting characters (bidi controls, zero-width spaces, line
+/// separators) that would make a file read differently than it is.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
@@ -160,6 +169,7 @@ mod tests {
             Value::Str("".into()),
             Value::Str("{{ x }}".into()),
             Value::Str("ünïcode".into()),
+            Value::Str("rtl\u{202E}override".into()),
             Value::Int(-3),
             Value::Float(2.0),
             Value::Bool(false),
@@ -169,5 +179,10 @@ mod tests {
         for v in values {
             assert_eq!(round_trip(&v), v, "{}", v.to_yaml());
         }
+        assert!(
+            !Value::Str("a\u{202E}b".into())
+                .to_yaml()
+                .contains('\u{202E}')
+        );
     }
 }

@@ -91,7 +91,44 @@ impl AppliedState {
         if schema != u64::from(SCHEMA) {
             return Err(StateError::Schema(schema));
         }
-        serde_json::from_value(value).map_err(|e| StateError::Corrupt(e.to_string()))
+        let state: AppliedState =
+            serde_json::from_value(value).map_err(|e| StateError::Corrupt(e.to_string()))?;
+        state.validate()?;
+        Ok(state)
+    }
+
+    /// Notes are data from the repository: anything that becomes a path, a
+    /// ref name or Python is checked before it is used.
+    fn validate(&self) -> Result<(), StateError> {
+        let bad = |what: String| Err(StateError::Corrupt(what));
+        let is_hex =
+            |s: &str| s.is_empty() || (s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+        if crate::identity::validate_slug(&self.project.slug).is_err()
+            || crate::identity::validate_package(&self.project.package).is_err()
+        {
+            return bad("the project identity is invalid".into());
+        }
+        for (name, m) in &self.modules {
+            if !crate::catalog::is_module_name(name) {
+                return bad(format!("`{}` is not a module name", name.escape_debug()));
+            }
+            if m.prefix != format!("{}/{name}", derive::MODULES_DIR) {
+                return bad(format!(
+                    "module {name} has the prefix `{}`",
+                    m.prefix.escape_debug()
+                ));
+            }
+            if !is_hex(&m.commit) || !is_hex(&m.tree) {
+                return bad(format!("module {name} has an invalid commit or tree id"));
+            }
+        }
+        let expected = crate::wiring::managed_paths(&self.project.package);
+        for (path, id) in &self.managed {
+            if !expected.contains(path) || !is_hex(id) {
+                return bad(format!("`{}` is not a managed file", path.escape_debug()));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -141,11 +178,23 @@ pub fn load(
     let Some(head) = head else {
         return Ok((None, Origin::None));
     };
-    if let Some((commit, state)) = notes::nearest(git, head)? {
-        return Ok((Some(state), Origin::Note(commit)));
-    }
+    let corrupt = match notes::nearest(git, head) {
+        Ok(Some((commit, state))) => return Ok((Some(state), Origin::Note(commit))),
+        Ok(None) => None,
+        // An invalid note is not trusted: fall back to the tree, and say so.
+        Err(StateError::Corrupt(why)) => Some(why),
+        Err(e) => return Err(e),
+    };
     match derive::derive(git, head, config, catalog)? {
-        Some((state, unverified)) => Ok((Some(state), Origin::Derived(unverified))),
+        Some((state, mut unverified)) => {
+            if let Some(why) = corrupt {
+                unverified.insert(
+                    0,
+                    format!("the state note is invalid ({why}); it was ignored"),
+                );
+            }
+            Ok((Some(state), Origin::Derived(unverified)))
+        }
         None => Ok((None, Origin::None)),
     }
 }

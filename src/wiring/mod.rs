@@ -95,6 +95,12 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut w = Wiring::default();
     for m in sorted {
+        if !crate::catalog::is_module_name(&m.name) {
+            return Err(WiringError::Invalid {
+                module: m.name.escape_debug().to_string(),
+                message: "not a module name (lowercase letters, digits and `_`)".into(),
+            });
+        }
         let (apps, middleware, urls, static_settings, deps) = effective(m);
         let invalid = |message: String| WiringError::Invalid {
             module: m.name.clone(),

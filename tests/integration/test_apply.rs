@@ -464,3 +464,41 @@ fn identity_changes_are_refused_and_plan_remove_then_apply_is_one_commit() {
     assert!(!dir.join("modules").exists());
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn a_tampered_note_is_ignored_and_repaired() {
+    let env = TestEnv::new();
+    let a = module_repo(&env, "a");
+    let dir = env.new_project(&["--module", "a", "--source", &format!("a={}", a.display())]);
+    let note = env.git(&dir, &["notes", "--ref", "quickscale", "show", "HEAD"]);
+    let tampered = note.replacen("\"a\": {", "\"../README.md\": {\"source\": \"x\", \"ref\": \"x\", \"commit\": \"\", \"prefix\": \"modules/../README.md\", \"tree\": \"\", \"options\": {}},\n    \"a\": {", 1);
+    assert_ne!(tampered, note);
+    env.git(
+        &dir,
+        &[
+            "notes",
+            "--ref",
+            "quickscale",
+            "add",
+            "-f",
+            "-m",
+            &tampered,
+            "HEAD",
+        ],
+    );
+    let status: serde_json::Value =
+        serde_json::from_slice(&env.qs_ok(&dir, &["status", "--json"]).stdout).expect("json");
+    assert_eq!(status["state"]["origin"], "derived", "{status:#}");
+    assert!(
+        status["state"]["unverified"][0]
+            .as_str()
+            .is_some_and(|u| u.contains("the state note is invalid")),
+        "{status:#}"
+    );
+    assert_eq!(status["modules"].as_array().map(Vec::len), Some(1));
+    env.qs_ok(&dir, &["status", "--repair-state"]);
+    let status: serde_json::Value =
+        serde_json::from_slice(&env.qs_ok(&dir, &["status", "--json"]).stdout).expect("json");
+    assert_eq!(status["state"]["origin"], "note");
+    assert_eq!(status["in_sync"], true, "{status:#}");
+}

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
-NOT_BUILT = "frontend/dist is not built: run `npm install && npm run build` in frontend/"
+NOT_BUILT = "frontend/dist is not built: run `npm ci && npm run build` in frontend/"
 
 
 def test_api_hello(client):

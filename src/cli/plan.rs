@@ -356,15 +356,7 @@ fn readable_manifest(
     offline: bool,
 ) -> Option<Manifest> {
     let src = source::resolve(name, cfg, catalog)?;
-    if offline
-        && matches!(
-            source::location(&src.url, project_root),
-            source::Location::Remote(_)
-        )
-    {
-        return None;
-    }
-    match request::lookup_manifest(project_root, name, &src) {
+    match request::manifest_status(project_root, name, &src, offline) {
         Ok(ManifestStatus::Found(m)) => Some(*m),
         _ => None,
     }

@@ -156,6 +156,27 @@ pub fn lookup_manifest(
     }
 }
 
+/// Like [`lookup_manifest`], but a remote source under `--offline` is
+/// deferred without looking.
+pub fn manifest_status(
+    project_root: &Path,
+    name: &str,
+    src: &ModuleSource,
+    offline: bool,
+) -> Result<ManifestStatus, SourceError> {
+    if offline
+        && matches!(
+            source::location(&src.url, project_root),
+            Location::Remote(_)
+        )
+    {
+        return Ok(ManifestStatus::Deferred(format!(
+            "module {name}: --offline; option values are checked at apply"
+        )));
+    }
+    lookup_manifest(project_root, name, src)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("{}", .0.join("\n"))]
@@ -322,17 +343,7 @@ pub fn build_new(
             let src = source::resolve(name, &draft, catalog).ok_or_else(|| {
                 RequestError::Invalid(vec![format!("module {name} has no source")])
             })?;
-            let status = if req.offline
-                && matches!(
-                    source::location(&src.url, req.project_root),
-                    Location::Remote(_)
-                ) {
-                ManifestStatus::Deferred(format!(
-                    "module {name}: --offline; option values are checked at apply"
-                ))
-            } else {
-                lookup_manifest(req.project_root, name, &src)?
-            };
+            let status = manifest_status(req.project_root, name, &src, req.offline)?;
             let (values, note) = check_sets(name, &sets, &status, false, &mut problems);
             notes.extend(note);
             options.extend(values);
@@ -440,17 +451,7 @@ pub fn build_edit(
     for (name, sets) in by_module {
         let src = source::resolve(name, &draft, catalog)
             .ok_or_else(|| RequestError::Invalid(vec![format!("module {name} has no source")]))?;
-        let status = if req.offline
-            && matches!(
-                source::location(&src.url, req.project_root),
-                Location::Remote(_)
-            ) {
-            ManifestStatus::Deferred(format!(
-                "module {name}: --offline; option values are checked at apply"
-            ))
-        } else {
-            lookup_manifest(req.project_root, name, &src)?
-        };
+        let status = manifest_status(req.project_root, name, &src, req.offline)?;
         let embedded =
             req.project_root.join("modules").join(name).is_dir() && !added.contains(&name);
         let (values, note) = check_sets(name, &sets, &status, embedded, &mut problems);

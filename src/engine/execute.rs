@@ -363,10 +363,7 @@ fn run(
     let blocked = git.check_clean(&changes, &keep)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
-            blocked
-                .into_iter()
-                .map(|b| format!("{} ({})", b.path, b.reason))
-                .collect(),
+            blocked.iter().map(ToString::to_string).collect(),
         ));
     }
     let notes_parent = git.ref_target(NOTES_REF)?;

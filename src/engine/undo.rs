@@ -62,13 +62,7 @@ pub fn undo(ws: &Workspace) -> Result<ObjectId, UndoError> {
     let changes = git.diff_trees(from, to).map_err(EngineError::from)?;
     let blocked = git.check_clean(&changes, &[]).map_err(EngineError::from)?;
     if !blocked.is_empty() {
-        return Err(EngineError::Dirty(
-            blocked
-                .into_iter()
-                .map(|b| format!("{} ({})", b.path, b.reason))
-                .collect(),
-        )
-        .into());
+        return Err(EngineError::Dirty(blocked.iter().map(ToString::to_string).collect()).into());
     }
     let target_state = notes::nearest(git, target)
         .map_err(EngineError::from)?

@@ -22,6 +22,12 @@ pub struct Blocked {
     pub reason: &'static str,
 }
 
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.path, self.reason)
+    }
+}
+
 impl Git {
     /// Checks that every changed path is exactly as the old tree has it, in
     /// the worktree and in the index, so writing it loses nothing. `adopted`

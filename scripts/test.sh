@@ -22,4 +22,4 @@ export QUICKSCALE_NPM_TESTS=1
 
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo test --locked
+cargo test --locked --no-fail-fast

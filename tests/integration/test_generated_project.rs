@@ -496,19 +496,25 @@ fn library_wiring_embeds_a_module_and_reconfigures_only_managed_files() {
 // --- e. Embedding through the real engine ---------------------------------------
 
 #[test]
-fn engine_embeds_a_module_that_django_serves_with_its_option() {
+fn engine_embeds_two_modules_that_django_serves_with_their_options() {
     let env = TestEnv::new();
     let upstream = fixtures::module_repo(&env, "a");
+    let upstream_b = fixtures::module_repo(&env, "b");
     let project = generate(&env, Theme::ShowcaseHtml);
     let source = format!("a={}", upstream.display());
+    let source_b = format!("b={}", upstream_b.display());
     env.qs_ok(
         &project,
         &[
             "plan",
             "--add",
             "a",
+            "--add",
+            "b@v1.0.0",
             "--source",
             &source,
+            "--source",
+            &source_b,
             "--set",
             "a.greeting=hi",
             "--yes",
@@ -518,7 +524,7 @@ fn engine_embeds_a_module_that_django_serves_with_its_option() {
     assert_clean(&env, &project, "after embedding a module");
     assert_eq!(
         env.git(&project, &["log", "-1", "--format=%s"]).trim(),
-        "Wire module a"
+        "Wire modules a, b"
     );
     assert!(project.join("modules/a/module.yml").is_file());
     let settings_py = read(&project.join(PACKAGE).join("settings/modules.py"));
@@ -548,6 +554,13 @@ fn engine_embeds_a_module_that_django_serves_with_its_option() {
         "{}",
         describe(&migrate)
     );
+    assert!(
+        stdout(&migrate).contains("Applying quickscale_modules_b.0001_initial... OK"),
+        "{}",
+        describe(&migrate)
+    );
+    let seen_b = probe(&venv, "/b/", "b-index", &["B_GREETING", "B_PAGE_SIZE"]);
+    assert_eq!(seen_b["json"]["version"], "1.0.0", "{seen_b}");
     let seen = probe(&venv, "/a/", "a-index", &["A_GREETING", "A_PAGE_SIZE"]);
     assert_eq!(seen["status"], 200, "{seen}");
     assert_eq!(seen["json"]["greeting"], "hi", "{seen}");

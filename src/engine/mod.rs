@@ -7,7 +7,6 @@ pub mod status;
 pub mod undo;
 pub mod untrusted;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use gix::ObjectId;
@@ -182,6 +181,3 @@ impl EngineError {
         }
     }
 }
-
-/// Resolved options per module, as the wiring and the notes record them.
-pub type ModuleOptions = BTreeMap<String, BTreeMap<String, crate::value::Value>>;

@@ -1,8 +1,6 @@
 //! The plan: what apply would change, as data (shown before acting,
 //! Terraform-style, and serializable for `--json`).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use super::{EngineError, Workspace};
@@ -282,19 +280,4 @@ fn resolve(ws: &Workspace, name: &str) -> Result<ModuleSource, EngineError> {
             "module {name}: no source (not in the catalog and no `sources.{name}.url`)"
         )])
     })
-}
-
-/// The modules present after the plan, with the options the wiring uses
-/// (for modules being added, resolved after their fetch).
-pub fn final_modules(ws: &Workspace, plan: &Plan) -> BTreeMap<String, BTreeMap<String, Value>> {
-    let mut out = BTreeMap::new();
-    if let Some(applied) = &ws.applied {
-        for (name, m) in &applied.modules {
-            if plan.remove.contains(name) {
-                continue;
-            }
-            out.insert(name.clone(), m.options.clone());
-        }
-    }
-    out
 }

@@ -230,18 +230,6 @@ impl Git {
         Ok(message.summary().to_string())
     }
 
-    pub fn commit_message(&self, id: ObjectId) -> Result<String, GitError> {
-        let commit = self
-            .repo
-            .find_commit(id)
-            .ctx(|| format!("find commit {id}"))?;
-        Ok(commit
-            .message_raw()
-            .ctx(|| format!("read the message of {id}"))?
-            .to_str_lossy()
-            .into_owned())
-    }
-
     pub fn parents(&self, id: ObjectId) -> Result<Vec<ObjectId>, GitError> {
         let commit = self
             .repo
@@ -339,16 +327,6 @@ impl Git {
             .edit_references(edits)
             .ctx(|| format!("update refs {}", names.join(", ")))?;
         Ok(())
-    }
-
-    /// Points HEAD at `branch` (used for a new repository whose HEAD must name it).
-    pub fn head_branch_name(&self) -> Result<String, GitError> {
-        Ok(self
-            .repo
-            .head_name()
-            .ctx(|| "read HEAD".into())?
-            .map(|n| n.as_bstr().to_string())
-            .unwrap_or_else(|| "HEAD".into()))
     }
 
     /// Sets a value in the repository's own config file (.git/config) unless present.

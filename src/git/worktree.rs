@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
-use gix::bstr::{BStr, ByteSlice};
+use gix::bstr::ByteSlice;
 use gix::objs::tree::{EntryKind, EntryMode};
 
 use super::tree::{Leaf, TreeChange};
@@ -314,9 +314,4 @@ fn remove_file_and_empty_parents(workdir: &Path, rel: &str) -> Result<(), GitErr
         dir = d.parent();
     }
     Ok(())
-}
-
-/// Lossless path display for messages.
-pub fn display_path(p: &BStr) -> String {
-    p.to_str_lossy().into_owned()
 }

@@ -27,6 +27,11 @@ fn tree_plus(env: &TestEnv, repo: &Path, extra: &[String]) -> String {
         lines.push_str(e);
         lines.push('\n');
     }
+    mktree(env, repo, &lines)
+}
+
+/// `git mktree` from `ls-tree`-style lines.
+fn mktree(env: &TestEnv, repo: &Path, lines: &str) -> String {
     let mut cmd = std::process::Command::new("git");
     env.env(&mut cmd);
     let mut child = cmd
@@ -110,7 +115,7 @@ fn a_dot_git_entry() {
     let env = TestEnv::new();
     let repo = repo_with_tree(&env, |repo| {
         let config = blob(&env, repo, "[core]\n\tfsmonitor = touch /tmp/pwned\n");
-        let sub = tree_plus_raw(&env, repo, &[format!("100644 blob {config}\tconfig")]);
+        let sub = mktree(&env, repo, &format!("100644 blob {config}\tconfig\n"));
         tree_plus(&env, repo, &[format!("040000 tree {sub}\t.git")])
     });
     assert_rejected(
@@ -119,27 +124,6 @@ fn a_dot_git_entry() {
         "module evil: its tree contains a `.git` entry at `.git`",
         &[],
     );
-}
-
-fn tree_plus_raw(env: &TestEnv, repo: &Path, lines: &[String]) -> String {
-    let mut cmd = std::process::Command::new("git");
-    env.env(&mut cmd);
-    let mut child = cmd
-        .current_dir(repo)
-        .args(["mktree"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("mktree");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all((lines.join("\n") + "\n").as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("out");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 #[test]

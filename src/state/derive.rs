@@ -2,8 +2,6 @@
 //! clone without notes, squash-merged history, a prefix added by
 //! `git subtree add`). Facts that cannot be verified are listed.
 
-use std::collections::BTreeMap;
-
 use gix::ObjectId;
 
 use super::{AppliedState, ModuleState, StateError};
@@ -57,14 +55,14 @@ pub fn derive(
                 }
                 None => None,
             };
-            let wanted = config.module(&name);
-            let options = match (&manifest, wanted) {
-                (Some(m), Some(w)) => m.resolve_options(&name, &w.options).unwrap_or_default(),
-                (Some(m), None) => m
-                    .resolve_options(&name, &BTreeMap::new())
-                    .unwrap_or_default(),
-                _ => BTreeMap::new(),
-            };
+            let given = config
+                .module(&name)
+                .map(|w| w.options.clone())
+                .unwrap_or_default();
+            let options = manifest
+                .as_ref()
+                .and_then(|m| m.resolve_options(&name, &given).ok())
+                .unwrap_or_default();
             let (source, git_ref) = crate::source::resolve(&name, config, catalog)
                 .map(|s| (s.url, s.git_ref))
                 .unwrap_or_default();

@@ -1,33 +1,46 @@
 //! All-or-nothing writing operations.
 //!
-//! A writing command takes a lock and writes a journal (in
-//! `.git/quickscale/`) before its first write: HEAD, every quickscale ref,
-//! and a copy of the index. Until the journal is removed, any failure — or a
-//! kill — is undone by rolling back to exactly that: the next command finds
-//! the journal of a dead process and finishes the rollback.
+//! Every writing command holds [`Lock`] (an OS file lock, released by the
+//! kernel when the process dies) from before it reads anything until it
+//! ends. An operation is prepared as objects only ([`Prepared`]); [`run`]
+//! then writes a journal with the old *and* the planned new value of every
+//! path, ref and the index before the first visible write, writes the
+//! worktree, the index, and moves every ref in one transaction.
+//!
+//! After a kill, [`recover`] finishes the job from the journal: it completes
+//! the operation when its branch already moved (the point of no return), and
+//! rolls it back otherwise — but it only ever touches a path or ref that
+//! still holds the old or the planned value. Anything else (a commit, an
+//! edit, a file made after the kill) stops recovery with a list of what
+//! differs; nothing is overwritten.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
+use gix::objs::tree::EntryKind;
 use serde::{Deserialize, Serialize};
 
-use crate::git::{Git, GitContext, GitError, RefUpdate};
-use crate::state::refs::{NAMESPACE, NOTES_REF};
+use crate::git::tree::Leaf;
+use crate::git::worktree::OnDisk;
+use crate::git::{Git, GitError, RefUpdate};
+use crate::state::refs::TMP_PREFIX;
 
 const DIR: &str = "quickscale";
 const LOCK: &str = "lock";
 const JOURNAL: &str = "journal.json";
+/// The index as it was before the operation.
 const INDEX_BACKUP: &str = "index.backup";
-/// Copies of the files in `WorktreeMove::keep`, restored byte-for-byte on rollback.
-const KEEP_DIR: &str = "keep";
+/// The index the operation wrote, to recognise it during recovery.
+const INDEX_NEW: &str = "index.new";
+/// Journal format version.
+const JOURNAL_VERSION: u32 = 2;
 /// Test-only: pause at a named point (see docs/architecture.md, "Crash testing").
 pub const PAUSE_ENV: &str = "QUICKSCALE_TEST_PAUSE_AT";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TxnError {
-    #[error("another git quickscale (pid {pid}) is changing this repository")]
-    Locked { pid: u32 },
+    #[error("another git quickscale{} is changing this repository", pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked { pid: Option<u32> },
     #[error("cannot {action} `{}`", path.display())]
     Io {
         action: &'static str,
@@ -35,25 +48,42 @@ pub enum TxnError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the journal `{}` is unreadable", path.display())]
+    #[error("the journal `{}` is unreadable: {message}", path.display())]
     Journal { path: PathBuf, message: String },
+    #[error(
+        "an interrupted `git quickscale {operation}` cannot be {} automatically: these changed since it was interrupted, and recovery never overwrites them:\n{}",
+        if *forward { "completed" } else { "rolled back" },
+        list(.differences)
+    )]
+    Diverged {
+        operation: String,
+        forward: bool,
+        differences: Vec<String>,
+    },
     #[error(transparent)]
     Git(#[from] GitError),
+}
+
+fn list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl TxnError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
-            TxnError::Locked { .. } => {
-                "wait for it to finish; if no such process runs, delete .git/quickscale/lock".into()
-            }
+            TxnError::Locked { .. } => "wait for it to finish, then run the command again".into(),
             TxnError::Io { .. } => {
                 "check permissions and free space, then run the command again".into()
             }
-            TxnError::Journal { path, .. } => format!(
-                "inspect `{}`; deleting it gives up the automatic rollback",
-                path.display()
-            ),
+            TxnError::Journal { .. } => {
+                "`git quickscale recover --forget` drops the journal and keeps everything as it is now"
+                    .into()
+            }
+            TxnError::Diverged { .. } => "look at them with `git status` and `git log`; to keep everything as it is now and drop the record of the interrupted operation, run `git quickscale recover --forget`".into(),
             TxnError::Git(_) => {
                 "run the command again; `git status` shows the repository's state".into()
             }
@@ -69,104 +99,168 @@ fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -
     }
 }
 
-/// A planned move of the worktree between two trees.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorktreeMove {
-    pub from_tree: String,
-    pub to_tree: String,
-    /// Paths whose current content the new tree takes as is (quickscale.yml);
-    /// a copy is kept and restored on rollback.
-    pub keep: Vec<String>,
-    /// Those of `keep` that did not exist before (rollback deletes them).
-    #[serde(default)]
-    pub keep_missing: Vec<String>,
-}
-
-/// What is needed to undo an operation, written before its first change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Journal {
-    pub operation: String,
-    pub pid: u32,
-    /// The repository did not exist before; rollback removes it.
-    pub created_repo: bool,
-    /// The branch HEAD points to (`HEAD` when detached).
-    pub branch: String,
-    pub head_before: Option<String>,
-    /// Every ref under refs/quickscale/ and the notes ref, before.
-    pub refs_before: BTreeMap<String, String>,
-    pub index_existed: bool,
-    pub worktree: Option<WorktreeMove>,
-}
-
-/// An operation in progress.
-pub struct Txn<'g> {
-    git: &'g Git,
-    dir: PathBuf,
-    journal: Journal,
-}
-
-/// What a recovery did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recovered {
-    pub operation: String,
-    pub pid: u32,
-    pub head: Option<String>,
-}
-
 fn dir_of(git_dir: &Path) -> PathBuf {
     git_dir.join(DIR)
 }
 
-fn pid_alive(pid: u32) -> bool {
-    if pid == std::process::id() {
-        return true;
-    }
-    std::process::Command::new("kill")
-        .args(["-0", &pid.to_string()])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(true)
+/// The repository's write lock, held for a whole command.
+#[derive(Debug)]
+pub struct Lock {
+    _file: std::fs::File,
 }
 
-fn read_lock(dir: &Path) -> Option<u32> {
-    std::fs::read_to_string(dir.join(LOCK))
-        .ok()?
-        .trim()
-        .parse()
+impl Lock {
+    /// Takes the lock of the repository at `git_dir`, or says who holds it.
+    pub fn acquire(git_dir: &Path) -> Result<Lock, TxnError> {
+        let dir = dir_of(git_dir);
+        fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
+        let path = dir.join(LOCK);
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io("open", &path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok());
+                return Err(TxnError::Locked { pid });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io("lock", &path)(e)),
+        }
+        // The pid is only for the message another process shows.
+        use std::io::{Seek, Write};
+        let _ = file.set_len(0);
+        let _ = file.seek(std::io::SeekFrom::Start(0));
+        let _ = file.write_all(std::process::id().to_string().as_bytes());
+        Ok(Lock { _file: file })
+    }
+}
+
+/// One worktree path the operation writes: as it is now, and as planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathChange {
+    pub path: String,
+    pub old: Option<Entry>,
+    pub new: Option<Entry>,
+}
+
+/// A file or symlink as the journal records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    #[serde(with = "hex_id")]
+    pub id: ObjectId,
+    pub kind: EntryKindName,
+}
+
+/// Serializable entry kinds (gix's are not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKindName {
+    Blob,
+    Executable,
+    Link,
+    Commit,
+}
+
+impl From<Leaf> for Entry {
+    fn from(l: Leaf) -> Self {
+        let kind = match l.kind {
+            EntryKind::BlobExecutable => EntryKindName::Executable,
+            EntryKind::Link => EntryKindName::Link,
+            EntryKind::Commit => EntryKindName::Commit,
+            EntryKind::Blob | EntryKind::Tree => EntryKindName::Blob,
+        };
+        Entry { id: l.id, kind }
+    }
+}
+
+impl From<Entry> for Leaf {
+    fn from(e: Entry) -> Self {
+        let kind = match e.kind {
+            EntryKindName::Blob => EntryKind::Blob,
+            EntryKindName::Executable => EntryKind::BlobExecutable,
+            EntryKindName::Link => EntryKind::Link,
+            EntryKindName::Commit => EntryKind::Commit,
+        };
+        Leaf { id: e.id, kind }
+    }
+}
+
+/// One ref the operation moves, with its old and planned value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefChange {
+    pub name: String,
+    #[serde(with = "hex_opt")]
+    pub old: Option<ObjectId>,
+    #[serde(with = "hex_opt")]
+    pub new: Option<ObjectId>,
+}
+
+/// Everything an operation will make visible, built as objects first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    pub operation: String,
+    /// The repository was created by this operation (a new project).
+    pub created_repo: bool,
+    /// The ref HEAD names (`HEAD` itself when detached): its move is the
+    /// point of no return.
+    pub branch: String,
+    /// Worktree paths to write, with what is on disk now.
+    pub paths: Vec<PathChange>,
+    /// Index entries to set or remove (every path whose committed content changes).
+    pub index: Vec<(String, Option<Leaf>)>,
+    /// Ref moves, each stating the value it replaces.
+    pub refs: Vec<RefChange>,
+}
+
+/// What is needed to finish or undo an operation, written before its first change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Journal {
+    pub version: u32,
+    pub operation: String,
+    pub pid: u32,
+    pub created_repo: bool,
+    pub branch: String,
+    pub paths: Vec<PathChange>,
+    pub refs: Vec<RefChange>,
+    pub index_existed: bool,
+}
+
+/// What a recovery did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovered {
+    RolledBack { operation: String },
+    Completed { operation: String },
+}
+
+/// An interrupted operation, as reads report it (they never repair).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub operation: String,
+}
+
+/// Whether an interrupted operation waits for `recover` (read-only check).
+pub fn interrupted(git_dir: &Path) -> Option<Interrupted> {
+    let path = dir_of(git_dir).join(JOURNAL);
+    if !path.exists() {
+        return None;
+    }
+    let operation = std::fs::read_to_string(&path)
         .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("operation")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "operation".into());
+    Some(Interrupted { operation })
 }
 
-/// Finishes the rollback of an operation whose process died. Returns what
-/// was recovered, or `None` when nothing was interrupted.
-pub fn recover(git: &Git) -> Result<Option<Recovered>, TxnError> {
-    let dir = dir_of(git.git_dir());
-    let journal_path = dir.join(JOURNAL);
-    if let Some(pid) = read_lock(&dir)
-        && pid_alive(pid)
-    {
-        return Err(TxnError::Locked { pid });
-    }
-    if !journal_path.exists() {
-        // A lock without a journal: the process died before its first write.
-        let _ = std::fs::remove_file(dir.join(LOCK));
-        return Ok(None);
-    }
-    let text = fs_err::read_to_string(&journal_path).map_err(io("read", &journal_path))?;
-    let journal: Journal = serde_json::from_str(&text).map_err(|e| TxnError::Journal {
-        path: journal_path.clone(),
-        message: e.to_string(),
-    })?;
-    let recovered = Recovered {
-        operation: journal.operation.clone(),
-        pid: journal.pid,
-        head: journal.head_before.clone(),
-    };
-    Txn { git, dir, journal }.rollback()?;
-    Ok(Some(recovered))
-}
-
-/// Test hook: pauses (until killed) when `QUICKSCALE_TEST_PAUSE_AT` names `point`.
+/// Test hook: pauses (until killed) when `QUICKSCALE_TEST_PAUSE_AT` names
+/// `point`. Compiled into debug builds only.
+#[cfg(debug_assertions)]
 pub fn test_pause(git_dir: &Path, point: &str) {
     if std::env::var(PAUSE_ENV).ok().as_deref() == Some(point) {
         let marker = dir_of(git_dir).join(format!("paused-at-{point}"));
@@ -175,203 +269,439 @@ pub fn test_pause(git_dir: &Path, point: &str) {
     }
 }
 
-impl<'g> Txn<'g> {
-    /// Takes the lock and writes the journal; nothing else is changed yet.
-    pub fn begin(git: &'g Git, operation: &str, created_repo: bool) -> Result<Txn<'g>, TxnError> {
-        let dir = dir_of(git.git_dir());
-        fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
-        let lock = dir.join(LOCK);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                f.write_all(std::process::id().to_string().as_bytes())
-                    .map_err(io("write", &lock))?;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(TxnError::Locked {
-                    pid: read_lock(&dir).unwrap_or(0),
-                });
-            }
-            Err(e) => return Err(io("create", &lock)(e)),
-        }
-        let head = git.head()?;
-        let mut refs_before = BTreeMap::new();
-        for (name, id) in git.refs_with_prefix(NAMESPACE)? {
-            refs_before.insert(name, id.to_string());
-        }
-        if let Some(id) = git.ref_target(NOTES_REF)? {
-            refs_before.insert(NOTES_REF.to_owned(), id.to_string());
-        }
-        let index = git.repo.index_path();
-        let index_existed = index.exists();
-        if index_existed {
-            let backup = dir.join(INDEX_BACKUP);
-            fs_err::copy(&index, &backup).map_err(io("back up the index to", &backup))?;
-        }
-        let journal = Journal {
-            operation: operation.to_owned(),
-            pid: std::process::id(),
-            created_repo,
-            branch: head.branch.unwrap_or_else(|| "HEAD".into()),
-            head_before: head.commit.map(|c| c.to_string()),
-            refs_before,
-            index_existed,
-            worktree: None,
-        };
-        let txn = Txn { git, dir, journal };
-        txn.save()?;
-        Ok(txn)
-    }
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn test_pause(_git_dir: &Path, _point: &str) {}
 
-    pub fn journal(&self) -> &Journal {
-        &self.journal
-    }
+fn journal_path(git: &Git) -> PathBuf {
+    dir_of(git.git_dir()).join(JOURNAL)
+}
 
-    fn save(&self) -> Result<(), TxnError> {
-        let path = self.dir.join(JOURNAL);
-        let text = serde_json::to_string_pretty(&self.journal).map_err(|e| TxnError::Journal {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io("write", &path))
-    }
+fn save(git: &Git, journal: &Journal) -> Result<(), TxnError> {
+    let path = journal_path(git);
+    let text = serde_json::to_string_pretty(journal).map_err(|e| TxnError::Journal {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io("write", &path))
+}
 
-    /// Records the worktree move before it starts, so a kill can undo it.
-    /// The `keep` files are copied first (a missing one is recorded as absent).
-    pub fn record_worktree_move(
-        &mut self,
-        from: ObjectId,
-        to: ObjectId,
-        keep: Vec<String>,
-    ) -> Result<(), TxnError> {
-        let workdir = self.git.workdir();
-        let mut keep_missing = Vec::new();
-        for path in &keep {
-            let source = workdir.join(path);
-            let backup = self.dir.join(KEEP_DIR).join(path);
-            if let Some(parent) = backup.parent() {
-                fs_err::create_dir_all(parent).map_err(io("create", parent))?;
-            }
-            if source.exists() {
-                fs_err::copy(&source, &backup).map_err(io("back up", &source))?;
-            } else {
-                keep_missing.push(path.clone());
-            }
-        }
-        self.journal.worktree = Some(WorktreeMove {
-            from_tree: from.to_string(),
-            to_tree: to.to_string(),
-            keep,
-            keep_missing,
+fn load(git: &Git) -> Result<Option<Journal>, TxnError> {
+    let path = journal_path(git);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read", &path)(e)),
+    };
+    let journal: Journal = serde_json::from_str(&text).map_err(|e| TxnError::Journal {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    if journal.version != JOURNAL_VERSION {
+        return Err(TxnError::Journal {
+            path,
+            message: format!(
+                "it has version {}; this git-quickscale reads version {JOURNAL_VERSION}",
+                journal.version
+            ),
         });
-        self.save()
     }
+    Ok(Some(journal))
+}
 
-    /// The operation succeeded: drop the journal and the lock.
-    pub fn commit(self) -> Result<(), TxnError> {
-        let _ = std::fs::remove_file(self.dir.join(INDEX_BACKUP));
-        let _ = std::fs::remove_dir_all(self.dir.join(KEEP_DIR));
-        let journal = self.dir.join(JOURNAL);
-        fs_err::remove_file(&journal).map_err(io("remove", &journal))?;
-        let _ = std::fs::remove_file(self.dir.join(LOCK));
-        Ok(())
+/// Removes the journal and everything that belongs to it.
+fn finish(git: &Git) -> Result<(), TxnError> {
+    let dir = dir_of(git.git_dir());
+    let _ = std::fs::remove_file(dir.join(INDEX_BACKUP));
+    let _ = std::fs::remove_file(dir.join(INDEX_NEW));
+    let journal = dir.join(JOURNAL);
+    match std::fs::remove_file(&journal) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("remove", &journal)(e)),
     }
-
-    /// Puts HEAD, index, worktree and refs back as the journal recorded them.
-    pub fn rollback(self) -> Result<(), TxnError> {
-        let git = self.git;
-        let j = &self.journal;
-        if let Some(mv) = &j.worktree {
-            let from = parse_id(&mv.from_tree)?;
-            let to = parse_id(&mv.to_tree)?;
-            let changes = git.diff_trees(from, to)?;
-            git.restore_changes(&changes, &mv.keep)?;
-            let workdir = git.workdir();
-            for path in &mv.keep {
-                let backup = self.dir.join(KEEP_DIR).join(path);
-                let target = workdir.join(path);
-                if backup.exists() {
-                    fs_err::copy(&backup, &target).map_err(io("restore", &target))?;
-                } else if mv.keep_missing.contains(path) {
-                    let _ = std::fs::remove_file(&target);
-                }
-            }
-        }
-        if j.created_repo {
-            let git_dir = git.git_dir().to_owned();
-            fs_err::remove_dir_all(&git_dir).map_err(io("remove", &git_dir))?;
-            return Ok(());
-        }
-        let index = git.repo.index_path();
-        let backup = self.dir.join(INDEX_BACKUP);
-        if j.index_existed {
-            if backup.exists() {
-                fs_err::copy(&backup, &index).map_err(io("restore the index from", &backup))?;
-            }
-        } else {
-            let _ = std::fs::remove_file(&index);
-        }
-        let mut updates = Vec::new();
-        let mut current: BTreeMap<String, ObjectId> =
-            git.refs_with_prefix(NAMESPACE)?.into_iter().collect();
-        if let Some(id) = git.ref_target(NOTES_REF)? {
-            current.insert(NOTES_REF.to_owned(), id);
-        }
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("paused-at-")
         {
-            // `HEAD` itself when it was detached, else the branch it names.
-            let now = git.ref_target(&j.branch)?;
-            let before = j.head_before.as_deref().map(parse_id).transpose()?;
-            if now != before {
-                updates.push(RefUpdate {
-                    name: j.branch.clone(),
-                    expected: now,
-                    new: before,
-                });
-            }
+            let _ = std::fs::remove_file(entry.path());
         }
-        for (name, id) in &current {
-            let before = j.refs_before.get(name).map(|s| parse_id(s)).transpose()?;
-            if before != Some(*id) {
-                updates.push(RefUpdate {
-                    name: name.clone(),
-                    expected: Some(*id),
-                    new: before,
-                });
+    }
+    Ok(())
+}
+
+/// Makes `prepared` visible: journal, worktree, index, refs. On an error
+/// before the refs moved, everything is rolled back (the caller's error is
+/// returned); a kill is finished by the next [`recover`].
+pub fn run(git: &Git, _lock: &Lock, prepared: &Prepared) -> Result<(), TxnError> {
+    let dir = dir_of(git.git_dir());
+    fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
+    let index_path = git.repo.index_path();
+    let index_existed = index_path.exists();
+    if index_existed {
+        let backup = dir.join(INDEX_BACKUP);
+        fs_err::copy(&index_path, &backup).map_err(io("back up the index to", &backup))?;
+    }
+    let journal = Journal {
+        version: JOURNAL_VERSION,
+        operation: prepared.operation.clone(),
+        pid: std::process::id(),
+        created_repo: prepared.created_repo,
+        branch: prepared.branch.clone(),
+        paths: prepared.paths.clone(),
+        refs: prepared.refs.clone(),
+        index_existed,
+    };
+    save(git, &journal)?;
+    test_pause(git.git_dir(), "journal-written");
+    match write_all(git, prepared) {
+        Ok(()) => {}
+        Err(e) => {
+            // Roll back what was written; the journal stays if that fails.
+            settle(git, &journal, Direction::Back)?;
+            if !journal.created_repo {
+                finish(git)?;
             }
+            return Err(e);
         }
-        for (name, before) in &j.refs_before {
-            if !current.contains_key(name) {
-                updates.push(RefUpdate {
-                    name: name.clone(),
-                    expected: None,
-                    new: Some(parse_id(before)?),
-                });
+    }
+    test_pause(git.git_dir(), "refs-moved");
+    finish(git)
+}
+
+fn write_all(git: &Git, prepared: &Prepared) -> Result<(), TxnError> {
+    let dir = dir_of(git.git_dir());
+    let writes: Vec<(&str, Leaf)> = prepared
+        .paths
+        .iter()
+        .filter_map(|p| p.new.map(|e| (p.path.as_str(), Leaf::from(e))))
+        .collect();
+    git.write_leaves(writes.iter().map(|(p, l)| (*p, *l)))?;
+    test_pause(git.git_dir(), "files-written");
+    let mut deleted = 0;
+    for p in prepared.paths.iter().filter(|p| p.new.is_none()) {
+        git.remove_path(&p.path)?;
+        deleted += 1;
+        if deleted == 1 {
+            test_pause(git.git_dir(), "files-deleted");
+        }
+    }
+    if prepared.index.is_empty() {
+        return update_refs(git, prepared);
+    }
+    let planned: std::collections::BTreeMap<&str, Option<Leaf>> = prepared
+        .paths
+        .iter()
+        .map(|p| (p.path.as_str(), p.new.map(Leaf::from)))
+        .collect();
+    let written: std::collections::BTreeSet<&str> = prepared
+        .index
+        .iter()
+        .filter(|(path, leaf)| planned.get(path.as_str()) == Some(leaf))
+        .map(|(path, _)| path.as_str())
+        .collect();
+    let bytes = git.index_bytes_with(&prepared.index, &written)?;
+    let staged = dir.join(INDEX_NEW);
+    crate::fsutil::write_atomic(&staged, &bytes).map_err(io("write", &staged))?;
+    git.write_index_bytes(&bytes)?;
+    test_pause(git.git_dir(), "index-written");
+    update_refs(git, prepared)
+}
+
+fn update_refs(git: &Git, prepared: &Prepared) -> Result<(), TxnError> {
+    let updates: Vec<RefUpdate> = prepared
+        .refs
+        .iter()
+        .filter(|r| r.old != r.new)
+        .map(|r| RefUpdate {
+            name: r.name.clone(),
+            expected: r.old,
+            new: r.new,
+        })
+        .collect();
+    git.update_refs(&updates, &format!("git quickscale {}", prepared.operation))?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Back,
+    Forward,
+}
+
+/// Finishes an interrupted operation, if there is one: completes it when
+/// its branch already moved, rolls it back otherwise. Scratch refs of
+/// unfinished fetches are removed either way.
+pub fn recover(git: &Git, _lock: &Lock) -> Result<Option<Recovered>, TxnError> {
+    let recovered = match load(git)? {
+        None => None,
+        Some(journal) => {
+            let branch = journal.refs.iter().find(|r| r.name == journal.branch);
+            let now = git.ref_target(&journal.branch)?;
+            let forward = branch.is_some_and(|b| b.new != b.old && now == b.new);
+            let direction = if forward {
+                Direction::Forward
+            } else {
+                Direction::Back
+            };
+            settle(git, &journal, direction)?;
+            if journal.created_repo && direction == Direction::Back {
+                // `settle` removed the repository, journal included.
+            } else {
+                finish(git)?;
             }
+            Some(if forward {
+                Recovered::Completed {
+                    operation: journal.operation,
+                }
+            } else {
+                Recovered::RolledBack {
+                    operation: journal.operation,
+                }
+            })
         }
-        git.update_refs(&updates, "git quickscale: roll back")?;
-        let _ = std::fs::remove_file(&backup);
-        let _ = std::fs::remove_dir_all(self.dir.join(KEEP_DIR));
-        let _ = std::fs::remove_file(self.dir.join(JOURNAL));
-        let _ = std::fs::remove_file(self.dir.join(LOCK));
-        for entry in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
-            if entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("paused-at-")
-            {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-        Ok(())
+    };
+    if recovered.is_none() || git.git_dir().exists() {
+        remove_scratch_refs(git)?;
+    }
+    Ok(recovered)
+}
+
+/// Drops the journal of an interrupted operation, keeping everything as it is.
+pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
+    let Some(journal) = load(git).or_else(|e| match e {
+        TxnError::Journal { .. } => Ok(Some(Journal {
+            version: JOURNAL_VERSION,
+            operation: "operation".into(),
+            pid: 0,
+            created_repo: false,
+            branch: String::new(),
+            paths: Vec::new(),
+            refs: Vec::new(),
+            index_existed: true,
+        })),
+        e => Err(e),
+    })?
+    else {
+        return Ok(None);
+    };
+    finish(git)?;
+    remove_scratch_refs(git)?;
+    Ok(Some(journal.operation))
+}
+
+fn remove_scratch_refs(git: &Git) -> Result<(), TxnError> {
+    let updates: Vec<RefUpdate> = git
+        .refs_with_prefix(TMP_PREFIX)?
+        .into_iter()
+        .map(|(name, id)| RefUpdate {
+            name,
+            expected: Some(id),
+            new: None,
+        })
+        .collect();
+    git.update_refs(&updates, "git quickscale: remove scratch refs")?;
+    Ok(())
+}
+
+fn short(id: Option<ObjectId>) -> String {
+    match id {
+        Some(id) => id.to_hex_with_len(12).to_string(),
+        None => "(none)".into(),
     }
 }
 
-fn parse_id(hex: &str) -> Result<ObjectId, TxnError> {
-    ObjectId::from_hex(hex.as_bytes())
-        .ctx(|| format!("parse object id `{hex}` from the journal"))
-        .map_err(TxnError::Git)
+/// Checks that every ref, path and the index holds the old or the planned
+/// value, then moves them all to one side. Nothing is touched unless
+/// everything can be.
+fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnError> {
+    let dir = dir_of(git.git_dir());
+    let mut differences = Vec::new();
+    let mut ref_updates = Vec::new();
+    for r in &journal.refs {
+        let now = git.ref_target(&r.name)?;
+        if r.name.starts_with(TMP_PREFIX) {
+            continue;
+        }
+        let (from, to) = match direction {
+            Direction::Back => (r.new, r.old),
+            Direction::Forward => (r.old, r.new),
+        };
+        if now == to {
+            continue;
+        }
+        if now == from {
+            ref_updates.push(RefUpdate {
+                name: r.name.clone(),
+                expected: now,
+                new: to,
+            });
+        } else {
+            differences.push(format!(
+                "ref {} is at {} (the operation moved it from {} to {})",
+                r.name,
+                short(now),
+                short(r.old),
+                short(r.new)
+            ));
+        }
+    }
+    let mut restore_paths = Vec::new();
+    let mut restore_index = false;
+    if direction == Direction::Back {
+        for p in &journal.paths {
+            let on_disk = git.on_disk(&p.path)?;
+            let holds = |e: Option<Entry>| match (e, on_disk) {
+                (None, OnDisk::Absent) => true,
+                (Some(e), OnDisk::Leaf(l)) => Leaf::from(e) == l,
+                _ => false,
+            };
+            if holds(p.old) {
+                continue;
+            }
+            if holds(p.new) {
+                restore_paths.push(p);
+            } else {
+                differences.push(format!("{} was changed after the interruption", p.path));
+            }
+        }
+        let index = std::fs::read(git.repo.index_path()).ok();
+        let backup = std::fs::read(dir.join(INDEX_BACKUP)).ok();
+        let staged = std::fs::read(dir.join(INDEX_NEW)).ok();
+        let before = if journal.index_existed {
+            backup.clone()
+        } else {
+            None
+        };
+        if index != before {
+            if index.is_some() && index == staged {
+                restore_index = true;
+            } else if journal.index_existed && backup.is_none() {
+                differences.push("the backup of the index is missing".into());
+            } else {
+                differences
+                    .push("the index was changed after the interruption (`git add`?)".into());
+            }
+        }
+        if journal.created_repo {
+            let head = git.head()?;
+            if head.branch.as_deref() != Some(journal.branch.as_str()) && journal.branch != "HEAD" {
+                differences.push(format!(
+                    "HEAD now names {}",
+                    head.branch.as_deref().unwrap_or("a detached commit")
+                ));
+            }
+            let planned: Vec<&str> = journal.refs.iter().map(|r| r.name.as_str()).collect();
+            for (name, _) in git.refs_with_prefix("refs/")? {
+                if !planned.contains(&name.as_str()) && !name.starts_with(TMP_PREFIX) {
+                    differences.push(format!("ref {name} was created after the interruption"));
+                }
+            }
+        }
+    }
+    if !differences.is_empty() {
+        return Err(TxnError::Diverged {
+            operation: journal.operation.clone(),
+            forward: direction == Direction::Forward,
+            differences,
+        });
+    }
+    // Everything holds a value the operation knows: move it.
+    let mut restored = 0;
+    for p in restore_paths {
+        match p.old {
+            Some(e) => {
+                git.write_leaves(std::iter::once((p.path.as_str(), Leaf::from(e))))?;
+            }
+            None => git.remove_path(&p.path)?,
+        }
+        restored += 1;
+        if restored == 1 {
+            test_pause(git.git_dir(), "recovering");
+        }
+    }
+    if restore_index {
+        match std::fs::read(dir.join(INDEX_BACKUP)) {
+            Ok(bytes) if journal.index_existed => git.write_index_bytes(&bytes)?,
+            _ => {
+                let index = git.repo.index_path();
+                match std::fs::remove_file(&index) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io("remove", &index)(e)),
+                }
+            }
+        }
+    }
+    git.update_refs(&ref_updates, "git quickscale: recover")?;
+    if journal.created_repo && direction == Direction::Back {
+        remove_created_repo(git)?;
+    }
+    Ok(())
+}
+
+/// Removes a repository this tool created (verified by `settle`): renamed
+/// first, so a kill half-way never leaves a broken `.git` behind.
+fn remove_created_repo(git: &Git) -> Result<(), TxnError> {
+    let git_dir = git.git_dir().to_owned();
+    let trash = git_dir.with_file_name(".git-quickscale-removing");
+    if trash.exists() {
+        fs_err::remove_dir_all(&trash).map_err(io("remove", &trash))?;
+    }
+    fs_err::rename(&git_dir, &trash).map_err(io("move away", &git_dir))?;
+    fs_err::remove_dir_all(&trash).map_err(io("remove", &trash))?;
+    Ok(())
+}
+
+/// Makes sure the directory of a half-removed repository is gone.
+pub fn remove_leftovers(root: &Path) -> Result<(), TxnError> {
+    let trash = root.join(".git-quickscale-removing");
+    if trash.exists() {
+        fs_err::remove_dir_all(&trash).map_err(io("remove", &trash))?;
+    }
+    Ok(())
+}
+
+impl Git {
+    /// The current worktree content of `rel`, as a journal entry would say it.
+    pub fn journal_entry(&self, rel: &str) -> Result<Option<Entry>, GitError> {
+        Ok(match self.on_disk(rel)? {
+            OnDisk::Leaf(l) => Some(l.into()),
+            OnDisk::Absent | OnDisk::Other => None,
+        })
+    }
+}
+
+mod hex_id {
+    use gix::ObjectId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(id: &ObjectId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&id.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectId, D::Error> {
+        let text = String::deserialize(d)?;
+        ObjectId::from_hex(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+mod hex_opt {
+    use gix::ObjectId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(id: &Option<ObjectId>, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            Some(id) => s.serialize_some(&id.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ObjectId>, D::Error> {
+        let text = Option::<String>::deserialize(d)?;
+        text.map(|t| ObjectId::from_hex(t.as_bytes()).map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }

@@ -31,7 +31,11 @@ pub struct ApplyArgs {
 }
 
 pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
-    let mut ws = super::open_workspace(ctx)?;
+    let mut ws = if args.dry_run {
+        super::open_for_read(ctx)?
+    } else {
+        super::open_for_write(ctx)?
+    };
     let plan = engine::plan::build(&ws).map_err(engine_error)?;
     show_plan(ctx, &plan);
     if !plan.refused.is_empty() {
@@ -90,6 +94,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         progress.show(e)
     })
     .map_err(engine_error)?;
+    show_commits(ctx, &outcome);
     ctx.ui.status_styled(
         Tone::Ok,
         &format!(
@@ -103,6 +108,14 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate");
     }
     Ok(exit::OK)
+}
+
+/// Lists the commits an operation made, once they are made.
+pub fn show_commits(ctx: &Context, outcome: &engine::execute::Outcome) {
+    for (id, summary) in &outcome.commits {
+        ctx.ui
+            .status(&format!("Committed {} {summary}", id.to_hex_with_len(12)));
+    }
 }
 
 /// Prints a plan, coloured by kind.

@@ -27,7 +27,7 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
         Some(dir) => {
             let config =
                 ConfigFile::load(&dir.config_path(), crate::config::CONFIG_FILE, &catalog)?;
-            let installed = installed_modules(&dir.root, &config, &catalog);
+            let installed = installed_modules(ctx, &dir.root, &config, &catalog);
             (Some(config), Some(installed))
         }
         None => (None, None),
@@ -49,6 +49,7 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
 
 /// The modules embedded now, per the applied state (empty when unknown).
 fn installed_modules(
+    ctx: &Context,
     root: &std::path::Path,
     config: &ConfigFile,
     catalog: &crate::catalog::Catalog,
@@ -56,6 +57,7 @@ fn installed_modules(
     let Ok(Some(git)) = crate::git::Git::open_at_root(root) else {
         return Vec::new();
     };
+    super::warn_interrupted(ctx, &git);
     let head = git.head().ok().and_then(|h| h.commit);
     match crate::state::load(&git, head, Some(&config.config), catalog) {
         Ok((Some(state), _)) => state.modules.keys().cloned().collect(),

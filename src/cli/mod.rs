@@ -9,6 +9,7 @@ mod list_modules;
 mod man;
 mod plan;
 mod push;
+mod recover;
 mod remove;
 mod status;
 mod undo;
@@ -63,6 +64,7 @@ pub enum Command {
     ListModules(list_modules::ListModulesArgs),
     Hooks(hooks::HooksArgs),
     Undo(undo::UndoArgs),
+    Recover(recover::RecoverArgs),
     Completions(completions::CompletionsArgs),
     Man(man::ManArgs),
 }
@@ -132,6 +134,7 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
         Command::ListModules(args) => list_modules::cmd_list_modules(ctx, &args),
         Command::Hooks(args) => hooks::cmd_hooks(ctx, &args),
         Command::Undo(args) => undo::cmd_undo(ctx, &args),
+        Command::Recover(args) => recover::cmd_recover(ctx, &args),
         Command::Completions(args) => completions::cmd_completions(ctx, &args),
         Command::Man(args) => man::cmd_man(ctx, &args),
     }
@@ -142,32 +145,115 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Finds the project, finishes any interrupted operation, and loads the
-/// desired and applied state.
-pub fn open_workspace(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
-    let catalog = ctx.catalog()?;
-    let dir = project::require(&ctx.cwd)?;
+/// The project root: GIT_DIR/GIT_WORK_TREE when git set them (as in hooks
+/// and `GIT_DIR=… git quickscale`), else the nearest quickscale.yml.
+fn project_dir(ctx: &Context) -> Result<project::ProjectDir, CliError> {
+    if std::env::var_os("GIT_DIR").is_some()
+        && let Ok(repo) = gix::discover_with_environment_overrides(&ctx.cwd)
+        && let Some(workdir) = repo.workdir()
+    {
+        return Ok(project::require(workdir)?);
+    }
+    Ok(project::require(&ctx.cwd)?)
+}
+
+fn load_config(
+    ctx: &Context,
+    dir: &project::ProjectDir,
+    catalog: &Catalog,
+) -> Result<crate::config::ConfigFile, CliError> {
     let path = dir.config_path();
     let display = path
         .strip_prefix(&ctx.cwd)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string());
-    let config = crate::config::ConfigFile::load(&path, &display, &catalog)?;
-    if let Some(git) =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?
-        && let Some(r) = crate::txn::recover(&git).map_err(|e| {
-            let hint = e.hint();
-            CliError::from_error(&e, hint)
-        })?
-    {
+    Ok(crate::config::ConfigFile::load(&path, &display, catalog)?)
+}
+
+fn txn_error(e: crate::txn::TxnError) -> CliError {
+    let hint = e.hint();
+    CliError::from_error(&e, hint)
+}
+
+/// Opens the project for a command that only reads: nothing is written,
+/// not even to finish an interrupted operation (that is said instead).
+pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
+    let catalog = ctx.catalog()?;
+    let dir = project_dir(ctx)?;
+    let git =
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?;
+    if let Some(git) = &git {
+        warn_interrupted(ctx, git);
+    }
+    let config = load_config(ctx, &dir, &catalog)?;
+    let ws = crate::engine::Workspace::open(dir.root, config, catalog, git, None)
+        .map_err(apply::engine_error)?;
+    warn_state(ctx, &ws);
+    Ok(ws)
+}
+
+/// Opens the project for a writing command: takes the lock, refuses in the
+/// middle of git's own work, finishes an interrupted operation, and only
+/// then reads quickscale.yml and the state.
+pub fn open_for_write(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
+    let catalog = ctx.catalog()?;
+    let dir = project_dir(ctx)?;
+    let git =
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?;
+    let mut lock = None;
+    if let Some(git) = &git {
+        let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;
+        crate::engine::check_git_idle(git).map_err(apply::engine_error)?;
+        report_recovery(ctx, crate::txn::recover(git, &held).map_err(txn_error)?);
+        if git
+            .head()
+            .map_err(|e| CliError::from_error(&e, None))?
+            .branch
+            .is_none()
+        {
+            ctx.ui.warn(
+                "HEAD is detached: the commits will not be on any branch (`git switch -c <name>` keeps them)",
+            );
+        }
+        lock = Some(held);
+    }
+    let config = load_config(ctx, &dir, &catalog)?;
+    let ws = crate::engine::Workspace::open(dir.root, config, catalog, git, lock)
+        .map_err(apply::engine_error)?;
+    warn_state(ctx, &ws);
+    Ok(ws)
+}
+
+/// Reads never repair: they say that an interrupted operation waits.
+pub fn warn_interrupted(ctx: &Context, git: &crate::git::Git) {
+    if let Some(i) = crate::txn::interrupted(git.git_dir()) {
         ctx.ui.warn(&format!(
-            "an interrupted `git quickscale {}` (pid {}) was found; it has been rolled back to {}",
-            r.operation,
-            r.pid,
-            r.head.as_deref().unwrap_or("the state before it started")
+            "an interrupted `git quickscale {}` was found; what is shown may be half-done: run `git quickscale recover` to finish it",
+            i.operation
         ));
     }
-    crate::engine::Workspace::open(dir.root, config, catalog).map_err(apply::engine_error)
+}
+
+/// Says what recovery did.
+pub fn report_recovery(ctx: &Context, recovered: Option<crate::txn::Recovered>) {
+    match recovered {
+        Some(crate::txn::Recovered::RolledBack { operation }) => ctx.ui.warn(&format!(
+            "an interrupted `git quickscale {operation}` was found; it has been rolled back: the repository is as it was before it started"
+        )),
+        Some(crate::txn::Recovered::Completed { operation }) => ctx.ui.warn(&format!(
+            "an interrupted `git quickscale {operation}` was found; it had already moved the branch, so it has been completed"
+        )),
+        None => {}
+    }
+}
+
+/// One line when a note was ignored.
+fn warn_state(ctx: &Context, ws: &crate::engine::Workspace) {
+    if let Some(why) = ws.origin.derived().and_then(|d| d.ignored_note.as_ref()) {
+        ctx.ui.warn(&format!(
+            "{why}; the state is derived from the tree (`git quickscale status --repair-state` rewrites the note)"
+        ));
+    }
 }
 
 /// Shows engine progress: a spinner while fetching, a line per commit.
@@ -206,10 +292,6 @@ impl<'u> EventView<'u> {
                     "Fetched {module} at {}",
                     &commit[..commit.len().min(12)]
                 ));
-            }
-            Event::Committed { id, summary } => {
-                self.ui
-                    .status(&format!("Committed {} {summary}", &id[..id.len().min(12)]));
             }
             Event::WritingFiles { count } => self.ui.status(&format!("Writing {count} file(s)")),
             Event::Done => {

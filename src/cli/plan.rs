@@ -77,6 +77,10 @@ pub struct PlanArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Show the quickscale.yml that would be written (or the diff of an edit) and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Overwrite an existing quickscale.yml when planning a new project
     #[arg(long)]
     pub force: bool,
@@ -116,7 +120,7 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
         Some(o) => ctx.cwd.join(o),
         None => ctx.cwd.join(&slug).join(CONFIG_FILE),
     };
-    if output.exists() && !args.force {
+    if output.exists() && !args.force && !args.dry_run {
         let question = format!("{} exists. Overwrite it?", output.display());
         if !asks(ctx, args) || !ctx.ui.confirm(&question, false, "--force")? {
             return Err(CliError::new(format!("`{}` already exists", output.display()))
@@ -222,6 +226,10 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
     for note in &planned.notes {
         ctx.ui.warn(note);
     }
+    if args.dry_run {
+        ctx.ui.status("Dry run: nothing was written.");
+        return Ok(exit::OK);
+    }
     if asks(ctx, args) && !ctx.ui.confirm("Save this quickscale.yml?", true, "--yes")? {
         ctx.ui.status("Not saved.");
         return Ok(exit::OK);
@@ -247,6 +255,9 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
     let display = shown(&ctx.cwd, &path);
     let file = ConfigFile::load(&path, &display, catalog)?;
     let project_root = path.parent().unwrap_or(&ctx.cwd).to_owned();
+    if let Ok(Some(git)) = crate::git::Git::open_at_root(&project_root) {
+        super::warn_interrupted(ctx, &git);
+    }
 
     let mut sets = args.sets.clone();
     if args.reconfigure && sets.is_empty() {
@@ -306,6 +317,10 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
             DiffLine::Added(t) => ctx.ui.out_styled(Tone::Added, &t),
             DiffLine::Removed(t) => ctx.ui.out_styled(Tone::Removed, &t),
         }
+    }
+    if args.dry_run {
+        ctx.ui.status("Dry run: nothing was written.");
+        return Ok(exit::OK);
     }
     if asks(ctx, args) && !ctx.ui.confirm(&format!("Save {display}?"), true, "--yes")? {
         ctx.ui.status("Not saved.");

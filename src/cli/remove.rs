@@ -23,7 +23,7 @@ pub struct RemoveArgs {
 }
 
 pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
-    let mut ws = super::open_workspace(ctx)?;
+    let mut ws = super::open_for_write(ctx)?;
     let embedded = ws
         .applied
         .as_ref()
@@ -73,12 +73,13 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
         progress.show(e)
     })
     .map_err(super::apply::engine_error)?;
+    super::apply::show_commits(ctx, &outcome);
     ctx.ui.status_styled(
         Tone::Ok,
         &format!(
             "Removed {}; HEAD is {}",
             args.name,
-            &outcome.head.to_string()[..12]
+            outcome.head.to_hex_with_len(12)
         ),
     );
     Ok(exit::OK)

@@ -33,7 +33,11 @@ pub struct StatusArgs {
 }
 
 pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
-    let ws = super::open_workspace(ctx)?;
+    let ws = if args.repair_state {
+        super::open_for_write(ctx)?
+    } else {
+        super::open_for_read(ctx)?
+    };
     if !args.class.is_empty() {
         let classes = status::classes(&ws, &args.class);
         if args.json {

@@ -1,6 +1,12 @@
-//! Executing a plan: every commit is built as objects first, then the
-//! worktree and index move once, then all refs move in one transaction.
-//! Any failure rolls everything back (see `txn`).
+//! Executing a plan in three steps:
+//!
+//! 1. [`resolve`]: fetch every module to embed, check its tree, read every
+//!    manifest and resolve every option once, compute the wiring. All user
+//!    input is validated here.
+//! 2. [`prepare`]: write commits, the state note and the final tree as
+//!    objects only, and list the worktree paths and ref moves
+//!    ([`txn::Prepared`]). Nothing is visible yet; only I/O can fail.
+//! 3. [`txn::run`]: journal, worktree, index and one ref transaction.
 
 use std::collections::BTreeMap;
 
@@ -10,15 +16,16 @@ use gix::objs::tree::EntryKind;
 use super::plan::{Plan, Scope};
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
+use crate::catalog::Catalog;
 use crate::config::CONFIG_FILE;
-use crate::git::tree::TreeEdit;
-use crate::git::{Git, GitError, NOTES_REWRITE_KEY, RefUpdate, Signature};
+use crate::git::tree::{Leaf, TreeEdit};
+use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::render::{self, FileMap};
 use crate::source::{self, Location};
 use crate::state::refs::{self, NOTES_REF, TMP_PREFIX, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, Txn};
+use crate::txn::{self, Lock, PathChange, Prepared, RefChange};
 use crate::value::Value;
 use crate::wiring::{self, ModuleInput};
 
@@ -33,7 +40,44 @@ pub struct Outcome {
     pub files_written: usize,
 }
 
-/// Runs `plan` as operation `op`, committing `config_text` as quickscale.yml.
+/// A module fetched for embedding.
+struct Fetched {
+    name: String,
+    source: String,
+    git_ref: String,
+    upstream: ObjectId,
+    upstream_tree: ObjectId,
+}
+
+/// A prefix already in the tree (e.g. from `git subtree add`) to record.
+struct Adopted {
+    name: String,
+    source: String,
+    git_ref: String,
+    upstream: Option<ObjectId>,
+    prefix_tree: ObjectId,
+}
+
+/// Every module of the final state, read once.
+struct FinalModule {
+    manifest: Option<Manifest>,
+    options: BTreeMap<String, Value>,
+}
+
+/// A plan with everything it needs fetched, read and validated.
+pub struct Resolved {
+    plan: Plan,
+    op: String,
+    config_text: String,
+    generate: Option<FileMap>,
+    fetched: Vec<Fetched>,
+    adopted: Vec<Adopted>,
+    modules: BTreeMap<String, FinalModule>,
+    managed: FileMap,
+}
+
+/// Runs `plan` as operation `op`, committing `config_text` as quickscale.yml
+/// (and writing it into the worktree when it differs from what is there).
 pub fn execute(
     ws: &mut Workspace,
     plan: &Plan,
@@ -41,18 +85,77 @@ pub fn execute(
     config_text: &str,
     events: &mut dyn FnMut(Event),
 ) -> Result<Outcome, EngineError> {
-    let generated = match &plan.generate {
+    let created_repo = ws.git.is_none();
+    if created_repo {
+        check_identity_without_repo()?;
+        // Objects of a failed attempt cannot be half-removed: start clean.
+        txn::remove_leftovers(&ws.root)?;
+        let git = Git::init(&ws.root)?;
+        ws.lock = Some(Lock::acquire(git.git_dir())?);
+        ws.git = Some(git);
+    }
+    let result = resolve(ws, plan, op, config_text, events)
+        .and_then(|resolved| prepare(ws, resolved, created_repo))
+        .and_then(|(prepared, outcome)| {
+            let (Some(git), Some(lock)) = (&ws.git, &ws.lock) else {
+                return Err(GitError::new("write", "the repository is not locked").into());
+            };
+            events(Event::WritingFiles {
+                count: prepared.paths.len(),
+            });
+            txn::run(git, lock, &prepared)?;
+            Ok(outcome)
+        });
+    match result {
+        Ok(mut outcome) => {
+            if let Some(git) = &ws.git {
+                git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
+            }
+            outcome.created_repo = created_repo;
+            events(Event::Done);
+            Ok(outcome)
+        }
+        Err(e) => {
+            if let Some(git) = ws.git.as_ref().filter(|g| g.git_dir().exists()) {
+                if created_repo && git.head()?.commit.is_none() {
+                    // Nothing was committed into the repository this run created.
+                    let git_dir = git.git_dir().to_owned();
+                    ws.git = None;
+                    ws.lock = None;
+                    fs_err::remove_dir_all(&git_dir).map_err(|io| {
+                        GitError::new(format!("remove `{}`", git_dir.display()), io)
+                    })?;
+                } else if let Some(lock) = &ws.lock {
+                    txn::recover(git, lock)?;
+                }
+            }
+            Err(match e {
+                EngineError::NoIdentity | EngineError::WouldOverwrite(_) => e,
+                e => EngineError::RolledBack(Box::new(e)),
+            })
+        }
+    }
+}
+
+/// Fetches, checks and reads everything the plan needs.
+pub fn resolve(
+    ws: &Workspace,
+    plan: &Plan,
+    op: &str,
+    config_text: &str,
+    events: &mut dyn FnMut(Event),
+) -> Result<Resolved, EngineError> {
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
+    let desired = &ws.config.config;
+    let generate = match &plan.generate {
         Some(identity) => {
-            let mut files = render::render_project(identity)?;
-            files.extend(wiring::render(
-                &identity.package,
-                &wiring::Wiring::default(),
-            ));
+            let files = generated_files(identity)?;
             let existing: Vec<String> = files
                 .keys()
-                .filter(|p| {
-                    p.as_str() != CONFIG_FILE && std::fs::symlink_metadata(ws.root.join(p)).is_ok()
-                })
+                .filter(|p| std::fs::symlink_metadata(ws.root.join(p)).is_ok())
                 .cloned()
                 .collect();
             if !existing.is_empty() {
@@ -63,114 +166,31 @@ pub fn execute(
         }
         None => None,
     };
-    let created_repo = ws.git.is_none();
-    if created_repo {
-        check_identity_without_repo()?;
-        ws.git = Some(Git::init(&ws.root)?);
-    }
-    let Some(git) = ws.git.as_ref() else {
-        return Err(EngineError::Git(GitError::new(
-            "open the repository",
-            "it is missing",
-        )));
-    };
-    let (author, committer) = match git.identity() {
-        Ok(sigs) => sigs,
-        Err(_) if created_repo => {
-            let _ = std::fs::remove_dir_all(git.git_dir());
-            return Err(EngineError::NoIdentity);
-        }
-        Err(_) => return Err(EngineError::NoIdentity),
-    };
-    let mut tx = Txn::begin(git, op, created_repo)?;
-    let result = run(
-        ws,
-        git,
-        &mut tx,
-        plan,
-        op,
-        config_text,
-        generated,
-        &author,
-        &committer,
-        events,
-    );
-    match result {
-        Ok(mut outcome) => {
-            tx.commit()?;
-            outcome.created_repo = created_repo;
-            events(Event::Done);
-            Ok(outcome)
-        }
-        Err(e) => match tx.rollback() {
-            Ok(()) => Err(EngineError::RolledBack(Box::new(e))),
-            Err(rollback_error) => Err(EngineError::Txn(rollback_error)),
-        },
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run(
-    ws: &Workspace,
-    git: &Git,
-    tx: &mut Txn<'_>,
-    plan: &Plan,
-    op: &str,
-    config_text: &str,
-    generated: Option<FileMap>,
-    author: &Signature,
-    committer: &Signature,
-    events: &mut dyn FnMut(Event),
-) -> Result<Outcome, EngineError> {
     let head = git.head()?.commit;
-    let base_tree = match head {
+    let head_tree = match head {
         Some(h) => git.tree_of(h)?,
         None => git.empty_tree(),
     };
-    let desired = &ws.config.config;
-    let mut state = ws
-        .applied
-        .clone()
-        .unwrap_or_else(|| AppliedState::new(desired.project.clone()));
-    state.schema = crate::state::SCHEMA;
-    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
-    state.operation = Some(Operation {
-        kind: op.to_owned(),
-        before: head.map(|h| h.to_string()),
-    });
-    let mut tip = head;
-    let mut tree = base_tree;
-    let mut commits = Vec::new();
-    let mut notes_to_write: Vec<(ObjectId, String)> = Vec::new();
-    let config_blob = git.write_blob(config_text.as_bytes())?;
-
-    if let Some(files) = generated {
-        let mut edits = file_edits(git, &files)?;
-        edits.push(TreeEdit {
-            path: CONFIG_FILE.to_owned(),
-            target: Some((EntryKind::Blob, config_blob)),
-        });
-        tree = git.edit_tree(tree, &edits)?;
-        state.managed = managed_ids(git, tree, &state.project.package)?;
-        let id = git.write_commit(
-            "Initial project structure\n",
-            tree,
-            &parents(tip),
-            author,
-            committer,
-        )?;
-        events(Event::Committed {
-            id: id.to_string(),
-            summary: "Initial project structure".into(),
-        });
-        commits.push((id, "Initial project structure".to_owned()));
-        notes_to_write.push((id, state.to_note()));
-        tip = Some(id);
+    // Cheap refusals first: nothing is fetched for a plan that cannot work.
+    for add in &plan.add {
+        let prefix = prefix_of(&add.name);
+        if git.entry_at(head_tree, &prefix)?.is_some() {
+            return Err(EngineError::Options(vec![format!(
+                "module {}: `{prefix}` already exists in the tree",
+                add.name
+            )]));
+        }
     }
-
+    let given = |name: &str| {
+        desired
+            .module(name)
+            .map(|m| m.options.clone())
+            .unwrap_or_default()
+    };
     let limits = Limits::from_config(git);
-    let mut manifests: BTreeMap<String, Option<Manifest>> = BTreeMap::new();
-    let mut module_refs: Vec<(String, ObjectId)> = Vec::new();
+    let mut modules: BTreeMap<String, FinalModule> = BTreeMap::new();
+    let mut installable: BTreeMap<String, bool> = BTreeMap::new();
+    let mut fetched = Vec::new();
     for add in &plan.add {
         let fetch_url = match source::location(&add.source, &ws.root) {
             Location::Local(path) => path.to_string_lossy().into_owned(),
@@ -196,84 +216,201 @@ fn run(
         untrusted::check_tree(git, &add.name, upstream_tree, limits)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
-        let given = desired
-            .module(&add.name)
-            .map(|m| m.options.clone())
-            .unwrap_or_default();
-        let options = resolve_options(&add.name, manifest.as_ref(), &given)?;
-        let prefix = prefix_of(&add.name);
-        if git.entry_at(tree, &prefix)?.is_some() {
-            return Err(EngineError::Options(vec![format!(
-                "module {}: `{prefix}` already exists in the tree; remove it or add it to quickscale.yml's applied state with `git quickscale status --repair-state`",
-                add.name
-            )]));
+        let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
+        installable.insert(add.name.clone(), has_package(git, upstream_tree, "")?);
+        modules.insert(add.name.clone(), FinalModule { manifest, options });
+        fetched.push(Fetched {
+            name: add.name.clone(),
+            source: add.source.clone(),
+            git_ref: add.git_ref.clone(),
+            upstream,
+            upstream_tree,
+        });
+    }
+    let mut adopted = Vec::new();
+    for adopt in &plan.adopt {
+        let prefix = prefix_of(&adopt.name);
+        let head = head.ok_or_else(|| GitError::new("adopt a module", "there is no commit"))?;
+        let prefix_tree = git.subtree_at(head_tree, &prefix)?.ok_or_else(|| {
+            GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD")
+        })?;
+        let upstream = git.latest_squash(head, &prefix)?.map(|(_, split)| split);
+        let manifest = read_manifest(git, head_tree, &adopt.name)?;
+        let options = resolve_options(&adopt.name, manifest.as_ref(), &given(&adopt.name))?;
+        installable.insert(adopt.name.clone(), has_package(git, head_tree, &prefix)?);
+        modules.insert(adopt.name.clone(), FinalModule { manifest, options });
+        adopted.push(Adopted {
+            name: adopt.name.clone(),
+            source: adopt.source.clone(),
+            git_ref: adopt.git_ref.clone(),
+            upstream,
+            prefix_tree,
+        });
+    }
+    // Modules that stay: their manifest from HEAD, their options as the scope says.
+    if let Some(applied) = &ws.applied {
+        for (name, current) in &applied.modules {
+            if plan.remove.contains(name) || modules.contains_key(name) {
+                continue;
+            }
+            let manifest = read_manifest(git, head_tree, name)?;
+            let options = match (plan.scope, desired.module(name)) {
+                (Scope::Full, Some(wanted)) => {
+                    resolve_options(name, manifest.as_ref(), &wanted.options)?
+                }
+                _ => current.options.clone(),
+            };
+            installable.insert(name.clone(), has_package(git, head_tree, &prefix_of(name))?);
+            modules.insert(name.clone(), FinalModule { manifest, options });
         }
-        let Some(parent) = tip else {
-            return Err(EngineError::Git(GitError::new(
-                "embed a module",
-                "there is no commit to merge into",
-            )));
-        };
-        let sa = git.squash_add(parent, tree, &prefix, upstream, author, committer)?;
+    }
+    let inputs: Vec<ModuleInput> = modules
+        .iter()
+        .map(|(name, m)| ModuleInput {
+            name: name.clone(),
+            hints: ws
+                .catalog
+                .get(name)
+                .map(|e| e.wiring.clone())
+                .unwrap_or_default(),
+            options: m.options.clone(),
+            manifest: m.manifest.clone(),
+            installable: installable.get(name).copied().unwrap_or(false),
+        })
+        .collect();
+    let package = match &plan.generate {
+        Some(identity) => identity.package.clone(),
+        None => ws
+            .applied
+            .as_ref()
+            .map(|a| a.project.package.clone())
+            .unwrap_or_else(|| desired.project.package.clone()),
+    };
+    let managed = wiring::render(&package, &wiring::compute(&inputs)?);
+    Ok(Resolved {
+        plan: plan.clone(),
+        op: op.to_owned(),
+        config_text: config_text.to_owned(),
+        generate,
+        fetched,
+        adopted,
+        modules,
+        managed,
+    })
+}
+
+/// Builds every object of the operation and what the transaction must do.
+fn prepare(
+    ws: &Workspace,
+    resolved: Resolved,
+    created_repo: bool,
+) -> Result<(Prepared, Outcome), EngineError> {
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
+    let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
+    let Resolved {
+        plan,
+        op,
+        config_text,
+        generate,
+        fetched,
+        adopted,
+        mut modules,
+        managed,
+    } = resolved;
+    let head_state = git.head()?;
+    let head = head_state.commit;
+    let base_tree = match head {
+        Some(h) => git.tree_of(h)?,
+        None => git.empty_tree(),
+    };
+    let desired = &ws.config.config;
+    let mut state = ws
+        .applied
+        .clone()
+        .unwrap_or_else(|| AppliedState::new(desired.project.clone()));
+    state.schema = crate::state::SCHEMA;
+    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
+    state.operation = Some(Operation {
+        kind: op.clone(),
+        before: head.map(|h| h.to_string()),
+        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
+    });
+    let mut tip = head;
+    let mut tree = base_tree;
+    let mut commits = Vec::new();
+    let mut notes_to_write: Vec<(ObjectId, String)> = Vec::new();
+    let config_blob = git.write_blob(config_text.as_bytes())?;
+
+    if let Some(files) = &generate {
+        let mut edits = file_edits(git, files)?;
+        edits.push(TreeEdit {
+            path: CONFIG_FILE.to_owned(),
+            target: Some((EntryKind::Blob, config_blob)),
+        });
+        tree = git.edit_tree(tree, &edits)?;
+        state.managed = managed_ids(git, tree, &state.project.package)?;
+        let summary = "Initial project structure";
+        let id = git.write_commit(
+            &format!("{summary}\n"),
+            tree,
+            &parents(tip),
+            &author,
+            &committer,
+        )?;
+        commits.push((id, summary.to_owned()));
+        notes_to_write.push((id, state.to_note()));
+        tip = Some(id);
+    }
+
+    let mut module_refs: Vec<(String, ObjectId)> = Vec::new();
+    for f in &fetched {
+        let prefix = prefix_of(&f.name);
+        let parent =
+            tip.ok_or_else(|| GitError::new("embed a module", "there is no commit to merge into"))?;
+        let sa = git.squash_add(parent, tree, &prefix, f.upstream, &author, &committer)?;
+        let m = modules.get(&f.name);
         state.modules.insert(
-            add.name.clone(),
+            f.name.clone(),
             ModuleState {
-                source: add.source.clone(),
-                git_ref: add.git_ref.clone(),
-                commit: upstream.to_string(),
+                source: f.source.clone(),
+                git_ref: f.git_ref.clone(),
+                commit: f.upstream.to_string(),
                 prefix: prefix.clone(),
-                tree: upstream_tree.to_string(),
-                version: manifest.as_ref().map(|m| m.version.clone()),
-                options,
+                tree: f.upstream_tree.to_string(),
+                version: m
+                    .and_then(|m| m.manifest.as_ref())
+                    .map(|m| m.version.clone()),
+                options: m.map(|m| m.options.clone()).unwrap_or_default(),
             },
         );
-        manifests.insert(add.name.clone(), manifest);
-        module_refs.push((add.name.clone(), upstream));
-        let summary = git.commit_summary(sa.merge)?;
-        events(Event::Committed {
-            id: sa.merge.to_string(),
-            summary: summary.clone(),
-        });
-        commits.push((sa.merge, summary));
+        module_refs.push((f.name.clone(), f.upstream));
+        commits.push((sa.merge, git.commit_summary(sa.merge)?));
         notes_to_write.push((sa.merge, state.to_note()));
         tip = Some(sa.merge);
         tree = sa.tree;
     }
-
-    for adopt in &plan.adopt {
-        let prefix = prefix_of(&adopt.name);
-        let Some(parent) = tip else {
-            return Err(EngineError::Git(GitError::new(
-                "adopt a module",
-                "there is no commit",
-            )));
-        };
-        let prefix_tree = git.subtree_at(tree, &prefix)?.ok_or_else(|| {
-            GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD")
-        })?;
-        let upstream = git.latest_squash(parent, &prefix)?.map(|(_, split)| split);
-        let manifest = read_manifest(git, tree, &adopt.name)?;
-        let given = desired
-            .module(&adopt.name)
-            .map(|m| m.options.clone())
-            .unwrap_or_default();
-        let options = resolve_options(&adopt.name, manifest.as_ref(), &given)?;
+    for a in &adopted {
+        let m = modules.get(&a.name);
         state.modules.insert(
-            adopt.name.clone(),
+            a.name.clone(),
             ModuleState {
-                source: adopt.source.clone(),
-                git_ref: adopt.git_ref.clone(),
-                commit: upstream.map(|u| u.to_string()).unwrap_or_default(),
-                prefix,
-                tree: prefix_tree.to_string(),
-                version: manifest.as_ref().map(|m| m.version.clone()),
-                options,
+                source: a.source.clone(),
+                git_ref: a.git_ref.clone(),
+                commit: a.upstream.map(|u| u.to_string()).unwrap_or_default(),
+                prefix: prefix_of(&a.name),
+                tree: a.prefix_tree.to_string(),
+                version: m
+                    .and_then(|m| m.manifest.as_ref())
+                    .map(|m| m.version.clone()),
+                options: m.map(|m| m.options.clone()).unwrap_or_default(),
             },
         );
-        if let Some(u) = upstream.filter(|u| git.repo.has_object(*u)) {
-            module_refs.push((adopt.name.clone(), u));
+        if let Some(u) = a.upstream.filter(|u| git.repo.has_object(*u)) {
+            module_refs.push((a.name.clone(), u));
         }
-        manifests.insert(adopt.name.clone(), manifest);
     }
 
     // Removals, wiring and quickscale.yml go into one final commit.
@@ -285,44 +422,11 @@ fn run(
         });
         state.modules.remove(name);
     }
-    let mut inputs = Vec::new();
-    let names: Vec<String> = state.modules.keys().cloned().collect();
-    for name in names {
-        let manifest = match manifests.remove(&name) {
-            Some(m) => m,
-            None => read_manifest(git, tree, &name)?,
-        };
-        if plan.scope == Scope::Full
-            && let Some(wanted) = desired.module(&name)
-        {
-            let resolved = resolve_options(&name, manifest.as_ref(), &wanted.options)?;
-            if let Some(m) = state.modules.get_mut(&name) {
-                m.options = resolved;
-            }
+    for (name, m) in state.modules.iter_mut() {
+        if let Some(resolved) = modules.remove(name) {
+            m.options = resolved.options;
         }
-        let prefix = prefix_of(&name);
-        let installable = git
-            .entry_at(tree, &format!("{prefix}/pyproject.toml"))?
-            .is_some()
-            || git.entry_at(tree, &format!("{prefix}/setup.py"))?.is_some();
-        inputs.push(ModuleInput {
-            name: name.clone(),
-            hints: ws
-                .catalog
-                .get(&name)
-                .map(|e| e.wiring.clone())
-                .unwrap_or_default(),
-            options: state
-                .modules
-                .get(&name)
-                .map(|m| m.options.clone())
-                .unwrap_or_default(),
-            manifest,
-            installable,
-        });
     }
-    let wiring = wiring::compute(&inputs)?;
-    let managed = wiring::render(&state.project.package, &wiring);
     edits.extend(file_edits(git, &managed)?);
     edits.push(TreeEdit {
         path: CONFIG_FILE.to_owned(),
@@ -331,20 +435,16 @@ fn run(
     let final_tree = git.edit_tree(tree, &edits)?;
     state.managed = managed_ids(git, final_tree, &state.project.package)?;
     if final_tree != tree {
-        let summary = final_summary(plan);
+        let summary = final_summary(&plan, git, tree, final_tree)?;
         let parent = tip
             .ok_or_else(|| GitError::new("commit the wiring", "there is no commit to build on"))?;
         let id = git.write_commit(
             &format!("{summary}\n"),
             final_tree,
             &[parent],
-            author,
-            committer,
+            &author,
+            &committer,
         )?;
-        events(Event::Committed {
-            id: id.to_string(),
-            summary: summary.clone(),
-        });
         commits.push((id, summary));
         notes_to_write.push((id, state.to_note()));
         tip = Some(id);
@@ -353,61 +453,75 @@ fn run(
         && notes_to_write.last().map(|(c, _)| *c) != Some(t)
     {
         // Nothing to commit (e.g. adopting a subtree): record the state on HEAD.
-        notes_to_write.push((t, state.to_note()));
+        let mut recorded = state.clone();
+        recorded.operation = None;
+        notes_to_write.push((t, recorded.to_note()));
     }
     let tip = tip.ok_or_else(|| GitError::new("finish the operation", "no commit was made"))?;
 
     // Everything is objects so far. Refuse to touch paths with uncommitted work.
     let changes = git.diff_trees(base_tree, tree)?;
-    let keep = vec![CONFIG_FILE.to_owned()];
-    let blocked = git.check_clean(&changes, &keep)?;
+    let blocked = git.check_clean(&changes, &[CONFIG_FILE.to_owned()])?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
             blocked.iter().map(ToString::to_string).collect(),
         ));
     }
+    let mut paths: Vec<PathChange> = changes
+        .iter()
+        .filter(|c| c.path != CONFIG_FILE)
+        .map(|c| PathChange {
+            path: c.path.clone(),
+            old: c.old.map(Into::into),
+            new: c.new.map(Into::into),
+        })
+        .collect();
+    let config_on_disk = git.journal_entry(CONFIG_FILE)?;
+    let config_new = Leaf {
+        id: config_blob,
+        kind: EntryKind::Blob,
+    };
+    if config_on_disk.map(Leaf::from) != Some(config_new) {
+        paths.push(PathChange {
+            path: CONFIG_FILE.to_owned(),
+            old: config_on_disk,
+            new: Some(config_new.into()),
+        });
+    }
+    let index: Vec<(String, Option<Leaf>)> =
+        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
     let notes_parent = git.ref_target(NOTES_REF)?;
     let notes_commit = notes::write_commit(
         git,
         notes_parent,
         &notes_to_write,
-        committer,
+        &committer,
         &format!("Notes added by 'git quickscale {op}'\n"),
     )?;
-    txn::test_pause(git.git_dir(), "prepared");
-
-    tx.record_worktree_move(base_tree, tree, keep)?;
-    events(Event::WritingFiles {
-        count: changes.len(),
-    });
-    git.apply_changes(&changes, &mut |_| {
-        txn::test_pause(git.git_dir(), "files-written")
-    })?;
-    txn::test_pause(git.git_dir(), "refs");
-
-    let mut updates = vec![RefUpdate {
-        name: tx.journal().branch.clone(),
-        expected: head,
+    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let mut ref_changes = vec![RefChange {
+        name: branch.clone(),
+        old: head,
         new: Some(tip),
     }];
-    if let Some(h) = head {
-        updates.push(RefUpdate {
+    if let Some(h) = head.filter(|h| *h != tip) {
+        ref_changes.push(RefChange {
             name: UNDO_REF.to_owned(),
-            expected: git.ref_target(UNDO_REF)?,
+            old: git.ref_target(UNDO_REF)?,
             new: Some(h),
         });
     }
-    updates.push(RefUpdate {
+    ref_changes.push(RefChange {
         name: NOTES_REF.to_owned(),
-        expected: notes_parent,
+        old: notes_parent,
         new: Some(notes_commit),
     });
     for name in &plan.remove {
         let r = refs::module_ref(name);
         if let Some(current) = git.ref_target(&r)? {
-            updates.push(RefUpdate {
+            ref_changes.push(RefChange {
                 name: r,
-                expected: Some(current),
+                old: Some(current),
                 new: None,
             });
         }
@@ -426,29 +540,64 @@ fn run(
         let r = refs::module_ref(&name);
         let current = git.ref_target(&r)?;
         if current != Some(id) {
-            updates.push(RefUpdate {
+            ref_changes.push(RefChange {
                 name: r,
-                expected: current,
+                old: current,
                 new: Some(id),
             });
         }
     }
     for (name, id) in git.refs_with_prefix(TMP_PREFIX)? {
-        updates.push(RefUpdate {
+        ref_changes.push(RefChange {
             name,
-            expected: Some(id),
+            old: Some(id),
             new: None,
         });
     }
-    git.update_refs(&updates, &format!("git quickscale {op}"))?;
-    git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
-    Ok(Outcome {
-        head: tip,
-        commits,
-        state,
-        created_repo: false,
-        files_written: changes.len(),
-    })
+    txn::test_pause(git.git_dir(), "prepared");
+    let files_written = paths.len();
+    Ok((
+        Prepared {
+            operation: op,
+            created_repo,
+            branch,
+            paths,
+            index,
+            refs: ref_changes,
+        },
+        Outcome {
+            head: tip,
+            commits,
+            state,
+            created_repo,
+            files_written,
+        },
+    ))
+}
+
+/// Renders the managed wiring for `modules` (name → resolved options) with
+/// their manifests as `tree` has them.
+pub fn render_wiring(
+    git: &Git,
+    tree: ObjectId,
+    modules: &BTreeMap<String, BTreeMap<String, Value>>,
+    catalog: &Catalog,
+    package: &str,
+) -> Result<FileMap, EngineError> {
+    let mut inputs = Vec::new();
+    for (name, options) in modules {
+        inputs.push(ModuleInput {
+            name: name.clone(),
+            hints: catalog
+                .get(name)
+                .map(|e| e.wiring.clone())
+                .unwrap_or_default(),
+            options: options.clone(),
+            manifest: read_manifest(git, tree, name)?,
+            installable: has_package(git, tree, &prefix_of(name))?,
+        });
+    }
+    Ok(wiring::render(package, &wiring::compute(&inputs)?))
 }
 
 /// Every file a new project starts with: the theme plus empty wiring.
@@ -468,6 +617,19 @@ pub fn prefix_of(name: &str) -> String {
 
 fn parents(tip: Option<ObjectId>) -> Vec<ObjectId> {
     tip.into_iter().collect()
+}
+
+/// Whether `dir` of `tree` holds an installable Python package.
+fn has_package(git: &Git, tree: ObjectId, dir: &str) -> Result<bool, EngineError> {
+    let at = |file: &str| {
+        if dir.is_empty() {
+            file.to_owned()
+        } else {
+            format!("{dir}/{file}")
+        }
+    };
+    Ok(git.entry_at(tree, &at("pyproject.toml"))?.is_some()
+        || git.entry_at(tree, &at("setup.py"))?.is_some())
 }
 
 fn file_edits(git: &Git, files: &FileMap) -> Result<Vec<TreeEdit>, EngineError> {
@@ -502,7 +664,12 @@ fn managed_ids(
     Ok(out)
 }
 
-fn read_manifest(git: &Git, tree: ObjectId, name: &str) -> Result<Option<Manifest>, EngineError> {
+/// The manifest of `modules/<name>` in `tree`, if it has one.
+pub fn read_manifest(
+    git: &Git,
+    tree: ObjectId,
+    name: &str,
+) -> Result<Option<Manifest>, EngineError> {
     let path = format!("{}/{MANIFEST_FILE}", prefix_of(name));
     match git.entry_at(tree, &path)? {
         Some((_, blob)) => {
@@ -529,7 +696,13 @@ fn resolve_options(
     }
 }
 
-fn final_summary(plan: &Plan) -> String {
+/// The title of the final commit: every kind of change it contains.
+fn final_summary(
+    plan: &Plan,
+    git: &Git,
+    before: ObjectId,
+    after: ObjectId,
+) -> Result<String, EngineError> {
     let mut parts = Vec::new();
     if !plan.add.is_empty() || !plan.adopt.is_empty() {
         let names: Vec<&str> = plan
@@ -560,13 +733,15 @@ fn final_summary(plan: &Plan) -> String {
         parts.push(format!("Reconfigure {}", opts.join(", ")));
     }
     if parts.is_empty() {
-        parts.push(if plan.rewire.is_empty() {
-            "Record quickscale.yml".to_owned()
-        } else {
+        let changed = git.diff_trees(before, after)?;
+        let wiring = changed.iter().any(|c| c.path != CONFIG_FILE);
+        parts.push(if wiring {
             "Regenerate module wiring".to_owned()
+        } else {
+            format!("Record {CONFIG_FILE}")
         });
     }
-    parts.join("; ")
+    Ok(parts.join("; "))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -604,4 +779,11 @@ fn check_identity_without_repo() -> Result<(), EngineError> {
     } else {
         Err(EngineError::NoIdentity)
     }
+}
+
+/// Signatures for commands that only write notes (they need a committer).
+pub fn committer(git: &Git) -> Result<Signature, EngineError> {
+    git.identity()
+        .map(|(_, c)| c)
+        .map_err(|_| EngineError::NoIdentity)
 }

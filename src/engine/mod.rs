@@ -15,11 +15,12 @@ use crate::catalog::Catalog;
 use crate::config::ConfigFile;
 use crate::git::fetch::FetchError;
 use crate::git::{Git, GitError};
-use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::manifest::Manifest;
 use crate::render::RenderError;
 use crate::source::SourceError;
+use crate::state::derive::Provenance;
 use crate::state::{self, AppliedState, Origin, StateError};
-use crate::txn::TxnError;
+use crate::txn::{Lock, TxnError};
 use crate::wiring::WiringError;
 
 pub use plan::Plan;
@@ -33,16 +34,20 @@ pub struct Workspace {
     pub head: Option<ObjectId>,
     pub applied: Option<AppliedState>,
     pub origin: Origin,
+    /// Held by writing commands from before anything was read.
+    pub lock: Option<Lock>,
 }
 
 impl Workspace {
-    /// Opens the project at `root` (its repository may not exist yet).
+    /// Loads the applied state of the project at `root` in `git` (which may
+    /// not exist yet). Reads only.
     pub fn open(
         root: PathBuf,
         config: ConfigFile,
         catalog: Catalog,
+        git: Option<Git>,
+        lock: Option<Lock>,
     ) -> Result<Workspace, EngineError> {
-        let git = Git::open_at_root(&root)?;
         let head = match &git {
             Some(g) => g.head()?.commit,
             None => None,
@@ -59,6 +64,7 @@ impl Workspace {
             head,
             applied,
             origin,
+            lock,
         })
     }
 
@@ -67,18 +73,59 @@ impl Workspace {
         let (Some(git), Some(head)) = (&self.git, self.head) else {
             return Ok(None);
         };
-        let tree = git.tree_of(head)?;
-        let path = format!("modules/{name}/{MANIFEST_FILE}");
-        match git.entry_at(tree, &path)? {
-            Some((_, blob)) => {
-                let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
-                Manifest::parse(&text, &path, name)
-                    .map(Some)
-                    .map_err(|d| EngineError::Source(SourceError::Manifest(d)))
-            }
-            None => Ok(None),
+        execute::read_manifest(git, git.tree_of(head)?, name)
+    }
+
+    /// What proves each prefix was embedded (walks history once).
+    pub fn provenance(&self) -> Result<Option<Provenance>, EngineError> {
+        match (&self.git, self.head) {
+            (Some(git), Some(head)) => Ok(Some(Provenance::gather(git, head)?)),
+            _ => Ok(None),
         }
     }
+
+    /// The names of the embedded modules (the applied state's).
+    pub fn embedded(&self) -> Vec<String> {
+        self.applied
+            .as_ref()
+            .map(|a| a.modules.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Refuses to write in the middle of git's own work (a merge, rebase, …).
+pub fn check_git_idle(git: &Git) -> Result<(), EngineError> {
+    use gix::state::InProgress;
+    let Some(state) = git.repo.state() else {
+        return Ok(());
+    };
+    let (what, finish) = match state {
+        InProgress::Merge => (
+            "a merge",
+            "finish it with `git commit` or abort it with `git merge --abort`",
+        ),
+        InProgress::Rebase | InProgress::RebaseInteractive | InProgress::ApplyMailboxRebase => (
+            "a rebase",
+            "finish it with `git rebase --continue` or abort it with `git rebase --abort`",
+        ),
+        InProgress::CherryPick | InProgress::CherryPickSequence => (
+            "a cherry-pick",
+            "finish it with `git cherry-pick --continue` or abort it with `git cherry-pick --abort`",
+        ),
+        InProgress::Revert | InProgress::RevertSequence => (
+            "a revert",
+            "finish it with `git revert --continue` or abort it with `git revert --abort`",
+        ),
+        InProgress::Bisect => ("a bisect", "end it with `git bisect reset`"),
+        InProgress::ApplyMailbox => (
+            "a `git am`",
+            "finish it with `git am --continue` or abort it with `git am --abort`",
+        ),
+    };
+    Err(EngineError::GitBusy {
+        what: what.into(),
+        finish: finish.into(),
+    })
 }
 
 /// Progress reported while executing, for the UI to show.
@@ -95,10 +142,6 @@ pub enum Event {
     Fetched {
         module: String,
         commit: String,
-    },
-    Committed {
-        id: String,
-        summary: String,
     },
     WritingFiles {
         count: usize,
@@ -138,6 +181,8 @@ pub enum EngineError {
     NoIdentity,
     #[error("{0}\nnothing was changed: the repository is as it was before")]
     RolledBack(#[source] Box<EngineError>),
+    #[error("{what} is in progress in this repository")]
+    GitBusy { what: String, finish: String },
 }
 
 fn list(items: &[String]) -> String {
@@ -178,6 +223,9 @@ impl EngineError {
                 "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
             ),
             EngineError::RolledBack(inner) => inner.hint(),
+            EngineError::GitBusy { finish, .. } => Some(format!(
+                "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
+            )),
         }
     }
 }

@@ -1,12 +1,15 @@
 //! The plan: what apply would change, as data (shown before acting,
 //! Terraform-style, and serializable for `--json`).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{EngineError, Workspace};
 use crate::config::Identity;
 use crate::source::{self, ModuleSource};
 use crate::state::Origin;
+use crate::state::derive::{Evidence, MODULES_DIR};
 use crate::value::Value;
 
 /// A module to embed.
@@ -138,6 +141,7 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
         (Some(git), Some(head)) => Some(git.tree_of(head)?),
         _ => None,
     };
+    let mut provenance = None;
     for m in &desired.modules {
         let src = resolve(ws, &m.name)?;
         let Some(current) = applied.modules.get(&m.name) else {
@@ -146,21 +150,38 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
                 source: src.url,
                 git_ref: src.git_ref,
             };
+            let prefix = format!("{MODULES_DIR}/{}", m.name);
             let present = match (&ws.git, head_tree) {
-                (Some(git), Some(tree)) => git
-                    .subtree_at(tree, &format!("modules/{}", m.name))?
-                    .is_some(),
+                (Some(git), Some(tree)) => git.entry_at(tree, &prefix)?.is_some(),
                 _ => false,
             };
-            if present {
-                plan.adopt.push(entry);
-            } else {
+            if !present {
                 plan.add.push(entry);
+                continue;
+            }
+            if provenance.is_none() {
+                provenance = ws.provenance()?;
+            }
+            match provenance.as_ref().map(|p| p.of(&m.name)) {
+                Some(Evidence::Trailers(..) | Evidence::Ref(_)) => plan.adopt.push(entry),
+                _ => plan.refused.push(Refusal {
+                    subject: format!("{}: {prefix} exists", m.name),
+                    reason: format!(
+                        "`{prefix}` is not an embedded module (no state note, `refs/quickscale/modules/{}` ref or git-subtree trailers prove it was embedded), so it is your code and git quickscale will not replace it",
+                        m.name
+                    ),
+                    recipe: vec![
+                        format!(
+                            "git mv {prefix} {prefix}_local && git commit -m \"Move my code out of {prefix}\""
+                        ),
+                        "git quickscale apply".into(),
+                    ],
+                }),
             }
             continue;
         };
-        let verified = matches!(ws.origin, Origin::Note(_));
-        if verified && (current.source != src.url || current.git_ref != src.git_ref) {
+        let derived = ws.origin.derived();
+        if current.source != src.url || current.git_ref != src.git_ref {
             plan.refused.push(Refusal {
                 subject: format!(
                     "{}: source {}@{} → {}@{}",
@@ -210,7 +231,7 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
                 .cloned()
                 .unwrap_or(Value::Null);
             let new = resolved.get(&spec.name).cloned().unwrap_or(Value::Null);
-            if old == new || !verified && !current.options.contains_key(&spec.name) {
+            if old == new || derived.is_some() && !current.options.contains_key(&spec.name) {
                 continue;
             }
             if spec.mutable {
@@ -240,30 +261,85 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
     }
     for name in applied.modules.keys() {
         if desired.module(name).is_none() {
-            plan.remove.push(name.clone());
+            match unproven_refusal(ws, name) {
+                Some(r) => plan.refused.push(r),
+                None => plan.remove.push(name.clone()),
+            }
         }
     }
-    if let Origin::Derived(_) = &ws.origin {
-        plan.record_state = Some(
-            "the applied state is not recorded in a note (fresh clone or rewritten history)".into(),
-        );
-    }
-    if let (Some(git), Some(head)) = (&ws.git, ws.head) {
-        let tree = git.tree_of(head)?;
-        for (path, recorded) in &applied.managed {
-            let actual = git.entry_at(tree, path)?.map(|(_, id)| id.to_string());
-            if actual.as_deref() != Some(recorded.as_str()) {
-                plan.rewire.push(path.clone());
+    if let (Some(git), Some(head_tree)) = (&ws.git, head_tree) {
+        match &ws.origin {
+            Origin::Derived(_) => {
+                plan.record_state = Some(
+                    "the applied state is not recorded in a note (fresh clone or rewritten history)"
+                        .into(),
+                );
+                // Without a note, compare the managed files with what the
+                // tool renders from the derived state.
+                let options: BTreeMap<String, BTreeMap<String, Value>> = applied
+                    .modules
+                    .iter()
+                    .map(|(n, m)| (n.clone(), m.options.clone()))
+                    .collect();
+                if let Ok(files) = super::execute::render_wiring(
+                    git,
+                    head_tree,
+                    &options,
+                    &ws.catalog,
+                    &applied.project.package,
+                ) {
+                    for (path, file) in files {
+                        let now = git.entry_at(head_tree, &path)?.map(|(_, id)| id);
+                        let rendered = gix::objs::compute_hash(
+                            git.repo.object_hash(),
+                            gix::objs::Kind::Blob,
+                            &file.contents,
+                        )
+                        .ok();
+                        if now != rendered {
+                            plan.rewire.push(path);
+                        }
+                    }
+                }
+            }
+            _ => {
+                for (path, recorded) in &applied.managed {
+                    let actual = git.entry_at(head_tree, path)?.map(|(_, id)| id.to_string());
+                    if actual.as_deref() != Some(recorded.as_str()) {
+                        plan.rewire.push(path.clone());
+                    }
+                }
             }
         }
     }
     Ok(plan)
 }
 
+/// Removing a module that a shallow clone could not prove was embedded is refused.
+fn unproven_refusal(ws: &Workspace, name: &str) -> Option<Refusal> {
+    let derived = ws.origin.derived()?;
+    if !derived.unproven.iter().any(|n| n == name) {
+        return None;
+    }
+    Some(Refusal {
+        subject: format!("{name}: remove"),
+        reason: format!(
+            "this shallow clone cannot prove that `{MODULES_DIR}/{name}` was embedded (its git-subtree trailers are out of reach), so removing it could delete your code"
+        ),
+        recipe: vec![
+            "git fetch --unshallow".into(),
+            "git quickscale apply".into(),
+        ],
+    })
+}
+
 /// A plan that only removes `name` (for `git quickscale remove`).
 pub fn removal(ws: &Workspace, name: &str) -> Plan {
     let mut plan = Plan::empty(Scope::RemoveOnly);
-    plan.remove.push(name.to_owned());
+    match unproven_refusal(ws, name) {
+        Some(r) => plan.refused.push(r),
+        None => plan.remove.push(name.to_owned()),
+    }
     if ws.config.config.module(name).is_some() {
         plan.refused.push(Refusal {
             subject: name.to_owned(),

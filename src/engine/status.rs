@@ -15,7 +15,7 @@ use crate::ownership::{self, Class};
 use crate::state::Origin;
 use crate::state::notes;
 use crate::state::refs::{self, NOTES_REF};
-use crate::txn::Txn;
+use crate::txn::{self, Prepared, RefChange};
 use crate::wiring;
 
 /// The JSON schema version of `status --json`.
@@ -82,7 +82,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     let desired = &ws.config.config;
     let (origin, note_commit, unverified) = match &ws.origin {
         Origin::Note(c) => ("note", Some(c.to_string()), Vec::new()),
-        Origin::Derived(u) => ("derived", None, u.clone()),
+        Origin::Derived(d) => ("derived", None, d.unverified.clone()),
         Origin::None => ("none", None, Vec::new()),
     };
     let mut modules = Vec::new();
@@ -247,26 +247,10 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
             out.insert(path);
         }
     }
-    // Untracked files inside module prefixes.
-    let modules_dir = workdir.join("modules");
-    let mut stack = vec![modules_dir.clone()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(&workdir)
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_default();
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                Ok(_) if !seen.contains(&rel) => {
-                    out.insert(rel);
-                }
-                _ => {}
-            }
+    // Untracked files inside module prefixes, as git sees them (ignore rules honoured).
+    for path in git.untracked_under(crate::state::derive::MODULES_DIR, &index)? {
+        if !seen.contains(&path) {
+            out.insert(path);
         }
     }
     Ok(out)
@@ -274,65 +258,59 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
 
 /// Rewrites the state note on HEAD from the derived state (`status --repair-state`).
 pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
-    let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) else {
+    let (Some(git), Some(head), Some(applied), Some(lock)) =
+        (&ws.git, ws.head, &ws.applied, &ws.lock)
+    else {
         return Ok(None);
     };
-    let (_, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
-    let tx = Txn::begin(git, "repair-state", false)?;
-    let result = (|| -> Result<ObjectId, EngineError> {
-        let mut state = applied.clone();
-        state.operation = None;
-        let parent = git.ref_target(NOTES_REF)?;
-        let commit = notes::write_commit(
-            git,
-            parent,
-            &[(head, state.to_note())],
-            &committer,
-            "Notes added by 'git quickscale status --repair-state'\n",
-        )?;
-        let mut updates = vec![crate::git::RefUpdate {
-            name: NOTES_REF.to_owned(),
-            expected: parent,
-            new: Some(commit),
-        }];
-        for (name, m) in &state.modules {
-            if let Ok(id) = ObjectId::from_hex(m.commit.as_bytes())
-                && git.repo.has_object(id)
-            {
-                let r = refs::module_ref(name);
-                let current = git.ref_target(&r)?;
-                if current != Some(id) {
-                    updates.push(crate::git::RefUpdate {
-                        name: r,
-                        expected: current,
-                        new: Some(id),
-                    });
-                }
+    let committer = super::execute::committer(git)?;
+    let mut state = applied.clone();
+    state.operation = None;
+    let parent = git.ref_target(NOTES_REF)?;
+    let commit = notes::write_commit(
+        git,
+        parent,
+        &[(head, state.to_note())],
+        &committer,
+        "Notes added by 'git quickscale status --repair-state'\n",
+    )?;
+    let mut ref_changes = vec![RefChange {
+        name: NOTES_REF.to_owned(),
+        old: parent,
+        new: Some(commit),
+    }];
+    for (name, m) in &state.modules {
+        if let Ok(id) = ObjectId::from_hex(m.commit.as_bytes())
+            && git.repo.has_object(id)
+        {
+            let r = refs::module_ref(name);
+            let current = git.ref_target(&r)?;
+            if current != Some(id) {
+                ref_changes.push(RefChange {
+                    name: r,
+                    old: current,
+                    new: Some(id),
+                });
             }
         }
-        git.update_refs(&updates, "git quickscale status --repair-state")?;
-        git.ensure_local_config(crate::git::NOTES_REWRITE_KEY, NOTES_REF)?;
-        Ok(head)
-    })();
-    match result {
-        Ok(h) => {
-            tx.commit()?;
-            Ok(Some(h))
-        }
-        Err(e) => {
-            tx.rollback()?;
-            Err(e)
-        }
     }
+    let branch = git.head()?.branch.unwrap_or_else(|| "HEAD".into());
+    let prepared = Prepared {
+        operation: "repair-state".into(),
+        created_repo: false,
+        branch,
+        paths: Vec::new(),
+        index: Vec::new(),
+        refs: ref_changes,
+    };
+    txn::run(git, lock, &prepared)?;
+    git.ensure_local_config(crate::git::NOTES_REWRITE_KEY, NOTES_REF)?;
+    Ok(Some(head))
 }
 
 /// The ownership class of each path, for `status --class`.
 pub fn classes(ws: &Workspace, paths: &[String]) -> Vec<(String, Class)> {
-    let modules: Vec<String> = ws
-        .applied
-        .as_ref()
-        .map(|a| a.modules.keys().cloned().collect())
-        .unwrap_or_default();
+    let modules = ws.embedded();
     paths
         .iter()
         .map(|p| {

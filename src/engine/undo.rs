@@ -1,23 +1,36 @@
-//! `undo`: move back to the HEAD before the last writing operation, when
-//! nothing was committed on top of it.
+//! `undo`: step back over the last writing operation, when HEAD is still
+//! the commit it made. Each operation's note says where it started, so undo
+//! can step back through several; quickscale.yml gets the user's text back
+//! as it was before the operation (an uncommitted change where it differs).
 
 use gix::ObjectId;
+use gix::objs::tree::EntryKind;
 
 use super::{EngineError, Workspace};
-use crate::git::RefUpdate;
-use crate::state::notes;
+use crate::config::CONFIG_FILE;
+use crate::git::GitError;
+use crate::git::tree::Leaf;
 use crate::state::refs::{self, MODULES_PREFIX, UNDO_REF};
-use crate::txn::{self, Txn};
+use crate::state::{AppliedState, notes};
+use crate::txn::{self, PathChange, Prepared, RefChange};
+
+/// Records the quickscale.yml an undo wrote, so a following undo may replace it.
+const UNDONE_CONFIG: &str = "quickscale/undone-config";
 
 /// Why undo cannot run.
 #[derive(Debug, thiserror::Error)]
 pub enum UndoError {
-    #[error("there is nothing to undo: no git quickscale operation is recorded")]
+    #[error("there is nothing to undo: no git quickscale operation made HEAD")]
     Nothing,
     #[error(
-        "HEAD ({head}) is not the result of the last git quickscale operation; commits were made on top of it"
+        "HEAD ({head}) is not the result of a git quickscale operation; commits were made on top of the last one"
     )]
-    Moved { head: String, before: String },
+    Moved {
+        head: String,
+        before: Option<String>,
+    },
+    #[error("{CONFIG_FILE} has changes that are not committed; undo would overwrite them")]
+    ConfigEdited,
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -25,111 +38,185 @@ pub enum UndoError {
 impl UndoError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            UndoError::Nothing => {
-                Some("undo works after `apply` or `remove` changed an existing project".into())
-            }
-            UndoError::Moved { before, .. } => Some(format!(
-                "undo only reverts an operation nothing was committed on top of; use `git revert` for the later commits, or `git reset --keep {}` if you are sure",
-                &before[..before.len().min(12)]
+            UndoError::Nothing => Some(
+                "undo steps back over `apply`, `remove` and `update` of an existing project; the project's generation is not undone"
+                    .into(),
+            ),
+            UndoError::Moved { before, .. } => Some(match before {
+                Some(b) => format!(
+                    "undo only reverts an operation nothing was committed on top of; use `git revert` for the later commits, or `git reset --keep {}` if you are sure",
+                    &b[..b.len().min(12)]
+                ),
+                None => "use `git revert` for the later commits".into(),
+            }),
+            UndoError::ConfigEdited => Some(format!(
+                "commit or stash your {CONFIG_FILE} changes (`git stash push {CONFIG_FILE}`), then run undo again"
             )),
             UndoError::Engine(e) => e.hint(),
         }
     }
 }
 
-/// Reverts the last operation; returns the new HEAD.
-pub fn undo(ws: &Workspace) -> Result<ObjectId, UndoError> {
-    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+/// What undo did.
+#[derive(Debug, Clone)]
+pub struct Undone {
+    pub head: ObjectId,
+    /// The operation undone (`apply`, `remove`, …) and its commit's title.
+    pub operation: String,
+    pub summary: String,
+}
+
+/// Reverts the operation that made HEAD; returns what was undone.
+pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
+    let (Some(git), Some(head), Some(lock)) = (&ws.git, ws.head, &ws.lock) else {
         return Err(UndoError::Nothing);
     };
-    let Some(target) = git.ref_target(UNDO_REF).map_err(EngineError::from)? else {
-        return Err(UndoError::Nothing);
+    let own = notes::read(git, head)
+        .map_err(EngineError::from)?
+        .and_then(|t| AppliedState::from_note(&t).ok());
+    let Some(operation) = own.and_then(|s| s.operation) else {
+        // A note further back means commits were made on top of an operation.
+        return match notes::nearest(git, head) {
+            Ok(Some((commit, _))) => Err(UndoError::Moved {
+                head: head.to_hex_with_len(12).to_string(),
+                before: Some(commit.to_string()),
+            }),
+            _ => Err(UndoError::Nothing),
+        };
     };
-    let own = notes::read(git, head).map_err(EngineError::from)?;
-    let before = own
+    let Some(target) = operation
+        .before
         .as_deref()
-        .and_then(|t| crate::state::AppliedState::from_note(t).ok())
-        .and_then(|s| s.operation)
-        .and_then(|o| o.before);
-    if before.as_deref() != Some(target.to_string().as_str()) {
-        return Err(UndoError::Moved {
-            head: head.to_string()[..12].to_owned(),
-            before: target.to_string(),
-        });
-    }
-    let from = git.tree_of(head).map_err(EngineError::from)?;
-    let to = git.tree_of(target).map_err(EngineError::from)?;
-    let changes = git.diff_trees(from, to).map_err(EngineError::from)?;
-    let blocked = git.check_clean(&changes, &[]).map_err(EngineError::from)?;
+        .and_then(|b| ObjectId::from_hex(b.as_bytes()).ok())
+    else {
+        return Err(UndoError::Nothing);
+    };
+    let head_tree = git.tree_of(head).map_err(EngineError::from)?;
+    let target_tree = git.tree_of(target).map_err(EngineError::from)?;
+    let changes = git
+        .diff_trees(head_tree, target_tree)
+        .map_err(EngineError::from)?;
+    let blocked = git
+        .check_clean(&changes, &[CONFIG_FILE.to_owned()])
+        .map_err(EngineError::from)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(blocked.iter().map(ToString::to_string).collect()).into());
     }
-    let target_state = notes::nearest(git, target)
+    // quickscale.yml: replaced only when it is as committed, or as a previous undo left it.
+    let on_disk = git.journal_entry(CONFIG_FILE).map_err(EngineError::from)?;
+    let committed = git
+        .entry_at(head_tree, CONFIG_FILE)
         .map_err(EngineError::from)?
-        .map(|(_, s)| s);
-    let mut tx = Txn::begin(git, "undo", false).map_err(EngineError::from)?;
-    let result = (|| -> Result<(), EngineError> {
-        tx.record_worktree_move(from, to, Vec::new())?;
-        git.apply_changes(&changes, &mut |_| {
-            txn::test_pause(git.git_dir(), "files-written")
-        })?;
-        let mut updates = vec![
-            RefUpdate {
-                name: tx.journal().branch.clone(),
-                expected: Some(head),
-                new: Some(target),
-            },
-            RefUpdate {
-                name: UNDO_REF.to_owned(),
-                expected: Some(target),
-                new: None,
-            },
-        ];
-        let wanted: Vec<(String, ObjectId)> = target_state
-            .iter()
-            .flat_map(|s| s.modules.iter())
-            .filter_map(|(n, m)| {
-                ObjectId::from_hex(m.commit.as_bytes())
-                    .ok()
-                    .map(|id| (refs::module_ref(n), id))
-            })
-            .filter(|(_, id)| git.repo.has_object(*id))
-            .collect();
-        for (name, id) in git.refs_with_prefix(MODULES_PREFIX)? {
-            match wanted.iter().find(|(n, _)| *n == name) {
-                Some((_, w)) if *w == id => {}
-                Some((_, w)) => updates.push(RefUpdate {
-                    name,
-                    expected: Some(id),
-                    new: Some(*w),
-                }),
-                None => updates.push(RefUpdate {
-                    name,
-                    expected: Some(id),
-                    new: None,
-                }),
-            }
-        }
-        for (name, id) in &wanted {
-            if git.ref_target(name)?.is_none() {
-                updates.push(RefUpdate {
-                    name: name.clone(),
-                    expected: None,
-                    new: Some(*id),
-                });
-            }
-        }
-        git.update_refs(&updates, "git quickscale undo")?;
-        Ok(())
-    })();
-    match result {
-        Ok(()) => {
-            tx.commit().map_err(EngineError::from)?;
-            Ok(target)
-        }
-        Err(e) => {
-            tx.rollback().map_err(EngineError::from)?;
-            Err(EngineError::RolledBack(Box::new(e)).into())
+        .map(|(_, id)| id);
+    let marker = git.git_dir().join(UNDONE_CONFIG);
+    let left_by_undo = std::fs::read_to_string(&marker)
+        .ok()
+        .and_then(|t| ObjectId::from_hex(t.trim().as_bytes()).ok());
+    let disk_id = on_disk.map(|e| e.id);
+    if disk_id.is_some() && disk_id != committed && disk_id != left_by_undo {
+        return Err(UndoError::ConfigEdited);
+    }
+    let config_after = match &operation.config_before {
+        Some(text) => Some(git.write_blob(text.as_bytes()).map_err(EngineError::from)?),
+        None => git
+            .entry_at(target_tree, CONFIG_FILE)
+            .map_err(EngineError::from)?
+            .map(|(_, id)| id),
+    };
+    let mut paths: Vec<PathChange> = changes
+        .iter()
+        .filter(|c| c.path != CONFIG_FILE)
+        .map(|c| PathChange {
+            path: c.path.clone(),
+            old: c.old.map(Into::into),
+            new: c.new.map(Into::into),
+        })
+        .collect();
+    let config_leaf = |id| Leaf {
+        id,
+        kind: EntryKind::Blob,
+    };
+    if disk_id != config_after {
+        paths.push(PathChange {
+            path: CONFIG_FILE.to_owned(),
+            old: on_disk,
+            new: config_after.map(|id| config_leaf(id).into()),
+        });
+    }
+    let index = changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+
+    let branch = git
+        .head()
+        .map_err(EngineError::from)?
+        .branch
+        .unwrap_or_else(|| "HEAD".into());
+    let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
+    let mut ref_changes = vec![RefChange {
+        name: branch.clone(),
+        old: Some(head),
+        new: Some(target),
+    }];
+    let undo_next = target_state
+        .as_ref()
+        .and_then(|s| s.operation.as_ref())
+        .and_then(|o| o.before.as_deref())
+        .and_then(|b| ObjectId::from_hex(b.as_bytes()).ok());
+    ref_changes.push(RefChange {
+        name: UNDO_REF.to_owned(),
+        old: git.ref_target(UNDO_REF).map_err(EngineError::from)?,
+        new: undo_next,
+    });
+    let wanted: Vec<(String, ObjectId)> = target_state
+        .iter()
+        .flat_map(|s| s.modules.iter())
+        .filter_map(|(n, m)| {
+            ObjectId::from_hex(m.commit.as_bytes())
+                .ok()
+                .map(|id| (refs::module_ref(n), id))
+        })
+        .filter(|(_, id)| git.repo.has_object(*id))
+        .collect();
+    let current = git
+        .refs_with_prefix(MODULES_PREFIX)
+        .map_err(EngineError::from)?;
+    for (name, id) in &current {
+        let new = wanted.iter().find(|(n, _)| n == name).map(|(_, w)| *w);
+        ref_changes.push(RefChange {
+            name: name.clone(),
+            old: Some(*id),
+            new,
+        });
+    }
+    for (name, id) in &wanted {
+        if !current.iter().any(|(n, _)| n == name) {
+            ref_changes.push(RefChange {
+                name: name.clone(),
+                old: None,
+                new: Some(*id),
+            });
         }
     }
+    let summary = git.commit_summary(head).map_err(EngineError::from)?;
+    let prepared = Prepared {
+        operation: "undo".into(),
+        created_repo: false,
+        branch,
+        paths,
+        index,
+        refs: ref_changes,
+    };
+    txn::run(git, lock, &prepared).map_err(|e| EngineError::RolledBack(Box::new(e.into())))?;
+    match config_after {
+        Some(id) => fs_err::write(&marker, id.to_string()).map_err(|e| {
+            EngineError::from(GitError::new(format!("write `{}`", marker.display()), e))
+        })?,
+        None => {
+            let _ = std::fs::remove_file(&marker);
+        }
+    }
+    Ok(Undone {
+        head: target,
+        operation: operation.kind,
+        summary,
+    })
 }

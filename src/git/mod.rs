@@ -81,7 +81,7 @@ impl Git {
     /// Opens the repository whose worktree root is `root`; `Ok(None)` when
     /// `root` is not in any repository.
     pub fn open_at_root(root: &Path) -> Result<Option<Git>, GitError> {
-        let repo = match gix::discover(root) {
+        let repo = match gix::discover_with_environment_overrides(root) {
             Ok(repo) => repo,
             Err(_) => return Ok(None),
         };

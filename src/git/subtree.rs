@@ -76,7 +76,17 @@ impl Git {
         head: ObjectId,
         prefix: &str,
     ) -> Result<Option<(ObjectId, ObjectId)>, GitError> {
+        Ok(self.squashes(head)?.remove(prefix))
+    }
+
+    /// The newest squash of every prefix reachable from `head`, in one walk
+    /// (a shallow clone's walk stops at its boundary).
+    pub fn squashes(
+        &self,
+        head: ObjectId,
+    ) -> Result<std::collections::BTreeMap<String, (ObjectId, ObjectId)>, GitError> {
         use gix::revision::walk::Sorting;
+        let mut found = std::collections::BTreeMap::new();
         let walk = self
             .repo
             .rev_walk([head])
@@ -84,7 +94,10 @@ impl Git {
             .all()
             .ctx(|| format!("walk the history of {head}"))?;
         for info in walk {
-            let info = info.ctx(|| "walk the history".into())?;
+            let Ok(info) = info else {
+                // Missing parents of a shallow clone end the walk.
+                break;
+            };
             let commit = info.object().ctx(|| format!("read commit {}", info.id))?;
             let message = commit
                 .message_raw()
@@ -93,7 +106,8 @@ impl Git {
             let Some(trailers) = parse_trailers(&text) else {
                 continue;
             };
-            if trailers.dir.trim_end_matches('/') != prefix {
+            let prefix = trailers.dir.trim_end_matches('/').to_owned();
+            if found.contains_key(&prefix) {
                 continue;
             }
             let Some(split) = trailers.split else {
@@ -107,9 +121,9 @@ impl Git {
             } else {
                 info.id
             };
-            return Ok(Some((squash, split)));
+            found.insert(prefix, (squash, split));
         }
-        Ok(None)
+        Ok(found)
     }
 }
 

@@ -15,6 +15,15 @@ use gix::objs::tree::{EntryKind, EntryMode};
 use super::tree::{Leaf, TreeChange};
 use super::{Git, GitContext, GitError};
 
+/// What the worktree holds at a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDisk {
+    Absent,
+    Leaf(Leaf),
+    /// A directory or something else that is not a file or symlink.
+    Other,
+}
+
 /// Why a path cannot be written safely.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocked {
@@ -167,6 +176,159 @@ impl Git {
                 path,
             ))
         }
+    }
+
+    /// What the worktree holds at `rel` now.
+    pub fn on_disk(&self, rel: &str) -> Result<OnDisk, GitError> {
+        let path = self.workdir().join(rel);
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(OnDisk::Absent),
+            Err(e) if e.raw_os_error() == Some(20) => return Ok(OnDisk::Absent), // ENOTDIR
+            Err(e) => return Err(GitError::new(format!("inspect `{}`", path.display()), e)),
+        };
+        let (kind, data) = if meta.file_type().is_symlink() {
+            let target =
+                std::fs::read_link(&path).ctx(|| format!("read link `{}`", path.display()))?;
+            (
+                EntryKind::Link,
+                target.into_os_string().into_encoded_bytes(),
+            )
+        } else if meta.is_file() {
+            use std::os::unix::fs::PermissionsExt;
+            let exec = meta.permissions().mode() & 0o111 != 0;
+            let data = fs_err::read(&path).ctx(|| format!("read `{}`", path.display()))?;
+            let kind = if exec {
+                EntryKind::BlobExecutable
+            } else {
+                EntryKind::Blob
+            };
+            (kind, data)
+        } else {
+            return Ok(OnDisk::Other);
+        };
+        let id = gix::objs::compute_hash(self.repo.object_hash(), gix::objs::Kind::Blob, &data)
+            .ctx(|| format!("hash `{}`", path.display()))?;
+        Ok(OnDisk::Leaf(Leaf { id, kind }))
+    }
+
+    /// Untracked files under `dir` as git sees them: `.gitignore` at every
+    /// level, `.git/info/exclude` and `core.excludesFile` are honoured.
+    pub fn untracked_under(
+        &self,
+        dir: &str,
+        index: &gix::index::State,
+    ) -> Result<Vec<String>, GitError> {
+        use gix::dir::walk::EmissionMode;
+        if !self.workdir().join(dir).is_dir() {
+            return Ok(Vec::new());
+        }
+        let options = self
+            .repo
+            .dirwalk_options()
+            .ctx(|| "prepare a directory walk".into())?
+            .emit_untracked(EmissionMode::Matching)
+            .emit_ignored(None)
+            .recurse_repositories(false);
+        let mut collect = gix::dir::walk::delegate::Collect::default();
+        self.repo
+            .dirwalk(
+                index,
+                [gix::bstr::BString::from(format!("{dir}/"))],
+                &AtomicBool::new(false),
+                options,
+                &mut collect,
+            )
+            .ctx(|| format!("list untracked files under `{dir}`"))?;
+        Ok(collect
+            .into_entries_by_path()
+            .into_iter()
+            .filter(|(e, _)| e.status == gix::dir::entry::Status::Untracked)
+            .map(|(e, _)| e.rela_path.to_string())
+            .collect())
+    }
+
+    /// Writes leaves into the worktree, overwriting what is there.
+    pub fn write_leaves<'a>(
+        &self,
+        leaves: impl Iterator<Item = (&'a str, Leaf)>,
+    ) -> Result<(), GitError> {
+        self.checkout_leaves(&self.workdir(), leaves)?;
+        Ok(())
+    }
+
+    /// Deletes a file (and the directories it leaves empty).
+    pub fn remove_path(&self, rel: &str) -> Result<(), GitError> {
+        remove_file_and_empty_parents(&self.workdir(), rel)
+    }
+
+    /// The current index with `updates` applied, serialized. Stat data is
+    /// read from the worktree for `written` paths (which hold exactly the new
+    /// content) and for others whose content hashes to it; any other entry
+    /// gets no stat data, so git compares its content instead of trusting it.
+    pub fn index_bytes_with(
+        &self,
+        updates: &[(String, Option<Leaf>)],
+        written: &BTreeSet<&str>,
+    ) -> Result<Vec<u8>, GitError> {
+        let workdir = self.workdir();
+        let mut index = self.index_or_empty()?;
+        let changed: BTreeSet<&[u8]> = updates.iter().map(|(p, _)| p.as_bytes()).collect();
+        index.remove_entries(|_, path, _| changed.contains(path.as_bytes()));
+        for (path, leaf) in updates {
+            let Some(leaf) = leaf else { continue };
+            let full = workdir.join(path);
+            let matches = written.contains(path.as_str())
+                || matches!(self.on_disk(path)?, OnDisk::Leaf(l) if l == *leaf);
+            let stat = if matches {
+                gix::index::fs::Metadata::from_path_no_follow(&full)
+                    .ok()
+                    .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
+                    .unwrap_or_default()
+            } else {
+                Default::default()
+            };
+            index.dangerously_push_entry(
+                stat,
+                leaf.id,
+                gix::index::entry::Flags::empty(),
+                gix::index::entry::Mode::from(EntryMode::from(leaf.kind)),
+                path.as_bytes().as_bstr(),
+            );
+        }
+        index.sort_entries();
+        index.remove_tree();
+        let mut out = Vec::new();
+        index
+            .write_to(&mut out, Default::default())
+            .ctx(|| "serialize the index".into())?;
+        Ok(out)
+    }
+
+    /// Replaces the index file as git does: through `index.lock` and a rename.
+    pub fn write_index_bytes(&self, bytes: &[u8]) -> Result<(), GitError> {
+        use std::io::Write;
+        let path = self.repo.index_path();
+        let lock = path.with_extension("lock");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+            .ctx(|| {
+                format!(
+                    "create `{}` (another git process may be running; if none is, delete it)",
+                    lock.display()
+                )
+            })?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&lock, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&lock);
+            return Err(GitError::new(format!("write `{}`", path.display()), e));
+        }
+        Ok(())
     }
 
     /// Writes the new side of every change into the worktree and index.

@@ -1,10 +1,19 @@
-//! Deriving the applied state from the tree when there is no note (fresh
-//! clone without notes, squash-merged history, a prefix added by
-//! `git subtree add`). Facts that cannot be verified are listed.
+//! Deriving the applied state from the tree and history when there is no
+//! usable note (fresh clone without notes, squash-merged history, a prefix
+//! added by `git subtree add`).
+//!
+//! A directory under `modules/` counts as an embedded module only with
+//! positive evidence: a `refs/quickscale/modules/<name>` ref, or git-subtree
+//! trailers for exactly that prefix in reachable history. Everything else
+//! there is the user's. In a shallow clone, whose history may not reach the
+//! trailers, a directory that the committed quickscale.yml lists is taken as
+//! embedded but *unproven*: nothing destructive is done to it.
+
+use std::collections::BTreeMap;
 
 use gix::ObjectId;
 
-use super::{AppliedState, ModuleState, StateError};
+use super::{AppliedState, Derived, ModuleState, StateError};
 use crate::config::{CONFIG_FILE, ProjectConfig};
 use crate::git::Git;
 use crate::manifest::{MANIFEST_FILE, Manifest};
@@ -13,25 +22,100 @@ use crate::wiring;
 /// The directory holding module prefixes.
 pub const MODULES_DIR: &str = "modules";
 
-/// Rebuilds the state at `head` from its tree, `module.yml` files and
-/// git-subtree trailers. `None` when the tree has no quickscale.yml.
+/// What proves that `modules/<name>` was embedded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence {
+    /// `refs/quickscale/modules/<name>` names this upstream commit.
+    Ref(ObjectId),
+    /// A git-subtree squash for the prefix: (squash commit, upstream split commit).
+    Trailers(ObjectId, ObjectId),
+    /// No proof found; `shallow` says history is cut, so it may exist.
+    None { shallow: bool },
+}
+
+/// Provenance facts for every prefix, gathered once.
+pub struct Provenance {
+    squashes: BTreeMap<String, (ObjectId, ObjectId)>,
+    refs: BTreeMap<String, ObjectId>,
+    pub shallow: bool,
+}
+
+impl Provenance {
+    /// Walks `head`'s history once for git-subtree trailers and reads the module refs.
+    pub fn gather(git: &Git, head: ObjectId) -> Result<Provenance, StateError> {
+        let squashes = git.squashes(head)?;
+        let refs = git
+            .refs_with_prefix(super::refs::MODULES_PREFIX)?
+            .into_iter()
+            .map(|(name, id)| {
+                (
+                    name.trim_start_matches(super::refs::MODULES_PREFIX)
+                        .to_owned(),
+                    id,
+                )
+            })
+            .collect();
+        let shallow = git.repo.is_shallow().unwrap_or(false);
+        Ok(Provenance {
+            squashes,
+            refs,
+            shallow,
+        })
+    }
+
+    pub fn of(&self, name: &str) -> Evidence {
+        if let Some((squash, split)) = self.squashes.get(&format!("{MODULES_DIR}/{name}")) {
+            return Evidence::Trailers(*squash, *split);
+        }
+        if let Some(id) = self.refs.get(name) {
+            return Evidence::Ref(*id);
+        }
+        Evidence::None {
+            shallow: self.shallow,
+        }
+    }
+}
+
+/// Rebuilds the state at `head` from its tree, its committed quickscale.yml,
+/// the `module.yml` files and the provenance evidence. `None` when the tree
+/// has no quickscale.yml. `worktree_config` is used only when the committed
+/// quickscale.yml cannot be read.
 pub fn derive(
     git: &Git,
     head: ObjectId,
-    config: Option<&ProjectConfig>,
+    worktree_config: Option<&ProjectConfig>,
     catalog: &crate::catalog::Catalog,
-) -> Result<Option<(AppliedState, Vec<String>)>, StateError> {
+) -> Result<Option<(AppliedState, Derived)>, StateError> {
     let tree = git.tree_of(head)?;
-    if git.entry_at(tree, CONFIG_FILE)?.is_none() {
-        return Ok(None);
-    }
-    let Some(config) = config else {
+    let Some((_, config_blob)) = git.entry_at(tree, CONFIG_FILE)? else {
         return Ok(None);
     };
-    let mut unverified = vec![
-        "module sources and refs are taken from quickscale.yml".to_owned(),
-        "module options are taken from quickscale.yml".to_owned(),
-    ];
+    let mut derived = Derived::default();
+    let committed_text = String::from_utf8(git.read_blob(config_blob)?).ok();
+    let committed = committed_text
+        .as_deref()
+        .and_then(|t| crate::config::parse(t, &format!("HEAD:{CONFIG_FILE}"), catalog).ok());
+    let config = match (&committed, worktree_config) {
+        (Some(c), _) => c,
+        (None, Some(w)) => {
+            derived.unverified.push(format!(
+                "the committed {CONFIG_FILE} is not valid; the one in the worktree was used"
+            ));
+            w
+        }
+        (None, None) => return Ok(None),
+    };
+    derived.unverified.push(format!(
+        "module sources, refs and options are taken from the committed {CONFIG_FILE}"
+    ));
+    let provenance = Provenance::gather(git, head)?;
+    derived.shallow = provenance.shallow;
+    if provenance.shallow {
+        derived.unverified.push(
+            "the clone is shallow: git-subtree trailers may be out of reach (`git fetch --unshallow` fetches them)"
+                .into(),
+        );
+    }
     let mut state = AppliedState::new(config.project.clone());
     if let Some(modules_tree) = git.subtree_at(tree, MODULES_DIR)? {
         for (name, (kind, prefix_tree)) in git.tree_entries(modules_tree)? {
@@ -39,15 +123,25 @@ pub fn derive(
                 continue;
             }
             let prefix = format!("{MODULES_DIR}/{name}");
-            let commit = match git.latest_squash(head, &prefix)? {
-                Some((_, split)) => split.to_string(),
-                None => {
-                    unverified.push(format!(
-                        "module {name}: no git-subtree trailers; upstream commit unknown"
+            let commit = match provenance.of(&name) {
+                Evidence::Trailers(_, split) => split.to_string(),
+                Evidence::Ref(id) => id.to_string(),
+                Evidence::None { shallow: true } if config.module(&name).is_some() => {
+                    derived.unverified.push(format!(
+                        "module {name}: no git-subtree trailers within the shallow history; taken as embedded because {CONFIG_FILE} lists it"
                     ));
+                    derived.unproven.push(name.clone());
                     String::new()
                 }
+                Evidence::None { .. } => {
+                    derived.user_dirs.push(prefix);
+                    continue;
+                }
             };
+            if !crate::catalog::is_module_name(&name) {
+                derived.user_dirs.push(prefix);
+                continue;
+            }
             let manifest = match git.entry_at(prefix_tree, MANIFEST_FILE)? {
                 Some((_, blob)) => {
                     let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
@@ -85,5 +179,5 @@ pub fn derive(
             state.managed.insert(path, blob.to_string());
         }
     }
-    Ok(Some((state, unverified)))
+    Ok(Some((state, derived)))
 }

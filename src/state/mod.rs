@@ -61,6 +61,10 @@ pub struct Operation {
     pub kind: String,
     /// HEAD before the operation (hex), or `null` for a new repository.
     pub before: Option<String>,
+    /// quickscale.yml in the worktree before the operation, so `undo` can
+    /// give the user's text back (comments and edits included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_before: Option<String>,
 }
 
 impl AppliedState {
@@ -137,10 +141,36 @@ impl AppliedState {
 pub enum Origin {
     /// A note on this commit (HEAD or a first-parent ancestor).
     Note(ObjectId),
-    /// Rebuilt from the tree; these facts could not be verified.
-    Derived(Vec<String>),
+    /// Rebuilt from the tree and history; see [`Derived`].
+    Derived(Derived),
     /// A project with no recorded or derivable state (not generated yet).
     None,
+}
+
+/// How a derived state was rebuilt, and what it could not prove.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Derived {
+    /// Facts that could not be verified.
+    pub unverified: Vec<String>,
+    /// A note was found but is not a state note of this tool: why it was ignored.
+    pub ignored_note: Option<String>,
+    /// The clone is shallow: git-subtree trailers may be out of reach.
+    pub shallow: bool,
+    /// Modules taken as embedded without proof (history cut by a shallow
+    /// clone): nothing destructive is done to them.
+    pub unproven: Vec<String>,
+    /// Directories under `modules/` that are not embedded modules (no note,
+    /// ref or trailers prove them): user-owned.
+    pub user_dirs: Vec<String>,
+}
+
+impl Origin {
+    pub fn derived(&self) -> Option<&Derived> {
+        match self {
+            Origin::Derived(d) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -161,14 +191,16 @@ impl StateError {
                     .into()
             }
             StateError::Schema(_) => {
-                "use the git-quickscale version that wrote it, or a newer one".into()
+                "use the git-quickscale version that wrote it, or a newer one; `git quickscale status --repair-state` rewrites it".into()
             }
             StateError::Git(_) => "check the repository with `git fsck`".into(),
         })
     }
 }
 
-/// Loads the applied state of HEAD: its note, else a derived state.
+/// Loads the applied state of HEAD: its note, else a derived state. A note
+/// that cannot be read as this tool's state never fails a command: it is
+/// ignored (and said so), and the state is derived.
 pub fn load(
     git: &Git,
     head: Option<ObjectId>,
@@ -178,22 +210,19 @@ pub fn load(
     let Some(head) = head else {
         return Ok((None, Origin::None));
     };
-    let corrupt = match notes::nearest(git, head) {
+    let ignored = match notes::nearest(git, head) {
         Ok(Some((commit, state))) => return Ok((Some(state), Origin::Note(commit))),
         Ok(None) => None,
-        // An invalid note is not trusted: fall back to the tree, and say so.
-        Err(StateError::Corrupt(why)) => Some(why),
-        Err(e) => return Err(e),
+        Err(notes::NoteProblem { commit, why }) => Some(format!(
+            "the note on {} in {} is not a git-quickscale state note ({why}); it was ignored",
+            commit.to_hex_with_len(12),
+            refs::NOTES_REF
+        )),
     };
     match derive::derive(git, head, config, catalog)? {
-        Some((state, mut unverified)) => {
-            if let Some(why) = corrupt {
-                unverified.insert(
-                    0,
-                    format!("the state note is invalid ({why}); it was ignored"),
-                );
-            }
-            Ok((Some(state), Origin::Derived(unverified)))
+        Some((state, mut derived)) => {
+            derived.ignored_note = ignored;
+            Ok((Some(state), Origin::Derived(derived)))
         }
         None => Ok((None, Origin::None)),
     }

@@ -6,8 +6,8 @@
 use gix::ObjectId;
 use gix::note::plumbing::State as NotesTree;
 
+use super::AppliedState;
 use super::refs::NOTES_REF;
-use super::{AppliedState, StateError};
 use crate::git::{Git, GitContext, GitError, Signature};
 
 /// How far back the first-parent walk looks for a note.
@@ -42,23 +42,60 @@ fn read_in(git: &Git, tree: &mut NotesTree, commit: ObjectId) -> Result<Option<S
     }
 }
 
-/// The nearest note on `head`'s first-parent history.
-pub fn nearest(git: &Git, head: ObjectId) -> Result<Option<(ObjectId, AppliedState)>, StateError> {
-    let Some(notes_commit) = git.ref_target(NOTES_REF)? else {
-        return Ok(None);
+/// Notes bigger than this are not ours (ours are a few KiB).
+const MAX_NOTE_BYTES: u64 = 1 << 20;
+
+/// A note that is there but cannot be used as this tool's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteProblem {
+    pub commit: ObjectId,
+    pub why: String,
+}
+
+/// The nearest note on `head`'s first-parent history, or why the nearest
+/// one cannot be used. A broken notes ref or tree counts as a problem too.
+pub fn nearest(git: &Git, head: ObjectId) -> Result<Option<(ObjectId, AppliedState)>, NoteProblem> {
+    let problem = |commit: ObjectId, why: String| NoteProblem { commit, why };
+    let notes_commit = match git.ref_target(NOTES_REF) {
+        Ok(Some(c)) => c,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(problem(head, format!("the notes ref is unreadable: {e}"))),
     };
-    let mut tree = notes_tree(git, Some(notes_commit))?;
+    let mut tree = notes_tree(git, Some(notes_commit))
+        .map_err(|e| problem(head, format!("the notes tree is unreadable: {e}")))?;
     let mut current = Some(head);
     let mut steps = 0;
     while let Some(commit) = current {
-        if let Some(text) = read_in(git, &mut tree, commit)? {
-            return Ok(Some((commit, AppliedState::from_note(&text)?)));
+        let blob = tree
+            .get(&commit, &git.repo.objects)
+            .map_err(|e| problem(commit, format!("the notes tree is unreadable: {e}")))?;
+        if let Some(blob) = blob {
+            let size = git
+                .repo
+                .find_header(blob)
+                .map_err(|e| problem(commit, format!("its blob is unreadable: {e}")))?
+                .size();
+            if size > MAX_NOTE_BYTES {
+                return Err(problem(commit, format!("it is {size} bytes")));
+            }
+            let bytes = git
+                .read_blob(blob)
+                .map_err(|e| problem(commit, format!("its blob is unreadable: {e}")))?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| problem(commit, "it is not UTF-8".into()))?;
+            return AppliedState::from_note(text)
+                .map(|state| Some((commit, state)))
+                .map_err(|e| problem(commit, e.to_string()));
         }
         steps += 1;
         if steps >= MAX_WALK {
             break;
         }
-        current = git.parents(commit)?.first().copied();
+        current = match git.parents(commit) {
+            Ok(p) => p.first().copied(),
+            // A shallow clone's boundary.
+            Err(_) => None,
+        };
     }
     Ok(None)
 }

@@ -5,10 +5,12 @@
 mod common;
 mod test_apply;
 mod test_bad_inputs;
+mod test_crash;
 mod test_failures;
 mod test_generated_project;
 mod test_interop;
 mod test_plan;
+mod test_safety;
 mod test_untrusted;
 
 #[test]

@@ -299,3 +299,45 @@ impl TestEnv {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
+
+/// Starts `git quickscale ARGS` paused at the test pause point `point` and
+/// kills it there with SIGKILL.
+pub fn kill_at(env: &TestEnv, dir: &Path, args: &[&str], point: &str) {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let marker = dir.join(format!(".git/quickscale/paused-at-{point}"));
+    let _ = std::fs::remove_file(&marker);
+    let mut cmd = Command::new(BIN);
+    env.env(&mut cmd);
+    let mut child = cmd
+        .current_dir(dir)
+        .env("QUICKSCALE_TEST_PAUSE_AT", point)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while !marker.exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("{args:?} exited ({status}) before reaching {point}:\n{err}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{args:?} never reached {point}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    child.wait().expect("reap");
+    let _ = std::fs::remove_file(&marker);
+}

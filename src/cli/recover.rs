@@ -1,0 +1,53 @@
+//! `git quickscale recover`: finish an interrupted operation.
+
+use super::{CmdResult, Context};
+use crate::error::{CliError, exit};
+use crate::ui::Tone;
+
+/// Finish an operation that was interrupted (killed, power loss)
+///
+/// Completes the operation when it had already moved the branch, and rolls
+/// it back otherwise — touching only files and refs that still hold what the
+/// operation left there. When something changed since (a commit, an edit),
+/// it stops and lists it; `--forget` then drops the record and keeps
+/// everything as it is. Every writing command does this first; reading
+/// commands only report it.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  git quickscale recover
+  git quickscale recover --forget   # keep everything as it is now")]
+pub struct RecoverArgs {
+    /// Drop the record of the interrupted operation and keep everything as it is now
+    #[arg(long)]
+    pub forget: bool,
+}
+
+pub fn cmd_recover(ctx: &Context, args: &RecoverArgs) -> CmdResult {
+    let dir = super::project_dir(ctx)?;
+    let Some(git) =
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?
+    else {
+        crate::txn::remove_leftovers(&dir.root).map_err(super::txn_error)?;
+        ctx.ui
+            .status("Nothing to recover: there is no repository yet.");
+        return Ok(exit::OK);
+    };
+    let lock = crate::txn::Lock::acquire(git.git_dir()).map_err(super::txn_error)?;
+    if args.forget {
+        match crate::txn::forget(&git, &lock).map_err(super::txn_error)? {
+            Some(op) => ctx.ui.status_styled(
+                Tone::Ok,
+                &format!(
+                    "Dropped the record of the interrupted `git quickscale {op}`; nothing else was changed."
+                ),
+            ),
+            None => ctx.ui.status("Nothing to recover."),
+        }
+        return Ok(exit::OK);
+    }
+    match crate::txn::recover(&git, &lock).map_err(super::txn_error)? {
+        Some(r) => super::report_recovery(ctx, Some(r)),
+        None => ctx.ui.status("Nothing to recover."),
+    }
+    Ok(exit::OK)
+}

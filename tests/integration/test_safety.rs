@@ -1,0 +1,637 @@
+//! The safety promises: provenance (a fresh clone never removes user code),
+//! reads that never write, no writes in the middle of git's own work,
+//! GIT_DIR honoured, undo that loses nothing, notes that cannot break the
+//! tool, and status that honours ignore rules.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::common::fixtures::module_repo;
+use crate::common::{BIN, TestEnv, describe, snapshot, stderr, stdout};
+
+/// A project with modules a and b embedded and the user's own package in
+/// `modules/mystuff/` (committed by the user, no subtree trailers).
+fn project_with_user_package(env: &TestEnv) -> PathBuf {
+    let a = module_repo(env, "a");
+    let b = module_repo(env, "b");
+    let dir = env.new_project(&[]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--add",
+            "b",
+            "--source",
+            &format!("a={}", a.display()),
+            "--source",
+            &format!("b={}", b.display()),
+            "--yes",
+        ],
+    );
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    std::fs::create_dir_all(dir.join("modules/mystuff")).expect("mkdir");
+    std::fs::write(dir.join("modules/mystuff/code.py"), "ANSWER = 42\n").expect("write");
+    env.git(&dir, &["add", "modules/mystuff"]);
+    env.git(&dir, &["commit", "-qm", "My own package"]);
+    dir
+}
+
+/// Every ref but the recorded state (the note, and the module refs that
+/// keep the embedded upstream commits alive where the clone has them).
+fn refs_without_notes(env: &TestEnv, dir: &Path) -> String {
+    env.git(dir, &["for-each-ref", "--format=%(refname) %(objectname)"])
+        .lines()
+        .filter(|l| {
+            !l.starts_with("refs/notes/quickscale ") && !l.starts_with("refs/quickscale/modules/")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn fresh_clone_keeps_the_user_package(env: &TestEnv, clone: &Path) {
+    let out = env.qs(clone, &["apply", "--dry-run", "--detailed-exitcode"]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        !text.contains("remove"),
+        "a fresh clone proposes a removal:\n{text}"
+    );
+    let out = env.qs_ok(clone, &["status", "--class", "modules/mystuff/code.py"]);
+    assert_eq!(
+        stdout(&out).trim(),
+        "modules/mystuff/code.py: user-owned",
+        "{}",
+        describe(&out)
+    );
+    let out = env.qs_ok(clone, &["status", "--class", "modules/a/module.yml"]);
+    assert!(
+        stdout(&out).contains("module-owned (a)"),
+        "{}",
+        describe(&out)
+    );
+    let before = env.repo_snapshot(clone);
+    let refs_before = refs_without_notes(env, clone);
+    env.qs_ok(clone, &["apply", "--yes"]);
+    let after = env.repo_snapshot(clone);
+    assert_eq!(before.head, after.head, "apply committed in a fresh clone");
+    assert!(before.files == after.files, "apply changed the worktree");
+    assert_eq!(refs_before, refs_without_notes(env, clone));
+    assert_eq!(
+        std::fs::read_to_string(clone.join("modules/mystuff/code.py")).expect("user file"),
+        "ANSWER = 42\n"
+    );
+}
+
+#[test]
+fn a_fresh_clone_never_removes_a_user_package_under_modules() {
+    let env = TestEnv::new();
+    let dir = project_with_user_package(&env);
+    let full = env.root().join("full");
+    env.git(
+        env.root(),
+        &["clone", "-q", dir.to_str().expect("utf8"), "full"],
+    );
+    fresh_clone_keeps_the_user_package(&env, &full);
+}
+
+#[test]
+fn a_shallow_clone_never_removes_a_user_package_under_modules() {
+    let env = TestEnv::new();
+    let dir = project_with_user_package(&env);
+    let shallow = env.root().join("shallow");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", dir.display()),
+            "shallow",
+        ],
+    );
+    let out = env.qs_ok(&shallow, &["status"]);
+    assert!(
+        stdout(&out).contains("shallow"),
+        "status must say the clone is shallow:\n{}",
+        describe(&out)
+    );
+    fresh_clone_keeps_the_user_package(&env, &shallow);
+}
+
+#[test]
+fn removing_an_unproven_module_in_a_shallow_clone_is_refused() {
+    let env = TestEnv::new();
+    let dir = project_with_user_package(&env);
+    let shallow = env.root().join("shallow");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            &format!("file://{}", dir.display()),
+            "shallow",
+        ],
+    );
+    env.qs_ok(&shallow, &["plan", "--remove", "a", "--yes"]);
+    let before = env.repo_snapshot(&shallow);
+    let out = env.qs(&shallow, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("git fetch --unshallow")
+            || stdout(&out).contains("git fetch --unshallow"),
+        "{}",
+        describe(&out)
+    );
+    crate::common::assert_same_repo(&before, &env.repo_snapshot(&shallow), "refused removal");
+}
+
+#[test]
+fn an_unproven_directory_named_like_a_wanted_module_is_not_adopted() {
+    let env = TestEnv::new();
+    let a = module_repo(&env, "a");
+    let dir = env.new_project(&[]);
+    // The user's own code happens to live where module a would go.
+    std::fs::create_dir_all(dir.join("modules/a")).expect("mkdir");
+    std::fs::write(dir.join("modules/a/mine.py"), "MINE = True\n").expect("write");
+    env.git(&dir, &["add", "modules/a"]);
+    env.git(&dir, &["commit", "-qm", "Mine"]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("modules/a"), "{text}");
+    assert!(text.contains("git mv modules/a"), "{text}");
+    crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), "refused adopt");
+}
+
+/// A project with module a embedded and b pending in quickscale.yml.
+fn project_with_a(env: &TestEnv) -> PathBuf {
+    let a = module_repo(env, "a");
+    let dir = env.new_project(&[]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    dir
+}
+
+/// Every byte under `dir`, `.git` included.
+fn everything(dir: &Path) -> std::collections::BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    snapshot(dir)
+}
+
+#[test]
+fn reads_never_write_even_after_an_interrupted_operation() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let b = module_repo(&env, "b");
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "b",
+            "--source",
+            &format!("b={}", b.display()),
+            "--yes",
+        ],
+    );
+    crate::common::kill_at(&env, &dir, &["apply", "--yes"], "files-written");
+    let before = everything(&dir);
+    for args in [
+        vec!["status"],
+        vec!["status", "--json"],
+        vec!["list-modules"],
+        vec!["apply", "--dry-run"],
+        vec!["plan", "--add", "c", "--dry-run"],
+    ] {
+        let out = env.qs(&dir, &args);
+        assert!(
+            stderr(&out).contains("git quickscale recover"),
+            "{args:?} must point at `git quickscale recover`:\n{}",
+            describe(&out)
+        );
+        assert!(
+            everything(&dir) == before,
+            "{args:?} wrote to the repository"
+        );
+    }
+    // The explicit command finishes it.
+    let out = env.qs_ok(&dir, &["recover"]);
+    assert!(stderr(&out).contains("rolled back"), "{}", describe(&out));
+    assert!(!dir.join(".git/quickscale/journal.json").exists());
+}
+
+#[test]
+fn status_never_writes_on_a_clean_project() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let before = everything(&dir);
+    env.qs_ok(&dir, &["status"]);
+    env.qs_ok(&dir, &["status", "--json"]);
+    env.qs_ok(&dir, &["list-modules"]);
+    env.qs(&dir, &["apply", "--dry-run"]);
+    assert!(everything(&dir) == before, "a read wrote to the repository");
+}
+
+fn add_b(env: &TestEnv, dir: &Path) {
+    let b = module_repo(env, "b");
+    env.qs_ok(
+        dir,
+        &[
+            "plan",
+            "--add",
+            "b",
+            "--source",
+            &format!("b={}", b.display()),
+            "--yes",
+        ],
+    );
+}
+
+#[test]
+fn writing_commands_refuse_in_the_middle_of_a_merge_rebase_cherry_pick_or_bisect() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    add_b(&env, &dir);
+    env.git(&dir, &["add", "quickscale.yml"]);
+    env.git(&dir, &["commit", "-qm", "want b"]);
+    // A merge that stops on a conflict in a user file.
+    env.git(&dir, &["checkout", "-qb", "side", "HEAD~1"]);
+    std::fs::write(dir.join("templates/base.html"), "side\n").expect("write");
+    env.git(&dir, &["commit", "-qam", "side"]);
+    env.git(&dir, &["checkout", "-q", "main"]);
+    std::fs::write(dir.join("templates/base.html"), "main\n").expect("write");
+    env.git(&dir, &["commit", "-qam", "main"]);
+    let mut merge = Command::new("git");
+    env.env(&mut merge);
+    let _ = merge.current_dir(&dir).args(["merge", "side"]).output();
+    assert!(dir.join(".git/MERGE_HEAD").exists());
+    for args in [
+        vec!["apply", "--yes"],
+        vec!["remove", "a", "--yes"],
+        vec!["undo"],
+    ] {
+        let before = env.repo_snapshot(&dir);
+        let out = env.qs(&dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        assert!(
+            stderr(&out).contains("a merge is in progress"),
+            "{args:?}: {}",
+            describe(&out)
+        );
+        assert!(
+            stderr(&out).contains("git merge --abort"),
+            "{args:?}: {}",
+            describe(&out)
+        );
+        crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), "during a merge");
+    }
+    env.git(&dir, &["merge", "--abort"]);
+
+    // A rebase stopped at a `break`.
+    let mut rebase = Command::new("git");
+    env.env(&mut rebase);
+    let out = rebase
+        .current_dir(&dir)
+        .env("GIT_SEQUENCE_EDITOR", "sed -i '1i break'")
+        .args(["rebase", "-i", "HEAD~1"])
+        .output()
+        .expect("rebase");
+    assert!(out.status.success(), "{}", describe(&out));
+    let out = env.qs(&dir, &["remove", "a", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("a rebase is in progress")
+            && stderr(&out).contains("git rebase --abort"),
+        "{}",
+        describe(&out)
+    );
+    env.git(&dir, &["rebase", "--abort"]);
+
+    // A cherry-pick that stops on a conflict.
+    let mut pick = Command::new("git");
+    env.env(&mut pick);
+    let _ = pick
+        .current_dir(&dir)
+        .args(["cherry-pick", "side"])
+        .output();
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert!(
+        stderr(&out).contains("a cherry-pick is in progress"),
+        "{}",
+        describe(&out)
+    );
+    env.git(&dir, &["cherry-pick", "--abort"]);
+
+    // A bisect.
+    env.git(&dir, &["bisect", "start"]);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert!(
+        stderr(&out).contains("a bisect is in progress"),
+        "{}",
+        describe(&out)
+    );
+    env.git(&dir, &["bisect", "reset"]);
+
+    // Afterwards it works.
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(dir.join("modules/b/module.yml").is_file());
+}
+
+#[test]
+fn a_detached_head_is_warned_about() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    add_b(&env, &dir);
+    env.git(&dir, &["checkout", "-q", "--detach"]);
+    let out = env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(
+        stderr(&out).contains("HEAD is detached"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn git_dir_and_git_work_tree_are_honoured() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    add_b(&env, &dir);
+    // Another repository as the current directory.
+    let other = env.root().join("other");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    env.git(&other, &["init", "-q"]);
+    let other_before = everything(&other);
+    let mut cmd = Command::new(BIN);
+    env.env(&mut cmd);
+    let out = cmd
+        .current_dir(&other)
+        .env("GIT_DIR", dir.join(".git"))
+        .env("GIT_WORK_TREE", &dir)
+        .args(["apply", "--yes"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(dir.join("modules/b/module.yml").is_file());
+    assert!(
+        everything(&other) == other_before,
+        "the wrong repository was changed"
+    );
+
+    // `git -C` works as git does it.
+    let bin_dir = Path::new(BIN).parent().expect("bin dir").to_owned();
+    let mut git = Command::new("git");
+    env.env(&mut git);
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = git
+        .env("PATH", path)
+        .current_dir(env.root())
+        .args([
+            "-C",
+            dir.to_str().expect("utf8"),
+            "quickscale",
+            "status",
+            "--json",
+        ])
+        .output()
+        .expect("git -C");
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+fn yml(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml")
+}
+
+#[test]
+fn undo_keeps_the_quickscale_yml_edit_and_steps_back_through_operations() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let after_a = env.rev(&dir, "HEAD");
+    // The user comments quickscale.yml and adds b; apply commits it.
+    let b = module_repo(&env, "b");
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "b",
+            "--source",
+            &format!("b={}", b.display()),
+            "--yes",
+        ],
+    );
+    std::fs::write(
+        dir.join("quickscale.yml"),
+        format!("# keep b for the shop\n{}", yml(&dir)),
+    )
+    .expect("write");
+    let edited = yml(&dir);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+
+    let out = env.qs_ok(&dir, &["undo"]);
+    assert!(stderr(&out).contains("apply"), "{}", describe(&out));
+    assert_eq!(env.rev(&dir, "HEAD"), after_a);
+    assert!(!dir.join("modules/b").exists());
+    assert_eq!(yml(&dir), edited, "undo threw away the quickscale.yml edit");
+    assert_eq!(
+        env.git(&dir, &["status", "--porcelain"]),
+        " M quickscale.yml\n",
+        "the edit comes back as an uncommitted change"
+    );
+
+    // A second undo steps back over the apply that embedded a.
+    let out = env.qs_ok(&dir, &["undo"]);
+    assert!(stderr(&out).contains("apply"), "{}", describe(&out));
+    assert!(!dir.join("modules/a").exists());
+    assert!(yml(&dir).contains("  a:"), "{}", yml(&dir));
+    // The project's generation is not undone.
+    let out = env.qs(&dir, &["undo"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("nothing to undo"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn undo_of_remove_brings_back_the_quickscale_yml_entry() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let before = yml(&dir);
+    env.qs_ok(&dir, &["remove", "a", "--yes"]);
+    assert!(!yml(&dir).contains("  a:"));
+    env.qs_ok(&dir, &["undo"]);
+    assert_eq!(yml(&dir), before);
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+}
+
+fn set_note(env: &TestEnv, dir: &Path, text: &str) {
+    let file = env.root().join("note.txt");
+    std::fs::write(&file, text).expect("note");
+    env.git(
+        dir,
+        &[
+            "notes",
+            "--ref",
+            "quickscale",
+            "add",
+            "-f",
+            "-F",
+            file.to_str().expect("utf8"),
+            "HEAD",
+        ],
+    );
+}
+
+#[test]
+fn notes_that_are_not_ours_never_break_a_command() {
+    let huge = format!("{{\"schema\": 1, \"pad\": \"{}\"}}", "x".repeat(3 << 20));
+    let cases: Vec<(&str, String)> = vec![
+        ("not JSON", "this is not json\n".into()),
+        ("no schema", "{\"hello\": 1}\n".into()),
+        (
+            "unknown schema",
+            "{\"schema\": 99, \"modules\": {}}\n".into(),
+        ),
+        (
+            "another program",
+            "Reviewed-by: Bob <bob@example.com>\n".into(),
+        ),
+        ("huge", huge),
+    ];
+    for (what, text) in cases {
+        let env = TestEnv::new();
+        let dir = project_with_a(&env);
+        set_note(&env, &dir, &text);
+        let out = env.qs_ok(&dir, &["status"]);
+        let err = stderr(&out);
+        let warnings: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("warning:"))
+            .collect::<Vec<_>>();
+        assert_eq!(warnings.len(), 1, "{what}: {}", describe(&out));
+        assert!(
+            warnings[0].contains("ignored"),
+            "{what}: {}",
+            describe(&out)
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&env.qs_ok(&dir, &["status", "--json"]).stdout).expect("json");
+        assert_eq!(json["state"]["origin"], "derived", "{what}");
+        env.qs_ok(&dir, &["list-modules"]);
+        env.qs_ok(&dir, &["apply", "--dry-run"]);
+        env.qs_ok(&dir, &["status", "--repair-state"]);
+        let json: serde_json::Value =
+            serde_json::from_slice(&env.qs_ok(&dir, &["status", "--json"]).stdout).expect("json");
+        assert_eq!(
+            json["state"]["origin"], "note",
+            "{what}: repair did not repair"
+        );
+        assert_eq!(json["in_sync"], true, "{what}");
+    }
+}
+
+#[test]
+fn with_a_corrupt_note_an_option_change_is_never_hidden() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    set_note(&env, &dir, "garbage\n");
+    std::fs::write(
+        dir.join("quickscale.yml"),
+        yml(&dir).replace("  a: {}", "  a: {greeting: hi}"),
+    )
+    .expect("write");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    if out.status.success() {
+        // Allowed only if the plan showed the option change.
+        assert!(text.contains("a.greeting"), "{text}");
+    } else {
+        assert!(text.contains("status --repair-state"), "{text}");
+        crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), "refused");
+    }
+    let log = env.git(&dir, &["log", "-1", "--format=%s"]);
+    assert!(!log.starts_with("Record quickscale.yml"), "{log}");
+}
+
+#[test]
+fn status_honours_ignore_rules_inside_module_prefixes() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let pkg = dir.join("modules/a/quickscale_modules_a");
+    std::fs::create_dir_all(pkg.join("__pycache__")).expect("mkdir");
+    std::fs::write(pkg.join("__pycache__/views.cpython-311.pyc"), "bytes").expect("pyc");
+    // .git/info/exclude and core.excludesFile.
+    std::fs::create_dir_all(dir.join(".git/info")).expect("info");
+    std::fs::write(dir.join(".git/info/exclude"), "scratch/\n").expect("exclude");
+    std::fs::create_dir_all(dir.join("modules/a/scratch")).expect("mkdir");
+    std::fs::write(dir.join("modules/a/scratch/notes.txt"), "x").expect("write");
+    let global = env.home().join("global-ignore");
+    std::fs::write(&global, "*.swp\n").expect("global");
+    env.git(
+        &dir,
+        &[
+            "config",
+            "core.excludesFile",
+            global.to_str().expect("utf8"),
+        ],
+    );
+    std::fs::write(dir.join("modules/a/README.md.swp"), "x").expect("swp");
+    assert_eq!(
+        env.git(&dir, &["status", "--porcelain"]),
+        "",
+        "git sees it clean"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&env.qs_ok(&dir, &["status", "--json"]).stdout).expect("json");
+    assert_eq!(json["in_sync"], true, "{json:#}");
+    assert_eq!(
+        json["modules"][0]["uncommitted_changes"],
+        serde_json::json!([]),
+        "{json:#}"
+    );
+    // An untracked file that is not ignored still shows.
+    std::fs::write(dir.join("modules/a/new.py"), "x").expect("write");
+    let json: serde_json::Value =
+        serde_json::from_slice(&env.qs_ok(&dir, &["status", "--json"]).stdout).expect("json");
+    assert_eq!(
+        json["modules"][0]["uncommitted_changes"],
+        serde_json::json!(["modules/a/new.py"]),
+        "{json:#}"
+    );
+}

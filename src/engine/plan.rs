@@ -268,51 +268,64 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
         }
     }
     if let (Some(git), Some(head_tree)) = (&ws.git, head_tree) {
-        match &ws.origin {
-            Origin::Derived(_) => {
-                plan.record_state = Some(
-                    "the applied state is not recorded in a note (fresh clone or rewritten history)"
-                        .into(),
-                );
-                // Without a note, compare the managed files with what the
-                // tool renders from the derived state.
-                let options: BTreeMap<String, BTreeMap<String, Value>> = applied
-                    .modules
-                    .iter()
-                    .map(|(n, m)| (n.clone(), m.options.clone()))
-                    .collect();
-                if let Ok(files) = super::execute::render_wiring(
-                    git,
-                    head_tree,
-                    &options,
-                    &ws.catalog,
-                    &applied.project.package,
-                ) {
-                    for (path, file) in files {
-                        let now = git.entry_at(head_tree, &path)?.map(|(_, id)| id);
-                        let rendered = gix::objs::compute_hash(
-                            git.repo.object_hash(),
-                            gix::objs::Kind::Blob,
-                            &file.contents,
-                        )
-                        .ok();
-                        if now != rendered {
-                            plan.rewire.push(path);
-                        }
-                    }
+        if let Origin::Derived(_) = &ws.origin {
+            plan.record_state = Some(
+                "the applied state is not recorded in a note (fresh clone or rewritten history)"
+                    .into(),
+            );
+        }
+        plan.rewire = drifted_managed_files(ws, git, head_tree, applied)?;
+    }
+    Ok(plan)
+}
+
+/// Managed files in HEAD that differ from what the tool renders now from
+/// the applied state and the embedded manifests (a hand edit, a changed
+/// catalog). Where the wiring cannot be rendered, the blob ids the note
+/// recorded are compared instead.
+fn drifted_managed_files(
+    ws: &Workspace,
+    git: &crate::git::Git,
+    head_tree: gix::ObjectId,
+    applied: &crate::state::AppliedState,
+) -> Result<Vec<String>, EngineError> {
+    let options: BTreeMap<String, BTreeMap<String, Value>> = applied
+        .modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.options.clone()))
+        .collect();
+    let mut drifted = Vec::new();
+    match super::execute::render_wiring(
+        git,
+        head_tree,
+        &options,
+        &ws.catalog,
+        &applied.project.package,
+    ) {
+        Ok(files) => {
+            for (path, file) in files {
+                let now = git.entry_at(head_tree, &path)?.map(|(_, id)| id);
+                let rendered = gix::objs::compute_hash(
+                    git.repo.object_hash(),
+                    gix::objs::Kind::Blob,
+                    &file.contents,
+                )
+                .ok();
+                if now != rendered {
+                    drifted.push(path);
                 }
             }
-            _ => {
-                for (path, recorded) in &applied.managed {
-                    let actual = git.entry_at(head_tree, path)?.map(|(_, id)| id.to_string());
-                    if actual.as_deref() != Some(recorded.as_str()) {
-                        plan.rewire.push(path.clone());
-                    }
+        }
+        Err(_) => {
+            for (path, recorded) in &applied.managed {
+                let actual = git.entry_at(head_tree, path)?.map(|(_, id)| id.to_string());
+                if actual.as_deref() != Some(recorded.as_str()) {
+                    drifted.push(path.clone());
                 }
             }
         }
     }
-    Ok(plan)
+    Ok(drifted)
 }
 
 /// Removing a module that a shallow clone could not prove was embedded is refused.

@@ -635,3 +635,43 @@ fn status_honours_ignore_rules_inside_module_prefixes() {
         "{json:#}"
     );
 }
+
+#[test]
+fn a_wiring_change_from_a_new_catalog_is_shown_before_it_is_committed() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    // A catalog override adds a middleware to module a's wiring.
+    let index = env.root().join("index.toml");
+    std::fs::write(
+        &index,
+        "schema = 1\n\n[modules.a]\ndescription = \"a\"\nsource = \"unused\"\nref = \"main\"\nready = true\n\n[modules.a.wiring]\nmiddleware = [\"quickscale_modules_a.middleware.Audit\"]\n",
+    )
+    .expect("index");
+    let index = index.to_str().expect("utf8");
+    let out = env.qs(
+        &dir,
+        &[
+            "--index",
+            index,
+            "apply",
+            "--dry-run",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("~ regenerate shop/settings/modules.py"),
+        "the plan must show the wiring change:\n{}",
+        describe(&out)
+    );
+    env.qs_ok(&dir, &["--index", index, "apply", "--yes"]);
+    assert_eq!(
+        env.git(&dir, &["log", "-1", "--format=%s"]).trim(),
+        "Regenerate module wiring"
+    );
+    assert!(
+        std::fs::read_to_string(dir.join("shop/settings/modules.py"))
+            .expect("settings")
+            .contains("quickscale_modules_a.middleware.Audit")
+    );
+}

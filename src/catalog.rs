@@ -432,14 +432,20 @@ pub fn listing(
     let mut rows: Vec<ListingRow> = catalog
         .entries()
         .iter()
-        .map(|e| ListingRow {
-            name: e.name.clone(),
-            ready: e.ready,
-            description: e.description.clone(),
-            source: e.source.clone(),
-            git_ref: e.git_ref.clone(),
-            wanted: project.map(|p| p.module(&e.name).is_some()),
-            installed: installed.map(|i| i.contains(&e.name)),
+        .map(|e| {
+            // In a project, the source and ref this project uses (its overrides included).
+            let effective = project.and_then(|p| crate::source::resolve(&e.name, p, catalog));
+            ListingRow {
+                name: e.name.clone(),
+                ready: e.ready,
+                description: e.description.clone(),
+                source: effective
+                    .as_ref()
+                    .map_or_else(|| e.source.clone(), |s| s.url.clone()),
+                git_ref: effective.map_or_else(|| e.git_ref.clone(), |s| s.git_ref),
+                wanted: project.map(|p| p.module(&e.name).is_some()),
+                installed: installed.map(|i| i.contains(&e.name)),
+            }
         })
         .collect();
     if let Some(p) = project {

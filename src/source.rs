@@ -18,7 +18,10 @@ pub struct ModuleSource {
     pub git_ref: String,
 }
 
-/// Resolves a module's source: `sources.<name>` wins over the catalog.
+/// Resolves a module's source: `sources.<name>` wins over the catalog. A
+/// `url` override replaces only the URL: the ref stays the catalog's unless
+/// `sources.<name>.ref` (or `--module NAME@REF`) names one; a private module
+/// (not in the catalog) without a ref follows its repository's HEAD.
 pub fn resolve(name: &str, config: &ProjectConfig, catalog: &Catalog) -> Option<ModuleSource> {
     let over = config.sources.get(name);
     let entry = catalog.get(name);
@@ -27,17 +30,38 @@ pub fn resolve(name: &str, config: &ProjectConfig, catalog: &Catalog) -> Option<
         .or_else(|| entry.map(|e| e.source.clone()))?;
     let git_ref = over
         .and_then(|s| s.git_ref.clone())
-        .or_else(|| {
-            // A private URL with no ref means the upstream's default branch,
-            // not the catalog's branch for a different repository.
-            if over.and_then(|s| s.url.as_ref()).is_some() {
-                None
-            } else {
-                entry.map(|e| e.git_ref.clone())
-            }
-        })
+        .or_else(|| entry.map(|e| e.git_ref.clone()))
         .unwrap_or_else(|| DEFAULT_REF.to_owned());
     Some(ModuleSource { url, git_ref })
+}
+
+/// The `plan` arguments that reproduce a module's effective source and ref
+/// (`NAME@REF` and `--source NAME=URL` where they differ from the catalog),
+/// so printed recipes keep the user's overrides and pins.
+pub fn plan_args(name: &str, src: &ModuleSource, catalog: &Catalog) -> String {
+    let entry = catalog.get(name);
+    let mut out = name.to_owned();
+    if entry.map(|e| e.git_ref.as_str()) != Some(src.git_ref.as_str()) {
+        out.push('@');
+        out.push_str(&src.git_ref);
+    }
+    if entry.map(|e| e.source.as_str()) != Some(src.url.as_str()) {
+        out.push_str(&format!(" --source {name}={}", shell_word(&src.url)));
+    }
+    out
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:@+=~,".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// A source URL classified by how it is reached.

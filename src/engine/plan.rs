@@ -191,7 +191,10 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
                 recipe: vec![
                     format!("git quickscale plan --remove {}", m.name),
                     "git quickscale apply".into(),
-                    format!("git quickscale plan --add {}@{}", m.name, src.git_ref),
+                    format!(
+                        "git quickscale plan --add {}",
+                        source::plan_args(&m.name, &src, &ws.catalog)
+                    ),
                     "git quickscale apply".into(),
                 ],
             });
@@ -251,7 +254,10 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
                         "git quickscale apply".into(),
                         format!(
                             "git quickscale plan --add {} --set {}.{}={}",
-                            m.name, m.name, spec.name, new
+                            source::plan_args(&m.name, &src, &ws.catalog),
+                            m.name,
+                            spec.name,
+                            new
                         ),
                         "git quickscale apply".into(),
                     ],

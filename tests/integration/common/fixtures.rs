@@ -138,3 +138,34 @@ pub fn commit_to(env: &TestEnv, repo: &Path, files: &[(String, String)], message
     env.git(repo, &["add", "-A"]);
     env.git(repo, &["commit", "-qm", message]);
 }
+
+/// A repository shaped like upstream QuickScale: the whole project on
+/// `main` (a top-level `quickscale_modules/` and a `pyproject.toml`), and
+/// each module alone on its split branch `splits/<name>-module`.
+pub fn monorepo(env: &TestEnv, names: &[&str]) -> PathBuf {
+    let dir = env.root().join("upstream").join("quickscale");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    env.git(&dir, &["init", "-q", "-b", "main"]);
+    let mut files = vec![(
+        "pyproject.toml".to_owned(),
+        "[project]\nname = \"quickscale\"\nversion = \"0.88.0\"\n".to_owned(),
+    )];
+    for name in names {
+        for (rel, text) in module_files(name, "1.0.0") {
+            files.push((format!("quickscale_modules/{name}/{rel}"), text));
+        }
+    }
+    write_files(&dir, &files);
+    env.git(&dir, &["add", "-A"]);
+    env.git(&dir, &["commit", "-qm", "monorepo"]);
+    for name in names {
+        let branch = format!("splits/{name}-module");
+        env.git(&dir, &["checkout", "-q", "--orphan", &branch]);
+        env.git(&dir, &["rm", "-rqf", "."]);
+        write_files(&dir, &module_files(name, "1.0.0"));
+        env.git(&dir, &["add", "-A"]);
+        env.git(&dir, &["commit", "-qm", &format!("{name} module")]);
+        env.git(&dir, &["checkout", "-q", "main"]);
+    }
+    dir
+}

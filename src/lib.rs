@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod diag;
 pub mod engine;

@@ -28,6 +28,10 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Treat a module whose declared Python or Django range the project cannot meet as an error
+    #[arg(long)]
+    pub strict: bool,
 }
 
 pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
@@ -46,6 +50,14 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         .hint("follow the steps printed under each refused change, or undo the edit in quickscale.yml"));
     }
     super::print_database_notes(ctx, &ws, &plan);
+    let mismatches = engine::plan::compat_preview(&ws, &plan);
+    for m in &mismatches {
+        ctx.ui.warn(&m.message);
+    }
+    let mismatches: Vec<String> = mismatches.into_iter().map(|m| m.message).collect();
+    if args.strict && !mismatches.is_empty() {
+        return Err(engine_error(EngineError::Incompatible(mismatches)));
+    }
     if !plan.has_changes() {
         ctx.ui.status_styled(
             Tone::Ok,
@@ -89,11 +101,15 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         });
     }
     let text = ws.config.text.clone();
-    let mut progress = super::EventView::new(&ctx.ui);
-    let outcome = engine::execute::execute(&mut ws, &plan, "apply", &text, &mut |e: Event| {
-        progress.show(e)
-    })
-    .map_err(engine_error)?;
+    let mut progress = super::EventView::new(&ctx.ui).shown(mismatches);
+    let opts = engine::execute::ExecOptions {
+        strict: args.strict,
+    };
+    let outcome =
+        engine::execute::execute(&mut ws, &plan, "apply", &text, opts, &mut |e: Event| {
+            progress.show(e)
+        })
+        .map_err(engine_error)?;
     show_commits(ctx, &outcome);
     ctx.ui.status_styled(
         Tone::Ok,

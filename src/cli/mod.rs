@@ -260,11 +260,23 @@ fn warn_state(ctx: &Context, ws: &crate::engine::Workspace) {
 pub struct EventView<'u> {
     ui: &'u crate::ui::Ui,
     spinner: Option<indicatif::ProgressBar>,
+    /// Warnings already shown (e.g. with the plan), not repeated.
+    shown: std::collections::BTreeSet<String>,
 }
 
 impl<'u> EventView<'u> {
     pub fn new(ui: &'u crate::ui::Ui) -> Self {
-        Self { ui, spinner: None }
+        Self {
+            ui,
+            spinner: None,
+            shown: Default::default(),
+        }
+    }
+
+    /// Marks warnings as already shown.
+    pub fn shown(mut self, warnings: impl IntoIterator<Item = String>) -> Self {
+        self.shown.extend(warnings);
+        self
     }
 
     pub fn show(&mut self, event: crate::engine::Event) {
@@ -292,6 +304,16 @@ impl<'u> EventView<'u> {
                     "Fetched {module} at {}",
                     &commit[..commit.len().min(12)]
                 ));
+            }
+            Event::Warning(text) => {
+                if !self.shown.insert(text.clone()) {
+                    return;
+                }
+                if let Some(bar) = &self.spinner {
+                    bar.suspend(|| self.ui.warn(&text));
+                } else {
+                    self.ui.warn(&text);
+                }
             }
             Event::WritingFiles { count } => self.ui.status(&format!("Writing {count} file(s)")),
             Event::Done => {

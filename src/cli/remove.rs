@@ -69,10 +69,12 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
         return Ok(exit::OK);
     }
     let mut progress = super::EventView::new(&ctx.ui);
-    let outcome = engine::execute::execute(&mut ws, &plan, "remove", &text, &mut |e: Event| {
-        progress.show(e)
-    })
-    .map_err(super::apply::engine_error)?;
+    let opts = engine::execute::ExecOptions::default();
+    let outcome =
+        engine::execute::execute(&mut ws, &plan, "remove", &text, opts, &mut |e: Event| {
+            progress.show(e)
+        })
+        .map_err(super::apply::engine_error)?;
     super::apply::show_commits(ctx, &outcome);
     ctx.ui.status_styled(
         Tone::Ok,

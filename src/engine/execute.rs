@@ -64,6 +64,13 @@ struct FinalModule {
     options: BTreeMap<String, Value>,
 }
 
+/// How an operation treats warnings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExecOptions {
+    /// Compatibility mismatches are errors.
+    pub strict: bool,
+}
+
 /// A plan with everything it needs fetched, read and validated.
 pub struct Resolved {
     plan: Plan,
@@ -83,6 +90,7 @@ pub fn execute(
     plan: &Plan,
     op: &str,
     config_text: &str,
+    opts: ExecOptions,
     events: &mut dyn FnMut(Event),
 ) -> Result<Outcome, EngineError> {
     let created_repo = ws.git.is_none();
@@ -94,7 +102,7 @@ pub fn execute(
         ws.lock = Some(Lock::acquire(git.git_dir())?);
         ws.git = Some(git);
     }
-    let result = resolve(ws, plan, op, config_text, events)
+    let result = resolve(ws, plan, op, config_text, opts, events)
         .and_then(|resolved| prepare(ws, resolved, created_repo))
         .and_then(|(prepared, outcome)| {
             let (Some(git), Some(lock)) = (&ws.git, &ws.lock) else {
@@ -143,6 +151,7 @@ pub fn resolve(
     plan: &Plan,
     op: &str,
     config_text: &str,
+    opts: ExecOptions,
     events: &mut dyn FnMut(Event),
 ) -> Result<Resolved, EngineError> {
     let git = ws
@@ -191,6 +200,7 @@ pub fn resolve(
     let mut modules: BTreeMap<String, FinalModule> = BTreeMap::new();
     let mut installable: BTreeMap<String, bool> = BTreeMap::new();
     let mut fetched = Vec::new();
+    let mut incompatible = Vec::new();
     for add in &plan.add {
         let fetch_url = match source::location(&add.source, &ws.root) {
             Location::Local(path) => path.to_string_lossy().into_owned(),
@@ -217,6 +227,10 @@ pub fn resolve(
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
+        for m in compat_of(git, upstream_tree, "", &add.name)? {
+            events(Event::Warning(m.message.clone()));
+            incompatible.push(m.message);
+        }
         installable.insert(add.name.clone(), has_package(git, upstream_tree, "")?);
         modules.insert(add.name.clone(), FinalModule { manifest, options });
         fetched.push(Fetched {
@@ -263,6 +277,9 @@ pub fn resolve(
             installable.insert(name.clone(), has_package(git, head_tree, &prefix_of(name))?);
             modules.insert(name.clone(), FinalModule { manifest, options });
         }
+    }
+    if opts.strict && !incompatible.is_empty() {
+        return Err(EngineError::Incompatible(incompatible));
     }
     let inputs: Vec<ModuleInput> = modules
         .iter()
@@ -617,6 +634,27 @@ pub fn prefix_of(name: &str) -> String {
 
 fn parents(tip: Option<ObjectId>) -> Vec<ObjectId> {
     tip.into_iter().collect()
+}
+
+/// What the pyproject.toml in `dir` of `tree` says about the project's stack.
+pub fn compat_of(
+    git: &Git,
+    tree: ObjectId,
+    dir: &str,
+    module: &str,
+) -> Result<Vec<crate::compat::Mismatch>, EngineError> {
+    let path = if dir.is_empty() {
+        "pyproject.toml".to_owned()
+    } else {
+        format!("{dir}/pyproject.toml")
+    };
+    Ok(match git.entry_at(tree, &path)? {
+        Some((_, blob)) => {
+            let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
+            crate::compat::check(module, &crate::compat::needs(&text))
+        }
+        None => Vec::new(),
+    })
 }
 
 /// Whether `dir` of `tree` holds an installable Python package.

@@ -143,6 +143,8 @@ pub enum Event {
         module: String,
         commit: String,
     },
+    /// Something the user should know before anything is written.
+    Warning(String),
     WritingFiles {
         count: usize,
     },
@@ -181,6 +183,8 @@ pub enum EngineError {
     NoIdentity,
     #[error("{0}\nnothing was changed: the repository is as it was before")]
     RolledBack(#[source] Box<EngineError>),
+    #[error("{}", .0.join("\n"))]
+    Incompatible(Vec<String>),
     #[error("{what} is in progress in this repository")]
     GitBusy { what: String, finish: String },
 }
@@ -223,6 +227,9 @@ impl EngineError {
                 "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
             ),
             EngineError::RolledBack(inner) => inner.hint(),
+            EngineError::Incompatible(_) => Some(
+                "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
+            ),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
             )),

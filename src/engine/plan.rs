@@ -352,6 +352,35 @@ fn unproven_refusal(ws: &Workspace, name: &str) -> Option<Refusal> {
     })
 }
 
+/// Compatibility of the modules the plan embeds, where it can be read
+/// without fetching (local sources); remote ones are checked after the fetch.
+pub fn compat_preview(ws: &Workspace, plan: &Plan) -> Vec<crate::compat::Mismatch> {
+    let mut out = Vec::new();
+    for add in &plan.add {
+        let source::Location::Local(path) = source::location(&add.source, &ws.root) else {
+            continue;
+        };
+        let Ok(repo) = gix::open(&path) else { continue };
+        let Ok(commit) = source::resolve_commit(&repo, &add.name, &add.source, &add.git_ref) else {
+            continue;
+        };
+        let text = repo
+            .find_commit(commit)
+            .ok()
+            .and_then(|c| c.tree().ok())
+            .and_then(|t| t.lookup_entry_by_path("pyproject.toml").ok().flatten())
+            .and_then(|e| e.object().ok())
+            .map(|o| String::from_utf8_lossy(&o.data).into_owned());
+        if let Some(text) = text {
+            out.extend(crate::compat::check(
+                &add.name,
+                &crate::compat::needs(&text),
+            ));
+        }
+    }
+    out
+}
+
 /// A plan that only removes `name` (for `git quickscale remove`).
 pub fn removal(ws: &Workspace, name: &str) -> Plan {
     let mut plan = Plan::empty(Scope::RemoveOnly);

@@ -104,3 +104,55 @@ fn refusal_recipes_keep_the_source_override() {
     env.qs_ok(&dir, &["apply", "--yes"]);
     let _ = stderr(&out);
 }
+
+#[test]
+fn a_module_needing_a_newer_python_and_django_is_reported_before_pip() {
+    let env = TestEnv::new();
+    let a = crate::common::fixtures::module_repo(&env, "a");
+    // Like the real upstream modules: Poetry ranges the project's stack cannot meet on 3.11.
+    crate::common::fixtures::commit_to(
+        &env,
+        &a,
+        &[(
+            "pyproject.toml".into(),
+            "[tool.poetry]\nname = \"quickscale-modules-a\"\nversion = \"2.0.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.14\"\ndjango = \"^6.0\"\n\n[build-system]\nrequires = [\"poetry-core\"]\nbuild-backend = \"poetry.core.masonry.api\"\n".into(),
+        )],
+        "poetry",
+    );
+    let dir = env.new_project(&[]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
+    let out = env.qs(&dir, &["apply", "--dry-run"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("module a needs Python ^3.14 ([tool.poetry.dependencies] python); the project supports >=3.11"),
+        "{}",
+        describe(&out)
+    );
+    assert!(
+        err.contains("module a needs Django ^6.0") && err.contains("Python 3.12 or newer"),
+        "{}",
+        describe(&out)
+    );
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["apply", "--yes", "--strict"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), "--strict");
+    let out = env.qs_ok(&dir, &["apply", "--yes"]);
+    assert_eq!(
+        stderr(&out).matches("module a needs Python").count(),
+        1,
+        "said once: {}",
+        describe(&out)
+    );
+    assert!(dir.join("modules/a/module.yml").is_file());
+}

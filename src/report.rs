@@ -81,9 +81,22 @@ pub fn plan_lines(plan: &crate::engine::Plan) -> Vec<(Mark, String)> {
         ));
     }
     for name in &plan.remove {
+        let labels = plan.tables.get(name).cloned().unwrap_or_default();
+        let data = if labels.is_empty() {
+            "its database tables stay (git quickscale never touches data)".to_owned()
+        } else {
+            format!(
+                "its database tables stay; to drop them, first run {}",
+                labels
+                    .iter()
+                    .map(|l| format!("`python manage.py migrate {l} zero`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        };
         out.push((
             Mark::Remove,
-            format!("- remove {name} (modules/{name} and its wiring)"),
+            format!("- remove {name} (modules/{name} and its wiring; {data})"),
         ));
     }
     for path in &plan.rewire {

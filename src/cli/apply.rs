@@ -49,7 +49,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         ))
         .hint("follow the steps printed under each refused change, or undo the edit in quickscale.yml"));
     }
-    super::print_database_notes(ctx, &ws, &plan);
+    super::print_database_notes(ctx, &plan);
     let mismatches = engine::plan::compat_preview(&ws, &plan);
     for m in &mismatches {
         ctx.ui.warn(&m.message);

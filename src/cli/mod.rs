@@ -333,26 +333,13 @@ impl Drop for EventView<'_> {
     }
 }
 
-/// Removing a module keeps its tables: say so, with the command to drop them first.
-pub fn print_database_notes(
-    ctx: &Context,
-    ws: &crate::engine::Workspace,
-    plan: &crate::engine::Plan,
-) {
+/// Removing a module keeps its tables: said with the plan, before any question.
+pub fn print_database_notes(ctx: &Context, plan: &crate::engine::Plan) {
     for name in &plan.remove {
-        let labels: Vec<String> = ws
-            .embedded_manifest(name)
-            .ok()
-            .flatten()
-            .map(|m| m.django_apps)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|a| !a.starts_with("django.") && a.contains(name))
-            .map(|a| a.rsplit('.').next().unwrap_or(&a).to_owned())
-            .collect();
         ctx.ui.warn(&format!(
             "module {name}'s database tables remain in your database; git quickscale never touches data"
         ));
+        let labels = plan.tables.get(name).cloned().unwrap_or_default();
         if labels.is_empty() {
             ctx.ui.hint(
                 "to drop them, unapply the module's migrations before removing it: python manage.py migrate <app_label> zero",

@@ -58,7 +58,7 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
     ws.config.text = text.clone();
     let plan = engine::plan::removal(&ws, &args.name);
     super::apply::show_plan(ctx, &plan);
-    super::print_database_notes(ctx, &ws, &plan);
+    super::print_database_notes(ctx, &plan);
     if ctx.ui.is_interactive()
         && !args.yes
         && !ctx

@@ -59,6 +59,8 @@ pub struct Plan {
     /// Modules already in the tree (e.g. added by `git subtree add`) to record.
     pub adopt: Vec<AddModule>,
     pub remove: Vec<String>,
+    /// For each module to remove, the app labels whose database tables stay.
+    pub tables: BTreeMap<String, Vec<String>>,
     pub reconfigure: Vec<OptionChange>,
     /// Managed files that differ from what the wiring produces (edited by hand).
     pub rewire: Vec<String>,
@@ -75,6 +77,7 @@ impl Plan {
             add: Vec::new(),
             adopt: Vec::new(),
             remove: Vec::new(),
+            tables: BTreeMap::new(),
             reconfigure: Vec::new(),
             rewire: Vec::new(),
             record_state: None,
@@ -269,7 +272,10 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
         if desired.module(name).is_none() {
             match unproven_refusal(ws, name) {
                 Some(r) => plan.refused.push(r),
-                None => plan.remove.push(name.clone()),
+                None => {
+                    plan.tables.insert(name.clone(), app_labels(ws, name));
+                    plan.remove.push(name.clone());
+                }
             }
         }
     }
@@ -334,6 +340,20 @@ fn drifted_managed_files(
     Ok(drifted)
 }
 
+/// The app labels of a module's own Django apps (their tables stay when it
+/// is removed).
+fn app_labels(ws: &Workspace, name: &str) -> Vec<String> {
+    ws.embedded_manifest(name)
+        .ok()
+        .flatten()
+        .map(|m| m.django_apps)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| !a.starts_with("django.") && a.contains(name))
+        .map(|a| a.rsplit('.').next().unwrap_or(&a).to_owned())
+        .collect()
+}
+
 /// Removing a module that a shallow clone could not prove was embedded is refused.
 fn unproven_refusal(ws: &Workspace, name: &str) -> Option<Refusal> {
     let derived = ws.origin.derived()?;
@@ -386,7 +406,10 @@ pub fn removal(ws: &Workspace, name: &str) -> Plan {
     let mut plan = Plan::empty(Scope::RemoveOnly);
     match unproven_refusal(ws, name) {
         Some(r) => plan.refused.push(r),
-        None => plan.remove.push(name.to_owned()),
+        None => {
+            plan.tables.insert(name.to_owned(), app_labels(ws, name));
+            plan.remove.push(name.to_owned());
+        }
     }
     if ws.config.config.module(name).is_some() {
         plan.refused.push(Refusal {

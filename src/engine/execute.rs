@@ -194,6 +194,8 @@ fn run(
         txn::test_pause(git.git_dir(), "fetched");
         let upstream_tree = git.tree_of(upstream)?;
         untrusted::check_tree(git, &add.name, upstream_tree, limits)?;
+        let catalog_entry = ws.catalog.get(&add.name);
+        untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
         let given = desired

@@ -387,9 +387,7 @@ pub fn check_shape(
             ),
         };
         if git.subtree_at(tree, &nested).ok().flatten().is_some() {
-            hint.push_str(&format!(
-                "; this repository has it under `{nested}/`"
-            ));
+            hint.push_str(&format!("; this repository has it under `{nested}/`"));
         }
         UntrustedError::NotAModule {
             module: module.to_owned(),
@@ -443,7 +441,10 @@ pub fn check_shape(
 }
 
 fn root_entries(git: &Git, tree: ObjectId) -> Result<Vec<(String, EntryKind, ObjectId)>, GitError> {
-    let obj = git.repo.find_object(tree).ctx(|| format!("read tree {tree}"))?;
+    let obj = git
+        .repo
+        .find_object(tree)
+        .ctx(|| format!("read tree {tree}"))?;
     let tree_obj = obj.into_tree();
     let decoded = tree_obj.decode().ctx(|| format!("decode tree {tree}"))?;
     Ok(decoded
@@ -493,14 +494,11 @@ fn is_project(entries: &[(String, EntryKind, ObjectId)]) -> bool {
 /// The project name a pyproject.toml declares (`[project]` or `[tool.poetry]`).
 fn pyproject_name(text: &str) -> Option<String> {
     let doc: toml::Table = toml::from_str(text).ok()?;
-    let name = doc
-        .get("project")
-        .and_then(|p| p.get("name"))
-        .or_else(|| {
-            doc.get("tool")
-                .and_then(|t| t.get("poetry"))
-                .and_then(|p| p.get("name"))
-        })?;
+    let name = doc.get("project").and_then(|p| p.get("name")).or_else(|| {
+        doc.get("tool")
+            .and_then(|t| t.get("poetry"))
+            .and_then(|p| p.get("name"))
+    })?;
     name.as_str().map(str::to_owned)
 }
 
@@ -569,7 +567,12 @@ mod tests {
 
     #[test]
     fn symlink_cycles_and_long_chains() {
-        let t = tree(&[("a", link("b")), ("b", link("c")), ("c", link("./a")), ("d", link("a"))]);
+        let t = tree(&[
+            ("a", link("b")),
+            ("b", link("c")),
+            ("c", link("./a")),
+            ("d", link("a")),
+        ]);
         assert_eq!(
             resolve(&t, "d"),
             Err(LinkProblem::Cycle(vec![

@@ -266,7 +266,9 @@ fn symlinks_that_escape_only_once_resolved() {
         assert_rejected(
             &env,
             &repo,
-            &format!("module evil: the symlink `{shown}` points outside the module (to `{target}`)"),
+            &format!(
+                "module evil: the symlink `{shown}` points outside the module (to `{target}`)"
+            ),
             &[],
         );
     }
@@ -500,4 +502,174 @@ fn an_entry_named_dot_dot() {
         );
         assert!(!env.root().join("shop/modules/sitecustomize.py").exists());
     }
+}
+
+/// A repository `upstream/<dir>` holding exactly `files`, on branch main.
+fn plain_repo(env: &TestEnv, dir: &str, files: &[(String, String)]) -> PathBuf {
+    let repo = env.root().join("upstream").join(dir);
+    std::fs::create_dir_all(&repo).expect("mkdir");
+    env.git(&repo, &["init", "-q", "-b", "main"]);
+    commit_to(env, &repo, files, "initial");
+    repo
+}
+
+/// Plans `module_arg` from `repo`, then asserts apply refuses it with every
+/// text of `expect` and leaves the project exactly as it was.
+fn assert_refused(env: &TestEnv, module_arg: &str, repo: &Path, expect: &[&str]) {
+    let dir = env.new_project(&[]);
+    let name = module_arg.split('@').next().expect("name");
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            module_arg,
+            "--source",
+            &format!("{name}={}", repo.display()),
+            "--yes",
+        ],
+    );
+    let snap = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    for e in expect {
+        assert!(
+            stderr(&out).contains(e),
+            "expected `{e}`:\n{}",
+            describe(&out)
+        );
+    }
+    assert_same_repo(&snap, &env.repo_snapshot(&dir), expect[0]);
+    assert!(!dir.join("modules").join(name).exists());
+}
+
+/// Upstream QuickScale's layout: every module under `quickscale_modules/`.
+fn monorepo_files() -> Vec<(String, String)> {
+    let mut files = vec![
+        (
+            "pyproject.toml".to_owned(),
+            "[project]\nname = \"quickscale\"\nversion = \"0.88.0\"\n".to_owned(),
+        ),
+        ("README.md".to_owned(), "# QuickScale\n".to_owned()),
+    ];
+    for m in ["crm", "auth"] {
+        for (path, text) in module_files(m, "1.0.0") {
+            files.push((format!("quickscale_modules/{m}/{path}"), text));
+        }
+    }
+    files
+}
+
+#[test]
+fn a_whole_monorepo_is_not_a_module() {
+    let env = TestEnv::new();
+    let repo = plain_repo(&env, "quickscale", &monorepo_files());
+    assert_refused(
+        &env,
+        "crm@main",
+        &repo,
+        &[
+            "module crm: its root holds a `quickscale_modules/` directory, so it is the whole QuickScale repository; this is not one module's tree",
+            "hint: did you mean `crm@splits/crm-module`? That branch holds only this module: set `sources.crm.ref: splits/crm-module` in quickscale.yml; this repository has it under `quickscale_modules/crm/`",
+        ],
+    );
+}
+
+#[test]
+fn a_tree_without_manifest_or_catalog_wiring() {
+    let env = TestEnv::new();
+    let repo = plain_repo(
+        &env,
+        "plain",
+        &[
+            ("plain/__init__.py".into(), String::new()),
+            ("README.md".into(), "# just some code\n".into()),
+        ],
+    );
+    assert_refused(
+        &env,
+        "plain",
+        &repo,
+        &[
+            "module plain: it has no module.yml and the catalog has no wiring for it, so nothing says what it contributes; this is not one module's tree",
+            "hint: point `sources.plain` at a repository or branch whose root is the module itself (module.yml at the top)",
+        ],
+    );
+}
+
+#[test]
+fn a_pyproject_of_another_project() {
+    let env = TestEnv::new();
+    let repo = plain_repo(
+        &env,
+        "website",
+        &[
+            (
+                "pyproject.toml".into(),
+                "[tool.poetry]\nname = \"acme-website\"\nversion = \"1.0\"\n".into(),
+            ),
+            ("acme/__init__.py".into(), String::new()),
+        ],
+    );
+    assert_refused(
+        &env,
+        "crm@main",
+        &repo,
+        &[
+            "module crm: it has no module.yml and its pyproject.toml is the project `acme-website`; this is not one module's tree",
+            "did you mean `crm@splits/crm-module`?",
+        ],
+    );
+}
+
+#[test]
+fn several_python_projects_side_by_side() {
+    let env = TestEnv::new();
+    let repo = plain_repo(
+        &env,
+        "mono",
+        &[
+            (
+                "packages/core/pyproject.toml".into(),
+                "[project]\nname = \"core\"\n".into(),
+            ),
+            ("packages/cli/setup.py".into(), "setup()\n".into()),
+            ("README.md".into(), "# mono\n".into()),
+        ],
+    );
+    assert_refused(
+        &env,
+        "crm@main",
+        &repo,
+        &[
+            "module crm: it has no module.yml and holds 2 Python projects (packages/cli/, packages/core/); this is not one module's tree",
+        ],
+    );
+}
+
+#[test]
+fn a_catalog_module_without_manifest_but_shaped_like_one_is_embedded() {
+    let env = TestEnv::new();
+    let files: Vec<(String, String)> = module_files("crm", "1.0.0")
+        .into_iter()
+        .filter(|(p, _)| p != "module.yml")
+        .collect();
+    let repo = plain_repo(&env, "crm-split", &files);
+    let dir = env.new_project(&[]);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "crm@main",
+            "--source",
+            &format!("crm={}", repo.display()),
+            "--yes",
+        ],
+    );
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(
+        dir.join("modules/crm/quickscale_modules_crm/urls.py")
+            .is_file()
+    );
 }

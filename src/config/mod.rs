@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, is_module_name};
+use crate::catalog::{Catalog, module_name_problem};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::identity;
 use crate::suggest;
@@ -281,11 +281,8 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
                 c.error_help(k, format!("unknown module `{name}`"), help);
                 continue;
             }
-            if !is_module_name(name) {
-                c.error(
-                    k,
-                    format!("invalid module name `{name}`: use lowercase letters, digits and `_`"),
-                );
+            if let Some(problem) = module_name_problem(name) {
+                c.error(k, format!("invalid module name: `{name}` {problem}"));
                 continue;
             }
             let Some(opts) = c.map(v, &format!("the options of module `{name}`"), true) else {
@@ -309,7 +306,10 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
     if let Some(s) = root.get("sources").and_then(Node::as_map) {
         for (k, _) in s {
             let name = k.key_str().unwrap_or_default();
-            if !modules.iter().any(|m| m.name == name) {
+            let listed = root
+                .get("modules")
+                .is_some_and(|m| m.get(name).is_some());
+            if !listed {
                 c.error_help(
                     k,
                     format!("`sources.{name}` names a module that is not under `modules`"),

@@ -95,10 +95,10 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut w = Wiring::default();
     for m in sorted {
-        if !crate::catalog::is_module_name(&m.name) {
+        if let Some(problem) = crate::catalog::module_name_problem(&m.name) {
             return Err(WiringError::Invalid {
                 module: m.name.escape_debug().to_string(),
-                message: "not a module name (lowercase letters, digits and `_`)".into(),
+                message: format!("the name {problem}"),
             });
         }
         let (apps, middleware, urls, static_settings, deps) = effective(m);

@@ -306,9 +306,7 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
     if let Some(s) = root.get("sources").and_then(Node::as_map) {
         for (k, _) in s {
             let name = k.key_str().unwrap_or_default();
-            let listed = root
-                .get("modules")
-                .is_some_and(|m| m.get(name).is_some());
+            let listed = root.get("modules").is_some_and(|m| m.get(name).is_some());
             if !listed {
                 c.error_help(
                     k,

@@ -673,3 +673,28 @@ fn a_catalog_module_without_manifest_but_shaped_like_one_is_embedded() {
             .is_file()
     );
 }
+
+#[test]
+fn a_fetched_manifest_error_points_at_its_line_and_column() {
+    let env = TestEnv::new();
+    let repo = module_repo(&env, "evil");
+    let manifest = module_files("evil", "2.0.0")
+        .into_iter()
+        .find(|(p, _)| p == "module.yml")
+        .map(|(_, t)| t)
+        .expect("manifest");
+    let bad = manifest.replace(
+        "dependencies: []",
+        "dependencies: [\"--index-url=http://evil.example/simple\"]",
+    );
+    commit_to(&env, &repo, &[("module.yml".into(), bad)], "bad dependency");
+    assert_rejected(
+        &env,
+        &repo,
+        &format!(
+            "error: {}@HEAD:module.yml:23:16: module evil: dependencies: `--index-url=http://evil.example/simple`: must be a PEP 508 requirement",
+            repo.display()
+        ),
+        &[],
+    );
+}

@@ -323,7 +323,14 @@ fn run(
             installable,
         });
     }
-    let wiring = wiring::compute(&inputs)?;
+    let wiring = wiring::compute_for(
+        &wiring::rules::Project {
+            package: &state.project.package,
+            theme: state.project.theme.name(),
+            allowed: &desired.allowed_settings(),
+        },
+        &inputs,
+    )?;
     let managed = wiring::render(&state.project.package, &wiring);
     edits.extend(file_edits(git, &managed)?);
     edits.push(TreeEdit {

@@ -217,7 +217,7 @@ fn an_app_the_project_already_installs() {
         &env,
         &dir,
         &[&format!(
-            "{}:24:39: module evil: django_apps: `django.contrib.auth` is already installed by the project",
+            "{}:24:40: module evil: django_apps: `django.contrib.auth` is already installed by the project",
             label(&repo)
         )],
     );

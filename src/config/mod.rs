@@ -466,7 +466,7 @@ fn validate_allowed_settings(c: &mut Checker, module: &str, node: &Node) -> Vec<
             c.error_help(
                 node,
                 format!("{what} must be a list, found {}", node.type_name()),
-                format!("write it as `allow_settings: [SETTING_NAME]`"),
+                "write it as `allow_settings: [SETTING_NAME]`".into(),
             );
         }
         return Vec::new();
@@ -574,6 +574,30 @@ mod tests {
             e.contains("quickscale.yml:4:3: unknown module `crmm`\n  did you mean `crm`?"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn allow_settings_lives_with_the_module_s_source() {
+        let c = parse_ok(
+            "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm:\n    allow_settings: [SECURE_SSL_REDIRECT, DEBUG]\n",
+        );
+        assert_eq!(c.sources["crm"].url, None);
+        assert_eq!(
+            c.allowed_settings()["crm"],
+            ["SECURE_SSL_REDIRECT".to_owned(), "DEBUG".to_owned()]
+        );
+        let src = crate::source::resolve("crm", &c, &catalog()).expect("catalog source");
+        assert_eq!(src.git_ref, "splits/crm-module");
+        let e = parse_err(
+            "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm: {allow_settings: [MIDDLEWARE, CRM_X]}\n",
+        );
+        assert!(
+            e.contains(
+                "quickscale.yml:6:26: `sources.crm.allow_settings`: `MIDDLEWARE` cannot be allowed"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("quickscale.yml:6:38: `sources.crm.allow_settings`: `CRM_X` is not a protected setting"), "{e}");
     }
 
     #[test]

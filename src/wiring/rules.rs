@@ -464,7 +464,7 @@ mod tests {
             "evil",
             "config:\n  mutable:\n    debug: {type: boolean, default: true, django_setting: DEBUG}\nsettings:\n  SECRET_KEY: x\n  EVIL_OK: 1\n",
         );
-        let out = run("showcase_html", &[], &[m.clone()]);
+        let out = run("showcase_html", &[], std::slice::from_ref(&m));
         assert_eq!(out.len(), 2, "{out:?}");
         assert!(
             out[0]
@@ -484,7 +484,7 @@ mod tests {
             run(
                 "showcase_html",
                 &[("evil", "SECRET_KEY"), ("evil", "DEBUG")],
-                &[m.clone()]
+                std::slice::from_ref(&m)
             )
             .is_empty()
         );
@@ -527,7 +527,7 @@ mod tests {
         assert!(out[2].contains("which the project's `django.contrib.admin` already uses"));
         // django_htmx is the htmx theme's only.
         let htmx = module("d", "django_apps: [django_htmx]\n");
-        assert!(run("showcase_html", &[], &[htmx.clone()]).is_empty());
+        assert!(run("showcase_html", &[], std::slice::from_ref(&htmx)).is_empty());
         assert_eq!(run("showcase_htmx", &[], &[htmx]).len(), 1);
     }
 

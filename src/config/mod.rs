@@ -450,7 +450,7 @@ fn validate_sources(c: &mut Checker, node: &Node) -> BTreeMap<String, SourceOver
             src.allow_settings = validate_allowed_settings(c, &name, a);
         }
         if src.url.is_none() && src.git_ref.is_none() && fields.is_empty() {
-            c.error(v, format!("{what} needs `url`, `ref` or both"));
+            c.error(v, format!("{what} needs `url`, `ref` or `allow_settings`"));
         }
         out.insert(name, src);
     }

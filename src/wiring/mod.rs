@@ -91,7 +91,7 @@ impl WiringError {
             }
             WiringError::Invalid { .. } => "fix the module's manifest or the catalog entry".into(),
             WiringError::Refused(_) => {
-                "nothing was written; docs/user-guide.md (\"What a module may not change\") explains each rule".into()
+                "docs/user-guide.md, \"What a module may not change\", explains each rule".into()
             }
         })
     }

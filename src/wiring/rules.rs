@@ -123,6 +123,7 @@ pub struct Project<'a> {
 
 /// Where one wiring value comes from, for the message about it.
 struct Origin {
+    module: String,
     file: String,
     pos: Option<Pos>,
 }
@@ -132,10 +133,12 @@ struct Origin {
 fn origin(m: &ModuleInput, from_manifest: bool, pos: impl FnOnce() -> Option<Pos>) -> Origin {
     match (&m.manifest, from_manifest) {
         (Some(manifest), true) => Origin {
+            module: m.name.clone(),
             file: manifest.spans.file.clone(),
             pos: pos(),
         },
         _ => Origin {
+            module: m.name.clone(),
             file: format!("the catalog's wiring for {}", m.name),
             pos: None,
         },
@@ -154,17 +157,24 @@ pub fn check(project: &Project<'_>, inputs: &[ModuleInput]) -> Result<(), Diagno
     check_apps(project, &sorted, &mut problems);
     check_routes(project, &sorted, &mut problems);
     if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Diagnostics(problems))
+        return Ok(());
     }
+    // By module, then by position in its manifest.
+    problems.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.sort_key().cmp(&y.sort_key())));
+    Err(Diagnostics(problems.into_iter().map(|(_, d)| d).collect()))
 }
 
-fn push(problems: &mut Vec<Diagnostic>, at: Origin, message: String, help: String) {
-    problems.push(Diagnostic::new(at.file, at.pos, message).with_help(help));
+/// Problems found so far, with the module each is about.
+type Problems = Vec<(String, Diagnostic)>;
+
+fn push(problems: &mut Problems, at: Origin, message: String, help: String) {
+    problems.push((
+        at.module,
+        Diagnostic::new(at.file, at.pos, message).with_help(help),
+    ));
 }
 
-fn check_settings(project: &Project<'_>, m: &ModuleInput, problems: &mut Vec<Diagnostic>) {
+fn check_settings(project: &Project<'_>, m: &ModuleInput, problems: &mut Problems) {
     let Some(manifest) = &m.manifest else {
         return;
     };
@@ -233,7 +243,7 @@ fn app_label(app: &str) -> &str {
     app.rsplit('.').next().unwrap_or(app)
 }
 
-fn check_apps(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut Vec<Diagnostic>) {
+fn check_apps(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut Problems) {
     // label -> (who, dotted name)
     let mut owners: BTreeMap<String, (String, String)> = BTreeMap::new();
     let project_apps = project_apps(project.theme);
@@ -323,7 +333,7 @@ fn effective_urls(m: &ModuleInput) -> (Vec<UrlInclude>, bool) {
     }
 }
 
-fn check_routes(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut Vec<Diagnostic>) {
+fn check_routes(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut Problems) {
     let routes = project_routes(project.theme);
     // route -> (module, include) of the first module that mounts it
     let mut taken: BTreeMap<String, (String, String)> = BTreeMap::new();
@@ -339,15 +349,17 @@ fn check_routes(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut V
                 })
             };
             if let Some(p) = routes.iter().find(|p| u.route.starts_with(**p)) {
+                let relation = if u.route == *p { "is" } else { "is under" };
                 push(
                     problems,
                     at(),
                     format!(
-                        "module {}: urls: route `{}` is under the project's own route `{p}`",
+                        "module {}: urls: route `{}` {relation} the project's own route `{p}`",
                         m.name, u.route
                     ),
                     format!(
-                        "the project's URLs come first, so these would be unreachable or would take over `{p}`; mount the module elsewhere with a catalog override (`--index`), or ask upstream to"
+                        "the project's URLs come first, so the module's would be unreachable there; {}",
+                        move_route_help(from_manifest)
                     ),
                 );
                 continue;
@@ -364,7 +376,10 @@ fn check_routes(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut V
                             "module {}: urls: route `{}` is already module {other}'s route (for `{include}`)",
                             m.name, u.route
                         ),
-                        "the first module's URLs would hide the second's; mount one elsewhere with a catalog override (`--index`), or keep only one of the two modules".into(),
+                        format!(
+                            "the first module's URLs would hide the second's; {}, or keep only one of the two modules",
+                            move_route_help(from_manifest)
+                        ),
                     );
                 }
                 Some(_) => {}
@@ -378,6 +393,16 @@ fn check_routes(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut V
                 taken.insert(route.to_owned(), (m.name.clone(), u.include.clone()));
             }
         }
+    }
+}
+
+/// How to move a route: a manifest's routes win over the catalog's, so only
+/// upstream can move those; catalog routes can be overridden with `--index`.
+fn move_route_help(from_manifest: bool) -> &'static str {
+    if from_manifest {
+        "ask upstream to mount it elsewhere (or pin a ref whose manifest does so)"
+    } else {
+        "change the route in an index override (`--index`, see \"The module catalog\")"
     }
 }
 
@@ -466,18 +491,19 @@ mod tests {
         );
         let out = run("showcase_html", &[], std::slice::from_ref(&m));
         assert_eq!(out.len(), 2, "{out:?}");
+        // In manifest order.
         assert!(
             out[0]
-                .starts_with("module.yml:7:3: module evil: settings: `SECRET_KEY` is a protected"),
-            "{out:?}"
-        );
-        assert!(
-            out[0].contains("`sources: {evil: {allow_settings: [SECRET_KEY]}}`"),
+                .starts_with("module.yml:5:59: module evil: option debug: django_setting `DEBUG`"),
             "{out:?}"
         );
         assert!(
             out[1]
-                .starts_with("module.yml:5:59: module evil: option debug: django_setting `DEBUG`"),
+                .starts_with("module.yml:7:3: module evil: settings: `SECRET_KEY` is a protected"),
+            "{out:?}"
+        );
+        assert!(
+            out[1].contains("`sources: {evil: {allow_settings: [SECRET_KEY]}}`"),
             "{out:?}"
         );
         assert!(
@@ -560,9 +586,7 @@ mod tests {
             )],
         );
         assert_eq!(out.len(), 2, "{out:?}");
-        assert!(
-            out[0].contains("route `api/hello/` is under the project's own route `api/hello/`")
-        );
+        assert!(out[0].contains("route `api/hello/` is the project's own route `api/hello/`"));
         assert!(
             run(
                 "showcase_html",

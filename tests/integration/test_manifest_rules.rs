@@ -260,12 +260,17 @@ fn routes_that_shadow_the_project() {
         );
         let dir = env.new_project(&[]);
         plan_add(&env, &dir, &[("evil", &repo)]);
-        let project_route = route.split('/').next().expect("segment");
+        let project_route = format!("{}/", route.split('/').next().expect("segment"));
+        let relation = if project_route == route {
+            "is"
+        } else {
+            "is under"
+        };
         assert_refused(
             &env,
             &dir,
             &[&format!(
-                "{}:26:12: module evil: urls: route `{route}` is under the project's own route `{project_route}/`",
+                "{}:26:12: module evil: urls: route `{route}` {relation} the project's own route `{project_route}`",
                 label(&repo)
             )],
         );

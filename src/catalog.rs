@@ -160,10 +160,8 @@ impl Catalog {
             let pos = Some(line_col(text, spanned.span().start));
             let at =
                 |message: String| Diagnostic::new(file, pos, format!("entry `{name}`: {message}"));
-            if !is_module_name(&name) {
-                problems.push(at(
-                    "module names must start with a lowercase letter and use only lowercase letters, digits and `_`".into(),
-                ));
+            if let Some(problem) = module_name_problem(&name) {
+                problems.push(at(format!("`{name}` {problem}")));
                 continue;
             }
             let raw = spanned.into_inner();
@@ -253,13 +251,34 @@ pub fn override_paths(git_config_values: &[PathBuf], cli: &[PathBuf]) -> Vec<Pat
     paths
 }
 
+/// Longest module name: it names a directory, a ref component and a Python label.
+pub const MAX_MODULE_NAME: usize = 64;
+
 /// Whether `name` can name a module (a directory and a ref component).
 pub fn is_module_name(name: &str) -> bool {
-    name.len() <= 64
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+    module_name_problem(name).is_none()
+}
+
+/// Why `name` cannot name a module, as a predicate ("is too long (…)"), so
+/// callers can write "`{name}` {problem}"; `None` when it can.
+pub fn module_name_problem(name: &str) -> Option<String> {
+    let chars_ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         && name
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !chars_ok {
+        Some(
+            "is not a module name (it must start with a lowercase letter and use only lowercase letters, digits and `_`)"
+                .into(),
+        )
+    } else if name.len() > MAX_MODULE_NAME {
+        Some(format!(
+            "is too long ({} characters; at most {MAX_MODULE_NAME})",
+            name.len()
+        ))
+    } else {
+        None
+    }
 }
 
 fn convert_wiring(raw: RawWiring) -> Result<WiringHints, String> {
@@ -341,6 +360,23 @@ pub fn git_config_index_paths(config: &gix::config::File, base: &Path) -> Vec<Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn module_names_say_what_is_wrong() {
+        assert_eq!(module_name_problem("crm"), None);
+        assert_eq!(module_name_problem(&"a".repeat(64)), None);
+        assert_eq!(
+            module_name_problem(&"a".repeat(65)).as_deref(),
+            Some("is too long (65 characters; at most 64)")
+        );
+        for bad in ["", "Crm", "1crm", "_crm", "crm-x", "crm.x"] {
+            assert!(
+                module_name_problem(bad).is_some_and(|p| p.starts_with("is not a module name")),
+                "{bad}"
+            );
+        }
+        assert!(!is_module_name(&"a".repeat(65)));
+    }
 
     #[test]
     fn bundled_catalog_has_upstream_modules() {

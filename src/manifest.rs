@@ -10,8 +10,10 @@ use serde::Serialize;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::suggest;
 use crate::value::Value;
-use crate::wiring::spec::{UrlInclude, WiringHints, check_setting_name};
-use crate::yaml::{self, Checker, Node, NodeKind};
+use crate::wiring::spec::{
+    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
+};
+use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
 /// The manifest's file name inside a module.
 pub const MANIFEST_FILE: &str = "module.yml";
@@ -181,6 +183,25 @@ pub struct Manifest {
     /// Extension fields (documented in docs/user-guide.md); `None` when absent.
     #[serde(skip)]
     pub wiring: WiringHints,
+    /// Where the wiring values are written, for messages about them.
+    #[serde(skip)]
+    pub spans: Spans,
+}
+
+/// Where a manifest's wiring values sit in its file, so that checks made
+/// later against the whole project (see `wiring::rules`) point at the line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Spans {
+    /// The manifest as named in messages.
+    pub file: String,
+    /// Each entry of `django_apps`, in order.
+    pub django_apps: Vec<Pos>,
+    /// Each entry of `urls` (its `route` when given), in order.
+    pub urls: Vec<Pos>,
+    /// Each key of `settings`.
+    pub settings: BTreeMap<String, Pos>,
+    /// Each option's `django_setting` value, by option name.
+    pub django_settings: BTreeMap<String, Pos>,
 }
 
 impl Manifest {
@@ -207,7 +228,10 @@ impl Manifest {
             }
         };
         let mut c = Checker::new(file);
-        let manifest = parse_root(&mut c, &root, module);
+        let manifest = parse_root(&mut c, &root, module).map(|mut m| {
+            m.spans.file = file.to_owned();
+            m
+        });
         let problems = c.finish();
         match manifest {
             Some(m) if problems.is_empty() => Ok(m),
@@ -288,6 +312,7 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .filter(|n| !n.is_null())
         .and_then(|n| c.string(n, &format!("{ctx}: `description`")));
     let mut options = Vec::new();
+    let mut spans = Spans::default();
     if let Some(config) = root.get("config")
         && let Some(sections) = c.map(config, &format!("{ctx}: `config`"), true)
     {
@@ -313,34 +338,38 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
                     continue;
                 }
                 if let Some(o) = parse_option(c, &ctx, &opt_name, spec, mutable) {
+                    if let Some(n) = spec.get("django_setting") {
+                        spans.django_settings.insert(opt_name.clone(), n.start);
+                    }
                     options.push(o);
                 }
             }
         }
     }
-    let list = |c: &mut Checker, key: &str| {
-        root.get(key)
-            .and_then(|n| c.string_list(n, &format!("{ctx}: `{key}`")))
-    };
-    let dependencies = list(c, "dependencies").unwrap_or_default();
-    let django_apps = list(c, "django_apps").unwrap_or_default();
-    let middleware = root
-        .get("middleware")
-        .and_then(|n| c.string_list(n, &format!("{ctx}: `middleware`")));
-    let urls = root.get("urls").and_then(|n| parse_urls(c, &ctx, n));
+    let dependencies = checked_list(c, root, &ctx, "dependencies", check_requirement)
+        .map(|(items, _)| items)
+        .unwrap_or_default();
+    let (django_apps, app_spans) =
+        checked_list(c, root, &ctx, "django_apps", check_dotted_name).unwrap_or_default();
+    spans.django_apps = app_spans;
+    let middleware =
+        checked_list(c, root, &ctx, "middleware", check_dotted_name).map(|(items, _)| items);
+    let urls = root
+        .get("urls")
+        .and_then(|n| parse_urls(c, &ctx, n, &mut spans));
     let settings = root.get("settings").and_then(|n| {
         let entries = c.map(n, &format!("{ctx}: `settings`"), true)?;
-        Some(
-            entries
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.key_str().unwrap_or_default().to_owned(),
-                        Value::from_node(v),
-                    )
-                })
-                .collect::<BTreeMap<_, _>>(),
-        )
+        let mut out = BTreeMap::new();
+        for (k, v) in entries {
+            let key = k.key_str().unwrap_or_default().to_owned();
+            if let Err(why) = check_setting_name(&key) {
+                c.error(k, format!("{ctx}: settings: `{key}`: {why}"));
+                continue;
+            }
+            spans.settings.insert(key.clone(), k.start);
+            out.insert(key, Value::from_node(v));
+        }
+        Some(out)
     });
     let wiring = WiringHints {
         django_apps: None,
@@ -349,14 +378,6 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         settings,
         dependencies: None,
     };
-    let full = WiringHints {
-        django_apps: Some(django_apps.clone()),
-        dependencies: Some(dependencies.clone()),
-        ..wiring.clone()
-    };
-    if let Err(why) = full.validate() {
-        c.error(root, format!("{ctx}: {why}"));
-    }
     Some(Manifest {
         name: name?,
         version: version?,
@@ -365,10 +386,58 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         dependencies,
         django_apps,
         wiring,
+        spans,
     })
 }
 
-fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>> {
+/// A list of strings each of which must pass `check`; every problem points
+/// at its entry. Returns the entries and their positions.
+fn checked_list(
+    c: &mut Checker,
+    root: &Node,
+    ctx: &str,
+    key: &str,
+    check: fn(&str) -> Result<(), String>,
+) -> Option<(Vec<String>, Vec<Pos>)> {
+    let node = root.get(key)?;
+    if node.is_null() {
+        return Some((Vec::new(), Vec::new()));
+    }
+    let NodeKind::Seq(items, _) = &node.kind else {
+        c.error(
+            node,
+            format!("{ctx}: `{key}` must be a list, found {}", node.type_name()),
+        );
+        return None;
+    };
+    let mut out = Vec::new();
+    let mut positions = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(text) = c.string(item, &format!("{ctx}: each entry of `{key}`")) else {
+            ok = false;
+            continue;
+        };
+        match check(&text) {
+            Ok(()) => {
+                out.push(text);
+                positions.push(item.start);
+            }
+            Err(why) => {
+                c.error(item, format!("{ctx}: {key}: `{text}`: {why}"));
+                ok = false;
+            }
+        }
+    }
+    ok.then_some((out, positions))
+}
+
+fn parse_urls(
+    c: &mut Checker,
+    ctx: &str,
+    node: &Node,
+    spans: &mut Spans,
+) -> Option<Vec<UrlInclude>> {
     let NodeKind::Seq(items, _) = &node.kind else {
         c.error(
             node,
@@ -382,7 +451,13 @@ fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>
         c.known_keys_prefixed(entries, &["route", "include"], &format!("{ctx}: `urls`"));
         let route = match item.get("route") {
             Some(r) => match Value::from_node(r) {
-                Value::Str(s) => s,
+                Value::Str(s) => {
+                    if let Err(why) = check_route(&s) {
+                        c.error(r, format!("{ctx}: urls: route `{s}`: {why}"));
+                        continue;
+                    }
+                    s
+                }
                 Value::Null => String::new(),
                 other => {
                     c.error(
@@ -406,6 +481,12 @@ fn parse_urls(c: &mut Checker, ctx: &str, node: &Node) -> Option<Vec<UrlInclude>
             }
             continue;
         };
+        if let Err(why) = check_dotted_name(&include) {
+            let at = item.get("include").unwrap_or(item);
+            c.error(at, format!("{ctx}: urls: include `{include}`: {why}"));
+            continue;
+        }
+        spans.urls.push(item.get("route").unwrap_or(item).start);
         out.push(UrlInclude { route, include });
     }
     Some(out)
@@ -587,6 +668,30 @@ django_apps: [rest_framework, quickscale_modules_crm]
             bad("stages", Value::List(vec![Value::Str("z".into())])).contains("`z` is not allowed")
         );
         assert!(bad("deals_per_pag", Value::Int(1)).contains("did you mean `deals_per_page`?"));
+    }
+
+    #[test]
+    fn wiring_errors_and_spans_point_at_their_values() {
+        let text = "name: x\nversion: \"1\"\ndjango_apps:\n  - ok_app\n  - \"bad app\"\nurls:\n  - {route: \"/abs/\", include: x.urls}\nsettings:\n  GOOD: 1\n  bad: 2\n";
+        let err = Manifest::parse(text, "m.yml", "x").expect_err("bad wiring");
+        let at: Vec<(Option<usize>, Option<usize>)> =
+            err.0.iter().map(|d| (d.line, d.column)).collect();
+        assert_eq!(
+            at,
+            [(Some(5), Some(5)), (Some(7), Some(13)), (Some(10), Some(3))],
+            "{err}"
+        );
+        let ok = "name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {django_setting: X_A}\ndjango_apps: [one, two]\nurls:\n  - route: x/\n    include: x.urls\nsettings: {X_B: 1}\n";
+        let m = Manifest::parse(ok, "m.yml", "x").expect("valid");
+        let line = |p: &Pos| (p.line, p.column);
+        assert_eq!(m.spans.file, "m.yml");
+        assert_eq!(
+            m.spans.django_apps.iter().map(line).collect::<Vec<_>>(),
+            [(6, 15), (6, 20)]
+        );
+        assert_eq!(m.spans.urls.iter().map(line).collect::<Vec<_>>(), [(8, 12)]);
+        assert_eq!(line(&m.spans.settings["X_B"]), (10, 12));
+        assert_eq!(line(&m.spans.django_settings["a"]), (5, 25));
     }
 
     #[test]

@@ -14,12 +14,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, is_module_name};
+use crate::catalog::{Catalog, module_name_problem};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::identity;
 use crate::suggest;
 use crate::value::Value;
-use crate::yaml::{self, Checker, Node, Pos};
+use crate::wiring::rules;
+use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
 /// The file name of the desired state.
 pub const CONFIG_FILE: &str = "quickscale.yml";
@@ -27,7 +28,7 @@ pub const CONFIG_FILE: &str = "quickscale.yml";
 const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
-const SOURCE_KEYS: &[&str] = &["url", "ref"];
+const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings"];
 
 /// The themes a project can be generated with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -115,12 +116,17 @@ pub struct ModuleRequest {
     pub option_pos: BTreeMap<String, Pos>,
 }
 
-/// `sources.<name>`: where a module comes from, overriding the catalog.
+/// `sources.<name>`: where a module comes from, overriding the catalog,
+/// and what the project owner trusts it with.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct SourceOverride {
     pub url: Option<String>,
     #[serde(rename = "ref")]
     pub git_ref: Option<String>,
+    /// Protected Django settings this module may set anyway
+    /// (see `wiring::rules`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_settings: Vec<String>,
 }
 
 /// A validated quickscale.yml.
@@ -135,6 +141,15 @@ pub struct ProjectConfig {
 impl ProjectConfig {
     pub fn module(&self, name: &str) -> Option<&ModuleRequest> {
         self.modules.iter().find(|m| m.name == name)
+    }
+
+    /// Protected settings the owner allows, by module (`sources.<m>.allow_settings`).
+    pub fn allowed_settings(&self) -> BTreeMap<String, Vec<String>> {
+        self.sources
+            .iter()
+            .filter(|(_, s)| !s.allow_settings.is_empty())
+            .map(|(m, s)| (m.clone(), s.allow_settings.clone()))
+            .collect()
     }
 }
 
@@ -281,11 +296,8 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
                 c.error_help(k, format!("unknown module `{name}`"), help);
                 continue;
             }
-            if !is_module_name(name) {
-                c.error(
-                    k,
-                    format!("invalid module name `{name}`: use lowercase letters, digits and `_`"),
-                );
+            if let Some(problem) = module_name_problem(name) {
+                c.error(k, format!("invalid module name: `{name}` {problem}"));
                 continue;
             }
             let Some(opts) = c.map(v, &format!("the options of module `{name}`"), true) else {
@@ -309,7 +321,8 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
     if let Some(s) = root.get("sources").and_then(Node::as_map) {
         for (k, _) in s {
             let name = k.key_str().unwrap_or_default();
-            if !modules.iter().any(|m| m.name == name) {
+            let listed = root.get("modules").is_some_and(|m| m.get(name).is_some());
+            if !listed {
                 c.error_help(
                     k,
                     format!("`sources.{name}` names a module that is not under `modules`"),
@@ -433,10 +446,59 @@ fn validate_sources(c: &mut Checker, node: &Node) -> BTreeMap<String, SourceOver
                 Err(why) => c.error(r, format!("`sources.{name}.ref`: {why}")),
             }
         }
+        if let Some(a) = v.get("allow_settings") {
+            src.allow_settings = validate_allowed_settings(c, &name, a);
+        }
         if src.url.is_none() && src.git_ref.is_none() && fields.is_empty() {
-            c.error(v, format!("{what} needs `url`, `ref` or both"));
+            c.error(v, format!("{what} needs `url`, `ref` or `allow_settings`"));
         }
         out.insert(name, src);
+    }
+    out
+}
+
+/// `sources.<module>.allow_settings`: protected Django settings (and only
+/// those) that the owner lets this module set.
+fn validate_allowed_settings(c: &mut Checker, module: &str, node: &Node) -> Vec<String> {
+    let what = format!("`sources.{module}.allow_settings`");
+    let NodeKind::Seq(items, _) = &node.kind else {
+        if !node.is_null() {
+            c.error_help(
+                node,
+                format!("{what} must be a list, found {}", node.type_name()),
+                "write it as `allow_settings: [SETTING_NAME]`".into(),
+            );
+        }
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(name) = c.string(item, &format!("each entry of {what}")) else {
+            continue;
+        };
+        if rules::NEVER_ALLOWED.contains(&name.as_str()) {
+            c.error_help(
+                item,
+                format!("{what}: `{name}` cannot be allowed"),
+                "modules add apps and middleware through their manifest's `django_apps` and `middleware`".into(),
+            );
+        } else if !rules::is_protected(&name) {
+            let help = match suggest::did_you_mean(&name, rules::PROTECTED_SETTINGS.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => "modules may set any other setting without permission; docs/user-guide.md lists the protected ones".into(),
+            };
+            c.error_help(
+                item,
+                format!(
+                    "{what}: `{name}` is not a protected setting, so there is nothing to allow"
+                ),
+                help,
+            );
+        } else if out.contains(&name) {
+            c.error(item, format!("{what}: `{name}` is listed twice"));
+        } else {
+            out.push(name);
+        }
     }
     out
 }
@@ -512,6 +574,30 @@ mod tests {
             e.contains("quickscale.yml:4:3: unknown module `crmm`\n  did you mean `crm`?"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn allow_settings_lives_with_the_module_s_source() {
+        let c = parse_ok(
+            "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm:\n    allow_settings: [SECURE_SSL_REDIRECT, DEBUG]\n",
+        );
+        assert_eq!(c.sources["crm"].url, None);
+        assert_eq!(
+            c.allowed_settings()["crm"],
+            ["SECURE_SSL_REDIRECT".to_owned(), "DEBUG".to_owned()]
+        );
+        let src = crate::source::resolve("crm", &c, &catalog()).expect("catalog source");
+        assert_eq!(src.git_ref, "splits/crm-module");
+        let e = parse_err(
+            "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm: {allow_settings: [MIDDLEWARE, CRM_X]}\n",
+        );
+        assert!(
+            e.contains(
+                "quickscale.yml:6:26: `sources.crm.allow_settings`: `MIDDLEWARE` cannot be allowed"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("quickscale.yml:6:38: `sources.crm.allow_settings`: `CRM_X` is not a protected setting"), "{e}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::catalog::{Catalog, is_module_name};
+use crate::catalog::{Catalog, is_module_name, module_name_problem};
 use crate::config::edit::{self, EditError};
 use crate::config::emit::NewConfig;
 use crate::config::{Identity, ProjectConfig, SourceOverride, check_ref_name};
@@ -43,10 +43,8 @@ impl std::str::FromStr for ModuleArg {
             Some((n, r)) => (n, Some(r.to_owned())),
             None => (s, None),
         };
-        if !is_module_name(name) {
-            return Err(format!(
-                "`{name}` is not a module name (lowercase letters, digits, `_`)"
-            ));
+        if let Some(problem) = module_name_problem(name) {
+            return Err(format!("`{name}` {problem}"));
         }
         if let Some(r) = &git_ref {
             check_ref_name(r)?;
@@ -64,8 +62,8 @@ impl std::str::FromStr for SourceArg {
         let (module, url) = s
             .split_once('=')
             .ok_or_else(|| "expected NAME=URL, e.g. crm=../crm-module".to_owned())?;
-        if !is_module_name(module) {
-            return Err(format!("`{module}` is not a module name"));
+        if let Some(problem) = module_name_problem(module) {
+            return Err(format!("`{module}` {problem}"));
         }
         if url.trim().is_empty() || url.starts_with('-') || url.chars().any(char::is_control) {
             return Err(format!("`{url}` is not a usable URL or path"));
@@ -86,8 +84,8 @@ impl std::str::FromStr for SetArg {
         let (module, option) = key
             .split_once('.')
             .ok_or_else(|| format!("`{key}` must be MODULE.OPTION, e.g. crm.deals_per_page"))?;
-        if !is_module_name(module) {
-            return Err(format!("`{module}` is not a module name"));
+        if let Some(problem) = module_name_problem(module) {
+            return Err(format!("`{module}` {problem}"));
         }
         if !is_module_name(option) {
             return Err(format!("`{option}` is not an option name"));

@@ -224,6 +224,8 @@ pub fn resolve(
         txn::test_pause(git.git_dir(), "fetched");
         let upstream_tree = git.tree_of(upstream)?;
         untrusted::check_tree(git, &add.name, upstream_tree, limits)?;
+        let catalog_entry = ws.catalog.get(&add.name);
+        untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
@@ -295,15 +297,23 @@ pub fn resolve(
             installable: installable.get(name).copied().unwrap_or(false),
         })
         .collect();
-    let package = match &plan.generate {
-        Some(identity) => identity.package.clone(),
+    let project = match &plan.generate {
+        Some(identity) => identity.clone(),
         None => ws
             .applied
             .as_ref()
-            .map(|a| a.project.package.clone())
-            .unwrap_or_else(|| desired.project.package.clone()),
+            .map(|a| a.project.clone())
+            .unwrap_or_else(|| desired.project.clone()),
     };
-    let managed = wiring::render(&package, &wiring::compute(&inputs)?);
+    let wiring = wiring::compute_for(
+        &wiring::rules::Project {
+            package: &project.package,
+            theme: project.theme.name(),
+            allowed: &desired.allowed_settings(),
+        },
+        &inputs,
+    )?;
+    let managed = wiring::render(&project.package, &wiring);
     Ok(Resolved {
         plan: plan.clone(),
         op: op.to_owned(),

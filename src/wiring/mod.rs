@@ -7,10 +7,12 @@
 //! written as an inert literal.
 
 pub mod python;
+pub mod rules;
 pub mod spec;
 
 use std::collections::BTreeMap;
 
+use crate::diag::Diagnostics;
 use crate::manifest::Manifest;
 use crate::render::{FileMap, GeneratedFile};
 use crate::value::Value;
@@ -76,6 +78,9 @@ pub enum WiringError {
     },
     #[error("module {module}: {message}")]
     Invalid { module: String, message: String },
+    /// A module would weaken or break the project (see `rules`).
+    #[error("{0}")]
+    Refused(Diagnostics),
 }
 
 impl WiringError {
@@ -85,8 +90,22 @@ impl WiringError {
                 "change one module's option so both agree, or remove one of the modules".into()
             }
             WiringError::Invalid { .. } => "fix the module's manifest or the catalog entry".into(),
+            WiringError::Refused(_) => {
+                "docs/user-guide.md, \"What a module may not change\", explains each rule".into()
+            }
         })
     }
+}
+
+/// Merges the modules' wiring after checking it against the project's
+/// rules (protected settings, app labels, routes; see `rules`).
+pub fn compute_for(
+    project: &rules::Project<'_>,
+    inputs: &[ModuleInput],
+) -> Result<Wiring, WiringError> {
+    let wiring = compute(inputs)?;
+    rules::check(project, inputs).map_err(WiringError::Refused)?;
+    Ok(wiring)
 }
 
 /// Merges the modules' wiring, in module-name order.
@@ -95,10 +114,10 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut w = Wiring::default();
     for m in sorted {
-        if !crate::catalog::is_module_name(&m.name) {
+        if let Some(problem) = crate::catalog::module_name_problem(&m.name) {
             return Err(WiringError::Invalid {
                 module: m.name.escape_debug().to_string(),
-                message: "not a module name (lowercase letters, digits and `_`)".into(),
+                message: format!("the name {problem}"),
             });
         }
         let (apps, middleware, urls, static_settings, deps) = effective(m);

@@ -10,6 +10,7 @@ mod test_failures;
 mod test_first_hour;
 mod test_generated_project;
 mod test_interop;
+mod test_manifest_rules;
 mod test_plan;
 mod test_safety;
 mod test_untrusted;

@@ -644,7 +644,7 @@ fn a_wiring_change_from_a_new_catalog_is_shown_before_it_is_committed() {
     let index = env.root().join("index.toml");
     std::fs::write(
         &index,
-        "schema = 1\n\n[modules.a]\ndescription = \"a\"\nsource = \"unused\"\nref = \"main\"\nready = true\n\n[modules.a.wiring]\nmiddleware = [\"quickscale_modules_a.middleware.Audit\"]\n",
+        "schema = 1\n\n[modules.a]\ndescription = \"a\"\nsource = \"unused\"\nref = \"HEAD\"\nready = true\n\n[modules.a.wiring]\nmiddleware = [\"quickscale_modules_a.middleware.Audit\"]\n",
     )
     .expect("index");
     let index = index.to_str().expect("utf8");

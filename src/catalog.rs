@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Diagnostics, line_col};
+use crate::identity::module_name_problem;
 use crate::value::Value;
 use crate::wiring::spec::{UrlInclude, WiringHints};
 
@@ -210,7 +211,7 @@ impl Catalog {
                 entry.source = s;
             }
             if let Some(r) = raw.git_ref {
-                if let Err(why) = crate::config::check_ref_name(&r) {
+                if let Err(why) = crate::identity::check_ref_name(&r) {
                     problems.push(at(format!("`ref`: {why}")));
                 }
                 entry.git_ref = r;
@@ -249,36 +250,6 @@ pub fn override_paths(git_config_values: &[PathBuf], cli: &[PathBuf]) -> Vec<Pat
     }
     paths.extend(cli.iter().cloned());
     paths
-}
-
-/// Longest module name: it names a directory, a ref component and a Python label.
-pub const MAX_MODULE_NAME: usize = 64;
-
-/// Whether `name` can name a module (a directory and a ref component).
-pub fn is_module_name(name: &str) -> bool {
-    module_name_problem(name).is_none()
-}
-
-/// Why `name` cannot name a module, as a predicate ("is too long (…)"), so
-/// callers can write "`{name}` {problem}"; `None` when it can.
-pub fn module_name_problem(name: &str) -> Option<String> {
-    let chars_ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !chars_ok {
-        Some(
-            "is not a module name (it must start with a lowercase letter and use only lowercase letters, digits and `_`)"
-                .into(),
-        )
-    } else if name.len() > MAX_MODULE_NAME {
-        Some(format!(
-            "is too long ({} characters; at most {MAX_MODULE_NAME})",
-            name.len()
-        ))
-    } else {
-        None
-    }
 }
 
 fn convert_wiring(raw: RawWiring) -> Result<WiringHints, String> {
@@ -375,7 +346,7 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(!is_module_name(&"a".repeat(65)));
+        assert!(!crate::identity::is_module_name(&"a".repeat(65)));
     }
 
     #[test]
@@ -439,67 +410,4 @@ mod tests {
                 .contains("entry `y`: a new entry needs `source`, `ref`")
         );
     }
-}
-
-/// One row of `list-modules`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ListingRow {
-    pub name: String,
-    pub ready: bool,
-    pub description: String,
-    pub source: String,
-    #[serde(rename = "ref")]
-    pub git_ref: String,
-    /// Whether quickscale.yml asks for it; absent outside a project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub wanted: Option<bool>,
-    /// Whether it is embedded now (the applied state); absent outside a project.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub installed: Option<bool>,
-}
-
-/// The catalog as listed, with the modules a project wants marked.
-/// Private modules of the project (given by `sources:`) are listed too.
-pub fn listing(
-    catalog: &Catalog,
-    project: Option<&crate::config::ProjectConfig>,
-    installed: Option<&[String]>,
-) -> Vec<ListingRow> {
-    let mut rows: Vec<ListingRow> = catalog
-        .entries()
-        .iter()
-        .map(|e| {
-            // In a project, the source and ref this project uses (its overrides included).
-            let effective = project.and_then(|p| crate::source::resolve(&e.name, p, catalog));
-            ListingRow {
-                name: e.name.clone(),
-                ready: e.ready,
-                description: e.description.clone(),
-                source: effective
-                    .as_ref()
-                    .map_or_else(|| e.source.clone(), |s| s.url.clone()),
-                git_ref: effective.map_or_else(|| e.git_ref.clone(), |s| s.git_ref),
-                wanted: project.map(|p| p.module(&e.name).is_some()),
-                installed: installed.map(|i| i.contains(&e.name)),
-            }
-        })
-        .collect();
-    if let Some(p) = project {
-        for m in &p.modules {
-            if catalog.get(&m.name).is_none()
-                && let Some(src) = crate::source::resolve(&m.name, p, catalog)
-            {
-                rows.push(ListingRow {
-                    name: m.name.clone(),
-                    ready: true,
-                    description: "(private module, from quickscale.yml `sources:`)".into(),
-                    source: src.url,
-                    git_ref: src.git_ref,
-                    wanted: Some(true),
-                    installed: installed.map(|i| i.contains(&m.name)),
-                });
-            }
-        }
-    }
-    rows
 }

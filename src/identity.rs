@@ -1,6 +1,125 @@
-//! Project identity rules: the slug (directory and service name) and the
+//! Names and identity: the leaf every other module builds on (no crate
+//! imports). Module and ref names, the theme, and the project identity
+//! rules: the slug (directory and service name) and the
 //! Python package. Upstream's rules (reference §7.4) with its gaps closed:
 //! reserved names apply to the package too, and suggestions are deterministic.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The themes a project can be generated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    ShowcaseHtml,
+    ShowcaseHtmx,
+    ShowcaseReact,
+}
+
+impl Theme {
+    pub const ALL: [Theme; 3] = [
+        Theme::ShowcaseHtml,
+        Theme::ShowcaseHtmx,
+        Theme::ShowcaseReact,
+    ];
+    /// Upstream's default.
+    pub const DEFAULT: Theme = Theme::ShowcaseReact;
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::ShowcaseHtml => "showcase_html",
+            Theme::ShowcaseHtmx => "showcase_htmx",
+            Theme::ShowcaseReact => "showcase_react",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Theme::ShowcaseHtml => "server-rendered Django templates, plain HTML and CSS",
+            Theme::ShowcaseHtmx => "Django templates with HTMX and Alpine.js",
+            Theme::ShowcaseReact => "React + TypeScript + Vite single-page app",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    pub fn names() -> impl Iterator<Item = &'static str> + Clone {
+        Theme::ALL.into_iter().map(Theme::name)
+    }
+}
+
+impl fmt::Display for Theme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `project.*`: who the project is. Fixed after generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Identity {
+    pub slug: String,
+    pub package: String,
+    pub theme: Theme,
+}
+
+/// Longest module name: it names a directory, a ref component and a Python label.
+pub const MAX_MODULE_NAME: usize = 64;
+
+/// Whether `name` can name a module (a directory and a ref component).
+pub fn is_module_name(name: &str) -> bool {
+    module_name_problem(name).is_none()
+}
+
+/// Why `name` cannot name a module, as a predicate ("is too long (…)"), so
+/// callers can write "`{name}` {problem}"; `None` when it can.
+pub fn module_name_problem(name: &str) -> Option<String> {
+    let chars_ok = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !chars_ok {
+        Some(
+            "is not a module name (it must start with a lowercase letter and use only lowercase letters, digits and `_`)"
+                .into(),
+        )
+    } else if name.len() > MAX_MODULE_NAME {
+        Some(format!(
+            "is too long ({} characters; at most {MAX_MODULE_NAME})",
+            name.len()
+        ))
+    } else {
+        None
+    }
+}
+
+/// Checks a branch, tag or commit name given by the user (git's ref-format
+/// rules, so it can never be mistaken for an option or a range).
+pub fn check_ref_name(r: &str) -> Result<(), String> {
+    let bad = r.is_empty()
+        || r.len() > 200
+        || r.starts_with(['-', '/'])
+        || r.ends_with(['/', '.'])
+        || r.ends_with(".lock")
+        || r.contains("..")
+        || r.contains("//")
+        || r.contains("@{")
+        || r.chars().any(|c| {
+            c.is_control()
+                || c.is_whitespace()
+                || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+        });
+    if bad {
+        Err(format!(
+            "`{}` is not a valid branch, tag or commit name",
+            r.escape_debug()
+        ))
+    } else {
+        Ok(())
+    }
+}
 
 /// Names that break a Django project when used as the package (upstream's
 /// list, plus directories of the generated project and key dependencies).

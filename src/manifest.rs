@@ -500,7 +500,7 @@ fn parse_option(
     mutable: bool,
 ) -> Option<OptionSpec> {
     let octx = format!("{ctx}: option {name}");
-    if !crate::catalog::is_module_name(name) {
+    if !crate::identity::is_module_name(name) {
         c.error(
             node,
             format!("{octx}: option names must be lowercase identifiers (letters, digits, `_`)"),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use include_dir::{Dir, DirEntry, include_dir};
 
-use crate::config::{Identity, Theme};
+use crate::identity::{Identity, Theme};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 

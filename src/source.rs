@@ -268,9 +268,89 @@ pub fn read_local_manifest(
     )
 }
 
+/// One row of `list-modules`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ListingRow {
+    pub name: String,
+    pub ready: bool,
+    pub description: String,
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// Whether quickscale.yml asks for it; absent outside a project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wanted: Option<bool>,
+    /// Whether it is embedded now (the applied state); absent outside a project.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed: Option<bool>,
+}
+
+/// The catalog as listed, with the modules a project wants marked.
+/// Private modules of the project (given by `sources:`) are listed too.
+pub fn listing(
+    catalog: &Catalog,
+    project: Option<&ProjectConfig>,
+    installed: Option<&[String]>,
+) -> Vec<ListingRow> {
+    let mut rows: Vec<ListingRow> = catalog
+        .entries()
+        .iter()
+        .map(|e| {
+            // In a project, the source and ref this project uses (its overrides included).
+            let effective = project.and_then(|p| resolve(&e.name, p, catalog));
+            ListingRow {
+                name: e.name.clone(),
+                ready: e.ready,
+                description: e.description.clone(),
+                source: effective
+                    .as_ref()
+                    .map_or_else(|| e.source.clone(), |s| s.url.clone()),
+                git_ref: effective.map_or_else(|| e.git_ref.clone(), |s| s.git_ref),
+                wanted: project.map(|p| p.module(&e.name).is_some()),
+                installed: installed.map(|i| i.contains(&e.name)),
+            }
+        })
+        .collect();
+    if let Some(p) = project {
+        for m in &p.modules {
+            if catalog.get(&m.name).is_none()
+                && let Some(src) = resolve(&m.name, p, catalog)
+            {
+                rows.push(ListingRow {
+                    name: m.name.clone(),
+                    ready: true,
+                    description: "(private module, from quickscale.yml `sources:`)".into(),
+                    source: src.url,
+                    git_ref: src.git_ref,
+                    wanted: Some(true),
+                    installed: installed.map(|i| i.contains(&m.name)),
+                });
+            }
+        }
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_settings_alone_keeps_the_catalog_source() {
+        let catalog = Catalog::load(&[]).expect("catalog");
+        let text = "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm:\n    allow_settings: [DEBUG]\n";
+        let config = crate::config::parse(text, "quickscale.yml", &catalog).expect("valid");
+        let src = resolve("crm", &config, &catalog).expect("catalog source");
+        assert_eq!(src.git_ref, "splits/crm-module");
+        // A URL override keeps the catalog's ref.
+        let text = "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm: {url: ../mine}\n";
+        let config = crate::config::parse(text, "quickscale.yml", &catalog).expect("valid");
+        let src = resolve("crm", &config, &catalog).expect("source");
+        assert_eq!(
+            (src.url.as_str(), src.git_ref.as_str()),
+            ("../mine", "splits/crm-module")
+        );
+    }
 
     #[test]
     fn classifies_urls() {

@@ -1,10 +1,10 @@
 //! `git quickscale list-modules`: the catalog after index overrides.
 
 use super::{CmdResult, Context};
-use crate::catalog::{self, ListingRow};
 use crate::config::ConfigFile;
 use crate::error::{CliError, exit};
 use crate::project;
+use crate::source::{self, ListingRow};
 
 /// List the modules in the catalog
 ///
@@ -32,7 +32,7 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
         }
         None => (None, None),
     };
-    let rows = catalog::listing(
+    let rows = source::listing(
         &catalog,
         config.as_ref().map(|c| &c.config),
         installed.as_deref(),

@@ -9,14 +9,15 @@ pub mod emit;
 pub mod request;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::catalog::{Catalog, module_name_problem};
+use crate::catalog::Catalog;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::identity;
+use crate::identity::module_name_problem;
+pub use crate::identity::{Identity, Theme, check_ref_name};
 use crate::suggest;
 use crate::value::Value;
 use crate::wiring::rules;
@@ -29,63 +30,6 @@ const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
 const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings"];
-
-/// The themes a project can be generated with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Theme {
-    ShowcaseHtml,
-    ShowcaseHtmx,
-    ShowcaseReact,
-}
-
-impl Theme {
-    pub const ALL: [Theme; 3] = [
-        Theme::ShowcaseHtml,
-        Theme::ShowcaseHtmx,
-        Theme::ShowcaseReact,
-    ];
-    /// Upstream's default.
-    pub const DEFAULT: Theme = Theme::ShowcaseReact;
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Theme::ShowcaseHtml => "showcase_html",
-            Theme::ShowcaseHtmx => "showcase_htmx",
-            Theme::ShowcaseReact => "showcase_react",
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            Theme::ShowcaseHtml => "server-rendered Django templates, plain HTML and CSS",
-            Theme::ShowcaseHtmx => "Django templates with HTMX and Alpine.js",
-            Theme::ShowcaseReact => "React + TypeScript + Vite single-page app",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Theme> {
-        Theme::ALL.into_iter().find(|t| t.name() == name)
-    }
-
-    pub fn names() -> impl Iterator<Item = &'static str> + Clone {
-        Theme::ALL.into_iter().map(Theme::name)
-    }
-}
-
-impl fmt::Display for Theme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// `project.*`: who the project is. Fixed after generation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Identity {
-    pub slug: String,
-    pub package: String,
-    pub theme: Theme,
-}
 
 /// `docker.*`, kept for compatibility with upstream files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -503,32 +447,6 @@ fn validate_allowed_settings(c: &mut Checker, module: &str, node: &Node) -> Vec<
     out
 }
 
-/// Checks a branch, tag or commit name given by the user (git's ref-format
-/// rules, so it can never be mistaken for an option or a range).
-pub fn check_ref_name(r: &str) -> Result<(), String> {
-    let bad = r.is_empty()
-        || r.len() > 200
-        || r.starts_with(['-', '/'])
-        || r.ends_with(['/', '.'])
-        || r.ends_with(".lock")
-        || r.contains("..")
-        || r.contains("//")
-        || r.contains("@{")
-        || r.chars().any(|c| {
-            c.is_control()
-                || c.is_whitespace()
-                || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
-        });
-    if bad {
-        Err(format!(
-            "`{}` is not a valid branch, tag or commit name",
-            r.escape_debug()
-        ))
-    } else {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,8 +504,7 @@ mod tests {
             c.allowed_settings()["crm"],
             ["SECURE_SSL_REDIRECT".to_owned(), "DEBUG".to_owned()]
         );
-        let src = crate::source::resolve("crm", &c, &catalog()).expect("catalog source");
-        assert_eq!(src.git_ref, "splits/crm-module");
+        // (source::tests checks that the source still resolves from the catalog.)
         let e = parse_err(
             "version: \"1\"\nproject: {slug: a, package: a}\nmodules:\n  crm: {}\nsources:\n  crm: {allow_settings: [MIDDLEWARE, CRM_X]}\n",
         );

@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::catalog::{Catalog, is_module_name, module_name_problem};
+use crate::catalog::Catalog;
 use crate::config::edit::{self, EditError};
 use crate::config::emit::NewConfig;
 use crate::config::{Identity, ProjectConfig, SourceOverride, check_ref_name};
+use crate::identity::{is_module_name, module_name_problem};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source::{self, Location, ModuleSource, SourceError};
 use crate::suggest;

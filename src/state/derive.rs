@@ -138,7 +138,7 @@ pub fn derive(
                     continue;
                 }
             };
-            if !crate::catalog::is_module_name(&name) {
+            if !crate::identity::is_module_name(&name) {
                 derived.user_dirs.push(prefix);
                 continue;
             }

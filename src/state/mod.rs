@@ -113,7 +113,7 @@ impl AppliedState {
             return bad("the project identity is invalid".into());
         }
         for (name, m) in &self.modules {
-            if !crate::catalog::is_module_name(name) {
+            if !crate::identity::is_module_name(name) {
                 return bad(format!("`{}` is not a module name", name.escape_debug()));
             }
             if m.prefix != format!("{}/{name}", derive::MODULES_DIR) {

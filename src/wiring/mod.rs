@@ -114,7 +114,7 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut w = Wiring::default();
     for m in sorted {
-        if let Some(problem) = crate::catalog::module_name_problem(&m.name) {
+        if let Some(problem) = crate::identity::module_name_problem(&m.name) {
             return Err(WiringError::Invalid {
                 module: m.name.escape_debug().to_string(),
                 message: format!("the name {problem}"),

@@ -156,3 +156,79 @@ fn a_module_needing_a_newer_python_and_django_is_reported_before_pip() {
     );
     assert!(dir.join("modules/a/module.yml").is_file());
 }
+
+#[test]
+fn nothing_says_committed_before_the_operation_has_committed() {
+    let env = TestEnv::new();
+    let a = crate::common::fixtures::module_repo(&env, "a");
+    let dir = env.new_project(&[]);
+    // a is fine; b's source does not exist, so the apply fails after a was prepared.
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--add",
+            "b",
+            "--source",
+            &format!("a={}", a.display()),
+            "--source",
+            &format!("b={}", env.root().join("missing").display()),
+            "--yes",
+        ],
+    );
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!text.contains("Committed"), "{text}");
+    assert!(text.contains("nothing was changed"), "{text}");
+}
+
+#[test]
+fn generation_counts_agree_and_remove_says_what_happens_to_the_data_first() {
+    let env = TestEnv::new();
+    env.qs_ok(
+        env.root(),
+        &["plan", "shop", "--theme", "showcase_html", "--yes"],
+    );
+    let dir = env.root().join("shop");
+    let out = env.qs_ok(&dir, &["apply", "--yes"]);
+    let err = stderr(&out);
+    let count = |prefix: &str| -> String {
+        err.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+            .unwrap_or_default()
+    };
+    let generating = count("Generating the project (");
+    assert!(!generating.is_empty(), "{err}");
+    assert_eq!(generating, count("Writing "), "{err}");
+
+    let a = crate::common::fixtures::module_repo(&env, "a");
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "a",
+            "--source",
+            &format!("a={}", a.display()),
+            "--yes",
+        ],
+    );
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    // The plan line itself carries the consequence, before the question.
+    let out = env.qs_ok(&dir, &["remove", "a", "--yes"]);
+    let plan_line = stdout(&out)
+        .lines()
+        .find(|l| l.contains("- remove a"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(
+        plan_line.contains("its database tables stay")
+            && plan_line.contains("python manage.py migrate quickscale_modules_a zero"),
+        "{}",
+        describe(&out)
+    );
+}

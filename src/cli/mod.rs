@@ -154,7 +154,7 @@ pub fn open_workspace(ctx: &Context) -> Result<crate::engine::Workspace, CliErro
         .unwrap_or_else(|_| path.display().to_string());
     let config = crate::config::ConfigFile::load(&path, &display, &catalog)?;
     if let Some(git) =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?
         && let Some(r) = crate::txn::recover(&git).map_err(|e| {
             let hint = e.hint();
             CliError::from_error(&e, hint)

@@ -8,6 +8,7 @@ mod test_bad_inputs;
 mod test_failures;
 mod test_generated_project;
 mod test_interop;
+mod test_nested_project;
 mod test_plan;
 mod test_untrusted;
 

@@ -86,7 +86,9 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
     }
     // Asked before apply creates the project's own repository.
     let enclosing = match &ws.git {
-        None => crate::git::Git::enclosing(&ws.root).map_err(|e| CliError::from_error(&e, e.hint()))?,
+        None => {
+            crate::git::Git::enclosing(&ws.root).map_err(|e| CliError::from_error(&e, e.hint()))?
+        }
         Some(_) => None,
     };
     let text = ws.config.text.clone();

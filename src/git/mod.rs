@@ -167,9 +167,12 @@ fn discover_project(root: &Path) -> Result<Discovered, GitError> {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
-    let index = repo
-        .index_or_empty()
-        .ctx(|| format!("read the index of the repository at `{}`", workdir.display()))?;
+    let index = repo.index_or_empty().ctx(|| {
+        format!(
+            "read the index of the repository at `{}`",
+            workdir.display()
+        )
+    })?;
     let tracked = tracked_under(&index, &path);
     if tracked > 0 {
         return Err(GitError::new(
@@ -181,8 +184,12 @@ fn discover_project(root: &Path) -> Result<Discovered, GitError> {
             },
         ));
     }
-    let ignored = is_ignored_dir(&repo, &index, &path)
-        .ctx(|| format!("read the ignore rules of the repository at `{}`", workdir.display()))?;
+    let ignored = is_ignored_dir(&repo, &index, &path).ctx(|| {
+        format!(
+            "read the ignore rules of the repository at `{}`",
+            workdir.display()
+        )
+    })?;
     Ok(Discovered::Enclosing(Enclosing {
         workdir,
         path,
@@ -217,8 +224,7 @@ fn is_ignored_dir(
             prefix.push('/');
         }
         prefix.push_str(part);
-        let platform = excludes
-            .at_entry(prefix.as_str(), Some(gix::index::entry::Mode::DIR))?;
+        let platform = excludes.at_entry(prefix.as_str(), Some(gix::index::entry::Mode::DIR))?;
         if platform.is_excluded() {
             return Ok(true);
         }

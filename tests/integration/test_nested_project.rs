@@ -22,7 +22,10 @@ fn outer_repo(env: &TestEnv, ignore: &str) -> PathBuf {
 
 fn plan_shop(env: &TestEnv, parent: &Path) -> PathBuf {
     std::fs::create_dir_all(parent).expect("mkdir");
-    env.qs_ok(parent, &["plan", "shop", "--theme", "showcase_html", "--yes"]);
+    env.qs_ok(
+        parent,
+        &["plan", "shop", "--theme", "showcase_html", "--yes"],
+    );
     parent.join("shop")
 }
 

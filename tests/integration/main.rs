@@ -10,6 +10,7 @@ mod test_generated_project;
 mod test_interop;
 mod test_nested_project;
 mod test_plan;
+mod test_readme;
 mod test_untrusted;
 
 #[test]

@@ -11,7 +11,7 @@ pub mod worktree;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
+use gix::bstr::{BStr, BString, ByteSlice};
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
 
@@ -132,8 +132,8 @@ enum Discovered {
 }
 
 /// Discovers the repository for the project directory `root`. An enclosing
-/// repository counts only when it tracks files under `root`: then the
-/// project cannot have a repository of its own and this is an error.
+/// repository that tracks files under `root` is an error: the project
+/// cannot have a repository of its own there.
 fn discover_project(root: &Path) -> Result<Discovered, GitError> {
     let Ok(repo) = gix::discover(root) else {
         return Ok(Discovered::None);
@@ -162,18 +162,17 @@ fn discover_project(root: &Path) -> Result<Discovered, GitError> {
             ),
         )
     })?;
-    let path = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy())
-        .collect::<Vec<_>>()
-        .join("/");
+    // Index paths are bytes with `/` separators, whatever the platform.
+    let rel = gix::path::into_bstr(rel).ctx(use_root)?;
+    let key = gix::path::to_unix_separators_on_windows(rel).into_owned();
+    let path = key.to_str_lossy().into_owned();
     let index = repo.index_or_empty().ctx(|| {
         format!(
             "read the index of the repository at `{}`",
             workdir.display()
         )
     })?;
-    let tracked = tracked_under(&index, &path);
+    let tracked = tracked_under(&index, key.as_ref());
     if tracked > 0 {
         return Err(GitError::new(
             use_root(),
@@ -184,7 +183,7 @@ fn discover_project(root: &Path) -> Result<Discovered, GitError> {
             },
         ));
     }
-    let ignored = is_ignored_dir(&repo, &index, &path).ctx(|| {
+    let ignored = is_ignored_dir(&repo, &index, key.as_ref()).ctx(|| {
         format!(
             "read the ignore rules of the repository at `{}`",
             workdir.display()
@@ -198,11 +197,11 @@ fn discover_project(root: &Path) -> Result<Discovered, GitError> {
 }
 
 /// How many index entries are at `path` or under `path/`.
-fn tracked_under(index: &gix::index::State, path: &str) -> usize {
-    let exact = usize::from(index.entry_index_by_path(path.as_bytes().as_bstr()).is_ok());
-    let under = index
-        .prefixed_entries(format!("{path}/").as_bytes().as_bstr())
-        .map_or(0, <[_]>::len);
+fn tracked_under(index: &gix::index::State, path: &BStr) -> usize {
+    let exact = usize::from(index.entry_index_by_path(path).is_ok());
+    let mut dir = BString::from(path);
+    dir.push(b'/');
+    let under = index.prefixed_entries(dir.as_ref()).map_or(0, <[_]>::len);
     exact + under
 }
 
@@ -211,20 +210,20 @@ fn tracked_under(index: &gix::index::State, path: &str) -> usize {
 fn is_ignored_dir(
     repo: &gix::Repository,
     index: &gix::index::State,
-    path: &str,
+    path: &BStr,
 ) -> gix::Result<bool> {
     let mut excludes = repo.excludes(
         index,
         None,
         gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
     )?;
-    let mut prefix = String::new();
-    for part in path.split('/') {
+    let mut prefix = BString::default();
+    for part in path.split_str("/") {
         if !prefix.is_empty() {
-            prefix.push('/');
+            prefix.push(b'/');
         }
-        prefix.push_str(part);
-        let platform = excludes.at_entry(prefix.as_str(), Some(gix::index::entry::Mode::DIR))?;
+        prefix.extend_from_slice(part);
+        let platform = excludes.at_entry(prefix.as_bstr(), Some(gix::index::entry::Mode::DIR))?;
         if platform.is_excluded() {
             return Ok(true);
         }

@@ -138,8 +138,23 @@ fn the_readme_first_command_works_on_a_fresh_clone() {
     for (var, path) in tool_homes() {
         cmd.env(var, path);
     }
-    if let Some(toolchain) = std::env::var_os("RUSTUP_TOOLCHAIN") {
-        cmd.env("RUSTUP_TOOLCHAIN", toolchain);
+    // The toolchain, and how cargo reaches its registry (proxies, mirrors).
+    for (key, value) in std::env::vars_os() {
+        let name = key.to_string_lossy().to_ascii_uppercase();
+        if name == "RUSTUP_TOOLCHAIN"
+            || name.ends_with("_PROXY")
+            || name.starts_with("SSL_CERT_")
+            || [
+                "CARGO_NET_",
+                "CARGO_HTTP_",
+                "CARGO_REGISTRIES_",
+                "CARGO_REGISTRY_",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            cmd.env(&key, value);
+        }
     }
     cmd.env("CARGO_INSTALL_ROOT", &install_root)
         .env("CARGO_TARGET_DIR", target_dir().join("readme-install"))

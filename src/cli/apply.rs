@@ -100,6 +100,13 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
             exit::OK
         });
     }
+    // Asked before apply creates the project's own repository.
+    let enclosing = match &ws.git {
+        None => {
+            crate::git::Git::enclosing(&ws.root).map_err(|e| CliError::from_error(&e, e.hint()))?
+        }
+        Some(_) => None,
+    };
     let text = ws.config.text.clone();
     let mut progress = super::EventView::new(&ctx.ui).shown(mismatches);
     let opts = engine::execute::ExecOptions {
@@ -120,6 +127,14 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
             short(&outcome.head.to_string())
         ),
     );
+    if let Some(outer) = enclosing.filter(|e| !e.ignored) {
+        ctx.ui.warn(&format!(
+            "the repository at `{}` sees `{}/` as an untracked directory; to ignore it there, add `/{}/` to its .gitignore (or to .git/info/exclude, for that clone only)",
+            outer.workdir.display(),
+            outer.path,
+            outer.path,
+        ));
+    }
     if outcome.created_repo {
         ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate");
     }

@@ -181,7 +181,7 @@ pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError
     let catalog = ctx.catalog()?;
     let dir = project_dir(ctx)?;
     let git =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?;
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?;
     if let Some(git) = &git {
         warn_interrupted(ctx, git);
     }
@@ -199,7 +199,7 @@ pub fn open_for_write(ctx: &Context) -> Result<crate::engine::Workspace, CliErro
     let catalog = ctx.catalog()?;
     let dir = project_dir(ctx)?;
     let git =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?;
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?;
     let mut lock = None;
     if let Some(git) = &git {
         let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;

@@ -25,7 +25,7 @@ pub struct RecoverArgs {
 pub fn cmd_recover(ctx: &Context, args: &RecoverArgs) -> CmdResult {
     let dir = super::project_dir(ctx)?;
     let Some(git) =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, None))?
+        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?
     else {
         crate::txn::remove_leftovers(&dir.root).map_err(super::txn_error)?;
         ctx.ui

@@ -11,7 +11,7 @@ pub mod worktree;
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
+use gix::bstr::{BStr, BString, ByteSlice};
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
 
@@ -77,34 +77,179 @@ pub struct RefUpdate {
 /// The git config key making rebase and amend carry our notes along.
 pub const NOTES_REWRITE_KEY: &str = "notes.rewriteRef";
 
+/// A repository whose worktree contains a project directory without
+/// tracking anything in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enclosing {
+    /// The enclosing repository's worktree root.
+    pub workdir: PathBuf,
+    /// The project directory relative to `workdir`, slash-separated.
+    pub path: String,
+    /// Whether the enclosing repository's ignore rules exclude the project
+    /// directory; when not, it shows as an untracked directory there.
+    pub ignored: bool,
+}
+
+/// The project directory is inside a repository that tracks files in it.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "it is inside the git repository at `{}`, which tracks {tracked} file(s) under `{path}/`; a project must be at the root of its own repository",
+    workdir.display()
+)]
+pub struct TrackedByEnclosing {
+    pub workdir: PathBuf,
+    pub path: String,
+    pub tracked: usize,
+}
+
+impl TrackedByEnclosing {
+    pub fn hint(&self) -> String {
+        format!(
+            "plan the project in a directory that repository does not track, or stop tracking this one (`git -C {} rm -r --cached {}`) and ignore it",
+            self.workdir.display(),
+            self.path
+        )
+    }
+}
+
+impl GitError {
+    /// The next step, when the failure has an obvious one.
+    pub fn hint(&self) -> Option<String> {
+        self.source
+            .downcast_ref::<TrackedByEnclosing>()
+            .map(TrackedByEnclosing::hint)
+    }
+}
+
+/// What git discovery finds for a project directory.
+enum Discovered {
+    /// A repository whose worktree root is the project directory.
+    Root(Box<gix::Repository>),
+    /// An enclosing repository that does not track the project directory.
+    Enclosing(Enclosing),
+    /// No repository at all.
+    None,
+}
+
+/// Discovers the repository for the project directory `root`. An enclosing
+/// repository that tracks files under `root` is an error: the project
+/// cannot have a repository of its own there.
+fn discover_project(root: &Path) -> Result<Discovered, GitError> {
+    let Ok(repo) = gix::discover_with_environment_overrides(root) else {
+        return Ok(Discovered::None);
+    };
+    let Some(workdir) = repo.workdir() else {
+        return Err(GitError::new(
+            format!("use `{}`: it is a bare repository", root.display()),
+            "a project needs a worktree",
+        ));
+    };
+    let canonical = |p: &Path| {
+        p.canonicalize()
+            .ctx(|| format!("resolve the path `{}`", p.display()))
+    };
+    let (workdir, project) = (canonical(workdir)?, canonical(root)?);
+    if workdir == project {
+        return Ok(Discovered::Root(Box::new(repo)));
+    }
+    let use_root = || format!("use `{}` as a project", root.display());
+    let rel = project.strip_prefix(&workdir).map_err(|_| {
+        GitError::new(
+            use_root(),
+            format!(
+                "git found the repository at `{}`, whose worktree does not contain it",
+                workdir.display()
+            ),
+        )
+    })?;
+    // Index paths are bytes with `/` separators, whatever the platform.
+    let rel = gix::path::into_bstr(rel).ctx(use_root)?;
+    let key = gix::path::to_unix_separators_on_windows(rel).into_owned();
+    let path = key.to_str_lossy().into_owned();
+    let index = repo.index_or_empty().ctx(|| {
+        format!(
+            "read the index of the repository at `{}`",
+            workdir.display()
+        )
+    })?;
+    let tracked = tracked_under(&index, key.as_ref());
+    if tracked > 0 {
+        return Err(GitError::new(
+            use_root(),
+            TrackedByEnclosing {
+                workdir,
+                path,
+                tracked,
+            },
+        ));
+    }
+    let ignored = is_ignored_dir(&repo, &index, key.as_ref()).ctx(|| {
+        format!(
+            "read the ignore rules of the repository at `{}`",
+            workdir.display()
+        )
+    })?;
+    Ok(Discovered::Enclosing(Enclosing {
+        workdir,
+        path,
+        ignored,
+    }))
+}
+
+/// How many index entries are at `path` or under `path/`.
+fn tracked_under(index: &gix::index::State, path: &BStr) -> usize {
+    let exact = usize::from(index.entry_index_by_path(path).is_ok());
+    let mut dir = BString::from(path);
+    dir.push(b'/');
+    let under = index.prefixed_entries(dir.as_ref()).map_or(0, <[_]>::len);
+    exact + under
+}
+
+/// Whether `path` or one of its parent directories is ignored, as git
+/// decides for an untracked directory.
+fn is_ignored_dir(
+    repo: &gix::Repository,
+    index: &gix::index::State,
+    path: &BStr,
+) -> gix::Result<bool> {
+    let mut excludes = repo.excludes(
+        index,
+        None,
+        gix::worktree::stack::state::ignore::Source::WorktreeThenIdMappingIfNotSkipped,
+    )?;
+    let mut prefix = BString::default();
+    for part in path.split_str("/") {
+        if !prefix.is_empty() {
+            prefix.push(b'/');
+        }
+        prefix.extend_from_slice(part);
+        let platform = excludes.at_entry(prefix.as_bstr(), Some(gix::index::entry::Mode::DIR))?;
+        if platform.is_excluded() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 impl Git {
     /// Opens the repository whose worktree root is `root`; `Ok(None)` when
-    /// `root` is not in any repository.
+    /// `root` has no repository of its own yet: it is in none, or in a
+    /// directory that an enclosing repository does not track (apply then
+    /// creates one at `root`, as `git init` in a subdirectory would).
     pub fn open_at_root(root: &Path) -> Result<Option<Git>, GitError> {
-        let repo = match gix::discover_with_environment_overrides(root) {
-            Ok(repo) => repo,
-            Err(_) => return Ok(None),
-        };
-        let Some(workdir) = repo.workdir() else {
-            return Err(GitError::new(
-                format!("use `{}`: it is a bare repository", root.display()),
-                "a project needs a worktree",
-            ));
-        };
-        let same = match (workdir.canonicalize(), root.canonicalize()) {
-            (Ok(a), Ok(b)) => a == b,
-            _ => false,
-        };
-        if !same {
-            return Err(GitError::new(
-                format!("use `{}` as a project", root.display()),
-                format!(
-                    "it is inside the git repository at `{}`; the project must be at the root of its repository",
-                    workdir.display()
-                ),
-            ));
-        }
-        Ok(Some(Git { repo }))
+        Ok(match discover_project(root)? {
+            Discovered::Root(repo) => Some(Git { repo: *repo }),
+            Discovered::Enclosing(_) | Discovered::None => None,
+        })
+    }
+
+    /// The repository around `root` that does not track it, when `root` has
+    /// no repository of its own yet; `None` otherwise.
+    pub fn enclosing(root: &Path) -> Result<Option<Enclosing>, GitError> {
+        Ok(match discover_project(root)? {
+            Discovered::Enclosing(e) => Some(e),
+            Discovered::Root(_) | Discovered::None => None,
+        })
     }
 
     /// Creates a repository at `root` (honouring `init.defaultBranch`).

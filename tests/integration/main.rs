@@ -11,7 +11,9 @@ mod test_first_hour;
 mod test_generated_project;
 mod test_interop;
 mod test_manifest_rules;
+mod test_nested_project;
 mod test_plan;
+mod test_readme;
 mod test_safety;
 mod test_untrusted;
 

@@ -6,7 +6,7 @@ use crate::common::{TestEnv, git_subtree_path, stdout};
 
 #[test]
 fn embed_is_hash_identical_to_git_subtree_add_squash() {
-    let Some(path) = git_subtree_path("embed_is_hash_identical_to_git_subtree_add_squash") else {
+    let Some(path) = git_subtree_path() else {
         return;
     };
     let env = TestEnv::new();
@@ -62,8 +62,7 @@ fn embed_is_hash_identical_to_git_subtree_add_squash() {
 
 #[test]
 fn a_prefix_added_by_git_subtree_is_adopted_not_re_embedded() {
-    let Some(path) = git_subtree_path("a_prefix_added_by_git_subtree_is_adopted_not_re_embedded")
-    else {
+    let Some(path) = git_subtree_path() else {
         return;
     };
     let env = TestEnv::new();
@@ -117,7 +116,7 @@ fn a_prefix_added_by_git_subtree_is_adopted_not_re_embedded() {
 
 #[test]
 fn git_subtree_pull_works_on_a_prefix_the_tool_created() {
-    let Some(path) = git_subtree_path("git_subtree_pull_works_on_a_prefix_the_tool_created") else {
+    let Some(path) = git_subtree_path() else {
         return;
     };
     let env = TestEnv::new();

@@ -249,35 +249,136 @@ impl TestEnv {
     }
 }
 
-/// A directory on PATH holding git-subtree, or `None` (with a visible message)
-/// when this machine's git has no git-subtree script.
-pub fn git_subtree_path(test: &str) -> Option<String> {
-    let out = Command::new("git").args(["subtree", "-h"]).output().ok()?;
-    let path = std::env::var("PATH").unwrap_or_default();
-    if String::from_utf8_lossy(&out.stderr).contains("git subtree add")
-        || String::from_utf8_lossy(&out.stdout).contains("git subtree add")
-    {
-        return Some(path);
+/// Names the file that collects every `SKIPPED` line; scripts/test.sh sets
+/// it and prints the file as a summary once the suite has run.
+pub const SKIP_LOG_VAR: &str = "QUICKSCALE_SKIP_LOG";
+
+/// Reports that the current test is skipped: `SKIPPED <test>: <why>` on
+/// the real stderr (written directly, so the harness's output capture does
+/// not swallow it) and appended to `$QUICKSCALE_SKIP_LOG` when set.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let line = skip_line(why);
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Some(log) = std::env::var_os(SKIP_LOG_VAR).filter(|v| !v.is_empty()) {
+        append_line(Path::new(&log), &line);
     }
-    for candidate in [
-        "/usr/lib/git-core/git-subtree",
-        "/usr/libexec/git-core/git-subtree",
-        "/usr/share/doc/git/contrib/subtree/git-subtree.sh",
-    ] {
-        if Path::new(candidate).is_file() {
-            let dir = std::env::temp_dir().join(format!("qs-subtree-bin-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).expect("bin dir");
-            let link = dir.join("git-subtree");
-            if !link.exists() {
-                std::os::unix::fs::symlink(candidate, &link).expect("symlink git-subtree");
-            }
-            return Some(format!("{}:{path}", dir.display()));
+}
+
+/// `SKIPPED <current test>: <why>` and a newline.
+fn skip_line(why: &str) -> String {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("<unnamed test>");
+    format!("SKIPPED {test}: {why}\n")
+}
+
+fn append_line(log: &Path, line: &str) {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .unwrap_or_else(|e| panic!("cannot append to {SKIP_LOG_VAR}={}: {e}", log.display()));
+}
+
+/// The git-subtree script to compare with, as scripts/test.sh exports it.
+pub const GIT_SUBTREE_VAR: &str = "QUICKSCALE_GIT_SUBTREE";
+
+/// Where the git-subtree oracle tests look for the script.
+#[derive(Debug, Clone)]
+pub struct SubtreeLookup {
+    /// `$QUICKSCALE_GIT_SUBTREE`: when set, it must exist.
+    pub configured: Option<PathBuf>,
+    /// Candidates in order: git's exec path, then PATH, then where
+    /// distributions put it outside the exec path.
+    pub candidates: Vec<PathBuf>,
+    /// `CI=true`: a missing script fails the test instead of skipping it.
+    pub ci: bool,
+}
+
+impl SubtreeLookup {
+    pub fn from_env() -> Self {
+        let mut candidates = Vec::new();
+        if let Ok(out) = Command::new("git").arg("--exec-path").output()
+            && out.status.success()
+        {
+            let exec = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            candidates.push(Path::new(&exec).join("git-subtree"));
+        }
+        for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+            candidates.push(dir.join("git-subtree"));
+        }
+        for known in [
+            "/usr/lib/git-core/git-subtree",
+            "/usr/libexec/git-core/git-subtree",
+            "/usr/share/doc/git/contrib/subtree/git-subtree.sh",
+        ] {
+            candidates.push(PathBuf::from(known));
+        }
+        Self {
+            configured: std::env::var_os(GIT_SUBTREE_VAR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            candidates,
+            ci: std::env::var("CI").is_ok_and(|v| v == "true"),
         }
     }
-    eprintln!(
-        "SKIPPED {test}: the git-subtree script is not installed (Debian: it ships with git in /usr/lib/git-core)"
-    );
-    None
+
+    /// The script, or why there is none. A configured path that does not
+    /// exist is an error even outside CI: the setup is wrong, not the machine.
+    pub fn find(&self) -> Result<PathBuf, String> {
+        if let Some(path) = &self.configured {
+            return if path.is_file() {
+                Ok(path.clone())
+            } else {
+                Err(format!(
+                    "{GIT_SUBTREE_VAR}={} is not a file",
+                    path.display()
+                ))
+            };
+        }
+        self.candidates
+            .iter()
+            .find(|p| p.is_file())
+            .cloned()
+            .ok_or_else(|| {
+                "the git-subtree script is not installed (it ships with git, in `git --exec-path`; Debian: /usr/lib/git-core/git-subtree)".into()
+            })
+    }
+
+    /// The script for an oracle test. `None` (with a visible `SKIPPED`
+    /// line) when it is missing; a panic when it is missing in CI or the
+    /// configured path is wrong, so that CI never passes without comparing.
+    pub fn oracle(&self) -> Option<PathBuf> {
+        match self.find() {
+            Ok(path) => Some(path),
+            Err(why) if self.ci || self.configured.is_some() => panic!(
+                "{why}: the git-subtree oracle tests must run (CI=true or {GIT_SUBTREE_VAR} is set)"
+            ),
+            Err(why) => {
+                skipped(&why);
+                None
+            }
+        }
+    }
+}
+
+/// A PATH with git-subtree in front of the current one, or `None` (after a
+/// visible `SKIPPED` line) when the script is missing outside CI.
+pub fn git_subtree_path() -> Option<String> {
+    let script = SubtreeLookup::from_env().oracle()?;
+    let path = std::env::var("PATH").unwrap_or_default();
+    let dir = std::env::temp_dir().join(format!("qs-subtree-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("bin dir");
+    let link = dir.join("git-subtree");
+    if std::fs::symlink_metadata(&link).is_err() {
+        // Tests run in parallel: another one may have made it meanwhile.
+        if let Err(e) = std::os::unix::fs::symlink(&script, &link) {
+            assert!(link.exists(), "symlink git-subtree: {e}");
+        }
+    }
+    Some(format!("{}:{path}", dir.display()))
 }
 
 impl TestEnv {
@@ -340,4 +441,78 @@ pub fn kill_at(env: &TestEnv, dir: &Path, args: &[&str], point: &str) {
     assert!(killed.success());
     child.wait().expect("reap");
     let _ = std::fs::remove_file(&marker);
+}
+
+#[cfg(test)]
+mod skip_tests {
+    use super::*;
+
+    fn lookup(candidates: Vec<PathBuf>, ci: bool) -> SubtreeLookup {
+        SubtreeLookup {
+            configured: None,
+            candidates,
+            ci,
+        }
+    }
+
+    #[test]
+    fn a_missing_git_subtree_fails_the_oracle_in_ci() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let l = lookup(vec![tmp.path().join("git-subtree")], true);
+        let err = std::panic::catch_unwind(|| l.oracle()).expect_err("CI must not skip");
+        let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(
+            msg.contains("not installed") && msg.contains("CI=true"),
+            "{msg}"
+        );
+        // Outside CI the same lookup reports why, for a visible skip.
+        assert!(
+            lookup(vec![tmp.path().join("git-subtree")], false)
+                .find()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_configured_git_subtree_must_exist_even_outside_ci() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let l = SubtreeLookup {
+            configured: Some(tmp.path().join("nope")),
+            candidates: Vec::new(),
+            ci: false,
+        };
+        assert!(std::panic::catch_unwind(|| l.oracle()).is_err());
+    }
+
+    #[test]
+    fn git_subtree_is_the_first_candidate_that_exists() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (missing, present) = (tmp.path().join("a"), tmp.path().join("b"));
+        std::fs::write(&present, "#!/bin/sh\n").expect("write");
+        let l = lookup(vec![missing, present.clone()], true);
+        assert_eq!(l.oracle(), Some(present.clone()));
+        let configured = SubtreeLookup {
+            configured: Some(present.clone()),
+            candidates: Vec::new(),
+            ci: true,
+        };
+        assert_eq!(configured.find(), Ok(present));
+    }
+
+    #[test]
+    fn a_skip_is_appended_to_the_skip_log() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let log = tmp.path().join("skips.log");
+        append_line(&log, &skip_line("first reason"));
+        append_line(&log, &skip_line("second reason"));
+        let text = std::fs::read_to_string(&log).expect("skip log");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].starts_with(
+                "SKIPPED common::skip_tests::a_skip_is_appended_to_the_skip_log: first reason"
+            ),
+            "{text}"
+        );
+    }
 }

@@ -10,7 +10,7 @@
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -63,12 +63,9 @@ fn switch_enabled(var: &str, what: &str) -> bool {
     false
 }
 
-/// Prints `SKIPPED <test>: <why>` to the real stderr, bypassing the test
-/// harness's output capture so that it shows up in a normal `cargo test`.
+/// A visible `SKIPPED <test>: <why>` line (see [`super::skipped`]).
 pub fn skipped(why: &str) {
-    let thread = std::thread::current();
-    let test = thread.name().unwrap_or("<unnamed test>");
-    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+    super::skipped(why);
 }
 
 /// True when a working `python3` is on PATH; otherwise prints `SKIPPED`.

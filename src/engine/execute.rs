@@ -58,7 +58,11 @@ pub fn execute(
             if !existing.is_empty() {
                 return Err(EngineError::WouldOverwrite(existing));
             }
-            events(Event::Generating { files: files.len() });
+            // The first commit also holds quickscale.yml: count it, as the
+            // later "Writing N file(s)" does.
+            events(Event::Generating {
+                files: files.len() + usize::from(!files.contains_key(CONFIG_FILE)),
+            });
             Some(files)
         }
         None => None,

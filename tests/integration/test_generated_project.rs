@@ -216,7 +216,11 @@ const DEPRECATIONS_ARE_ERRORS: [&str; 4] = [
 fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack: &python::Stack) {
     let venv = Venv::create_on(env, project, stack, &[]);
     let version = venv.python(&["-m", "django", "--version"], &[]);
-    let series = if stack.django == python::DJANGO_LTS { "5.2." } else { "6." };
+    let series = if stack.django == python::DJANGO_LTS {
+        "5.2."
+    } else {
+        "6."
+    };
     assert!(
         stdout(&version).starts_with(series),
         "{}: expected Django {series}x:\n{}",
@@ -352,11 +356,7 @@ fn apply_reports_one_file_count_for_a_new_project() {
         "{text}"
     );
     assert_eq!(number_after("Writing "), committed, "{text}");
-    assert_eq!(
-        number_after("Applied: 1 commit(s), "),
-        committed,
-        "{text}"
-    );
+    assert_eq!(number_after("Applied: 1 commit(s), "), committed, "{text}");
 }
 
 /// The closing hint of a new project is the whole way to a running site.
@@ -811,7 +811,14 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
     let source = format!("{ACCOUNTS}={}", upstream.display());
     env.qs_ok(
         &project,
-        &["plan", "--add", ACCOUNTS, "--source", &source, "--yes"],
+        &[
+            "plan",
+            "--add",
+            "accounts@main",
+            "--source",
+            &source,
+            "--yes",
+        ],
     );
     env.qs_ok(&project, &["apply", "--yes"]);
     assert_clean(&env, &project, "after embedding the accounts module");
@@ -847,7 +854,10 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
         "{login_templates}"
     );
     let login = seen["login"]["html"].as_str().unwrap_or_default();
-    assert!(login.contains("name=\"login\""), "no sign-in form:\n{login}");
+    assert!(
+        login.contains("name=\"login\""),
+        "no sign-in form:\n{login}"
+    );
     assert!(login.contains("account-page"), "{login}");
     assert!(
         !login.contains("<strong>Menu:</strong>"),
@@ -904,6 +914,67 @@ fn showcase_htmx_account_pages_use_the_layout_and_apis_need_a_login() {
 #[test]
 fn showcase_react_account_pages_use_the_layout_and_apis_need_a_login() {
     account_pages_use_the_layout_and_apis_need_a_login(Theme::ShowcaseReact);
+}
+
+/// The catalog's wiring hints mount a module whose own URL patterns carry
+/// their prefix (notifications, forms) at the root: a stand-in for the
+/// notifications module (same package, same pattern, no `urls` in its
+/// manifest) answers at the webhook path upstream documents.
+#[test]
+fn catalog_hints_mount_notifications_at_its_documented_path() {
+    let env = TestEnv::new();
+    let name = "notifications";
+    let pkg = fixtures::app_package(name);
+    let upstream = fixtures::module_repo(&env, name);
+    let mut files = fixtures::module_files(name, "1.0.0");
+    for (path, text) in &mut files {
+        if path == "module.yml" {
+            // Like upstream's manifest: no `urls`, so the catalog's hint applies.
+            let cut = text.find("urls:").expect("urls in the fixture manifest");
+            text.truncate(cut);
+        } else if *path == format!("{pkg}/urls.py") {
+            *text = "from django.urls import path\n\nfrom . import views\n\napp_name = \"quickscale_notifications\"\n\nurlpatterns = [\n    path(\"notifications/webhooks/resend/\", views.index, name=\"resend-webhook\"),\n]\n".into();
+        }
+    }
+    fixtures::commit_to(
+        &env,
+        &upstream,
+        &files,
+        "notifications: upstream's URL shape",
+    );
+    let project = generate(&env, Theme::ShowcaseHtml);
+    let source = format!("{name}={}", upstream.display());
+    env.qs_ok(
+        &project,
+        // @main: the catalog's ref (splits/notifications-module) is not in the fixture.
+        &[
+            "plan",
+            "--add",
+            &format!("{name}@main"),
+            "--source",
+            &source,
+            "--yes",
+        ],
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    let urls_py = read(&project.join(PACKAGE).join("urls_modules.py"));
+    assert!(
+        urls_py.contains(&format!("path(\"\", include(\"{pkg}.urls\"))")),
+        "{urls_py}"
+    );
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    let seen = probe(
+        &venv,
+        "/notifications/webhooks/resend/",
+        "quickscale_notifications:resend-webhook",
+        &[],
+    );
+    assert_eq!(seen["reverse"], "/notifications/webhooks/resend/", "{seen}");
+    assert_eq!(seen["status"], 200, "{seen}");
+    assert_eq!(seen["json"]["module"], name, "{seen}");
 }
 
 // --- f. Hostile values and names -------------------------------------------------

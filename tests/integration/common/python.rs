@@ -172,8 +172,24 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
 }
 
 /// Like `run_with_timeout`, and panics with the full output unless it succeeded.
+/// With `QUICKSCALE_TEST_TIMING=1`, each command's duration is printed.
 fn run_ok(cmd: Command, timeout: Duration, what: &str) -> Output {
+    let start = Instant::now();
     let out = run_with_timeout(cmd, timeout);
+    if std::env::var("QUICKSCALE_TEST_TIMING").is_ok_and(|v| v == "1") {
+        let thread = std::thread::current();
+        let short: String = what
+            .replace(char::is_whitespace, " ")
+            .chars()
+            .take(60)
+            .collect();
+        let _ = writeln!(
+            std::io::stderr(),
+            "timing {}: {short}: {:.1?}",
+            thread.name().unwrap_or_default(),
+            start.elapsed()
+        );
+    }
     assert!(out.status.success(), "{what} failed:\n{}", describe(&out));
     out
 }
@@ -201,18 +217,22 @@ pub struct Stack {
 impl Stack {
     /// `python3.11-django5.2`: names the stack's base venv and test output.
     pub fn label(&self) -> String {
-        let series = if self.django == DJANGO_LTS { "5.2" } else { "6" };
-        format!(
-            "python{}.{}-django{series}",
-            self.version.0, self.version.1
-        )
+        let series = if self.django == DJANGO_LTS {
+            "5.2"
+        } else {
+            "6"
+        };
+        format!("python{}.{}-django{series}", self.version.0, self.version.1)
     }
 }
 
 /// `(major, minor)` of an interpreter, or None when it does not run.
 fn python_version(python: &Path) -> Option<(u32, u32)> {
     let out = Command::new(python)
-        .args(["-c", "import sys, venv; print('%d %d' % sys.version_info[:2])"])
+        .args([
+            "-c",
+            "import sys, venv; print('%d %d' % sys.version_info[:2])",
+        ])
         .stdin(Stdio::null())
         .output()
         .ok()?;
@@ -372,7 +392,11 @@ fn base_venv(stack: &Stack) -> PathBuf {
     let started = Instant::now();
     let mut cmd = Command::new(&stack.python);
     cmd.args(["-m", "venv"]).arg(&dir).stdin(Stdio::null());
-    run_ok(cmd, RUN_TIMEOUT, &format!("{} -m venv", stack.python.display()));
+    run_ok(
+        cmd,
+        RUN_TIMEOUT,
+        &format!("{} -m venv", stack.python.display()),
+    );
     std::fs::write(dir.join("constraints.txt"), format!("{}\n", stack.django))
         .expect("write constraints.txt");
     std::fs::write(
@@ -389,7 +413,11 @@ fn base_venv(stack: &Stack) -> PathBuf {
         .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         .env("PIP_NO_INPUT", "1")
         .stdin(Stdio::null());
-    run_ok(cmd, INSTALL_TIMEOUT, &format!("pip install ({})", stack.label()));
+    run_ok(
+        cmd,
+        INSTALL_TIMEOUT,
+        &format!("pip install ({})", stack.label()),
+    );
     let _ = writeln!(
         std::io::stderr(),
         "note: base venv {} ready in {:.0?}",
@@ -625,7 +653,9 @@ impl Drop for Server {
 fn http_status(port: u16, path: &str) -> Option<u16> {
     use std::net::TcpStream;
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
@@ -655,8 +685,7 @@ impl Venv<'_> {
             ],
             &[],
         );
-        cmd.stdout(file.try_clone().expect("log file"))
-            .stderr(file);
+        cmd.stdout(file.try_clone().expect("log file")).stderr(file);
         let child = cmd.spawn().expect("start runserver");
         let server = Server {
             child,

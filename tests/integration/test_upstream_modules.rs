@@ -45,7 +45,7 @@ const PROBE: &str = r#"
 import json
 from django.test import Client
 from django.test.utils import setup_test_environment
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from quickscale_modules_notifications.services import build_webhook_signature_headers
 
 setup_test_environment()
@@ -84,7 +84,10 @@ def webhook(url, headers):
 signed = build_webhook_signature_headers(body, secret="qs-test-secret")
 out["webhook_unsigned"] = webhook("/notifications/webhooks/resend/", {})
 out["webhook_signed"] = webhook("/notifications/webhooks/resend/", signed)
-out["webhook_doubled"] = webhook("/notifications/notifications/webhooks/resend/", signed)
+try:
+    out["doubled_view"] = resolve("/notifications/notifications/webhooks/resend/").view_name
+except Resolver404:
+    out["doubled_view"] = None
 print("QS-PROBE " + json.dumps(out))
 "#;
 
@@ -225,7 +228,11 @@ fn upstream_modules_work_in(theme: Theme) {
             .is_some_and(|b| b.contains("does not match a known notification delivery")),
         "{seen}"
     );
-    assert_eq!(seen["webhook_doubled"]["status"], 404, "{seen}");
+    // Nothing is mounted twice (the React theme's catch-all may still match).
+    assert_ne!(
+        seen["doubled_view"], "quickscale_notifications:resend-webhook",
+        "{seen}"
+    );
 
     let _ = writeln!(
         std::io::stderr(),

@@ -317,14 +317,23 @@ pub fn django6_stack() -> Option<Stack> {
     static STACK: OnceLock<Option<Stack>> = OnceLock::new();
     let stack = STACK
         .get_or_init(|| {
-            modern_python_candidates().into_iter().find_map(|python| {
+            let found = modern_python_candidates().into_iter().find_map(|python| {
                 let version = python_version(&python)?;
                 (version >= (3, 12)).then_some(Stack {
                     python,
                     version,
                     django: DJANGO_6,
                 })
-            })
+            });
+            // An interpreter asked for by name must be usable.
+            if let Some(given) = std::env::var_os(MODERN_PYTHON_VAR).filter(|v| !v.is_empty()) {
+                assert!(
+                    found.is_some(),
+                    "{MODERN_PYTHON_VAR}={} is not a working Python >= 3.12 with venv",
+                    given.to_string_lossy()
+                );
+            }
+            found
         })
         .clone();
     if stack.is_none() {

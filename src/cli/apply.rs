@@ -136,7 +136,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         ));
     }
     if outcome.created_repo {
-        ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate");
+        ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver");
     }
     Ok(exit::OK)
 }

@@ -16,6 +16,7 @@ mod test_plan;
 mod test_readme;
 mod test_safety;
 mod test_untrusted;
+mod test_upstream_modules;
 
 #[test]
 fn no_forgotten_test_files() {

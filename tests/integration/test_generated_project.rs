@@ -184,11 +184,52 @@ fn theme_is_generated_and_passes_its_checks(theme: Theme) {
         );
     }
 
+    if python::python_enabled() {
+        project_passes_its_checks(&env, &project, theme, &python::lts_stack());
+    }
+}
+
+/// The same project on the newest Django 6.x and a Python >= 3.12.
+fn theme_passes_its_checks_on_django_6(theme: Theme) {
+    let env = TestEnv::new();
+    let project = generate(&env, theme);
     if !python::python_enabled() {
         return;
     }
-    let venv = Venv::create(&env, &project);
-    let check = venv.manage(&["check"], &[]);
+    if let Some(stack) = python::django6_stack() {
+        project_passes_its_checks(&env, &project, theme, &stack);
+    }
+}
+
+/// Django's deprecation warnings (`RemovedInDjangoXXWarning` are
+/// `DeprecationWarning` or `PendingDeprecationWarning` subclasses) as errors.
+const DEPRECATIONS_ARE_ERRORS: [&str; 4] = [
+    "-W",
+    "error::DeprecationWarning",
+    "-W",
+    "error::PendingDeprecationWarning",
+];
+
+/// A generated project installs on `stack` and passes `check` (with
+/// deprecation warnings as errors), `migrate`, its own tests and the
+/// production `check --deploy`.
+fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack: &python::Stack) {
+    let venv = Venv::create_on(env, project, stack, &[]);
+    let version = venv.python(&["-m", "django", "--version"], &[]);
+    let series = if stack.django == python::DJANGO_LTS {
+        "5.2."
+    } else {
+        "6."
+    };
+    assert!(
+        stdout(&version).starts_with(series),
+        "{}: expected Django {series}x:\n{}",
+        stack.label(),
+        describe(&version)
+    );
+    let mut args = DEPRECATIONS_ARE_ERRORS.to_vec();
+    args.extend(["manage.py", "check"]);
+    let check = venv.python(&args, &[]);
     assert!(
         stdout(&check).contains("System check identified no issues"),
         "{}",
@@ -197,13 +238,17 @@ fn theme_is_generated_and_passes_its_checks(theme: Theme) {
     venv.manage(&["migrate", "--noinput"], &[]);
     let tests = venv.pytest(&["-v"], &[]);
     assert_pytest_passed(&tests);
+    assert!(
+        !stdout(&tests).contains("RemovedInDjango"),
+        "the project's tests raise Django deprecation warnings:\n{}",
+        describe(&tests)
+    );
 
     let scratch = tempfile::tempdir().expect("tempdir");
     let prod = production_env(scratch.path());
-    let deploy = venv.manage(
-        &["check", "--deploy", "--fail-level", "WARNING"],
-        &as_pairs(&prod),
-    );
+    let mut args = DEPRECATIONS_ARE_ERRORS.to_vec();
+    args.extend(["manage.py", "check", "--deploy", "--fail-level", "WARNING"]);
+    let deploy = venv.python(&args, &as_pairs(&prod));
     assert!(
         stdout(&deploy).contains("System check identified no issues (0 silenced)"),
         "{}",
@@ -252,7 +297,7 @@ fn theme_is_generated_and_passes_its_checks(theme: Theme) {
     }
 
     // Everything the checks wrote (db.sqlite3, __pycache__, …) is ignored.
-    assert_clean(&env, &project, "after running the project's checks");
+    assert_clean(env, project, "after running the project's checks");
 }
 
 #[test]
@@ -268,6 +313,76 @@ fn showcase_htmx_is_generated_and_passes_its_checks_including_the_htmx_partial()
 #[test]
 fn showcase_react_is_generated_and_passes_its_checks() {
     theme_is_generated_and_passes_its_checks(Theme::ShowcaseReact);
+}
+
+#[test]
+fn showcase_html_passes_its_checks_on_django_6() {
+    theme_passes_its_checks_on_django_6(Theme::ShowcaseHtml);
+}
+
+#[test]
+fn showcase_htmx_passes_its_checks_on_django_6() {
+    theme_passes_its_checks_on_django_6(Theme::ShowcaseHtmx);
+}
+
+#[test]
+fn showcase_react_passes_its_checks_on_django_6() {
+    theme_passes_its_checks_on_django_6(Theme::ShowcaseReact);
+}
+
+/// The counts apply prints agree with each other and with the commit.
+#[test]
+fn apply_reports_one_file_count_for_a_new_project() {
+    let env = TestEnv::new();
+    env.qs_ok(env.root(), &["plan", SLUG, "--yes"]);
+    let project = env.root().join(SLUG);
+    let out = env.qs_ok(&project, &["apply", "--yes"]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    let number_after = |prefix: &str| -> usize {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}` line:\n{text}"));
+        line[prefix.len()..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number after `{prefix}`: {line}"))
+    };
+    // Every committed file but quickscale.yml, which was there already.
+    let committed = head_tree(&env, &project).len() - 1;
+    assert_eq!(
+        number_after("Generating the project ("),
+        committed,
+        "{text}"
+    );
+    assert_eq!(number_after("Writing "), committed, "{text}");
+    assert_eq!(number_after("Applied: 1 commit(s), "), committed, "{text}");
+}
+
+/// The closing hint of a new project is the whole way to a running site.
+#[test]
+fn apply_hints_at_migrate_and_runserver() {
+    let env = TestEnv::new();
+    env.qs_ok(env.root(), &["plan", SLUG, "--yes"]);
+    let project = env.root().join(SLUG);
+    let out = env.qs_ok(&project, &["apply", "--yes"]);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    let next = text
+        .lines()
+        .find(|l| l.starts_with("Next: "))
+        .unwrap_or_else(|| panic!("no Next: line:\n{text}"));
+    let steps: Vec<&str> = next["Next: ".len()..].split(" && ").collect();
+    assert_eq!(
+        steps,
+        [
+            "python3 -m venv .venv",
+            ".venv/bin/pip install -r requirements-dev.txt",
+            ".venv/bin/python manage.py migrate",
+            ".venv/bin/python manage.py runserver",
+        ],
+        "{next}"
+    );
 }
 
 #[test]
@@ -569,6 +684,298 @@ fn engine_embeds_two_modules_that_django_serves_with_their_options() {
     // The project's own suite still passes with the module wired in.
     assert_pytest_passed(&venv.pytest(&[], &[]));
     assert_clean(&env, &project, "after running the project's checks");
+}
+
+// --- g. Modules that bring django-allauth and Django REST framework --------------
+
+const ACCOUNTS: &str = "accounts";
+
+/// A fixture module shaped like the catalog's auth and crm: django-allauth's
+/// pages under accounts/, a Django REST framework view that sets no
+/// permission classes of its own under api/, and a page of its own that
+/// fills the `extra_css`/`extra_js` blocks the upstream modules' templates use.
+fn accounts_module_files() -> Vec<(String, String)> {
+    let pkg = fixtures::app_package(ACCOUNTS);
+    let mut files: Vec<(String, String)> = fixtures::module_files(ACCOUNTS, "1.0.0")
+        .into_iter()
+        .filter(|(path, _)| path != "module.yml")
+        .collect();
+    files.push((
+        "module.yml".into(),
+        format!(
+            r#"name: {ACCOUNTS}
+version: "1.0.0"
+description: Fixture module with django-allauth and Django REST framework
+dependencies: ["django-allauth>=65", "djangorestframework>=3.15"]
+django_apps: [django.contrib.sites, allauth, allauth.account, rest_framework, {pkg}]
+middleware: [allauth.account.middleware.AccountMiddleware]
+urls:
+  - {{route: "accounts/", include: allauth.urls}}
+  - {{route: "api/", include: {pkg}.api}}
+settings:
+  SITE_ID: 1
+  AUTHENTICATION_BACKENDS:
+    - django.contrib.auth.backends.ModelBackend
+    - allauth.account.auth_backends.AuthenticationBackend
+"#
+        ),
+    ));
+    files.push((
+        format!("{pkg}/api.py"),
+        r#"from django.urls import path
+from django.views.generic import TemplateView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class WhoAmI(APIView):
+    """No permission_classes: the project's REST_FRAMEWORK defaults decide."""
+
+    def get(self, request):
+        return Response({"user": request.user.get_username()})
+
+
+urlpatterns = [
+    path("whoami/", WhoAmI.as_view(), name="accounts-whoami"),
+    path("page/", TemplateView.as_view(template_name="accounts_fixture/page.html")),
+]
+"#
+        .into(),
+    ));
+    files.push((
+        format!("{pkg}/templates/accounts_fixture/page.html"),
+        r#"{% extends "base.html" %}
+{% block title %}Fixture page{% endblock %}
+{% block extra_css %}<link rel="stylesheet" href="/static/accounts-fixture.css">{% endblock %}
+{% block content %}<p id="fixture-page">A module's page</p>{% endblock %}
+{% block extra_js %}<script src="/static/accounts-fixture.js"></script>{% endblock %}
+"#
+        .into(),
+    ));
+    files
+}
+
+/// Requests as a visitor and as a signed-in user, through Django's test client.
+const ACCOUNT_PROBE: &str = r#"
+import json
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+client = Client()
+out = {}
+for name, url in [("login", "/accounts/login/"), ("signup", "/accounts/signup/"), ("page", "/api/page/")]:
+    response = client.get(url)
+    out[name] = {
+        "status": response.status_code,
+        "templates": [t.name for t in response.templates],
+        "html": response.content.decode(),
+    }
+out["anonymous_api"] = client.get("/api/whoami/").status_code
+get_user_model().objects.create_user("alice", "alice@example.com", "correct horse battery staple")
+response = client.post("/accounts/login/", {"login": "alice", "password": "correct horse battery staple"})
+out["login_post"] = response.status_code
+response = client.get("/api/whoami/")
+out["user_api"] = {"status": response.status_code, "body": response.content.decode()}
+out["home_signed_in"] = client.get("/").content.decode()
+print("QS-PROBE " + json.dumps(out))
+"#;
+
+/// What every page of `theme`'s layout contains.
+fn layout_markers(theme: Theme) -> Vec<&'static str> {
+    let mut markers = vec![
+        "<header class=\"site-header\">",
+        "<footer class=\"site-footer\">",
+        "href=\"/static/css/style.css\"",
+        "<a class=\"skip-link\" href=\"#main\">",
+    ];
+    if theme == Theme::ShowcaseHtmx {
+        markers.push("src=\"/static/vendor/htmx.min.js\"");
+    }
+    markers
+}
+
+/// Embeds the accounts fixture module into a new `theme` project, then
+/// checks the account pages, the API default and (with Chromium) takes a
+/// screenshot of the sign-in page.
+fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
+    let env = TestEnv::new();
+    let upstream = fixtures::module_repo(&env, ACCOUNTS);
+    fixtures::commit_to(
+        &env,
+        &upstream,
+        &accounts_module_files(),
+        "accounts: allauth and DRF",
+    );
+    let project = generate(&env, theme);
+    let source = format!("{ACCOUNTS}={}", upstream.display());
+    env.qs_ok(
+        &project,
+        &[
+            "plan",
+            "--add",
+            "accounts@main",
+            "--source",
+            &source,
+            "--yes",
+        ],
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    assert_clean(&env, &project, "after embedding the accounts module");
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    venv.manage(&["migrate", "--noinput"], &[]);
+    let out = venv.shell(ACCOUNT_PROBE, &[]);
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("QS-PROBE "))
+        .unwrap_or_else(|| panic!("the probe printed no result:\n{}", describe(&out)));
+    let seen: serde_json::Value = serde_json::from_str(line).expect("probe JSON");
+
+    // django-allauth's pages render inside the theme's own layout.
+    for page in ["login", "signup", "page"] {
+        let html = seen[page]["html"].as_str().unwrap_or_default();
+        assert_eq!(seen[page]["status"], 200, "{page}: {html}");
+        for marker in layout_markers(theme) {
+            assert!(
+                html.contains(marker),
+                "{page}: the {} layout's `{marker}` is missing:\n{html}",
+                theme.name()
+            );
+        }
+    }
+    let login_templates = seen["login"]["templates"].to_string();
+    assert!(
+        login_templates.contains("\"allauth/layouts/base.html\"")
+            && login_templates.contains("\"base.html\""),
+        "{login_templates}"
+    );
+    let login = seen["login"]["html"].as_str().unwrap_or_default();
+    assert!(
+        login.contains("name=\"login\""),
+        "no sign-in form:\n{login}"
+    );
+    assert!(login.contains("account-page"), "{login}");
+    assert!(
+        !login.contains("<strong>Menu:</strong>"),
+        "allauth's default layout is still used:\n{login}"
+    );
+    assert!(
+        login.contains(">Sign up</a>"),
+        "the navigation offers no sign-up link:\n{login}"
+    );
+    // A module's own template fills the extra_css/extra_js blocks.
+    let page = seen["page"]["html"].as_str().unwrap_or_default();
+    for part in [
+        "href=\"/static/accounts-fixture.css\"",
+        "src=\"/static/accounts-fixture.js\"",
+        "id=\"fixture-page\"",
+    ] {
+        assert!(page.contains(part), "`{part}` is missing:\n{page}");
+    }
+
+    // Django REST framework needs a signed-in user by default.
+    assert_eq!(
+        seen["anonymous_api"], 403,
+        "an API view without permission_classes answers anonymous requests: {seen}"
+    );
+    assert_eq!(seen["login_post"], 302, "signing in failed: {seen}");
+    assert_eq!(seen["user_api"]["status"], 200, "{seen}");
+    assert_eq!(seen["user_api"]["body"], "{\"user\":\"alice\"}", "{seen}");
+    let home = seen["home_signed_in"].as_str().unwrap_or_default();
+    assert!(home.contains(">Sign out</a>"), "{home}");
+
+    // For eyes: target/test-cache/screenshots/<theme>-{home,login}.png.
+    if let Some(chromium) = python::chromium("the screenshots of the sign-in page") {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let server = venv.runserver(scratch.path());
+        for (name, path) in [("home", "/"), ("login", "/accounts/login/")] {
+            let png = python::cache_dir("screenshots").join(format!("{}-{name}.png", theme.name()));
+            python::screenshot(&env, &chromium, &format!("{}{path}", server.base_url), &png);
+        }
+        drop(server);
+    }
+    assert_clean(&env, &project, "after running the project");
+}
+
+#[test]
+fn showcase_html_account_pages_use_the_layout_and_apis_need_a_login() {
+    account_pages_use_the_layout_and_apis_need_a_login(Theme::ShowcaseHtml);
+}
+
+#[test]
+fn showcase_htmx_account_pages_use_the_layout_and_apis_need_a_login() {
+    account_pages_use_the_layout_and_apis_need_a_login(Theme::ShowcaseHtmx);
+}
+
+#[test]
+fn showcase_react_account_pages_use_the_layout_and_apis_need_a_login() {
+    account_pages_use_the_layout_and_apis_need_a_login(Theme::ShowcaseReact);
+}
+
+/// The catalog's wiring hints mount a module whose own URL patterns carry
+/// their prefix (notifications, forms) at the root: a stand-in for the
+/// notifications module (same package, same pattern, no `urls` in its
+/// manifest) answers at the webhook path upstream documents.
+#[test]
+fn catalog_hints_mount_notifications_at_its_documented_path() {
+    let env = TestEnv::new();
+    let name = "notifications";
+    let pkg = fixtures::app_package(name);
+    let upstream = fixtures::module_repo(&env, name);
+    let mut files = fixtures::module_files(name, "1.0.0");
+    for (path, text) in &mut files {
+        if path == "module.yml" {
+            // Like upstream's manifest: no `urls`, so the catalog's hint applies.
+            let cut = text.find("urls:").expect("urls in the fixture manifest");
+            text.truncate(cut);
+        } else if *path == format!("{pkg}/urls.py") {
+            *text = "from django.urls import path\n\nfrom . import views\n\napp_name = \"quickscale_notifications\"\n\nurlpatterns = [\n    path(\"notifications/webhooks/resend/\", views.index, name=\"resend-webhook\"),\n]\n".into();
+        }
+    }
+    fixtures::commit_to(
+        &env,
+        &upstream,
+        &files,
+        "notifications: upstream's URL shape",
+    );
+    let project = generate(&env, Theme::ShowcaseHtml);
+    let source = format!("{name}={}", upstream.display());
+    env.qs_ok(
+        &project,
+        // @main: the catalog's ref (splits/notifications-module) is not in the fixture.
+        &[
+            "plan",
+            "--add",
+            &format!("{name}@main"),
+            "--source",
+            &source,
+            "--yes",
+        ],
+    );
+    env.qs_ok(&project, &["apply", "--yes"]);
+    let urls_py = read(&project.join(PACKAGE).join("urls_modules.py"));
+    assert!(
+        urls_py.contains(&format!("path(\"\", include(\"{pkg}.urls\"))")),
+        "{urls_py}"
+    );
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    let seen = probe(
+        &venv,
+        "/notifications/webhooks/resend/",
+        "quickscale_notifications:resend-webhook",
+        &[],
+    );
+    assert_eq!(seen["reverse"], "/notifications/webhooks/resend/", "{seen}");
+    assert_eq!(seen["status"], 200, "{seen}");
+    assert_eq!(seen["json"]["module"], name, "{seen}");
 }
 
 // --- f. Hostile values and names -------------------------------------------------

@@ -7,12 +7,22 @@
 //! line straight to the terminal (not captured by the test harness) and
 //! returns. Downloads are cached under `<target>/test-cache/{pip,npm}`,
 //! since the tests run with a fake, empty HOME.
+//!
+//! Two stacks: `python3` from PATH (3.11 here) with Django 5.2 LTS, and the
+//! newest Python >= 3.12 found (see [`django6_stack`]) with the newest
+//! Django 6.x. Each stack gets one base venv per test run under
+//! `<target>/test-cache/venvs/`, holding the dependencies every theme
+//! declares; each test then makes a small venv of its own that sees the
+//! base's packages through a `.pth` file and installs only what its project
+//! adds (its modules), so a test costs seconds instead of a full install.
 
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::{BIN, TestEnv, describe};
@@ -159,38 +169,341 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
 }
 
 /// Like `run_with_timeout`, and panics with the full output unless it succeeded.
+/// With `QUICKSCALE_TEST_TIMING=1`, each command's duration is printed.
 fn run_ok(cmd: Command, timeout: Duration, what: &str) -> Output {
+    let start = Instant::now();
     let out = run_with_timeout(cmd, timeout);
+    if std::env::var("QUICKSCALE_TEST_TIMING").is_ok_and(|v| v == "1") {
+        let thread = std::thread::current();
+        let short: String = what
+            .replace(char::is_whitespace, " ")
+            .chars()
+            .take(60)
+            .collect();
+        let _ = writeln!(
+            std::io::stderr(),
+            "timing {}: {short}: {:.1?}",
+            thread.name().unwrap_or_default(),
+            start.elapsed()
+        );
+    }
     assert!(out.status.success(), "{what} failed:\n{}", describe(&out));
     out
 }
 
-/// A fresh virtual environment holding a generated project's dependencies.
+/// Django 5.2 LTS, for the baseline stack.
+pub const DJANGO_LTS: &str = "Django>=5.2,<5.3";
+/// The newest Django 6.x, for Python >= 3.12.
+pub const DJANGO_6: &str = "Django>=6.0,<7";
+
+/// Set to an interpreter (path or command) to choose the Python >= 3.12 the
+/// Django 6 checks run on; otherwise pyenv's and PATH's are searched.
+pub const MODERN_PYTHON_VAR: &str = "QUICKSCALE_TEST_PYTHON";
+
+/// A Python interpreter and the Django series a generated project is
+/// tested with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    pub python: PathBuf,
+    /// (major, minor) of `python`.
+    pub version: (u32, u32),
+    /// A pip constraint on Django, e.g. [`DJANGO_LTS`].
+    pub django: &'static str,
+}
+
+impl Stack {
+    /// `python3.11-django5.2`: names the stack's base venv and test output.
+    pub fn label(&self) -> String {
+        let series = if self.django == DJANGO_LTS {
+            "5.2"
+        } else {
+            "6"
+        };
+        format!("python{}.{}-django{series}", self.version.0, self.version.1)
+    }
+}
+
+/// `(major, minor)` of an interpreter, or None when it does not run.
+fn python_version(python: &Path) -> Option<(u32, u32)> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys, venv; print('%d %d' % sys.version_info[:2])",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace().map(str::parse::<u32>);
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => Some((major, minor)),
+        _ => None,
+    }
+}
+
+/// The baseline: `python3` from PATH (Python 3.11 on the CI image) with
+/// Django 5.2 LTS.
+pub fn lts_stack() -> Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK
+        .get_or_init(|| {
+            let python = PathBuf::from("python3");
+            let version = python_version(&python)
+                .expect("python3 on PATH runs and has the venv module (Python >= 3.11)");
+            Stack {
+                python,
+                version,
+                django: DJANGO_LTS,
+            }
+        })
+        .clone()
+}
+
+/// Interpreters >= 3.12 that might exist: `$QUICKSCALE_TEST_PYTHON`, then
+/// pyenv's versions (newest first), then `python3.1x` on PATH.
+fn modern_python_candidates() -> Vec<PathBuf> {
+    if let Some(given) = std::env::var_os(MODERN_PYTHON_VAR).filter(|v| !v.is_empty()) {
+        return vec![PathBuf::from(given)];
+    }
+    let mut found = Vec::new();
+    let pyenv_root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let out = Command::new("pyenv")
+                .arg("root")
+                .stdin(Stdio::null())
+                .output()
+                .ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        });
+    if let Some(root) = pyenv_root
+        && let Ok(entries) = std::fs::read_dir(root.join("versions"))
+    {
+        // Plain CPython releases only ("3.13.0", not "3.13.0t" or "pypy3.10").
+        let mut versions: Vec<((u32, u32, u32), PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let mut nums = name.split('.').map(str::parse::<u32>);
+                match (nums.next(), nums.next(), nums.next(), nums.next()) {
+                    (Some(Ok(3)), Some(Ok(minor)), Some(Ok(patch)), None) if minor >= 12 => {
+                        Some(((3, minor, patch), e.path().join("bin/python3")))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        versions.sort();
+        found.extend(versions.into_iter().rev().map(|(_, path)| path));
+    }
+    for minor in (12..=20).rev() {
+        found.push(PathBuf::from(format!("python3.{minor}")));
+    }
+    found
+}
+
+/// The newest Python >= 3.12 on this machine with the newest Django 6.x.
+/// None when there is none: the caller's Django 6 checks are skipped with a
+/// `SKIPPED` line, except with `CI=true`, where that is a test failure.
+pub fn django6_stack() -> Option<Stack> {
+    static STACK: OnceLock<Option<Stack>> = OnceLock::new();
+    let stack = STACK
+        .get_or_init(|| {
+            let found = modern_python_candidates().into_iter().find_map(|python| {
+                let version = python_version(&python)?;
+                (version >= (3, 12)).then_some(Stack {
+                    python,
+                    version,
+                    django: DJANGO_6,
+                })
+            });
+            // An interpreter asked for by name must be usable.
+            if let Some(given) = std::env::var_os(MODERN_PYTHON_VAR).filter(|v| !v.is_empty()) {
+                assert!(
+                    found.is_some(),
+                    "{MODERN_PYTHON_VAR}={} is not a working Python >= 3.12 with venv",
+                    given.to_string_lossy()
+                );
+            }
+            found
+        })
+        .clone();
+    if stack.is_none() {
+        let why = format!(
+            "no Python >= 3.12 found (set {MODERN_PYTHON_VAR}, or install one with pyenv or as python3.1x on PATH), so the Django 6 checks did not run"
+        );
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true: {why}"
+        );
+        skipped(&why);
+    }
+    stack
+}
+
+/// The requirements every theme declares (requirements.txt and
+/// requirements-dev.txt, without `-r`/`-e` lines): what a base venv holds.
+fn theme_requirements() -> Vec<String> {
+    use git_quickscale::config::{Identity, Theme};
+    let mut all: Vec<String> = Vec::new();
+    for theme in Theme::ALL {
+        let identity = Identity {
+            slug: "demo".into(),
+            package: "demo".into(),
+            theme,
+        };
+        let files = git_quickscale::render::render_project(&identity).expect("render a theme");
+        for name in ["requirements.txt", "requirements-dev.txt"] {
+            let text = String::from_utf8_lossy(&files[name].contents).into_owned();
+            for line in text.lines().map(str::trim) {
+                if !line.is_empty()
+                    && !line.starts_with('#')
+                    && !line.starts_with('-')
+                    && !all.iter().any(|l| l == line)
+                {
+                    all.push(line.to_owned());
+                }
+            }
+        }
+    }
+    all
+}
+
+/// The stack's base venv, `<target>/test-cache/venvs/<label>`: made afresh
+/// once per test run (so it has the newest releases), then shared.
+fn base_venv(stack: &Stack) -> PathBuf {
+    type Slot = Arc<Mutex<Option<PathBuf>>>;
+    static BASES: Mutex<BTreeMap<String, Slot>> = Mutex::new(BTreeMap::new());
+    let slot = BASES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .entry(stack.label())
+        .or_default()
+        .clone();
+    // Held while building, so concurrent tests wait for one build; a
+    // panicked build leaves None and the next test tries again.
+    let mut guard = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(dir) = guard.as_ref() {
+        return dir.clone();
+    }
+    let dir = cache_dir("venvs").join(stack.label());
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("remove the previous run's base venv");
+    }
+    let started = Instant::now();
+    let mut cmd = Command::new(&stack.python);
+    cmd.args(["-m", "venv"]).arg(&dir).stdin(Stdio::null());
+    run_ok(
+        cmd,
+        RUN_TIMEOUT,
+        &format!("{} -m venv", stack.python.display()),
+    );
+    std::fs::write(dir.join("constraints.txt"), format!("{}\n", stack.django))
+        .expect("write constraints.txt");
+    std::fs::write(
+        dir.join("requirements.txt"),
+        theme_requirements().join("\n") + "\n",
+    )
+    .expect("write requirements.txt");
+    let mut cmd = Command::new(dir.join("bin/python"));
+    cmd.args(["-m", "pip", "install", "--quiet", "-c"])
+        .arg(dir.join("constraints.txt"))
+        .arg("-r")
+        .arg(dir.join("requirements.txt"))
+        .env("PIP_CACHE_DIR", cache_dir("pip"))
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("PIP_NO_INPUT", "1")
+        .stdin(Stdio::null());
+    run_ok(
+        cmd,
+        INSTALL_TIMEOUT,
+        &format!("pip install ({})", stack.label()),
+    );
+    let _ = writeln!(
+        std::io::stderr(),
+        "note: base venv {} ready in {:.0?}",
+        stack.label(),
+        started.elapsed()
+    );
+    *guard = Some(dir.clone());
+    dir
+}
+
+/// `<venv>/lib/pythonX.Y/site-packages`.
+fn site_packages(venv: &Path, version: (u32, u32)) -> PathBuf {
+    venv.join("lib")
+        .join(format!("python{}.{}", version.0, version.1))
+        .join("site-packages")
+}
+
+/// A virtual environment holding a generated project's dependencies.
 pub struct Venv<'a> {
     env: &'a TestEnv,
     project: PathBuf,
+    stack: Stack,
     dir: tempfile::TempDir,
 }
 
 impl<'a> Venv<'a> {
-    /// Creates a venv with `python3 -m venv` in a new temporary directory and
-    /// installs the project's declared dependencies
-    /// (`pip install -r requirements-dev.txt`, run in the project directory).
+    /// A venv on the baseline stack (Python 3.11, Django 5.2 LTS); see
+    /// [`Venv::create_on`].
     pub fn create(env: &'a TestEnv, project: &Path) -> Venv<'a> {
+        Self::create_on(env, project, &lts_stack(), &[])
+    }
+
+    /// Creates a venv for `project` on `stack` and installs the project's
+    /// declared dependencies (`pip install -r requirements-dev.txt`, run in
+    /// the project directory, plus `extra_pip_args`). The venv sees the
+    /// stack's base venv (see the module docs), so pip installs only what
+    /// the base lacks: the embedded modules and their dependencies.
+    pub fn create_on(
+        env: &'a TestEnv,
+        project: &Path,
+        stack: &Stack,
+        extra_pip_args: &[&str],
+    ) -> Venv<'a> {
+        let base = base_venv(stack);
         let dir = tempfile::Builder::new()
             .prefix("qs-venv-")
             .tempdir()
             .expect("venv tempdir");
-        let mut cmd = base_command(env, "python3", project);
-        cmd.args(["-m", "venv"]).arg(dir.path());
-        run_ok(cmd, RUN_TIMEOUT, "python3 -m venv");
+        let mut cmd = base_command(env, &stack.python, project);
+        cmd.args(["-m", "venv", "--without-pip"]).arg(dir.path());
+        run_ok(cmd, RUN_TIMEOUT, "python -m venv");
+        // Its own site-packages come first, so what it installs wins.
+        let base_site = site_packages(&base, stack.version);
+        let own_site = site_packages(dir.path(), stack.version);
+        std::fs::write(
+            own_site.join("_quickscale_test_base.pth"),
+            format!("{}\n", base_site.display()),
+        )
+        .expect("write the .pth file");
         let venv = Venv {
             env,
             project: project.to_owned(),
+            stack: stack.clone(),
             dir,
         };
-        venv.pip(&["install", "-r", "requirements-dev.txt"]);
+        let constraints = base.join("constraints.txt");
+        let mut args = vec![
+            "install",
+            "-c",
+            constraints.to_str().expect("UTF-8 path"),
+            "-r",
+            "requirements-dev.txt",
+        ];
+        args.extend_from_slice(extra_pip_args);
+        venv.pip(&args);
         venv
+    }
+
+    pub fn stack(&self) -> &Stack {
+        &self.stack
     }
 
     pub fn project(&self) -> &Path {
@@ -292,4 +605,136 @@ pub fn system_python(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
     let mut cmd = base_command(env, "python3", dir);
     cmd.args(args);
     run_ok(cmd, RUN_TIMEOUT, &format!("python3 {}", args.join(" ")))
+}
+
+/// Set to a Chromium binary to use for screenshots; otherwise `chromium`
+/// or `chromium-browser` on PATH.
+pub const CHROMIUM_VAR: &str = "QUICKSCALE_CHROMIUM";
+
+/// A headless-capable Chromium, or None (and a `SKIPPED` line naming what
+/// did not run). Optional even with `CI=true`: scripts/test.sh does not
+/// install a browser (Debian: `apt-get install -y chromium`).
+pub fn chromium(what: &str) -> Option<PathBuf> {
+    let candidates: Vec<PathBuf> = match std::env::var_os(CHROMIUM_VAR).filter(|v| !v.is_empty()) {
+        Some(given) => vec![PathBuf::from(given)],
+        None => vec!["chromium".into(), "chromium-browser".into()],
+    };
+    let found = candidates.into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        skipped(&format!(
+            "no chromium on PATH (or {CHROMIUM_VAR}), so {what} did not run"
+        ));
+    }
+    found
+}
+
+/// `manage.py runserver` in the background; killed when dropped.
+pub struct Server {
+    child: std::process::Child,
+    pub base_url: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// The server's output so far, for failure messages.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `GET <path>` to 127.0.0.1:`port`; returns the status code.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    use std::net::TcpStream;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+impl Venv<'_> {
+    /// Starts `manage.py runserver` (development settings) on a free port
+    /// and waits until `/healthz/` answers.
+    pub fn runserver(&self, scratch: &Path) -> Server {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let log = scratch.join(format!("runserver-{port}.log"));
+        let file = std::fs::File::create(&log).expect("runserver log");
+        let mut cmd = self.command(
+            &[
+                "manage.py",
+                "runserver",
+                "--noreload",
+                &format!("127.0.0.1:{port}"),
+            ],
+            &[],
+        );
+        cmd.stdout(file.try_clone().expect("log file")).stderr(file);
+        let child = cmd.spawn().expect("start runserver");
+        let server = Server {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let start = Instant::now();
+        while http_status(port, "/healthz/") != Some(200) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "runserver did not answer /healthz/ within 60s:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        server
+    }
+}
+
+/// Takes a 1280×900 screenshot of `url` with headless Chromium into `png`.
+pub fn screenshot(env: &TestEnv, chromium: &Path, url: &str, png: &Path) {
+    let profile = tempfile::tempdir().expect("chromium profile dir");
+    let _ = std::fs::remove_file(png);
+    let mut cmd = base_command(env, chromium, profile.path());
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--hide-scrollbars",
+        "--window-size=1280,900",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .arg(format!("--screenshot={}", png.display()))
+    .arg(url);
+    let out = run_ok(cmd, RUN_TIMEOUT, &format!("chromium --screenshot {url}"));
+    let bytes = std::fs::read(png)
+        .unwrap_or_else(|e| panic!("no screenshot {} ({e}):\n{}", png.display(), describe(&out)));
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000,
+        "{} is not a plausible screenshot ({} bytes)",
+        png.display(),
+        bytes.len()
+    );
 }

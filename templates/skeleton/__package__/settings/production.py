@@ -7,7 +7,7 @@ Check them with:
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, STORAGES, env_bool, env_int
+from .base import SECRET_KEY, SMTP_EMAIL_BACKEND, STORAGES, email_settings, env_bool, env_int
 
 DEBUG = False
 
@@ -46,3 +46,9 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# --- Email ---------------------------------------------------------------------
+
+# Sent over SMTP (EMAIL_HOST, ...) unless EMAIL_BACKEND names another backend;
+# the console backend of development would silently drop them.
+globals().update(email_settings(SMTP_EMAIL_BACKEND))

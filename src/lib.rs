@@ -14,6 +14,7 @@ pub mod git;
 pub mod identity;
 pub mod manifest;
 pub mod ownership;
+pub mod policy;
 pub mod project;
 pub mod render;
 pub mod report;

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod git;
+pub mod hooks;
 pub mod identity;
 pub mod manifest;
 pub mod ownership;

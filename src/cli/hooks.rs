@@ -116,7 +116,8 @@ pub fn install_after_apply(ctx: &Context, root: &Path) {
     match result {
         Ok((git, outcome)) => report_install(ctx, &git, &outcome),
         Err(e) => {
-            ctx.ui.warn(&format!("the git hooks were not installed: {e}"));
+            ctx.ui
+                .warn(&format!("the git hooks were not installed: {e}"));
             if let Some(hint) = e.hint() {
                 ctx.ui.hint(&hint);
             }
@@ -162,8 +163,9 @@ fn report_install(ctx: &Context, git: &Git, outcome: &install::Outcome) {
             "git-quickscale is not on PATH: the hooks call it by name and skip their checks (with a warning) until it is",
         );
     }
-    ctx.ui
-        .hint("bypass once with `git commit --no-verify`; remove with `git quickscale hooks uninstall`");
+    ctx.ui.hint(
+        "bypass once with `git commit --no-verify`; remove with `git quickscale hooks uninstall`",
+    );
 }
 
 fn manager_note(manager: Manager) -> String {
@@ -178,8 +180,7 @@ fn cmd_uninstall(ctx: &Context) -> CmdResult {
     let git = open(ctx)?;
     let outcome = install::uninstall(&git).map_err(hooks_error)?;
     let dir = shown(&git, &outcome.location.dir);
-    ctx.ui
-        .status(&format!("git-quickscale hooks in {dir}:"));
+    ctx.ui.status(&format!("git-quickscale hooks in {dir}:"));
     for (hook, _, action) in &outcome.hooks {
         let what = match action {
             Action::Removed => "removed the block; the rest of the hook is as it was",
@@ -194,8 +195,7 @@ fn cmd_uninstall(ctx: &Context) -> CmdResult {
 
 fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     let git = open(ctx)?;
-    let status =
-        install::status(&git, std::env::var_os("PATH").as_deref()).map_err(hooks_error)?;
+    let status = install::status(&git, std::env::var_os("PATH").as_deref()).map_err(hooks_error)?;
     if args.json {
         let text = serde_json::to_string_pretty(&status)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
@@ -225,8 +225,12 @@ fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     for h in &status.hooks {
         let mut line = match h.state {
             HookState::Installed => "installed".to_owned(),
-            HookState::Outdated => "installed, from another version (run `git quickscale hooks install`)".to_owned(),
-            HookState::NotInstalled => "not installed (the hook exists without the block)".to_owned(),
+            HookState::Outdated => {
+                "installed, from another version (run `git quickscale hooks install`)".to_owned()
+            }
+            HookState::NotInstalled => {
+                "not installed (the hook exists without the block)".to_owned()
+            }
             HookState::Missing => "not installed".to_owned(),
         };
         if h.other_content {

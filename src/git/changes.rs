@@ -141,9 +141,9 @@ impl Git {
                     while end < range.end && entries[end].path(index) == path {
                         end += 1;
                     }
-                    let committed = entries[i..end].iter().any(|e| {
-                        !e.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD)
-                    });
+                    let committed = entries[i..end]
+                        .iter()
+                        .any(|e| !e.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD));
                     let new = entries[i..end]
                         .iter()
                         .find(|e| e.stage_raw() == 0)

@@ -153,7 +153,10 @@ pub fn locate(git: &Git) -> Result<Location, HooksError> {
             let dir = if expanded.is_absolute() {
                 expanded
             } else {
-                workdir.clone().unwrap_or_else(|| common.clone()).join(expanded)
+                workdir
+                    .clone()
+                    .unwrap_or_else(|| common.clone())
+                    .join(expanded)
             };
             if dir.file_name().is_some_and(|n| n == "_") && dir.join("h").is_file() {
                 let parent = dir.parent().map(Path::to_owned).unwrap_or(dir);
@@ -181,7 +184,10 @@ fn real_path(path: &Path) -> PathBuf {
         if let Ok(real) = existing.canonicalize() {
             return rest.into_iter().rev().fold(real, |acc, c| acc.join(c));
         }
-        match (existing.file_name().map(ToOwned::to_owned), existing.parent()) {
+        match (
+            existing.file_name().map(ToOwned::to_owned),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_owned();
@@ -209,7 +215,10 @@ pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
         let path = target_file(&location.dir.join(hook.name()));
         let existing = read_optional(&path)?;
         let (content, action) = match &existing {
-            None => (format!("{CREATED_HEADER}{}", hook.block()).into_bytes(), Action::Created),
+            None => (
+                format!("{CREATED_HEADER}{}", hook.block()).into_bytes(),
+                Action::Created,
+            ),
             Some(old) => match with_block(old, hook.block(), &path)? {
                 Some(new) if new == *old => (new, Action::Unchanged),
                 Some(new) if find_block(old, &path)?.is_some() => (new, Action::Updated),
@@ -349,7 +358,9 @@ pub fn read_mode(git: &Git) -> Result<Mode, HooksError> {
 /// A hook file that is a symlink is edited where it points.
 fn target_file(path: &Path) -> PathBuf {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => path.canonicalize().unwrap_or_else(|_| path.to_owned()),
+        Ok(m) if m.file_type().is_symlink() => {
+            path.canonicalize().unwrap_or_else(|_| path.to_owned())
+        }
         _ => path.to_owned(),
     }
 }
@@ -559,7 +570,10 @@ mod tests {
         let with = String::from_utf8(with).expect("utf8");
         assert!(with.contains(BLOCK.trim_end()), "{with:?}");
         // Idempotent.
-        assert_eq!(with_block(with.as_bytes(), BLOCK, &p()).expect("again"), None);
+        assert_eq!(
+            with_block(with.as_bytes(), BLOCK, &p()).expect("again"),
+            None
+        );
         let without = without_block(with.as_bytes(), &p())
             .expect("remove")
             .expect("found");
@@ -580,7 +594,8 @@ mod tests {
 
     #[test]
     fn an_older_block_is_replaced_in_place() {
-        let old = format!("#!/bin/sh\nbefore\n## START QUICKSCALE\nold\n## END QUICKSCALE\nafter\n");
+        let old =
+            format!("#!/bin/sh\nbefore\n## START QUICKSCALE\nold\n## END QUICKSCALE\nafter\n");
         let new = with_block(old.as_bytes(), BLOCK, &p())
             .expect("ok")
             .expect("changed");
@@ -601,7 +616,10 @@ mod tests {
             "#!/bin/zsh -e\n",
             "#!/usr/bin/env -S sh -e\n",
         ] {
-            assert!(with_block(script.as_bytes(), BLOCK, &p()).is_ok(), "{script}");
+            assert!(
+                with_block(script.as_bytes(), BLOCK, &p()).is_ok(),
+                "{script}"
+            );
         }
     }
 
@@ -625,7 +643,10 @@ mod tests {
 
     #[test]
     fn env_shebangs_name_their_program() {
-        assert_eq!(interpreter(b"#!/usr/bin/env python3\n").as_deref(), Some("python3"));
+        assert_eq!(
+            interpreter(b"#!/usr/bin/env python3\n").as_deref(),
+            Some("python3")
+        );
         assert_eq!(interpreter(b"#! /bin/bash -eu\n").as_deref(), Some("bash"));
         assert_eq!(interpreter(b"echo\n"), None);
     }

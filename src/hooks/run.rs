@@ -75,9 +75,14 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
                 "pre-push has nothing to do in this version",
             ));
         }
-        Hook::PreCommit => git.pending_merge(&[])?,
+        // Also a merge when run from another manager's pre-merge-commit
+        // (the pre-commit framework), which passes GITHEAD_* on.
+        Hook::PreCommit => git.pending_merge(&invocation.merge_heads)?,
         // Always a merge, even when git did not say what it merges.
-        Hook::PreMergeCommit => Some(git.pending_merge(&invocation.merge_heads)?.unwrap_or_default()),
+        Hook::PreMergeCommit => Some(
+            git.pending_merge(&invocation.merge_heads)?
+                .unwrap_or_default(),
+        ),
     };
     let index = git.read_index_fast()?;
     let config_path = workdir.join(CONFIG_FILE);
@@ -132,7 +137,9 @@ fn applied_state(
     let catalog = match crate::project::load_catalog(root, &invocation.index_overrides) {
         Ok(c) => Some(c),
         Err(e) => {
-            warnings.push(format!("the module catalog could not be read ({e}); module paths were not checked"));
+            warnings.push(format!(
+                "the module catalog could not be read ({e}); module paths were not checked"
+            ));
             None
         }
     };

@@ -7,6 +7,7 @@ mod test_apply;
 mod test_bad_inputs;
 mod test_failures;
 mod test_generated_project;
+mod test_hooks;
 mod test_interop;
 mod test_plan;
 mod test_untrusted;

@@ -904,4 +904,63 @@ fn pre_commit_try_repo_blocks_a_mixed_commit() {
     env.git(&dir, &["restore", "--staged", "templates/base.html"]);
     let out = try_repo(&dir);
     assert!(out.status.success(), "{}", describe(&out));
+    env.git(&dir, &["reset", "-q", "--hard"]);
+
+    // Through `pre-commit install`, with our own hooks already there: they
+    // move to pre-commit.legacy and still run; the configured hook runs in
+    // both stages, and sees a subtree merge through GITHEAD_*.
+    let root = crate::common::repo_root();
+    let rev = env.git(&root, &["rev-parse", "HEAD"]);
+    std::fs::write(
+        dir.join(".pre-commit-config.yaml"),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {}\n    hooks:\n      - id: git-quickscale\n",
+            root.display(),
+            rev.trim()
+        ),
+    )
+    .expect("config");
+    env.git(&dir, &["add", "-A"]);
+    env.git(&dir, &["commit", "--no-verify", "-qm", "pre-commit config"]);
+    qs_run_ok(&env, &dir, &["hooks", "install"]);
+    let venv_path = format!("{}:{}", venv.join("bin").display(), path_with_bin());
+    let mut cmd = base_command(&env, venv.join("bin/pre-commit"), &dir);
+    cmd.env("PATH", &venv_path)
+        .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
+        .args(["install", "--hook-type", "pre-commit", "--hook-type", "pre-merge-commit"]);
+    let out = run_with_timeout(cmd, std::time::Duration::from_secs(300));
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(dir.join(".git/hooks/pre-commit.legacy").is_file());
+    let status = hooks_status(&env, &dir);
+    assert_eq!(hook_state(&status, "pre-commit")["manager"], "pre-commit");
+    assert!(
+        hook_state(&status, "pre-commit")["aside"]
+            .as_str()
+            .expect("aside")
+            .ends_with("pre-commit.legacy")
+    );
+    let git_pc = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        env.env(&mut cmd);
+        cmd.env("PATH", &venv_path)
+            .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
+            .current_dir(&dir)
+            .args(args);
+        run_with_timeout(cmd, std::time::Duration::from_secs(600))
+    };
+    append(&dir, "modules/a/README.md", "x\n");
+    append(&dir, "templates/base.html", "x\n");
+    env.git(&dir, &["add", "-A"]);
+    let out = git_pc(&["commit", "-qm", "mixed"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    env.git(&dir, &["reset", "-q", "--hard"]);
+    // Without our own block, the pre-commit framework's hook alone refuses a crafted subtree merge.
+    std::fs::remove_file(dir.join(".git/hooks/pre-commit.legacy")).expect("rm");
+    std::fs::remove_file(dir.join(".git/hooks/pre-merge-commit.legacy")).expect("rm");
+    let a = env.root().join("upstream/a");
+    crafted_subtree_branch(&env, &dir, &a, &["modules/a/README.md", "templates/base.html"]);
+    let out = git_pc(&["merge", "--no-ff", "-m", "Merge side", "side"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("[subtree-merge]"), "{text}");
 }

@@ -22,6 +22,7 @@ pub mod report;
 pub mod source;
 pub mod state;
 pub mod suggest;
+pub mod sync;
 pub mod txn;
 pub mod ui;
 pub mod value;

@@ -276,6 +276,7 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
     let invocation = Invocation {
         merge_heads: merge_heads_from_env(),
         index_overrides: ctx.index_overrides.clone(),
+        args: args.args.clone(),
     };
     let outcome = run::run(hook, &ctx.cwd, &invocation).map_err(|e| {
         hooks_error(e).hint(format!(
@@ -285,6 +286,20 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
     })?;
     for w in &outcome.warnings {
         ctx.ui.warn(w);
+    }
+    if let Some(report) = &outcome.done
+        && !report.pushed.is_empty()
+    {
+        ctx.ui.status(&format!(
+            "git-quickscale: pushed the state to {} ({})",
+            report.remote,
+            report.pushed.join(", ")
+        ));
+    }
+    for c in outcome.done.iter().flat_map(|r| &r.conflicts) {
+        ctx.ui.warn(&format!(
+            "commit {c} has a different state note on the remote; kept the local one"
+        ));
     }
     let refused = outcome.refused();
     for v in &outcome.violations {

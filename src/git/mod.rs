@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod fetch;
 pub mod subtree;
+pub mod sync;
 pub mod tree;
 pub mod worktree;
 

@@ -20,6 +20,8 @@ pub struct Invocation {
     pub merge_heads: Vec<ObjectId>,
     /// Extra catalog files (only read when the state must be derived).
     pub index_overrides: Vec<PathBuf>,
+    /// The arguments git passed to the hook (pre-push: remote, URL).
+    pub args: Vec<String>,
 }
 
 /// What a hook found.
@@ -32,6 +34,8 @@ pub struct Outcome {
     pub skipped: Option<String>,
     /// What limited the check (e.g. an unreadable quickscale.yml).
     pub warnings: Vec<String>,
+    /// What the hook did (pre-push: the state it pushed).
+    pub done: Option<crate::sync::Report>,
 }
 
 impl Outcome {
@@ -51,6 +55,7 @@ impl Outcome {
             violations: Vec::new(),
             skipped: Some(why.to_owned()),
             warnings: Vec::new(),
+            done: None,
         }
     }
 }
@@ -67,14 +72,11 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
     let Some(workdir) = git.repo.workdir().map(Path::to_owned) else {
         return Ok(Outcome::skipped(hook, mode, "a bare repository"));
     };
+    if hook == Hook::PrePush {
+        return Ok(pre_push(&git, &workdir, mode, invocation));
+    }
     let merge = match hook {
-        Hook::PrePush => {
-            return Ok(Outcome::skipped(
-                hook,
-                mode,
-                "pre-push has nothing to do in this version",
-            ));
-        }
+        Hook::PrePush => None,
         // Also a merge when run from another manager's pre-merge-commit
         // (the pre-commit framework), which passes GITHEAD_* on.
         Hook::PreCommit => git.pending_merge(&invocation.merge_heads)?,
@@ -114,6 +116,7 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
         violations,
         skipped: None,
         warnings,
+        done: None,
     })
 }
 
@@ -165,4 +168,23 @@ fn applied_state(
         .or_else(|| config.as_ref().map(|c| c.project.package.clone()))
         .unwrap_or_default();
     Ok((applied, package))
+}
+
+/// pre-push: push the applied state along with the branch (`sync` with the
+/// remote being pushed to). A failure is a warning: the branch push goes on.
+fn pre_push(git: &Git, workdir: &Path, mode: Mode, invocation: &Invocation) -> Outcome {
+    let hook = Hook::PrePush;
+    if !workdir.join(CONFIG_FILE).is_file() {
+        return Outcome::skipped(hook, mode, "not a git-quickscale project");
+    }
+    let remote = invocation.args.first().map(String::as_str);
+    let mut outcome = Outcome::skipped(hook, mode, "");
+    outcome.skipped = None;
+    match crate::sync::sync(git, remote) {
+        Ok(report) => outcome.done = Some(report),
+        Err(e) => outcome.warnings.push(format!(
+            "the git-quickscale state was not pushed: {e}; the branch push goes on (run `git quickscale sync` later)"
+        )),
+    }
+    outcome
 }

@@ -10,6 +10,7 @@ mod test_generated_project;
 mod test_hooks;
 mod test_interop;
 mod test_plan;
+mod test_sync;
 mod test_untrusted;
 
 #[test]

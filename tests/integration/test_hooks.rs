@@ -927,7 +927,13 @@ fn pre_commit_try_repo_blocks_a_mixed_commit() {
     let mut cmd = base_command(&env, venv.join("bin/pre-commit"), &dir);
     cmd.env("PATH", &venv_path)
         .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
-        .args(["install", "--hook-type", "pre-commit", "--hook-type", "pre-merge-commit"]);
+        .args([
+            "install",
+            "--hook-type",
+            "pre-commit",
+            "--hook-type",
+            "pre-merge-commit",
+        ]);
     let out = run_with_timeout(cmd, std::time::Duration::from_secs(300));
     assert!(out.status.success(), "{}", describe(&out));
     assert!(dir.join(".git/hooks/pre-commit.legacy").is_file());
@@ -958,7 +964,12 @@ fn pre_commit_try_repo_blocks_a_mixed_commit() {
     std::fs::remove_file(dir.join(".git/hooks/pre-commit.legacy")).expect("rm");
     std::fs::remove_file(dir.join(".git/hooks/pre-merge-commit.legacy")).expect("rm");
     let a = env.root().join("upstream/a");
-    crafted_subtree_branch(&env, &dir, &a, &["modules/a/README.md", "templates/base.html"]);
+    crafted_subtree_branch(
+        &env,
+        &dir,
+        &a,
+        &["modules/a/README.md", "templates/base.html"],
+    );
     let out = git_pc(&["merge", "--no-ff", "-m", "Merge side", "side"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let text = format!("{}{}", stdout(&out), stderr(&out));

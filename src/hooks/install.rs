@@ -595,7 +595,7 @@ mod tests {
     #[test]
     fn an_older_block_is_replaced_in_place() {
         let old =
-            format!("#!/bin/sh\nbefore\n## START QUICKSCALE\nold\n## END QUICKSCALE\nafter\n");
+            "#!/bin/sh\nbefore\n## START QUICKSCALE\nold\n## END QUICKSCALE\nafter\n".to_owned();
         let new = with_block(old.as_bytes(), BLOCK, &p())
             .expect("ok")
             .expect("changed");

@@ -130,9 +130,7 @@ impl HooksError {
             HooksError::Outside { from, .. } => format!(
                 "{from} points there, so other repositories may share those hooks; pass --allow-outside-repo to write there anyway, or unset it (git config --unset core.hooksPath)"
             ),
-            HooksError::NotShell { .. } => format!(
-                "add a line that runs `git-quickscale hooks run <hook> \"$@\"` to it yourself (exit status 1 means refused); nothing was written"
-            ),
+            HooksError::NotShell { .. } => "add a line that runs `git-quickscale hooks run <hook> \"$@\"` to it yourself (exit status 1 means refused); nothing was written".into(),
             HooksError::Io { .. } => "check the file's permissions".into(),
             HooksError::BrokenBlock { .. } => format!(
                 "fix or delete the `{START_MARKER}` line by hand, then run the command again; nothing was written"

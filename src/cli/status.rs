@@ -116,7 +116,7 @@ fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
             match unfetched {
                 Some(remote) => ui.out_styled(
                     Tone::Warn,
-                    &format!("  the remote `{remote}` has state notes this clone has not fetched: run `git quickscale sync`"),
+                    &format!("  the remote `{remote}` has state notes this clone has not fetched: run `git quickscale sync` (rather than `git quickscale status --repair-state`)"),
                 ),
                 None => ui.out("  run `git quickscale status --repair-state` to record it"),
             }

@@ -27,8 +27,26 @@ fn git_run(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
 fn git_run_with_path(env: &TestEnv, dir: &Path, path: &str, args: &[&str]) -> Output {
     let mut cmd = Command::new("git");
     env.env(&mut cmd);
-    cmd.env("PATH", path).current_dir(dir).args(args);
+    // GIT_TRACE shows which hooks git ran (see `assert_hook_ran`).
+    cmd.env("PATH", path)
+        .env("GIT_TRACE", "1")
+        .current_dir(dir)
+        .args(args);
     cmd.output().expect("run git")
+}
+
+/// git ran the installed `hook`, and the hook found git-quickscale.
+fn assert_hook_ran(out: &Output, hook: &str) {
+    let err = stderr(out);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("run_command:") && l.contains(&format!("/{hook}"))),
+        "git did not run the {hook} hook:\n{err}"
+    );
+    assert!(
+        !err.contains("not on PATH"),
+        "the hook did not find git-quickscale:\n{err}"
+    );
 }
 
 /// Runs git-quickscale with itself on PATH (as after a normal install).
@@ -101,11 +119,7 @@ fn assert_commit_ok(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
     let out = git_run(env, dir, args);
     assert!(out.status.success(), "{args:?}:\n{}", describe(&out));
     assert_ne!(head(env, dir), before, "no commit was made");
-    assert!(
-        !stderr(&out).contains("not on PATH"),
-        "the hook did not find git-quickscale:\n{}",
-        describe(&out)
-    );
+    assert_hook_ran(&out, "pre-commit");
     out
 }
 
@@ -288,7 +302,10 @@ fn warn_mode_and_no_verify_let_a_mixed_commit_through() {
     append(&dir, "templates/base.html", "x\n");
     env.git(&dir, &["add", "-A"]);
     assert_commit_refused(&env, &dir, &["commit", "-qm", "mixed"]);
-    assert_commit_ok(&env, &dir, &["commit", "--no-verify", "-qm", "mixed"]);
+    let before = head(&env, &dir);
+    let out = git_run(&env, &dir, &["commit", "--no-verify", "-qm", "mixed"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_ne!(head(&env, &dir), before);
 
     append(&dir, "modules/a/README.md", "y\n");
     append(&dir, "templates/base.html", "y\n");
@@ -337,7 +354,7 @@ fn a_real_git_subtree_pull_squash_passes_the_merge_hook() {
         ],
     );
     assert!(out.status.success(), "{}", describe(&out));
-    assert!(!stderr(&out).contains("not on PATH"), "{}", describe(&out));
+    assert_hook_ran(&out, "pre-merge-commit");
     assert_eq!(env.rev(&dir, "HEAD^1"), before, "no merge commit");
     assert_eq!(
         env.rev(&dir, "HEAD:modules/a"),
@@ -400,6 +417,7 @@ fn a_crafted_subtree_merge_that_also_edits_templates_is_blocked() {
         &["merge", "--no-ff", "-m", "Merge side", "side"],
     );
     assert!(out.status.success(), "{}", describe(&out));
+    assert_hook_ran(&out, "pre-merge-commit");
     assert_eq!(env.rev(&dir, "HEAD^1"), before);
 }
 
@@ -421,6 +439,7 @@ fn an_ordinary_merge_of_separately_made_commits_passes() {
         &["merge", "--no-ff", "-m", "Merge feature", "feature"],
     );
     assert!(out.status.success(), "{}", describe(&out));
+    assert_hook_ran(&out, "pre-merge-commit");
     assert_eq!(
         env.git(&dir, &["log", "-1", "--format=%s"]).trim(),
         "Merge feature"
@@ -828,6 +847,11 @@ fn the_hook_never_writes_to_the_repository() {
     let before = crate::common::snapshot(&dir.join(".git"));
     let out = qs_run(&env, &dir, &["hooks", "run", "pre-commit"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("[mixed-commit]"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(crate::common::snapshot(&dir.join(".git")), before);
 }
 

@@ -371,6 +371,188 @@ fn index_module_dirs(index: &gix::index::State) -> BTreeSet<String> {
 mod tests {
     use super::*;
 
+    /// A scratch repository driven by the git binary, hermetically.
+    struct Repo {
+        dir: tempfile::TempDir,
+    }
+
+    impl Repo {
+        fn new() -> Repo {
+            let repo = Repo {
+                dir: tempfile::tempdir().expect("tempdir"),
+            };
+            repo.git(&["init", "-q", "-b", "main"]);
+            repo
+        }
+
+        fn git(&self, args: &[&str]) -> String {
+            let out = std::process::Command::new("git")
+                .current_dir(self.dir.path())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_AUTHOR_NAME", "T")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "T")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .args(args)
+                .output()
+                .expect("git");
+            assert!(out.status.success(), "git {args:?}: {out:?}");
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        }
+
+        fn write(&self, rel: &str, text: &str) {
+            let path = self.dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+
+        fn open(&self) -> Git {
+            Git::open_at_root(self.dir.path())
+                .expect("open")
+                .expect("repo")
+        }
+
+        fn id(&self, rev: &str) -> ObjectId {
+            ObjectId::from_hex(self.git(&["rev-parse", rev]).as_bytes()).expect("hex")
+        }
+    }
+
+    fn kinds(set: &ChangeSet) -> Vec<(String, ChangeKind)> {
+        set.changes
+            .iter()
+            .map(|c| (c.path.clone(), c.kind.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn staged_changes_match_git_diff_cached() {
+        let r = Repo::new();
+        r.write("modules/a/x.py", "x");
+        r.write("modules/b/y.py", "y");
+        r.write("templates/base.html", "b");
+        r.write("deep/one/two/three.txt", "3");
+        r.git(&["add", "-A"]);
+        r.git(&["commit", "-qm", "one"]);
+        // The cache-tree is valid now; change a few paths.
+        r.write("templates/base.html", "changed");
+        r.write("templates/new.html", "n");
+        r.git(&["mv", "modules/a", "modules/c"]);
+        r.git(&["rm", "-q", "deep/one/two/three.txt"]);
+        r.git(&["add", "-A"]);
+        let git = r.open();
+        let head = Some(r.id("HEAD"));
+        let index = git.read_index_fast().expect("index");
+        let set = git.staged_changes(head, &index).expect("changes");
+        assert_eq!(
+            kinds(&set),
+            vec![
+                ("deep/one/two/three.txt".to_owned(), ChangeKind::Deleted),
+                (
+                    "modules/c/x.py".to_owned(),
+                    ChangeKind::Renamed("modules/a/x.py".into())
+                ),
+                ("templates/base.html".to_owned(), ChangeKind::Modified),
+                ("templates/new.html".to_owned(), ChangeKind::Added),
+            ]
+        );
+        let mut names: Vec<String> = r
+            .git(&["diff", "--cached", "--name-only", "--no-renames"])
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        let mut ours: Vec<String> = set
+            .changes
+            .iter()
+            .flat_map(|c| match &c.kind {
+                ChangeKind::Renamed(from) => vec![c.path.clone(), from.clone()],
+                _ => vec![c.path.clone()],
+            })
+            .collect();
+        ours.sort();
+        assert_eq!(ours, names);
+        assert_eq!(
+            set.module_dirs_after.iter().cloned().collect::<Vec<_>>(),
+            ["b", "c"]
+        );
+        // Nothing staged: nothing changed (the cache-tree short-cut).
+        r.git(&["commit", "-qm", "two"]);
+        let git = r.open();
+        let index = git.read_index_fast().expect("index");
+        let set = git
+            .staged_changes(Some(r.id("HEAD")), &index)
+            .expect("changes");
+        assert!(set.changes.is_empty(), "{set:?}");
+    }
+
+    #[test]
+    fn a_file_replaced_by_a_directory_and_an_unborn_branch() {
+        let r = Repo::new();
+        r.write("a", "file");
+        r.git(&["add", "-A"]);
+        let git = r.open();
+        let index = git.read_index_fast().expect("index");
+        let set = git.staged_changes(None, &index).expect("changes");
+        assert_eq!(kinds(&set), vec![("a".to_owned(), ChangeKind::Added)]);
+        r.git(&["commit", "-qm", "one"]);
+        r.git(&["rm", "-q", "a"]);
+        r.write("a/inner", "dir");
+        r.git(&["add", "-A"]);
+        let git = r.open();
+        let index = git.read_index_fast().expect("index");
+        let set = git
+            .staged_changes(Some(r.id("HEAD")), &index)
+            .expect("changes");
+        assert_eq!(
+            kinds(&set),
+            vec![
+                ("a".to_owned(), ChangeKind::Deleted),
+                ("a/inner".to_owned(), ChangeKind::Added)
+            ]
+        );
+    }
+
+    #[test]
+    fn commit_changes_name_the_subtree_prefix_of_a_merge() {
+        let r = Repo::new();
+        r.write("templates/base.html", "b");
+        r.git(&["add", "-A"]);
+        r.git(&["commit", "-qm", "base"]);
+        r.git(&["checkout", "-qb", "side"]);
+        r.write("modules/a/x.py", "x");
+        r.git(&["add", "-A"]);
+        r.git(&[
+            "commit",
+            "-qm",
+            "Squashed 'modules/a/' content\n\ngit-subtree-dir: modules/a\ngit-subtree-split: 0123456789abcdef0123456789abcdef01234567",
+        ]);
+        r.git(&["checkout", "-q", "main"]);
+        r.git(&["merge", "-q", "--no-ff", "-m", "Merge", "side"]);
+        let git = r.open();
+        let merge = git.commit_changes(r.id("HEAD")).expect("merge");
+        assert_eq!(
+            merge.merge,
+            Some(Merge {
+                subtree_prefixes: vec!["modules/a".into()]
+            })
+        );
+        assert_eq!(
+            kinds(&merge),
+            vec![("modules/a/x.py".to_owned(), ChangeKind::Added)]
+        );
+        assert_eq!(
+            merge.module_dirs_after.iter().cloned().collect::<Vec<_>>(),
+            ["a"]
+        );
+        let root = git.commit_changes(r.id("HEAD^1")).expect("root");
+        assert_eq!(root.merge, None);
+        assert_eq!(
+            kinds(&root),
+            vec![("templates/base.html".to_owned(), ChangeKind::Added)]
+        );
+    }
+
     fn id(n: u8) -> ObjectId {
         ObjectId::from_bytes_or_panic(&[n; 20])
     }

@@ -65,6 +65,8 @@ pub enum NotesResult {
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub remote: String,
+    /// Where the remote's notes were fetched to.
+    pub tracking_ref: String,
     pub notes: NotesResult,
     /// Commits annotated differently on both sides: the local note was kept.
     pub conflicts: Vec<String>,
@@ -130,6 +132,7 @@ fn attempt(
     let remote_notes = fetched.remote_refs.get(refs::NOTES_REF).copied();
     let mut report = Report {
         remote: remote.to_owned(),
+        tracking_ref: notes_tracking.clone(),
         notes: NotesResult::None,
         conflicts: Vec::new(),
         modules_fetched: Vec::new(),

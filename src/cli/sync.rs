@@ -49,8 +49,7 @@ pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
     for c in &report.conflicts {
         ctx.ui.warn(&format!(
             "commit {c} has a different state note on {}; kept the local one (see both: git notes --ref quickscale show {c}; git notes --ref {} show {c})",
-            report.remote,
-            crate::state::refs::remote_notes_ref(&report.remote)
+            report.remote, report.tracking_ref
         ));
     }
     for m in &report.modules_fetched {

@@ -18,6 +18,7 @@ EMBED_RUNS = int(os.environ.get("BENCH_EMBED_RUNS", "7"))
 STATUS_RUNS = int(os.environ.get("BENCH_STATUS_RUNS", "20"))
 STATUS_WARMUP = int(os.environ.get("BENCH_STATUS_WARMUP", "3"))
 USER_FILES = int(os.environ.get("BENCH_USER_FILES", "49600"))
+HOOK_RUNS = int(os.environ.get("BENCH_HOOK_RUNS", "20"))
 
 # Ten realistic module names; the embed bench uses the first five.
 MODULES = ["blog", "catalog", "billing", "notify", "reviews",
@@ -26,6 +27,7 @@ TAG = "v1.0.0"
 
 GOAL_EMBED = 0.5
 GOAL_STATUS = 1.5
+GOAL_HOOK = 1.5
 
 
 # --------------------------------------------------------------------------
@@ -453,6 +455,52 @@ def bench_status(work, upstream, results):
             times.setdefault(label, []).append(timed(cmds or [["git", "quickscale", "status"]], cwd))
     for label, _ in variants:
         results.append((label, times[label]))
+    return times, project
+
+
+# --------------------------------------------------------------------------
+# part 3: the pre-commit hook in the big project
+
+
+def bench_hook(project, results):
+    """The pre-commit hook as git runs it (the installed file: the shim block,
+    then `git-quickscale hooks run pre-commit`) vs `git diff --cached
+    --name-only`, on the same staged commit."""
+    hook = project / ".git" / "hooks" / "pre-commit"
+    print(f"\n== pre-commit hook in the big project ({HOOK_RUNS} runs)")
+    if "## START QUICKSCALE" not in hook.read_text():
+        sys.exit(f"bench: {hook} has no git-quickscale block (apply should have installed it)")
+    # sanity: a mixed staged change is refused, then reset
+    user = project / "apps" / "area00" / "pkg00" / "file01.py"
+    module = project / "modules" / MODULES[0] / "README.md"
+    original_user, original_module = user.read_text(), module.read_text()
+    user.write_text(original_user + "# mixed\n")
+    module.write_text(original_module + "mixed\n")
+    git(project, "add", "-A")
+    rc = subprocess.run([str(hook)], cwd=project, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode
+    if rc != 1:
+        sys.exit(f"bench: the hook did not refuse a mixed commit (exit {rc})")
+    module.write_text(original_module)
+    git(project, "add", "-A")
+    staged = git(project, "diff", "--cached", "--name-only").split()
+    print(f"  check: a mixed commit is refused (exit 1); timing a commit of {staged}")
+    variants = [
+        ("hook: git diff --cached --name-only", [["git", "diff", "--cached", "--name-only"]]),
+        ("hook: pre-commit (installed shim)", [[str(hook)]]),
+        ("hook: git-quickscale hooks run pre-commit", [["git-quickscale", "hooks", "run", "pre-commit"]]),
+    ]
+    times = {}
+    for _ in range(STATUS_WARMUP):
+        for label, cmds in variants:
+            timed(cmds, project)
+    for _ in range(HOOK_RUNS):
+        for label, cmds in variants:
+            times.setdefault(label, []).append(timed(cmds, project))
+    for label, _ in variants:
+        results.append((label, times[label]))
+    user.write_text(original_user)
+    git(project, "add", "-A")
     return times
 
 
@@ -481,7 +529,8 @@ def main():
         print("\nSKIPPED git-subtree comparison: the git-subtree script was not found "
               "(Debian: /usr/lib/git-core/git-subtree)")
     ours_e, theirs_e = bench_embed(work, upstream, have_subtree, results)
-    st = bench_status(work, upstream, results)
+    st, big = bench_status(work, upstream, results)
+    hk = bench_hook(big, results)
 
     print("\n== summary (wall time per invocation, ms)")
     print(f"{'what':<54} {'median':>9} {'min':>9} {'max':>9} {'runs':>5}")
@@ -511,6 +560,10 @@ def main():
          st["status: git quickscale status --json"], g, GOAL_STATUS)
     line("git quickscale status --json / git status --porcelain",
          st["status: git quickscale status --json"], gp, GOAL_STATUS)
+    line("pre-commit hook (shim) / git diff --cached --name-only",
+         hk["hook: pre-commit (installed shim)"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
+    line("hooks run pre-commit (direct) / git diff --cached",
+         hk["hook: git-quickscale hooks run pre-commit"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
     print(f"\nmachine: nproc {os.cpu_count()}, {platform.system()} {platform.release()}, "
           f"{git(work, '--version').strip()}; load average now "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; total bench time {time.perf_counter() - t0:.0f} s")

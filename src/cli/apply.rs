@@ -11,7 +11,8 @@ use crate::ui::Tone;
 /// Computes the difference between quickscale.yml and the applied state
 /// recorded in git, prints it (`+` embed, `~` change, `-` remove, `!` refused),
 /// asks on a terminal, then makes the changes as commits. Any failure leaves
-/// HEAD, index, worktree and refs exactly as they were.
+/// HEAD, index, worktree and refs exactly as they were. The apply that
+/// creates a project also installs the git hooks (`--no-hooks` skips that).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   git quickscale apply
@@ -32,6 +33,10 @@ pub struct ApplyArgs {
     /// Treat a module whose declared Python or Django range the project cannot meet as an error
     #[arg(long)]
     pub strict: bool,
+
+    /// Do not install the git hooks when this apply creates the project
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
@@ -134,6 +139,9 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
             outer.path,
             outer.path,
         ));
+    }
+    if plan.generate.is_some() && !args.no_hooks {
+        super::hooks::install_after_apply(ctx, &ws.root);
     }
     if outcome.created_repo {
         ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver");

@@ -12,6 +12,7 @@ mod push;
 mod recover;
 mod remove;
 mod status;
+mod sync;
 mod undo;
 mod update;
 
@@ -61,6 +62,7 @@ pub enum Command {
     Update(update::UpdateArgs),
     Remove(remove::RemoveArgs),
     Push(push::PushArgs),
+    Sync(sync::SyncArgs),
     ListModules(list_modules::ListModulesArgs),
     Hooks(hooks::HooksArgs),
     Undo(undo::UndoArgs),
@@ -131,6 +133,7 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
         Command::Update(args) => update::cmd_update(ctx, &args),
         Command::Remove(args) => remove::cmd_remove(ctx, &args),
         Command::Push(args) => push::cmd_push(ctx, &args),
+        Command::Sync(args) => sync::cmd_sync(ctx, &args),
         Command::ListModules(args) => list_modules::cmd_list_modules(ctx, &args),
         Command::Hooks(args) => hooks::cmd_hooks(ctx, &args),
         Command::Undo(args) => undo::cmd_undo(ctx, &args),

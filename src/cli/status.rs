@@ -72,7 +72,12 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     if args.json {
         ctx.ui.out(&json(&report)?);
     } else {
-        render(ctx, &report);
+        // A fresh clone has no notes: say when the remote has them.
+        let unfetched = match (&ws.git, report.state.origin) {
+            (Some(git), "derived") => crate::sync::remote_has_unfetched_state(git),
+            _ => None,
+        };
+        render(ctx, &report, unfetched.as_deref());
     }
     Ok(exit::OK)
 }
@@ -82,7 +87,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
         .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }
 
-fn render(ctx: &Context, r: &StatusReport) {
+fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
     let ui = &ctx.ui;
     ui.out(&format!(
         "Project {} (package {}, theme {}), HEAD {}",
@@ -112,7 +117,13 @@ fn render(ctx: &Context, r: &StatusReport) {
             for u in &r.state.unverified {
                 ui.out(&format!("  - {u}"));
             }
-            ui.out("  run `git quickscale status --repair-state` to record it");
+            match unfetched {
+                Some(remote) => ui.out_styled(
+                    Tone::Warn,
+                    &format!("  the remote `{remote}` has state notes this clone has not fetched: run `git quickscale sync` (rather than `git quickscale status --repair-state`)"),
+                ),
+                None => ui.out("  run `git quickscale status --repair-state` to record it"),
+            }
         }
         _ => ui.out("State: none yet (run `git quickscale apply` to generate the project)"),
     }

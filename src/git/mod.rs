@@ -3,8 +3,10 @@
 //! Shelling out to `git` is left to what gix cannot do (push), and to the
 //! `git upload-pack` that gix itself spawns for local fetches.
 
+pub mod changes;
 pub mod fetch;
 pub mod subtree;
+pub mod sync;
 pub mod tree;
 pub mod worktree;
 

@@ -19,3 +19,14 @@ pub fn module_ref(name: &str) -> String {
 pub fn tmp_ref(name: &str) -> String {
     format!("{TMP_PREFIX}{name}")
 }
+
+/// Where `git quickscale sync` fetches a remote's notes (under refs/notes/,
+/// so `git notes` can read them; never the live NOTES_REF).
+pub fn remote_notes_ref(remote: &str) -> String {
+    format!("refs/notes/remotes/{remote}/quickscale")
+}
+
+/// Where `git quickscale sync` fetches a remote's module refs.
+pub fn remote_modules_prefix(remote: &str) -> String {
+    format!("{NAMESPACE}remotes/{remote}/modules/")
+}

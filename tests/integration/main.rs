@@ -9,12 +9,14 @@ mod test_crash;
 mod test_failures;
 mod test_first_hour;
 mod test_generated_project;
+mod test_hooks;
 mod test_interop;
 mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
 mod test_readme;
 mod test_safety;
+mod test_sync;
 mod test_untrusted;
 mod test_upstream_modules;
 

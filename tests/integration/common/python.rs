@@ -107,7 +107,7 @@ pub fn cache_dir(kind: &str) -> PathBuf {
 }
 
 /// A command in the hermetic test environment plus the host's network settings.
-fn base_command(env: &TestEnv, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
+pub fn base_command(env: &TestEnv, program: impl AsRef<std::ffi::OsStr>, dir: &Path) -> Command {
     let mut cmd = Command::new(program);
     env.env(&mut cmd);
     for (key, value) in std::env::vars_os() {

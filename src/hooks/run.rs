@@ -1,0 +1,190 @@
+//! `hooks run <hook>`: what each hook checks. Read-only: it opens the
+//! repository as git's own commands do inside a hook and never writes to it
+//! (no crash recovery, no state repair).
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+use super::{Hook, HooksError, Mode, install};
+use crate::config::{CONFIG_FILE, ConfigFile};
+use crate::git::Git;
+use crate::policy::{self, Severity, Violation};
+use crate::state::{self, AppliedState};
+
+/// What the caller knows about the hook invocation.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// Heads `git merge` is merging (its `GITHEAD_<id>` environment), for
+    /// pre-merge-commit, which runs before MERGE_HEAD is written.
+    pub merge_heads: Vec<ObjectId>,
+    /// Extra catalog files (only read when the state must be derived).
+    pub index_overrides: Vec<PathBuf>,
+    /// The arguments git passed to the hook (pre-push: remote, URL).
+    pub args: Vec<String>,
+}
+
+/// What a hook found.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub hook: Hook,
+    pub mode: Mode,
+    pub violations: Vec<Violation>,
+    /// Why nothing was checked, when nothing was.
+    pub skipped: Option<String>,
+    /// What limited the check (e.g. an unreadable quickscale.yml).
+    pub warnings: Vec<String>,
+    /// What the hook did (pre-push: the state it pushed).
+    pub done: Option<crate::sync::Report>,
+}
+
+impl Outcome {
+    /// Whether git must stop: an error-level violation in block mode.
+    pub fn refused(&self) -> bool {
+        self.mode == Mode::Block
+            && self
+                .violations
+                .iter()
+                .any(|v| v.severity == Severity::Error)
+    }
+
+    fn skipped(hook: Hook, mode: Mode, why: &str) -> Self {
+        Self {
+            hook,
+            mode,
+            violations: Vec::new(),
+            skipped: Some(why.to_owned()),
+            warnings: Vec::new(),
+            done: None,
+        }
+    }
+}
+
+/// Runs `hook` for the repository containing `cwd`.
+pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, HooksError> {
+    let Some(git) = Git::discover_with_env(cwd) else {
+        return Ok(Outcome::skipped(hook, Mode::Off, "not in a git repository"));
+    };
+    let mode = install::read_mode(&git)?;
+    if mode == Mode::Off {
+        return Ok(Outcome::skipped(hook, mode, "quickscale.hooks.mode is off"));
+    }
+    let Some(workdir) = git.repo.workdir().map(Path::to_owned) else {
+        return Ok(Outcome::skipped(hook, mode, "a bare repository"));
+    };
+    if hook == Hook::PrePush {
+        return Ok(pre_push(&git, &workdir, mode, invocation));
+    }
+    let merge = match hook {
+        Hook::PrePush => None,
+        // Also a merge when run from another manager's pre-merge-commit
+        // (the pre-commit framework), which passes GITHEAD_* on.
+        Hook::PreCommit => git.pending_merge(&invocation.merge_heads)?,
+        // Always a merge, even when git did not say what it merges.
+        Hook::PreMergeCommit => Some(
+            git.pending_merge(&invocation.merge_heads)?
+                .unwrap_or_default(),
+        ),
+    };
+    let index = git.read_index_fast()?;
+    let config_path = workdir.join(CONFIG_FILE);
+    let in_index = index
+        .entry_by_path(gix::bstr::BStr::new(CONFIG_FILE.as_bytes()))
+        .is_some();
+    if !in_index && !config_path.is_file() {
+        return Ok(Outcome::skipped(hook, mode, "not a git-quickscale project"));
+    }
+    let head = git.head()?.commit;
+    let mut warnings = Vec::new();
+    let (applied, package) = applied_state(&git, head, &config_path, invocation, &mut warnings)?;
+    let mut set = git.staged_changes(head, &index)?;
+    set.merge = merge;
+    let modules: Vec<String> = applied
+        .as_ref()
+        .map(|a| a.modules.keys().cloned().collect())
+        .unwrap_or_default();
+    let violations = policy::evaluate(
+        &set,
+        &policy::Project {
+            package: &package,
+            modules: &modules,
+        },
+    );
+    Ok(Outcome {
+        hook,
+        mode,
+        violations,
+        skipped: None,
+        warnings,
+        done: None,
+    })
+}
+
+/// The applied state at HEAD and the project package. The note is read
+/// first; the catalog and quickscale.yml are only loaded when the state
+/// must be derived (a clone without notes), as `state::load` needs them.
+fn applied_state(
+    git: &Git,
+    head: Option<ObjectId>,
+    config_path: &Path,
+    invocation: &Invocation,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<AppliedState>, String), HooksError> {
+    if let Some(head) = head
+        && let Ok(Some((_, state))) = state::notes::nearest(git, head)
+    {
+        let package = state.project.package.clone();
+        return Ok((Some(state), package));
+    }
+    let root = git.repo.workdir().unwrap_or(config_path);
+    let catalog = match crate::project::load_catalog(root, &invocation.index_overrides) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            warnings.push(format!(
+                "the module catalog could not be read ({e}); module paths were not checked"
+            ));
+            None
+        }
+    };
+    let config = catalog.as_ref().and_then(|catalog| {
+        match ConfigFile::load(config_path, CONFIG_FILE, catalog) {
+            Ok(c) => Some(c.config),
+            Err(e) => {
+                warnings.push(format!(
+                    "{CONFIG_FILE} could not be read ({}); without a state note, module paths were not checked",
+                    e.to_string().lines().next().unwrap_or_default()
+                ));
+                None
+            }
+        }
+    });
+    let applied = match &catalog {
+        Some(catalog) => state::load(git, head, config.as_ref(), catalog)?.0,
+        None => None,
+    };
+    let package = applied
+        .as_ref()
+        .map(|a| a.project.package.clone())
+        .or_else(|| config.as_ref().map(|c| c.project.package.clone()))
+        .unwrap_or_default();
+    Ok((applied, package))
+}
+
+/// pre-push: push the applied state along with the branch (`sync` with the
+/// remote being pushed to). A failure is a warning: the branch push goes on.
+fn pre_push(git: &Git, workdir: &Path, mode: Mode, invocation: &Invocation) -> Outcome {
+    let hook = Hook::PrePush;
+    if !workdir.join(CONFIG_FILE).is_file() {
+        return Outcome::skipped(hook, mode, "not a git-quickscale project");
+    }
+    let remote = invocation.args.first().map(String::as_str);
+    let mut outcome = Outcome::skipped(hook, mode, "");
+    outcome.skipped = None;
+    match crate::sync::sync(git, remote) {
+        Ok(report) => outcome.done = Some(report),
+        Err(e) => outcome.warnings.push(format!(
+            "the git-quickscale state was not pushed: {e}; the branch push goes on (run `git quickscale sync` later)"
+        )),
+    }
+    outcome
+}

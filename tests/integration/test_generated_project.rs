@@ -821,6 +821,18 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
             "--yes",
         ],
     );
+    // Like any auth module, it sets AUTHENTICATION_BACKENDS: the owner allows it.
+    let yml_path = project.join("quickscale.yml");
+    let yml = std::fs::read_to_string(&yml_path).expect("yml");
+    assert!(yml.contains("    ref: main\n"), "{yml}");
+    std::fs::write(
+        &yml_path,
+        yml.replace(
+            "    ref: main\n",
+            "    ref: main\n    allow_settings: [AUTHENTICATION_BACKENDS]\n",
+        ),
+    )
+    .expect("write yml");
     env.qs_ok(&project, &["apply", "--yes"]);
     assert_clean(&env, &project, "after embedding the accounts module");
     if !python::python_enabled() {

@@ -264,12 +264,39 @@ fn merge_notes(
     Ok(Some(merge))
 }
 
+/// [`remote_has_unfetched_state`] for the repository at `workdir`, given
+/// at most `timeout`: a read must never hang on a slow or offline remote
+/// (the probe is abandoned, and the answer is "don't know").
+pub fn probe_remote_state(
+    workdir: std::path::PathBuf,
+    timeout: std::time::Duration,
+) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let found = Git::open_at_root(&workdir)
+            .ok()
+            .flatten()
+            .and_then(|git| remote_has_unfetched_state(&git));
+        let _ = tx.send(found);
+    });
+    rx.recv_timeout(timeout).ok().flatten()
+}
+
 /// Whether the default remote holds notes this clone has not fetched (for
-/// `status` in a fresh clone). Errors (offline) count as "no".
+/// `status` in a fresh clone). Errors (offline) count as "no". SSH remotes
+/// are not asked: ssh may prompt for a passphrase, and a read never prompts.
 pub fn remote_has_unfetched_state(git: &Git) -> Option<String> {
     let remote = git.default_remote()?;
     let tracking = tracking_name(&remote).ok()?;
     let url = git.remote_url(&remote).ok()?;
+    let ssh = url.starts_with("ssh://")
+        || (!url.contains("://")
+            && url
+                .split_once(':')
+                .is_some_and(|(host, _)| host.contains('@')));
+    if ssh {
+        return None;
+    }
     let spec = format!("+{}:{}", refs::NOTES_REF, refs::remote_notes_ref(&tracking));
     let fetched = git.fetch_refspecs(&url, &[spec], true).ok()?;
     let theirs = *fetched.remote_refs.get(refs::NOTES_REF)?;

@@ -74,7 +74,9 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     } else {
         // A fresh clone has no notes: say when the remote has them.
         let unfetched = match (&ws.git, report.state.origin) {
-            (Some(git), "derived") => crate::sync::remote_has_unfetched_state(git),
+            (Some(git), "derived") => {
+                crate::sync::probe_remote_state(git.workdir(), std::time::Duration::from_secs(3))
+            }
             _ => None,
         };
         render(ctx, &report, unfetched.as_deref());

@@ -684,6 +684,27 @@ fn engine_embeds_two_modules_that_django_serves_with_their_options() {
     // The project's own suite still passes with the module wired in.
     assert_pytest_passed(&venv.pytest(&[], &[]));
     assert_clean(&env, &project, "after running the project's checks");
+    // Django and pytest left bytecode inside the module prefixes; git ignores
+    // it (.gitignore), and so does status.
+    let pycache = std::fs::read_dir(project.join("modules/a"))
+        .expect("modules/a")
+        .flatten()
+        .any(|e| e.path().join("__pycache__").is_dir());
+    assert!(
+        pycache,
+        "the checks should have written __pycache__ under modules/a"
+    );
+    let status: serde_json::Value =
+        serde_json::from_slice(&env.qs_ok(&project, &["status", "--json"]).stdout)
+            .expect("status JSON");
+    assert_eq!(status["in_sync"], true, "{status:#}");
+    for m in status["modules"].as_array().expect("modules") {
+        assert_eq!(
+            m["uncommitted_changes"],
+            serde_json::json!([]),
+            "{status:#}"
+        );
+    }
 }
 
 // --- g. Modules that bring django-allauth and Django REST framework --------------

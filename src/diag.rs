@@ -94,3 +94,12 @@ pub fn line_col(text: &str, offset: usize) -> Pos {
         column,
     }
 }
+
+/// Items as an indented list, one per line (for error messages).
+pub fn indented(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("  {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -53,7 +53,7 @@ pub enum TxnError {
     #[error(
         "an interrupted `git quickscale {operation}` cannot be {} automatically: these changed since it was interrupted, and recovery never overwrites them:\n{}",
         if *forward { "completed" } else { "rolled back" },
-        list(.differences)
+        crate::diag::indented(.differences)
     )]
     Diverged {
         operation: String,
@@ -62,14 +62,6 @@ pub enum TxnError {
     },
     #[error(transparent)]
     Git(#[from] GitError),
-}
-
-fn list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|i| format!("  {i}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 impl TxnError {
@@ -147,6 +139,20 @@ pub struct PathChange {
     pub path: String,
     pub old: Option<Entry>,
     pub new: Option<Entry>,
+}
+
+/// The worktree writes of a tree move, `except` one path handled apart
+/// (quickscale.yml, whose worktree content differs from the trees').
+pub fn worktree_paths(changes: &[crate::git::tree::TreeChange], except: &str) -> Vec<PathChange> {
+    changes
+        .iter()
+        .filter(|c| c.path != except)
+        .map(|c| PathChange {
+            path: c.path.clone(),
+            old: c.old.map(Into::into),
+            new: c.new.map(Into::into),
+        })
+        .collect()
 }
 
 /// A file or symlink as the journal records it.

@@ -494,15 +494,7 @@ fn prepare(
             blocked.iter().map(ToString::to_string).collect(),
         ));
     }
-    let mut paths: Vec<PathChange> = changes
-        .iter()
-        .filter(|c| c.path != CONFIG_FILE)
-        .map(|c| PathChange {
-            path: c.path.clone(),
-            old: c.old.map(Into::into),
-            new: c.new.map(Into::into),
-        })
-        .collect();
+    let mut paths = txn::worktree_paths(&changes, CONFIG_FILE);
     let config_on_disk = git.journal_entry(CONFIG_FILE)?;
     let config_new = Leaf {
         id: config_blob,
@@ -554,26 +546,13 @@ fn prepare(
         }
     }
     if plan.record_state.is_some() {
-        for (name, m) in &state.modules {
-            if let Ok(id) = ObjectId::from_hex(m.commit.as_bytes())
-                && git.repo.has_object(id)
-                && !module_refs.iter().any(|(n, _)| n == name)
-            {
-                module_refs.push((name.clone(), id));
+        for (name, id) in recorded_upstreams(git, &state) {
+            if !module_refs.iter().any(|(n, _)| *n == name) {
+                module_refs.push((name, id));
             }
         }
     }
-    for (name, id) in module_refs {
-        let r = refs::module_ref(&name);
-        let current = git.ref_target(&r)?;
-        if current != Some(id) {
-            ref_changes.push(RefChange {
-                name: r,
-                old: current,
-                new: Some(id),
-            });
-        }
-    }
+    ref_changes.extend(module_ref_moves(git, module_refs)?);
     for (name, id) in git.refs_with_prefix(TMP_PREFIX)? {
         ref_changes.push(RefChange {
             name,
@@ -600,6 +579,40 @@ fn prepare(
             files_written,
         },
     ))
+}
+
+/// The upstream commit of every module of `state` that this repository has.
+pub fn recorded_upstreams(git: &Git, state: &AppliedState) -> Vec<(String, ObjectId)> {
+    state
+        .modules
+        .iter()
+        .filter_map(|(name, m)| {
+            ObjectId::from_hex(m.commit.as_bytes())
+                .ok()
+                .filter(|id| git.repo.has_object(*id))
+                .map(|id| (name.clone(), id))
+        })
+        .collect()
+}
+
+/// Moves `refs/quickscale/modules/<name>` to each given commit where it differs.
+pub fn module_ref_moves(
+    git: &Git,
+    targets: impl IntoIterator<Item = (String, ObjectId)>,
+) -> Result<Vec<RefChange>, EngineError> {
+    let mut out = Vec::new();
+    for (name, id) in targets {
+        let r = refs::module_ref(&name);
+        let current = git.ref_target(&r)?;
+        if current != Some(id) {
+            out.push(RefChange {
+                name: r,
+                old: current,
+                new: Some(id),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Renders the managed wiring for `modules` (name → resolved options) with

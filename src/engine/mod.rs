@@ -175,9 +175,9 @@ pub enum EngineError {
     Untrusted(#[from] untrusted::UntrustedError),
     #[error("{}", .0.join("\n"))]
     Options(Vec<String>),
-    #[error("generating the project would overwrite existing files:\n{}", list(.0))]
+    #[error("generating the project would overwrite existing files:\n{}", crate::diag::indented(.0))]
     WouldOverwrite(Vec<String>),
-    #[error("these paths would be written but have changes that are not committed:\n{}", list(.0))]
+    #[error("these paths would be written but have changes that are not committed:\n{}", crate::diag::indented(.0))]
     Dirty(Vec<String>),
     #[error("no git identity: set user.name and user.email before anything is written")]
     NoIdentity,
@@ -187,14 +187,6 @@ pub enum EngineError {
     Incompatible(Vec<String>),
     #[error("{what} is in progress in this repository")]
     GitBusy { what: String, finish: String },
-}
-
-fn list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|i| format!("  {i}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 impl EngineError {

@@ -14,7 +14,7 @@ use crate::git::Git;
 use crate::ownership::{self, Class};
 use crate::state::Origin;
 use crate::state::notes;
-use crate::state::refs::{self, NOTES_REF};
+use crate::state::refs::NOTES_REF;
 use crate::txn::{self, Prepared, RefChange};
 use crate::wiring;
 
@@ -279,21 +279,10 @@ pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
         old: parent,
         new: Some(commit),
     }];
-    for (name, m) in &state.modules {
-        if let Ok(id) = ObjectId::from_hex(m.commit.as_bytes())
-            && git.repo.has_object(id)
-        {
-            let r = refs::module_ref(name);
-            let current = git.ref_target(&r)?;
-            if current != Some(id) {
-                ref_changes.push(RefChange {
-                    name: r,
-                    old: current,
-                    new: Some(id),
-                });
-            }
-        }
-    }
+    ref_changes.extend(super::execute::module_ref_moves(
+        git,
+        super::execute::recorded_upstreams(git, &state),
+    )?);
     let branch = git.head()?.branch.unwrap_or_else(|| "HEAD".into());
     let prepared = Prepared {
         operation: "repair-state".into(),

@@ -123,15 +123,7 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
             .map_err(EngineError::from)?
             .map(|(_, id)| id),
     };
-    let mut paths: Vec<PathChange> = changes
-        .iter()
-        .filter(|c| c.path != CONFIG_FILE)
-        .map(|c| PathChange {
-            path: c.path.clone(),
-            old: c.old.map(Into::into),
-            new: c.new.map(Into::into),
-        })
-        .collect();
+    let mut paths = txn::worktree_paths(&changes, CONFIG_FILE);
     let config_leaf = |id| Leaf {
         id,
         kind: EntryKind::Blob,

@@ -4,6 +4,10 @@
 //! validation error names `file:line:column`, and `plan` edits files in place,
 //! so the model keeps byte offsets of every node. Anchors/aliases are refused
 //! outright (no "billion laughs"), nesting and size are bounded.
+//!
+//! saphyr reports positions as *character* indexes; Rust strings are sliced
+//! by *byte*. Every position is converted once, here ([`CharOffsets`]), so
+//! every `offset` in a [`Pos`] is a byte offset on a char boundary.
 
 mod check;
 mod scalar;
@@ -47,6 +51,12 @@ pub enum NodeKind {
 }
 
 /// One YAML node with the byte range it covers in the source.
+///
+/// Block scalars start at their first content character (after the `|`/`>`
+/// header) and end after their last non-blank character; block collections
+/// start at their first key or item (not at a `-`); flow collections cover
+/// their brackets exactly. An omitted value (`key:`) has an empty range at a
+/// place that is not meaningful (see [`Scalar::is_omitted`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
@@ -136,6 +146,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     }
     let offsets = CharOffsets::new(text);
     let mut builder = Builder {
+        text,
         offsets: &offsets,
         stack: Vec::new(),
         root: None,
@@ -191,6 +202,30 @@ impl CharOffsets {
     }
 }
 
+/// The position after the last non-blank character of `text[start..end]`,
+/// or `start` when there is none. Works on chars, so it stays on boundaries.
+fn trim_blank_end(text: &str, start: Pos, end: Pos) -> Pos {
+    let Some(slice) = text.get(start.offset..end.offset) else {
+        return end;
+    };
+    let trimmed = slice.trim_end_matches([' ', '\t', '\r', '\n']);
+    if trimmed.len() == slice.len() {
+        return end;
+    }
+    let line_breaks = trimmed.matches('\n').count();
+    let last_line = trimmed.rsplit('\n').next().unwrap_or_default();
+    let column = if line_breaks == 0 {
+        start.column + last_line.chars().count()
+    } else {
+        last_line.chars().count() + 1
+    };
+    Pos {
+        offset: start.offset + trimmed.len(),
+        line: start.line + line_breaks,
+        column,
+    }
+}
+
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -206,6 +241,7 @@ enum Frame {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     offsets: &'a CharOffsets,
     stack: Vec<Frame>,
     root: Option<Node>,
@@ -271,10 +307,19 @@ impl Builder<'_> {
                         ),
                     ));
                 }
-                let end = self.end(&span);
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                // A block scalar's span runs over its trailing line breaks
+                // and into the next line's indentation.
+                let end = if block {
+                    trim_blank_end(self.text, start, self.end(&span))
+                } else {
+                    self.end(&span)
+                };
                 let quoted = !matches!(style, ScalarStyle::Plain);
+                let mut scalar = Scalar::new(text.into_owned(), quoted);
+                scalar.block = block;
                 let node = Node {
-                    kind: NodeKind::Scalar(Scalar::new(text.into_owned(), quoted)),
+                    kind: NodeKind::Scalar(scalar),
                     start,
                     end,
                 };
@@ -314,7 +359,13 @@ impl Builder<'_> {
                 self.stack.push(frame);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let end_of_event = self.end(&span);
+                // A flow end's span runs over the whitespace and comment that
+                // follow the bracket; the node ends just after the bracket.
+                let end_of_event = self.offsets.pos(
+                    span.start.index() + 1,
+                    span.start.line(),
+                    span.start.col() + 1,
+                );
                 let Some(frame) = self.stack.pop() else {
                     return Err(YamlError::at(start, "unbalanced collection end"));
                 };
@@ -341,7 +392,9 @@ impl Builder<'_> {
                         let end = if flow {
                             end_of_event
                         } else {
-                            entries.last().map_or(start, |(_, v)| v.end)
+                            entries
+                                .last()
+                                .map_or(start, |(k, v)| if v.end.offset < k.end.offset { k.end } else { v.end })
                         };
                         let style = if flow { Style::Flow } else { Style::Block };
                         Node {

@@ -10,11 +10,24 @@ pub struct Scalar {
     pub text: String,
     /// Quoted and block scalars are always strings.
     pub quoted: bool,
+    /// A `|` or `>` block scalar: its indicator sits before the node's start,
+    /// so editors must not take the node's range for the whole value.
+    pub block: bool,
 }
 
 impl Scalar {
     pub fn new(text: String, quoted: bool) -> Self {
-        Self { text, quoted }
+        Self {
+            text,
+            quoted,
+            block: false,
+        }
+    }
+
+    /// A plain scalar with no text: an omitted value (`key:`), whose
+    /// reported position is not where a value could be written.
+    pub fn is_omitted(&self) -> bool {
+        !self.quoted && !self.block && self.text.is_empty()
     }
 
     pub fn is_null(&self) -> bool {

@@ -10,6 +10,7 @@ mod test_generated_project;
 mod test_interop;
 mod test_plan;
 mod test_untrusted;
+mod test_yaml_edit;
 
 #[test]
 fn no_forgotten_test_files() {

@@ -190,7 +190,11 @@ pub fn set_source(
     edit(text, |doc| {
         doc.ensure(&[], "sources", &NewValue::empty_map())?;
         let tree = Tree::parse(&doc.text)?;
-        let exists = tree.root.get("sources").and_then(|s| s.get(module)).is_some();
+        let exists = tree
+            .root
+            .get("sources")
+            .and_then(|s| s.get(module))
+            .is_some();
         if !exists {
             return doc.ensure(&["sources"], module, &NewValue::Fields(fields));
         }
@@ -304,7 +308,9 @@ impl Doc {
         if now_empty && let Some((parent_key, parent_path)) = path.split_last() {
             // An empty mapping is written `{}`: a bare `key:` would read as null.
             if matches!(map.kind, NodeKind::Map(_, Style::Block)) {
-                let parent = tree.find(parent_path).ok_or_else(|| unsupported(line, path))?;
+                let parent = tree
+                    .find(parent_path)
+                    .ok_or_else(|| unsupported(line, path))?;
                 let (pk, _) = parent
                     .entry(parent_key)
                     .ok_or_else(|| unsupported(line, path))?;
@@ -752,7 +758,13 @@ impl<'a> Tree<'a> {
     /// Replaces `[start, end)` with `with`, keeping the comments found in
     /// it: one on the first line stays on that line, later ones become
     /// comment lines (full-line comments verbatim, others at `indent`).
-    fn replace_keeping_comments(&self, start: usize, end: usize, with: String, indent: usize) -> Splice {
+    fn replace_keeping_comments(
+        &self,
+        start: usize,
+        end: usize,
+        with: String,
+        indent: usize,
+    ) -> Splice {
         let mut out = with;
         let mut kept_any = false;
         let mut seg = start;
@@ -906,7 +918,9 @@ impl<'a> Tree<'a> {
             .text
             .get(after..le)
             .map(|t| t.trim_start_matches([' ', '\t']))
-            .is_some_and(|t| t.is_empty() || t.starts_with('#') && self.comment_in(after, le).is_some());
+            .is_some_and(|t| {
+                t.is_empty() || t.starts_with('#') && self.comment_in(after, le).is_some()
+            });
         let last = index + 1 == entries.len();
         if alone_before && alone_after && (comma.is_some() || last) {
             return Ok(vec![self.remove_lines(ls, le, indent)]);
@@ -1075,10 +1089,7 @@ docker: {start: false}
             "{out}"
         );
         let out = remove_module(text, "crm").expect("edit");
-        assert_eq!(
-            out,
-            "modules: {}\n  # keep\n  # first\n    # second\n"
-        );
+        assert_eq!(out, "modules: {}\n  # keep\n  # first\n    # second\n");
     }
 
     #[test]

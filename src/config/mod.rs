@@ -202,7 +202,8 @@ impl ConfigFile {
             path: path.to_owned(),
             source,
         })?;
-        let text = String::from_utf8(bytes).map_err(|e| not_utf8(display, e.as_bytes(), e.utf8_error()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| not_utf8(display, e.as_bytes(), e.utf8_error()))?;
         let config = parse(&text, display, catalog).map_err(ConfigError::Invalid)?;
         Ok(ConfigFile {
             path: path.to_owned(),

@@ -167,15 +167,18 @@ fn document_markers_and_comments_after_the_last_entry_stay_in_place() {
     );
     assert_eq!(
         plan_edit(&env, &dir, &before, &["--add", "forms@v2"]),
-        before.replace(
-            "  # blog: {}  (más tarde)\n",
-            "  # blog: {}  (más tarde)\nsources:\n  forms:\n    ref: v2\n"
-        )
-        .replace("    # página: 2\n", "    # página: 2\n  forms: {}\n")
+        before
+            .replace(
+                "  # blog: {}  (más tarde)\n",
+                "  # blog: {}  (más tarde)\nsources:\n  forms:\n    ref: v2\n"
+            )
+            .replace("    # página: 2\n", "    # página: 2\n  forms: {}\n")
     );
     assert_eq!(
         plan_edit(&env, &dir, &before, &["--remove", "crm"]),
-        format!("---\n# Proyecto\n{HEAD}modules: {{}}\n    # página: 2\n  # blog: {{}}  (más tarde)\n...\n# fin\n")
+        format!(
+            "---\n# Proyecto\n{HEAD}modules: {{}}\n    # página: 2\n  # blog: {{}}  (más tarde)\n...\n# fin\n"
+        )
     );
 }
 
@@ -259,7 +262,10 @@ fn a_quickscale_yml_that_is_not_utf8_names_the_line_and_byte() {
         assert!(err.contains("save it as UTF-8"), "{args:?}: {err}");
         assert!(!err.contains("plan <slug>"), "{args:?}: {err}");
     }
-    assert_eq!(std::fs::read(dir.join("quickscale.yml")).expect("read"), bytes);
+    assert_eq!(
+        std::fs::read(dir.join("quickscale.yml")).expect("read"),
+        bytes
+    );
 }
 
 /// Runs the binary under `umask`.

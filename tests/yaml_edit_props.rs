@@ -747,16 +747,19 @@ fn render_source(out: &mut Out, s: &Source, indent: usize, step: usize) -> (usiz
     (first, out.last())
 }
 
-/// Renders a section; returns its key line and last line.
+/// An entry's name and its first and last line.
+type Named = (String, (usize, usize));
+
+/// Renders a section; returns its key line, its last line and its entries.
 fn render_section<T>(
     out: &mut Out,
     key: &str,
     section: &Section<T>,
     c: &Option<Cmt>,
     step: usize,
-    block_item: &dyn Fn(&mut Out, &T) -> (String, (usize, usize)),
+    block_item: &dyn Fn(&mut Out, &T) -> Named,
     flow_item: &dyn Fn(&T) -> (String, String),
-) -> (usize, usize, Vec<(String, (usize, usize))>) {
+) -> (usize, usize, Vec<Named>) {
     let mut lines = Vec::new();
     let head = match section {
         Section::Absent => unreachable!("absent sections are not rendered"),

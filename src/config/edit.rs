@@ -1152,7 +1152,10 @@ docker: {start: false}
             let out = set_option("modules: {}\n", "crm", "x", &v)
                 .unwrap_or_else(|e| panic!("{v:?}: {e}"));
             let root = yaml::parse(&out).expect("parses").expect("non-empty");
-            let got = root.get("modules").and_then(|m| m.get("crm")).and_then(|c| c.get("x"));
+            let got = root
+                .get("modules")
+                .and_then(|m| m.get("crm"))
+                .and_then(|c| c.get("x"));
             assert_eq!(got.map(Value::from_node), Some(v.clone()), "{out}");
         }
     }

@@ -123,9 +123,7 @@ fn parse_float(text: &str) -> Option<f64> {
         int_part.starts_with(|c: char| c.is_ascii_digit()) && digits_(int_part)
     };
     let exponent_ok = exponent.is_none_or(|e| {
-        e.len() > 1
-            && e.starts_with(['-', '+'])
-            && e.bytes().skip(1).all(|b| b.is_ascii_digit())
+        e.len() > 1 && e.starts_with(['-', '+']) && e.bytes().skip(1).all(|b| b.is_ascii_digit())
     });
     if !int_ok || !digits_(frac) || !exponent_ok {
         return None;

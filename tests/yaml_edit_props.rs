@@ -1137,9 +1137,22 @@ fn allowed(doc: &Doc, out: &Out, edit: &Edit) -> Vec<(usize, usize)> {
             }
         }
         Edit::RemoveModule(name) => {
+            // A removed entry takes the comment lines indented under it
+            // (they stay, as comments, but may be re-indented).
+            let own = |(a, mut b): (usize, usize), block: bool| {
+                while block
+                    && out.kinds.get(b + 1) == Some(&Kind::Comment)
+                    && out.lines[b + 1].len()
+                        - out.lines[b + 1].trim_start_matches([' ', '\t']).len()
+                        > doc.step
+                {
+                    b += 1;
+                }
+                (a, b + 1)
+            };
             let mut out_regions = Vec::new();
             if let Some(span) = l.module_lines.get(name) {
-                out_regions.push(whole(*span));
+                out_regions.push(own(*span, matches!(doc.modules, Section::Block { .. })));
                 out_regions.extend(l.modules.map(|(k, last)| {
                     if matches!(doc.modules, Section::Block { .. }) {
                         (k, k + 1)
@@ -1149,7 +1162,7 @@ fn allowed(doc: &Doc, out: &Out, edit: &Edit) -> Vec<(usize, usize)> {
                 }));
             }
             if let Some(span) = l.source_lines.get(name) {
-                out_regions.push(whole(*span));
+                out_regions.push(own(*span, matches!(doc.sources, Section::Block { .. })));
                 out_regions.extend(l.sources.map(|(k, last)| {
                     let all_gone = section_items(&doc.sources).len() == 1;
                     if all_gone || !matches!(doc.sources, Section::Block { .. }) {

@@ -464,7 +464,8 @@ struct Tree<'a> {
     /// The line ending new lines get.
     nl: &'static str,
     root: Node,
-    scalars: Vec<(usize, usize)>,
+    /// Start, end, and whether it is a `|`/`>` block scalar.
+    scalars: Vec<(usize, usize, bool)>,
 }
 
 impl<'a> Tree<'a> {
@@ -521,8 +522,16 @@ impl<'a> Tree<'a> {
     }
 
     fn in_scalar(&self, at: usize) -> bool {
-        let i = self.scalars.partition_point(|(s, _)| *s <= at);
+        let i = self.scalars.partition_point(|(s, _, _)| *s <= at);
         i > 0 && at < self.scalars[i - 1].1
+    }
+
+    /// Whether the last scalar before `at` is a block scalar: a comment line
+    /// indented deeper than its key, put right after it, would become part
+    /// of its text.
+    fn block_scalar_before(&self, at: usize) -> bool {
+        let i = self.scalars.partition_point(|(s, _, _)| *s < at);
+        i > 0 && self.scalars[i - 1].2
     }
 
     fn byte(&self, at: usize) -> Option<u8> {
@@ -852,12 +861,11 @@ impl<'a> Tree<'a> {
                 line: k.start.line,
             });
         }
-        let last_end = self.line_end(self.entry_end(k, v));
-        Ok(vec![self.remove_lines(
-            start,
-            last_end,
-            k.start.column.saturating_sub(1),
-        )])
+        // The comment lines indented under the entry go with it (kept as
+        // comments): left behind, they could join a block scalar above.
+        let indent = k.start.column.saturating_sub(1);
+        let last_end = self.after_own_comments(self.entry_end(k, v), indent);
+        Ok(vec![self.remove_lines(start, last_end, indent)])
     }
 
     /// Removes the lines from the one starting at `start` to the one ending
@@ -876,7 +884,9 @@ impl<'a> Tree<'a> {
             if let Some(hash) = self.comment_in(at, le) {
                 let comment = self.text.get(hash..le).unwrap_or_default().trim_end();
                 let before = self.text.get(at..hash).unwrap_or_default();
-                let line = if before.trim().is_empty() {
+                let verbatim = before.trim().is_empty()
+                    && (before.len() <= indent || !self.block_scalar_before(start));
+                let line = if verbatim {
                     format!("{before}{comment}")
                 } else {
                     format!("{}{comment}", " ".repeat(indent))
@@ -970,10 +980,10 @@ impl<'a> Tree<'a> {
     }
 }
 
-fn collect_scalars(node: &Node, out: &mut Vec<(usize, usize)>) {
+fn collect_scalars(node: &Node, out: &mut Vec<(usize, usize, bool)>) {
     match &node.kind {
         NodeKind::Scalar(s) if s.is_omitted() => {}
-        NodeKind::Scalar(_) => out.push((node.start.offset, node.end.offset)),
+        NodeKind::Scalar(s) => out.push((node.start.offset, node.end.offset, s.block)),
         NodeKind::Seq(items, _) => items.iter().for_each(|i| collect_scalars(i, out)),
         NodeKind::Map(entries, _) => entries.iter().for_each(|(k, v)| {
             collect_scalars(k, out);
@@ -1105,6 +1115,20 @@ docker: {start: false}
         );
         let out = remove_module(text, "crm").expect("edit");
         assert_eq!(out, "modules: {}\n  # keep\n  # first\n    # second\n");
+    }
+
+    #[test]
+    fn kept_comments_do_not_join_a_block_scalar_above() {
+        let text = "modules:\n  a:\n    x: |-\n      text\n  b:\n    y: 1\n      # deep\n";
+        assert_eq!(
+            remove_module(text, "b").expect("edit"),
+            "modules:\n  a:\n    x: |-\n      text\n  # deep\n"
+        );
+        let text = "modules:\n  a:\n    x: 1\n  b:\n    y: 1\n      # deep\n";
+        assert_eq!(
+            remove_module(text, "b").expect("edit"),
+            "modules:\n  a:\n    x: 1\n      # deep\n"
+        );
     }
 
     #[test]

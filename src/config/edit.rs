@@ -607,7 +607,7 @@ impl<'a> Tree<'a> {
             NodeKind::Scalar(s) if s.is_omitted() => node.start.offset,
             // An empty block scalar starts on the next line; its last
             // character is its `|`/`>` header.
-            NodeKind::Scalar(s) if s.block => self
+            NodeKind::Scalar(s) if s.block && node.end.offset <= node.start.offset => self
                 .text
                 .get(..node.end.offset)
                 .map_or(node.end.offset, |t| {
@@ -1181,6 +1181,57 @@ docker: {start: false}
                 .and_then(|m| m.get("crm"))
                 .and_then(|c| c.get("x"));
             assert_eq!(got.map(Value::from_node), Some(v.clone()), "{out}");
+        }
+    }
+
+    /// Odd but valid layouts: every edit either works (and the data is
+    /// right, which `verified` checks) or says which line it cannot edit.
+    #[test]
+    fn odd_layouts_never_panic() {
+        let docs = [
+            "",
+            "# only a comment\n",
+            "--- {}\n",
+            "{version: \"1\", modules: {crm: {}}}",
+            "? modules\n: {crm: {}}\n",
+            "modules:\n  ? crm\n  : {x: 1}\n",
+            "modules:\n- crm: {}\n  blog: {}\n",
+            "modules: [crm]\n",
+            "modules: 5\n",
+            "modules:\n  crm   : {x: 1}\n  blog :\n",
+            "modules:\n  crm:\n    x: a\n      b\n    y: |\n\n  blog: |+\n    k\n\n\n",
+            "modules:\n  crm:\n    x: \"a\n      b\"  # c\n",
+            "modules:\r\n  crm: {}\n  blog: {}\r\n",
+            "\u{feff}modules:\r\n  crm: {x: \"\u{2028}\u{85}\"}",
+            "modules: {crm: {x: [1, {y: 2}]}, blog}\n",
+            "modules: {\n  crm: {},\n  # c\n}\n",
+            "modules:\n  crm:\n    x: 1\nsources: ~\n",
+            "modules:\n  crm: !!map {}\n",
+            "modules:\n  crm: &a {}\n",
+            "a: 1\n...\n",
+            "%YAML 1.2\n---\nmodules: {}\n...\n# end\n",
+        ];
+        for doc in docs {
+            for m in ["crm", "blog", "new"] {
+                let results = [
+                    add_module(doc, m),
+                    remove_module(doc, m),
+                    set_option(doc, m, "x", &Value::Str("olá".into())),
+                    set_option(doc, m, "z", &Value::List(vec![Value::Int(1)])),
+                    set_source(doc, m, Some("../x"), Some("v1")),
+                ];
+                for r in results {
+                    match r {
+                        Ok(out) => {
+                            assert!(out == doc || yaml::parse(&out).is_ok(), "{doc:?} → {out:?}")
+                        }
+                        Err(e) => assert!(
+                            e.line().is_some() || matches!(e, EditError::Invalid { .. }),
+                            "{doc:?}: {e}"
+                        ),
+                    }
+                }
+            }
         }
     }
 

@@ -215,6 +215,21 @@ fn trim_blank_end(text: &str, start: Pos, end: Pos) -> Pos {
     advance(text, start, start.offset + trimmed.len()).unwrap_or(end)
 }
 
+/// The end of the `count`-th blank line after `from` (before its line
+/// break), staying before `limit`; `from` when that cannot be found.
+fn over_blank_lines(text: &str, from: Pos, count: usize, limit: Pos) -> Pos {
+    let mut at = from.offset;
+    for _ in 0..count {
+        match text.get(at..limit.offset).and_then(|t| t.find('\n')) {
+            Some(i) => at += i + 1,
+            None => return from,
+        }
+    }
+    let rest = text.get(at..limit.offset).unwrap_or_default();
+    let blank = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    advance(text, from, at + blank).unwrap_or(from)
+}
+
 /// The position of byte `offset`, counted from `start`.
 fn advance(text: &str, start: Pos, offset: usize) -> Option<Pos> {
     let slice = text.get(start.offset..offset)?;
@@ -361,7 +376,16 @@ impl Builder<'_> {
                 // A block scalar's span runs over its trailing line breaks
                 // and into the next line's indentation.
                 let end = match style {
-                    _ if block => trim_blank_end(self.text, start, self.end(&span)),
+                    _ if block => {
+                        let end = trim_blank_end(self.text, start, self.end(&span));
+                        // `|+` keeps its trailing blank lines: they are content.
+                        let breaks = text.len() - text.trim_end_matches('\n').len();
+                        if breaks > 1 {
+                            over_blank_lines(self.text, end, breaks - 1, self.end(&span))
+                        } else {
+                            end
+                        }
+                    }
                     ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
                         quoted_end(self.text, start).unwrap_or_else(|| self.end(&span))
                     }
@@ -600,6 +624,9 @@ mod tests {
             "x é\n\n  # not a comment"
         );
         assert_eq!(a.as_scalar().map(|s| s.block), Some(true));
+        let text = "a: |+\n  x\n\n  \nb: 1\n";
+        let a = root(text).get("a").cloned().expect("a");
+        assert_eq!(&text[a.start.offset..a.end.offset], "x\n\n  ");
     }
 
     #[test]

@@ -273,14 +273,13 @@ impl Doc {
     fn set(&mut self, path: &[&str], key: &str, value: &NewValue) -> Result<(), EditError> {
         let tree = Tree::parse(&self.text)?;
         let map = tree.container(path, key)?;
-        let splices = match map.entry(key) {
-            None => tree.insert(path, key, value)?,
+        let (splices, line) = match map.entry(key) {
+            None => (tree.insert(path, key, value)?, map.start.line),
             Some((k, v)) => {
                 let new = Rendered::Inline(value.render_flow());
-                tree.replace_value(k, v, &new)?
+                (tree.replace_value(k, v, &new)?, k.start.line)
             }
         };
-        let line = map.start.line;
         self.text = verified(&tree, splices, path, key, line, |data| {
             set_value(data, path, key, value.to_value())
         })?;

@@ -1150,6 +1150,14 @@ fn allowed(doc: &Doc, out: &Out, edit: &Edit) -> Vec<(usize, usize)> {
                 }
                 (a, b + 1)
             };
+            let own_top = |(a, mut b): (usize, usize)| {
+                while out.kinds.get(b + 1) == Some(&Kind::Comment)
+                    && out.lines[b + 1].starts_with([' ', '\t'])
+                {
+                    b += 1;
+                }
+                (a, b + 1)
+            };
             let mut out_regions = Vec::new();
             if let Some(span) = l.module_lines.get(name) {
                 out_regions.push(own(*span, matches!(doc.modules, Section::Block { .. })));
@@ -1165,7 +1173,10 @@ fn allowed(doc: &Doc, out: &Out, edit: &Edit) -> Vec<(usize, usize)> {
                 out_regions.push(own(*span, matches!(doc.sources, Section::Block { .. })));
                 out_regions.extend(l.sources.map(|(k, last)| {
                     let all_gone = section_items(&doc.sources).len() == 1;
-                    if all_gone || !matches!(doc.sources, Section::Block { .. }) {
+                    if all_gone {
+                        // `sources` goes, with the comments indented under it.
+                        own_top((k, last))
+                    } else if !matches!(doc.sources, Section::Block { .. }) {
                         (k, last + 1)
                     } else {
                         (k, k + 1)
@@ -1173,7 +1184,7 @@ fn allowed(doc: &Doc, out: &Out, edit: &Edit) -> Vec<(usize, usize)> {
                 }));
             }
             if matches!(doc.sources, Section::Null | Section::Tilde | Section::Empty) {
-                out_regions.extend(l.sources.map(whole));
+                out_regions.extend(l.sources.map(own_top));
             }
             out_regions
         }

@@ -463,8 +463,8 @@ struct Tree<'a> {
     /// The line ending new lines get.
     nl: &'static str,
     root: Node,
-    /// Start, end, and whether it is a `|`/`>` block scalar.
-    scalars: Vec<(usize, usize, bool)>,
+    /// Start, end, and for a `|`/`>` block scalar the indent of its text.
+    scalars: Vec<(usize, usize, Option<usize>)>,
 }
 
 impl<'a> Tree<'a> {
@@ -525,12 +525,11 @@ impl<'a> Tree<'a> {
         i > 0 && at < self.scalars[i - 1].1
     }
 
-    /// Whether the last scalar before `at` is a block scalar: a comment line
-    /// indented deeper than its key, put right after it, would become part
-    /// of its text.
-    fn block_scalar_before(&self, at: usize) -> bool {
+    /// Whether a comment line indented by `depth`, put at `at`, would become
+    /// text of a block scalar ending right before it.
+    fn joins_block_scalar(&self, at: usize, depth: usize) -> bool {
         let i = self.scalars.partition_point(|(s, _, _)| *s < at);
-        i > 0 && self.scalars[i - 1].2
+        i > 0 && self.scalars[i - 1].2.is_some_and(|indent| depth >= indent)
     }
 
     fn byte(&self, at: usize) -> Option<u8> {
@@ -884,7 +883,7 @@ impl<'a> Tree<'a> {
                 let comment = self.text.get(hash..le).unwrap_or_default().trim_end();
                 let before = self.text.get(at..hash).unwrap_or_default();
                 let verbatim = before.trim().is_empty()
-                    && (before.len() <= indent || !self.block_scalar_before(start));
+                    && (before.len() <= indent || !self.joins_block_scalar(start, before.len()));
                 let line = if verbatim {
                     format!("{before}{comment}")
                 } else {
@@ -979,10 +978,14 @@ impl<'a> Tree<'a> {
     }
 }
 
-fn collect_scalars(node: &Node, out: &mut Vec<(usize, usize, bool)>) {
+fn collect_scalars(node: &Node, out: &mut Vec<(usize, usize, Option<usize>)>) {
     match &node.kind {
         NodeKind::Scalar(s) if s.is_omitted() => {}
-        NodeKind::Scalar(s) => out.push((node.start.offset, node.end.offset, s.block)),
+        NodeKind::Scalar(s) => out.push((
+            node.start.offset,
+            node.end.offset,
+            s.block.then(|| node.start.column.saturating_sub(1)),
+        )),
         NodeKind::Seq(items, _) => items.iter().for_each(|i| collect_scalars(i, out)),
         NodeKind::Map(entries, _) => entries.iter().for_each(|(k, v)| {
             collect_scalars(k, out);
@@ -1122,6 +1125,11 @@ docker: {start: false}
         assert_eq!(
             remove_module(text, "b").expect("edit"),
             "modules:\n  a:\n    x: |-\n      text\n  # deep\n"
+        );
+        let text = "modules:\n  a:\n    x: |-\n      text\n  b:\n    y: 1\n     # five\n";
+        assert_eq!(
+            remove_module(text, "b").expect("edit"),
+            "modules:\n  a:\n    x: |-\n      text\n     # five\n"
         );
         let text = "modules:\n  a:\n    x: 1\n  b:\n    y: 1\n      # deep\n";
         assert_eq!(

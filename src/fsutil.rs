@@ -4,16 +4,23 @@ use std::io::Write;
 use std::path::Path;
 
 /// Writes `contents` to `path` through a temporary file in the same
-/// directory and a rename, keeping an existing file's permissions.
+/// directory and a rename, keeping an existing file's permissions. A new
+/// file gets the mode any program's new file gets (0666 less the umask), not
+/// the private 0600 of a temporary file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".quickscale-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| with_path(e, dir))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".quickscale-tmp-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // open(2) applies the umask to this mode, as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| with_path(e, dir))?;
     tmp.write_all(contents).map_err(|e| with_path(e, path))?;
     tmp.as_file().sync_all().map_err(|e| with_path(e, path))?;
     if let Ok(meta) = fs_err::metadata(path) {

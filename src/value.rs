@@ -108,8 +108,19 @@ fn yaml_float(f: f64) -> String {
             "-.inf".into()
         }
     } else {
+        // PyYAML reads a float only with a `.` and a signed exponent
+        // (`1.0e+300`); Rust writes `1e300`.
         let s = format!("{f:?}");
-        if s.contains('.') { s } else { format!("{s}.0") }
+        let (mantissa, exponent) = match s.split_once('e') {
+            Some((m, e)) => (m, Some(e)),
+            None => (s.as_str(), None),
+        };
+        let dot = if mantissa.contains('.') { "" } else { ".0" };
+        match exponent {
+            None => format!("{mantissa}{dot}"),
+            Some(e) if e.starts_with('-') => format!("{mantissa}{dot}e{e}"),
+            Some(e) => format!("{mantissa}{dot}e+{e}"),
+        }
     }
 }
 

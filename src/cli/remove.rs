@@ -44,15 +44,8 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
             format!("embedded modules: {}", names.join(", "))
         }));
     }
-    let text = edit::remove_module(&ws.config.text, &args.name).map_err(|e| {
-        CliError::from_error(
-            &e,
-            Some(
-                "remove the module from quickscale.yml by hand, then run `git quickscale apply`"
-                    .into(),
-            ),
-        )
-    })?;
+    let text = edit::remove_module(&ws.config.text, &args.name)
+        .map_err(|e| CliError::from_error(&e, Some(e.hint())))?;
     ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
         .map_err(|d| CliError::new(d.to_string()))?;
     ws.config.text = text.clone();

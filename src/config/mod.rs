@@ -115,6 +115,16 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "`{display}` is not UTF-8: invalid byte 0x{byte:02x} at byte {offset} (line {line}, column {column})"
+    )]
+    NotUtf8 {
+        display: String,
+        byte: u8,
+        offset: usize,
+        line: usize,
+        column: usize,
+    },
     #[error("{0}")]
     Invalid(Diagnostics),
 }
@@ -122,9 +132,16 @@ pub enum ConfigError {
 impl ConfigError {
     pub fn hint(&self) -> Option<String> {
         match self {
-            ConfigError::Read { .. } => Some(
+            ConfigError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => Some(
                 "run `git quickscale plan <slug>` to create a quickscale.yml, or run the command inside a project".into(),
             ),
+            ConfigError::Read { path, .. } => Some(format!(
+                "check that `{}` is a file you can read",
+                path.display()
+            )),
+            ConfigError::NotUtf8 { display, .. } => Some(format!(
+                "open {display} in an editor and save it as UTF-8 (a Latin-1 file converts with `iconv -f latin1 -t utf-8`)"
+            )),
             ConfigError::Invalid(d) => {
                 let unknown_module = d.0.iter().any(|x| x.message.starts_with("unknown module"));
                 Some(if unknown_module {
@@ -140,10 +157,12 @@ impl ConfigError {
 impl ConfigFile {
     /// Reads and validates a quickscale.yml.
     pub fn load(path: &Path, display: &str, catalog: &Catalog) -> Result<ConfigFile, ConfigError> {
-        let text = fs_err::read_to_string(path).map_err(|source| ConfigError::Read {
+        let bytes = fs_err::read(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
         })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| not_utf8(display, e.as_bytes(), e.utf8_error()))?;
         let config = parse(&text, display, catalog).map_err(ConfigError::Invalid)?;
         Ok(ConfigFile {
             path: path.to_owned(),
@@ -151,6 +170,23 @@ impl ConfigFile {
             text,
             config,
         })
+    }
+}
+
+/// Locates the first byte that is not UTF-8, for a message that names it.
+fn not_utf8(display: &str, bytes: &[u8], e: std::str::Utf8Error) -> ConfigError {
+    let offset = e.valid_up_to();
+    let valid = bytes.get(..offset).unwrap_or_default();
+    let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let column = std::str::from_utf8(valid.get(line_start..).unwrap_or_default())
+        .map_or(0, |l| l.chars().count())
+        + 1;
+    ConfigError::NotUtf8 {
+        display: display.to_owned(),
+        byte: bytes.get(offset).copied().unwrap_or_default(),
+        offset,
+        line: valid.iter().filter(|b| **b == b'\n').count() + 1,
+        column,
     }
 }
 
@@ -529,6 +565,18 @@ mod tests {
         assert!(lines[2].starts_with("quickscale.yml:4:12: invalid package name `django`"));
         assert!(lines[3].starts_with("quickscale.yml:5:10: unknown theme `showcase_htm`"));
         assert!(lines[4].starts_with("quickscale.yml:6:1: unknown key `extra`"));
+    }
+
+    #[test]
+    fn not_utf8_names_line_column_and_byte() {
+        let bytes = b"a: 1\nb: \xc3\xa9\xc3\xa9 \xff\n".to_vec();
+        let e = String::from_utf8(bytes).expect_err("latin-1");
+        let err = not_utf8("quickscale.yml", e.as_bytes(), e.utf8_error());
+        assert_eq!(
+            err.to_string(),
+            "`quickscale.yml` is not UTF-8: invalid byte 0xff at byte 13 (line 2, column 7)"
+        );
+        assert!(err.hint().is_some_and(|h| h.contains("save it as UTF-8")));
     }
 
     #[test]

@@ -197,7 +197,7 @@ impl RequestError {
             ),
             RequestError::Invalid(_) => Some("see `git quickscale plan --help`".into()),
             RequestError::Source(e) => e.hint(),
-            RequestError::Edit(_) => Some("edit quickscale.yml by hand for this change".into()),
+            RequestError::Edit(e) => Some(e.hint()),
         }
     }
 }

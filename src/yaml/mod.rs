@@ -4,6 +4,10 @@
 //! validation error names `file:line:column`, and `plan` edits files in place,
 //! so the model keeps byte offsets of every node. Anchors/aliases are refused
 //! outright (no "billion laughs"), nesting and size are bounded.
+//!
+//! saphyr reports positions as *character* indexes; Rust strings are sliced
+//! by *byte*. Every position is converted once, here ([`CharOffsets`]), so
+//! every `offset` in a [`Pos`] is a byte offset on a char boundary.
 
 mod check;
 mod scalar;
@@ -47,6 +51,12 @@ pub enum NodeKind {
 }
 
 /// One YAML node with the byte range it covers in the source.
+///
+/// Block scalars start at their first content character (after the `|`/`>`
+/// header) and end after their last non-blank character; block collections
+/// start at their first key or item (not at a `-`); flow collections cover
+/// their brackets exactly. An omitted value (`key:`) has an empty range at a
+/// place that is not meaningful (see [`Scalar::is_omitted`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub kind: NodeKind,
@@ -136,6 +146,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     }
     let offsets = CharOffsets::new(text);
     let mut builder = Builder {
+        text,
         offsets: &offsets,
         stack: Vec::new(),
         root: None,
@@ -191,6 +202,95 @@ impl CharOffsets {
     }
 }
 
+/// The position after the last non-blank character of `text[start..end]`,
+/// or `start` when there is none. Works on chars, so it stays on boundaries.
+fn trim_blank_end(text: &str, start: Pos, end: Pos) -> Pos {
+    let Some(slice) = text.get(start.offset..end.offset) else {
+        return end;
+    };
+    let trimmed = slice.trim_end_matches([' ', '\t', '\r', '\n']);
+    if trimmed.len() == slice.len() {
+        return end;
+    }
+    advance(text, start, start.offset + trimmed.len()).unwrap_or(end)
+}
+
+/// The end of the `count`-th blank line after `from` (before its line
+/// break), staying before `limit`; `from` when that cannot be found.
+fn over_blank_lines(text: &str, from: Pos, count: usize, limit: Pos) -> Pos {
+    let mut at = from.offset;
+    for _ in 0..count {
+        match text.get(at..limit.offset).and_then(|t| t.find('\n')) {
+            Some(i) => at += i + 1,
+            None => return from,
+        }
+    }
+    let rest = text.get(at..limit.offset).unwrap_or_default();
+    let blank = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+    advance(text, from, at + blank).unwrap_or(from)
+}
+
+/// The position of byte `offset`, counted from `start`.
+fn advance(text: &str, start: Pos, offset: usize) -> Option<Pos> {
+    let slice = text.get(start.offset..offset)?;
+    let line_breaks = slice.matches('\n').count();
+    let last_line = slice.rsplit('\n').next().unwrap_or_default();
+    let column = if line_breaks == 0 {
+        start.column + last_line.chars().count()
+    } else {
+        last_line.chars().count() + 1
+    };
+    Some(Pos {
+        offset,
+        line: start.line + line_breaks,
+        column,
+    })
+}
+
+/// The position just after the `closer` that ends a flow collection whose
+/// last child ends at `from`: only blanks, line breaks, comments, `,` and
+/// `:` (of an omitted value) can come between. saphyr's end event points at
+/// a trailing comma, or runs over the comment after the bracket.
+fn flow_end(text: &str, from: Pos, closer: u8) -> Option<Pos> {
+    let bytes = text.as_bytes();
+    let mut i = from.offset;
+    while let Some(b) = bytes.get(i) {
+        match *b {
+            b' ' | b'\t' | b'\r' | b'\n' | b',' | b':' => i += 1,
+            b'#' => i += text.get(i..)?.find('\n')?,
+            b if b == closer => return advance(text, from, i + 1),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The position just after the closing quote of the quoted scalar at
+/// `start`. saphyr's span for a quoted scalar at the end of a line runs over
+/// the blanks and the comment after it, so it is found here instead.
+fn quoted_end(text: &str, start: Pos) -> Option<Pos> {
+    let body = text.get(start.offset..)?;
+    let mut chars = body.char_indices();
+    let (_, quote) = chars.next()?;
+    while let Some((i, c)) = chars.next() {
+        match (quote, c) {
+            ('"', '\\') => {
+                chars.next();
+            }
+            ('"', '"') => return advance(text, start, start.offset + i + 1),
+            ('\'', '\'') => {
+                if body.get(i + 1..)?.starts_with('\'') {
+                    chars.next();
+                } else {
+                    return advance(text, start, start.offset + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 enum Frame {
     Seq {
         items: Vec<Node>,
@@ -206,6 +306,7 @@ enum Frame {
 }
 
 struct Builder<'a> {
+    text: &'a str,
     offsets: &'a CharOffsets,
     stack: Vec<Frame>,
     root: Option<Node>,
@@ -271,10 +372,30 @@ impl Builder<'_> {
                         ),
                     ));
                 }
-                let end = self.end(&span);
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                // A block scalar's span runs over its trailing line breaks
+                // and into the next line's indentation.
+                let end = match style {
+                    _ if block => {
+                        let end = trim_blank_end(self.text, start, self.end(&span));
+                        // `|+` keeps its trailing blank lines: they are content.
+                        let breaks = text.len() - text.trim_end_matches('\n').len();
+                        if breaks > 1 {
+                            over_blank_lines(self.text, end, breaks - 1, self.end(&span))
+                        } else {
+                            end
+                        }
+                    }
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        quoted_end(self.text, start).unwrap_or_else(|| self.end(&span))
+                    }
+                    _ => self.end(&span),
+                };
                 let quoted = !matches!(style, ScalarStyle::Plain);
+                let mut scalar = Scalar::new(text.into_owned(), quoted);
+                scalar.block = block;
                 let node = Node {
-                    kind: NodeKind::Scalar(Scalar::new(text.into_owned(), quoted)),
+                    kind: NodeKind::Scalar(scalar),
                     start,
                     end,
                 };
@@ -314,14 +435,28 @@ impl Builder<'_> {
                 self.stack.push(frame);
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let end_of_event = self.end(&span);
+                // A flow end's span runs over the whitespace and comment that
+                // follow the bracket; the node ends just after the bracket.
+                let end_of_event = self.offsets.pos(
+                    span.start.index() + 1,
+                    span.start.line(),
+                    span.start.col() + 1,
+                );
                 let Some(frame) = self.stack.pop() else {
                     return Err(YamlError::at(start, "unbalanced collection end"));
                 };
                 let node = match frame {
                     Frame::Seq { items, start, flow } => {
                         let end = if flow {
-                            end_of_event
+                            let from = items.last().map_or(
+                                Pos {
+                                    offset: start.offset + 1,
+                                    column: start.column + 1,
+                                    ..start
+                                },
+                                |n| n.end,
+                            );
+                            flow_end(self.text, from, b']').unwrap_or(end_of_event)
                         } else {
                             items.last().map_or(start, |n| n.end)
                         };
@@ -339,9 +474,27 @@ impl Builder<'_> {
                         ..
                     } => {
                         let end = if flow {
-                            end_of_event
+                            let from = entries.last().map_or(
+                                Pos {
+                                    offset: start.offset + 1,
+                                    column: start.column + 1,
+                                    ..start
+                                },
+                                |(k, v)| match &v.kind {
+                                    NodeKind::Scalar(s) if s.is_omitted() => k.end,
+                                    _ if v.end.offset < k.end.offset => k.end,
+                                    _ => v.end,
+                                },
+                            );
+                            flow_end(self.text, from, b'}').unwrap_or(end_of_event)
                         } else {
-                            entries.last().map_or(start, |(_, v)| v.end)
+                            entries.last().map_or(start, |(k, v)| {
+                                if v.end.offset < k.end.offset {
+                                    k.end
+                                } else {
+                                    v.end
+                                }
+                            })
                         };
                         let style = if flow { Style::Flow } else { Style::Block };
                         Node {
@@ -429,6 +582,51 @@ mod tests {
     fn empty_and_comment_only_documents_are_none() {
         assert_eq!(parse("").expect("ok"), None);
         assert_eq!(parse("# only a comment\n").expect("ok"), None);
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        let text = "a: \"x\\\"y\" \t # c\nb: 'it''s é'  # d\nc: [\"m\n  n\" , 'o']\n";
+        let r = root(text);
+        let span = |n: &Node| &text[n.start.offset..n.end.offset];
+        assert_eq!(span(r.get("a").expect("a")), "\"x\\\"y\"");
+        let b = r.get("b").expect("b");
+        assert_eq!(span(b), "'it''s é'");
+        assert_eq!((b.end.line, b.end.column), (2, 13));
+        let NodeKind::Seq(items, _) = &r.get("c").expect("c").kind else {
+            panic!("list")
+        };
+        assert_eq!(span(&items[0]), "\"m\n  n\"");
+        assert_eq!((items[0].end.line, items[0].end.column), (4, 5));
+    }
+
+    #[test]
+    fn flow_collections_end_at_their_bracket() {
+        let text = "a: {b: [1, 2]}   # c\nd: [x]\t# e\nf: {\n  g,  # h\n  }\ni: [j, ]\nk: {l: }\n";
+        let r = root(text);
+        let span = |n: &Node| &text[n.start.offset..n.end.offset];
+        assert_eq!(span(r.get("f").expect("f")), "{\n  g,  # h\n  }");
+        assert_eq!(span(r.get("i").expect("i")), "[j, ]");
+        assert_eq!(span(r.get("k").expect("k")), "{l: }");
+        let a = r.get("a").expect("a");
+        assert_eq!(&text[a.start.offset..a.end.offset], "{b: [1, 2]}");
+        let d = r.get("d").expect("d");
+        assert_eq!(&text[d.start.offset..d.end.offset], "[x]");
+    }
+
+    #[test]
+    fn block_scalars_end_at_their_last_character() {
+        let text = "a: |\n  x é\n\n  # not a comment\n\nb: >-\n  y\n";
+        let r = root(text);
+        let a = r.get("a").expect("a");
+        assert_eq!(
+            &text[a.start.offset..a.end.offset],
+            "x é\n\n  # not a comment"
+        );
+        assert_eq!(a.as_scalar().map(|s| s.block), Some(true));
+        let text = "a: |+\n  x\n\n  \nb: 1\n";
+        let a = root(text).get("a").cloned().expect("a");
+        assert_eq!(&text[a.start.offset..a.end.offset], "x\n\n  ");
     }
 
     #[test]

@@ -10,11 +10,24 @@ pub struct Scalar {
     pub text: String,
     /// Quoted and block scalars are always strings.
     pub quoted: bool,
+    /// A `|` or `>` block scalar: its indicator sits before the node's start,
+    /// so editors must not take the node's range for the whole value.
+    pub block: bool,
 }
 
 impl Scalar {
     pub fn new(text: String, quoted: bool) -> Self {
-        Self { text, quoted }
+        Self {
+            text,
+            quoted,
+            block: false,
+        }
+    }
+
+    /// A plain scalar with no text: an omitted value (`key:`), whose
+    /// reported position is not where a value could be written.
+    pub fn is_omitted(&self) -> bool {
+        !self.quoted && !self.block && self.text.is_empty()
     }
 
     pub fn is_null(&self) -> bool {
@@ -66,18 +79,19 @@ fn parse_int(text: &str) -> Option<i64> {
         return None;
     }
     let clean: String = digits.chars().filter(|c| *c != '_').collect();
+    // i128, so that -9223372036854775808 (i64::MIN) is an integer too.
     let magnitude = if let Some(hex) = clean.strip_prefix("0x") {
-        i64::from_str_radix(hex, 16).ok()?
+        i128::from_str_radix(hex, 16).ok()?
     } else if let Some(bin) = clean.strip_prefix("0b") {
-        i64::from_str_radix(bin, 2).ok()?
-    } else if clean.len() > 1 && clean.starts_with('0') {
-        i64::from_str_radix(&clean[1..], 8).ok()?
+        i128::from_str_radix(bin, 2).ok()?
+    } else if let Some(oct) = clean.strip_prefix('0').filter(|o| !o.is_empty()) {
+        i128::from_str_radix(oct, 8).ok()?
     } else if clean.bytes().all(|b| b.is_ascii_digit()) {
-        clean.parse::<i64>().ok()?
+        clean.parse::<i128>().ok()?
     } else {
         return None;
     };
-    Some(if negative { -magnitude } else { magnitude })
+    i64::try_from(if negative { -magnitude } else { magnitude }).ok()
 }
 
 fn parse_float(text: &str) -> Option<f64> {
@@ -93,19 +107,28 @@ fn parse_float(text: &str) -> Option<f64> {
         ".nan" | ".NaN" | ".NAN" if body.len() == text.len() => return Some(f64::NAN),
         _ => {}
     }
-    // PyYAML needs a dot: `1e3` stays a string.
-    if !body.contains('.') || body.starts_with('_') {
+    // PyYAML's float: `[-+]?[0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?` or
+    // `\.[0-9][0-9_]*([eE][-+][0-9]+)?`. A dot is needed (`1e3` stays a
+    // string), and so is the exponent's sign (`1.0e3` too).
+    let signed = body.len() != text.len();
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (body.get(..i)?, Some(body.get(i + 1..)?)),
+        None => (body, None),
+    };
+    let (int_part, frac) = mantissa.split_once('.')?;
+    let digits_ = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    let int_ok = if int_part.is_empty() {
+        !signed && frac.starts_with(|c: char| c.is_ascii_digit())
+    } else {
+        int_part.starts_with(|c: char| c.is_ascii_digit()) && digits_(int_part)
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        e.len() > 1 && e.starts_with(['-', '+']) && e.bytes().skip(1).all(|b| b.is_ascii_digit())
+    });
+    if !int_ok || !digits_(frac) || !exponent_ok {
         return None;
     }
     let clean: String = text.chars().filter(|c| *c != '_').collect();
-    let mantissa_ok = clean
-        .trim_start_matches(['-', '+'])
-        .split(['e', 'E'])
-        .next()
-        .is_some_and(|m| m.chars().all(|c| c.is_ascii_digit() || c == '.') && m != ".");
-    if !mantissa_ok {
-        return None;
-    }
     clean.parse::<f64>().ok()
 }
 
@@ -126,5 +149,20 @@ mod tests {
         assert_eq!(parse_scalar_text("5/hour"), Value::Str("5/hour".into()));
         assert_eq!(parse_scalar_text("v0.63.0"), Value::Str("v0.63.0".into()));
         assert_eq!(parse_scalar_text("1.2.3"), Value::Str("1.2.3".into()));
+        assert_eq!(
+            parse_scalar_text("-9223372036854775808"),
+            Value::Int(i64::MIN)
+        );
+        assert_eq!(
+            parse_scalar_text("9223372036854775808"),
+            Value::Str("9223372036854775808".into())
+        );
+        assert_eq!(parse_scalar_text("1.0e+3"), Value::Float(1000.0));
+        assert_eq!(parse_scalar_text("1.5E-3"), Value::Float(0.0015));
+        assert_eq!(parse_scalar_text("1.0e3"), Value::Str("1.0e3".into()));
+        assert_eq!(parse_scalar_text(".5"), Value::Float(0.5));
+        assert_eq!(parse_scalar_text("-.5"), Value::Str("-.5".into()));
+        assert_eq!(parse_scalar_text("1."), Value::Float(1.0));
+        assert_eq!(parse_scalar_text("1_000.5"), Value::Float(1000.5));
     }
 }

@@ -19,6 +19,7 @@ mod test_safety;
 mod test_sync;
 mod test_untrusted;
 mod test_upstream_modules;
+mod test_yaml_edit;
 
 #[test]
 fn no_forgotten_test_files() {

@@ -2,7 +2,16 @@
 
 use std::fmt;
 
-use crate::yaml::Pos;
+/// A position in a source text (quickscale.yml, a manifest, an index file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// Byte offset into the text.
+    pub offset: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
 
 /// One problem in an input file, with its position when known.
 #[derive(Debug, Clone, PartialEq, Eq)]

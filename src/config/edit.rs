@@ -14,7 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::value::{Value, yaml_string};
+use crate::value::Value;
+use crate::yaml::yaml_string;
 use crate::yaml::{self, Node, NodeKind, Style};
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Identity, SourceOverride};
-use crate::value::{Value, yaml_string};
+use crate::value::Value;
+use crate::yaml::yaml_string;
 
 /// What `plan <slug>` decided, ready to be written.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,10 +11,12 @@
 
 mod check;
 mod scalar;
+mod value;
 
 pub use check::Checker;
 
 pub use scalar::{Scalar, parse_scalar_text};
+pub use value::yaml_string;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
@@ -25,16 +27,7 @@ pub const MAX_DEPTH: usize = 32;
 /// Documents with more nodes than this are refused.
 pub const MAX_NODES: usize = 100_000;
 
-/// A position in the source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Pos {
-    /// Byte offset into the text.
-    pub offset: usize,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-}
+pub use crate::diag::Pos;
 
 /// Whether a collection was written in block or flow (`{}`/`[]`) style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -30,5 +30,8 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
+    setupFiles: ['src/test-setup.ts'],
+    // One jsdom for all test files; src/test-setup.ts resets it between tests.
+    isolate: false,
   },
 })

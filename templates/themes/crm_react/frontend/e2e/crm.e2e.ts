@@ -5,6 +5,8 @@
 //   E2E_PASSWORD    its password
 //   E2E_CHROMIUM    the Chromium to drive [default: /usr/bin/chromium]
 //   E2E_SCREENSHOT  where to save a screenshot of the board (optional)
+//   E2E_SUFFIX      added to the names it creates, so that runs do not collide
+//                   [default: a new one each run; empty for plain names]
 //
 // It signs in through the auth module's page, creates a contact and two deals,
 // moves one deal by drag and drop and one with the keyboard, reloads, and
@@ -40,6 +42,7 @@ afterAll(async () => {
   await browser?.close()
 })
 
+const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' })
 const column = (page: Page, stage: string) => page.locator(`section.column[data-stage="${stage}"]`)
 const card = (page: Page, title: string) => page.locator('li.deal-card', { hasText: title })
 
@@ -58,10 +61,12 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
   const problems: string[] = []
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`))
-  const stamp = Date.now().toString(36)
-  const company = `Acme ${stamp}`
-  const dragged = `Website redesign ${stamp}`
-  const keyed = `Support plan ${stamp}`
+  const suffix = process.env.E2E_SUFFIX ?? Date.now().toString(36)
+  const named = (name: string) => (suffix ? `${name} ${suffix}` : name)
+  const lastName = named('Lovelace')
+  const company = named('Analytical Engines')
+  const dragged = named('Website redesign')
+  const keyed = named('Support plan')
 
   // Signed out: the app sends us to the auth module's sign-in page, and back.
   await page.goto(`${base}/`)
@@ -72,18 +77,18 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
   await page.getByRole('heading', { name: 'Pipeline', level: 1 }).waitFor()
 
   // A contact with a new company.
-  await page.getByRole('link', { name: 'Contacts', exact: true }).click()
+  await nav(page).getByRole('link', { name: 'Contacts', exact: true }).click()
   await page.getByRole('link', { name: 'New contact' }).click()
   await page.getByLabel('First name').fill('Ada')
-  await page.getByLabel('Last name').fill(`Byron ${stamp}`)
-  await page.getByLabel('Email').fill(`ada.${stamp}@example.com`)
-  await page.getByLabel('Company', { exact: true }).selectOption({ label: 'New company…' })
+  await page.getByLabel('Last name').fill(lastName)
+  await page.getByLabel('Email').fill(`ada.${Date.now().toString(36)}@example.com`)
+  await page.getByRole('combobox', { name: 'Company', exact: true }).selectOption({ label: 'New company…' })
   await page.getByLabel('Company name').fill(company)
   await page.getByLabel('New tags').fill('vip')
   await page.getByRole('button', { name: 'Create contact' }).click()
-  await page.getByRole('searchbox', { name: 'Search contacts' }).fill(stamp)
+  await page.getByRole('searchbox', { name: 'Search contacts' }).fill(lastName)
   await page.getByRole('button', { name: 'Search' }).click()
-  const row = page.getByRole('row', { name: new RegExp(`Ada Byron ${stamp}`) })
+  const row = page.getByRole('row').filter({ hasText: `Ada ${lastName}` })
   await expect.poll(() => row.textContent()).toContain(company)
 
   // Two deals, both in the first stage.
@@ -91,10 +96,10 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
     [dragged, '12000'],
     [keyed, '2400.50'],
   ]) {
-    await page.getByRole('link', { name: 'Pipeline', exact: true }).click()
+    await nav(page).getByRole('link', { name: 'Pipeline', exact: true }).click()
     await page.getByRole('link', { name: 'New deal' }).click()
     await page.getByLabel('Title').fill(title)
-    await page.getByLabel('Contact').selectOption({ label: `Ada Byron ${stamp} (${company})` })
+    await page.getByLabel('Contact').selectOption({ label: `Ada ${lastName} (${company})` })
     await page.getByLabel('Value (USD)').fill(amount)
     await page.getByLabel('Expected close date').fill('2026-06-30')
     await page.getByRole('button', { name: 'Create deal' }).click()
@@ -122,7 +127,9 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
   await card(page, dragged).waitFor()
   expect(await column(page, 'Negotiation').locator('li.deal-card', { hasText: dragged }).count()).toBe(1)
   expect(await column(page, 'Closed-Won').locator('li.deal-card', { hasText: keyed }).count()).toBe(1)
-  expect(await column(page, 'Prospecting').locator('li.deal-card', { hasText: stamp }).count()).toBe(0)
+  for (const title of [dragged, keyed]) {
+    expect(await column(page, 'Prospecting').locator('li.deal-card', { hasText: title }).count()).toBe(0)
+  }
 
   // The deal's page: its contact, company and a new note.
   await page.getByRole('link', { name: dragged }).click()
@@ -132,7 +139,7 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
   await page.getByRole('button', { name: 'Add note' }).click()
   await page.getByRole('list', { name: 'Notes, newest first' }).getByText('Kick-off call booked.').waitFor()
 
-  await page.getByRole('link', { name: 'Pipeline', exact: true }).click()
+  await nav(page).getByRole('link', { name: 'Pipeline', exact: true }).click()
   await card(page, keyed).waitFor()
   if (process.env.E2E_SCREENSHOT) {
     await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true })

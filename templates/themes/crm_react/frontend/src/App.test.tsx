@@ -1,16 +1,10 @@
-import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
 import App from './App'
 import { readConfig } from './config'
 import { parseRoute } from './router'
 import { config, contactSummary, dealSummary, mockApi, page, stages } from './testing'
 
-beforeEach(() => window.history.replaceState(null, '', '/'))
-afterEach(() => {
-  cleanup()
-  vi.unstubAllGlobals()
-  document.cookie = 'csrftoken=; expires=Thu, 01 Jan 1970 00:00:00 GMT'
-})
 
 function routes() {
   return mockApi({

@@ -1,12 +1,8 @@
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import Board from './Board'
 import { dealDetail, dealSummary, deferred, json, mockApi, page, renderWithApp, stages } from './testing'
 
-afterEach(() => {
-  cleanup()
-  vi.unstubAllGlobals()
-})
 
 const deals = [
   dealSummary(10, 'Big order', 1, '1500.00'),

@@ -1,13 +1,9 @@
-import { cleanup, fireEvent, screen, waitFor } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { fireEvent, screen, waitFor } from '@testing-library/react'
+import { beforeEach, describe, expect, it } from 'vitest'
 import ContactForm from './ContactForm'
 import { json, mockApi, page, renderWithApp } from './testing'
 
 beforeEach(() => window.history.replaceState(null, '', '/contacts/new/'))
-afterEach(() => {
-  cleanup()
-  vi.unstubAllGlobals()
-})
 
 const companies = [{ id: 3, name: 'Acme', industry: '', website: '' }]
 const tags = [

@@ -115,7 +115,10 @@ export default function ContactForm({ id }: { id: number | null }) {
           setForm((f) => ({ ...f, company: String(company.id), newCompany: '' }))
           companyId = company.id
         } catch (e) {
-          if (e instanceof ApiError && e.fields.name) throw new ApiError(e.message, e.status, { newCompany: e.fields.name })
+          if (e instanceof ApiError && e.fields.name) {
+            const problem = e.fields.name.join(' ')
+            throw new ApiError(`Please correct the form. Company name: ${problem}`, e.status, { newCompany: e.fields.name })
+          }
           throw e
         }
       }

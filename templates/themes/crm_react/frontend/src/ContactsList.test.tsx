@@ -1,14 +1,10 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import App from './App'
 import ContactsList from './ContactsList'
 import { config, contactSummary, json, mockApi, page, renderWithApp } from './testing'
 
 beforeEach(() => window.history.replaceState(null, '', '/contacts/'))
-afterEach(() => {
-  cleanup()
-  vi.unstubAllGlobals()
-})
 
 const ada = contactSummary(1, 'Ada', 'Byron', 'Acme', ['vip', 'tech'])
 const grace = contactSummary(2, 'Grace', 'Hopper', 'Navy')

@@ -1,12 +1,8 @@
-import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
 import DealDetail from './DealDetail'
 import { dealDetail, deferred, json, mockApi, page, renderWithApp, stages } from './testing'
 
-afterEach(() => {
-  cleanup()
-  vi.unstubAllGlobals()
-})
 
 function fact(term: string) {
   const dt = screen.getAllByRole('term').find((t) => t.textContent === term)!

@@ -1,9 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Api, ApiError } from './api'
 import { csrfToken } from './config'
 import { config, json, mockApi, page } from './testing'
 
-afterEach(() => vi.unstubAllGlobals())
 
 const api = new Api('/crm/api', () => 'token-1', 'X-CSRFToken')
 

@@ -40,10 +40,7 @@ fn module_names(cfg: &config::ProjectConfig) -> Vec<&str> {
 #[test]
 fn plan_with_the_crm_theme_adds_crm_and_auth_and_says_so() {
     let env = TestEnv::new();
-    let out = env.qs_ok(
-        env.root(),
-        &["plan", SLUG, "--theme", "crm_react", "--yes"],
-    );
+    let out = env.qs_ok(env.root(), &["plan", SLUG, "--theme", "crm_react", "--yes"]);
     let cfg = planned(&env.root().join(SLUG).join("quickscale.yml"));
     assert_eq!(cfg.project.theme, Theme::CrmReact);
     assert_eq!(module_names(&cfg), ["crm", "auth"]);
@@ -112,7 +109,11 @@ fn plan_keeps_the_modules_given_and_adds_only_the_missing_ones() {
         env.root(),
         &["plan", "plain", "--theme", "showcase_react", "--yes"],
     );
-    assert!(planned(&env.root().join("plain/quickscale.yml")).modules.is_empty());
+    assert!(
+        planned(&env.root().join("plain/quickscale.yml"))
+            .modules
+            .is_empty()
+    );
 }
 
 #[test]
@@ -137,19 +138,13 @@ fn plan_accepts_sources_for_the_modules_the_theme_adds() {
     let text = stdout(&out);
     assert!(text.contains("theme: crm_react"), "{text}");
     assert!(text.contains("url: ../upstream"), "{text}");
-    assert!(
-        !env.root().join(SLUG).exists(),
-        "--dry-run wrote something"
-    );
+    assert!(!env.root().join(SLUG).exists(), "--dry-run wrote something");
 }
 
 #[test]
 fn removing_a_module_the_theme_needs_warns_but_is_allowed() {
     let env = TestEnv::new();
-    env.qs_ok(
-        env.root(),
-        &["plan", SLUG, "--theme", "crm_react", "--yes"],
-    );
+    env.qs_ok(env.root(), &["plan", SLUG, "--theme", "crm_react", "--yes"]);
     let file = env.root().join(SLUG).join("quickscale.yml");
     let out = env.qs_ok(
         env.root(),
@@ -174,11 +169,7 @@ fn removing_a_module_the_theme_needs_warns_but_is_allowed() {
 fn help_and_errors_list_the_crm_theme() {
     let env = TestEnv::new();
     let help = env.qs_ok(env.root(), &["plan", "--help"]);
-    assert!(
-        stdout(&help).contains("crm_react"),
-        "{}",
-        describe(&help)
-    );
+    assert!(stdout(&help).contains("crm_react"), "{}", describe(&help));
     let out = env.qs(env.root(), &["plan", SLUG, "--theme", "crm", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
@@ -256,10 +247,7 @@ fn the_theme_renders_a_vite_frontend_that_django_serves() {
         "the E2E test drives Chromium with playwright-core"
     );
     for (path, text) in &files {
-        assert!(
-            !text.contains("showcase"),
-            "{path} mentions another theme"
-        );
+        assert!(!text.contains("showcase"), "{path} mentions another theme");
     }
 }
 
@@ -465,12 +453,20 @@ fn the_crm_works_end_to_end_in_headless_chromium() {
             "--yes",
         ],
     );
-    assert!(stderr(&out).contains("added them to quickscale.yml"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("added them to quickscale.yml"),
+        "{}",
+        describe(&out)
+    );
     let project = env.root().join(SLUG);
     env.qs_ok(&project, &["apply", "--yes"]);
     for name in ["crm", "auth"] {
         assert!(
-            project.join("modules").join(name).join("module.yml").is_file(),
+            project
+                .join("modules")
+                .join(name)
+                .join("module.yml")
+                .is_file(),
             "modules/{name} is not embedded"
         );
     }

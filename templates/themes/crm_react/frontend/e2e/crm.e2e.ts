@@ -56,7 +56,7 @@ async function saved(page: Page, move: () => Promise<void>) {
 }
 
 it('signs in, creates a contact and deals, and moves deals by mouse and keyboard', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } })
   const page = await context.newPage()
   const problems: string[] = []
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))

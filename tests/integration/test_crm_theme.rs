@@ -361,18 +361,6 @@ const UPSTREAM_VAR: &str = "QUICKSCALE_UPSTREAM_REPO";
 const USERNAME: &str = "alice";
 const PASSWORD: &str = "e2e-correct-horse-battery";
 
-/// `<target>/test-artifacts`: files a test leaves for people to look at.
-fn artifact_dir() -> PathBuf {
-    let target = Path::new(crate::common::BIN)
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_owned)
-        .unwrap_or_else(|| crate::common::repo_root().join("target"));
-    let dir = target.join("test-artifacts");
-    std::fs::create_dir_all(&dir).expect("create target/test-artifacts");
-    dir
-}
-
 /// An executable's absolute path (playwright-core wants one).
 fn absolute_program(program: &Path) -> PathBuf {
     if program.components().count() > 1 {
@@ -417,8 +405,8 @@ print("QS-STAGES " + json.dumps({d.title: d.stage.name for d in Deal.objects.sel
 /// Chromium signs in, creates a contact and two deals, drags one deal to
 /// another stage and moves the other with the keyboard, reloads and sees
 /// both moves; the database agrees. The board's screenshot is left in
-/// `target/test-artifacts/crm-board.png` (and, with `UPDATE_DOCS=1`, copied
-/// to docs/images/ for the user guide).
+/// `target/test-cache/screenshots/crm_react-board.png` (and, with
+/// `UPDATE_DOCS=1`, copied to docs/images/crm-board.png for the user guide).
 #[test]
 fn the_crm_works_end_to_end_in_headless_chromium() {
     let Some(repo) = std::env::var_os(UPSTREAM_VAR).filter(|v| !v.is_empty()) else {
@@ -509,7 +497,7 @@ fn the_crm_works_end_to_end_in_headless_chromium() {
     assert!(stdout(&venv.shell(SEED, &[])).contains("QS-SEED 5"));
     let scratch = tempfile::tempdir().expect("tempdir");
     let server = venv.runserver(scratch.path());
-    let screenshot = artifact_dir().join("crm-board.png");
+    let screenshot = python::cache_dir("screenshots").join("crm_react-board.png");
     let _ = std::fs::remove_file(&screenshot);
     let chromium = absolute_program(&chromium);
     let e2e = std::panic::catch_unwind(|| {

@@ -9,8 +9,9 @@
 //                   [default: a new one each run; empty for plain names]
 //
 // It signs in through the auth module's page, creates a contact and two deals,
-// moves one deal by drag and drop and one with the keyboard, reloads, and
-// checks that both moves were saved. It adds data: use a development database.
+// moves one deal by drag and drop and one with the keyboard, reloads, checks
+// that both moves were saved, adds a note and signs out. It adds data: use a
+// development database.
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
@@ -144,6 +145,12 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
   if (process.env.E2E_SCREENSHOT) {
     await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true })
   }
+
+  // Signing out goes through the auth module; the app then asks to sign in again.
+  await Promise.all([page.waitForURL(/\/accounts\/login\//), nav(page).getByRole('button', { name: 'Sign out' }).click()])
+  await page.goto(`${base}/contacts/`)
+  await page.waitForURL(/\/accounts\/login\/\?next=\/contacts\//)
+
   expect(problems).toEqual([])
   await context.close()
 })

@@ -15,13 +15,15 @@ pub enum Theme {
     ShowcaseHtml,
     ShowcaseHtmx,
     ShowcaseReact,
+    CrmReact,
 }
 
 impl Theme {
-    pub const ALL: [Theme; 3] = [
+    pub const ALL: [Theme; 4] = [
         Theme::ShowcaseHtml,
         Theme::ShowcaseHtmx,
         Theme::ShowcaseReact,
+        Theme::CrmReact,
     ];
     /// Upstream's default.
     pub const DEFAULT: Theme = Theme::ShowcaseReact;
@@ -31,6 +33,7 @@ impl Theme {
             Theme::ShowcaseHtml => "showcase_html",
             Theme::ShowcaseHtmx => "showcase_htmx",
             Theme::ShowcaseReact => "showcase_react",
+            Theme::CrmReact => "crm_react",
         }
     }
 
@@ -39,6 +42,18 @@ impl Theme {
             Theme::ShowcaseHtml => "server-rendered Django templates, plain HTML and CSS",
             Theme::ShowcaseHtmx => "Django templates with HTMX and Alpine.js",
             Theme::ShowcaseReact => "React + TypeScript + Vite single-page app",
+            Theme::CrmReact => {
+                "CRM app (pipeline board, contacts, deals) in React + Vite; adds crm and auth"
+            }
+        }
+    }
+
+    /// Modules the theme's pages are built on: `plan` adds the missing
+    /// ones to a new project, since the theme does nothing without them.
+    pub fn required_modules(self) -> &'static [&'static str] {
+        match self {
+            Theme::CrmReact => &["crm", "auth"],
+            _ => &[],
         }
     }
 

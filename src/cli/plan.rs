@@ -37,8 +37,8 @@ pub struct PlanArgs {
     /// Slug of a new project (directory and service name), e.g. `my-shop`
     pub slug: Option<String>,
 
-    /// Theme of a new project [default: showcase_react]
-    #[arg(long, value_parser = PossibleValuesParser::new(["showcase_html", "showcase_htmx", "showcase_react"]))]
+    /// Theme of a new project [default: showcase_react]; crm_react adds the crm and auth modules
+    #[arg(long, value_parser = PossibleValuesParser::new(Theme::names()))]
     pub theme: Option<String>,
 
     /// Python package of a new project [default: the slug with `-` as `_`]
@@ -158,7 +158,7 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
         None => Theme::DEFAULT,
     };
 
-    let modules: Vec<ModuleArg> = if !args.modules.is_empty() || !asks(ctx, args) {
+    let mut modules: Vec<ModuleArg> = if !args.modules.is_empty() || !asks(ctx, args) {
         args.modules.clone()
     } else {
         let ready: Vec<_> = catalog.entries().iter().filter(|e| e.ready).collect();
@@ -179,6 +179,7 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
             })
             .collect()
     };
+    let added = request::add_theme_modules(theme, &mut modules);
 
     let project_root = output.parent().unwrap_or(&ctx.cwd).to_owned();
     let mut sets = args.sets.clone();
@@ -222,6 +223,9 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
 
     for line in text.lines() {
         ctx.ui.out(line);
+    }
+    if !added.is_empty() {
+        ctx.ui.status(&theme_modules_line(theme, &added));
     }
     for note in &planned.notes {
         ctx.ui.warn(note);
@@ -424,6 +428,16 @@ fn ask_options(
         }
     }
     Ok(out)
+}
+
+/// "The crm_react theme needs the crm and auth modules: added them to quickscale.yml."
+fn theme_modules_line(theme: Theme, added: &[&str]) -> String {
+    let (names, noun, pronoun) = match added {
+        [one] => ((*one).to_owned(), "module", "it"),
+        [init @ .., last] => (format!("{} and {last}", init.join(", ")), "modules", "them"),
+        [] => (String::new(), "modules", "them"),
+    };
+    format!("The {theme} theme needs the {names} {noun}: added {pronoun} to quickscale.yml.")
 }
 
 fn identity_error(what: &str, value: &str, p: identity::IdentityProblem) -> CliError {

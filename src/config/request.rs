@@ -7,7 +7,7 @@ use crate::catalog::Catalog;
 use crate::config::edit::{self, EditError};
 use crate::config::emit::NewConfig;
 use crate::config::{Identity, ProjectConfig, SourceOverride, check_ref_name};
-use crate::identity::{is_module_name, module_name_problem};
+use crate::identity::{Theme, is_module_name, module_name_problem};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source::{self, Location, ModuleSource, SourceError};
 use crate::suggest;
@@ -111,6 +111,23 @@ pub fn parse_cli_value(raw: &str) -> Result<Value, String> {
     } else {
         Ok(parse_scalar_text(raw))
     }
+}
+
+/// Appends the modules `theme` is built on that `modules` lacks (see
+/// [`Theme::required_modules`]); returns their names, for the message
+/// that says so.
+pub fn add_theme_modules(theme: Theme, modules: &mut Vec<ModuleArg>) -> Vec<&'static str> {
+    let mut added = Vec::new();
+    for name in theme.required_modules() {
+        if !modules.iter().any(|m| m.name == *name) {
+            modules.push(ModuleArg {
+                name: (*name).to_owned(),
+                git_ref: None,
+            });
+            added.push(*name);
+        }
+    }
+    added
 }
 
 /// Whether a module's manifest could be read, and if not, why.
@@ -384,10 +401,17 @@ pub fn build_edit(
 ) -> Result<Planned<String>, RequestError> {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
+    let theme = current.project.theme;
     for name in req.remove {
         if current.module(name).is_none() {
             problems.push(format!(
                 "module {name} is not in quickscale.yml, so it cannot be removed"
+            ));
+        } else if theme.required_modules().contains(&name.as_str())
+            && !req.add.iter().any(|m| &m.name == name)
+        {
+            notes.push(format!(
+                "the {theme} theme needs the {name} module: its pages stop working without it"
             ));
         }
     }
@@ -463,4 +487,35 @@ pub fn build_edit(
         return Err(RequestError::Invalid(problems));
     }
     Ok(Planned { value: out, notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arg(name: &str) -> ModuleArg {
+        ModuleArg {
+            name: name.into(),
+            git_ref: None,
+        }
+    }
+
+    #[test]
+    fn theme_modules_are_appended_once() {
+        let mut modules = vec![
+            arg("blog"),
+            ModuleArg {
+                name: "crm".into(),
+                git_ref: Some("v1".into()),
+            },
+        ];
+        assert_eq!(add_theme_modules(Theme::CrmReact, &mut modules), ["auth"]);
+        let names: Vec<&str> = modules.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["blog", "crm", "auth"]);
+        assert_eq!(modules[1].git_ref.as_deref(), Some("v1"));
+        assert!(add_theme_modules(Theme::CrmReact, &mut modules).is_empty());
+        let mut none = Vec::new();
+        assert!(add_theme_modules(Theme::ShowcaseReact, &mut none).is_empty());
+        assert!(none.is_empty());
+    }
 }

@@ -104,8 +104,11 @@ fn project_apps(theme: &str) -> Vec<&'static str> {
 /// an exact match, so a module may include its URLs at the root.
 fn project_routes(theme: &str) -> Vec<&'static str> {
     let mut routes = vec!["healthz/", "admin/", "static/", "media/"];
-    if theme == "showcase_react" {
-        routes.push("api/hello/");
+    match theme {
+        "showcase_react" => routes.push("api/hello/"),
+        // The CRM app's client-side routes (its urls.py).
+        "crm_react" => routes.extend(["contacts/", "deals/"]),
+        _ => {}
     }
     routes
 }
@@ -614,23 +617,25 @@ mod tests {
     fn the_project_lists_match_the_templates() {
         let root = env!("CARGO_MANIFEST_DIR");
         let read = |p: &str| std::fs::read_to_string(format!("{root}/templates/{p}")).expect(p);
-        let urls = read("skeleton/__package__/urls.py")
-            + &read("themes/showcase_react/__package__/urls.py");
-        let mut prefixes: BTreeSet<String> = BTreeSet::new();
-        for part in urls.split("path(\"").skip(1) {
-            let route = part.split('"').next().unwrap_or_default();
-            if !route.is_empty() {
-                prefixes.insert(route.to_owned());
+        for theme in ["showcase_react", "crm_react"] {
+            let urls = read("skeleton/__package__/urls.py")
+                + &read(&format!("themes/{theme}/__package__/urls.py"));
+            let mut prefixes: BTreeSet<String> = BTreeSet::new();
+            for part in urls.split("path(\"").skip(1) {
+                let route = part.split('"').next().unwrap_or_default();
+                if !route.is_empty() {
+                    prefixes.insert(route.to_owned());
+                }
             }
+            let known: BTreeSet<String> = project_routes(theme)
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            assert!(
+                prefixes.is_subset(&known),
+                "{theme}: urls.py routes {prefixes:?} missing from project_routes {known:?}"
+            );
         }
-        let known: BTreeSet<String> = project_routes("showcase_react")
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        assert!(
-            prefixes.is_subset(&known),
-            "urls.py routes {prefixes:?} missing from project_routes {known:?}"
-        );
         let base = read("skeleton/__package__/settings/base.py.liquid");
         let start = base.find("INSTALLED_APPS = [").expect("INSTALLED_APPS");
         let block = &base[start..start + base[start..].find(']').expect("end")];

@@ -300,10 +300,33 @@ impl<'u> EventView<'u> {
                 if let Some(bar) = self.spinner.take() {
                     bar.finish_and_clear();
                 }
-                self.ui.status(&format!(
-                    "Fetched {module} at {}",
-                    &commit[..commit.len().min(12)]
+                if commit.is_empty() {
+                    self.ui.status(&format!("Fetched {module}"));
+                } else {
+                    self.ui.status(&format!(
+                        "Fetched {module} at {}",
+                        &commit[..commit.len().min(12)]
+                    ));
+                }
+            }
+            Event::Listing { url, modules } => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_message(format!(
+                    "listing the versions of {url} ({modules} module{})",
+                    if modules == 1 { "" } else { "s" }
                 ));
+                bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                self.spinner = Some(bar);
+            }
+            Event::Merging { module } => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                self.ui.status(&format!("Merging {module}"));
             }
             Event::Warning(text) => {
                 if !self.shown.insert(text.clone()) {

@@ -668,7 +668,7 @@ pub fn compat_of(
 }
 
 /// Whether `dir` of `tree` holds an installable Python package.
-fn has_package(git: &Git, tree: ObjectId, dir: &str) -> Result<bool, EngineError> {
+pub(crate) fn has_package(git: &Git, tree: ObjectId, dir: &str) -> Result<bool, EngineError> {
     let at = |file: &str| {
         if dir.is_empty() {
             file.to_owned()
@@ -730,7 +730,7 @@ pub fn read_manifest(
     }
 }
 
-fn resolve_options(
+pub(crate) fn resolve_options(
     name: &str,
     manifest: Option<&Manifest>,
     given: &BTreeMap<String, Value>,

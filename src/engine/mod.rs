@@ -6,6 +6,7 @@ pub mod plan;
 pub mod status;
 pub mod undo;
 pub mod untrusted;
+pub mod update;
 
 use std::path::PathBuf;
 
@@ -143,6 +144,15 @@ pub enum Event {
         module: String,
         commit: String,
     },
+    /// Listing the branches and tags of a source (`update`).
+    Listing {
+        url: String,
+        modules: usize,
+    },
+    /// Merging a module's new upstream version in memory (`update`).
+    Merging {
+        module: String,
+    },
     /// Something the user should know before anything is written.
     Warning(String),
     WritingFiles {
@@ -187,6 +197,21 @@ pub enum EngineError {
     Incompatible(Vec<String>),
     #[error("{what} is in progress in this repository")]
     GitBusy { what: String, finish: String },
+    #[error("the update failed, so no module was updated:\n{0}")]
+    Batch(update::BatchError),
+    #[error("{}", conflict_report(.0))]
+    Conflicts(Vec<(String, Vec<crate::git::merge::MergeConflict>)>),
+}
+
+fn conflict_report(modules: &[(String, Vec<crate::git::merge::MergeConflict>)]) -> String {
+    let mut out = String::from("the merge would conflict; nothing was changed:");
+    for (module, conflicts) in modules {
+        out.push_str(&format!("\n  module {module}:"));
+        for c in conflicts {
+            out.push_str(&format!("\n    {}: {}", c.path, c.what));
+        }
+    }
+    out
 }
 
 fn list(items: &[String]) -> String {
@@ -229,6 +254,12 @@ impl EngineError {
             EngineError::RolledBack(inner) => inner.hint(),
             EngineError::Incompatible(_) => Some(
                 "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
+            ),
+            EngineError::Batch(_) => Some(
+                "fix what is named above (or leave that module out: `git quickscale update NAME…`), then run the update again".into(),
+            ),
+            EngineError::Conflicts(_) => Some(
+                "`git quickscale update --conflicts=merge` leaves the conflicts in the files to resolve (then `--continue`); `--dry-run` shows the whole preview".into(),
             ),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"

@@ -4,6 +4,8 @@
 //! `git upload-pack` that gix itself spawns for local fetches.
 
 pub mod fetch;
+pub mod merge;
+pub mod remote;
 pub mod subtree;
 pub mod tree;
 pub mod worktree;

@@ -354,6 +354,20 @@ pub fn paused(git: &Git) -> Result<Option<Paused>, TxnError> {
     Ok(Some(paused))
 }
 
+/// Whether git's merge state (MERGE_HEAD) belongs to a paused operation of
+/// this tool, or to one being paused or resumed (read-only).
+pub fn owns_merge_state(git_dir: &Path) -> bool {
+    let dir = dir_of(git_dir);
+    if dir.join(PAUSED).exists() {
+        return true;
+    }
+    std::fs::read_to_string(dir.join(JOURNAL))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("pause")?.as_str().map(|p| p != "none"))
+        .unwrap_or(false)
+}
+
 /// Refuses to go on while an operation is paused (every writing command
 /// but the paused one's `--continue` and `--abort`).
 pub fn refuse_if_paused(git: &Git) -> Result<(), TxnError> {

@@ -2,6 +2,7 @@
 //! the changes as plain data, then execute them as one transaction.
 
 pub mod execute;
+pub mod pause;
 pub mod plan;
 pub mod status;
 pub mod undo;
@@ -199,6 +200,8 @@ pub enum EngineError {
     GitBusy { what: String, finish: String },
     #[error("the update failed, so no module was updated:\n{0}")]
     Batch(update::BatchError),
+    #[error(transparent)]
+    Pause(#[from] pause::PauseError),
     #[error("{}", conflict_report(.0))]
     Conflicts(Vec<(String, Vec<crate::git::merge::MergeConflict>)>),
 }
@@ -255,6 +258,7 @@ impl EngineError {
             EngineError::Incompatible(_) => Some(
                 "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
             ),
+            EngineError::Pause(e) => e.hint(),
             EngineError::Batch(_) => Some(
                 "fix what is named above (or leave that module out: `git quickscale update NAME…`), then run the update again".into(),
             ),

@@ -259,10 +259,7 @@ pub fn choose(
 }
 
 fn names(refs: &[RemoteRef]) -> String {
-    let list: Vec<&str> = refs
-        .iter()
-        .filter_map(|r| r.tag().or(r.branch()))
-        .collect();
+    let list: Vec<&str> = refs.iter().filter_map(|r| r.tag().or(r.branch())).collect();
     if list.is_empty() {
         "no branches or tags".into()
     } else {
@@ -303,6 +300,7 @@ pub fn select(
     ws: &Workspace,
     names: &[String],
     policy: &Policy,
+    fetch: bool,
     events: &mut dyn FnMut(Event),
 ) -> Result<Selection, EngineError> {
     let git = ws
@@ -318,7 +316,12 @@ pub fn select(
         let m = applied.modules.get(name).ok_or_else(|| {
             EngineError::Options(vec![format!(
                 "module {name} is not embedded in this project (embedded: {})",
-                applied.modules.keys().cloned().collect::<Vec<_>>().join(", ")
+                applied
+                    .modules
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )])
         })?;
         by_url.entry(m.source.clone()).or_default().push(name);
@@ -376,6 +379,10 @@ pub fn select(
                 }),
                 Err(why) => failed.push(((*name).clone(), why)),
             }
+        }
+        if !fetch {
+            selection.steps.extend(steps);
+            continue;
         }
         // Already-present objects need no fetch (e.g. a second run).
         wanted.retain(|(src, _)| {
@@ -753,7 +760,10 @@ pub fn resolve_step(
         reverted: commit_lines(git, old_split, upstream)?,
         files: file_stats(git, base_tree, upstream_tree)?,
         local_changes: git
-            .diff_trees(base_tree, git.subtree_at(cx.head_tree, &prefix)?.unwrap_or(base_tree))?
+            .diff_trees(
+                base_tree,
+                git.subtree_at(cx.head_tree, &prefix)?.unwrap_or(base_tree),
+            )?
             .into_iter()
             .map(|c| format!("{prefix}/{}", c.path))
             .collect(),
@@ -806,15 +816,78 @@ pub fn commit_step(
             target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
         }],
     )?;
-    let merge = git.subtree_merge_commit(
-        parent,
-        merged.squash,
-        new_tree,
-        branch,
-        author,
-        committer,
-    )?;
+    let merge =
+        git.subtree_merge_commit(parent, merged.squash, new_tree, branch, author, committer)?;
     Ok((merge, new_tree))
+}
+
+/// A text file before and after (empty when absent), for unified diffs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextChange {
+    pub path: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// The managed wiring files the operation changes.
+pub fn wiring_changes(
+    ws: &Workspace,
+    resolved: &super::execute::Resolved,
+) -> Result<Vec<TextChange>, EngineError> {
+    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+        return Ok(Vec::new());
+    };
+    let tree = git.tree_of(head)?;
+    let mut out = Vec::new();
+    for (path, file) in resolved.managed() {
+        let old = match git.entry_at(tree, path)? {
+            Some((_, id)) => String::from_utf8_lossy(&git.read_blob(id)?).into_owned(),
+            None => String::new(),
+        };
+        let new = String::from_utf8_lossy(&file.contents).into_owned();
+        if old != new {
+            out.push(TextChange {
+                path: path.clone(),
+                old,
+                new,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Every file of the updated prefixes that the merge changes (HEAD →
+/// merged, conflict markers included), for `--diff`.
+pub fn module_changes(
+    ws: &Workspace,
+    resolved: &super::execute::Resolved,
+) -> Result<Vec<TextChange>, EngineError> {
+    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+        return Ok(Vec::new());
+    };
+    let tree = git.tree_of(head)?;
+    let mut out = Vec::new();
+    for u in resolved.updates() {
+        let prefix = prefix_of(&u.step.name);
+        let old = git
+            .subtree_at(tree, &prefix)?
+            .unwrap_or_else(|| git.empty_tree());
+        let new = u.merge.prefix_tree.unwrap_or_else(|| git.empty_tree());
+        for c in git.diff_trees(old, new)? {
+            let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<String, GitError> {
+                Ok(match leaf {
+                    Some(l) => String::from_utf8_lossy(&git.read_blob(l.id)?).into_owned(),
+                    None => String::new(),
+                })
+            };
+            out.push(TextChange {
+                path: format!("{prefix}/{}", c.path),
+                old: read(c.old)?,
+                new: read(c.new)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn commit_lines(git: &Git, tip: ObjectId, hide: ObjectId) -> Result<Vec<CommitLine>, GitError> {
@@ -966,7 +1039,9 @@ fn option_deltas(
 }
 
 fn show(v: &Option<Value>) -> String {
-    v.as_ref().map(Value::to_yaml).unwrap_or_else(|| "(unset)".into())
+    v.as_ref()
+        .map(Value::to_yaml)
+        .unwrap_or_else(|| "(unset)".into())
 }
 
 #[cfg(test)]
@@ -1031,10 +1106,15 @@ mod tests {
         ));
         assert!(matches!(target("v2.0.0", &major), Target::Current { .. }));
         assert!(
-            choose("v1.0.0", "", &refs(), &Policy {
-                major: false,
-                to: Some("nope".into())
-            })
+            choose(
+                "v1.0.0",
+                "",
+                &refs(),
+                &Policy {
+                    major: false,
+                    to: Some("nope".into())
+                }
+            )
             .is_err()
         );
     }

@@ -63,7 +63,15 @@ impl Git {
             .remote_at(url)
             .map_err(|e| fail(e.into()))?
             .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs(["refs/heads/*", "refs/tags/*"], Direction::Fetch)
+            // Destinations are never written: only the ref map is read.
+            .with_refspecs(
+                [
+                    "+refs/heads/*:refs/quickscale/tmp/ls/heads/*",
+                    "+refs/tags/*:refs/quickscale/tmp/ls/tags/*",
+                    "+HEAD:refs/quickscale/tmp/ls/HEAD",
+                ],
+                Direction::Fetch,
+            )
             .map_err(|e| fail(e.into()))?;
         let conn = remote
             .connect(Direction::Fetch)
@@ -77,7 +85,9 @@ impl Git {
             .filter_map(|r| {
                 let (name, target, peeled) = r.unpack();
                 let name = name.to_str().ok()?;
-                if !(name.starts_with("refs/heads/") || name.starts_with("refs/tags/"))
+                if !(name.starts_with("refs/heads/")
+                    || name.starts_with("refs/tags/")
+                    || name == "HEAD")
                     || name.ends_with("^{}")
                 {
                     return None;

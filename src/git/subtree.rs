@@ -158,8 +158,13 @@ impl Git {
         author: &Signature,
         committer: &Signature,
     ) -> Result<ObjectId, GitError> {
-        let message = pull_merge_message(squash, &short_branch(branch), &self.suppress_dest());
+        let message = self.subtree_merge_commit_message(squash, branch);
         self.write_commit(&message, tree, &[head, squash], author, committer)
+    }
+
+    /// The message [`Git::subtree_merge_commit`] writes on `branch`.
+    pub fn subtree_merge_commit_message(&self, squash: ObjectId, branch: &str) -> String {
+        pull_merge_message(squash, &short_branch(branch), &self.suppress_dest())
     }
 
     /// `merge.suppressDest` as git reads it: an empty value clears the list;

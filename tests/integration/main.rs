@@ -14,6 +14,7 @@ mod test_manifest_rules;
 mod test_plan;
 mod test_safety;
 mod test_untrusted;
+mod test_update;
 
 #[test]
 fn no_forgotten_test_files() {

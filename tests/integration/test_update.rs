@@ -318,3 +318,274 @@ fn check_reports_compatible_and_breaking_versions_and_writes_nothing() {
     let out = env.qs(&dir, &["update", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }
+
+/// A committed local change on the line upstream changes in every version.
+fn conflicting_patch(env: &TestEnv, dir: &Path, name: &str) {
+    let path = dir.join(views(name));
+    let text = std::fs::read_to_string(&path).expect("views");
+    let patched = text.replace(
+        &format!("\"module\": \"{name}\""),
+        &format!("\"module\": \"{name} (ours)\""),
+    );
+    assert_ne!(patched, text);
+    std::fs::write(&path, patched).expect("write");
+    env.git(dir, &["commit", "-qam", "Local change on the version line"]);
+}
+
+const RESOLVED: &str = "# resolved by hand\n";
+
+#[test]
+fn a_conflict_refuses_the_whole_update_and_leaves_the_repository_byte_identical() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["update", "crm", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("conflict") && err.contains(&views("crm")),
+        "{err}"
+    );
+    assert!(err.contains("--conflicts=merge"), "{err}");
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "refused update");
+}
+
+#[test]
+fn conflicts_merge_pauses_like_git_and_continue_commits_what_git_would() {
+    let Some(path) = git_subtree_path("conflicts_merge_pauses_like_git") else {
+        return;
+    };
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    let head = env.rev(&dir, "HEAD");
+    let theirs = env.root().join("theirs");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            dir.to_str().expect("utf8"),
+            theirs.to_str().expect("utf8"),
+        ],
+    );
+
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stderr(&out).contains("paused"), "{}", describe(&out));
+    let text = read(&dir, &views("crm"));
+    assert!(
+        text.contains("<<<<<<< HEAD\n") && text.contains(">>>>>>> "),
+        "{text}"
+    );
+    assert_eq!(
+        env.rev(&dir, "HEAD"),
+        head,
+        "nothing is committed while paused"
+    );
+    let porcelain = env.git(&dir, &["status", "--porcelain"]);
+    assert!(
+        porcelain.contains(&format!("UU {}", views("crm"))),
+        "{porcelain}"
+    );
+
+    // git-subtree on the same history: the same markers and index stages.
+    let mut pull = std::process::Command::new("git");
+    env.env(&mut pull);
+    let pulled = pull
+        .env("PATH", &path)
+        .current_dir(&theirs)
+        .args(["subtree", "pull", "-q", "--squash", "--prefix=modules/crm"])
+        .arg(&crm)
+        .arg("v1.2.0")
+        .output()
+        .expect("git subtree");
+    assert!(!pulled.status.success(), "git-subtree should conflict too");
+    assert_eq!(read(&dir, &views("crm")), read(&theirs, &views("crm")));
+    assert_eq!(
+        env.git(&dir, &["ls-files", "-u"]),
+        env.git(&theirs, &["ls-files", "-u"])
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".git/MERGE_HEAD")).expect("MERGE_HEAD"),
+        std::fs::read_to_string(theirs.join(".git/MERGE_HEAD")).expect("MERGE_HEAD")
+    );
+
+    // Every other writing command refuses; reads say so.
+    for args in [
+        vec!["apply", "--yes"],
+        vec!["update", "--yes"],
+        vec!["undo"],
+    ] {
+        let out = env.qs(&dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        assert!(
+            stderr(&out).contains("update --continue"),
+            "{args:?}: {}",
+            describe(&out)
+        );
+    }
+    let out = env.qs_ok(&dir, &["status"]);
+    assert!(stderr(&out).contains("paused"), "{}", describe(&out));
+
+    // --continue refuses while markers remain.
+    let out = env.qs(&dir, &["update", "--continue"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("conflict markers"),
+        "{}",
+        describe(&out)
+    );
+
+    // Resolved the same way on both sides; git commits, we continue.
+    let resolution = format!(
+        "{RESOLVED}{}",
+        text.lines()
+            .filter(|l| !l.starts_with("<<<<<<<")
+                && !l.starts_with("=======")
+                && !l.starts_with(">>>>>>>"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+    std::fs::write(dir.join(views("crm")), &resolution).expect("write");
+    std::fs::write(theirs.join(views("crm")), &resolution).expect("write");
+    env.git(&theirs, &["add", "-A"]);
+    // As `git commit` with an editor leaves it (the `# Conflicts:` comments stripped).
+    env.git(&theirs, &["commit", "-q", "--no-edit", "--cleanup=strip"]);
+    let out = env.qs_ok(&dir, &["update", "--continue"]);
+    assert!(
+        stderr(&out).contains("Updated 1 module"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        env.rev(&dir, "HEAD^"),
+        env.rev(&theirs, "HEAD"),
+        "the merge commit is the one `git commit` makes"
+    );
+    assert_eq!(read(&dir, &views("crm")), resolution);
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+    assert!(!dir.join(".git/MERGE_HEAD").exists());
+    assert!(read(&dir, "shop/settings/modules.py").contains("CRM_PAGE_STYLE"));
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&env.qs_ok(&dir, &["status", "--json"]))).expect("json");
+    assert_eq!(status["modules"][0]["ref"], "v1.2.0", "{status}");
+    assert_eq!(status["in_sync"], true, "{status}");
+    // Writing commands work again.
+    env.qs_ok(&dir, &["apply", "--yes"]);
+}
+
+#[test]
+fn abort_restores_head_index_worktree_and_refs_exactly() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    std::fs::write(dir.join("notes.txt"), "untracked\n").expect("write");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    // Half a resolution, then the user gives up.
+    std::fs::write(dir.join(views("crm")), "half done\n").expect("write");
+    env.qs_ok(&dir, &["update", "--abort"]);
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "aborted update");
+    assert!(!dir.join(".git/MERGE_HEAD").exists());
+    let out = env.qs(&dir, &["update", "--abort"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no update is paused"),
+        "{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn sigkill_while_pausing_or_continuing_never_loses_the_resolution() {
+    use crate::common::kill_at;
+    // Killed while pausing: recovery rolls back to before the update.
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    let before = env.repo_snapshot(&dir);
+    for point in ["journal-written", "files-written", "index-written"] {
+        kill_at(
+            &env,
+            &dir,
+            &["update", "crm", "--conflicts=merge", "--yes"],
+            point,
+        );
+        let out = env.qs_ok(&dir, &["recover"]);
+        assert!(
+            stderr(&out).contains("rolled back"),
+            "{point}: {}",
+            describe(&out)
+        );
+        assert_same_repo(&before, &env.repo_snapshot(&dir), point);
+    }
+    // Killed after the record is written: it is paused.
+    kill_at(
+        &env,
+        &dir,
+        &["update", "crm", "--conflicts=merge", "--yes"],
+        "paused",
+    );
+    env.qs_ok(&dir, &["recover"]);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert!(stderr(&out).contains("paused"), "{}", describe(&out));
+
+    // The user resolves; `--continue` is killed at every step.
+    std::fs::write(dir.join(views("crm")), RESOLVED).expect("write");
+    let paused_head = env.rev(&dir, "HEAD");
+    for point in ["journal-written", "files-written", "index-written"] {
+        kill_at(&env, &dir, &["update", "--continue"], point);
+        let out = env.qs_ok(&dir, &["recover"]);
+        assert!(
+            stderr(&out).contains("rolled back"),
+            "{point}: {}",
+            describe(&out)
+        );
+        assert_eq!(
+            read(&dir, &views("crm")),
+            RESOLVED,
+            "{point}: the resolution was lost"
+        );
+        assert_eq!(env.rev(&dir, "HEAD"), paused_head, "{point}");
+        let out = env.qs(&dir, &["apply", "--yes"]);
+        assert!(
+            stderr(&out).contains("paused"),
+            "{point}: still paused: {}",
+            describe(&out)
+        );
+    }
+    for point in ["refs-moved", "resumed"] {
+        let copy = env.root().join(format!("copy-{point}"));
+        let status = std::process::Command::new("cp")
+            .args([
+                "-a",
+                dir.to_str().expect("utf8"),
+                copy.to_str().expect("utf8"),
+            ])
+            .status()
+            .expect("cp");
+        assert!(status.success());
+        kill_at(&env, &copy, &["update", "--continue"], point);
+        let out = env.qs_ok(&copy, &["recover"]);
+        assert!(
+            stderr(&out).contains("completed"),
+            "{point}: {}",
+            describe(&out)
+        );
+        assert_eq!(read(&copy, &views("crm")), RESOLVED, "{point}");
+        assert_ne!(env.rev(&copy, "HEAD"), paused_head, "{point}");
+        assert_eq!(env.git(&copy, &["status", "--porcelain"]), "", "{point}");
+        assert!(!copy.join(".git/MERGE_HEAD").exists(), "{point}");
+        env.qs_ok(&copy, &["apply", "--yes"]);
+    }
+    env.qs_ok(&dir, &["update", "--continue"]);
+    assert_eq!(read(&dir, &views("crm")), RESOLVED);
+    env.git(&dir, &["fsck", "--no-dangling"]);
+}

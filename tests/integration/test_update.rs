@@ -589,3 +589,120 @@ fn sigkill_while_pausing_or_continuing_never_loses_the_resolution() {
     assert_eq!(read(&dir, &views("crm")), RESOLVED);
     env.git(&dir, &["fsck", "--no-dangling"]);
 }
+
+#[test]
+fn apply_moves_a_pinned_ref_with_the_same_merge() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    patch_views(&env, &dir, "crm");
+    env.qs_ok(&dir, &["plan", "--pin", "crm@v1.1.0", "--yes"]);
+    assert!(read(&dir, "quickscale.yml").contains("ref: v1.1.0"));
+    let out = env.qs(&dir, &["apply", "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stdout(&out).contains("~ crm v1.0.0 → v1.1.0"), "{}", describe(&out));
+    let out = env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(stdout(&out).contains("~ crm v1.0.0 → v1.1.0"), "{}", describe(&out));
+    let views_now = read(&dir, &views("crm"));
+    assert!(views_now.starts_with("# local patch: audit\n") && views_now.contains("1.1.0"));
+    // The merge is git-subtree's: a squash commit with the trailers.
+    let squash = env.rev(&dir, "HEAD^^2");
+    let message = env.git(&dir, &["log", "-1", "--format=%B", &squash]);
+    assert!(message.starts_with("Squashed 'modules/crm/' changes from"), "{message}");
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+    let out = env.qs_ok(&dir, &["apply", "--dry-run"]);
+    assert!(stderr(&out).contains("Nothing to do"), "{}", describe(&out));
+
+    // By hand, to a version whose upstream change conflicts with nothing.
+    let text = read(&dir, "quickscale.yml").replace("ref: v1.1.0", "ref: v1.2.0");
+    std::fs::write(dir.join("quickscale.yml"), text).expect("write");
+    let out = env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(stdout(&out).contains("~ crm v1.1.0 → v1.2.0"), "{}", describe(&out));
+    assert!(read(&dir, "shop/settings/modules.py").contains("CRM_PAGE_STYLE"));
+    // A conflict refuses apply as it refuses update.
+    conflicting_patch(&env, &dir, "crm");
+    env.qs_ok(&dir, &["plan", "--pin", "crm@v2.0.0", "--yes"]);
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stderr(&out).contains("conflict"), "{}", describe(&out));
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "refused apply");
+}
+
+#[test]
+fn a_batch_is_all_or_nothing_and_says_which_module_failed() {
+    let env = TestEnv::new();
+    let names = ["ma", "mb", "mc", "md", "me"];
+    let repos: Vec<PathBuf> = names.iter().map(|n| versions_repo(&env, n)).collect();
+    let dir = env.new_project(&[]);
+    for (name, repo) in names.iter().zip(&repos) {
+        env.qs_ok(
+            &dir,
+            &[
+                "plan",
+                "--add",
+                &format!("{name}@v1.0.0"),
+                "--source",
+                &format!("{name}={}", repo.display()),
+                "--yes",
+            ],
+        );
+    }
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    let hidden = env.root().join("md-away");
+    std::fs::rename(&repos[3], &hidden).expect("hide md");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["update", "--all", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("module md:") && err.contains("no module was updated"), "{err}");
+    assert!(!err.contains("module ma:"), "{err}");
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "failed batch");
+
+    std::fs::rename(&hidden, &repos[3]).expect("restore md");
+    let start = env.rev(&dir, "HEAD");
+    let out = env.qs_ok(&dir, &["update", "--all", "--yes"]);
+    assert!(stderr(&out).contains("Updated 5 module(s)"), "{}", describe(&out));
+    for name in names {
+        assert!(read(&dir, &views(name)).contains("\"version\": \"1.2.0\""), "{name}");
+    }
+    // One operation: `undo` goes back to before the whole batch.
+    assert_eq!(env.rev(&dir, "refs/quickscale/undo"), start);
+    let merges = env.git(&dir, &["rev-list", "--merges", &format!("{start}..HEAD")]);
+    assert_eq!(merges.lines().count(), 5, "{merges}");
+    env.qs_ok(&dir, &["undo"]);
+    assert_eq!(env.rev(&dir, "HEAD"), start);
+}
+
+#[test]
+fn modules_sharing_a_source_are_listed_and_fetched_once() {
+    let env = TestEnv::new();
+    let mono = crate::common::fixtures::monorepo(&env, &["sa", "sb"]);
+    let dir = env.new_project(&[]);
+    for name in ["sa", "sb"] {
+        env.qs_ok(
+            &dir,
+            &[
+                "plan",
+                "--add",
+                &format!("{name}@splits/{name}-module"),
+                "--source",
+                &format!("{name}={}", mono.display()),
+                "--yes",
+            ],
+        );
+    }
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    for name in ["sa", "sb"] {
+        env.git(&mono, &["checkout", "-q", &format!("splits/{name}-module")]);
+        commit_to(&env, &mono, &update_files(name, "1.1.0"), &format!("{name} 1.1.0"));
+    }
+    env.git(&mono, &["checkout", "-q", "main"]);
+    let out = env.qs_ok(&dir, &["update", "--yes"]);
+    let err = stderr(&out);
+    assert_eq!(err.matches("Fetched ").count(), 1, "{err}");
+    assert!(err.contains("Fetched sa, sb"), "{err}");
+    for name in ["sa", "sb"] {
+        assert!(read(&dir, &views(name)).contains("\"version\": \"1.1.0\""), "{name}");
+    }
+}

@@ -98,8 +98,7 @@ pub struct PlanArgs {
 
 pub fn cmd_plan(ctx: &Context, args: &PlanArgs) -> CmdResult {
     let catalog = ctx.catalog()?;
-    if !args.add.is_empty() || !args.remove.is_empty() || !args.pin.is_empty() || args.reconfigure
-    {
+    if !args.add.is_empty() || !args.remove.is_empty() || !args.pin.is_empty() || args.reconfigure {
         edit_existing(ctx, args, &catalog)
     } else {
         plan_new(ctx, args, &catalog)

@@ -426,6 +426,27 @@ pub fn resolve(
             modules.insert(name.clone(), FinalModule { manifest, options });
         }
     }
+    // What the modules declare they need (`requires:` in module.yml).
+    let changed: std::collections::BTreeSet<String> = plan
+        .add
+        .iter()
+        .chain(&plan.adopt)
+        .map(|a| a.name.clone())
+        .chain(plan.update.iter().map(|u| u.name.clone()))
+        .chain(plan.remove.iter().cloned())
+        .collect();
+    let manifests: BTreeMap<String, Option<&Manifest>> = modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.manifest.as_ref()))
+        .collect();
+    let (refusals, warnings) = super::update::check_requirements(&manifests, &changed);
+    if !refusals.is_empty() {
+        return Err(EngineError::Requirements(refusals));
+    }
+    for w in warnings {
+        events(Event::Warning(w.clone()));
+        incompatible.push(w);
+    }
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
     }

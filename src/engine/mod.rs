@@ -196,6 +196,8 @@ pub enum EngineError {
     RolledBack(#[source] Box<EngineError>),
     #[error("{}", .0.join("\n"))]
     Incompatible(Vec<String>),
+    #[error("a module's requirements are not met; nothing was changed:\n{}", list(.0))]
+    Requirements(Vec<String>),
     #[error("{what} is in progress in this repository")]
     GitBusy { what: String, finish: String },
     #[error("the update failed, so no module was updated:\n{0}")]
@@ -264,6 +266,9 @@ impl EngineError {
             ),
             EngineError::Conflicts(_) => Some(
                 "`git quickscale update --conflicts=merge` leaves the conflicts in the files to resolve (then `--continue`); `--dry-run` shows the whole preview".into(),
+            ),
+            EngineError::Requirements(_) => Some(
+                "each line says what would satisfy it; `git quickscale update --dry-run` previews a version before it is applied".into(),
             ),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"

@@ -35,6 +35,116 @@ pub fn parse_version(tag: &str) -> Option<semver::Version> {
     semver::Version::parse(tag.strip_prefix('v').unwrap_or(tag)).ok()
 }
 
+/// A version as manifests write it (`1.2` is `1.2.0`, a leading `v` is allowed).
+pub fn lenient_version(text: &str) -> Option<semver::Version> {
+    let t = text.trim().trim_start_matches('v');
+    parse_version(t).or_else(|| match t.split('.').count() {
+        1 => parse_version(&format!("{t}.0.0")),
+        2 => parse_version(&format!("{t}.0")),
+        _ => None,
+    })
+}
+
+/// The upgrade notes for the versions crossed moving `from` → `to`
+/// (each note's version `v` with `from < v <= to`; moving back, none).
+pub fn notes_crossed(
+    notes: &[(String, String)],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<String> {
+    let to_v = to.and_then(lenient_version);
+    let from_v = from.and_then(lenient_version);
+    notes
+        .iter()
+        .filter(|(v, _)| match (lenient_version(v), &from_v, &to_v) {
+            (Some(v), Some(f), Some(t)) => *f < v && v <= *t,
+            (Some(v), None, Some(t)) => v <= *t,
+            _ => Some(v.as_str()) == to,
+        })
+        .map(|(v, text)| format!("{v}: {}", text.trim_end()))
+        .collect()
+}
+
+/// What the project does not meet of the modules' `requires:` — refusals
+/// (nothing can satisfy it) and warnings (only part of the project's stack
+/// can). Only modules that change, or that need one that changes, count.
+pub fn check_requirements(
+    modules: &BTreeMap<String, Option<&Manifest>>,
+    changed: &std::collections::BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    use crate::compat::{self, Declared, Needs, PROJECT_DJANGOS, PROJECT_PYTHONS};
+    let mut refusals = Vec::new();
+    let mut warnings = Vec::new();
+    let tool = env!("CARGO_PKG_VERSION");
+    for (name, manifest) in modules {
+        let Some(m) = manifest else { continue };
+        let r = &m.requires;
+        let relevant = changed.contains(name) || r.modules.keys().any(|d| changed.contains(d));
+        if !relevant || r.is_empty() {
+            continue;
+        }
+        let who = format!("module {name} {}", m.version);
+        if let Some(range) = &r.quickscale
+            && compat::allows(range, tool) == Some(false)
+        {
+            refusals.push(format!(
+                "{who} needs git-quickscale {range} (module.yml requires.quickscale); this is {tool}: upgrade git-quickscale, or stay on a version of {name} that accepts it"
+            ));
+        }
+        for (what, range, supported) in [
+            ("Python", &r.python, PROJECT_PYTHONS),
+            ("Django", &r.django, PROJECT_DJANGOS),
+        ] {
+            let Some(range) = range else { continue };
+            let ok: Vec<&str> = supported
+                .iter()
+                .copied()
+                .filter(|v| compat::allows(range, v) != Some(false))
+                .collect();
+            if ok.is_empty() {
+                refusals.push(format!(
+                    "{who} needs {what} {range} (module.yml requires.{}), which the project's stack ({}) cannot meet: stay on a version of {name} that supports it",
+                    what.to_lowercase(),
+                    supported.join(", ")
+                ));
+            } else if ok.len() < supported.len() {
+                let declared = Declared {
+                    text: range.clone(),
+                    field: format!("module.yml requires.{}", what.to_lowercase()),
+                };
+                let needs = if what == "Python" {
+                    Needs {
+                        python: Some(declared),
+                        django: None,
+                    }
+                } else {
+                    Needs {
+                        python: None,
+                        django: Some(declared),
+                    }
+                };
+                warnings.extend(compat::check(name, &needs).into_iter().map(|m| m.message));
+            }
+        }
+        for (dep, range) in &r.modules {
+            match modules.get(dep) {
+                None => refusals.push(format!(
+                    "{who} needs module {dep} {range} (module.yml requires.modules), which is not embedded: add it with `git quickscale plan --add {dep}`"
+                )),
+                Some(other) => {
+                    let version = other.map(|o| o.version.as_str()).unwrap_or("(no version)");
+                    if compat::allows(range, version) != Some(true) {
+                        refusals.push(format!(
+                            "{who} needs module {dep} {range} (module.yml requires.modules); {dep} is {version}: move {dep} to a version in that range (`git quickscale update {dep} --to REF`), or {name} to one that accepts {dep} {version}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    (refusals, warnings)
+}
+
 /// Whether `new` is compatible with `old` by caret rules: same major; for
 /// 0.x, same minor (and for 0.0.x, the same version).
 pub fn is_compatible(old: &semver::Version, new: &semver::Version) -> bool {
@@ -775,7 +885,16 @@ pub fn resolve_step(
             .filter(|c| c.old.is_none() && c.new.is_some() && is_migration(&c.path))
             .map(|c| format!("{prefix}/{}", c.path))
             .collect(),
-        notes: Vec::new(),
+        notes: manifest
+            .as_ref()
+            .map(|m| {
+                notes_crossed(
+                    &m.upgrade_notes,
+                    old_manifest.as_ref().map(|o| o.version.as_str()),
+                    Some(m.version.as_str()),
+                )
+            })
+            .unwrap_or_default(),
         incompatible,
     };
     Ok(Merged {
@@ -1153,6 +1272,58 @@ mod tests {
         assert_eq!(a.breaking.as_deref(), Some("v2.0.0"));
         let a = available("v2.0.0", "", &refs());
         assert_eq!(a, Available::default());
+    }
+
+    #[test]
+    fn upgrade_notes_of_the_versions_crossed() {
+        let notes = vec![
+            ("1.1.0".to_owned(), "one".to_owned()),
+            ("1.2".to_owned(), "two".to_owned()),
+            ("2.0.0".to_owned(), "three".to_owned()),
+        ];
+        assert_eq!(
+            notes_crossed(&notes, Some("1.0.0"), Some("1.2.0")),
+            vec!["1.1.0: one".to_owned(), "1.2: two".to_owned()]
+        );
+        assert!(notes_crossed(&notes, Some("1.2.0"), Some("1.1.0")).is_empty());
+    }
+
+    #[test]
+    fn requirements_refuse_what_nothing_satisfies() {
+        let parse = |name: &str, version: &str, extra: &str| {
+            Manifest::parse(
+                &format!("name: {name}\nversion: \"{version}\"\n{extra}"),
+                "module.yml",
+                name,
+            )
+            .expect("manifest")
+        };
+        let crm = parse(
+            "crm",
+            "1.2.0",
+            "requires:\n  modules:\n    auth: \"^2.0\"\n  django: \">=9\"\n  quickscale: \">=99\"\n",
+        );
+        let auth = parse("auth", "1.4.0", "");
+        let modules = BTreeMap::from([
+            ("crm".to_owned(), Some(&crm)),
+            ("auth".to_owned(), Some(&auth)),
+        ]);
+        let changed = std::collections::BTreeSet::from(["crm".to_owned()]);
+        let (refusals, _) = check_requirements(&modules, &changed);
+        assert_eq!(refusals.len(), 3, "{refusals:?}");
+        assert!(
+            refusals
+                .iter()
+                .any(|r| r.contains("auth ^2.0") && r.contains("auth is 1.4.0"))
+        );
+        assert!(refusals.iter().any(|r| r.contains("Django >=9")));
+        assert!(refusals.iter().any(|r| r.contains("git-quickscale >=99")));
+        // Nothing that changed is involved: nothing to say.
+        let (refusals, _) = check_requirements(
+            &modules,
+            &std::collections::BTreeSet::from(["x".to_owned()]),
+        );
+        assert!(refusals.is_empty());
     }
 
     #[test]

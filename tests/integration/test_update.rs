@@ -24,6 +24,13 @@ pub fn update_files(name: &str, version: &str) -> Vec<(String, String)> {
                 );
             }
         }
+        for (path, text) in files.iter_mut() {
+            if path == "module.yml" {
+                text.push_str(
+                    "requires:\n  quickscale: \">=0.1\"\n  django: \">=5.2\"\nupgrade_notes:\n  \"1.1.0\": Views return the version.\n  \"1.2.0\": Lists can show cards; set page_style to choose.\n",
+                );
+            }
+        }
         let pkg = app_package(name);
         files.push((
             format!("{pkg}/migrations/0002_item_slug.py"),
@@ -600,15 +607,26 @@ fn apply_moves_a_pinned_ref_with_the_same_merge() {
     assert!(read(&dir, "quickscale.yml").contains("ref: v1.1.0"));
     let out = env.qs(&dir, &["apply", "--dry-run", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(stdout(&out).contains("~ crm v1.0.0 → v1.1.0"), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("~ crm v1.0.0 → v1.1.0"),
+        "{}",
+        describe(&out)
+    );
     let out = env.qs_ok(&dir, &["apply", "--yes"]);
-    assert!(stdout(&out).contains("~ crm v1.0.0 → v1.1.0"), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("~ crm v1.0.0 → v1.1.0"),
+        "{}",
+        describe(&out)
+    );
     let views_now = read(&dir, &views("crm"));
     assert!(views_now.starts_with("# local patch: audit\n") && views_now.contains("1.1.0"));
     // The merge is git-subtree's: a squash commit with the trailers.
     let squash = env.rev(&dir, "HEAD^^2");
     let message = env.git(&dir, &["log", "-1", "--format=%B", &squash]);
-    assert!(message.starts_with("Squashed 'modules/crm/' changes from"), "{message}");
+    assert!(
+        message.starts_with("Squashed 'modules/crm/' changes from"),
+        "{message}"
+    );
     assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
     let out = env.qs_ok(&dir, &["apply", "--dry-run"]);
     assert!(stderr(&out).contains("Nothing to do"), "{}", describe(&out));
@@ -617,7 +635,11 @@ fn apply_moves_a_pinned_ref_with_the_same_merge() {
     let text = read(&dir, "quickscale.yml").replace("ref: v1.1.0", "ref: v1.2.0");
     std::fs::write(dir.join("quickscale.yml"), text).expect("write");
     let out = env.qs_ok(&dir, &["apply", "--yes"]);
-    assert!(stdout(&out).contains("~ crm v1.1.0 → v1.2.0"), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("~ crm v1.1.0 → v1.2.0"),
+        "{}",
+        describe(&out)
+    );
     assert!(read(&dir, "shop/settings/modules.py").contains("CRM_PAGE_STYLE"));
     // A conflict refuses apply as it refuses update.
     conflicting_patch(&env, &dir, "crm");
@@ -655,16 +677,26 @@ fn a_batch_is_all_or_nothing_and_says_which_module_failed() {
     let out = env.qs(&dir, &["update", "--all", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let err = stderr(&out);
-    assert!(err.contains("module md:") && err.contains("no module was updated"), "{err}");
+    assert!(
+        err.contains("module md:") && err.contains("no module was updated"),
+        "{err}"
+    );
     assert!(!err.contains("module ma:"), "{err}");
     assert_same_repo(&before, &env.repo_snapshot(&dir), "failed batch");
 
     std::fs::rename(&hidden, &repos[3]).expect("restore md");
     let start = env.rev(&dir, "HEAD");
     let out = env.qs_ok(&dir, &["update", "--all", "--yes"]);
-    assert!(stderr(&out).contains("Updated 5 module(s)"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("Updated 5 module(s)"),
+        "{}",
+        describe(&out)
+    );
     for name in names {
-        assert!(read(&dir, &views(name)).contains("\"version\": \"1.2.0\""), "{name}");
+        assert!(
+            read(&dir, &views(name)).contains("\"version\": \"1.2.0\""),
+            "{name}"
+        );
     }
     // One operation: `undo` goes back to before the whole batch.
     assert_eq!(env.rev(&dir, "refs/quickscale/undo"), start);
@@ -695,7 +727,12 @@ fn modules_sharing_a_source_are_listed_and_fetched_once() {
     env.qs_ok(&dir, &["apply", "--yes"]);
     for name in ["sa", "sb"] {
         env.git(&mono, &["checkout", "-q", &format!("splits/{name}-module")]);
-        commit_to(&env, &mono, &update_files(name, "1.1.0"), &format!("{name} 1.1.0"));
+        commit_to(
+            &env,
+            &mono,
+            &update_files(name, "1.1.0"),
+            &format!("{name} 1.1.0"),
+        );
     }
     env.git(&mono, &["checkout", "-q", "main"]);
     let out = env.qs_ok(&dir, &["update", "--yes"]);
@@ -703,6 +740,117 @@ fn modules_sharing_a_source_are_listed_and_fetched_once() {
     assert_eq!(err.matches("Fetched ").count(), 1, "{err}");
     assert!(err.contains("Fetched sa, sb"), "{err}");
     for name in ["sa", "sb"] {
-        assert!(read(&dir, &views(name)).contains("\"version\": \"1.1.0\""), "{name}");
+        assert!(
+            read(&dir, &views(name)).contains("\"version\": \"1.1.0\""),
+            "{name}"
+        );
     }
+}
+
+#[test]
+fn dry_run_previews_everything_and_writes_nothing() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    patch_views(&env, &dir, "crm");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(
+        &dir,
+        &["update", "--dry-run", "--detailed-exitcode", "--diff"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = stdout(&out);
+    let short = |r: &str| env.rev(&crm, &format!("{r}^{{commit}}"))[..12].to_owned();
+    for expected in [
+        format!(
+            "~ crm v1.0.0 → v1.2.0 (version 1.0.0 → 1.2.0; {} → {})",
+            short("v1.0.0"),
+            short("v1.2.0")
+        ),
+        "upstream commits:".into(),
+        " crm 1.2.0".into(),
+        " crm 1.1.0".into(),
+        "M module.yml".into(),
+        format!("A {}/migrations/0002_item_slug.py", app_package("crm")),
+        "local changes kept:".into(),
+        format!("  {}", views("crm")),
+        "conflicts: none".into(),
+        "+ page_style = cards (new option: How lists are shown)".into(),
+        "new database migrations:".into(),
+        "python manage.py migrate".into(),
+        "upgrade notes:".into(),
+        "- 1.1.0: Views return the version.".into(),
+        "- 1.2.0: Lists can show cards; set page_style to choose.".into(),
+        "wiring changes:".into(),
+        "+    \"CRM_PAGE_STYLE\": \"cards\",".into(),
+        "module files:".into(),
+        format!("{}: @@", views("crm")),
+    ] {
+        assert!(text.contains(&expected), "missing `{expected}` in:\n{text}");
+    }
+    assert!(
+        stderr(&out).contains("Dry run: nothing was written"),
+        "{}",
+        describe(&out)
+    );
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "update --dry-run");
+
+    let out = env.qs_ok(&dir, &["update", "crm", "--dry-run", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let m = &v["modules"][0];
+    assert_eq!(m["module"], "crm", "{v}");
+    assert_eq!(m["from"]["ref"], "v1.0.0");
+    assert_eq!(m["to"]["ref"], "v1.2.0");
+    assert_eq!(m["to"]["version"], "1.2.0");
+    assert_eq!(m["commits"].as_array().map(Vec::len), Some(2), "{m}");
+    assert_eq!(m["local_changes"][0], views("crm"));
+    assert_eq!(m["options"][0]["option"], "page_style");
+    assert_eq!(m["options"][0]["change"], "added");
+    assert_eq!(m["migrations"].as_array().map(Vec::len), Some(1), "{m}");
+    assert_eq!(m["notes"].as_array().map(Vec::len), Some(2), "{m}");
+    assert!(m["conflicts"].as_array().is_some_and(Vec::is_empty));
+    assert_eq!(v["wiring"][0]["path"], "shop/settings/modules.py", "{v}");
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "update --dry-run --json");
+
+    // Conflicts are part of the preview, computed without writing.
+    conflicting_patch(&env, &dir, "crm");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs_ok(&dir, &["update", "--dry-run"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("! {}: both changed the same lines", views("crm"))),
+        "{text}"
+    );
+    assert_same_repo(
+        &before,
+        &env.repo_snapshot(&dir),
+        "update --dry-run with conflicts",
+    );
+    // Nothing to update: exit 0 even with --detailed-exitcode.
+    env.qs_ok(&dir, &["update", "crm", "--to", "v1.0.0", "--dry-run"]);
+}
+
+#[test]
+fn requirements_the_project_cannot_meet_refuse_the_update() {
+    let env = TestEnv::new();
+    let crm = versions_repo_with(&env, "crm", &["1.0.0"]);
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    let mut files = update_files("crm", "1.1.0");
+    for (path, text) in files.iter_mut() {
+        if path == "module.yml" {
+            text.push_str("requires:\n  quickscale: \">=99\"\n  modules:\n    auth: \"^1.0\"\n");
+        }
+    }
+    commit_to(&env, &crm, &files, "crm 1.1.0 needs a newer tool");
+    env.git(&crm, &["tag", "v1.1.0"]);
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["update", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("needs git-quickscale >=99"), "{err}");
+    assert!(
+        err.contains("needs module auth ^1.0") && err.contains("plan --add auth"),
+        "{err}"
+    );
+    assert_same_repo(&before, &env.repo_snapshot(&dir), "refused requirements");
 }

@@ -153,6 +153,27 @@ fn render(ctx: &Context, r: &StatusReport) {
                 state,
                 m.source
             ));
+            if let Some(a) = &m.available {
+                let mut parts = Vec::new();
+                if let Some(c) = &a.available.compatible {
+                    parts.push(format!("{c} (compatible)"));
+                }
+                if let Some(b) = &a.available.breaking {
+                    parts.push(format!("{b} (breaking)"));
+                }
+                if a.available.branch_tip.is_some() {
+                    parts.push(format!("new commits on {}", m.git_ref));
+                }
+                if !parts.is_empty() {
+                    ui.out_styled(
+                        Tone::Changed,
+                        &format!(
+                            "    newer upstream (last checked by `update`): {}",
+                            parts.join(", ")
+                        ),
+                    );
+                }
+            }
             for p in &m.committed_changes {
                 ui.out(&format!("    committed: {p}"));
             }

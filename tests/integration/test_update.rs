@@ -321,6 +321,28 @@ fn check_reports_compatible_and_breaking_versions_and_writes_nothing() {
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(v["modules"][0]["compatible"], "v1.2.0", "{v}");
     assert_eq!(v["modules"][0]["breaking"], "v2.0.0", "{v}");
+    // status and list-modules show what the last check saw, without the network.
+    let out = env.qs_ok(&dir, &["status"]);
+    assert!(
+        stdout(&out).contains(
+            "newer upstream (last checked by `update`): v1.2.0 (compatible), v2.0.0 (breaking)"
+        ),
+        "{}",
+        describe(&out)
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&env.qs_ok(&dir, &["status", "--json"]))).expect("json");
+    assert_eq!(
+        status["modules"][0]["available"]["compatible"], "v1.2.0",
+        "{status}"
+    );
+    let out = env.qs_ok(&dir, &["list-modules"]);
+    assert!(
+        stdout(&out)
+            .contains("crm v1.0.0: newer upstream (last checked by `update`): v1.2.0 (compatible)"),
+        "{}",
+        describe(&out)
+    );
     env.qs_ok(&dir, &["update", "--major", "--yes"]);
     let out = env.qs(&dir, &["update", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));

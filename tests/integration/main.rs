@@ -15,6 +15,7 @@ mod test_plan;
 mod test_safety;
 mod test_untrusted;
 mod test_update;
+mod test_update_properties;
 
 #[test]
 fn no_forgotten_test_files() {

@@ -206,6 +206,11 @@ fn find_ref<'r>(refs: &'r [RemoteRef], git_ref: &str) -> Option<&'r RemoteRef> {
         .or_else(|| refs.iter().find(|r| r.branch() == Some(git_ref)))
 }
 
+/// Whether `commit` is the commit `hex` names.
+fn is_at(commit: ObjectId, hex: &str) -> bool {
+    ObjectId::from_hex(hex.as_bytes()).ok() == Some(commit)
+}
+
 fn is_full_hex(r: &str) -> bool {
     r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -261,7 +266,7 @@ pub fn available(current_ref: &str, current_commit: &str, refs: &[RemoteRef]) ->
                 find_ref(refs, current_ref)
             };
             if let Some(tip) = tip
-                && tip.commit.to_string() != current_commit
+                && !is_at(tip.commit, current_commit)
             {
                 out.branch_tip = Some(tip.commit.to_string());
             }
@@ -340,7 +345,7 @@ pub fn choose(
                 find_ref(refs, current_ref)
             };
             match tip {
-                Some(t) if t.commit.to_string() == current_commit => Ok(Target::Current {
+                Some(t) if is_at(t.commit, current_commit) => Ok(Target::Current {
                     why: format!("it is at the tip of {current_ref}"),
                 }),
                 Some(t) => Ok(Target::Move {
@@ -354,7 +359,7 @@ pub fn choose(
             }
         }
         Follows::Tag => Ok(match find_ref(refs, current_ref) {
-            Some(t) if t.commit.to_string() != current_commit => Target::Move {
+            Some(t) if !is_at(t.commit, current_commit) => Target::Move {
                 git_ref: current_ref.to_owned(),
                 fetch: t.name.clone(),
             },

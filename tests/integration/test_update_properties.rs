@@ -221,8 +221,9 @@ fn check_case(env: &TestEnv, dir: &Path, up: &Path, case: &Case) -> Result<(), T
             UserEdit::Static => append(&dir.join("static/css/style.css"), &format!("/* {i} */\n")),
             UserEdit::Package => append(&dir.join("shop/views.py"), &format!("# user {i}\n")),
             UserEdit::Test => append(&dir.join("tests/test_pages.py"), &format!("# user {i}\n")),
-            UserEdit::NewFile => std::fs::write(dir.join(format!("mine_{i}.txt")), &text)
-                .expect("write"),
+            UserEdit::NewFile => {
+                std::fs::write(dir.join(format!("mine_{i}.txt")), &text).expect("write")
+            }
             UserEdit::ConfigComment => {
                 append(&dir.join("quickscale.yml"), &format!("# my comment {i}\n"))
             }
@@ -345,7 +346,10 @@ fn check_case(env: &TestEnv, dir: &Path, up: &Path, case: &Case) -> Result<(), T
                 );
             }
             let after = env.repo_snapshot(dir);
-            prop_assert!(repo_before == after, "a refused update changed the repository: {case:?}");
+            prop_assert!(
+                repo_before == after,
+                "a refused update changed the repository: {case:?}"
+            );
         }
         _ => prop_assert!(false, "unexpected exit: {case:?}\n{}", describe(&out)),
     }

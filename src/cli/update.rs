@@ -524,9 +524,15 @@ fn cmd_continue(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         .git
         .as_ref()
         .ok_or_else(|| CliError::new("this project has no git repository"))?;
-    let (paused, record) = pause::load(git).map_err(super::apply::engine_error)?;
-    let resolutions =
-        pause::resolution(git, &paused, &record).map_err(super::apply::engine_error)?;
+    let (paused, record, committed) = pause::load(git).map_err(super::apply::engine_error)?;
+    let resolutions = if committed {
+        ctx.ui
+            .status("The merge was committed with `git commit`; adding the wiring and the state");
+        pause::committed_resolution(git, &record)
+    } else {
+        pause::resolution(git, &paused, &record)
+    }
+    .map_err(super::apply::engine_error)?;
     // quickscale.yml as it is now (the user may have edited it), with the new refs.
     let text = pause::config_with_refs(&ws, &ws.config.text, &record.steps)
         .map_err(|e| CliError::from_error(&e, None))?;
@@ -534,7 +540,7 @@ fn cmd_continue(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         .map_err(|d| CliError::new(d.to_string()))?;
     ws.config.text = text.clone();
     let plan = engine::plan::updating(record.steps.clone());
-    let mut opts = pause::continue_options(resolutions);
+    let mut opts = pause::continue_options(resolutions, committed);
     opts.strict = args.strict;
     let mut progress = super::EventView::new(&ctx.ui);
     let resolved = execute::resolve(&ws, &plan, &record.op, &text, opts, &mut |e: Event| {

@@ -74,6 +74,9 @@ pub struct ExecOptions {
     /// Updates resolved by the user (a paused update going on): module →
     /// (its squash commit, the prefix tree to commit).
     pub resolutions: BTreeMap<String, (ObjectId, ObjectId)>,
+    /// The user committed the paused update's merge with `git commit`:
+    /// HEAD is the merge, only the wiring and the state follow.
+    pub premerged: bool,
 }
 
 /// What a merge conflict of an update does.
@@ -400,10 +403,16 @@ pub fn resolve(
             );
             updates.push(merged);
         }
-        let conflicts: Vec<(String, Vec<crate::git::merge::MergeConflict>)> = updates
+        let conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)> = updates
             .iter()
             .filter(|u| !u.merge.conflicts.is_empty())
-            .map(|u| (u.step.name.clone(), u.merge.conflicts.clone()))
+            .map(|u| {
+                (
+                    u.step.name.clone(),
+                    u.step.to_ref.clone(),
+                    u.merge.conflicts.clone(),
+                )
+            })
             .collect();
         if !conflicts.is_empty() && opts.conflicts == ConflictMode::Refuse {
             return Err(EngineError::Conflicts(conflicts));
@@ -592,10 +601,6 @@ fn prepare(
     }
     let branch_name = head_state.branch.clone().unwrap_or_else(|| "HEAD".into());
     for u in &updates {
-        let parent = tip
-            .ok_or_else(|| GitError::new("update a module", "there is no commit to merge into"))?;
-        let (merge, new_tree) =
-            super::update::commit_step(git, u, parent, tree, &branch_name, &author, &committer)?;
         let m = modules.get(&u.step.name);
         state.modules.insert(
             u.step.name.clone(),
@@ -612,6 +617,15 @@ fn prepare(
             },
         );
         module_refs.push((u.step.name.clone(), u.upstream));
+        if u.noop || opts.premerged {
+            // Nothing to merge (or merged already by `git commit`): only
+            // the state moves.
+            continue;
+        }
+        let parent = tip
+            .ok_or_else(|| GitError::new("update a module", "there is no commit to merge into"))?;
+        let (merge, new_tree) =
+            super::update::commit_step(git, u, parent, tree, &branch_name, &author, &committer)?;
         commits.push((merge, git.commit_summary(merge)?));
         notes_to_write.push((merge, state.to_note()));
         tip = Some(merge);

@@ -205,13 +205,13 @@ pub enum EngineError {
     #[error(transparent)]
     Pause(#[from] pause::PauseError),
     #[error("{}", conflict_report(.0))]
-    Conflicts(Vec<(String, Vec<crate::git::merge::MergeConflict>)>),
+    Conflicts(Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>),
 }
 
-fn conflict_report(modules: &[(String, Vec<crate::git::merge::MergeConflict>)]) -> String {
+fn conflict_report(modules: &[(String, String, Vec<crate::git::merge::MergeConflict>)]) -> String {
     let mut out = String::from("the merge would conflict; nothing was changed:");
-    for (module, conflicts) in modules {
-        out.push_str(&format!("\n  module {module}:"));
+    for (module, to_ref, conflicts) in modules {
+        out.push_str(&format!("\n  module {module} (to {to_ref}):"));
         for c in conflicts {
             out.push_str(&format!("\n    {}: {}", c.path, c.what));
         }
@@ -264,9 +264,12 @@ impl EngineError {
             EngineError::Batch(_) => Some(
                 "fix what is named above (or leave that module out: `git quickscale update NAME…`), then run the update again".into(),
             ),
-            EngineError::Conflicts(_) => Some(
-                "`git quickscale update --conflicts=merge` leaves the conflicts in the files to resolve (then `--continue`); `--dry-run` shows the whole preview".into(),
-            ),
+            EngineError::Conflicts(modules) => Some(match modules.as_slice() {
+                [(module, to_ref, _)] => format!(
+                    "`git quickscale update {module} --to {to_ref} --conflicts=merge` leaves the conflicts in the files to resolve (then `update --continue`); `update {module} --to {to_ref} --dry-run` shows the whole preview"
+                ),
+                _ => "`git quickscale update --conflicts=merge` (with the same modules) leaves the conflicts in the files to resolve (then `update --continue`); `--dry-run` shows the whole preview".into(),
+            }),
             EngineError::Requirements(_) => Some(
                 "each line says what would satisfy it; `git quickscale update --dry-run` previews a version before it is applied".into(),
             ),

@@ -193,6 +193,10 @@ pub enum PauseError {
         paused_at: ObjectId,
         now: Option<ObjectId>,
     },
+    #[error(
+        "the paused update's merge was committed with `git commit`; --abort would drop that commit"
+    )]
+    Committed,
     #[error("git's merge state (MERGE_HEAD) of the paused update is gone (`git merge --abort`?)")]
     MergeStateGone,
     #[error("the record of the paused update is unreadable: {0}")]
@@ -209,6 +213,9 @@ impl PauseError {
             PauseError::HeadMoved { .. } => {
                 "move back (`git reset --keep <commit>`) to go on with the update, or drop its record with `git quickscale recover --forget`".into()
             }
+            PauseError::Committed => {
+                "`git quickscale update --continue` finishes it (wiring and state); to drop the merge, `git reset --keep HEAD^` first, then `git quickscale update --abort`".into()
+            }
             PauseError::MergeStateGone => {
                 "`git quickscale update --abort` puts back what the update changed".into()
             }
@@ -219,19 +226,63 @@ impl PauseError {
     }
 }
 
-/// The paused update and its engine record, checked against HEAD.
-pub fn load(git: &Git) -> Result<(Paused, Record), EngineError> {
+/// The paused update and its engine record, checked against HEAD; `true`
+/// when the user committed the merge with `git commit` (HEAD's parents are
+/// the paused HEAD and the squash commits), which `--continue` accepts.
+pub fn load(git: &Git) -> Result<(Paused, Record, bool), EngineError> {
     let paused = txn::paused(git)?.ok_or(EngineError::Pause(PauseError::NotPaused))?;
     let record: Record = serde_json::from_value(paused.record.clone())
         .map_err(|e| EngineError::Pause(PauseError::Record(e.to_string())))?;
     let now = git.head()?.commit;
-    if paused.head.is_some() && now != paused.head {
-        return Err(EngineError::Pause(PauseError::HeadMoved {
-            paused_at: paused.head.unwrap_or_else(|| git.empty_tree()),
-            now,
-        }));
+    let Some(paused_at) = paused.head else {
+        return Ok((paused, record, false));
+    };
+    if now == Some(paused_at) {
+        return Ok((paused, record, false));
     }
-    Ok((paused, record))
+    let mut expected = vec![paused_at];
+    expected.extend(
+        paused
+            .merge_heads
+            .iter()
+            .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok()),
+    );
+    match now {
+        Some(n) if git.parents(n)? == expected => Ok((paused, record, true)),
+        _ => Err(EngineError::Pause(PauseError::HeadMoved { paused_at, now })),
+    }
+}
+
+/// The resolution of a paused update the user committed with `git commit`:
+/// each prefix as HEAD has it.
+pub fn committed_resolution(
+    git: &Git,
+    record: &Record,
+) -> Result<BTreeMap<String, (ObjectId, ObjectId)>, EngineError> {
+    let head = git
+        .head()?
+        .commit
+        .ok_or_else(|| GitError::new("read HEAD", "there is no commit"))?;
+    let tree = git.tree_of(head)?;
+    let mut out = BTreeMap::new();
+    for step in &record.steps {
+        let prefix = prefix_of(&step.name);
+        let prefix_tree = git
+            .subtree_at(tree, &prefix)?
+            .unwrap_or_else(|| git.empty_tree());
+        let squash = record
+            .squashes
+            .get(&step.name)
+            .and_then(|s| ObjectId::from_hex(s.as_bytes()).ok())
+            .ok_or_else(|| {
+                EngineError::Pause(PauseError::Record(format!(
+                    "no squash commit for module {}",
+                    step.name
+                )))
+            })?;
+        out.insert(step.name.clone(), (squash, prefix_tree));
+    }
+    Ok(out)
 }
 
 /// Reads the user's resolution: each updated prefix as the worktree has it
@@ -323,10 +374,15 @@ pub fn has_markers(bytes: &[u8]) -> bool {
         .any(|l| l.starts_with(b"<<<<<<< ") || l.starts_with(b">>>>>>> ") || l == b"=======")
 }
 
-/// The options for resolving a paused update again with the user's resolution.
-pub fn continue_options(resolutions: BTreeMap<String, (ObjectId, ObjectId)>) -> ExecOptions {
+/// The options for resolving a paused update again with the user's
+/// resolution (`premerged`: committed already by `git commit`).
+pub fn continue_options(
+    resolutions: BTreeMap<String, (ObjectId, ObjectId)>,
+    premerged: bool,
+) -> ExecOptions {
     ExecOptions {
         resolutions,
+        premerged,
         ..Default::default()
     }
 }
@@ -335,10 +391,21 @@ pub fn continue_options(resolutions: BTreeMap<String, (ObjectId, ObjectId)>) -> 
 /// (the user's edits of them included), the index, git's merge state.
 pub fn abort(ws: &Workspace) -> Result<usize, EngineError> {
     let (git, lock) = git_of(ws)?;
-    let (paused, _) = load(git)?;
+    let (paused, _, committed) = load(git)?;
+    if committed {
+        // Putting HEAD back would drop the user's commit.
+        return Err(EngineError::Pause(PauseError::Committed));
+    }
     let mut paths = Vec::new();
     for p in &paused.paths {
-        let now = git.journal_entry(&p.path)?;
+        // A rollback of the abort writes the user's content back: keep it.
+        let now = match git.on_disk(&p.path)? {
+            crate::git::worktree::OnDisk::Leaf(l) => {
+                git.write_blob(&read_leaf(git, &p.path, l)?)?;
+                Some(l.into())
+            }
+            _ => None,
+        };
         if now != p.old {
             paths.push(PathChange {
                 path: p.path.clone(),

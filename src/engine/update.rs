@@ -468,6 +468,19 @@ pub fn select(
             cache.insert((*name).clone(), cached(url, &current.git_ref, &available));
             selection.available.insert((*name).clone(), available);
             match choose(&current.git_ref, &current.commit, &refs, policy) {
+                Ok(Target::Move { git_ref, fetch })
+                    if git_ref == current.git_ref
+                        && refs
+                            .iter()
+                            .find(|r| r.name == fetch)
+                            .is_some_and(|r| is_at(r.commit, &current.commit)) =>
+                {
+                    selection.unchanged.push(Unchanged {
+                        module: (*name).clone(),
+                        git_ref: current.git_ref.clone(),
+                        why: format!("it is at {git_ref} already"),
+                    });
+                }
                 Ok(Target::Move { git_ref, fetch }) => {
                     let tmp = format!("{}/target", refs::tmp_ref(name));
                     if is_full_hex(&fetch) {
@@ -703,6 +716,10 @@ pub struct Merged {
     pub manifest: Option<Manifest>,
     pub options: BTreeMap<String, Value>,
     pub preview: Preview,
+    /// The upstream commit is the one embedded already (only the ref
+    /// changes): no squash or merge commit, as `git subtree pull` says
+    /// "already at commit".
+    pub noop: bool,
 }
 
 /// Everything a step needs from the operation around it.
@@ -791,7 +808,17 @@ pub fn resolve_step(
         module: name.clone(),
     });
     let base_tree = git.tree_of(old_squash)?;
+    let noop = upstream == old_split && cx.resolution.is_none();
     let (squash, merge) = match cx.resolution {
+        None if noop => (
+            old_squash,
+            PrefixMerge {
+                tree: cx.head_tree,
+                prefix_tree: git.subtree_at(cx.head_tree, &prefix)?,
+                conflicts: Vec::new(),
+                raw: Vec::new(),
+            },
+        ),
         Some((squash, prefix_tree)) => {
             let tree = git.edit_tree(
                 cx.head_tree,
@@ -911,6 +938,7 @@ pub fn resolve_step(
         manifest,
         options,
         preview,
+        noop,
     })
 }
 

@@ -653,12 +653,36 @@ fn apply_moves_a_pinned_ref_with_the_same_merge() {
     let out = env.qs_ok(&dir, &["apply", "--dry-run"]);
     assert!(stderr(&out).contains("Nothing to do"), "{}", describe(&out));
 
+    // Another name for the same commit: no merge, only the ref is recorded.
+    env.git(&crm, &["tag", "stable", "v1.1.0"]);
+    env.qs_ok(&dir, &["plan", "--pin", "crm@stable", "--yes"]);
+    let before = env.rev(&dir, "HEAD");
+    let out = env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(
+        stdout(&out).contains("~ crm v1.1.0 → stable"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        env.rev(&dir, "HEAD^"),
+        before,
+        "one commit (quickscale.yml), no merge"
+    );
+    assert_eq!(
+        env.rev(&dir, "HEAD:modules/crm"),
+        env.rev(&dir, &format!("{before}:modules/crm"))
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&env.qs_ok(&dir, &["status", "--json"]))).expect("json");
+    assert_eq!(status["modules"][0]["ref"], "stable", "{status}");
+    assert_eq!(status["in_sync"], true, "{status}");
+
     // By hand, to a version whose upstream change conflicts with nothing.
-    let text = read(&dir, "quickscale.yml").replace("ref: v1.1.0", "ref: v1.2.0");
+    let text = read(&dir, "quickscale.yml").replace("ref: stable", "ref: v1.2.0");
     std::fs::write(dir.join("quickscale.yml"), text).expect("write");
     let out = env.qs_ok(&dir, &["apply", "--yes"]);
     assert!(
-        stdout(&out).contains("~ crm v1.1.0 → v1.2.0"),
+        stdout(&out).contains("~ crm stable → v1.2.0"),
         "{}",
         describe(&out)
     );
@@ -875,4 +899,78 @@ fn requirements_the_project_cannot_meet_refuse_the_update() {
         "{err}"
     );
     assert_same_repo(&before, &env.repo_snapshot(&dir), "refused requirements");
+}
+
+#[test]
+fn a_paused_update_committed_with_git_commit_is_finished_by_continue() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    std::fs::write(dir.join(views("crm")), RESOLVED).expect("write");
+    env.git(&dir, &["add", "-A"]);
+    env.git(&dir, &["commit", "-q", "--no-edit"]);
+    let merge = env.rev(&dir, "HEAD");
+    // --abort would drop the user's commit: refused.
+    let out = env.qs(&dir, &["update", "--abort"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stderr(&out).contains("git commit"), "{}", describe(&out));
+    let out = env.qs_ok(&dir, &["update", "--continue"]);
+    assert!(
+        stderr(&out).contains("Updated 1 module"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        env.rev(&dir, "HEAD^"),
+        merge,
+        "the wiring commit follows the user's merge"
+    );
+    assert_eq!(read(&dir, &views("crm")), RESOLVED);
+    assert!(read(&dir, "shop/settings/modules.py").contains("CRM_PAGE_STYLE"));
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&env.qs_ok(&dir, &["status", "--json"]))).expect("json");
+    assert_eq!(status["modules"][0]["ref"], "v1.2.0", "{status}");
+    assert_eq!(status["in_sync"], true, "{status}");
+}
+
+#[test]
+fn sigkill_during_abort_goes_back_to_the_paused_state() {
+    use crate::common::kill_at;
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    std::fs::write(dir.join(views("crm")), RESOLVED).expect("write");
+    for point in ["journal-written", "files-written", "index-written"] {
+        kill_at(&env, &dir, &["update", "--abort"], point);
+        let out = env.qs_ok(&dir, &["recover"]);
+        assert!(
+            stderr(&out).contains("rolled back"),
+            "{point}: {}",
+            describe(&out)
+        );
+        assert_eq!(read(&dir, &views("crm")), RESOLVED, "{point}");
+        assert!(dir.join(".git/MERGE_HEAD").exists(), "{point}");
+        let out = env.qs(&dir, &["apply", "--yes"]);
+        assert!(
+            stderr(&out).contains("paused"),
+            "{point}: {}",
+            describe(&out)
+        );
+    }
+    kill_at(&env, &dir, &["update", "--abort"], "resumed");
+    let out = env.qs_ok(&dir, &["recover"]);
+    assert!(stderr(&out).contains("completed"), "{}", describe(&out));
+    assert_same_repo(
+        &before,
+        &env.repo_snapshot(&dir),
+        "abort completed by recover",
+    );
 }

@@ -66,7 +66,13 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
                 parts.push(format!("{b} (breaking)"));
             }
             if a.available.branch_tip.is_some() {
-                parts.push(format!("new commits on {}", a.git_ref));
+                let version = a
+                    .available
+                    .tip_version
+                    .as_deref()
+                    .map(|v| format!(" (version {v})"))
+                    .unwrap_or_default();
+                parts.push(format!("new commits on {}{version}", a.git_ref));
             }
             if !parts.is_empty() {
                 ctx.ui.out(&format!(

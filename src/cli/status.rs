@@ -162,7 +162,13 @@ fn render(ctx: &Context, r: &StatusReport) {
                     parts.push(format!("{b} (breaking)"));
                 }
                 if a.available.branch_tip.is_some() {
-                    parts.push(format!("new commits on {}", m.git_ref));
+                    let version = a
+                        .available
+                        .tip_version
+                        .as_deref()
+                        .map(|v| format!(" (version {v})"))
+                        .unwrap_or_default();
+                    parts.push(format!("new commits on {}{version}", m.git_ref));
                 }
                 if !parts.is_empty() {
                     ui.out_styled(

@@ -48,7 +48,7 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "REF")]
     pub to: Option<String>,
 
-    /// Fetch and list the available versions; change nothing (exit 2 when updates are available)
+    /// Fetch and list the available versions; change no file, commit or ref (exit 2 when updates are available)
     #[arg(long, conflicts_with_all = ["dry_run", "continue_", "abort"])]
     pub check: bool,
 
@@ -130,9 +130,7 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         to: args.to.clone(),
     };
     let mut progress = super::EventView::new(&ctx.ui);
-    let selection = match update::select(&ws, &names, &policy, !args.check, &mut |e: Event| {
-        progress.show(e)
-    }) {
+    let selection = match update::select(&ws, &names, &policy, &mut |e: Event| progress.show(e)) {
         Ok(s) => s,
         Err(e) => {
             drop(progress);
@@ -347,6 +345,7 @@ fn show_check(
             "compatible": a.compatible,
             "breaking": a.breaking,
             "branch_tip": a.branch_tip,
+            "tip_version": a.tip_version,
         }));
         if as_json {
             continue;
@@ -360,7 +359,15 @@ fn show_check(
             parts.push(format!("{b} (breaking: --major)"));
         }
         if let Some(t) = &a.branch_tip {
-            parts.push(format!("new commits (tip {})", &t[..t.len().min(12)]));
+            let version = a
+                .tip_version
+                .as_deref()
+                .map(|v| format!(", version {v}"))
+                .unwrap_or_default();
+            parts.push(format!(
+                "new commits (tip {}{version})",
+                &t[..t.len().min(12)]
+            ));
         }
         if parts.is_empty() {
             ctx.ui.out(&format!("{name} {at}: up to date"));

@@ -194,6 +194,9 @@ pub struct Available {
     pub breaking: Option<String>,
     /// The branch followed moved on (its new tip, hex).
     pub branch_tip: Option<String>,
+    /// The manifest `version` at the branch's new tip (known once fetched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_version: Option<String>,
 }
 
 /// The full name of `git_ref` among `refs` (tags win over branches, as git).
@@ -415,7 +418,6 @@ pub fn select(
     ws: &Workspace,
     names: &[String],
     policy: &Policy,
-    fetch: bool,
     events: &mut dyn FnMut(Event),
 ) -> Result<Selection, EngineError> {
     let git = ws
@@ -508,10 +510,6 @@ pub fn select(
                 Err(why) => failed.push(((*name).clone(), why)),
             }
         }
-        if !fetch {
-            selection.steps.extend(steps);
-            continue;
-        }
         // Already-present objects need no fetch (e.g. a second run).
         wanted.retain(|(src, _)| {
             refs.iter()
@@ -542,6 +540,27 @@ pub fn select(
         for (name, hex) in by_hex {
             if let Err(e) = git.fetch_commit(&fetch_url, &hex, &refs::tmp_ref(name)) {
                 failed.push((name.clone(), fetch_error_text(&e)));
+            }
+        }
+        // A branch has no version in its name: its manifest says it.
+        for step in &steps {
+            let Some(available) = selection.available.get_mut(&step.name) else {
+                continue;
+            };
+            let tip = step
+                .commit
+                .as_deref()
+                .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+                .filter(|id| git.repo.has_object(*id));
+            if available.branch_tip.is_some()
+                && let Some(tip) = tip
+                && let Ok(Some(m)) =
+                    crate::source::manifest_at_commit(&git.repo, tip, &step.name, "module.yml")
+            {
+                available.tip_version = Some(m.version);
+                if let Some(c) = cache.get_mut(&step.name) {
+                    c.available.tip_version = available.tip_version.clone();
+                }
             }
         }
         events(Event::Fetched {

@@ -293,6 +293,18 @@ fn a_module_following_a_branch_moves_to_its_tip() {
     );
     let out = env.qs(&dir, &["update", "--check"]);
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    // No version in a branch's name: the manifest at its tip says it.
+    assert!(
+        stdout(&out).contains(", version 1.1.0)"),
+        "{}",
+        describe(&out)
+    );
+    let out = env.qs_ok(&dir, &["status"]);
+    assert!(
+        stdout(&out).contains("new commits on main (version 1.1.0)"),
+        "{}",
+        describe(&out)
+    );
     env.qs_ok(&dir, &["update", "--yes"]);
     assert!(read(&dir, &views("crm")).contains("\"version\": \"1.1.0\""));
     assert!(

@@ -208,7 +208,7 @@ impl PauseError {
         Some(match self {
             PauseError::NotPaused => "nothing to continue or abort".into(),
             PauseError::Markers(_) => {
-                "edit them (or `git mergetool`) until no `<<<<<<<`, `=======` or `>>>>>>>` lines remain, then run `git quickscale update --continue` again".into()
+                "edit them (or `git mergetool`) until no `<<<<<<<` or `>>>>>>>` lines remain, then run `git quickscale update --continue` again".into()
             }
             PauseError::HeadMoved { .. } => {
                 "move back (`git reset --keep <commit>`) to go on with the update, or drop its record with `git quickscale recover --forget`".into()
@@ -475,6 +475,7 @@ mod tests {
             b"a\n<<<<<<< HEAD\nb\n=======\nc\n>>>>>>> 123\n"
         ));
         assert!(!has_markers(b"x = '<<<<<<<'\n"));
+        assert!(!has_markers(b"Title\n=======\n"));
         assert!(!has_markers(b"plain\n"));
     }
 }

@@ -367,11 +367,12 @@ fn read_leaf(git: &Git, rel: &str, leaf: Leaf) -> Result<Vec<u8>, GitError> {
     fs_err::read(&path).map_err(|e| GitError::new(format!("read `{rel}`"), e))
 }
 
-/// Whether a file still has a conflict marker line.
+/// Whether a file still has a conflict marker line (`=======` alone is
+/// not one: reStructuredText underlines look the same).
 pub fn has_markers(bytes: &[u8]) -> bool {
     bytes
         .lines()
-        .any(|l| l.starts_with(b"<<<<<<< ") || l.starts_with(b">>>>>>> ") || l == b"=======")
+        .any(|l| l.starts_with(b"<<<<<<< ") || l.starts_with(b">>>>>>> "))
 }
 
 /// The options for resolving a paused update again with the user's

@@ -15,10 +15,12 @@ import time
 from pathlib import Path
 
 EMBED_RUNS = int(os.environ.get("BENCH_EMBED_RUNS", "7"))
+UPDATE_RUNS = int(os.environ.get("BENCH_UPDATE_RUNS", "5"))
 STATUS_RUNS = int(os.environ.get("BENCH_STATUS_RUNS", "20"))
 STATUS_WARMUP = int(os.environ.get("BENCH_STATUS_WARMUP", "3"))
 USER_FILES = int(os.environ.get("BENCH_USER_FILES", "49600"))
 HOOK_RUNS = int(os.environ.get("BENCH_HOOK_RUNS", "20"))
+PARTS = os.environ.get("BENCH_PARTS", "embed,status,hook,update").split(",")
 
 # Ten realistic module names; the embed bench uses the first five.
 MODULES = ["blog", "catalog", "billing", "notify", "reviews",
@@ -26,6 +28,9 @@ MODULES = ["blog", "catalog", "billing", "notify", "reviews",
 TAG = "v1.0.0"
 
 GOAL_EMBED = 0.5
+GOAL_UPDATE = 0.5
+# The update bench moves every module from TAG to this tag, 3 commits later.
+UPDATE_TAGS = ["v1.0.1", "v1.0.2", "v1.1.0"]
 GOAL_STATUS = 1.5
 GOAL_HOOK = 1.5
 
@@ -505,6 +510,106 @@ def bench_hook(project, results):
 
 
 # --------------------------------------------------------------------------
+# part 3: updating 10 modules
+
+
+def upstream_commits(upstream, names):
+    """Three commits per module after TAG (a fix, a template change, a new
+    migration and option), tagged v1.0.1, v1.0.2, v1.1.0."""
+    for n in names:
+        d = upstream / n
+        pkg = f"quickscale_modules_{n}"
+        for i, tag in enumerate(UPDATE_TAGS):
+            views = d / pkg / "views.py"
+            views.write_text(views.read_text() + f"\n\n# upstream fix {i}\n")
+            tpl = next((d / pkg / "templates").rglob("*.html"))
+            tpl.write_text(tpl.read_text() + f"<!-- upstream {i} -->\n")
+            if i == 2:
+                mig = d / pkg / "migrations" / "0099_upstream.py"
+                mig.write_text("from django.db import migrations\n\n\n"
+                               "class Migration(migrations.Migration):\n"
+                               "    dependencies = []\n    operations = []\n")
+                manifest = d / "module.yml"
+                manifest.write_text(manifest.read_text().replace(
+                    "  immutable:\n",
+                    f"    show_feed_title:\n      type: boolean\n      default: true\n"
+                    f"      django_setting: {n.upper()}_SHOW_FEED_TITLE\n  immutable:\n"))
+            git(d, "add", "-A")
+            git(d, "commit", "-qm", f"{n} {tag}")
+            git(d, "tag", tag)
+
+
+def bench_update(work, upstream, have_subtree, results):
+    names = sorted(MODULES)
+    parent = work / "update"
+    parent.mkdir()
+    base = new_project(parent)
+    plan_add(base, names, upstream)
+    run(["git", "quickscale", "apply", "--yes"], base)
+    # a local patch in every module, committed (the merge keeps it)
+    for n in names:
+        readme = base / "modules" / n / "README.md"
+        readme.write_text("Local note: patched in this project.\n\n" + readme.read_text())
+    git(base, "commit", "-qam", "Local patches")
+    upstream_commits(upstream, names)
+    target = UPDATE_TAGS[-1]
+    ours_t, theirs_t = [], []
+    checked = False
+    print(f"\n== updating 10 modules, each 3 upstream commits behind "
+          f"({TAG} -> {target}, {UPDATE_RUNS} runs, fresh copies each run)")
+    for i in range(UPDATE_RUNS):
+        run_dir = work / f"update-run{i}"
+        run_dir.mkdir()
+        ours = run_dir / "ours"
+        shutil.copytree(base, ours, symlinks=True)
+        theirs = run_dir / "theirs"
+        run(["git", "clone", "-q", str(base), str(theirs)], run_dir)
+        ours_cmd = [["git", "quickscale", "update", "--all", "--yes"]]
+        theirs_cmd = [["git", "subtree", "pull", "-q", "--squash", f"--prefix=modules/{n}",
+                       str(upstream / n), target] for n in names]
+        order = [("ours", ours, ours_cmd), ("theirs", theirs, theirs_cmd)]
+        if i % 2:
+            order.reverse()
+        line = []
+        for who, cwd, cmds in order:
+            if who == "theirs" and not have_subtree:
+                continue
+            t = timed(cmds, cwd)
+            (ours_t if who == "ours" else theirs_t).append(t)
+            line.append(f"{who} {t * 1000:.1f} ms")
+        print(f"  run {i + 1}: " + ", ".join(line))
+        if not checked:
+            checked = True
+            sanity_update(ours, theirs if have_subtree else None, names, target)
+        shutil.rmtree(run_dir)
+    results.append(("update 10: git quickscale update --all", ours_t))
+    if have_subtree:
+        results.append(("update 10: 10x git subtree pull --squash", theirs_t))
+    return ours_t, theirs_t
+
+
+def sanity_update(ours, theirs, names, target):
+    """The same module trees as git-subtree's, local patches kept."""
+    msgs = []
+    for n in names:
+        readme = (ours / "modules" / n / "README.md").read_text()
+        if not readme.startswith("Local note"):
+            sys.exit(f"bench: the local patch of modules/{n} was lost")
+        if theirs is not None:
+            o = git(ours, "rev-parse", f"HEAD:modules/{n}").strip()
+            t = git(theirs, "rev-parse", f"HEAD:modules/{n}").strip()
+            if o != t:
+                sys.exit(f"bench: modules/{n} differs after the update: ours {o} theirs {t}")
+    msgs.append(f"all 10 modules at {target}, local patches kept")
+    if theirs is not None:
+        msgs.append("module trees identical to git-subtree's")
+        same = git(ours, "rev-parse", "HEAD^").strip() == git(theirs, "rev-parse", "HEAD").strip()
+        msgs.append("merge commits hash-identical" if same else
+                    "merge commits NOT hash-identical")
+    print("  check: " + "; ".join(msgs))
+
+
+# --------------------------------------------------------------------------
 
 
 def main():
@@ -528,9 +633,14 @@ def main():
     if not have_subtree:
         print("\nSKIPPED git-subtree comparison: the git-subtree script was not found "
               "(Debian: /usr/lib/git-core/git-subtree)")
-    ours_e, theirs_e = bench_embed(work, upstream, have_subtree, results)
-    st, big = bench_status(work, upstream, results)
-    hk = bench_hook(big, results)
+    if "embed" in PARTS:
+        ours_e, theirs_e = bench_embed(work, upstream, have_subtree, results)
+    if "status" in PARTS or "hook" in PARTS:
+        st, big = bench_status(work, upstream, results)
+    if "hook" in PARTS:
+        hk = bench_hook(big, results)
+    if "update" in PARTS:
+        ours_u, theirs_u = bench_update(work, upstream, have_subtree, results)
 
     print("\n== summary (wall time per invocation, ms)")
     print(f"{'what':<54} {'median':>9} {'min':>9} {'max':>9} {'runs':>5}")
@@ -547,10 +657,20 @@ def main():
         verdict = "MEETS" if r <= goal else "MISSES"
         print(f"{label:<54} {r:6.2f}x  [{rmin:.2f}x]  goal <= {goal}x: {verdict}")
 
-    if have_subtree:
-        line("apply (5 modules) / 5x git subtree add --squash", ours_e, theirs_e, GOAL_EMBED)
-    else:
-        print("apply / git subtree add: SKIPPED (git-subtree not found)")
+    if "embed" in PARTS:
+        if have_subtree:
+            line("apply (5 modules) / 5x git subtree add --squash", ours_e, theirs_e, GOAL_EMBED)
+        else:
+            print("apply / git subtree add: SKIPPED (git-subtree not found)")
+    if "update" in PARTS:
+        if have_subtree:
+            line("update --all (10 modules) / 10x git subtree pull --squash",
+                 ours_u, theirs_u, GOAL_UPDATE)
+        else:
+            print("update / git subtree pull: SKIPPED (git-subtree not found)")
+    if "status" not in PARTS:
+        print(f"\nmachine: nproc {os.cpu_count()}; total bench time {time.perf_counter() - t0:.0f} s")
+        return
     g = st["status: git status"]
     gp = st["status: git status --porcelain"]
     line("git quickscale status / git status", st["status: git quickscale status"], g, GOAL_STATUS)
@@ -560,10 +680,11 @@ def main():
          st["status: git quickscale status --json"], g, GOAL_STATUS)
     line("git quickscale status --json / git status --porcelain",
          st["status: git quickscale status --json"], gp, GOAL_STATUS)
-    line("pre-commit hook (shim) / git diff --cached --name-only",
-         hk["hook: pre-commit (installed shim)"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
-    line("hooks run pre-commit (direct) / git diff --cached",
-         hk["hook: git-quickscale hooks run pre-commit"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
+    if "hook" in PARTS:
+        line("pre-commit hook (shim) / git diff --cached --name-only",
+             hk["hook: pre-commit (installed shim)"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
+        line("hooks run pre-commit (direct) / git diff --cached",
+             hk["hook: git-quickscale hooks run pre-commit"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
     print(f"\nmachine: nproc {os.cpu_count()}, {platform.system()} {platform.release()}, "
           f"{git(work, '--version').strip()}; load average now "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; total bench time {time.perf_counter() - t0:.0f} s")

@@ -28,7 +28,10 @@ const TOP_KEYS: &[&str] = &[
     "middleware",
     "urls",
     "settings",
+    "requires",
+    "upgrade_notes",
 ];
+const REQUIRES_KEYS: &[&str] = &["quickscale", "python", "django", "modules"];
 const OPTION_KEYS: &[&str] = &[
     "type",
     "default",
@@ -180,12 +183,39 @@ pub struct Manifest {
     pub options: Vec<OptionSpec>,
     pub dependencies: Vec<String>,
     pub django_apps: Vec<String>,
+    /// What the module needs (docs/safe-updates.md); empty when not declared.
+    #[serde(skip_serializing_if = "Requires::is_empty")]
+    pub requires: Requires,
+    /// Notes for users upgrading to a version: (version, text), in file order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub upgrade_notes: Vec<(String, String)>,
     /// Extension fields (documented in docs/user-guide.md); `None` when absent.
     #[serde(skip)]
     pub wiring: WiringHints,
     /// Where the wiring values are written, for messages about them.
     #[serde(skip)]
     pub spans: Spans,
+}
+
+/// What a module declares it needs (`requires:`), each a version range
+/// (PEP 440, or Poetry's `^`/`~`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Requires {
+    /// git-quickscale's own version.
+    pub quickscale: Option<String>,
+    pub python: Option<String>,
+    pub django: Option<String>,
+    /// Other modules (by name) and their manifest versions.
+    pub modules: BTreeMap<String, String>,
+}
+
+impl Requires {
+    pub fn is_empty(&self) -> bool {
+        self.quickscale.is_none()
+            && self.python.is_none()
+            && self.django.is_none()
+            && self.modules.is_empty()
+    }
 }
 
 /// Where a manifest's wiring values sit in its file, so that checks made
@@ -371,6 +401,14 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         }
         Some(out)
     });
+    let requires = root
+        .get("requires")
+        .map(|n| parse_requires(c, &ctx, n))
+        .unwrap_or_default();
+    let upgrade_notes = root
+        .get("upgrade_notes")
+        .map(|n| parse_upgrade_notes(c, &ctx, n))
+        .unwrap_or_default();
     let wiring = WiringHints {
         django_apps: None,
         middleware,
@@ -385,9 +423,81 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         options,
         dependencies,
         django_apps,
+        requires,
+        upgrade_notes,
         wiring,
         spans,
     })
+}
+
+/// A version range as `requires:` takes it; an error when it cannot be read.
+fn range(c: &mut Checker, node: &Node, what: &str) -> Option<String> {
+    let text = c.string(node, what)?;
+    if crate::compat::allows(&text, "1.0").is_none() {
+        c.error(
+            node,
+            format!("{what}: `{text}` is not a version range (e.g. `>=1.2`, `^1.2`, `>=5.2,<7`)"),
+        );
+        return None;
+    }
+    Some(text)
+}
+
+fn parse_requires(c: &mut Checker, ctx: &str, node: &Node) -> Requires {
+    let mut out = Requires::default();
+    let what = format!("{ctx}: `requires`");
+    let Some(entries) = c.map(node, &what, true) else {
+        return out;
+    };
+    c.known_keys_prefixed(entries, REQUIRES_KEYS, &what);
+    let field = |c: &mut Checker, key: &str| {
+        node.get(key)
+            .and_then(|n| range(c, n, &format!("{ctx}: `requires.{key}`")))
+    };
+    out.quickscale = field(c, "quickscale");
+    out.python = field(c, "python");
+    out.django = field(c, "django");
+    if let Some(modules) = node.get("modules")
+        && let Some(entries) = c.map(modules, &format!("{ctx}: `requires.modules`"), true)
+    {
+        for (k, v) in entries {
+            let name = k.key_str().unwrap_or_default().to_owned();
+            if !crate::identity::is_module_name(&name) {
+                c.error(
+                    k,
+                    format!("{ctx}: requires.modules: `{name}` is not a module name"),
+                );
+                continue;
+            }
+            if let Some(r) = range(c, v, &format!("{ctx}: `requires.modules.{name}`")) {
+                out.modules.insert(name, r);
+            }
+        }
+    }
+    out
+}
+
+fn parse_upgrade_notes(c: &mut Checker, ctx: &str, node: &Node) -> Vec<(String, String)> {
+    let what = format!("{ctx}: `upgrade_notes`");
+    let Some(entries) = c.map(node, &what, true) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let version = match Value::from_node(k) {
+            Value::Str(s) => s,
+            Value::Float(f) => f.to_string(),
+            Value::Int(i) => i.to_string(),
+            _ => {
+                c.error(k, format!("{what}: each key is a version, e.g. \"1.2.0\""));
+                continue;
+            }
+        };
+        if let Some(text) = c.string(v, &format!("{what}: the note for {version}")) {
+            out.push((version, text));
+        }
+    }
+    out
 }
 
 /// A list of strings each of which must pass `check`; every problem points
@@ -635,6 +745,31 @@ django_apps: [rest_framework, quickscale_modules_crm]
 
     fn crm() -> Manifest {
         Manifest::parse(CRM, "module.yml", "crm").expect("valid manifest")
+    }
+
+    #[test]
+    fn reads_requirements_and_upgrade_notes() {
+        let text = format!(
+            "{CRM}requires:\n  quickscale: \">=0.1\"\n  django: \">=5.2,<7\"\n  modules:\n    auth: \"^1.0\"\nupgrade_notes:\n  \"1.2.0\": Lists show cards now.\n"
+        );
+        let m = Manifest::parse(&text, "module.yml", "crm").expect("valid");
+        assert_eq!(m.requires.quickscale.as_deref(), Some(">=0.1"));
+        assert_eq!(m.requires.django.as_deref(), Some(">=5.2,<7"));
+        assert_eq!(m.requires.modules["auth"], "^1.0");
+        assert_eq!(
+            m.upgrade_notes,
+            vec![("1.2.0".into(), "Lists show cards now.".into())]
+        );
+        let bad = format!("{CRM}requires:\n  python: soon\n  nodejs: \"18\"\n");
+        let err = Manifest::parse(&bad, "module.yml", "crm")
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            err.contains("not a version range") && err.contains("nodejs"),
+            "{err}"
+        );
+        // Upstream manifests without the fields are unchanged.
+        assert!(crm().requires.is_empty() && crm().upgrade_notes.is_empty());
     }
 
     #[test]

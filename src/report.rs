@@ -66,6 +66,15 @@ pub fn plan_lines(plan: &crate::engine::Plan) -> Vec<(Mark, String)> {
             ),
         ));
     }
+    for u in &plan.update {
+        out.push((
+            Mark::Change,
+            format!(
+                "~ {} {} → {} (merged with its local changes)",
+                u.name, u.from_ref, u.to_ref
+            ),
+        ));
+    }
     for c in &plan.reconfigure {
         let setting = c
             .setting
@@ -132,6 +141,7 @@ pub fn plan_summary(plan: &crate::engine::Plan) -> String {
     for (n, what) in [
         (plan.add.len(), "to embed"),
         (plan.adopt.len(), "to adopt"),
+        (plan.update.len(), "to update"),
         (plan.reconfigure.len(), "to reconfigure"),
         (plan.remove.len(), "to remove"),
         (plan.rewire.len(), "managed file(s) to regenerate"),

@@ -34,6 +34,14 @@ const INDEX_BACKUP: &str = "index.backup";
 const INDEX_NEW: &str = "index.new";
 /// Journal format version.
 const JOURNAL_VERSION: u32 = 2;
+/// A paused operation (an update waiting for conflict resolution).
+const PAUSED: &str = "paused.json";
+/// The index as it was before the paused operation started (for `--abort`).
+const PAUSED_INDEX: &str = "paused-index.before";
+/// Paused-record format version.
+pub const PAUSED_VERSION: u32 = 1;
+/// git's files of a merge in progress (in the git dir).
+const MERGE_FILES: &[&str] = &["MERGE_HEAD", "MERGE_MSG", "MERGE_MODE"];
 /// Test-only: pause at a named point (see docs/architecture.md, "Crash testing").
 pub const PAUSE_ENV: &str = "QUICKSCALE_TEST_PAUSE_AT";
 
@@ -60,6 +68,14 @@ pub enum TxnError {
         forward: bool,
         differences: Vec<String>,
     },
+    #[error(
+        "a `git quickscale {operation}` is paused with conflicts in:\n{}",
+        crate::diag::indented(.conflicted)
+    )]
+    Paused {
+        operation: String,
+        conflicted: Vec<String>,
+    },
     #[error(transparent)]
     Git(#[from] GitError),
 }
@@ -76,6 +92,9 @@ impl TxnError {
                     .into()
             }
             TxnError::Diverged { .. } => "look at them with `git status` and `git log`; to keep everything as it is now and drop the record of the interrupted operation, run `git quickscale recover --forget`".into(),
+            TxnError::Paused { operation, .. } => format!(
+                "resolve the conflicts (edit the files, or `git mergetool`), then run `git quickscale {operation} --continue`; or give up with `git quickscale {operation} --abort`"
+            ),
             TxnError::Git(_) => {
                 "run the command again; `git status` shows the repository's state".into()
             }
@@ -235,6 +254,59 @@ pub struct Journal {
     pub paths: Vec<PathChange>,
     pub refs: Vec<RefChange>,
     pub index_existed: bool,
+    /// What the operation does to a paused operation.
+    #[serde(default)]
+    pub pause: PauseEffect,
+}
+
+/// What an operation does to a paused operation (`update --conflicts=merge`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseEffect {
+    #[default]
+    None,
+    /// It ends paused: the record written last is its point of no return.
+    Pause,
+    /// It ends a paused operation (`--continue` moves the branch, `--abort`
+    /// removes the record: either is its point of no return).
+    Resume,
+}
+
+/// A paused operation: what it wrote (to undo it exactly on `--abort`),
+/// git's merge state, and the engine's own record to go on with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paused {
+    pub version: u32,
+    pub operation: String,
+    /// HEAD when it paused (it does not move until `--continue`).
+    #[serde(with = "hex_opt")]
+    pub head: Option<ObjectId>,
+    pub branch: String,
+    /// The worktree paths it wrote: `old` as before the operation, `new`
+    /// as merged (conflicted files with markers).
+    pub paths: Vec<PathChange>,
+    /// Paths left with conflicts.
+    pub conflicted: Vec<String>,
+    /// `MERGE_HEAD` (one line per commit merged) and `MERGE_MSG`, as git has them.
+    pub merge_heads: Vec<String>,
+    pub merge_msg: String,
+    /// There was an index before the operation.
+    pub index_existed: bool,
+    /// The engine's data to go on with (opaque here).
+    pub record: serde_json::Value,
+}
+
+/// The extras of an operation that pauses or resumes (see [`run_with`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extra {
+    pub pause: PauseEffect,
+    /// For [`PauseEffect::Pause`]: the record to write last.
+    pub paused: Option<Paused>,
+    /// Conflict stages to put into the index (path, stage 1–3, entry);
+    /// their stage-0 entries are removed.
+    pub stages: Vec<(String, u8, Leaf)>,
+    /// Replace the index with these bytes instead of updating it.
+    pub restore_index: Option<Vec<u8>>,
 }
 
 /// What a recovery did.
@@ -262,6 +334,107 @@ pub fn interrupted(git_dir: &Path) -> Option<Interrupted> {
         .and_then(|v| v.get("operation")?.as_str().map(str::to_owned))
         .unwrap_or_else(|| "operation".into());
     Some(Interrupted { operation })
+}
+
+/// The paused operation, if any (read-only).
+pub fn paused(git: &Git) -> Result<Option<Paused>, TxnError> {
+    let path = dir_of(git.git_dir()).join(PAUSED);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("read", &path)(e)),
+    };
+    let paused: Paused = serde_json::from_str(&text).map_err(|e| TxnError::Journal {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    if paused.version != PAUSED_VERSION {
+        return Err(TxnError::Journal {
+            path,
+            message: format!(
+                "it has version {}; this git-quickscale reads version {PAUSED_VERSION}",
+                paused.version
+            ),
+        });
+    }
+    Ok(Some(paused))
+}
+
+/// Whether git's merge state (MERGE_HEAD) belongs to a paused operation of
+/// this tool, or to one being paused or resumed (read-only).
+pub fn owns_merge_state(git_dir: &Path) -> bool {
+    let dir = dir_of(git_dir);
+    if dir.join(PAUSED).exists() {
+        return true;
+    }
+    std::fs::read_to_string(dir.join(JOURNAL))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("pause")?.as_str().map(|p| p != "none"))
+        .unwrap_or(false)
+}
+
+/// Refuses to go on while an operation is paused (every writing command
+/// but the paused one's `--continue` and `--abort`).
+pub fn refuse_if_paused(git: &Git) -> Result<(), TxnError> {
+    match paused(git)? {
+        Some(p) => Err(TxnError::Paused {
+            operation: p.operation,
+            conflicted: p.conflicted,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The index as it was before the paused operation (`None`: there was none).
+pub fn paused_index_before(git: &Git) -> Result<Option<Vec<u8>>, TxnError> {
+    let path = dir_of(git.git_dir()).join(PAUSED_INDEX);
+    match std::fs::read(&path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("read", &path)(e)),
+    }
+}
+
+/// Writes git's merge state of a paused operation.
+fn write_merge_state(git: &Git, paused: &Paused) -> Result<(), TxnError> {
+    let mut heads = paused.merge_heads.join("\n");
+    heads.push('\n');
+    for (name, text) in [
+        ("MERGE_HEAD", heads.as_str()),
+        ("MERGE_MSG", paused.merge_msg.as_str()),
+        ("MERGE_MODE", "no-ff"),
+    ] {
+        let path = git.git_dir().join(name);
+        crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(io("write", &path))?;
+    }
+    Ok(())
+}
+
+fn remove_merge_state(git: &Git) -> Result<(), TxnError> {
+    for name in MERGE_FILES {
+        let path = git.git_dir().join(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("remove", &path)(e)),
+        }
+    }
+    Ok(())
+}
+
+/// Removes the record of a paused operation (and git's merge state).
+fn clear_paused(git: &Git) -> Result<(), TxnError> {
+    remove_merge_state(git)?;
+    let dir = dir_of(git.git_dir());
+    let record = dir.join(PAUSED);
+    match std::fs::remove_file(&record) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("remove", &record)(e)),
+    }
+    let _ = std::fs::remove_file(dir.join(PAUSED_INDEX));
+    Ok(())
 }
 
 /// Test hook: pauses (until killed) when `QUICKSCALE_TEST_PAUSE_AT` names
@@ -341,7 +514,17 @@ fn finish(git: &Git) -> Result<(), TxnError> {
 /// Makes `prepared` visible: journal, worktree, index, refs. On an error
 /// before the refs moved, everything is rolled back (the caller's error is
 /// returned); a kill is finished by the next [`recover`].
-pub fn run(git: &Git, _lock: &Lock, prepared: &Prepared) -> Result<(), TxnError> {
+pub fn run(git: &Git, lock: &Lock, prepared: &Prepared) -> Result<(), TxnError> {
+    run_with(git, lock, prepared, &Extra::default())
+}
+
+/// [`run`] for an operation that pauses or resumes a paused one.
+pub fn run_with(
+    git: &Git,
+    _lock: &Lock,
+    prepared: &Prepared,
+    extra: &Extra,
+) -> Result<(), TxnError> {
     let dir = dir_of(git.git_dir());
     fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
     let index_path = git.repo.index_path();
@@ -359,10 +542,11 @@ pub fn run(git: &Git, _lock: &Lock, prepared: &Prepared) -> Result<(), TxnError>
         paths: prepared.paths.clone(),
         refs: prepared.refs.clone(),
         index_existed,
+        pause: extra.pause,
     };
     save(git, &journal)?;
     test_pause(git.git_dir(), "journal-written");
-    match write_all(git, prepared) {
+    match write_all(git, prepared, extra) {
         Ok(()) => {}
         Err(e) => {
             // Roll back what was written; the journal stays if that fails.
@@ -374,10 +558,39 @@ pub fn run(git: &Git, _lock: &Lock, prepared: &Prepared) -> Result<(), TxnError>
         }
     }
     test_pause(git.git_dir(), "refs-moved");
+    match extra.pause {
+        PauseEffect::None => {}
+        PauseEffect::Pause => {
+            let paused = extra.paused.as_ref().ok_or_else(|| {
+                GitError::new("pause the operation", "there is no record to write")
+            })?;
+            write_merge_state(git, paused)?;
+            let before = dir.join(PAUSED_INDEX);
+            let _ = std::fs::remove_file(&before);
+            if index_existed {
+                fs_err::copy(dir.join(INDEX_BACKUP), &before)
+                    .map_err(io("keep the index of before the operation in", &before))?;
+            }
+            let text = serde_json::to_string_pretty(paused).map_err(|e| TxnError::Journal {
+                path: dir.join(PAUSED),
+                message: e.to_string(),
+            })?;
+            let record = dir.join(PAUSED);
+            // The point of no return of a pause.
+            crate::fsutil::write_atomic(&record, text.as_bytes()).map_err(io("write", &record))?;
+            test_pause(git.git_dir(), "paused");
+        }
+        PauseEffect::Resume => {
+            // `--continue` passed its point of no return with the refs;
+            // `--abort` passes it here.
+            clear_paused(git)?;
+            test_pause(git.git_dir(), "resumed");
+        }
+    }
     finish(git)
 }
 
-fn write_all(git: &Git, prepared: &Prepared) -> Result<(), TxnError> {
+fn write_all(git: &Git, prepared: &Prepared, extra: &Extra) -> Result<(), TxnError> {
     let dir = dir_of(git.git_dir());
     let writes: Vec<(&str, Leaf)> = prepared
         .paths
@@ -394,7 +607,14 @@ fn write_all(git: &Git, prepared: &Prepared) -> Result<(), TxnError> {
             test_pause(git.git_dir(), "files-deleted");
         }
     }
-    if prepared.index.is_empty() {
+    if let Some(bytes) = &extra.restore_index {
+        let staged = dir.join(INDEX_NEW);
+        crate::fsutil::write_atomic(&staged, bytes).map_err(io("write", &staged))?;
+        git.write_index_bytes(bytes)?;
+        test_pause(git.git_dir(), "index-written");
+        return update_refs(git, prepared);
+    }
+    if prepared.index.is_empty() && extra.stages.is_empty() {
         return update_refs(git, prepared);
     }
     let planned: std::collections::BTreeMap<&str, Option<Leaf>> = prepared
@@ -408,7 +628,11 @@ fn write_all(git: &Git, prepared: &Prepared) -> Result<(), TxnError> {
         .filter(|(path, leaf)| planned.get(path.as_str()) == Some(leaf))
         .map(|(path, _)| path.as_str())
         .collect();
-    let bytes = git.index_bytes_with(&prepared.index, &written)?;
+    let bytes = if extra.stages.is_empty() {
+        git.index_bytes_with(&prepared.index, &written)?
+    } else {
+        git.index_bytes_with_stages(&prepared.index, &written, &extra.stages)?
+    };
     let staged = dir.join(INDEX_NEW);
     crate::fsutil::write_atomic(&staged, &bytes).map_err(io("write", &staged))?;
     git.write_index_bytes(&bytes)?;
@@ -446,13 +670,35 @@ pub fn recover(git: &Git, _lock: &Lock) -> Result<Option<Recovered>, TxnError> {
         Some(journal) => {
             let branch = journal.refs.iter().find(|r| r.name == journal.branch);
             let now = git.ref_target(&journal.branch)?;
-            let forward = branch.is_some_and(|b| b.new != b.old && now == b.new);
+            let moved = branch.is_some_and(|b| b.new != b.old && now == b.new);
+            let moves = branch.is_some_and(|b| b.new != b.old);
+            let record = dir_of(git.git_dir()).join(PAUSED).exists();
+            let forward = match journal.pause {
+                PauseEffect::None => moved,
+                PauseEffect::Pause => record,
+                PauseEffect::Resume if moves => moved,
+                PauseEffect::Resume => !record,
+            };
             let direction = if forward {
                 Direction::Forward
             } else {
                 Direction::Back
             };
             settle(git, &journal, direction)?;
+            match (journal.pause, direction) {
+                (PauseEffect::Pause, Direction::Back) => {
+                    remove_merge_state(git)?;
+                    let _ = std::fs::remove_file(dir_of(git.git_dir()).join(PAUSED_INDEX));
+                }
+                (PauseEffect::Resume, Direction::Back) => {
+                    // Back to the paused state, the user's resolution included.
+                    if let Some(p) = paused(git)? {
+                        write_merge_state(git, &p)?;
+                    }
+                }
+                (PauseEffect::Resume, Direction::Forward) => clear_paused(git)?,
+                _ => {}
+            }
             if journal.created_repo && direction == Direction::Back {
                 // `settle` removed the repository, journal included.
             } else {
@@ -487,10 +733,24 @@ pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
             paths: Vec::new(),
             refs: Vec::new(),
             index_existed: true,
+            pause: PauseEffect::None,
         })),
         e => Err(e),
     })?
     else {
+        // A paused operation is forgotten too; git's merge state stays.
+        let dir = dir_of(git.git_dir());
+        if dir.join(PAUSED).exists() {
+            let operation = paused(git)
+                .ok()
+                .flatten()
+                .map(|p| p.operation)
+                .unwrap_or_else(|| "operation".into());
+            let _ = std::fs::remove_file(dir.join(PAUSED_INDEX));
+            let record = dir.join(PAUSED);
+            fs_err::remove_file(&record).map_err(io("remove", &record))?;
+            return Ok(Some(operation));
+        }
         return Ok(None);
     };
     finish(git)?;

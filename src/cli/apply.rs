@@ -116,6 +116,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
     let mut progress = super::EventView::new(&ctx.ui).shown(mismatches);
     let opts = engine::execute::ExecOptions {
         strict: args.strict,
+        ..Default::default()
     };
     let outcome =
         engine::execute::execute(&mut ws, &plan, "apply", &text, opts, &mut |e: Event| {

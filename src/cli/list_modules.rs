@@ -37,14 +37,78 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
         config.as_ref().map(|c| &c.config),
         installed.as_deref(),
     );
+    let updates = match (project::find(&ctx.cwd), &config) {
+        (Some(dir), Some(config)) => available_updates(&dir.root, config, &catalog),
+        _ => Vec::new(),
+    };
     if args.json {
-        let text = serde_json::to_string_pretty(&rows)
+        let mut value = serde_json::to_value(&rows)
+            .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
+        if let Some(items) = value.as_array_mut() {
+            for item in items {
+                let name = item["name"].as_str().unwrap_or_default().to_owned();
+                if let Some((_, a)) = updates.iter().find(|(n, _)| *n == name) {
+                    item["available"] = serde_json::to_value(a).unwrap_or_default();
+                }
+            }
+        }
+        let text = serde_json::to_string_pretty(&value)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
     } else {
         render_table(ctx, &rows);
+        for (name, a) in &updates {
+            let mut parts = Vec::new();
+            if let Some(c) = &a.available.compatible {
+                parts.push(format!("{c} (compatible)"));
+            }
+            if let Some(b) = &a.available.breaking {
+                parts.push(format!("{b} (breaking)"));
+            }
+            if a.available.branch_tip.is_some() {
+                let version = a
+                    .available
+                    .tip_version
+                    .as_deref()
+                    .map(|v| format!(" (version {v})"))
+                    .unwrap_or_default();
+                parts.push(format!("new commits on {}{version}", a.git_ref));
+            }
+            if !parts.is_empty() {
+                ctx.ui.out(&format!(
+                    "{name} {}: newer upstream (last checked by `update`): {}",
+                    a.git_ref,
+                    parts.join(", ")
+                ));
+            }
+        }
     }
     Ok(exit::OK)
+}
+
+/// What the last `update` saw upstream for the embedded modules, where it
+/// looked at the ref embedded now (read only).
+fn available_updates(
+    root: &std::path::Path,
+    config: &ConfigFile,
+    catalog: &crate::catalog::Catalog,
+) -> Vec<(String, crate::engine::update::Cached)> {
+    let Ok(Some(git)) = crate::git::Git::open_at_root(root) else {
+        return Vec::new();
+    };
+    let head = git.head().ok().and_then(|h| h.commit);
+    let Ok((Some(state), _)) = crate::state::load(&git, head, Some(&config.config), catalog) else {
+        return Vec::new();
+    };
+    crate::engine::update::load_cache(&git)
+        .into_iter()
+        .filter(|(name, c)| {
+            state
+                .modules
+                .get(name)
+                .is_some_and(|m| m.source == c.source && m.git_ref == c.git_ref)
+        })
+        .collect()
 }
 
 /// The modules embedded now, per the applied state (empty when unknown).

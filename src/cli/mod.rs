@@ -199,6 +199,16 @@ pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError
 /// middle of git's own work, finishes an interrupted operation, and only
 /// then reads quickscale.yml and the state.
 pub fn open_for_write(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
+    open_writing(ctx, false)
+}
+
+/// [`open_for_write`] for `update --continue/--abort`: a paused update is
+/// what they work on (its merge state is ours, not git's own work).
+pub fn open_for_write_paused(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
+    open_writing(ctx, true)
+}
+
+fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace, CliError> {
     let catalog = ctx.catalog()?;
     let dir = project_dir(ctx)?;
     let git =
@@ -206,8 +216,14 @@ pub fn open_for_write(ctx: &Context) -> Result<crate::engine::Workspace, CliErro
     let mut lock = None;
     if let Some(git) = &git {
         let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;
-        crate::engine::check_git_idle(git).map_err(apply::engine_error)?;
+        // The merge state of a paused update is ours, not git's own work.
+        if !crate::txn::owns_merge_state(git.git_dir()) {
+            crate::engine::check_git_idle(git).map_err(apply::engine_error)?;
+        }
         report_recovery(ctx, crate::txn::recover(git, &held).map_err(txn_error)?);
+        if !resume {
+            crate::txn::refuse_if_paused(git).map_err(txn_error)?;
+        }
         if git
             .head()
             .map_err(|e| CliError::from_error(&e, None))?
@@ -229,6 +245,14 @@ pub fn open_for_write(ctx: &Context) -> Result<crate::engine::Workspace, CliErro
 
 /// Reads never repair: they say that an interrupted operation waits.
 pub fn warn_interrupted(ctx: &Context, git: &crate::git::Git) {
+    if let Ok(Some(p)) = crate::txn::paused(git) {
+        ctx.ui.warn(&format!(
+            "a `git quickscale {}` is paused with conflicts in {} file(s): resolve them and run `git quickscale {} --continue` (or `--abort`)",
+            p.operation,
+            p.conflicted.len(),
+            p.operation
+        ));
+    }
     if let Some(i) = crate::txn::interrupted(git.git_dir()) {
         ctx.ui.warn(&format!(
             "an interrupted `git quickscale {}` was found; what is shown may be half-done: run `git quickscale recover` to finish it",
@@ -303,10 +327,33 @@ impl<'u> EventView<'u> {
                 if let Some(bar) = self.spinner.take() {
                     bar.finish_and_clear();
                 }
-                self.ui.status(&format!(
-                    "Fetched {module} at {}",
-                    &commit[..commit.len().min(12)]
+                if commit.is_empty() {
+                    self.ui.status(&format!("Fetched {module}"));
+                } else {
+                    self.ui.status(&format!(
+                        "Fetched {module} at {}",
+                        &commit[..commit.len().min(12)]
+                    ));
+                }
+            }
+            Event::Listing { url, modules } => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                let bar = indicatif::ProgressBar::new_spinner();
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_message(format!(
+                    "listing the versions of {url} ({modules} module{})",
+                    if modules == 1 { "" } else { "s" }
                 ));
+                bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                self.spinner = Some(bar);
+            }
+            Event::Merging { module } => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                self.ui.status(&format!("Merging {module}"));
             }
             Event::Warning(text) => {
                 if !self.shown.insert(text.clone()) {

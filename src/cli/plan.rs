@@ -32,6 +32,7 @@ use crate::ui::Tone;
   git quickscale plan demo --theme showcase_html --module crm --module auth@v0.63.0 --set crm.deals_per_page=50 --yes
   git quickscale plan --add blog
   git quickscale plan --remove crm
+  git quickscale plan --pin crm@v1.2.0
   git quickscale plan --reconfigure --set auth.registration_enabled=false")]
 pub struct PlanArgs {
     /// Slug of a new project (directory and service name), e.g. `my-shop`
@@ -65,6 +66,11 @@ pub struct PlanArgs {
     #[arg(long = "remove", value_name = "NAME", conflicts_with_all = ["slug", "theme", "package", "modules"])]
     pub remove: Vec<String>,
 
+    /// Pin a module already in quickscale.yml to a branch, tag or commit (`sources.<name>.ref`);
+    /// `apply` then moves it there with the same merge as `update` (can be repeated)
+    #[arg(long = "pin", value_name = "NAME@REF", conflicts_with_all = ["slug", "theme", "package", "modules"])]
+    pub pin: Vec<ModuleArg>,
+
     /// Change options of modules already in quickscale.yml (asks on a terminal unless --set is given)
     #[arg(long, conflicts_with_all = ["slug", "theme", "package", "modules"])]
     pub reconfigure: bool,
@@ -92,7 +98,7 @@ pub struct PlanArgs {
 
 pub fn cmd_plan(ctx: &Context, args: &PlanArgs) -> CmdResult {
     let catalog = ctx.catalog()?;
-    if !args.add.is_empty() || !args.remove.is_empty() || args.reconfigure {
+    if !args.add.is_empty() || !args.remove.is_empty() || !args.pin.is_empty() || args.reconfigure {
         edit_existing(ctx, args, &catalog)
     } else {
         plan_new(ctx, args, &catalog)
@@ -298,6 +304,7 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
     let req = EditRequest {
         add: &args.add,
         remove: &args.remove,
+        pin: &args.pin,
         sources: &args.sources,
         sets: &sets,
         reconfigure: args.reconfigure,

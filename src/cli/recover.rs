@@ -49,5 +49,12 @@ pub fn cmd_recover(ctx: &Context, args: &RecoverArgs) -> CmdResult {
         Some(r) => super::report_recovery(ctx, Some(r)),
         None => ctx.ui.status("Nothing to recover."),
     }
+    // A paused update is not interrupted: it waits for the user.
+    if let Some(p) = crate::txn::paused(&git).map_err(super::txn_error)? {
+        ctx.ui.warn(&format!(
+            "a `git quickscale {op}` is paused with conflicts (recovery leaves it alone): resolve them and run `git quickscale {op} --continue`, or `git quickscale {op} --abort`",
+            op = p.operation
+        ));
+    }
     Ok(exit::OK)
 }

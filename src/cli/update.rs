@@ -1,14 +1,657 @@
-//! `git quickscale update` (provided by a later release).
+//! `git quickscale update`: move embedded modules to newer upstream
+//! versions with a three-way merge that keeps local changes.
 
-use super::{CmdResult, Context, not_available};
+use super::{CmdResult, Context};
+use crate::config;
+use crate::engine::execute::{self, ConflictMode, ExecOptions};
+use crate::engine::update::{self, Policy, Preview, TextChange};
+use crate::engine::{self, Event, pause};
+use crate::error::{CliError, exit};
+use crate::report::{self, DiffLine};
+use crate::ui::Tone;
 
-/// Update embedded modules to newer upstream versions
+/// Update embedded modules to newer upstream versions, keeping local changes
 ///
-/// Not available yet in this version: the command exits with status 1.
+/// Moves each module (all of them without NAME) to the newest version
+/// compatible with the one embedded — semver tags `v1.2.3`/`1.2.3` by caret
+/// rules (same major; for 0.x the same minor) — or to the tip of the branch
+/// it follows. The merge is three-way (base: the upstream version embedded,
+/// ours: the module's files now, local changes included; theirs: the new
+/// version) and its commits are those of `git subtree pull --squash`. The
+/// wiring is regenerated from the new manifests, and quickscale.yml records
+/// the new ref, all in one transaction: if any module fails, none is updated.
+///
+/// A conflict refuses the whole update before anything is written, unless
+/// `--conflicts=merge`: then the conflicted files get git's markers and
+/// index stages, and the update waits for `--continue` or `--abort`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  git quickscale update")]
-pub struct UpdateArgs {}
+#[command(after_help = "Examples:
+  git quickscale update --check                 # exit 2 when updates are available
+  git quickscale update --dry-run crm           # the full preview; nothing is written
+  git quickscale update --all --yes
+  git quickscale update crm --to v2.0.0
+  git quickscale update crm --conflicts=merge   # then resolve, and: update --continue")]
+pub struct UpdateArgs {
+    /// Modules to update [default: every embedded module]
+    #[arg(value_name = "NAME", conflicts_with_all = ["continue_", "abort"])]
+    pub names: Vec<String>,
 
-pub fn cmd_update(_ctx: &Context, _args: &UpdateArgs) -> CmdResult {
-    Err(not_available("update"))
+    /// Update every embedded module (the default without NAME)
+    #[arg(long, conflicts_with_all = ["names", "continue_", "abort"])]
+    pub all: bool,
+
+    /// Allow breaking versions (another major; for 0.x another minor)
+    #[arg(long, conflicts_with = "to")]
+    pub major: bool,
+
+    /// Move to this branch, tag or commit (one module only)
+    #[arg(long, value_name = "REF")]
+    pub to: Option<String>,
+
+    /// Fetch and list the available versions; change no file, commit or ref (exit 2 when updates are available)
+    #[arg(long, conflicts_with_all = ["dry_run", "continue_", "abort"])]
+    pub check: bool,
+
+    /// Show the full preview and stop before the first write
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Add the full unified diff of the module files to the preview
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Print the preview (and with --check the versions) as JSON
+    #[arg(long)]
+    pub json: bool,
+
+    /// With --dry-run: exit 2 when updates are pending, 0 when there are none
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// What a merge conflict does: refuse the whole update, or leave the
+    /// conflicts in the files (git's markers and index stages) to resolve
+    #[arg(long, value_enum, default_value = "refuse", value_name = "MODE")]
+    pub conflicts: Conflicts,
+
+    /// On a terminal, walk the conflicts file by file (implies --conflicts=merge)
+    #[arg(long)]
+    pub interactive: bool,
+
+    /// Finish a paused update once its conflicts are resolved
+    #[arg(long = "continue", conflicts_with_all = ["abort", "dry_run", "to", "major"])]
+    pub continue_: bool,
+
+    /// Give up a paused update: HEAD, index, files and refs as before it
+    #[arg(long, conflicts_with_all = ["dry_run", "to", "major"])]
+    pub abort: bool,
+
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Treat a requirement the project does not meet as an error
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// What a merge conflict does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Conflicts {
+    /// Refuse the whole update; nothing is written
+    Refuse,
+    /// Leave conflict markers and index stages; finish with --continue or --abort
+    Merge,
+}
+
+pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
+    if args.continue_ {
+        return cmd_continue(ctx, args);
+    }
+    if args.abort {
+        return cmd_abort(ctx);
+    }
+    let mut ws = super::open_for_write(ctx)?;
+    let names: Vec<String> = if args.names.is_empty() {
+        ws.embedded()
+    } else {
+        args.names.clone()
+    };
+    if names.is_empty() {
+        ctx.ui
+            .status("Nothing to update: no module is embedded in this project.");
+        return Ok(exit::OK);
+    }
+    if args.to.is_some() && names.len() != 1 {
+        return Err(CliError::new("--to moves one module; name it")
+            .hint("git quickscale update crm --to v2.0.0"));
+    }
+    let policy = Policy {
+        major: args.major,
+        to: args.to.clone(),
+    };
+    let mut progress = super::EventView::new(&ctx.ui);
+    let selection = match update::select(&ws, &names, &policy, &mut |e: Event| progress.show(e)) {
+        Ok(s) => s,
+        Err(e) => {
+            drop(progress);
+            let _ = execute::abandon(&ws);
+            return Err(super::apply::engine_error(e));
+        }
+    };
+    drop(progress);
+    if args.check {
+        let _ = execute::abandon(&ws);
+        return show_check(ctx, &ws, &selection, args.json);
+    }
+    for u in &selection.unchanged {
+        ctx.ui.status(&format!(
+            "{} {}: up to date ({})",
+            u.module, u.git_ref, u.why
+        ));
+    }
+    if selection.steps.is_empty() {
+        let _ = execute::abandon(&ws);
+        if args.json {
+            ctx.ui.out(&json(&serde_json::json!({
+                "schema": 1,
+                "modules": [],
+                "unchanged": selection.unchanged,
+                "wiring": [],
+            }))?);
+        }
+        ctx.ui
+            .status_styled(Tone::Ok, "Nothing to update: every module is up to date.");
+        return Ok(exit::OK);
+    }
+    let text = pause::config_with_refs(&ws, &ws.config.text, &selection.steps).map_err(|e| {
+        CliError::from_error(
+            &e,
+            Some("set `sources.<name>.ref` in quickscale.yml by hand, then run `git quickscale apply`".into()),
+        )
+    })?;
+    ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
+        .map_err(|d| CliError::new(d.to_string()))?;
+    ws.config.text = text.clone();
+    let plan = engine::plan::updating(selection.steps.clone());
+    let mode = if args.dry_run {
+        ConflictMode::Report
+    } else if args.interactive || args.conflicts == Conflicts::Merge {
+        ConflictMode::Merge
+    } else {
+        ConflictMode::Refuse
+    };
+    let opts = ExecOptions {
+        strict: args.strict,
+        conflicts: mode,
+        ..Default::default()
+    };
+    let mut progress = super::EventView::new(&ctx.ui);
+    let resolved = match execute::resolve(&ws, &plan, "update", &text, opts, &mut |e: Event| {
+        progress.show(e)
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            drop(progress);
+            let _ = execute::abandon(&ws);
+            return Err(super::apply::engine_error(e));
+        }
+    };
+    drop(progress);
+    let wiring = update::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
+    let diffs = if args.diff {
+        update::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
+    } else {
+        Vec::new()
+    };
+    let previews: Vec<&Preview> = resolved.updates().iter().map(|u| &u.preview).collect();
+    if args.json {
+        ctx.ui.out(&json(&serde_json::json!({
+            "schema": 1,
+            "modules": previews,
+            "unchanged": selection.unchanged,
+            "wiring": wiring,
+            "diff": diffs,
+        }))?);
+    } else {
+        show_previews(ctx, &previews, &wiring, &diffs);
+    }
+    if args.dry_run {
+        let _ = execute::abandon(&ws);
+        ctx.ui.status("Dry run: nothing was written.");
+        return Ok(if args.detailed_exitcode {
+            exit::PENDING
+        } else {
+            exit::OK
+        });
+    }
+    if ctx.ui.is_interactive()
+        && !args.yes
+        && !ctx.ui.confirm("Update these modules?", true, "--yes")?
+    {
+        let _ = execute::abandon(&ws);
+        ctx.ui.status("Nothing was written.");
+        return Ok(exit::OK);
+    }
+    if resolved.has_conflicts() {
+        let outcome = pause::pause(&ws, &resolved).map_err(|e| {
+            let _ = execute::abandon(&ws);
+            super::apply::engine_error(e)
+        })?;
+        ctx.ui.warn(&format!(
+            "the update is paused: {} file(s) have conflicts",
+            outcome
+                .conflicts
+                .iter()
+                .map(|(_, p)| p.len())
+                .sum::<usize>()
+        ));
+        for (module, paths) in &outcome.conflicts {
+            for p in paths {
+                ctx.ui.status(&format!("  CONFLICT ({module}): {p}"));
+            }
+        }
+        if args.interactive && ctx.ui.is_interactive() {
+            // The walk ends with `--continue`, which takes the lock again.
+            drop(resolved);
+            drop(ws);
+            return walk_conflicts(ctx, &outcome.conflicts);
+        }
+        return Err(CliError::new(
+            "the update is paused with conflicts; nothing is committed yet",
+        )
+        .hint("resolve them (edit the files, or `git mergetool`), then `git quickscale update --continue`; or `git quickscale update --abort`"));
+    }
+    let steps = selection.steps.clone();
+    let mut progress = super::EventView::new(&ctx.ui);
+    let outcome = execute::execute_resolved(&mut ws, resolved, &mut |e: Event| progress.show(e))
+        .map_err(super::apply::engine_error)?;
+    drop(progress);
+    super::apply::show_commits(ctx, &outcome);
+    summary(ctx, &steps, &previews_of(&outcome, &steps));
+    ctx.ui.status_styled(
+        Tone::Ok,
+        &format!(
+            "Updated {} module(s); HEAD is {}",
+            steps.len(),
+            outcome.head.to_hex_with_len(12)
+        ),
+    );
+    Ok(exit::OK)
+}
+
+/// The versions each updated module ended at, from the new state.
+fn previews_of(
+    outcome: &execute::Outcome,
+    steps: &[engine::plan::UpdateModule],
+) -> Vec<(String, String)> {
+    steps
+        .iter()
+        .map(|s| {
+            let version = outcome
+                .state
+                .modules
+                .get(&s.name)
+                .and_then(|m| m.version.clone())
+                .unwrap_or_default();
+            (s.name.clone(), version)
+        })
+        .collect()
+}
+
+fn summary(ctx: &Context, steps: &[engine::plan::UpdateModule], versions: &[(String, String)]) {
+    let w = steps.iter().map(|s| s.name.len()).max().unwrap_or(6).max(6);
+    let f = steps
+        .iter()
+        .map(|s| s.from_ref.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    ctx.ui
+        .status(&format!("{:<w$}  {:<f$}  TO", "MODULE", "FROM"));
+    for s in steps {
+        let version = versions
+            .iter()
+            .find(|(n, _)| *n == s.name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+            .map(|v| format!(" (version {v})"))
+            .unwrap_or_default();
+        ctx.ui.status(&format!(
+            "{:<w$}  {:<f$}  {}{version}",
+            s.name, s.from_ref, s.to_ref
+        ));
+    }
+}
+
+fn json(value: &serde_json::Value) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+}
+
+fn show_check(
+    ctx: &Context,
+    ws: &engine::Workspace,
+    selection: &update::Selection,
+    as_json: bool,
+) -> CmdResult {
+    let applied = ws.applied.as_ref();
+    let mut rows = Vec::new();
+    for (name, a) in &selection.available {
+        let current = applied.and_then(|s| s.modules.get(name));
+        rows.push(serde_json::json!({
+            "module": name,
+            "ref": current.map(|m| m.git_ref.clone()),
+            "version": current.and_then(|m| m.version.clone()),
+            "compatible": a.compatible,
+            "breaking": a.breaking,
+            "branch_tip": a.branch_tip,
+            "tip_version": a.tip_version,
+        }));
+        if as_json {
+            continue;
+        }
+        let at = current.map(|m| m.git_ref.as_str()).unwrap_or("?");
+        let mut parts = Vec::new();
+        if let Some(c) = &a.compatible {
+            parts.push(format!("{c} (compatible)"));
+        }
+        if let Some(b) = &a.breaking {
+            parts.push(format!("{b} (breaking: --major)"));
+        }
+        if let Some(t) = &a.branch_tip {
+            let version = a
+                .tip_version
+                .as_deref()
+                .map(|v| format!(", version {v}"))
+                .unwrap_or_default();
+            parts.push(format!(
+                "new commits (tip {}{version})",
+                &t[..t.len().min(12)]
+            ));
+        }
+        if parts.is_empty() {
+            ctx.ui.out(&format!("{name} {at}: up to date"));
+        } else {
+            ctx.ui
+                .out_styled(Tone::Changed, &format!("{name} {at}: {}", parts.join(", ")));
+        }
+    }
+    if as_json {
+        ctx.ui
+            .out(&json(&serde_json::json!({ "schema": 1, "modules": rows }))?);
+    }
+    let pending = !selection.steps.is_empty()
+        || selection
+            .available
+            .values()
+            .any(|a| a.compatible.is_some() || a.branch_tip.is_some());
+    Ok(if pending { exit::PENDING } else { exit::OK })
+}
+
+fn show_previews(
+    ctx: &Context,
+    previews: &[&Preview],
+    wiring: &[TextChange],
+    diffs: &[TextChange],
+) {
+    ctx.ui.out("git quickscale will:");
+    for p in previews {
+        let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+        ctx.ui.out_styled(
+            Tone::Changed,
+            &format!(
+                "  ~ {} {} → {} (version {} → {}; {} → {})",
+                p.module,
+                p.from.git_ref,
+                p.to.git_ref,
+                version(&p.from.version),
+                version(&p.to.version),
+                &p.from.commit[..p.from.commit.len().min(12)],
+                &p.to.commit[..p.to.commit.len().min(12)],
+            ),
+        );
+        if !p.commits.is_empty() {
+            ctx.ui.out("      upstream commits:");
+            for c in &p.commits {
+                ctx.ui.out(&format!("        {} {}", c.commit, c.subject));
+            }
+        }
+        if !p.reverted.is_empty() {
+            ctx.ui
+                .out("      upstream commits taken back (an older version):");
+            for c in &p.reverted {
+                ctx.ui.out(&format!("        {} {}", c.commit, c.subject));
+            }
+        }
+        let (ins, del): (usize, usize) = p
+            .files
+            .iter()
+            .fold((0, 0), |(i, d), f| (i + f.insertions, d + f.deletions));
+        ctx.ui.out(&format!(
+            "      files: {} changed upstream (+{ins} −{del})",
+            p.files.len()
+        ));
+        for f in &p.files {
+            let mark = match f.status {
+                "added" => "A",
+                "deleted" => "D",
+                _ => "M",
+            };
+            ctx.ui.out(&format!(
+                "        {mark} {} (+{} −{})",
+                f.path, f.insertions, f.deletions
+            ));
+        }
+        if p.local_changes.is_empty() {
+            ctx.ui.out("      local changes: none");
+        } else {
+            ctx.ui.out("      local changes kept:");
+            for l in &p.local_changes {
+                ctx.ui.out(&format!("        {l}"));
+            }
+        }
+        if p.conflicts.is_empty() {
+            ctx.ui.out("      conflicts: none");
+        } else {
+            ctx.ui.out_styled(Tone::Warn, "      conflicts:");
+            for c in &p.conflicts {
+                ctx.ui
+                    .out_styled(Tone::Warn, &format!("        ! {}: {}", c.path, c.what));
+            }
+        }
+        if !p.options.is_empty() {
+            ctx.ui.out("      options:");
+            for o in &p.options {
+                let show = |v: &Option<crate::value::Value>| {
+                    v.as_ref()
+                        .map(|v| v.to_yaml())
+                        .unwrap_or_else(|| "(none)".into())
+                };
+                let line = match o.change {
+                    "added" => format!("+ {} = {} ({})", o.option, show(&o.new), o.note),
+                    "removed" => format!("- {} ({})", o.option, o.note),
+                    _ => format!(
+                        "~ {}: {} → {} ({})",
+                        o.option,
+                        show(&o.old),
+                        show(&o.new),
+                        o.note
+                    ),
+                };
+                ctx.ui.out(&format!("        {line}"));
+            }
+        }
+        if !p.migrations.is_empty() {
+            ctx.ui.out("      new database migrations:");
+            for m in &p.migrations {
+                ctx.ui.out(&format!("        {m}"));
+            }
+            ctx.ui
+                .out("        after the update: python manage.py migrate");
+        }
+        if !p.notes.is_empty() {
+            ctx.ui.out("      upgrade notes:");
+            for n in &p.notes {
+                for (i, line) in n.lines().enumerate() {
+                    let lead = if i == 0 { "- " } else { "  " };
+                    ctx.ui.out(&format!("        {lead}{line}"));
+                }
+            }
+        }
+        for i in &p.incompatible {
+            ctx.ui.out_styled(Tone::Warn, &format!("      ! {i}"));
+        }
+    }
+    if !wiring.is_empty() {
+        ctx.ui.out("  wiring changes:");
+        print_diffs(ctx, wiring);
+    }
+    if !diffs.is_empty() {
+        ctx.ui.out("  module files:");
+        print_diffs(ctx, diffs);
+    }
+}
+
+fn print_diffs(ctx: &Context, changes: &[TextChange]) {
+    for c in changes {
+        for line in report::unified_diff(&c.old, &c.new, &c.path) {
+            match line {
+                DiffLine::Header(t) => ctx.ui.out_styled(Tone::Bold, &format!("    {t}")),
+                DiffLine::Context(t) => ctx.ui.out(&format!("    {t}")),
+                DiffLine::Added(t) => ctx.ui.out_styled(Tone::Added, &format!("    {t}")),
+                DiffLine::Removed(t) => ctx.ui.out_styled(Tone::Removed, &format!("    {t}")),
+            }
+        }
+    }
+}
+
+fn cmd_continue(ctx: &Context, args: &UpdateArgs) -> CmdResult {
+    let mut ws = super::open_for_write_paused(ctx)?;
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| CliError::new("this project has no git repository"))?;
+    let (paused, record, committed) = pause::load(git).map_err(super::apply::engine_error)?;
+    let resolutions = if committed {
+        ctx.ui
+            .status("The merge was committed with `git commit`; adding the wiring and the state");
+        pause::committed_resolution(git, &record)
+    } else {
+        pause::resolution(git, &paused, &record)
+    }
+    .map_err(super::apply::engine_error)?;
+    // quickscale.yml as it is now (the user may have edited it), with the new refs.
+    let text = pause::config_with_refs(&ws, &ws.config.text, &record.steps)
+        .map_err(|e| CliError::from_error(&e, None))?;
+    ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
+        .map_err(|d| CliError::new(d.to_string()))?;
+    ws.config.text = text.clone();
+    let plan = engine::plan::updating(record.steps.clone());
+    let mut opts = pause::continue_options(resolutions, committed);
+    opts.strict = args.strict;
+    let mut progress = super::EventView::new(&ctx.ui);
+    let resolved = execute::resolve(&ws, &plan, &record.op, &text, opts, &mut |e: Event| {
+        progress.show(e)
+    })
+    .map_err(super::apply::engine_error)?;
+    let outcome = execute::execute_resolved(&mut ws, resolved, &mut |e: Event| progress.show(e))
+        .map_err(super::apply::engine_error)?;
+    drop(progress);
+    super::apply::show_commits(ctx, &outcome);
+    summary(ctx, &record.steps, &previews_of(&outcome, &record.steps));
+    ctx.ui.status_styled(
+        Tone::Ok,
+        &format!(
+            "Updated {} module(s); HEAD is {}",
+            record.steps.len(),
+            outcome.head.to_hex_with_len(12)
+        ),
+    );
+    Ok(exit::OK)
+}
+
+fn cmd_abort(ctx: &Context) -> CmdResult {
+    let ws = super::open_for_write_paused(ctx)?;
+    let restored = pause::abort(&ws).map_err(super::apply::engine_error)?;
+    ctx.ui.status_styled(
+        Tone::Ok,
+        &format!(
+            "Aborted the update: {restored} file(s), the index and git's merge state are as before it"
+        ),
+    );
+    Ok(exit::OK)
+}
+
+/// Walks the conflicts file by file on a terminal.
+fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResult {
+    let root = super::project_dir(ctx)?.root;
+    let choices = [
+        "take upstream's version",
+        "keep the local version",
+        "open the merge tool (git mergetool)",
+        "show the diff",
+        "leave it for later",
+    ];
+    for (module, paths) in conflicts {
+        for path in paths {
+            loop {
+                let pick = ctx.ui.select(
+                    &format!("{module}: {path}"),
+                    &choices.map(str::to_owned),
+                    0,
+                    "--conflicts=merge",
+                )?;
+                let git = |args: &[&str]| {
+                    std::process::Command::new("git")
+                        .current_dir(&root)
+                        .args(args)
+                        .status()
+                        .map_err(|e| CliError::new(format!("cannot run git: {e}")))
+                };
+                match pick {
+                    0 | 1 => {
+                        let side = if pick == 0 { "--theirs" } else { "--ours" };
+                        git(&["checkout", side, "--", path])?;
+                        git(&["add", "--", path])?;
+                        break;
+                    }
+                    2 => {
+                        git(&["mergetool", "--", path])?;
+                        break;
+                    }
+                    3 => {
+                        git(&["diff", "--", path])?;
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+    if ctx.ui.confirm(
+        "Finish the update now (update --continue)?",
+        true,
+        "--continue",
+    )? {
+        let args = UpdateArgs {
+            names: Vec::new(),
+            all: false,
+            major: false,
+            to: None,
+            check: false,
+            dry_run: false,
+            diff: false,
+            json: false,
+            detailed_exitcode: false,
+            conflicts: Conflicts::Refuse,
+            interactive: false,
+            continue_: true,
+            abort: false,
+            yes: true,
+            strict: false,
+        };
+        return cmd_continue(ctx, &args);
+    }
+    ctx.ui
+        .status("The update stays paused: `git quickscale update --continue` when ready.");
+    Ok(exit::OK)
 }

@@ -384,6 +384,8 @@ pub fn build_new(
 pub struct EditRequest<'a> {
     pub add: &'a [ModuleArg],
     pub remove: &'a [String],
+    /// `--pin NAME@REF`: set the ref of a module already listed.
+    pub pin: &'a [ModuleArg],
     pub sources: &'a [SourceArg],
     pub sets: &'a [SetArg],
     /// `--reconfigure`: options of modules already listed may change.
@@ -424,6 +426,19 @@ pub fn build_edit(
         }
     }
     let added: Vec<&str> = req.add.iter().map(|m| m.name.as_str()).collect();
+    for p in req.pin {
+        if p.git_ref.is_none() {
+            problems.push(format!(
+                "--pin {}: name the ref to pin to, e.g. --pin {}@v1.2.0",
+                p.name, p.name
+            ));
+        } else if current.module(&p.name).is_none() && !added.contains(&p.name.as_str()) {
+            problems.push(format!(
+                "--pin {}: module {} is not in quickscale.yml (add it with --add {}@REF)",
+                p.name, p.name, p.name
+            ));
+        }
+    }
     for s in req.sources {
         if current.module(&s.module).is_none() && !added.contains(&s.module.as_str()) {
             problems.push(format!(
@@ -463,6 +478,9 @@ pub fn build_edit(
     }
     for s in req.sources {
         out = edit::set_source(&out, &s.module, Some(&s.url), None)?;
+    }
+    for p in req.pin {
+        out = edit::set_source(&out, &p.name, None, p.git_ref.as_deref())?;
     }
     // Option values are checked against a config that already has the new sources.
     let draft = crate::config::parse(&out, "quickscale.yml", catalog)

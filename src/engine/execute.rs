@@ -65,10 +65,30 @@ struct FinalModule {
 }
 
 /// How an operation treats warnings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExecOptions {
     /// Compatibility mismatches are errors.
     pub strict: bool,
+    /// What a merge conflict of an update does.
+    pub conflicts: ConflictMode,
+    /// Updates resolved by the user (a paused update going on): module →
+    /// (its squash commit, the prefix tree to commit).
+    pub resolutions: BTreeMap<String, (ObjectId, ObjectId)>,
+    /// The user committed the paused update's merge with `git commit`:
+    /// HEAD is the merge, only the wiring and the state follow.
+    pub premerged: bool,
+}
+
+/// What a merge conflict of an update does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConflictMode {
+    /// Refuse the whole operation before anything is written.
+    #[default]
+    Refuse,
+    /// Go on: the caller pauses the operation with the conflicts in the files.
+    Merge,
+    /// Go on: the caller only shows them (a preview).
+    Report,
 }
 
 /// A plan with everything it needs fetched, read and validated.
@@ -81,6 +101,37 @@ pub struct Resolved {
     adopted: Vec<Adopted>,
     modules: BTreeMap<String, FinalModule>,
     managed: FileMap,
+    updates: Vec<super::update::Merged>,
+    opts: ExecOptions,
+}
+
+impl Resolved {
+    /// The updates, merged in memory, with their previews.
+    pub fn updates(&self) -> &[super::update::Merged] {
+        &self.updates
+    }
+
+    /// Whether any update left a conflict.
+    pub fn has_conflicts(&self) -> bool {
+        self.updates.iter().any(|u| !u.merge.conflicts.is_empty())
+    }
+
+    /// The managed files as this operation renders them.
+    pub fn managed(&self) -> &FileMap {
+        &self.managed
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn op(&self) -> &str {
+        &self.op
+    }
+
+    pub fn config_text(&self) -> &str {
+        &self.config_text
+    }
 }
 
 /// Runs `plan` as operation `op`, committing `config_text` as quickscale.yml
@@ -103,17 +154,64 @@ pub fn execute(
         ws.git = Some(git);
     }
     let result = resolve(ws, plan, op, config_text, opts, events)
-        .and_then(|resolved| prepare(ws, resolved, created_repo))
-        .and_then(|(prepared, outcome)| {
-            let (Some(git), Some(lock)) = (&ws.git, &ws.lock) else {
-                return Err(GitError::new("write", "the repository is not locked").into());
-            };
-            events(Event::WritingFiles {
-                count: prepared.paths.len(),
-            });
-            txn::run(git, lock, &prepared)?;
-            Ok(outcome)
-        });
+        .and_then(|resolved| commit_resolved(ws, resolved, created_repo, events));
+    conclude(ws, result, created_repo, events)
+}
+
+/// Makes a resolved operation visible: its objects, then one transaction.
+fn commit_resolved(
+    ws: &Workspace,
+    resolved: Resolved,
+    created_repo: bool,
+    events: &mut dyn FnMut(Event),
+) -> Result<Outcome, EngineError> {
+    let resume = !resolved.opts.resolutions.is_empty();
+    let (prepared, outcome) = prepare(ws, resolved, created_repo)?;
+    let (Some(git), Some(lock)) = (&ws.git, &ws.lock) else {
+        return Err(GitError::new("write", "the repository is not locked").into());
+    };
+    events(Event::WritingFiles {
+        count: prepared.paths.len(),
+    });
+    let extra = txn::Extra {
+        pause: if resume {
+            txn::PauseEffect::Resume
+        } else {
+            txn::PauseEffect::None
+        },
+        ..Default::default()
+    };
+    txn::run_with(git, lock, &prepared, &extra)?;
+    Ok(outcome)
+}
+
+/// Runs an operation already resolved (e.g. shown as a preview first);
+/// on any failure the repository is as it was.
+pub fn execute_resolved(
+    ws: &mut Workspace,
+    resolved: Resolved,
+    events: &mut dyn FnMut(Event),
+) -> Result<Outcome, EngineError> {
+    let result = commit_resolved(ws, resolved, false, events);
+    conclude(ws, result, false, events)
+}
+
+/// Leaves the repository clean after an operation failed before its
+/// transaction (scratch refs of fetches): for callers that stop after
+/// [`resolve`] (a dry run, a refused preview).
+pub fn abandon(ws: &Workspace) -> Result<(), EngineError> {
+    if let (Some(git), Some(lock)) = (&ws.git, &ws.lock) {
+        txn::recover(git, lock)?;
+    }
+    Ok(())
+}
+
+fn conclude(
+    ws: &mut Workspace,
+    result: Result<Outcome, EngineError>,
+    created_repo: bool,
+    events: &mut dyn FnMut(Event),
+) -> Result<Outcome, EngineError> {
     match result {
         Ok(mut outcome) => {
             if let Some(git) = &ws.git {
@@ -263,6 +361,63 @@ pub fn resolve(
             prefix_tree,
         });
     }
+    let mut updates = Vec::new();
+    if !plan.update.is_empty() {
+        let head = head.ok_or_else(|| GitError::new("update a module", "there is no commit"))?;
+        let squashes = git.squashes(head)?;
+        // Without an identity (a dry run) the squash commit only labels conflicts.
+        let (author, committer) = git.identity().unwrap_or_else(|_| {
+            let sig = Signature {
+                name: "git-quickscale".into(),
+                email: "preview@git-quickscale".into(),
+                time: Default::default(),
+            };
+            (sig.clone(), sig)
+        });
+        for step in &plan.update {
+            let cx = super::update::StepContext {
+                ws,
+                git,
+                head_tree,
+                squashes: &squashes,
+                limits,
+                author: &author,
+                committer: &committer,
+                resolution: opts.resolutions.get(&step.name).copied(),
+            };
+            let merged = super::update::resolve_step(&cx, step, &given(&step.name), events)?;
+            for w in &merged.preview.incompatible {
+                events(Event::Warning(w.clone()));
+                incompatible.push(w.clone());
+            }
+            installable.insert(
+                step.name.clone(),
+                has_package(git, merged.merge.tree, &prefix_of(&step.name))?,
+            );
+            modules.insert(
+                step.name.clone(),
+                FinalModule {
+                    manifest: merged.manifest.clone(),
+                    options: merged.options.clone(),
+                },
+            );
+            updates.push(merged);
+        }
+        let conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)> = updates
+            .iter()
+            .filter(|u| !u.merge.conflicts.is_empty())
+            .map(|u| {
+                (
+                    u.step.name.clone(),
+                    u.step.to_ref.clone(),
+                    u.merge.conflicts.clone(),
+                )
+            })
+            .collect();
+        if !conflicts.is_empty() && opts.conflicts == ConflictMode::Refuse {
+            return Err(EngineError::Conflicts(conflicts));
+        }
+    }
     // Modules that stay: their manifest from HEAD, their options as the scope says.
     if let Some(applied) = &ws.applied {
         for (name, current) in &applied.modules {
@@ -279,6 +434,27 @@ pub fn resolve(
             installable.insert(name.clone(), has_package(git, head_tree, &prefix_of(name))?);
             modules.insert(name.clone(), FinalModule { manifest, options });
         }
+    }
+    // What the modules declare they need (`requires:` in module.yml).
+    let changed: std::collections::BTreeSet<String> = plan
+        .add
+        .iter()
+        .chain(&plan.adopt)
+        .map(|a| a.name.clone())
+        .chain(plan.update.iter().map(|u| u.name.clone()))
+        .chain(plan.remove.iter().cloned())
+        .collect();
+    let manifests: BTreeMap<String, Option<&Manifest>> = modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.manifest.as_ref()))
+        .collect();
+    let (refusals, warnings) = super::update::check_requirements(&manifests, &changed);
+    if !refusals.is_empty() {
+        return Err(EngineError::Requirements(refusals));
+    }
+    for w in warnings {
+        events(Event::Warning(w.clone()));
+        incompatible.push(w);
     }
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
@@ -323,6 +499,8 @@ pub fn resolve(
         adopted,
         modules,
         managed,
+        updates,
+        opts,
     })
 }
 
@@ -346,6 +524,8 @@ fn prepare(
         adopted,
         mut modules,
         managed,
+        updates,
+        opts,
     } = resolved;
     let head_state = git.head()?;
     let head = head_state.commit;
@@ -419,6 +599,38 @@ fn prepare(
         tip = Some(sa.merge);
         tree = sa.tree;
     }
+    let branch_name = head_state.branch.clone().unwrap_or_else(|| "HEAD".into());
+    for u in &updates {
+        let m = modules.get(&u.step.name);
+        state.modules.insert(
+            u.step.name.clone(),
+            ModuleState {
+                source: u.step.source.clone(),
+                git_ref: u.step.to_ref.clone(),
+                commit: u.upstream.to_string(),
+                prefix: prefix_of(&u.step.name),
+                tree: u.upstream_tree.to_string(),
+                version: m
+                    .and_then(|m| m.manifest.as_ref())
+                    .map(|m| m.version.clone()),
+                options: m.map(|m| m.options.clone()).unwrap_or_default(),
+            },
+        );
+        module_refs.push((u.step.name.clone(), u.upstream));
+        if u.noop || opts.premerged {
+            // Nothing to merge (or merged already by `git commit`): only
+            // the state moves.
+            continue;
+        }
+        let parent = tip
+            .ok_or_else(|| GitError::new("update a module", "there is no commit to merge into"))?;
+        let (merge, new_tree) =
+            super::update::commit_step(git, u, parent, tree, &branch_name, &author, &committer)?;
+        commits.push((merge, git.commit_summary(merge)?));
+        notes_to_write.push((merge, state.to_note()));
+        tip = Some(merge);
+        tree = new_tree;
+    }
     for a in &adopted {
         let m = modules.get(&a.name);
         state.modules.insert(
@@ -488,13 +700,52 @@ fn prepare(
 
     // Everything is objects so far. Refuse to touch paths with uncommitted work.
     let changes = git.diff_trees(base_tree, tree)?;
-    let blocked = git.check_clean(&changes, &[CONFIG_FILE.to_owned()])?;
+    let mut adopted_paths = vec![CONFIG_FILE.to_owned()];
+    let mut unmerged = Vec::new();
+    if !opts.resolutions.is_empty() {
+        // A resolved update commits the prefixes as the user left them.
+        let prefixes: Vec<String> = opts
+            .resolutions
+            .keys()
+            .map(|n| format!("{}/", prefix_of(n)))
+            .collect();
+        let inside = |p: &str| prefixes.iter().any(|pre| p.starts_with(pre.as_str()));
+        adopted_paths.extend(
+            changes
+                .iter()
+                .filter(|c| inside(&c.path))
+                .map(|c| c.path.clone()),
+        );
+        unmerged = git
+            .unmerged_paths()?
+            .into_iter()
+            .filter(|p| inside(p))
+            .collect();
+    }
+    let blocked = git.check_clean(&changes, &adopted_paths)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
             blocked.iter().map(ToString::to_string).collect(),
         ));
     }
-    let mut paths = txn::worktree_paths(&changes, CONFIG_FILE);
+    let mut paths: Vec<PathChange> = Vec::new();
+    for c in changes.iter().filter(|c| c.path != CONFIG_FILE) {
+        let old = if adopted_paths.contains(&c.path) {
+            let on_disk = git.journal_entry(&c.path)?;
+            if on_disk == c.new.map(Into::into) {
+                // Already as it will be committed (a resolved conflict).
+                continue;
+            }
+            on_disk
+        } else {
+            c.old.map(Into::into)
+        };
+        paths.push(PathChange {
+            path: c.path.clone(),
+            old,
+            new: c.new.map(Into::into),
+        });
+    }
     let config_on_disk = git.journal_entry(CONFIG_FILE)?;
     let config_new = Leaf {
         id: config_blob,
@@ -507,8 +758,17 @@ fn prepare(
             new: Some(config_new.into()),
         });
     }
-    let index: Vec<(String, Option<Leaf>)> =
+    let mut index: Vec<(String, Option<Leaf>)> =
         changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    for path in unmerged {
+        if !index.iter().any(|(p, _)| *p == path) {
+            let leaf = match git.entry_at(tree, &path)? {
+                Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
+                _ => None,
+            };
+            index.push((path, leaf));
+        }
+    }
     let notes_parent = git.ref_target(NOTES_REF)?;
     let notes_commit = notes::write_commit(
         git,
@@ -681,7 +941,7 @@ pub fn compat_of(
 }
 
 /// Whether `dir` of `tree` holds an installable Python package.
-fn has_package(git: &Git, tree: ObjectId, dir: &str) -> Result<bool, EngineError> {
+pub(crate) fn has_package(git: &Git, tree: ObjectId, dir: &str) -> Result<bool, EngineError> {
     let at = |file: &str| {
         if dir.is_empty() {
             file.to_owned()
@@ -743,7 +1003,7 @@ pub fn read_manifest(
     }
 }
 
-fn resolve_options(
+pub(crate) fn resolve_options(
     name: &str,
     manifest: Option<&Manifest>,
     given: &BTreeMap<String, Value>,
@@ -776,6 +1036,18 @@ fn final_summary(
             "Wire module{} {}",
             plural(names.len()),
             names.join(", ")
+        ));
+    }
+    if !plan.update.is_empty() {
+        let moves: Vec<String> = plan
+            .update
+            .iter()
+            .map(|u| format!("{} {} → {}", u.name, u.from_ref, u.to_ref))
+            .collect();
+        parts.push(format!(
+            "Update module{} {}",
+            plural(moves.len()),
+            moves.join(", ")
         ));
     }
     if !plan.remove.is_empty() {

@@ -2,10 +2,12 @@
 //! the changes as plain data, then execute them as one transaction.
 
 pub mod execute;
+pub mod pause;
 pub mod plan;
 pub mod status;
 pub mod undo;
 pub mod untrusted;
+pub mod update;
 
 use std::path::PathBuf;
 
@@ -143,6 +145,15 @@ pub enum Event {
         module: String,
         commit: String,
     },
+    /// Listing the branches and tags of a source (`update`).
+    Listing {
+        url: String,
+        modules: usize,
+    },
+    /// Merging a module's new upstream version in memory (`update`).
+    Merging {
+        module: String,
+    },
     /// Something the user should know before anything is written.
     Warning(String),
     WritingFiles {
@@ -185,8 +196,27 @@ pub enum EngineError {
     RolledBack(#[source] Box<EngineError>),
     #[error("{}", .0.join("\n"))]
     Incompatible(Vec<String>),
+    #[error("a module's requirements are not met; nothing was changed:\n{}", crate::diag::indented(.0))]
+    Requirements(Vec<String>),
     #[error("{what} is in progress in this repository")]
     GitBusy { what: String, finish: String },
+    #[error("the update failed, so no module was updated:\n{0}")]
+    Batch(update::BatchError),
+    #[error(transparent)]
+    Pause(#[from] pause::PauseError),
+    #[error("{}", conflict_report(.0))]
+    Conflicts(Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>),
+}
+
+fn conflict_report(modules: &[(String, String, Vec<crate::git::merge::MergeConflict>)]) -> String {
+    let mut out = String::from("the merge would conflict; nothing was changed:");
+    for (module, to_ref, conflicts) in modules {
+        out.push_str(&format!("\n  module {module} (to {to_ref}):"));
+        for c in conflicts {
+            out.push_str(&format!("\n    {}: {}", c.path, c.what));
+        }
+    }
+    out
 }
 
 impl EngineError {
@@ -221,6 +251,19 @@ impl EngineError {
             EngineError::RolledBack(inner) => inner.hint(),
             EngineError::Incompatible(_) => Some(
                 "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
+            ),
+            EngineError::Pause(e) => e.hint(),
+            EngineError::Batch(_) => Some(
+                "fix what is named above (or leave that module out: `git quickscale update NAME…`), then run the update again".into(),
+            ),
+            EngineError::Conflicts(modules) => Some(match modules.as_slice() {
+                [(module, to_ref, _)] => format!(
+                    "`git quickscale update {module} --to {to_ref} --conflicts=merge` leaves the conflicts in the files to resolve (then `update --continue`); `update {module} --to {to_ref} --dry-run` shows the whole preview"
+                ),
+                _ => "`git quickscale update --conflicts=merge` (with the same modules) leaves the conflicts in the files to resolve (then `update --continue`); `--dry-run` shows the whole preview".into(),
+            }),
+            EngineError::Requirements(_) => Some(
+                "each line says what would satisfy it; `git quickscale update --dry-run` previews a version before it is applied".into(),
             ),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"

@@ -21,6 +21,21 @@ pub struct AddModule {
     pub git_ref: String,
 }
 
+/// An embedded module moved to another upstream ref of the same source
+/// (`update`, or a ref edited in quickscale.yml): merged, keeping local patches.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct UpdateModule {
+    pub name: String,
+    pub source: String,
+    #[serde(rename = "from_ref")]
+    pub from_ref: String,
+    #[serde(rename = "to_ref")]
+    pub to_ref: String,
+    /// The upstream commit to move to, when already fetched (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
 /// A mutable option that changes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OptionChange {
@@ -47,6 +62,8 @@ pub enum Scope {
     Full,
     /// Only the listed removals; other modules keep their applied options (`remove`).
     RemoveOnly,
+    /// Only the listed updates; other modules keep their applied options (`update`).
+    UpdateOnly,
 }
 
 /// What an operation will do.
@@ -59,6 +76,8 @@ pub struct Plan {
     /// Modules already in the tree (e.g. added by `git subtree add`) to record.
     pub adopt: Vec<AddModule>,
     pub remove: Vec<String>,
+    /// Modules to move to another ref of their source (a three-way merge).
+    pub update: Vec<UpdateModule>,
     /// For each module to remove, the app labels whose database tables stay.
     pub tables: BTreeMap<String, Vec<String>>,
     pub reconfigure: Vec<OptionChange>,
@@ -77,6 +96,7 @@ impl Plan {
             add: Vec::new(),
             adopt: Vec::new(),
             remove: Vec::new(),
+            update: Vec::new(),
             tables: BTreeMap::new(),
             reconfigure: Vec::new(),
             rewire: Vec::new(),
@@ -91,6 +111,7 @@ impl Plan {
             || !self.add.is_empty()
             || !self.adopt.is_empty()
             || !self.remove.is_empty()
+            || !self.update.is_empty()
             || !self.reconfigure.is_empty()
             || !self.rewire.is_empty()
             || self.record_state.is_some()
@@ -184,13 +205,23 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
             continue;
         };
         let derived = ws.origin.derived();
-        if current.source != src.url || current.git_ref != src.git_ref {
+        if current.source == src.url && current.git_ref != src.git_ref {
+            plan.update.push(UpdateModule {
+                name: m.name.clone(),
+                source: src.url.clone(),
+                from_ref: current.git_ref.clone(),
+                to_ref: src.git_ref.clone(),
+                commit: None,
+            });
+            // Its options are resolved against the new manifest by the update.
+            continue;
+        } else if current.source != src.url {
             plan.refused.push(Refusal {
                 subject: format!(
                     "{}: source {}@{} → {}@{}",
                     m.name, current.source, current.git_ref, src.url, src.git_ref
                 ),
-                reason: "moving an embedded module to another source or ref is an update".into(),
+                reason: "moving an embedded module to another source is a new embed (`update` moves it to another ref of the same source)".into(),
                 recipe: vec![
                     format!("git quickscale plan --remove {}", m.name),
                     "git quickscale apply".into(),
@@ -399,6 +430,13 @@ pub fn compat_preview(ws: &Workspace, plan: &Plan) -> Vec<crate::compat::Mismatc
         }
     }
     out
+}
+
+/// A plan that only updates (for `git quickscale update`).
+pub fn updating(steps: Vec<UpdateModule>) -> Plan {
+    let mut plan = Plan::empty(Scope::UpdateOnly);
+    plan.update = steps;
+    plan
 }
 
 /// A plan that only removes `name` (for `git quickscale remove`).

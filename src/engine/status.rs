@@ -67,6 +67,9 @@ pub struct ModuleStatus {
     pub uncommitted_changes: Vec<String>,
     /// `in_sync`, `to_remove` or `changes_pending`.
     pub desired: &'static str,
+    /// Newer versions upstream, as the last `update`/`update --check` saw
+    /// them (`null` when it never looked, or looked at another ref).
+    pub available: Option<super::update::Cached>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,6 +93,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     if let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) {
         let head_tree = git.tree_of(head)?;
         let worktree = uncommitted(git)?;
+        let cache = super::update::load_cache(git);
         for (name, m) in &applied.modules {
             let prefix = prefix_of(name);
             let current = git.subtree_at(head_tree, &prefix)?;
@@ -129,6 +133,10 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                 committed_changes: committed,
                 uncommitted_changes: uncommitted_here,
                 desired: state,
+                available: cache
+                    .get(name)
+                    .filter(|c| c.source == m.source && c.git_ref == m.git_ref)
+                    .cloned(),
             });
         }
         for path in wiring::managed_paths(&desired.project.package) {

@@ -5,6 +5,8 @@
 
 pub mod changes;
 pub mod fetch;
+pub mod merge;
+pub mod remote;
 pub mod subtree;
 pub mod sync;
 pub mod tree;

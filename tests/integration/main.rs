@@ -19,6 +19,8 @@ mod test_readme;
 mod test_safety;
 mod test_sync;
 mod test_untrusted;
+mod test_update;
+mod test_update_properties;
 mod test_upstream_modules;
 mod test_yaml_edit;
 

@@ -82,6 +82,8 @@ fn scenario(env: &TestEnv, op: &str) -> (PathBuf, Vec<&'static str>) {
             (dir, vec!["apply", "--yes"])
         }
         "remove" => (dir, vec!["remove", "a", "--yes"]),
+        // a is at its catalog-less default ref; move it to v1.1.0 with a merge.
+        "update" => (dir, vec!["update", "a", "--to", "v1.1.0", "--yes"]),
         "undo" => (dir, vec!["undo"]),
         _ => unreachable!(),
     }
@@ -100,8 +102,9 @@ const AFTER: &[&str] = &["refs-moved"];
 fn run_kill_matrix(op: &str) {
     let points: Vec<&str> = BEFORE.iter().chain(AFTER).copied().collect();
     for point in points {
-        // `remove` and `undo` delete module files; `apply` (adding b) deletes none.
-        if point == "files-deleted" && op == "apply" {
+        // `remove` and `undo` delete module files; `apply` (adding b) and
+        // `update` (v1.0.0 → v1.1.0 only adds and changes) delete none.
+        if point == "files-deleted" && (op == "apply" || op == "update") {
             continue;
         }
         let env = TestEnv::new();
@@ -154,6 +157,11 @@ fn sigkill_at_every_step_of_apply() {
 #[test]
 fn sigkill_at_every_step_of_remove() {
     run_kill_matrix("remove");
+}
+
+#[test]
+fn sigkill_at_every_step_of_update() {
+    run_kill_matrix("update");
 }
 
 #[test]

@@ -1,0 +1,1387 @@
+//! Updating embedded modules: which upstream version to move to (semver
+//! tags, branches, pins), the three-way merge of each prefix (git-subtree's
+//! `pull --squash`, hash for hash), and the preview of all of it.
+//!
+//! An update is a step of the ordinary pipeline: [`select`] lists and
+//! fetches what the modules move to and yields [`UpdateModule`]s; `resolve`
+//! (execute.rs) merges each one in memory with [`resolve_step`]; `prepare`
+//! writes the squash and merge commits with [`commit_step`]. A conflict
+//! either refuses the whole operation or pauses it (see `pause.rs`).
+
+use std::collections::BTreeMap;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use super::execute::{self, prefix_of};
+use super::plan::UpdateModule;
+use super::untrusted::{self, Limits};
+use super::{EngineError, Event, Workspace};
+use crate::git::fetch::FetchError;
+use crate::git::merge::{MergeConflict, PrefixMerge};
+use crate::git::remote::RemoteRef;
+use crate::git::tree::TreeEdit;
+use crate::git::{Git, GitError, Signature};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::state::refs;
+use crate::value::Value;
+
+// ---------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------
+
+/// A semver tag (`v1.2.3` or `1.2.3`).
+pub fn parse_version(tag: &str) -> Option<semver::Version> {
+    semver::Version::parse(tag.strip_prefix('v').unwrap_or(tag)).ok()
+}
+
+/// A version as manifests write it (`1.2` is `1.2.0`, a leading `v` is allowed).
+pub fn lenient_version(text: &str) -> Option<semver::Version> {
+    let t = text.trim().trim_start_matches('v');
+    parse_version(t).or_else(|| match t.split('.').count() {
+        1 => parse_version(&format!("{t}.0.0")),
+        2 => parse_version(&format!("{t}.0")),
+        _ => None,
+    })
+}
+
+/// The upgrade notes for the versions crossed moving `from` → `to`
+/// (each note's version `v` with `from < v <= to`; moving back, none).
+pub fn notes_crossed(
+    notes: &[(String, String)],
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Vec<String> {
+    let to_v = to.and_then(lenient_version);
+    let from_v = from.and_then(lenient_version);
+    notes
+        .iter()
+        .filter(|(v, _)| match (lenient_version(v), &from_v, &to_v) {
+            (Some(v), Some(f), Some(t)) => *f < v && v <= *t,
+            (Some(v), None, Some(t)) => v <= *t,
+            _ => Some(v.as_str()) == to,
+        })
+        .map(|(v, text)| format!("{v}: {}", text.trim_end()))
+        .collect()
+}
+
+/// What the project does not meet of the modules' `requires:` — refusals
+/// (nothing can satisfy it) and warnings (only part of the project's stack
+/// can). Only modules that change, or that need one that changes, count.
+pub fn check_requirements(
+    modules: &BTreeMap<String, Option<&Manifest>>,
+    changed: &std::collections::BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    use crate::compat::{self, Declared, Needs, PROJECT_DJANGOS, PROJECT_PYTHONS};
+    let mut refusals = Vec::new();
+    let mut warnings = Vec::new();
+    let tool = env!("CARGO_PKG_VERSION");
+    for (name, manifest) in modules {
+        let Some(m) = manifest else { continue };
+        let r = &m.requires;
+        let relevant = changed.contains(name) || r.modules.keys().any(|d| changed.contains(d));
+        if !relevant || r.is_empty() {
+            continue;
+        }
+        let who = format!("module {name} {}", m.version);
+        if let Some(range) = &r.quickscale
+            && compat::allows(range, tool) == Some(false)
+        {
+            refusals.push(format!(
+                "{who} needs git-quickscale {range} (module.yml requires.quickscale); this is {tool}: upgrade git-quickscale, or stay on a version of {name} that accepts it"
+            ));
+        }
+        for (what, range, supported) in [
+            ("Python", &r.python, PROJECT_PYTHONS),
+            ("Django", &r.django, PROJECT_DJANGOS),
+        ] {
+            let Some(range) = range else { continue };
+            let ok: Vec<&str> = supported
+                .iter()
+                .copied()
+                .filter(|v| compat::allows(range, v) != Some(false))
+                .collect();
+            if ok.is_empty() {
+                refusals.push(format!(
+                    "{who} needs {what} {range} (module.yml requires.{}), which the project's stack ({}) cannot meet: stay on a version of {name} that supports it",
+                    what.to_lowercase(),
+                    supported.join(", ")
+                ));
+            } else if ok.len() < supported.len() {
+                let declared = Declared {
+                    text: range.clone(),
+                    field: format!("module.yml requires.{}", what.to_lowercase()),
+                };
+                let needs = if what == "Python" {
+                    Needs {
+                        python: Some(declared),
+                        django: None,
+                    }
+                } else {
+                    Needs {
+                        python: None,
+                        django: Some(declared),
+                    }
+                };
+                warnings.extend(compat::check(name, &needs).into_iter().map(|m| m.message));
+            }
+        }
+        for (dep, range) in &r.modules {
+            match modules.get(dep) {
+                None => refusals.push(format!(
+                    "{who} needs module {dep} {range} (module.yml requires.modules), which is not embedded: add it with `git quickscale plan --add {dep}`"
+                )),
+                Some(other) => {
+                    let version = other.map(|o| o.version.as_str()).unwrap_or("(no version)");
+                    if compat::allows(range, version) != Some(true) {
+                        refusals.push(format!(
+                            "{who} needs module {dep} {range} (module.yml requires.modules); {dep} is {version}: move {dep} to a version in that range (`git quickscale update {dep} --to REF`), or {name} to one that accepts {dep} {version}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    (refusals, warnings)
+}
+
+/// Whether `new` is compatible with `old` by caret rules: same major; for
+/// 0.x, same minor (and for 0.0.x, the same version).
+pub fn is_compatible(old: &semver::Version, new: &semver::Version) -> bool {
+    if old.major != new.major {
+        return false;
+    }
+    if old.major == 0 {
+        if old.minor != new.minor {
+            return false;
+        }
+        if old.minor == 0 {
+            return old.patch == new.patch;
+        }
+    }
+    true
+}
+
+/// What a module's ref follows upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Follows {
+    /// A semver tag: moves to newer compatible tags.
+    Version,
+    /// Another tag: moves only when asked (`--to`).
+    Tag,
+    /// A branch: moves to its tip.
+    Branch,
+    /// A commit id: pinned; moves only when asked (`--to`).
+    Commit,
+}
+
+/// How `update` picks the target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Breaking versions (another major, or minor for 0.x) are allowed.
+    pub major: bool,
+    /// An explicit target ref (branch, tag or commit).
+    pub to: Option<String>,
+}
+
+/// What a module's upstream offers beyond its current version.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Available {
+    /// The newest compatible version (a tag).
+    pub compatible: Option<String>,
+    /// The newest breaking version (a tag).
+    pub breaking: Option<String>,
+    /// The branch followed moved on (its new tip, hex).
+    pub branch_tip: Option<String>,
+    /// The manifest `version` at the branch's new tip (known once fetched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tip_version: Option<String>,
+}
+
+/// The full name of `git_ref` among `refs` (tags win over branches, as git).
+fn find_ref<'r>(refs: &'r [RemoteRef], git_ref: &str) -> Option<&'r RemoteRef> {
+    if git_ref.starts_with("refs/") {
+        return refs.iter().find(|r| r.name == git_ref);
+    }
+    refs.iter()
+        .find(|r| r.tag() == Some(git_ref))
+        .or_else(|| refs.iter().find(|r| r.branch() == Some(git_ref)))
+}
+
+/// Whether `commit` is the commit `hex` names.
+fn is_at(commit: ObjectId, hex: &str) -> bool {
+    ObjectId::from_hex(hex.as_bytes()).ok() == Some(commit)
+}
+
+fn is_full_hex(r: &str) -> bool {
+    r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What `git_ref` follows, given the upstream's refs.
+pub fn follows(git_ref: &str, refs: &[RemoteRef]) -> Follows {
+    match find_ref(refs, git_ref) {
+        Some(r) if r.branch().is_some() => Follows::Branch,
+        Some(r) if r.tag().and_then(parse_version).is_some() => Follows::Version,
+        Some(_) => Follows::Tag,
+        None if is_full_hex(git_ref) => Follows::Commit,
+        None if parse_version(git_ref).is_some() => Follows::Version,
+        None if git_ref == "HEAD" => Follows::Branch,
+        None => Follows::Tag,
+    }
+}
+
+/// Semver tags of `refs`, newest first (pre-releases left out).
+fn versions(refs: &[RemoteRef]) -> Vec<(semver::Version, &RemoteRef)> {
+    let mut out: Vec<_> = refs
+        .iter()
+        .filter_map(|r| Some((parse_version(r.tag()?)?, r)))
+        .filter(|(v, _)| v.pre.is_empty())
+        .collect();
+    out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    out
+}
+
+/// Newer versions than `current_ref` (or the branch's new tip).
+pub fn available(current_ref: &str, current_commit: &str, refs: &[RemoteRef]) -> Available {
+    let mut out = Available::default();
+    match follows(current_ref, refs) {
+        Follows::Version => {
+            let Some(current) = parse_version(current_ref) else {
+                return out;
+            };
+            for (v, r) in versions(refs) {
+                if v <= current {
+                    break;
+                }
+                let tag = r.tag().unwrap_or_default().to_owned();
+                if is_compatible(&current, &v) {
+                    out.compatible.get_or_insert(tag);
+                } else {
+                    out.breaking.get_or_insert(tag);
+                }
+            }
+        }
+        Follows::Branch => {
+            let tip = if current_ref == "HEAD" {
+                refs.iter().find(|r| r.name == "HEAD")
+            } else {
+                find_ref(refs, current_ref)
+            };
+            if let Some(tip) = tip
+                && !is_at(tip.commit, current_commit)
+            {
+                out.branch_tip = Some(tip.commit.to_string());
+            }
+        }
+        Follows::Tag | Follows::Commit => {}
+    }
+    out
+}
+
+/// Where `update` moves a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// To `git_ref` (a short name as the user writes it), fetched as `fetch`.
+    Move { git_ref: String, fetch: String },
+    /// It is at the newest version the policy allows.
+    Current { why: String },
+}
+
+/// Picks the target of one module.
+pub fn choose(
+    current_ref: &str,
+    current_commit: &str,
+    refs: &[RemoteRef],
+    policy: &Policy,
+) -> Result<Target, String> {
+    if let Some(to) = &policy.to {
+        if is_full_hex(to) {
+            return Ok(Target::Move {
+                git_ref: to.clone(),
+                fetch: to.clone(),
+            });
+        }
+        return match find_ref(refs, to) {
+            Some(r) => Ok(Target::Move {
+                git_ref: to.clone(),
+                fetch: r.name.clone(),
+            }),
+            None => Err(format!(
+                "`{to}` is not a branch or tag upstream; it has: {}",
+                names(refs)
+            )),
+        };
+    }
+    match follows(current_ref, refs) {
+        Follows::Version => {
+            let Some(current) = parse_version(current_ref) else {
+                return Ok(Target::Current {
+                    why: "its ref is not a version".into(),
+                });
+            };
+            let newest = versions(refs)
+                .into_iter()
+                .find(|(v, _)| *v > current && (policy.major || is_compatible(&current, v)));
+            Ok(match newest {
+                Some((_, r)) => Target::Move {
+                    git_ref: r.tag().unwrap_or_default().to_owned(),
+                    fetch: r.name.clone(),
+                },
+                None => {
+                    let breaking = available(current_ref, current_commit, refs).breaking;
+                    Target::Current {
+                        why: match breaking {
+                            Some(b) if !policy.major => format!(
+                                "{current_ref} is the newest compatible version ({b} is a breaking version: --major or --to {b})"
+                            ),
+                            _ => format!("{current_ref} is the newest version"),
+                        },
+                    }
+                }
+            })
+        }
+        Follows::Branch => {
+            let tip = if current_ref == "HEAD" {
+                refs.iter().find(|r| r.name == "HEAD")
+            } else {
+                find_ref(refs, current_ref)
+            };
+            match tip {
+                Some(t) if is_at(t.commit, current_commit) => Ok(Target::Current {
+                    why: format!("it is at the tip of {current_ref}"),
+                }),
+                Some(t) => Ok(Target::Move {
+                    git_ref: current_ref.to_owned(),
+                    fetch: t.name.clone(),
+                }),
+                None => Err(format!(
+                    "the branch `{current_ref}` is gone upstream; it has: {}",
+                    names(refs)
+                )),
+            }
+        }
+        Follows::Tag => Ok(match find_ref(refs, current_ref) {
+            Some(t) if !is_at(t.commit, current_commit) => Target::Move {
+                git_ref: current_ref.to_owned(),
+                fetch: t.name.clone(),
+            },
+            _ => Target::Current {
+                why: format!("it is pinned to tag {current_ref} (--to REF moves it)"),
+            },
+        }),
+        Follows::Commit => Ok(Target::Current {
+            why: "it is pinned to a commit (--to REF moves it)".into(),
+        }),
+    }
+}
+
+fn names(refs: &[RemoteRef]) -> String {
+    let list: Vec<&str> = refs.iter().filter_map(|r| r.tag().or(r.branch())).collect();
+    if list.is_empty() {
+        "no branches or tags".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Selecting and fetching (the `update` command)
+// ---------------------------------------------------------------------------
+
+/// A module that does not move, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unchanged {
+    pub module: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub why: String,
+}
+
+/// What `update` will do: the steps (fetched), and the modules left alone.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub steps: Vec<UpdateModule>,
+    pub unchanged: Vec<Unchanged>,
+    /// What each module's upstream offers (for `--check`), by module.
+    pub available: BTreeMap<String, Available>,
+}
+
+/// Why a module could not be updated (one line each, for the batch report).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(|(m, why)| format!("module {m}: {why}")).collect::<Vec<_>>().join("\n"))]
+pub struct BatchError(pub Vec<(String, String)>);
+
+/// Lists each source URL once, picks every module's target, and fetches
+/// all targets of a URL over one connection. Any failure fails the batch.
+pub fn select(
+    ws: &Workspace,
+    names: &[String],
+    policy: &Policy,
+    events: &mut dyn FnMut(Event),
+) -> Result<Selection, EngineError> {
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
+    let applied = ws
+        .applied
+        .as_ref()
+        .ok_or_else(|| EngineError::Options(vec!["no module is embedded yet".into()]))?;
+    let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+    for name in names {
+        let m = applied.modules.get(name).ok_or_else(|| {
+            EngineError::Options(vec![format!(
+                "module {name} is not embedded in this project (embedded: {})",
+                applied
+                    .modules
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )])
+        })?;
+        by_url.entry(m.source.clone()).or_default().push(name);
+    }
+    let mut failed: Vec<(String, String)> = Vec::new();
+    let mut selection = Selection::default();
+    let mut cache = load_cache(git);
+    for (url, modules) in &by_url {
+        let fetch_url = fetch_url(ws, url);
+        events(Event::Listing {
+            url: url.clone(),
+            modules: modules.len(),
+        });
+        let refs = match git.list_remote(&fetch_url) {
+            Ok(r) => r,
+            Err(e) => {
+                for m in modules {
+                    failed.push(((*m).clone(), fetch_error_text(&e)));
+                }
+                continue;
+            }
+        };
+        let mut wanted: Vec<(String, String)> = Vec::new();
+        let mut by_hex: Vec<(&String, String)> = Vec::new();
+        let mut steps = Vec::new();
+        for name in modules {
+            let current = &applied.modules[*name];
+            let available = available(&current.git_ref, &current.commit, &refs);
+            cache.insert((*name).clone(), cached(url, &current.git_ref, &available));
+            selection.available.insert((*name).clone(), available);
+            match choose(&current.git_ref, &current.commit, &refs, policy) {
+                Ok(Target::Move { git_ref, fetch })
+                    if git_ref == current.git_ref
+                        && refs
+                            .iter()
+                            .find(|r| r.name == fetch)
+                            .is_some_and(|r| is_at(r.commit, &current.commit)) =>
+                {
+                    selection.unchanged.push(Unchanged {
+                        module: (*name).clone(),
+                        git_ref: current.git_ref.clone(),
+                        why: format!("it is at {git_ref} already"),
+                    });
+                }
+                Ok(Target::Move { git_ref, fetch }) => {
+                    let tmp = format!("{}/target", refs::tmp_ref(name));
+                    if is_full_hex(&fetch) {
+                        by_hex.push((name, fetch.clone()));
+                    } else {
+                        wanted.push((fetch.clone(), tmp));
+                    }
+                    steps.push(UpdateModule {
+                        name: (*name).clone(),
+                        source: url.clone(),
+                        from_ref: current.git_ref.clone(),
+                        to_ref: git_ref,
+                        commit: refs
+                            .iter()
+                            .find(|r| r.name == fetch)
+                            .map(|r| r.commit.to_string())
+                            .or_else(|| is_full_hex(&fetch).then(|| fetch.clone())),
+                    });
+                }
+                Ok(Target::Current { why }) => selection.unchanged.push(Unchanged {
+                    module: (*name).clone(),
+                    git_ref: current.git_ref.clone(),
+                    why,
+                }),
+                Err(why) => failed.push(((*name).clone(), why)),
+            }
+        }
+        // Already-present objects need no fetch (e.g. a second run).
+        wanted.retain(|(src, _)| {
+            refs.iter()
+                .find(|r| &r.name == src)
+                .is_none_or(|r| !git.repo.has_object(r.commit))
+        });
+        if !wanted.is_empty() {
+            events(Event::Fetching {
+                module: modules
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                url: url.clone(),
+                git_ref: wanted
+                    .iter()
+                    .map(|(s, _)| short_ref(s))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+            if let Err(e) = git.fetch_refs(&fetch_url, &wanted) {
+                for m in modules {
+                    failed.push(((*m).clone(), fetch_error_text(&e)));
+                }
+                continue;
+            }
+        }
+        for (name, hex) in by_hex {
+            if let Err(e) = git.fetch_commit(&fetch_url, &hex, &refs::tmp_ref(name)) {
+                failed.push((name.clone(), fetch_error_text(&e)));
+            }
+        }
+        // A branch has no version in its name: its manifest says it.
+        for step in &steps {
+            let Some(available) = selection.available.get_mut(&step.name) else {
+                continue;
+            };
+            let tip = step
+                .commit
+                .as_deref()
+                .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+                .filter(|id| git.repo.has_object(*id));
+            if available.branch_tip.is_some()
+                && let Some(tip) = tip
+                && let Ok(Some(m)) =
+                    crate::source::manifest_at_commit(&git.repo, tip, &step.name, "module.yml")
+            {
+                available.tip_version = Some(m.version);
+                if let Some(c) = cache.get_mut(&step.name) {
+                    c.available.tip_version = available.tip_version.clone();
+                }
+            }
+        }
+        events(Event::Fetched {
+            module: modules
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            commit: String::new(),
+        });
+        selection.steps.extend(steps);
+    }
+    save_cache(git, &cache);
+    if !failed.is_empty() {
+        failed.sort();
+        return Err(EngineError::Batch(BatchError(failed)));
+    }
+    // Keep the order the user gave.
+    selection
+        .steps
+        .sort_by_key(|s| names.iter().position(|n| *n == s.name));
+    Ok(selection)
+}
+
+fn short_ref(full: &str) -> String {
+    full.strip_prefix("refs/tags/")
+        .or_else(|| full.strip_prefix("refs/heads/"))
+        .unwrap_or(full)
+        .to_owned()
+}
+
+fn fetch_error_text(e: &FetchError) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+/// The URL to fetch from: a local path resolved against the project.
+pub fn fetch_url(ws: &Workspace, url: &str) -> String {
+    match crate::source::location(url, &ws.root) {
+        crate::source::Location::Local(path) => path.to_string_lossy().into_owned(),
+        crate::source::Location::Remote(url) => url,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What the last fetch saw (for `status` and `list-modules`)
+// ---------------------------------------------------------------------------
+
+/// The cache of what each module's upstream offered at the last fetch.
+const CACHE: &str = "quickscale/upstream.json";
+
+/// One module's entry of the cache.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Cached {
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// Seconds since the epoch.
+    pub checked_at: u64,
+    #[serde(flatten)]
+    pub available: Available,
+}
+
+fn cached(source: &str, git_ref: &str, available: &Available) -> Cached {
+    Cached {
+        source: source.to_owned(),
+        git_ref: git_ref.to_owned(),
+        checked_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        available: available.clone(),
+    }
+}
+
+/// What the last `update` (or `update --check`) saw upstream, by module.
+pub fn load_cache(git: &Git) -> BTreeMap<String, Cached> {
+    std::fs::read_to_string(git.git_dir().join(CACHE))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Best effort: a cache that cannot be written is only a missed hint.
+fn save_cache(git: &Git, cache: &BTreeMap<String, Cached>) {
+    if let Ok(text) = serde_json::to_string_pretty(cache) {
+        let _ = crate::fsutil::write_atomic(&git.git_dir().join(CACHE), text.as_bytes());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The merge of one module, in memory
+// ---------------------------------------------------------------------------
+
+/// A version as the preview shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct At {
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    pub commit: String,
+    /// The manifest's `version`.
+    pub version: Option<String>,
+}
+
+/// An upstream commit, one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitLine {
+    pub commit: String,
+    pub subject: String,
+}
+
+/// One file of the upstream change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileStat {
+    pub path: String,
+    /// `added`, `modified` or `deleted`.
+    pub status: &'static str,
+    pub insertions: usize,
+    pub deletions: usize,
+}
+
+/// How an option changes with the new version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptionDelta {
+    pub option: String,
+    /// `added`, `removed`, `changed` (value) or `refused` (an immutable
+    /// option whose meaning changed).
+    pub change: &'static str,
+    pub old: Option<Value>,
+    pub new: Option<Value>,
+    pub note: String,
+}
+
+/// Everything the preview shows for one module.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Preview {
+    pub module: String,
+    pub from: At,
+    pub to: At,
+    /// Upstream commits gained, newest first.
+    pub commits: Vec<CommitLine>,
+    /// Upstream commits lost (moving back), newest first.
+    pub reverted: Vec<CommitLine>,
+    /// The upstream change, file by file.
+    pub files: Vec<FileStat>,
+    /// Files of the prefix changed locally since the last embed (kept).
+    pub local_changes: Vec<String>,
+    pub conflicts: Vec<MergeConflict>,
+    pub options: Vec<OptionDelta>,
+    /// New database migrations (run `python manage.py migrate`).
+    pub migrations: Vec<String>,
+    /// Upgrade notes the module ships for the versions crossed.
+    pub notes: Vec<String>,
+    /// Requirements of the new version the project does not meet.
+    pub incompatible: Vec<String>,
+}
+
+/// One module merged in memory.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    pub step: UpdateModule,
+    pub upstream: ObjectId,
+    pub upstream_tree: ObjectId,
+    /// The squash commit of this pull (its id labels their side of conflicts).
+    pub squash: ObjectId,
+    pub merge: PrefixMerge,
+    pub manifest: Option<Manifest>,
+    pub options: BTreeMap<String, Value>,
+    pub preview: Preview,
+    /// The upstream commit is the one embedded already (only the ref
+    /// changes): no squash or merge commit, as `git subtree pull` says
+    /// "already at commit".
+    pub noop: bool,
+}
+
+/// Everything a step needs from the operation around it.
+pub struct StepContext<'a> {
+    pub ws: &'a Workspace,
+    pub git: &'a Git,
+    pub head_tree: ObjectId,
+    /// The newest squash of each prefix (one history walk for all modules).
+    pub squashes: &'a BTreeMap<String, (ObjectId, ObjectId)>,
+    pub limits: Limits,
+    pub author: &'a Signature,
+    pub committer: &'a Signature,
+    /// A resolution given by the user (a paused update going on): the
+    /// squash already made and the prefix tree to commit.
+    pub resolution: Option<(ObjectId, ObjectId)>,
+}
+
+/// Fetches (unless done), checks and merges one module in memory.
+pub fn resolve_step(
+    cx: &StepContext<'_>,
+    step: &UpdateModule,
+    given: &BTreeMap<String, Value>,
+    events: &mut dyn FnMut(Event),
+) -> Result<Merged, EngineError> {
+    let git = cx.git;
+    let name = &step.name;
+    let prefix = prefix_of(name);
+    let current = cx
+        .ws
+        .applied
+        .as_ref()
+        .and_then(|a| a.modules.get(name))
+        .ok_or_else(|| EngineError::Options(vec![format!("module {name} is not embedded")]))?;
+    let known = step
+        .commit
+        .as_deref()
+        .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+        .filter(|id| git.repo.has_object(*id));
+    let upstream = match known {
+        Some(id) => id,
+        None => {
+            events(Event::Fetching {
+                module: name.clone(),
+                url: step.source.clone(),
+                git_ref: step.to_ref.clone(),
+            });
+            let id = git
+                .fetch_commit(
+                    &fetch_url(cx.ws, &step.source),
+                    &step.to_ref,
+                    &refs::tmp_ref(name),
+                )
+                .map_err(|source| EngineError::Fetch {
+                    module: name.clone(),
+                    source,
+                })?;
+            events(Event::Fetched {
+                module: name.clone(),
+                commit: id.to_string(),
+            });
+            id
+        }
+    };
+    let upstream = git
+        .repo
+        .find_object(upstream)
+        .map_err(|e| GitError::new(format!("read {upstream}"), e))?
+        .peel_to_commit()
+        .map_err(|e| GitError::new(format!("read {upstream} as a commit"), e))?
+        .id;
+    let upstream_tree = git.tree_of(upstream)?;
+    untrusted::check_tree(git, name, upstream_tree, cx.limits)?;
+    untrusted::check_shape(
+        git,
+        name,
+        upstream_tree,
+        cx.ws.catalog.get(name),
+        &step.to_ref,
+    )?;
+    let (old_squash, old_split) = cx.squashes.get(&prefix).copied().ok_or_else(|| {
+        EngineError::Options(vec![format!(
+            "module {name}: no squash commit for `{prefix}` is reachable from HEAD (a shallow clone? `git fetch --unshallow`), so there is no base for the merge"
+        )])
+    })?;
+    events(Event::Merging {
+        module: name.clone(),
+    });
+    let base_tree = git.tree_of(old_squash)?;
+    let noop = upstream == old_split && cx.resolution.is_none();
+    let (squash, merge) = match cx.resolution {
+        None if noop => (
+            old_squash,
+            PrefixMerge {
+                tree: cx.head_tree,
+                prefix_tree: git.subtree_at(cx.head_tree, &prefix)?,
+                conflicts: Vec::new(),
+                raw: Vec::new(),
+            },
+        ),
+        Some((squash, prefix_tree)) => {
+            let tree = git.edit_tree(
+                cx.head_tree,
+                &[TreeEdit {
+                    path: prefix.clone(),
+                    target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
+                }],
+            )?;
+            (
+                squash,
+                PrefixMerge {
+                    tree,
+                    prefix_tree: Some(prefix_tree),
+                    conflicts: Vec::new(),
+                    raw: Vec::new(),
+                },
+            )
+        }
+        None => {
+            let squash = git.squash_pull_commit(
+                &prefix,
+                old_squash,
+                old_split,
+                upstream,
+                cx.author,
+                cx.committer,
+            )?;
+            let merge = git.merge_prefix(
+                cx.head_tree,
+                &prefix,
+                base_tree,
+                upstream_tree,
+                &squash.to_string(),
+            )?;
+            (squash, merge)
+        }
+    };
+    // The manifest the wiring uses: the merged one (local patches kept),
+    // or upstream's while module.yml itself is in conflict.
+    let manifest_path = format!("{prefix}/{MANIFEST_FILE}");
+    let label = format!("{}@{}:{MANIFEST_FILE}", step.source, step.to_ref);
+    let manifest = if merge.conflicts.iter().any(|c| c.path == manifest_path) {
+        crate::source::manifest_at_commit(&git.repo, upstream, name, &label)?
+    } else {
+        execute::read_manifest(git, merge.tree, name)?
+    };
+    let old_manifest = execute::read_manifest(git, cx.head_tree, name)?;
+    let options = execute::resolve_options(name, manifest.as_ref(), given)?;
+    let option_deltas = option_deltas(
+        name,
+        old_manifest.as_ref(),
+        manifest.as_ref(),
+        &current.options,
+        &options,
+    );
+    let refused: Vec<String> = option_deltas
+        .iter()
+        .filter(|d| d.change == "refused")
+        .map(|d| format!("module {name}: option {}: {}", d.option, d.note))
+        .collect();
+    if !refused.is_empty() {
+        return Err(EngineError::Options(refused));
+    }
+    let incompatible: Vec<String> = execute::compat_of(git, upstream_tree, "", name)?
+        .into_iter()
+        .map(|m| m.message)
+        .collect();
+    let preview = Preview {
+        module: name.clone(),
+        from: At {
+            git_ref: current.git_ref.clone(),
+            commit: old_split.to_string(),
+            version: old_manifest.as_ref().map(|m| m.version.clone()),
+        },
+        to: At {
+            git_ref: step.to_ref.clone(),
+            commit: upstream.to_string(),
+            version: manifest.as_ref().map(|m| m.version.clone()),
+        },
+        commits: commit_lines(git, upstream, old_split)?,
+        reverted: commit_lines(git, old_split, upstream)?,
+        files: file_stats(git, base_tree, upstream_tree)?,
+        local_changes: git
+            .diff_trees(
+                base_tree,
+                git.subtree_at(cx.head_tree, &prefix)?.unwrap_or(base_tree),
+            )?
+            .into_iter()
+            .map(|c| format!("{prefix}/{}", c.path))
+            .collect(),
+        conflicts: merge.conflicts.clone(),
+        options: option_deltas,
+        migrations: git
+            .diff_trees(base_tree, upstream_tree)?
+            .into_iter()
+            .filter(|c| c.old.is_none() && c.new.is_some() && is_migration(&c.path))
+            .map(|c| format!("{prefix}/{}", c.path))
+            .collect(),
+        notes: manifest
+            .as_ref()
+            .map(|m| {
+                notes_crossed(
+                    &m.upgrade_notes,
+                    old_manifest.as_ref().map(|o| o.version.as_str()),
+                    Some(m.version.as_str()),
+                )
+            })
+            .unwrap_or_default(),
+        incompatible,
+    };
+    Ok(Merged {
+        step: step.clone(),
+        upstream,
+        upstream_tree,
+        squash,
+        merge,
+        manifest,
+        options,
+        preview,
+        noop,
+    })
+}
+
+/// Commits the merge of one module onto `parent`: the squash commit (made
+/// by [`resolve_step`]) and the merge commit, as `git subtree pull
+/// --squash` makes them. Returns (merge commit, its tree).
+pub fn commit_step(
+    git: &Git,
+    merged: &Merged,
+    parent: ObjectId,
+    tree: ObjectId,
+    branch: &str,
+    author: &Signature,
+    committer: &Signature,
+) -> Result<(ObjectId, ObjectId), EngineError> {
+    let prefix = prefix_of(&merged.step.name);
+    let prefix_tree = merged.merge.prefix_tree.ok_or_else(|| {
+        GitError::new(
+            format!("merge `{prefix}`"),
+            "the merge left no files in the module",
+        )
+    })?;
+    let new_tree = git.edit_tree(
+        tree,
+        &[TreeEdit {
+            path: prefix,
+            target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
+        }],
+    )?;
+    let merge =
+        git.subtree_merge_commit(parent, merged.squash, new_tree, branch, author, committer)?;
+    Ok((merge, new_tree))
+}
+
+/// A text file before and after (empty when absent), for unified diffs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextChange {
+    pub path: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// The managed wiring files the operation changes.
+pub fn wiring_changes(
+    ws: &Workspace,
+    resolved: &super::execute::Resolved,
+) -> Result<Vec<TextChange>, EngineError> {
+    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+        return Ok(Vec::new());
+    };
+    let tree = git.tree_of(head)?;
+    let mut out = Vec::new();
+    for (path, file) in resolved.managed() {
+        let old = match git.entry_at(tree, path)? {
+            Some((_, id)) => String::from_utf8_lossy(&git.read_blob(id)?).into_owned(),
+            None => String::new(),
+        };
+        let new = String::from_utf8_lossy(&file.contents).into_owned();
+        if old != new {
+            out.push(TextChange {
+                path: path.clone(),
+                old,
+                new,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Every file of the updated prefixes that the merge changes (HEAD →
+/// merged, conflict markers included), for `--diff`.
+pub fn module_changes(
+    ws: &Workspace,
+    resolved: &super::execute::Resolved,
+) -> Result<Vec<TextChange>, EngineError> {
+    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+        return Ok(Vec::new());
+    };
+    let tree = git.tree_of(head)?;
+    let mut out = Vec::new();
+    for u in resolved.updates() {
+        let prefix = prefix_of(&u.step.name);
+        let old = git
+            .subtree_at(tree, &prefix)?
+            .unwrap_or_else(|| git.empty_tree());
+        let new = u.merge.prefix_tree.unwrap_or_else(|| git.empty_tree());
+        for c in git.diff_trees(old, new)? {
+            let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<String, GitError> {
+                Ok(match leaf {
+                    Some(l) => String::from_utf8_lossy(&git.read_blob(l.id)?).into_owned(),
+                    None => String::new(),
+                })
+            };
+            out.push(TextChange {
+                path: format!("{prefix}/{}", c.path),
+                old: read(c.old)?,
+                new: read(c.new)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn commit_lines(git: &Git, tip: ObjectId, hide: ObjectId) -> Result<Vec<CommitLine>, GitError> {
+    Ok(git
+        .log_between(tip, hide)?
+        .into_iter()
+        .map(|(_, short, subject)| CommitLine {
+            commit: short,
+            subject,
+        })
+        .collect())
+}
+
+/// Whether `path` (inside a module) is a Django migration.
+fn is_migration(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    let file = parts.next().unwrap_or_default();
+    parts.next() == Some("migrations") && file.ends_with(".py") && file != "__init__.py"
+}
+
+/// Lines added and removed per file between two trees (text files).
+pub fn file_stats(git: &Git, old: ObjectId, new: ObjectId) -> Result<Vec<FileStat>, GitError> {
+    let mut out = Vec::new();
+    for c in git.diff_trees(old, new)? {
+        let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<String, GitError> {
+            Ok(match leaf {
+                Some(l) => String::from_utf8_lossy(&git.read_blob(l.id)?).into_owned(),
+                None => String::new(),
+            })
+        };
+        let (a, b) = (read(c.old)?, read(c.new)?);
+        let diff = similar::TextDiff::from_lines(&a, &b);
+        let mut insertions = 0;
+        let mut deletions = 0;
+        for change in diff.iter_all_changes() {
+            match change.tag() {
+                similar::ChangeTag::Insert => insertions += 1,
+                similar::ChangeTag::Delete => deletions += 1,
+                similar::ChangeTag::Equal => {}
+            }
+        }
+        out.push(FileStat {
+            path: c.path,
+            status: match (c.old, c.new) {
+                (None, _) => "added",
+                (_, None) => "deleted",
+                _ => "modified",
+            },
+            insertions,
+            deletions,
+        });
+    }
+    Ok(out)
+}
+
+/// How the options change between two manifests; an immutable option whose
+/// value or type would change is refused (its meaning is fixed once embedded).
+fn option_deltas(
+    module: &str,
+    old: Option<&Manifest>,
+    new: Option<&Manifest>,
+    current: &BTreeMap<String, Value>,
+    resolved: &BTreeMap<String, Value>,
+) -> Vec<OptionDelta> {
+    let mut out = Vec::new();
+    let old_specs = old.map(|m| m.options.as_slice()).unwrap_or_default();
+    let new_specs = new.map(|m| m.options.as_slice()).unwrap_or_default();
+    for spec in new_specs {
+        let before = current.get(&spec.name).cloned();
+        let after = resolved.get(&spec.name).cloned();
+        let old_spec = old_specs.iter().find(|o| o.name == spec.name);
+        match old_spec {
+            None => out.push(OptionDelta {
+                option: spec.name.clone(),
+                change: "added",
+                old: None,
+                new: after.clone(),
+                note: format!(
+                    "new option{}",
+                    spec.description
+                        .as_deref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                ),
+            }),
+            Some(o) if !spec.mutable || !o.mutable => {
+                let type_changed = o.ty != spec.ty;
+                if type_changed || before != after {
+                    let keep = before
+                        .as_ref()
+                        .filter(|b| spec.check(b).is_ok())
+                        .map(|b| {
+                            format!(
+                                "; to keep it, set `modules.{module}.{}: {}` in quickscale.yml",
+                                spec.name,
+                                b.to_yaml()
+                            )
+                        })
+                        .unwrap_or_else(|| {
+                            "; the new version cannot keep it: stay on the current version (`sources.<name>.ref`)"
+                                .into()
+                        });
+                    out.push(OptionDelta {
+                        option: spec.name.clone(),
+                        change: "refused",
+                        old: before.clone(),
+                        new: after.clone(),
+                        note: if type_changed {
+                            format!(
+                                "it is immutable and its type changes from {} to {}{keep}",
+                                o.ty.name(),
+                                spec.ty.name()
+                            )
+                        } else {
+                            format!(
+                                "it is immutable and would change from {} to {}{keep}",
+                                show(&before),
+                                show(&after)
+                            )
+                        },
+                    });
+                }
+            }
+            Some(_) => {
+                if before != after {
+                    out.push(OptionDelta {
+                        option: spec.name.clone(),
+                        change: "changed",
+                        old: before,
+                        new: after,
+                        note: "its default changed".into(),
+                    });
+                }
+            }
+        }
+    }
+    for spec in old_specs {
+        if !new_specs.iter().any(|n| n.name == spec.name) {
+            out.push(OptionDelta {
+                option: spec.name.clone(),
+                change: "removed",
+                old: current.get(&spec.name).cloned(),
+                new: None,
+                note: "the new version no longer has this option".into(),
+            });
+        }
+    }
+    out
+}
+
+fn show(v: &Option<Value>) -> String {
+    v.as_ref()
+        .map(Value::to_yaml)
+        .unwrap_or_else(|| "(unset)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str, n: u8) -> RemoteRef {
+        RemoteRef {
+            name: name.into(),
+            commit: ObjectId::from_bytes_or_panic(&[n; 20]),
+        }
+    }
+
+    fn refs() -> Vec<RemoteRef> {
+        vec![
+            r("refs/heads/main", 9),
+            r("refs/tags/v1.0.0", 1),
+            r("refs/tags/v1.1.0", 2),
+            r("refs/tags/v1.2.0", 3),
+            r("refs/tags/v2.0.0", 4),
+            r("refs/tags/v2.1.0-rc.1", 5),
+            r("refs/tags/stable", 3),
+        ]
+    }
+
+    fn target(current: &str, policy: &Policy) -> Target {
+        choose(current, "", &refs(), policy).expect("choose")
+    }
+
+    #[test]
+    fn caret_rules() {
+        let v = |s: &str| parse_version(s).expect("version");
+        assert!(is_compatible(&v("1.0.0"), &v("1.9.3")));
+        assert!(!is_compatible(&v("1.0.0"), &v("2.0.0")));
+        assert!(is_compatible(&v("0.3.0"), &v("0.3.7")));
+        assert!(!is_compatible(&v("0.3.0"), &v("0.4.0")));
+        assert!(!is_compatible(&v("0.0.3"), &v("0.0.4")));
+        assert_eq!(parse_version("v1.2.3"), parse_version("1.2.3"));
+        assert_eq!(parse_version("main"), None);
+    }
+
+    #[test]
+    fn picks_the_newest_compatible_version_unless_told_otherwise() {
+        let moved = |to: &str| Target::Move {
+            git_ref: to.into(),
+            fetch: format!("refs/tags/{to}"),
+        };
+        assert_eq!(target("v1.0.0", &Policy::default()), moved("v1.2.0"));
+        let major = Policy {
+            major: true,
+            to: None,
+        };
+        assert_eq!(target("v1.0.0", &major), moved("v2.0.0"));
+        let to = Policy {
+            major: false,
+            to: Some("v1.1.0".into()),
+        };
+        assert_eq!(target("v1.0.0", &to), moved("v1.1.0"));
+        assert!(matches!(
+            target("v1.2.0", &Policy::default()),
+            Target::Current { why } if why.contains("v2.0.0")
+        ));
+        assert!(matches!(target("v2.0.0", &major), Target::Current { .. }));
+        assert!(
+            choose(
+                "v1.0.0",
+                "",
+                &refs(),
+                &Policy {
+                    major: false,
+                    to: Some("nope".into())
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn branches_move_to_their_tip_and_pins_stay() {
+        let tip = ObjectId::from_bytes_or_panic(&[9; 20]).to_string();
+        assert_eq!(
+            target("main", &Policy::default()),
+            Target::Move {
+                git_ref: "main".into(),
+                fetch: "refs/heads/main".into()
+            }
+        );
+        assert!(matches!(
+            choose("main", &tip, &refs(), &Policy::default()),
+            Ok(Target::Current { .. })
+        ));
+        assert!(matches!(
+            target("stable", &Policy::default()),
+            Target::Move { .. }
+        ));
+        assert!(matches!(
+            target(&"a".repeat(40), &Policy::default()),
+            Target::Current { .. }
+        ));
+        assert_eq!(follows("v1.0.0", &refs()), Follows::Version);
+        assert_eq!(follows("main", &refs()), Follows::Branch);
+        assert_eq!(follows(&"a".repeat(40), &refs()), Follows::Commit);
+    }
+
+    #[test]
+    fn availability_separates_compatible_and_breaking() {
+        let a = available("v1.0.0", "", &refs());
+        assert_eq!(a.compatible.as_deref(), Some("v1.2.0"));
+        assert_eq!(a.breaking.as_deref(), Some("v2.0.0"));
+        let a = available("v2.0.0", "", &refs());
+        assert_eq!(a, Available::default());
+    }
+
+    #[test]
+    fn upgrade_notes_of_the_versions_crossed() {
+        let notes = vec![
+            ("1.1.0".to_owned(), "one".to_owned()),
+            ("1.2".to_owned(), "two".to_owned()),
+            ("2.0.0".to_owned(), "three".to_owned()),
+        ];
+        assert_eq!(
+            notes_crossed(&notes, Some("1.0.0"), Some("1.2.0")),
+            vec!["1.1.0: one".to_owned(), "1.2: two".to_owned()]
+        );
+        assert!(notes_crossed(&notes, Some("1.2.0"), Some("1.1.0")).is_empty());
+    }
+
+    #[test]
+    fn requirements_refuse_what_nothing_satisfies() {
+        let parse = |name: &str, version: &str, extra: &str| {
+            Manifest::parse(
+                &format!("name: {name}\nversion: \"{version}\"\n{extra}"),
+                "module.yml",
+                name,
+            )
+            .expect("manifest")
+        };
+        let crm = parse(
+            "crm",
+            "1.2.0",
+            "requires:\n  modules:\n    auth: \"^2.0\"\n  django: \">=9\"\n  quickscale: \">=99\"\n",
+        );
+        let auth = parse("auth", "1.4.0", "");
+        let modules = BTreeMap::from([
+            ("crm".to_owned(), Some(&crm)),
+            ("auth".to_owned(), Some(&auth)),
+        ]);
+        let changed = std::collections::BTreeSet::from(["crm".to_owned()]);
+        let (refusals, _) = check_requirements(&modules, &changed);
+        assert_eq!(refusals.len(), 3, "{refusals:?}");
+        assert!(
+            refusals
+                .iter()
+                .any(|r| r.contains("auth ^2.0") && r.contains("auth is 1.4.0"))
+        );
+        assert!(refusals.iter().any(|r| r.contains("Django >=9")));
+        assert!(refusals.iter().any(|r| r.contains("git-quickscale >=99")));
+        // Nothing that changed is involved: nothing to say.
+        let (refusals, _) = check_requirements(
+            &modules,
+            &std::collections::BTreeSet::from(["x".to_owned()]),
+        );
+        assert!(refusals.is_empty());
+    }
+
+    #[test]
+    fn migrations_are_recognised() {
+        assert!(is_migration("pkg/migrations/0002_more.py"));
+        assert!(!is_migration("pkg/migrations/__init__.py"));
+        assert!(!is_migration("pkg/models.py"));
+    }
+}

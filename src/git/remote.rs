@@ -1,0 +1,154 @@
+//! What an upstream offers (its branches and tags, listed without fetching),
+//! and fetching several of its refs over one connection: `update` asks each
+//! source URL once however many modules share it.
+
+use std::sync::atomic::AtomicBool;
+
+use gix::ObjectId;
+use gix::bstr::ByteSlice;
+use gix::remote::Direction;
+
+use super::Git;
+use super::fetch::FetchError;
+
+/// A branch or tag a remote advertises, with the commit it names (annotated
+/// tags peeled).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteRef {
+    /// The full name, e.g. `refs/tags/v1.2.0`.
+    pub name: String,
+    #[serde(with = "hex")]
+    pub commit: ObjectId,
+}
+
+impl RemoteRef {
+    /// The tag name, for a tag.
+    pub fn tag(&self) -> Option<&str> {
+        self.name.strip_prefix("refs/tags/")
+    }
+
+    /// The branch name, for a branch.
+    pub fn branch(&self) -> Option<&str> {
+        self.name.strip_prefix("refs/heads/")
+    }
+}
+
+mod hex {
+    use gix::ObjectId;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(id: &ObjectId, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&id.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectId, D::Error> {
+        let text = String::deserialize(d)?;
+        ObjectId::from_hex(text.as_bytes()).map_err(serde::de::Error::custom)
+    }
+}
+
+fn unreachable(url: &str) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> FetchError + '_ {
+    move |e| FetchError::Unreachable {
+        url: url.to_owned(),
+        source: e,
+    }
+}
+
+impl Git {
+    /// Every branch and tag of `url` (one connection, nothing fetched).
+    pub fn list_remote(&self, url: &str) -> Result<Vec<RemoteRef>, FetchError> {
+        let fail = unreachable(url);
+        let remote = self
+            .repo
+            .remote_at(url)
+            .map_err(|e| fail(e.into()))?
+            .with_fetch_tags(gix::remote::fetch::Tags::None)
+            // Destinations are never written: only the ref map is read.
+            .with_refspecs(
+                [
+                    "+refs/heads/*:refs/quickscale/tmp/ls/heads/*",
+                    "+refs/tags/*:refs/quickscale/tmp/ls/tags/*",
+                    "+HEAD:refs/quickscale/tmp/ls/HEAD",
+                ],
+                Direction::Fetch,
+            )
+            .map_err(|e| fail(e.into()))?;
+        let conn = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| fail(e.into()))?;
+        let (map, _) = conn
+            .ref_map(gix::progress::Discard, Default::default())
+            .map_err(|e| fail(e.into()))?;
+        let mut out: Vec<RemoteRef> = map
+            .remote_refs
+            .iter()
+            .filter_map(|r| {
+                let (name, target, peeled) = r.unpack();
+                let name = name.to_str().ok()?;
+                if !(name.starts_with("refs/heads/")
+                    || name.starts_with("refs/tags/")
+                    || name == "HEAD")
+                    || name.ends_with("^{}")
+                {
+                    return None;
+                }
+                let commit = peeled.or(target)?.to_owned();
+                Some(RemoteRef {
+                    name: name.to_owned(),
+                    commit,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dedup_by(|a, b| a.name == b.name);
+        Ok(out)
+    }
+
+    /// Fetches `refs` (full remote name → local scratch ref) from `url` over
+    /// one connection. The caller removes the scratch refs again.
+    pub fn fetch_refs(&self, url: &str, refs: &[(String, String)]) -> Result<(), FetchError> {
+        if refs.is_empty() {
+            return Ok(());
+        }
+        let fail = unreachable(url);
+        let specs: Vec<String> = refs
+            .iter()
+            .map(|(src, dst)| format!("+{src}:{dst}"))
+            .collect();
+        let remote = self
+            .repo
+            .remote_at(url)
+            .map_err(|e| fail(e.into()))?
+            .with_fetch_tags(gix::remote::fetch::Tags::None)
+            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
+            .map_err(|e| fail(e.into()))?;
+        let conn = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| fail(e.into()))?;
+        let prepare = conn
+            .prepare_fetch(gix::progress::Discard, Default::default())
+            .map_err(|e| fail(e.into()))?;
+        let found: Vec<String> = prepare
+            .ref_map()
+            .mappings
+            .iter()
+            .filter_map(|m| match &m.remote {
+                gix::remote::fetch::refmap::Source::Ref(r) => {
+                    r.unpack().0.to_str().ok().map(str::to_owned)
+                }
+                gix::remote::fetch::refmap::Source::ObjectId(_) => None,
+            })
+            .collect();
+        if let Some((missing, _)) = refs.iter().find(|(src, _)| !found.contains(src)) {
+            return Err(FetchError::RefNotFound {
+                url: url.to_owned(),
+                git_ref: missing.clone(),
+                available: Vec::new(),
+            });
+        }
+        prepare
+            .receive(gix::progress::Discard, &AtomicBool::new(false))
+            .map_err(|e| fail(e.into()))?;
+        Ok(())
+    }
+}

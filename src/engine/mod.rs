@@ -1,6 +1,7 @@
 //! The module engine: compare quickscale.yml with the applied state, plan
 //! the changes as plain data, then execute them as one transaction.
 
+pub mod check;
 pub mod execute;
 pub mod plan;
 pub mod status;
@@ -187,6 +188,8 @@ pub enum EngineError {
     Incompatible(Vec<String>),
     #[error("{what} is in progress in this repository")]
     GitBusy { what: String, finish: String },
+    #[error("{}:\n{}", .0.message, list(&.0.paths))]
+    UserOwnedWrite(Box<crate::policy::Violation>),
 }
 
 fn list(items: &[String]) -> String {
@@ -230,6 +233,7 @@ impl EngineError {
             EngineError::Incompatible(_) => Some(
                 "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
             ),
+            EngineError::UserOwnedWrite(v) => Some(v.fix.clone()),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
             )),

@@ -91,7 +91,12 @@ fn check(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
 
 fn check_code(env: &TestEnv, dir: &Path, args: &[&str], code: i32) -> Output {
     let out = check(env, dir, args);
-    assert_eq!(out.status.code(), Some(code), "check {args:?}:\n{}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "check {args:?}:\n{}",
+        describe(&out)
+    );
     out
 }
 
@@ -167,7 +172,10 @@ fn a_clean_project_checks_clean_here_and_in_a_depth_1_clone_without_notes() {
 
     let out = check_code(&env, &ci, &["--format", "github"], 0);
     let text = stdout(&out);
-    assert!(text.contains("::warning title=git-quickscale no-note::"), "{text}");
+    assert!(
+        text.contains("::warning title=git-quickscale no-note::"),
+        "{text}"
+    );
     assert!(
         text.contains("::warning file=modules/a,title=git-quickscale unproven::"),
         "{text}"
@@ -221,7 +229,13 @@ fn a_hand_edited_managed_file_in_a_depth_1_clone_is_drift_with_a_github_annotati
     let sarif = env.root().join("check.sarif");
     let out = env.qs(
         &ci,
-        &["check", "--sarif", sarif.to_str().expect("utf8"), "--format", "github"],
+        &[
+            "check",
+            "--sarif",
+            sarif.to_str().expect("utf8"),
+            "--format",
+            "github",
+        ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let doc: serde_json::Value =
@@ -275,7 +289,9 @@ fn quickscale_yml_not_applied_is_drift_naming_its_line() {
     assert_eq!(report["drift"], true, "{report:#}");
     let drift = with_id(&report, "managed-drift");
     assert!(
-        drift.iter().any(|f| f["file"] == "shop/settings/modules.py"),
+        drift
+            .iter()
+            .any(|f| f["file"] == "shop/settings/modules.py"),
         "{report:#}"
     );
 
@@ -319,7 +335,9 @@ fn the_json_report_has_the_documented_shape() {
     for f in findings(&report) {
         assert_eq!(
             keys(&f),
-            ["commit", "file", "fix", "id", "line", "message", "paths", "severity"],
+            [
+                "commit", "file", "fix", "id", "line", "message", "paths", "severity"
+            ],
             "{f:#}"
         );
     }
@@ -355,7 +373,10 @@ fn module_edits_are_info_by_default_and_drift_with_strict() {
     let report = check_json(&env, &s.dir, &["--strict"], 2);
     let modified = with_id(&report, "module-modified");
     assert_eq!(modified[0]["severity"], "error");
-    assert_eq!(modified[0]["paths"], serde_json::json!(["modules/a/README.md"]));
+    assert_eq!(
+        modified[0]["paths"],
+        serde_json::json!(["modules/a/README.md"])
+    );
     assert_eq!(report["strict"], true);
 
     // A full clone without notes compares with the squashed upstream tree.
@@ -365,7 +386,10 @@ fn module_edits_are_info_by_default_and_drift_with_strict() {
     let modified = with_id(&report, "module-modified");
     assert_eq!(modified.len(), 1, "{report:#}");
     assert_eq!(modified[0]["severity"], "info");
-    assert_eq!(modified[0]["paths"], serde_json::json!(["modules/a/README.md"]));
+    assert_eq!(
+        modified[0]["paths"],
+        serde_json::json!(["modules/a/README.md"])
+    );
     check_code(&env, &full, &["--strict"], 2);
     let out = check_code(&env, &full, &["--format", "github"], 0);
     assert!(
@@ -439,7 +463,10 @@ fn a_mixed_commit_in_the_range_is_drift_and_split_commits_pass() {
     let out = check_code(&env, &s.dir, &["--base", "main"], 2);
     let text = stdout(&out);
     assert!(
-        text.contains(&format!("error[mixed-commit] commit {} (mixed): ", &mixed[..12])),
+        text.contains(&format!(
+            "error[mixed-commit] commit {} (mixed): ",
+            &mixed[..12]
+        )),
         "{text}"
     );
     assert!(text.contains("  templates/base.html\n"), "{text}");
@@ -499,7 +526,11 @@ fn a_hand_deleted_prefix_in_the_range_is_drift_with_the_remove_recipe() {
     env.git(&s.dir, &["rm", "-q", "modules/a/README.md"]);
     commit(&env, &s.dir, "drop a readme");
     assert_eq!(
-        with_id(&check_json(&env, &s.dir, &["--base", "HEAD~1"], 0), "prefix-removed").len(),
+        with_id(
+            &check_json(&env, &s.dir, &["--base", "HEAD~1"], 0),
+            "prefix-removed"
+        )
+        .len(),
         0
     );
 }
@@ -526,7 +557,10 @@ fn a_subtree_merge_that_edits_templates_is_drift_and_one_inside_its_prefix_passe
     let s = setup(&env);
     let base = env.rev(&s.dir, "HEAD");
     crafted_subtree_branch(&env, &s.dir, &s.a, &["modules/a/README.md"]);
-    env.git(&s.dir, &["merge", "-q", "--no-ff", "-m", "Merge side", "side"]);
+    env.git(
+        &s.dir,
+        &["merge", "-q", "--no-ff", "-m", "Merge side", "side"],
+    );
     check_code(&env, &s.dir, &["--base", &base], 0);
 
     env.git(&s.dir, &["reset", "-q", "--hard", &base]);
@@ -537,7 +571,10 @@ fn a_subtree_merge_that_edits_templates_is_drift_and_one_inside_its_prefix_passe
         &s.a,
         &["modules/a/README.md", "templates/base.html"],
     );
-    env.git(&s.dir, &["merge", "-q", "--no-ff", "-m", "Merge side", "side"]);
+    env.git(
+        &s.dir,
+        &["merge", "-q", "--no-ff", "-m", "Merge side", "side"],
+    );
     let merge = env.rev(&s.dir, "HEAD");
     let report = check_json(&env, &s.dir, &["--base", &base], 2);
     let v = with_id(&report, "subtree-merge");
@@ -554,7 +591,12 @@ fn a_real_git_subtree_pull_squash_and_an_ordinary_merge_pass() {
     let env = TestEnv::new();
     let s = setup(&env);
     let base = feature(&env, &s.dir);
-    append(&s.dir, "modules/a/README.md", "module work\n");
+    // A file v1.1.0 does not change, so the pull merges cleanly.
+    append(
+        &s.dir,
+        "modules/a/quickscale_modules_a/models.py",
+        "# module work\n",
+    );
     commit(&env, &s.dir, "module work");
     append(&s.dir, "templates/base.html", "my work\n");
     commit(&env, &s.dir, "my work");
@@ -689,7 +731,11 @@ fn a_shallow_clone_says_how_to_fetch_the_history_base_needs() {
     assert!(err.contains("origin/main"), "{err}");
     assert!(err.contains("fetch-depth: 0"), "{err}");
     let out = check_code(&env, &ci, &["--base", "HEAD~2"], 1);
-    assert!(stderr(&out).contains("fetch-depth: 0"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("fetch-depth: 0"),
+        "{}",
+        describe(&out)
+    );
 
     // The base is there, but the history between it and HEAD is not.
     env.git(
@@ -719,7 +765,11 @@ fn check_refuses_a_base_it_cannot_resolve() {
     let env = TestEnv::new();
     let s = setup(&env);
     let out = check_code(&env, &s.dir, &["--base", "no-such-branch"], 1);
-    assert!(stderr(&out).contains("no-such-branch"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("no-such-branch"),
+        "{}",
+        describe(&out)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -735,7 +785,10 @@ fn an_operation_that_would_write_a_user_owned_path_is_refused_before_any_write()
     commit(&env, &s.dir, "my billing app");
     // A crafted state note that says the project package is `billing`: the
     // wiring would go to billing/settings/modules.py and billing/urls_modules.py.
-    env.git(&s.dir, &["notes", "--ref", "quickscale", "copy", "HEAD~1", "HEAD"]);
+    env.git(
+        &s.dir,
+        &["notes", "--ref", "quickscale", "copy", "HEAD~1", "HEAD"],
+    );
     let note = env.git(&s.dir, &["notes", "--ref", "quickscale", "show", "HEAD"]);
     let crafted = note
         .replace("\"package\": \"shop\"", "\"package\": \"billing\"")
@@ -743,11 +796,23 @@ fn an_operation_that_would_write_a_user_owned_path_is_refused_before_any_write()
     assert_ne!(crafted, note);
     env.git(
         &s.dir,
-        &["notes", "--ref", "quickscale", "add", "-f", "-m", &crafted, "HEAD"],
+        &[
+            "notes",
+            "--ref",
+            "quickscale",
+            "add",
+            "-f",
+            "-m",
+            &crafted,
+            "HEAD",
+        ],
     );
     let status: serde_json::Value =
         serde_json::from_slice(&env.qs_ok(&s.dir, &["status", "--json"]).stdout).expect("json");
-    assert_eq!(status["state"]["origin"], "note", "the crafted note is used");
+    assert_eq!(
+        status["state"]["origin"], "note",
+        "the crafted note is used"
+    );
 
     let before = env.repo_snapshot(&s.dir);
     let out = env.qs(&s.dir, &["remove", "a", "--yes"]);

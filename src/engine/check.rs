@@ -267,13 +267,17 @@ fn state_findings(ws: &Workspace) -> Vec<Finding> {
         );
     }
     let mut message = "the applied state is not recorded in a note in this clone (notes are not cloned); it was derived from the tree, so the managed files were checked by rendering them again".to_owned();
-    for fact in &derived.unverified {
+    // Facts about single modules have findings of their own.
+    for fact in derived
+        .unverified
+        .iter()
+        .filter(|f| !f.starts_with("module "))
+    {
         message.push_str(&format!("; {fact}"));
     }
-    out.push(Finding::new("no-note", Level::Warning, message).fix(format!(
-        "to check against the recorded state, fetch the notes first: `git fetch origin {0}:{0}` in a fresh clone (CI), `git quickscale sync` elsewhere",
-        crate::state::refs::NOTES_REF
-    )));
+    out.push(Finding::new("no-note", Level::Warning, message).fix(
+        "nothing to do in CI, whose clones have no notes: the checks above do not need them; in a working clone, `git quickscale sync` fetches the recorded state from the remote",
+    ));
     for name in &derived.unproven {
         let prefix = prefix_of(name);
         out.push(
@@ -281,7 +285,7 @@ fn state_findings(ws: &Workspace) -> Vec<Finding> {
                 "unproven",
                 Level::Warning,
                 format!(
-                    "{prefix} is taken as module {name} because {CONFIG_FILE} lists it, but this shallow clone cannot prove it was embedded (its git-subtree trailers are out of reach)"
+                    "taken as module {name} because {CONFIG_FILE} lists it, but this shallow clone cannot prove it was embedded (its git-subtree trailers are out of reach)"
                 ),
             )
             .file(prefix, None)
@@ -395,19 +399,15 @@ fn managed_findings(
             None => None,
         };
         let (message, line) = match (&committed, &drift.rendered) {
-            (None, _) => (format!("{} is missing", drift.path), None),
+            (None, _) => ("missing from HEAD".to_owned(), None),
             (Some(now), Some(rendered)) => (
                 format!(
-                    "{} is not what git-quickscale renders from {CONFIG_FILE} and the embedded modules (edited by hand, or {CONFIG_FILE} changed without apply)",
-                    drift.path
+                    "differs from what git-quickscale renders from {CONFIG_FILE} and the embedded modules (a hand edit, or {CONFIG_FILE} changed without apply)"
                 ),
                 Some(first_difference(now, rendered)),
             ),
             (Some(_), None) => (
-                format!(
-                    "{} is not what git-quickscale wrote (the wiring could not be rendered again, so the recorded content was compared)",
-                    drift.path
-                ),
+                "differs from what git-quickscale wrote (the wiring could not be rendered again, so the content the note recorded was compared)".to_owned(),
                 None,
             ),
         };
@@ -485,10 +485,10 @@ fn module_findings(
         let mut f = Finding::new(
             "module-modified",
             severity,
-            format!(
-                "{} path(s) in {prefix} differ from the upstream module embedded{upstream}",
-                paths.len()
-            ),
+            match paths.len() {
+                1 => format!("1 path in {prefix} differs from the upstream module embedded{upstream}"),
+                n => format!("{n} paths in {prefix} differ from the upstream module embedded{upstream}"),
+            },
         )
         .file(prefix.clone(), None)
         .fix(format!(
@@ -592,6 +592,7 @@ impl RangeContext<'_> {
         };
         set.by_tool = self.by_tool(id, &set, &project)?;
         let subject = message.lines().next().unwrap_or_default().to_owned();
+        let short = id.to_hex_with_len(12).to_string();
         Ok(policy::evaluate(&set, &project)
             .into_iter()
             .map(|v| Finding {
@@ -600,12 +601,12 @@ impl RangeContext<'_> {
                     policy::Severity::Error => Level::Error,
                     policy::Severity::Warning => Level::Warning,
                 },
+                fix: Some(history_fix(&v, &short)),
                 message: v.message,
                 file: v.paths.first().map(|p| p.trim_end_matches('/').to_owned()),
                 line: None,
                 paths: v.paths,
                 commit: Some(id.to_string()),
-                fix: Some(v.fix),
                 subject: Some(subject.clone()),
             })
             .collect())
@@ -718,6 +719,49 @@ impl RangeContext<'_> {
     }
 }
 
+/// The fix for a rule broken by a commit that is already made (the
+/// policy's own fix is for the change being committed).
+fn history_fix(v: &policy::Violation, short: &str) -> String {
+    use policy::Rule;
+    let rework = format!(
+        "rework the branch before it is merged: `git rebase -i {short}^`, mark {short} `edit`"
+    );
+    match v.rule {
+        Rule::MixedCommit => format!(
+            "split the commit: {rework}, then `git reset HEAD^`, commit the module files and your own files separately, and `git rebase --continue`"
+        ),
+        Rule::ManagedEdit => {
+            // The policy's hint per file: which quickscale.yml change does it.
+            let per_file: Vec<&str> = v.fix.lines().skip(1).collect();
+            let mut fix = format!(
+                "drop the hand edit: {rework} (or `drop`), or `git revert {short}`; say what you want in {CONFIG_FILE} instead"
+            );
+            if !per_file.is_empty() {
+                fix.push(':');
+                for line in per_file {
+                    fix.push('\n');
+                    fix.push_str(line);
+                }
+            }
+            fix
+        }
+        Rule::SubtreeMerge => format!(
+            "redo the merge so it changes only the module's prefix and the managed files (reset the branch to before {short} and pull the module again), and make the other changes in a commit of their own"
+        ),
+        Rule::PrefixRemoved => {
+            let name = v
+                .paths
+                .first()
+                .and_then(|p| p.trim_end_matches('/').strip_prefix("modules/"))
+                .unwrap_or("NAME");
+            format!(
+                "bring the module back (`git revert {short}`), then remove it with `git quickscale remove {name}`, which also removes its wiring and its {CONFIG_FILE} entry"
+            )
+        }
+        Rule::DesiredNotApplied | Rule::UserOwnedWrite => v.fix.clone(),
+    }
+}
+
 fn commit_message(git: &Git, id: ObjectId) -> Result<String, CheckError> {
     let commit = git
         .repo
@@ -801,6 +845,66 @@ mod tests {
         assert_eq!(v["paths"], serde_json::json!(["a.py"]));
         assert_eq!(v["line"], 3);
         assert!(v.get("subject").is_none());
+    }
+
+    /// The generated project's CI runs check in a job of its own, installs
+    /// the version that generated it, and the workflow stays valid YAML.
+    #[test]
+    fn the_generated_ci_workflow_runs_check() {
+        use crate::yaml::NodeKind;
+        for theme in crate::render::available_themes() {
+            let identity = crate::config::Identity {
+                slug: "shop".into(),
+                package: "shop".into(),
+                theme,
+            };
+            let files = crate::render::render_project(&identity).expect("render");
+            let file = files
+                .get(".github/workflows/ci.yml")
+                .unwrap_or_else(|| panic!("{theme:?}: no workflow"));
+            let text = std::str::from_utf8(&file.contents).expect("utf8");
+            assert!(!text.contains("{{") && !text.contains("{%"), "{text}");
+            let root = crate::yaml::parse(text)
+                .unwrap_or_else(|e| panic!("{theme:?}: invalid YAML: {e:?}"))
+                .expect("a document");
+            let jobs = root.get("jobs").expect("jobs");
+            assert!(jobs.get("test").is_some(), "{theme:?}: the test job stays");
+            let job = jobs.get("quickscale").expect("quickscale job");
+            let Some(NodeKind::Seq(steps, _)) = job.get("steps").map(|s| &s.kind) else {
+                panic!("{theme:?}: steps");
+            };
+            let scalar = |n: Option<&crate::yaml::Node>| {
+                n.and_then(|n| n.as_scalar())
+                    .map(|s| s.text.clone())
+                    .unwrap_or_default()
+            };
+            let checkout = &steps[0];
+            assert_eq!(scalar(checkout.get("uses")), "actions/checkout@v5");
+            assert_eq!(
+                scalar(checkout.get("with").and_then(|w| w.get("fetch-depth"))),
+                "0"
+            );
+            let runs: Vec<String> = steps.iter().map(|s| scalar(s.get("run"))).collect();
+            let version = env!("CARGO_PKG_VERSION");
+            assert!(
+                runs.iter().any(|r| r.contains(
+                    "cargo install --locked --git https://github.com/Experto-AI/git-quickscale"
+                ) && r.contains(&format!("--tag v{version} "))),
+                "{runs:?}"
+            );
+            let check = runs
+                .iter()
+                .find(|r| r.contains("git quickscale check"))
+                .expect("a check step");
+            assert!(
+                check.contains("--format github --base \"origin/$GITHUB_BASE_REF\""),
+                "{check}"
+            );
+            assert!(
+                text.contains(&format!("git-quickscale-{version}-linux-x64")),
+                "{text}"
+            );
+        }
     }
 
     #[test]

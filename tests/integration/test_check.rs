@@ -161,7 +161,7 @@ fn a_clean_project_checks_clean_here_and_in_a_depth_1_clone_without_notes() {
         no_note[0]["fix"]
             .as_str()
             .expect("fix")
-            .contains("refs/notes/quickscale"),
+            .contains("git quickscale sync"),
         "{report:#}"
     );
     let unproven = with_id(&report, "unproven");
@@ -455,7 +455,7 @@ fn a_mixed_commit_in_the_range_is_drift_and_split_commits_pass() {
         v[0]["fix"]
             .as_str()
             .expect("fix")
-            .contains("git restore --staged"),
+            .contains(&format!("git rebase -i {}^", &mixed[..12])),
         "{report:#}"
     );
     // Without --base only HEAD's drift is checked: none.

@@ -530,20 +530,31 @@ def bench_check(project, results):
     if report["drift"]:
         sys.exit(f"bench: check found drift in the clean project:\n{out.stdout[:2000]}")
     print(f"  check: no drift, {len(report['findings'])} finding(s), state {report['state']}")
+    # As in CI: a clone without notes, whose state is derived from the tree.
+    ci = project.parent / "ci-clone"
+    run(["git", "clone", "-q", f"file://{project}", str(ci)], project.parent)
+    report = json.loads(run(["git", "quickscale", "check", "--format", "json"], ci).stdout)
+    if report["drift"] or report["state"] != "derived":
+        sys.exit(f"bench: check in the clone: drift={report['drift']} state={report['state']}")
+    print(f"  check in a clone without notes: no drift, state {report['state']}")
     variants = [
-        ("check: git status", [["git", "status"]]),
-        ("check: git quickscale check", [["git", "quickscale", "check"]]),
-        ("check: git quickscale check --format github", [["git", "quickscale", "check", "--format", "github"]]),
-        ("check: git quickscale check --base HEAD~1", [["git", "quickscale", "check", "--base", "HEAD~1"]]),
+        ("check: git status", [["git", "status"]], project),
+        ("check: git quickscale check", [["git", "quickscale", "check"]], project),
+        ("check: git quickscale check --format github",
+         [["git", "quickscale", "check", "--format", "github"]], project),
+        ("check: git quickscale check --base HEAD~1",
+         [["git", "quickscale", "check", "--base", "HEAD~1"]], project),
+        ("check: git status (clone without notes)", [["git", "status"]], ci),
+        ("check: git quickscale check (clone without notes)", [["git", "quickscale", "check"]], ci),
     ]
     times = {}
     for _ in range(STATUS_WARMUP):
-        for label, cmds in variants:
-            timed(cmds, project)
+        for label, cmds, cwd in variants:
+            timed(cmds, cwd)
     for _ in range(CHECK_RUNS):
-        for label, cmds in variants:
-            times.setdefault(label, []).append(timed(cmds, project))
-    for label, _ in variants:
+        for label, cmds, cwd in variants:
+            times.setdefault(label, []).append(timed(cmds, cwd))
+    for label, _, _ in variants:
         results.append((label, times[label]))
     return times
 
@@ -621,6 +632,9 @@ def main():
         line("git quickscale check / git status", ck["check: git quickscale check"], g, GOAL_CHECK)
         line("git quickscale check --format github / git status",
              ck["check: git quickscale check --format github"], g, GOAL_CHECK)
+        line("check, clone without notes / git status there",
+             ck["check: git quickscale check (clone without notes)"],
+             ck["check: git status (clone without notes)"], GOAL_CHECK)
         r, rmin = ratio(ck["check: git quickscale check --base HEAD~1"], g)
         print(f"{'check --base HEAD~1 / git status (no goal)':<54} {r:6.2f}x  [{rmin:.2f}x]")
     if hk is not None:

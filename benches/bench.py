@@ -20,7 +20,9 @@ STATUS_RUNS = int(os.environ.get("BENCH_STATUS_RUNS", "20"))
 STATUS_WARMUP = int(os.environ.get("BENCH_STATUS_WARMUP", "3"))
 USER_FILES = int(os.environ.get("BENCH_USER_FILES", "49600"))
 HOOK_RUNS = int(os.environ.get("BENCH_HOOK_RUNS", "20"))
-PARTS = os.environ.get("BENCH_PARTS", "embed,status,hook,update").split(",")
+CHECK_RUNS = int(os.environ.get("BENCH_CHECK_RUNS", "20"))
+# Which parts to time (the big project is built for any of status, hook, check).
+PARTS = set(os.environ.get("BENCH_PARTS", "embed,status,hook,check,update").split(","))
 
 # Ten realistic module names; the embed bench uses the first five.
 MODULES = ["blog", "catalog", "billing", "notify", "reviews",
@@ -33,6 +35,7 @@ GOAL_UPDATE = 0.5
 UPDATE_TAGS = ["v1.0.1", "v1.0.2", "v1.1.0"]
 GOAL_STATUS = 1.5
 GOAL_HOOK = 1.5
+GOAL_CHECK = 1.0
 
 
 # --------------------------------------------------------------------------
@@ -411,10 +414,12 @@ def user_files(project, total):
     return n
 
 
-def bench_status(work, upstream, results):
+def big_project(work, upstream):
+    """The status/hook/check project: 10 modules and ~USER_FILES user files,
+    plus a twin with the same modules and no user files."""
     parent = work / "status"
     parent.mkdir()
-    print(f"\n== status in a big project (10 modules, ~{USER_FILES} user files)")
+    print(f"\n== a big project (10 modules, ~{USER_FILES} user files)")
     t0 = time.perf_counter()
     project = new_project(parent)
     plan_add(project, MODULES, upstream)
@@ -430,7 +435,11 @@ def bench_status(work, upstream, results):
     total = len(git(project, "ls-files").splitlines())
     print(f"  setup: {made} user files written, {total} tracked files in total, "
           f"{time.perf_counter() - t0:.1f} s")
+    return project, small
 
+
+def bench_status(project, small, results):
+    print(f"\n== status in the big project ({STATUS_RUNS} runs)")
     variants = [
         ("status: git status", [["git", "status"]]),
         ("status: git status --porcelain", [["git", "status", "--porcelain"]]),
@@ -460,7 +469,7 @@ def bench_status(work, upstream, results):
             times.setdefault(label, []).append(timed(cmds or [["git", "quickscale", "status"]], cwd))
     for label, _ in variants:
         results.append((label, times[label]))
-    return times, project
+    return times
 
 
 # --------------------------------------------------------------------------
@@ -610,6 +619,51 @@ def sanity_update(ours, theirs, names, target):
 
 
 # --------------------------------------------------------------------------
+# part 4: check in the big project
+
+
+def bench_check(project, results):
+    """`git quickscale check` (drift of HEAD: re-render and compare the
+    managed files, module trees against the note) vs `git status`, in the
+    same clean project; plus `check --base HEAD~1` (the policy over the
+    last commit) for information."""
+    print(f"\n== check in the big project ({CHECK_RUNS} runs)")
+    import json
+    out = run(["git", "quickscale", "check", "--format", "json"], project)
+    report = json.loads(out.stdout)
+    if report["drift"]:
+        sys.exit(f"bench: check found drift in the clean project:\n{out.stdout[:2000]}")
+    print(f"  check: no drift, {len(report['findings'])} finding(s), state {report['state']}")
+    # As in CI: a clone without notes, whose state is derived from the tree.
+    ci = project.parent / "ci-clone"
+    run(["git", "clone", "-q", f"file://{project}", str(ci)], project.parent)
+    report = json.loads(run(["git", "quickscale", "check", "--format", "json"], ci).stdout)
+    if report["drift"] or report["state"] != "derived":
+        sys.exit(f"bench: check in the clone: drift={report['drift']} state={report['state']}")
+    print(f"  check in a clone without notes: no drift, state {report['state']}")
+    variants = [
+        ("check: git status", [["git", "status"]], project),
+        ("check: git quickscale check", [["git", "quickscale", "check"]], project),
+        ("check: git quickscale check --format github",
+         [["git", "quickscale", "check", "--format", "github"]], project),
+        ("check: git quickscale check --base HEAD~1",
+         [["git", "quickscale", "check", "--base", "HEAD~1"]], project),
+        ("check: git status (clone without notes)", [["git", "status"]], ci),
+        ("check: git quickscale check (clone without notes)", [["git", "quickscale", "check"]], ci),
+    ]
+    times = {}
+    for _ in range(STATUS_WARMUP):
+        for label, cmds, cwd in variants:
+            timed(cmds, cwd)
+    for _ in range(CHECK_RUNS):
+        for label, cmds, cwd in variants:
+            times.setdefault(label, []).append(timed(cmds, cwd))
+    for label, _, _ in variants:
+        results.append((label, times[label]))
+    return times
+
+
+# --------------------------------------------------------------------------
 
 
 def main():
@@ -630,15 +684,21 @@ def main():
           f"({time.perf_counter() - t0:.1f} s)")
 
     results = []
-    if not have_subtree:
-        print("\nSKIPPED git-subtree comparison: the git-subtree script was not found "
-              "(Debian: /usr/lib/git-core/git-subtree)")
+    print(f"  parts: {', '.join(sorted(PARTS))} (BENCH_PARTS)")
+    ours_e = theirs_e = st = hk = ck = ours_u = theirs_u = None
     if "embed" in PARTS:
+        if not have_subtree:
+            print("\nSKIPPED git-subtree comparison: the git-subtree script was not found "
+                  "(Debian: /usr/lib/git-core/git-subtree)")
         ours_e, theirs_e = bench_embed(work, upstream, have_subtree, results)
-    if "status" in PARTS or "hook" in PARTS:
-        st, big = bench_status(work, upstream, results)
-    if "hook" in PARTS:
-        hk = bench_hook(big, results)
+    if PARTS & {"status", "hook", "check"}:
+        big, small = big_project(work, upstream)
+        if "status" in PARTS:
+            st = bench_status(big, small, results)
+        if "check" in PARTS:
+            ck = bench_check(big, results)
+        if "hook" in PARTS:
+            hk = bench_hook(big, results)
     if "update" in PARTS:
         ours_u, theirs_u = bench_update(work, upstream, have_subtree, results)
 
@@ -657,30 +717,40 @@ def main():
         verdict = "MEETS" if r <= goal else "MISSES"
         print(f"{label:<54} {r:6.2f}x  [{rmin:.2f}x]  goal <= {goal}x: {verdict}")
 
-    if "embed" in PARTS:
-        if have_subtree:
-            line("apply (5 modules) / 5x git subtree add --squash", ours_e, theirs_e, GOAL_EMBED)
-        else:
-            print("apply / git subtree add: SKIPPED (git-subtree not found)")
-    if "update" in PARTS:
-        if have_subtree:
-            line("update --all (10 modules) / 10x git subtree pull --squash",
-                 ours_u, theirs_u, GOAL_UPDATE)
-        else:
-            print("update / git subtree pull: SKIPPED (git-subtree not found)")
-    if "status" not in PARTS:
-        print(f"\nmachine: nproc {os.cpu_count()}; total bench time {time.perf_counter() - t0:.0f} s")
-        return
-    g = st["status: git status"]
-    gp = st["status: git status --porcelain"]
-    line("git quickscale status / git status", st["status: git quickscale status"], g, GOAL_STATUS)
-    line("git quickscale status / git status --porcelain",
-         st["status: git quickscale status"], gp, GOAL_STATUS)
-    line("git quickscale status --json / git status",
-         st["status: git quickscale status --json"], g, GOAL_STATUS)
-    line("git quickscale status --json / git status --porcelain",
-         st["status: git quickscale status --json"], gp, GOAL_STATUS)
-    if "hook" in PARTS:
+    if ours_e is None:
+        pass
+    elif have_subtree:
+        line("apply (5 modules) / 5x git subtree add --squash", ours_e, theirs_e, GOAL_EMBED)
+    else:
+        print("apply / git subtree add: SKIPPED (git-subtree not found)")
+    if ours_u is None:
+        pass
+    elif have_subtree:
+        line("update --all (10 modules) / 10x git subtree pull --squash",
+             ours_u, theirs_u, GOAL_UPDATE)
+    else:
+        print("update / git subtree pull: SKIPPED (git-subtree not found)")
+    if st is not None:
+        g = st["status: git status"]
+        gp = st["status: git status --porcelain"]
+        line("git quickscale status / git status", st["status: git quickscale status"], g, GOAL_STATUS)
+        line("git quickscale status / git status --porcelain",
+             st["status: git quickscale status"], gp, GOAL_STATUS)
+        line("git quickscale status --json / git status",
+             st["status: git quickscale status --json"], g, GOAL_STATUS)
+        line("git quickscale status --json / git status --porcelain",
+             st["status: git quickscale status --json"], gp, GOAL_STATUS)
+    if ck is not None:
+        g = ck["check: git status"]
+        line("git quickscale check / git status", ck["check: git quickscale check"], g, GOAL_CHECK)
+        line("git quickscale check --format github / git status",
+             ck["check: git quickscale check --format github"], g, GOAL_CHECK)
+        line("check, clone without notes / git status there",
+             ck["check: git quickscale check (clone without notes)"],
+             ck["check: git status (clone without notes)"], GOAL_CHECK)
+        r, rmin = ratio(ck["check: git quickscale check --base HEAD~1"], g)
+        print(f"{'check --base HEAD~1 / git status (no goal)':<54} {r:6.2f}x  [{rmin:.2f}x]")
+    if hk is not None:
         line("pre-commit hook (shim) / git diff --cached --name-only",
              hk["hook: pre-commit (installed shim)"], hk["hook: git diff --cached --name-only"], GOAL_HOOK)
         line("hooks run pre-commit (direct) / git diff --cached",

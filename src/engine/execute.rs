@@ -698,7 +698,8 @@ fn prepare(
     }
     let tip = tip.ok_or_else(|| GitError::new("finish the operation", "no commit was made"))?;
 
-    // Everything is objects so far. Refuse to touch paths with uncommitted work.
+    // Everything is objects so far. Refuse to touch user-owned paths, or
+    // paths with uncommitted work.
     let changes = git.diff_trees(base_tree, tree)?;
     let mut adopted_paths = vec![CONFIG_FILE.to_owned()];
     let mut unmerged = Vec::new();
@@ -722,6 +723,7 @@ fn prepare(
             .filter(|p| inside(p))
             .collect();
     }
+    guard_writes(ws, &changes, generate.as_ref(), &state)?;
     let blocked = git.check_clean(&changes, &adopted_paths)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
@@ -873,6 +875,33 @@ pub fn module_ref_moves(
         }
     }
     Ok(out)
+}
+
+/// The engine's own guard (design §3): apart from generating a new project,
+/// an operation writes only module-owned, tool-managed and desired-state
+/// paths, classified with the package quickscale.yml names and every module
+/// the operation embeds, keeps or removes. Checked on the prepared change,
+/// before anything is visible.
+fn guard_writes(
+    ws: &Workspace,
+    changes: &[crate::git::tree::TreeChange],
+    generated: Option<&FileMap>,
+    state: &AppliedState,
+) -> Result<(), EngineError> {
+    let mut modules: Vec<String> = ws.embedded();
+    modules.extend(state.modules.keys().cloned());
+    let paths = changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .filter(|p| generated.is_none_or(|g| !g.contains_key(*p)));
+    let project = crate::policy::Project {
+        package: &ws.config.config.project.package,
+        modules: &modules,
+    };
+    match crate::policy::check_tool_writes(paths, &project) {
+        Some(violation) => Err(EngineError::UserOwnedWrite(Box::new(violation))),
+        None => Ok(()),
+    }
 }
 
 /// Renders the managed wiring for `modules` (name → resolved options) with

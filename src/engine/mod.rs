@@ -1,6 +1,7 @@
 //! The module engine: compare quickscale.yml with the applied state, plan
 //! the changes as plain data, then execute them as one transaction.
 
+pub mod check;
 pub mod execute;
 pub mod pause;
 pub mod plan;
@@ -206,6 +207,8 @@ pub enum EngineError {
     Pause(#[from] pause::PauseError),
     #[error("{}", conflict_report(.0))]
     Conflicts(Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>),
+    #[error("{}:\n{}", .0.message, crate::diag::indented(&.0.paths))]
+    UserOwnedWrite(Box<crate::policy::Violation>),
 }
 
 fn conflict_report(modules: &[(String, String, Vec<crate::git::merge::MergeConflict>)]) -> String {
@@ -265,6 +268,7 @@ impl EngineError {
             EngineError::Requirements(_) => Some(
                 "each line says what would satisfy it; `git quickscale update --dry-run` previews a version before it is applied".into(),
             ),
+            EngineError::UserOwnedWrite(v) => Some(v.fix.clone()),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
             )),

@@ -322,16 +322,38 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
     Ok(plan)
 }
 
-/// Managed files in HEAD that differ from what the tool renders now from
-/// the applied state and the embedded manifests (a hand edit, a changed
-/// catalog). Where the wiring cannot be rendered, the blob ids the note
-/// recorded are compared instead.
+/// Managed files in HEAD that differ from what the tool renders now.
 fn drifted_managed_files(
     ws: &Workspace,
     git: &crate::git::Git,
     head_tree: gix::ObjectId,
     applied: &crate::state::AppliedState,
 ) -> Result<Vec<String>, EngineError> {
+    Ok(managed_drift(ws, git, head_tree, applied)?
+        .into_iter()
+        .map(|d| d.path)
+        .collect())
+}
+
+/// A managed file whose content in HEAD is not what the tool renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedDrift {
+    pub path: String,
+    /// What the tool renders now; `None` when the wiring could not be
+    /// rendered and the blob id the note recorded was compared instead.
+    pub rendered: Option<Vec<u8>>,
+}
+
+/// Managed files in HEAD that differ from what the tool renders now from
+/// the applied state and the embedded manifests (a hand edit, a changed
+/// catalog). Where the wiring cannot be rendered, the blob ids the note
+/// recorded are compared instead. `check` reports these with a line.
+pub fn managed_drift(
+    ws: &Workspace,
+    git: &crate::git::Git,
+    head_tree: gix::ObjectId,
+    applied: &crate::state::AppliedState,
+) -> Result<Vec<ManagedDrift>, EngineError> {
     let options: BTreeMap<String, BTreeMap<String, Value>> = applied
         .modules
         .iter()
@@ -355,7 +377,10 @@ fn drifted_managed_files(
                 )
                 .ok();
                 if now != rendered {
-                    drifted.push(path);
+                    drifted.push(ManagedDrift {
+                        path,
+                        rendered: Some(file.contents),
+                    });
                 }
             }
         }
@@ -363,7 +388,10 @@ fn drifted_managed_files(
             for (path, recorded) in &applied.managed {
                 let actual = git.entry_at(head_tree, path)?.map(|(_, id)| id.to_string());
                 if actual.as_deref() != Some(recorded.as_str()) {
-                    drifted.push(path.clone());
+                    drifted.push(ManagedDrift {
+                        path: path.clone(),
+                        rendered: None,
+                    });
                 }
             }
         }

@@ -11,6 +11,7 @@ mod plan;
 mod push;
 mod recover;
 mod remove;
+mod split;
 mod status;
 mod sync;
 mod undo;
@@ -62,6 +63,7 @@ pub enum Command {
     Update(update::UpdateArgs),
     Remove(remove::RemoveArgs),
     Push(push::PushArgs),
+    Split(split::SplitArgs),
     Sync(sync::SyncArgs),
     ListModules(list_modules::ListModulesArgs),
     Hooks(hooks::HooksArgs),
@@ -133,6 +135,7 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
         Command::Update(args) => update::cmd_update(ctx, &args),
         Command::Remove(args) => remove::cmd_remove(ctx, &args),
         Command::Push(args) => push::cmd_push(ctx, &args),
+        Command::Split(args) => split::cmd_split(ctx, &args),
         Command::Sync(args) => sync::cmd_sync(ctx, &args),
         Command::ListModules(args) => list_modules::cmd_list_modules(ctx, &args),
         Command::Hooks(args) => hooks::cmd_hooks(ctx, &args),

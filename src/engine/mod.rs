@@ -3,6 +3,7 @@
 
 pub mod execute;
 pub mod plan;
+pub mod push;
 pub mod status;
 pub mod undo;
 pub mod untrusted;

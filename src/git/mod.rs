@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod fetch;
+pub mod split;
 pub mod subtree;
 pub mod sync;
 pub mod tree;

@@ -16,6 +16,7 @@ mod test_nested_project;
 mod test_plan;
 mod test_readme;
 mod test_safety;
+mod test_split;
 mod test_sync;
 mod test_untrusted;
 mod test_upstream_modules;

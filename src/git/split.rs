@@ -185,6 +185,47 @@ impl Git {
     }
 }
 
+impl Git {
+    /// The commits that made each of `splits` (their parents' splits are
+    /// other commits), from the cache at `cache_ref`, all shards read:
+    /// (commit, its split). Names the project commits behind what a push
+    /// sends.
+    pub fn split_sources(
+        &self,
+        cache_ref: &str,
+        splits: &HashSet<ObjectId>,
+    ) -> Result<Vec<(ObjectId, ObjectId)>, GitError> {
+        let Some(commit) = self.ref_target(cache_ref)? else {
+            return Ok(Vec::new());
+        };
+        let mut map = HashMap::new();
+        for (name, (kind, blob)) in self.tree_entries(self.tree_of(commit)?)? {
+            if kind == EntryKind::Blob && name != "format" {
+                map.extend(parse_shard(&self.read_blob(blob)?));
+            }
+        }
+        let mut out = Vec::new();
+        for (id, value) in &map {
+            let Mapped::Split(n) = value else {
+                continue;
+            };
+            if !splits.contains(n) {
+                continue;
+            }
+            let inherited = self.parents(*id)?.iter().any(|p| match map.get(p) {
+                Some(Mapped::Split(m)) => m == n,
+                Some(Mapped::Through(ms)) => ms.contains(n),
+                None => false,
+            });
+            if !inherited {
+                out.push((*id, *n));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
 /// State of one split: the repository, memoized tree lookups, counters.
 struct Splitter<'g> {
     git: &'g Git,

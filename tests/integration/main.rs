@@ -14,6 +14,7 @@ mod test_interop;
 mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
+mod test_push;
 mod test_readme;
 mod test_safety;
 mod test_split;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::fixtures::module_repo;
-use crate::common::{TestEnv, describe, git_subtree_path, stderr, stdout};
+use crate::common::{BIN, TestEnv, describe, git_subtree_path, stderr, stdout};
 use crate::test_split::{append_commit, commit_files};
 
 const MODELS: &str = "modules/a/quickscale_modules_a/models.py";
@@ -47,6 +47,27 @@ fn git_status(env: &TestEnv, dir: &Path, args: &[&str]) -> bool {
         .success()
 }
 
+/// Runs git-quickscale with its own directory on PATH, so the project's
+/// installed git hooks (which call `git-quickscale`) really run.
+fn qs_hooks_live(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Output {
+    let bin_dir = Path::new(BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new(BIN);
+    env.env(&mut cmd);
+    let out = cmd
+        .env("PATH", path)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run git-quickscale");
+    assert!(out.status.success(), "{args:?}: {}", describe(&out));
+    out
+}
+
 fn split_of_head(env: &TestEnv, dir: &Path) -> String {
     stdout(&env.qs_ok(dir, &["split", "a"])).trim().to_owned()
 }
@@ -80,7 +101,11 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
             .is_empty()
     );
 
-    let out = env.qs_ok(&dir, &["push", "a", "--yes"]);
+    assert!(
+        dir.join(".git/hooks/pre-push").is_file(),
+        "the project has the pre-push hook that syncs its state"
+    );
+    let out = qs_hooks_live(&env, &dir, &["push", "a", "--yes"]);
     let split = split_of_head(&env, &dir);
     assert_eq!(env.rev(&bare, BRANCH), split, "{}", describe(&out));
     // Fast-forward from the upstream commit, exactly the two fixes.

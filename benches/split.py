@@ -158,7 +158,7 @@ def build(repo):
     imp.run(repo)
     git(repo, "checkout", "-q", "main")
     total = int(git(repo, "rev-list", "--count", "main"))
-    touching = len(git(repo, "rev-list", "main", "--", PREFIX).split())
+    touching = len(git(repo, "rev-list", "--no-merges", "--full-history", "main", "--", PREFIX).split())
     return total, touching
 
 
@@ -183,7 +183,7 @@ def main():
     args = ap.parse_args()
     repo = Path(args.work) / "history"
     total, touching = build(repo)
-    print(f"== history: {total} commits on main, {touching} touch {PREFIX} "
+    print(f"== history: {total} commits on main, {touching} non-merge commits touch {PREFIX} "
           f"(10 merged side branches, 1 embed + 2 squash pulls)")
 
     cache = "refs/quickscale/split/crm"

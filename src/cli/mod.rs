@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod completions;
+mod extract;
 mod hooks;
 mod list_modules;
 mod man;
@@ -64,6 +65,7 @@ pub enum Command {
     Remove(remove::RemoveArgs),
     Push(push::PushArgs),
     Split(split::SplitArgs),
+    Extract(extract::ExtractArgs),
     Sync(sync::SyncArgs),
     ListModules(list_modules::ListModulesArgs),
     Hooks(hooks::HooksArgs),
@@ -136,6 +138,7 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
         Command::Remove(args) => remove::cmd_remove(ctx, &args),
         Command::Push(args) => push::cmd_push(ctx, &args),
         Command::Split(args) => split::cmd_split(ctx, &args),
+        Command::Extract(args) => extract::cmd_extract(ctx, &args),
         Command::Sync(args) => sync::cmd_sync(ctx, &args),
         Command::ListModules(args) => list_modules::cmd_list_modules(ctx, &args),
         Command::Hooks(args) => hooks::cmd_hooks(ctx, &args),

@@ -2,6 +2,7 @@
 //! the changes as plain data, then execute them as one transaction.
 
 pub mod execute;
+pub mod extract;
 pub mod plan;
 pub mod push;
 pub mod status;

@@ -443,29 +443,46 @@ pub fn review_url(url: &str, branch: &str, base_ref: &str) -> Option<String> {
     }
 }
 
-/// What a push did.
+/// Why `git push` did not push.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pushed {
-    /// git's porcelain line for the ref.
-    pub summary: String,
-    /// The ref that records the push.
-    pub record: String,
+pub struct Refused {
+    /// The remote refused the update (not a fast-forward, or it has
+    /// commits we do not): the branch moved.
+    pub moved: bool,
+    /// git's porcelain line and error output.
+    pub detail: String,
 }
 
-/// Pushes the split with `git push` (never forced; `--no-verify`: the
-/// project's pre-push hook would otherwise send the project's own state
-/// refs to the module's repository), then records the push in
-/// `refs/quickscale/pushed/<name>/<branch>` in one transaction.
-/// `prompt`: git may ask for credentials on the terminal.
-pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, PushError> {
-    let git = ws
-        .git
-        .as_ref()
-        .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
-    let lock = ws
-        .lock
-        .as_ref()
-        .ok_or_else(|| GitError::new("record the push", "the repository is not locked"))?;
+impl Refused {
+    pub fn into_error(self, name: &str, url: &str, branch: &str) -> PushError {
+        if self.moved {
+            PushError::NonFastForward {
+                name: name.to_owned(),
+                url: url.to_owned(),
+                branch: branch.to_owned(),
+                detail: self.detail,
+            }
+        } else {
+            PushError::PushFailed {
+                url: url.to_owned(),
+                detail: self.detail,
+            }
+        }
+    }
+}
+
+/// `git push <url> <tip>:refs/heads/<branch>`, never forced, with the
+/// user's git config and credentials; `--no-verify` because the project's
+/// pre-push hook would send the project's own state refs to that remote.
+/// `prompt`: git may ask for credentials on the terminal. Returns git's
+/// porcelain line for the branch.
+pub fn git_push(
+    git: &Git,
+    push_url: &str,
+    tip: ObjectId,
+    branch: &str,
+    prompt: bool,
+) -> Result<Result<String, Refused>, GitError> {
     let mut cmd = Command::new("git");
     cmd.arg("-C")
         .arg(git.workdir())
@@ -477,8 +494,8 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
             "--recurse-submodules=no",
             "--",
         ])
-        .arg(&plan.push_url)
-        .arg(format!("{}:refs/heads/{}", plan.split.tip, plan.branch))
+        .arg(push_url)
+        .arg(format!("{tip}:refs/heads/{branch}"))
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
@@ -491,39 +508,54 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
     }
     let out = cmd
         .output()
-        .ctx(|| format!("run `git push` to `{}`", plan.push_url))?;
+        .ctx(|| format!("run `git push` to `{push_url}`"))?;
     let porcelain = String::from_utf8_lossy(&out.stdout).into_owned();
     let errors = String::from_utf8_lossy(&out.stderr).trim().to_owned();
     let line = porcelain
         .lines()
-        .find(|l| l.contains(&format!("refs/heads/{}", plan.branch)))
+        .find(|l| l.contains(&format!("refs/heads/{branch}")))
         .unwrap_or_default()
         .to_owned();
-    if !out.status.success() {
-        let detail = [line.as_str(), errors.as_str()]
-            .iter()
-            .filter(|t| !t.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join("\n");
-        let rejected = line.starts_with('!')
-            && (line.contains("non-fast-forward")
-                || line.contains("fetch first")
-                || line.contains("rejected"));
-        return Err(if rejected {
-            PushError::NonFastForward {
-                name: plan.module.clone(),
-                url: plan.url.clone(),
-                branch: plan.branch.clone(),
-                detail,
-            }
-        } else {
-            PushError::PushFailed {
-                url: plan.url.clone(),
-                detail,
-            }
-        });
+    if out.status.success() {
+        return Ok(Ok(line));
     }
+    let detail = [line.as_str(), errors.as_str()]
+        .iter()
+        .filter(|t| !t.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let moved = line.starts_with('!')
+        && (line.contains("non-fast-forward")
+            || line.contains("fetch first")
+            || line.contains("rejected"));
+    Ok(Err(Refused { moved, detail }))
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// git's porcelain line for the ref.
+    pub summary: String,
+    /// The ref that records the push.
+    pub record: String,
+}
+
+/// Pushes the split ([`git_push`]), then records the push in
+/// `refs/quickscale/pushed/<name>/<branch>` in one transaction.
+pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, PushError> {
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
+    let lock = ws
+        .lock
+        .as_ref()
+        .ok_or_else(|| GitError::new("record the push", "the repository is not locked"))?;
+    let line = match git_push(git, &plan.push_url, plan.split.tip, &plan.branch, prompt)? {
+        Ok(line) => line,
+        Err(refused) => return Err(refused.into_error(&plan.module, &plan.url, &plan.branch)),
+    };
     let record = refs::pushed_ref(&plan.module, &plan.branch);
     let old = git.ref_target(&record)?;
     if old != Some(plan.split.tip) {

@@ -226,6 +226,73 @@ impl Git {
     }
 }
 
+impl Git {
+    /// The reverse of a split: the history of `tip` with every tree moved
+    /// into directory `dir` (as `git filter-repo --to-subdirectory-filter`),
+    /// authors, committers and messages kept. Deterministic; writes
+    /// objects only.
+    pub fn nest_history(&self, tip: ObjectId, dir: &str) -> Result<ObjectId, GitError> {
+        let mut parents: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
+        let walk = self
+            .repo
+            .rev_walk([tip])
+            .all()
+            .ctx(|| format!("walk the history of {tip}"))?;
+        for info in walk {
+            let info = info.ctx(|| format!("walk the history of {tip}"))?;
+            parents.insert(info.id, info.parent_ids.to_vec());
+        }
+        let mut map: HashMap<ObjectId, ObjectId> = HashMap::new();
+        let mut stack = vec![(tip, false)];
+        while let Some((id, ready)) = stack.pop() {
+            if map.contains_key(&id) {
+                continue;
+            }
+            let ps = parents.get(&id).cloned().unwrap_or_default();
+            if !ready {
+                stack.push((id, true));
+                stack.extend(ps.iter().rev().map(|p| (*p, false)));
+                continue;
+            }
+            let commit = self
+                .repo
+                .find_commit(id)
+                .ctx(|| format!("read commit {id}"))?;
+            let decoded = commit.decode().ctx(|| format!("decode commit {id}"))?;
+            let tree = self.edit_tree(
+                self.empty_tree(),
+                &[super::tree::TreeEdit {
+                    path: dir.to_owned(),
+                    target: Some((EntryKind::Tree, decoded.tree())),
+                }],
+            )?;
+            let sig = |s: Result<gix::actor::SignatureRef<'_>, _>| {
+                s.ctx(|| format!("read a signature of {id}"))?
+                    .to_owned()
+                    .ctx(|| format!("read a date of {id}"))
+            };
+            let nested = gix::objs::Commit {
+                tree,
+                parents: ps.iter().filter_map(|p| map.get(p).copied()).collect(),
+                author: sig(decoded.author())?,
+                committer: sig(decoded.committer())?,
+                encoding: None,
+                message: decoded.message.to_owned(),
+                extra_headers: Vec::new(),
+            };
+            let new = self
+                .repo
+                .write_object(&nested)
+                .ctx(|| format!("write the nested copy of {id}"))?
+                .detach();
+            map.insert(id, new);
+        }
+        map.get(&tip)
+            .copied()
+            .ok_or_else(|| GitError::new("nest a history", "its tip was not rewritten"))
+    }
+}
+
 /// State of one split: the repository, memoized tree lookups, counters.
 struct Splitter<'g> {
     git: &'g Git,

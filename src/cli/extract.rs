@@ -46,8 +46,8 @@ pub struct ExtractArgs {
 pub fn cmd_extract(ctx: &Context, args: &ExtractArgs) -> CmdResult {
     let ws = super::open_for_write(ctx)?;
     let path = relative_to_root(ctx, &ws.root, &args.path);
-    let plan = extract::plan_extract(&ws, &path, &args.name, args.to.as_deref())
-        .map_err(extract_error)?;
+    let plan =
+        extract::plan_extract(&ws, &path, &args.name, args.to.as_deref()).map_err(extract_error)?;
     show_plan(ctx, &plan);
     if args.dry_run {
         ctx.ui.status("Dry run: nothing was changed.");

@@ -69,8 +69,10 @@ pub fn cmd_push(ctx: &Context, args: &PushArgs) -> CmdResult {
     }
     show_plan(ctx, &plan);
     if args.dry_run {
-        ctx.ui
-            .status(&format!("Dry run: nothing was pushed. It would run:\n  {}", plan.command()));
+        ctx.ui.status(&format!(
+            "Dry run: nothing was pushed. It would run:\n  {}",
+            plan.command()
+        ));
         return Ok(exit::OK);
     }
     if !args.yes

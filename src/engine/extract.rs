@@ -48,7 +48,9 @@ pub enum ExtractError {
     Exists { path: String },
     #[error("module {name} is already in quickscale.yml")]
     InConfig { name: String },
-    #[error("`{package}` is not in INSTALLED_APPS in `{file}`, so it is not an installed Django app")]
+    #[error(
+        "`{package}` is not in INSTALLED_APPS in `{file}`, so it is not an installed Django app"
+    )]
     NotInstalled { package: String, file: String },
     #[error("these paths have changes that are not committed:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
     Dirty(Vec<String>),
@@ -177,7 +179,10 @@ pub fn plan_extract(
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
     let head = ws.head.ok_or(PushError::NoCommit)?;
     let head_tree = git.tree_of(head)?;
-    let app = path.trim_end_matches('/').trim_start_matches("./").to_owned();
+    let app = path
+        .trim_end_matches('/')
+        .trim_start_matches("./")
+        .to_owned();
     let not_app = |why: &str| ExtractError::NotAnApp {
         path: app.clone(),
         why: why.to_owned(),
@@ -194,7 +199,13 @@ pub fn plan_extract(
         Some(a) => a.project.clone(),
         None => ws.config.config.project.clone(),
     };
-    let reserved = [project.package.as_str(), "modules", "tests", "templates", "static"];
+    let reserved = [
+        project.package.as_str(),
+        "modules",
+        "tests",
+        "templates",
+        "static",
+    ];
     if reserved.contains(&app.as_str()) {
         return Err(not_app("it is part of the project's own structure"));
     }
@@ -202,7 +213,9 @@ pub fn plan_extract(
         .subtree_at(head_tree, &app)?
         .ok_or_else(|| not_app("it is not a directory in HEAD (commit it first)"))?;
     if git.entry_at(app_tree, "__init__.py")?.is_none() {
-        return Err(not_app("it has no __init__.py, so it is not a Python package"));
+        return Err(not_app(
+            "it has no __init__.py, so it is not a Python package",
+        ));
     }
     let prefix = prefix_of(name);
     if git.entry_at(head_tree, &prefix)?.is_some() {
@@ -216,18 +229,18 @@ pub fn plan_extract(
 
     // The project's wiring of the app.
     let settings_file = settings_file(git, head_tree, &project.package)?;
-    let (settings_path, settings_text) = settings_file.clone().ok_or_else(|| {
-        ExtractError::NotInstalled {
-            package: app.clone(),
-            file: format!("{}/settings/base.py", project.package),
-        }
-    })?;
-    let (django_app, installed_line) = find_installed(&settings_text, &app).ok_or_else(|| {
-        ExtractError::NotInstalled {
+    let (settings_path, settings_text) =
+        settings_file
+            .clone()
+            .ok_or_else(|| ExtractError::NotInstalled {
+                package: app.clone(),
+                file: format!("{}/settings/base.py", project.package),
+            })?;
+    let (django_app, installed_line) =
+        find_installed(&settings_text, &app).ok_or_else(|| ExtractError::NotInstalled {
             package: app.clone(),
             file: settings_path.clone(),
-        }
-    })?;
+        })?;
     let mut removed = vec![RemovedLine {
         file: settings_path.clone(),
         line: installed_line + 1,
@@ -360,7 +373,11 @@ pub fn plan_extract(
 
 /// Publishes the module (to `--to`), then embeds it and drops the app from
 /// the project in one transaction.
-pub fn extract(ws: &Workspace, plan: &ExtractPlan, prompt: bool) -> Result<Extracted, ExtractError> {
+pub fn extract(
+    ws: &Workspace,
+    plan: &ExtractPlan,
+    prompt: bool,
+) -> Result<Extracted, ExtractError> {
     let git = ws
         .git
         .as_ref()
@@ -401,21 +418,21 @@ fn prepare(
         &author,
         &committer,
     )?;
-    let manifest = read_manifest(git, sa.tree, &plan.name)?.ok_or_else(|| {
-        ExtractError::BadManifest {
+    let manifest =
+        read_manifest(git, sa.tree, &plan.name)?.ok_or_else(|| ExtractError::BadManifest {
             name: plan.name.clone(),
             why: "it is missing from the embedded tree".into(),
-        }
-    })?;
+        })?;
     let options = manifest
         .resolve_options(&plan.name, &BTreeMap::new())
         .map_err(|why| ExtractError::BadManifest {
             name: plan.name.clone(),
             why: why.join("; "),
         })?;
-    let mut state = ws.applied.clone().unwrap_or_else(|| {
-        AppliedState::new(ws.config.config.project.clone())
-    });
+    let mut state = ws
+        .applied
+        .clone()
+        .unwrap_or_else(|| AppliedState::new(ws.config.config.project.clone()));
     state.schema = crate::state::SCHEMA;
     state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
     state.operation = Some(Operation {
@@ -935,7 +952,10 @@ mod tests {
         );
         assert_eq!(
             literal_setting(SETTINGS, "JOURNAL_TAGS"),
-            Some(Value::List(vec![Value::Str("a".into()), Value::Str("b".into())]))
+            Some(Value::List(vec![
+                Value::Str("a".into()),
+                Value::Str("b".into())
+            ]))
         );
         assert_eq!(
             literal_setting(SETTINGS, "JOURNAL_FLAG"),

@@ -54,7 +54,9 @@ pub enum PushError {
         "module {name} was embedded from upstream commit {commit}, which is not in this repository"
     )]
     MissingBase { name: String, commit: String },
-    #[error("`{branch}` on `{url}` has commits that this split does not contain; nothing was pushed")]
+    #[error(
+        "`{branch}` on `{url}` has commits that this split does not contain; nothing was pushed"
+    )]
     NonFastForward {
         name: String,
         url: String,
@@ -586,8 +588,15 @@ mod tests {
     #[test]
     fn review_links_for_github_and_gitlab() {
         assert_eq!(
-            review_url("https://github.com/Experto-AI/quickscale.git", "quickscale/shop/crm", "splits/crm-module").as_deref(),
-            Some("https://github.com/Experto-AI/quickscale/compare/splits/crm-module...quickscale/shop/crm?expand=1")
+            review_url(
+                "https://github.com/Experto-AI/quickscale.git",
+                "quickscale/shop/crm",
+                "splits/crm-module"
+            )
+            .as_deref(),
+            Some(
+                "https://github.com/Experto-AI/quickscale/compare/splits/crm-module...quickscale/shop/crm?expand=1"
+            )
         );
         assert_eq!(
             review_url("git@github.com:me/mod.git", "fix", "main").as_deref(),
@@ -595,10 +604,15 @@ mod tests {
         );
         assert_eq!(
             review_url("https://user@gitlab.com/group/sub/mod", "fix", "main").as_deref(),
-            Some("https://gitlab.com/group/sub/mod/-/merge_requests/new?merge_request%5Bsource_branch%5D=fix&merge_request%5Btarget_branch%5D=main")
+            Some(
+                "https://gitlab.com/group/sub/mod/-/merge_requests/new?merge_request%5Bsource_branch%5D=fix&merge_request%5Btarget_branch%5D=main"
+            )
         );
         assert_eq!(review_url("/srv/git/mod.git", "fix", "main"), None);
-        assert_eq!(review_url("https://example.com/a/b.git", "fix", "main"), None);
+        assert_eq!(
+            review_url("https://example.com/a/b.git", "fix", "main"),
+            None
+        );
         assert_eq!(review_url("https://github.com/only", "fix", "main"), None);
     }
 

@@ -6,6 +6,7 @@ mod common;
 mod test_apply;
 mod test_bad_inputs;
 mod test_crash;
+mod test_extract;
 mod test_failures;
 mod test_first_hour;
 mod test_generated_project;

@@ -85,7 +85,10 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
     assert!(text.contains("Fix a: model repr"), "{}", describe(&dry));
     assert!(text.contains("Fix a: second"), "{text}");
     assert!(!text.contains("User work"), "{text}");
-    assert!(text.contains("2 commit(s) on top of upstream commit"), "{text}");
+    assert!(
+        text.contains("2 commit(s) on top of upstream commit"),
+        "{text}"
+    );
     assert!(
         text.contains("quickscale_modules_a/models.py | 2 ++"),
         "diffstat against upstream: {text}"
@@ -95,7 +98,11 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
         "{}",
         describe(&dry)
     );
-    assert!(!git_status(&env, &bare, &["rev-parse", "--verify", "-q", BRANCH]));
+    assert!(!git_status(
+        &env,
+        &bare,
+        &["rev-parse", "--verify", "-q", BRANCH]
+    ));
     assert!(
         env.git(&dir, &["for-each-ref", "refs/quickscale/pushed/"])
             .is_empty()
@@ -148,7 +155,10 @@ fn a_secret_committed_with_a_module_fix_never_leaves() {
         &dir,
         &[
             (MODELS, &format!("{models}# fix\n")),
-            ("shop/settings/secrets.py", &format!("STRIPE_KEY = \"{SECRET}\"\n")),
+            (
+                "shop/settings/secrets.py",
+                &format!("STRIPE_KEY = \"{SECRET}\"\n"),
+            ),
             (&format!("notes/{SECRET}.txt"), "named after the secret\n"),
         ],
         "Fix a and configure payments",
@@ -309,7 +319,11 @@ fn push_refuses_without_an_answer_and_names_embedded_modules() {
     let out = env.qs(&dir, &["push", "a"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(stderr(&out).contains("pass --yes"), "{}", describe(&out));
-    assert!(!git_status(&env, &bare, &["rev-parse", "--verify", "-q", BRANCH]));
+    assert!(!git_status(
+        &env,
+        &bare,
+        &["rev-parse", "--verify", "-q", BRANCH]
+    ));
     let out = env.qs(&dir, &["push", "crm", "--yes"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -352,7 +366,11 @@ fn push_to_another_remote_and_branch_prints_no_review_link_for_paths() {
         ],
     );
     assert_eq!(env.rev(&fork, "fix-a"), split_of_head(&env, &dir));
-    assert!(!stderr(&out).contains("pull/merge request"), "{}", describe(&out));
+    assert!(
+        !stderr(&out).contains("pull/merge request"),
+        "{}",
+        describe(&out)
+    );
     assert_eq!(
         env.rev(&dir, "refs/quickscale/pushed/a/fix-a"),
         env.rev(&fork, "fix-a")

@@ -77,6 +77,14 @@ pub fn cmd_extract(ctx: &Context, args: &ExtractArgs) -> CmdResult {
             done.head.to_hex_with_len(12)
         ),
     );
+    if !done.leftovers.is_empty() {
+        ctx.ui.warn(&format!(
+            "{}/ still holds files git does not track ({}); they were kept, but Python would import `{}` from there instead of the module: move them away",
+            plan.app,
+            done.leftovers.join(", "),
+            plan.app
+        ));
+    }
     ctx.ui.hint(&format!(
         "the app is now installed from {}: run `pip install -r requirements-modules.txt`, then review {}/module.yml",
         plan.prefix, plan.prefix

@@ -162,6 +162,9 @@ pub struct ExtractPlan {
 pub struct Extracted {
     pub head: ObjectId,
     pub commits: Vec<(ObjectId, String)>,
+    /// Untracked files left in the app's old directory (kept; Python would
+    /// import the package from there instead of the module).
+    pub leftovers: Vec<String>,
 }
 
 /// Reads the app and the project, writes the module's commits (objects
@@ -398,7 +401,44 @@ pub fn extract(
     }
     txn::run(git, lock, &prepared)?;
     git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
-    Ok(outcome)
+    let leftovers = clear_bytecode(&ws.root.join(&plan.app))
+        .map_err(|e| GitError::new(format!("clean up `{}/`", plan.app), e))?;
+    Ok(Extracted {
+        leftovers: leftovers
+            .into_iter()
+            .map(|p| format!("{}/{p}", plan.app))
+            .collect(),
+        ..outcome
+    })
+}
+
+/// What is left of the app's directory once git removed its files: only
+/// Python bytecode (`__pycache__/`) is removed with it, since it would make
+/// Python import the old directory as a namespace package. Anything else
+/// is kept and returned (relative paths).
+fn clear_bytecode(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut others = Vec::new();
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for entry in fs_err::read_dir(dir.join(&rel))? {
+            let entry = entry?;
+            let child = rel.join(entry.file_name());
+            let in_cache = child.components().any(|c| c.as_os_str() == "__pycache__");
+            if entry.file_type()?.is_dir() {
+                stack.push(child);
+            } else if !in_cache {
+                others.push(child.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    if others.is_empty() {
+        fs_err::remove_dir_all(dir)?;
+    }
+    others.sort();
+    Ok(others)
 }
 
 fn prepare(
@@ -601,6 +641,7 @@ fn prepare(
         Extracted {
             head: final_commit,
             commits,
+            leftovers: Vec::new(),
         },
     ))
 }

@@ -117,8 +117,12 @@ fn extract_turns_an_app_into_an_embedded_module_that_a_fresh_project_can_use() {
     );
     assert_eq!(env.rev(&dir, "HEAD"), before, "a dry run changes nothing");
 
+    // Bytecode Python left behind would shadow the module (namespace package).
+    std::fs::create_dir_all(dir.join("journal/__pycache__")).expect("mkdir");
+    std::fs::write(dir.join("journal/__pycache__/models.cpython-311.pyc"), "x").expect("pyc");
     let out = env.qs_ok(&dir, &["extract", "journal", "--as", "journal", "--yes"]);
     assert!(stderr(&out).contains("Extracted journal into module journal"));
+    assert!(!stderr(&out).contains("still holds"), "{}", describe(&out));
     assert!(env.git(&dir, &["status", "--porcelain"]).is_empty());
     // Two commits: the squashed embed, then the move.
     assert_eq!(env.rev(&dir, "HEAD~2"), before);
@@ -229,7 +233,9 @@ fn extract_can_publish_to_another_repository_and_be_undone() {
         env.root(),
         &["init", "-q", "--bare", bare.to_str().expect("utf8")],
     );
-    env.qs_ok(
+    // An untracked file in the app is kept (and named).
+    std::fs::write(dir.join("journal/scratch.txt"), "mine\n").expect("scratch");
+    let out = env.qs_ok(
         &dir,
         &[
             "extract",
@@ -241,6 +247,15 @@ fn extract_can_publish_to_another_repository_and_be_undone() {
             "--yes",
         ],
     );
+    assert!(
+        stderr(&out)
+            .contains("journal/ still holds files git does not track (journal/scratch.txt)"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(file(&dir, "journal/scratch.txt"), "mine\n");
+    std::fs::remove_file(dir.join("journal/scratch.txt")).expect("rm");
+    std::fs::remove_dir(dir.join("journal")).expect("rmdir");
     assert_eq!(
         env.rev(&bare, "main"),
         env.rev(&dir, "refs/quickscale/modules/diary")

@@ -491,3 +491,83 @@ fn split_explains_a_missing_module_and_a_bad_name() {
         "nothing cached for failed splits"
     );
 }
+
+/// Runs scripts/publish-modules.sh in `dir` with the built binary.
+fn publish(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("bash");
+    env.env(&mut cmd);
+    cmd.current_dir(dir)
+        .env("QUICKSCALE", crate::common::BIN)
+        .arg(crate::common::repo_root().join("scripts/publish-modules.sh"))
+        .args(args);
+    cmd.output().expect("run publish-modules.sh")
+}
+
+#[test]
+fn publish_modules_script_publishes_every_module_folder_into_a_bare_repository() {
+    let env = TestEnv::new();
+    let dir = env.root().join("tool");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    env.git(&dir, &["init", "-q", "-b", "main"]);
+    commit_files(&env, &dir, &[("src/main.rs", "fn main() {}\n")], "Tool");
+    let mut files: Vec<(String, String)> = Vec::new();
+    for name in ["alpha", "beta"] {
+        for (rel, text) in crate::common::fixtures::module_files(name, "1.0.0") {
+            files.push((format!("modules/{name}/{rel}"), text));
+        }
+    }
+    files.push(("modules/scratch/notes.md".into(), "not a module\n".into()));
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    commit_files(&env, &dir, &refs, "First-party modules");
+    append_commit(&env, &dir, "src/main.rs", "// more", "Tool work");
+    let bare = env.root().join("published.git");
+    env.git(
+        env.root(),
+        &["init", "-q", "--bare", bare.to_str().expect("utf8")],
+    );
+
+    let out = publish(&env, &dir, &["--push", bare.to_str().expect("utf8")]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(stderr(&out).contains("skipping modules/scratch (no module.yml)"));
+    for name in ["alpha", "beta"] {
+        let branch = format!("splits/{name}-module");
+        assert_eq!(
+            env.rev(&bare, &format!("{branch}^{{tree}}")),
+            env.rev(&dir, &format!("HEAD:modules/{name}")),
+            "{name}"
+        );
+        assert!(stdout(&out).contains(&format!("{branch} {}", env.rev(&bare, &branch))));
+    }
+    let branches = env.git(&bare, &["branch", "--format=%(refname:short)"]);
+    assert_eq!(branches, "splits/alpha-module\nsplits/beta-module\n");
+    // A later commit fast-forwards the branch that changed.
+    let before = env.rev(&bare, "splits/alpha-module");
+    append_commit(
+        &env,
+        &dir,
+        "modules/alpha/README.md",
+        "More docs.",
+        "Alpha docs",
+    );
+    let out = publish(
+        &env,
+        &dir,
+        &["--push", bare.to_str().expect("utf8"), "alpha"],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(env.rev(&bare, "splits/alpha-module^"), before);
+    // What it published embeds like any upstream module.
+    let project = env.new_project(&[
+        "--module",
+        "alpha@splits/alpha-module",
+        "--source",
+        &format!("alpha={}", bare.display()),
+    ]);
+    assert_eq!(
+        env.rev(&project, "HEAD:modules/alpha"),
+        env.rev(&dir, "HEAD:modules/alpha")
+    );
+}

@@ -445,6 +445,46 @@ pub fn review_url(url: &str, branch: &str, base_ref: &str) -> Option<String> {
     }
 }
 
+/// A module's pushes, and what is not pushed yet (for `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushState {
+    /// Branch → the split commit last pushed there.
+    pub pushed: Vec<(String, ObjectId)>,
+    /// Split commits of HEAD that neither `base` nor any push has.
+    pub unpushed: usize,
+}
+
+/// What of module `name` has been pushed, and how many of its split
+/// commits have not. Read-only: the split reads the cache but keeps new
+/// objects in memory and writes no ref.
+pub fn push_state(
+    git: &Git,
+    head: ObjectId,
+    name: &str,
+    base: ObjectId,
+) -> Result<PushState, PushError> {
+    check_name(name)?;
+    let prefix = refs::pushed_prefix(name);
+    let pushed: Vec<(String, ObjectId)> = git
+        .refs_with_prefix(&prefix)?
+        .into_iter()
+        .map(|(r, id)| (r[prefix.len()..].to_owned(), id))
+        .collect();
+    let memory = Git {
+        repo: git.repo.clone().with_object_memory(),
+    };
+    let split = memory.split_read_only(head, &prefix_of(name), &refs::split_cache_ref(name))?;
+    let mut hidden: Vec<ObjectId> = vec![base];
+    hidden.extend(
+        pushed
+            .iter()
+            .map(|(_, id)| *id)
+            .filter(|id| git.repo.has_object(*id)),
+    );
+    let unpushed = leaving(&memory, split.tip, &hidden)?.len();
+    Ok(PushState { pushed, unpushed })
+}
+
 /// Why `git push` did not push.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {

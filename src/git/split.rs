@@ -132,6 +132,27 @@ impl Git {
         prefix: &str,
         cache_ref: Option<&str>,
     ) -> Result<Split, SplitError> {
+        self.split_with_cache(tip, prefix, cache_ref, true)
+    }
+
+    /// [`Git::split`] reading the cache but never writing it (for reads
+    /// such as `status`, with a repository that keeps new objects in memory).
+    pub fn split_read_only(
+        &self,
+        tip: ObjectId,
+        prefix: &str,
+        cache_ref: &str,
+    ) -> Result<Split, SplitError> {
+        self.split_with_cache(tip, prefix, Some(cache_ref), false)
+    }
+
+    fn split_with_cache(
+        &self,
+        tip: ObjectId,
+        prefix: &str,
+        cache_ref: Option<&str>,
+        save: bool,
+    ) -> Result<Split, SplitError> {
         let prefix = prefix.trim_end_matches('/');
         let mut splitter = Splitter::new(self, prefix)?;
         if splitter.prefix_tree(self.tree_of(tip)?)?.is_none() {
@@ -155,7 +176,7 @@ impl Git {
         };
         let id = match result {
             Ok(id) => {
-                if let Some(name) = cache_ref {
+                if let Some(name) = cache_ref.filter(|_| save) {
                     cache.save(self, name, prefix, id)?;
                 }
                 id

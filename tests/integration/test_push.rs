@@ -80,6 +80,20 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
     commit_files(&env, &dir, &[("notes/mine.txt", "user\n")], "User work");
     append_commit(&env, &dir, MODELS, "# fix 2", "Fix a: second");
 
+    let status = |env: &TestEnv| -> serde_json::Value {
+        let out = env.qs_ok(&dir, &["status", "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["modules"][0]
+            .clone()
+    };
+    assert_eq!(status(&env)["unpushed_commits"], 2, "{:#}", status(&env));
+    assert_eq!(status(&env)["pushed"], serde_json::json!([]));
+    let objects = env.git(&dir, &["count-objects"]);
+    assert!(
+        env.git(&dir, &["for-each-ref", "refs/quickscale/split/"])
+            .is_empty(),
+        "status reads: it writes no split cache"
+    );
+    assert_eq!(env.git(&dir, &["count-objects"]), objects, "nor objects");
     let dry = env.qs_ok(&dir, &["push", "a", "--dry-run"]);
     let text = stdout(&dry);
     assert!(text.contains("Fix a: model repr"), "{}", describe(&dry));
@@ -132,6 +146,17 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
         env.rev(&dir, &format!("refs/quickscale/pushed/a/{BRANCH}")),
         split
     );
+    // status says where it went, and what is not pushed yet.
+    assert_eq!(status(&env)["unpushed_commits"], 0);
+    assert_eq!(
+        status(&env)["pushed"],
+        serde_json::json!([{"branch": BRANCH, "commit": split}])
+    );
+    let text = stdout(&env.qs_ok(&dir, &["status"]));
+    assert!(
+        text.contains(&format!("    pushed: {BRANCH} ({})", &split[..12])),
+        "{text}"
+    );
     let again = env.qs_ok(&dir, &["push", "a", "--yes"]);
     assert!(
         stderr(&again).contains("Nothing to push: it was already pushed to quickscale/shop/a"),
@@ -140,6 +165,13 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
     );
     // The project's own state never goes to the module's repository (the
     // project's pre-push hook is not run for this push).
+    append_commit(&env, &dir, MODELS, "# fix 3", "Fix a: third");
+    assert_eq!(status(&env)["unpushed_commits"], 1);
+    let text = stdout(&env.qs_ok(&dir, &["status"]));
+    assert!(
+        text.contains("    not pushed: 1 module commit(s) (`git quickscale push a` sends them)"),
+        "{text}"
+    );
     let refs = env.git(&bare, &["for-each-ref", "--format=%(refname)"]);
     assert!(!refs.contains("refs/notes"), "{refs}");
     assert!(!refs.contains("refs/quickscale"), "{refs}");

@@ -25,7 +25,7 @@ pub struct PushArgs {
     /// The embedded module whose changes to push
     pub name: String,
 
-    /// Push there instead of the module's source URL (a URL or a path)
+    /// Push there instead of the module's source URL (a URL, a path or a remote's name)
     #[arg(long, value_name = "URL")]
     pub remote: Option<String>,
 

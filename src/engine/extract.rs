@@ -56,6 +56,8 @@ pub enum ExtractError {
     Dirty(Vec<String>),
     #[error("the branch `{branch}` already exists")]
     BranchExists { branch: String },
+    #[error("`{branch}` of `{url}` already has other commits; nothing was changed")]
+    DestinationTaken { url: String, branch: String },
     #[error("the module.yml written for {name} does not parse (a bug): {why}")]
     BadManifest { name: String, why: String },
     #[error("quickscale.yml cannot be updated: {0}")]
@@ -88,6 +90,9 @@ impl ExtractError {
             ExtractError::BranchExists { branch } => Some(format!(
                 "delete it (`git branch -D {branch}`) if it is an earlier attempt, or publish with `--to URL`"
             )),
+            ExtractError::DestinationTaken { .. } => Some(
+                "extract publishes a new module: give `--to` an empty repository, or leave `--to` out to keep it on a local branch".into(),
+            ),
             ExtractError::BadManifest { .. } => {
                 Some("please report it, with the app's settings and urls files".into())
             }
@@ -397,7 +402,14 @@ pub fn extract(
     } = &plan.destination
         && let Err(refused) = push::git_push(git, push_url, plan.module_commit, branch, prompt)?
     {
-        return Err(refused.into_error(&plan.name, url, branch).into());
+        return Err(if refused.moved {
+            ExtractError::DestinationTaken {
+                url: url.clone(),
+                branch: branch.clone(),
+            }
+        } else {
+            refused.into_error(&plan.name, url, branch).into()
+        });
     }
     txn::run(git, lock, &prepared)?;
     git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;

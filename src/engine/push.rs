@@ -284,9 +284,15 @@ pub fn plan_push(
     };
     branch_ref(&branch)?;
     let url = remote.unwrap_or(&module.source).to_owned();
-    let push_url = match source::location(&url, &ws.root) {
-        Location::Local(path) => path.to_string_lossy().into_owned(),
-        Location::Remote(u) => u,
+    let push_url = match (remote, source::location(&url, &ws.root)) {
+        // `--remote origin`: a remote configured in this repository.
+        (Some(name), Location::Local(path))
+            if !path.exists() && git.repo.try_find_remote(name).is_some() =>
+        {
+            git.remote_url(name)?
+        }
+        (_, Location::Local(path)) => path.to_string_lossy().into_owned(),
+        (_, Location::Remote(u)) => u,
     };
     let cache = refs::split_cache_ref(name);
     let split = git.split(head, &prefix, Some(&cache))?;

@@ -333,6 +333,39 @@ fn extract_refuses_what_it_cannot_move_and_changes_nothing() {
         );
         crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), &format!("{args:?}"));
     }
+    // A destination that already has a main branch is not overwritten.
+    let taken = env.root().join("taken.git");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dir.to_str().expect("utf8"),
+            taken.to_str().expect("utf8"),
+        ],
+    );
+    let before = env.repo_snapshot(&dir);
+    let out = env.qs(
+        &dir,
+        &[
+            "extract",
+            "journal",
+            "--as",
+            "journal",
+            "--to",
+            taken.to_str().expect("utf8"),
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("`main` of `") && stderr(&out).contains("already has other commits"),
+        "{}",
+        describe(&out)
+    );
+    crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), "taken destination");
+    assert_eq!(env.rev(&taken, "main"), env.rev(&dir, "main"));
     // Uncommitted work in the app is never taken or lost.
     std::fs::write(dir.join("journal/models.py"), "# edited\n").expect("edit");
     let before = env.repo_snapshot(&dir);

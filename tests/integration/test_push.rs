@@ -407,6 +407,19 @@ fn push_to_another_remote_and_branch_prints_no_review_link_for_paths() {
         env.rev(&dir, "refs/quickscale/pushed/a/fix-a"),
         env.rev(&fork, "fix-a")
     );
+    // A remote configured in the project, by name.
+    env.git(
+        &dir,
+        &["remote", "add", "fork", fork.to_str().expect("utf8")],
+    );
+    append_commit(&env, &dir, MODELS, "# fix 2", "Fix 2");
+    env.qs_ok(
+        &dir,
+        &[
+            "push", "a", "--yes", "--remote", "fork", "--branch", "fix-a",
+        ],
+    );
+    assert_eq!(env.rev(&fork, "fix-a"), split_of_head(&env, &dir));
     let out = env.qs(&dir, &["push", "a", "--yes", "--branch", "bad..name"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

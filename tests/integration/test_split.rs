@@ -571,3 +571,54 @@ fn publish_modules_script_publishes_every_module_folder_into_a_bare_repository()
         env.rev(&dir, "HEAD:modules/alpha")
     );
 }
+
+#[test]
+fn split_equals_git_subtree_split_when_merged_branches_carry_the_same_module_tree() {
+    let Some(path) = git_subtree_path() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let (dir, _a) = project_with_a(&env);
+    // The same fix on two branches (a cherry-pick), then both merged: the
+    // merge's module tree equals both parents' (git-subtree's merge-base rule).
+    env.git(&dir, &["checkout", "-qb", "one"]);
+    append_commit(&env, &dir, MODELS, "# shared fix", "Shared fix");
+    let fix = env.rev(&dir, "HEAD");
+    env.git(&dir, &["checkout", "-q", "main"]);
+    env.git(&dir, &["checkout", "-qb", "two"]);
+    append_commit(&env, &dir, "notes/two.txt", "2", "User work on two");
+    env.git(&dir, &["cherry-pick", "-x", &fix]);
+    env.git(&dir, &["checkout", "-q", "main"]);
+    env.git(&dir, &["merge", "-q", "--no-ff", "one", "-m", "Merge one"]);
+    env.git(&dir, &["merge", "-q", "--no-ff", "two", "-m", "Merge two"]);
+    // A fast-forward-able module-only branch merged with --no-ff, and an
+    // octopus merge of two user branches.
+    env.git(&dir, &["checkout", "-qb", "three"]);
+    append_commit(&env, &dir, MODELS, "# three", "Fix on three");
+    env.git(&dir, &["checkout", "-q", "main"]);
+    env.git(
+        &dir,
+        &["merge", "-q", "--no-ff", "three", "-m", "Merge three"],
+    );
+    for b in ["u1", "u2"] {
+        env.git(&dir, &["checkout", "-qb", b, "main"]);
+        append_commit(
+            &env,
+            &dir,
+            &format!("notes/{b}.txt"),
+            b,
+            &format!("User {b}"),
+        );
+    }
+    env.git(&dir, &["checkout", "-q", "main"]);
+    env.git(
+        &dir,
+        &["merge", "-q", "--no-ff", "u1", "u2", "-m", "Octopus"],
+    );
+    append_commit(&env, &dir, MODELS, "# last", "Last fix");
+    let ours = qs_split(&env, &dir, "a");
+    assert_eq!(ours, oracle_split(&env, &dir, &path, "modules/a"));
+    // The two copies of the fix are different commits: the merge is kept.
+    let merges = env.git(&dir, &["log", "--merges", "--format=%s", &ours]);
+    assert_eq!(merges, "Merge two\n");
+}

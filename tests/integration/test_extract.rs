@@ -473,3 +473,27 @@ fn summary(out: &str) -> String {
         .map(|n| n.trim_start_matches('=').trim().to_owned())
         .unwrap_or_default()
 }
+
+#[test]
+fn an_extract_killed_half_way_is_rolled_back_by_recover() {
+    let env = TestEnv::new();
+    let dir = journal_project(&env);
+    let before = env.repo_snapshot(&dir);
+    crate::common::kill_at(
+        &env,
+        &dir,
+        &["extract", "journal", "--as", "journal", "--yes"],
+        "files-written",
+    );
+    assert!(
+        dir.join(".git/quickscale/journal.json").is_file(),
+        "killed in the middle of the transaction"
+    );
+    assert!(
+        dir.join("modules/journal/module.yml").is_file(),
+        "the module's files were already written"
+    );
+    let out = env.qs_ok(&dir, &["recover"]);
+    assert!(stderr(&out).contains("extract"), "{}", describe(&out));
+    crate::common::assert_same_repo(&before, &env.repo_snapshot(&dir), "after recover");
+}

@@ -52,7 +52,7 @@ pub fn plan_args(name: &str, src: &ModuleSource, catalog: &Catalog) -> String {
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
-fn shell_word(word: &str) -> String {
+pub fn shell_word(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()

@@ -4,6 +4,7 @@
 mod apply;
 mod check;
 mod completions;
+mod extract;
 mod hooks;
 mod list_modules;
 mod man;
@@ -11,6 +12,7 @@ mod plan;
 mod push;
 mod recover;
 mod remove;
+mod split;
 mod status;
 mod sync;
 mod undo;
@@ -62,6 +64,8 @@ pub enum Command {
     Update(update::UpdateArgs),
     Remove(remove::RemoveArgs),
     Push(push::PushArgs),
+    Split(split::SplitArgs),
+    Extract(extract::ExtractArgs),
     Sync(sync::SyncArgs),
     ListModules(list_modules::ListModulesArgs),
     Hooks(hooks::HooksArgs),
@@ -133,6 +137,8 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
         Command::Update(args) => update::cmd_update(ctx, &args),
         Command::Remove(args) => remove::cmd_remove(ctx, &args),
         Command::Push(args) => push::cmd_push(ctx, &args),
+        Command::Split(args) => split::cmd_split(ctx, &args),
+        Command::Extract(args) => extract::cmd_extract(ctx, &args),
         Command::Sync(args) => sync::cmd_sync(ctx, &args),
         Command::ListModules(args) => list_modules::cmd_list_modules(ctx, &args),
         Command::Hooks(args) => hooks::cmd_hooks(ctx, &args),
@@ -401,14 +407,6 @@ pub fn print_database_notes(ctx: &Context, plan: &crate::engine::Plan) {
             ));
         }
     }
-}
-
-/// The error for commands that a later release provides.
-pub fn not_available(command: &str) -> CliError {
-    CliError::new(format!(
-        "`git quickscale {command}` is not available yet in this version"
-    ))
-    .hint("see docs/user-guide.md for what this version can do")
 }
 
 /// The CLI reference (docs/cli-reference.md), generated from the clap

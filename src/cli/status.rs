@@ -199,6 +199,19 @@ fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
             for p in &m.uncommitted_changes {
                 ui.out(&format!("    uncommitted: {p}"));
             }
+            for p in &m.pushed {
+                ui.out(&format!(
+                    "    pushed: {} ({})",
+                    p.branch,
+                    &p.commit[..p.commit.len().min(12)]
+                ));
+            }
+            if let Some(n) = m.unpushed_commits.filter(|n| *n > 0) {
+                ui.out(&format!(
+                    "    not pushed: {n} module commit(s) (`git quickscale push {}` sends them)",
+                    m.name
+                ));
+            }
         }
     }
     let edited: Vec<_> = r.managed.iter().filter(|m| m.status != "ok").collect();

@@ -3,8 +3,10 @@
 
 pub mod check;
 pub mod execute;
+pub mod extract;
 pub mod pause;
 pub mod plan;
+pub mod push;
 pub mod status;
 pub mod undo;
 pub mod untrusted;

@@ -14,7 +14,7 @@ use crate::git::Git;
 use crate::ownership::{self, Class};
 use crate::state::Origin;
 use crate::state::notes;
-use crate::state::refs::NOTES_REF;
+use crate::state::refs::{self, NOTES_REF};
 use crate::txn::{self, Prepared, RefChange};
 use crate::wiring;
 
@@ -70,6 +70,18 @@ pub struct ModuleStatus {
     /// Newer versions upstream, as the last `update`/`update --check` saw
     /// them (`null` when it never looked, or looked at another ref).
     pub available: Option<super::update::Cached>,
+    /// Branches `git quickscale push` sent this module to, with the split
+    /// commit last pushed to each.
+    pub pushed: Vec<PushedBranch>,
+    /// Local module commits (split commits) not pushed anywhere yet;
+    /// `null` when it could not be worked out.
+    pub unpushed_commits: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PushedBranch {
+    pub branch: String,
+    pub commit: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +135,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
             } else {
                 "in_sync"
             };
+            let (pushed, unpushed_commits) = push_status(git, head, name, &m.commit, &committed);
             modules.push(ModuleStatus {
                 name: name.clone(),
                 source: m.source.clone(),
@@ -137,6 +150,8 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                     .get(name)
                     .filter(|c| c.source == m.source && c.git_ref == m.git_ref)
                     .cloned(),
+                pushed,
+                unpushed_commits,
             });
         }
         for path in wiring::managed_paths(&desired.project.package) {
@@ -178,6 +193,35 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
         pending,
         in_sync,
     })
+}
+
+/// The module's pushes and its unpushed split commits (counted only when
+/// the prefix has committed local changes: otherwise there is nothing).
+fn push_status(
+    git: &Git,
+    head: ObjectId,
+    name: &str,
+    commit: &str,
+    committed: &[String],
+) -> (Vec<PushedBranch>, Option<usize>) {
+    let pushed = git
+        .refs_with_prefix(&refs::pushed_prefix(name))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(r, id)| PushedBranch {
+            branch: r[refs::pushed_prefix(name).len()..].to_owned(),
+            commit: id.to_string(),
+        })
+        .collect();
+    if committed.is_empty() {
+        return (pushed, Some(0));
+    }
+    let unpushed = ObjectId::from_hex(commit.as_bytes())
+        .ok()
+        .filter(|base| git.repo.has_object(*base))
+        .and_then(|base| super::push::push_state(git, head, name, base).ok())
+        .map(|s| s.unpushed);
+    (pushed, unpushed)
 }
 
 /// Paths whose worktree or index content differs from HEAD, limited to

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod fetch;
 pub mod merge;
 pub mod remote;
+pub mod split;
 pub mod subtree;
 pub mod sync;
 pub mod tree;

@@ -30,3 +30,24 @@ pub fn remote_notes_ref(remote: &str) -> String {
 pub fn remote_modules_prefix(remote: &str) -> String {
     format!("{NAMESPACE}remotes/{remote}/modules/")
 }
+
+/// `refs/quickscale/split/<name>` → the split cache of `modules/<name>`: a
+/// commit whose tree maps each processed commit to its split (format in
+/// docs/state-format.md); its parent is the last split tip.
+pub const SPLIT_PREFIX: &str = "refs/quickscale/split/";
+/// `refs/quickscale/pushed/<name>/<branch>` → the split commit `push` last
+/// sent to `<branch>` of the module's repository.
+pub const PUSHED_PREFIX: &str = "refs/quickscale/pushed/";
+
+pub fn split_cache_ref(name: &str) -> String {
+    format!("{SPLIT_PREFIX}{name}")
+}
+
+pub fn pushed_ref(name: &str, branch: &str) -> String {
+    format!("{PUSHED_PREFIX}{name}/{branch}")
+}
+
+/// Every push record of module `name` lives under this prefix.
+pub fn pushed_prefix(name: &str) -> String {
+    format!("{PUSHED_PREFIX}{name}/")
+}

@@ -1,0 +1,1052 @@
+//! `extract`: turn a Django app of the project into a module.
+//!
+//! 1. The app's history is split out ([`Git::split`] of its directory) and
+//!    nested under its package directory, so the module keeps the import
+//!    name (imports, app label, migrations and database tables stay what
+//!    they were); one more commit adds `module.yml`, `pyproject.toml` and a
+//!    README. That history goes to `--to URL` (branch `main`, never
+//!    forced) or to the branch `splits/<name>-module` of the project.
+//! 2. `module.yml` is a best effort from the project's code: the
+//!    `INSTALLED_APPS` entry, the URL includes of `<app>.urls`, and the
+//!    settings the app reads whose names start with its own prefix
+//!    (`<APP>_…`) and have a literal value in the settings, as options.
+//! 3. The project embeds the module as a squashed subtree at
+//!    `modules/<name>/` and, in one more commit, drops the app directory,
+//!    the `INSTALLED_APPS` line and the URL line (the managed wiring now
+//!    provides both), regenerates the wiring and adds the module to
+//!    quickscale.yml — all in one transaction.
+
+use std::collections::BTreeMap;
+
+use gix::ObjectId;
+use gix::objs::tree::EntryKind;
+
+use super::execute::{prefix_of, read_manifest, render_wiring};
+use super::push::{self, PushError};
+use super::{EngineError, Workspace};
+use crate::config::{self, CONFIG_FILE, edit};
+use crate::git::tree::{Leaf, TreeEdit};
+use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
+use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::source;
+use crate::state::refs::{self, NOTES_REF, UNDO_REF};
+use crate::state::{AppliedState, ModuleState, Operation, notes};
+use crate::txn::{self, PathChange, Prepared, RefChange};
+use crate::value::Value;
+use crate::wiring::spec::UrlInclude;
+use crate::yaml::yaml_string;
+
+/// The version a new module starts at.
+pub const FIRST_VERSION: &str = "0.1.0";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error(transparent)]
+    Push(#[from] PushError),
+    #[error("`{path}` cannot be extracted: {why}")]
+    NotAnApp { path: String, why: String },
+    #[error("`{path}` already exists in the tree")]
+    Exists { path: String },
+    #[error("module {name} is already in quickscale.yml")]
+    InConfig { name: String },
+    #[error(
+        "`{package}` is not in INSTALLED_APPS in `{file}`, so it is not an installed Django app"
+    )]
+    NotInstalled { package: String, file: String },
+    #[error("these paths have changes that are not committed:\n{}", .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Dirty(Vec<String>),
+    #[error("the branch `{branch}` already exists")]
+    BranchExists { branch: String },
+    #[error("`{branch}` of `{url}` already has other commits; nothing was changed")]
+    DestinationTaken { url: String, branch: String },
+    #[error("the module.yml written for {name} does not parse (a bug): {why}")]
+    BadManifest { name: String, why: String },
+    #[error("quickscale.yml cannot be updated: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Txn(#[from] txn::TxnError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl ExtractError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ExtractError::Push(e) => e.hint(),
+            ExtractError::NotAnApp { .. } => Some(
+                "give the directory of a Django app at the project's root (a Python package, e.g. `blog`)".into(),
+            ),
+            ExtractError::Exists { path } => Some(format!(
+                "pick another name with `--as`, or move `{path}` away first"
+            )),
+            ExtractError::InConfig { .. } => Some("pick another name with `--as`".into()),
+            ExtractError::NotInstalled { package, file } => Some(format!(
+                "add \"{package}\" to INSTALLED_APPS in {file} (one entry per line) and commit, or extract an installed app"
+            )),
+            ExtractError::Dirty(_) => {
+                Some("commit or stash those changes, then run extract again".into())
+            }
+            ExtractError::BranchExists { branch } => Some(format!(
+                "delete it (`git branch -D {branch}`) if it is an earlier attempt, or publish with `--to URL`"
+            )),
+            ExtractError::DestinationTaken { .. } => Some(
+                "extract publishes a new module: give `--to` an empty repository, or leave `--to` out to keep it on a local branch".into(),
+            ),
+            ExtractError::BadManifest { .. } => {
+                Some("please report it, with the app's settings and urls files".into())
+            }
+            ExtractError::Config(_) => Some(
+                "fix quickscale.yml by hand (`git quickscale plan` checks it), then run extract again".into(),
+            ),
+            ExtractError::Engine(e) => e.hint(),
+            ExtractError::Txn(e) => e.hint(),
+            ExtractError::Git(e) => e.hint(),
+        }
+    }
+}
+
+/// A setting the app reads that becomes a module option.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MovedSetting {
+    pub setting: String,
+    pub option: String,
+    pub value: Value,
+}
+
+/// A line taken out of a project file (the managed wiring replaces it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovedLine {
+    pub file: String,
+    /// 1-based.
+    pub line: usize,
+    pub text: String,
+}
+
+/// Where the module's history goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// A branch of the project's own repository.
+    Branch(String),
+    /// Branch `branch` of another repository.
+    Remote {
+        url: String,
+        push_url: String,
+        branch: String,
+    },
+}
+
+/// Everything `extract` will do, with the module's commits already written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtractPlan {
+    pub name: String,
+    /// The app's directory (= its Python package).
+    pub app: String,
+    pub prefix: String,
+    pub django_app: String,
+    pub urls: Vec<UrlInclude>,
+    pub settings: Vec<MovedSetting>,
+    /// Settings the app reads that stay with the project.
+    pub unowned: Vec<String>,
+    pub removed: Vec<RemovedLine>,
+    pub manifest: String,
+    /// The module's last commit and how many commits its history has.
+    pub module_commit: ObjectId,
+    pub module_history: usize,
+    pub destination: Destination,
+    /// What quickscale.yml records as the module's source.
+    pub source_url: String,
+    pub source_ref: String,
+    /// Project files rewritten (without the removed lines).
+    edited: Vec<(String, String)>,
+    config_text: String,
+}
+
+/// What `extract` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extracted {
+    pub head: ObjectId,
+    pub commits: Vec<(ObjectId, String)>,
+    /// Untracked files left in the app's old directory (kept; Python would
+    /// import the package from there instead of the module).
+    pub leftovers: Vec<String>,
+}
+
+/// Reads the app and the project, writes the module's commits (objects
+/// only) and works out the project's changes. Nothing is visible yet.
+pub fn plan_extract(
+    ws: &Workspace,
+    path: &str,
+    name: &str,
+    to: Option<&str>,
+) -> Result<ExtractPlan, ExtractError> {
+    push::check_name(name)?;
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
+    let head = ws.head.ok_or(PushError::NoCommit)?;
+    let head_tree = git.tree_of(head)?;
+    let app = path
+        .trim_end_matches('/')
+        .trim_start_matches("./")
+        .to_owned();
+    let not_app = |why: &str| ExtractError::NotAnApp {
+        path: app.clone(),
+        why: why.to_owned(),
+    };
+    if app.contains('/') {
+        return Err(not_app(
+            "only an app at the project's root keeps its import name as a module (this one is imported through its parent package)",
+        ));
+    }
+    if !is_identifier(&app) {
+        return Err(not_app("its name is not a Python package name"));
+    }
+    let project = match &ws.applied {
+        Some(a) => a.project.clone(),
+        None => ws.config.config.project.clone(),
+    };
+    let reserved = [
+        project.package.as_str(),
+        "modules",
+        "tests",
+        "templates",
+        "static",
+    ];
+    if reserved.contains(&app.as_str()) {
+        return Err(not_app("it is part of the project's own structure"));
+    }
+    let app_tree = git
+        .subtree_at(head_tree, &app)?
+        .ok_or_else(|| not_app("it is not a directory in HEAD (commit it first)"))?;
+    if git.entry_at(app_tree, "__init__.py")?.is_none() {
+        return Err(not_app(
+            "it has no __init__.py, so it is not a Python package",
+        ));
+    }
+    let prefix = prefix_of(name);
+    if git.entry_at(head_tree, &prefix)?.is_some() {
+        return Err(ExtractError::Exists { path: prefix });
+    }
+    if ws.config.config.module(name).is_some() {
+        return Err(ExtractError::InConfig {
+            name: name.to_owned(),
+        });
+    }
+
+    // The project's wiring of the app.
+    let settings_file = settings_file(git, head_tree, &project.package)?;
+    let (settings_path, settings_text) =
+        settings_file
+            .clone()
+            .ok_or_else(|| ExtractError::NotInstalled {
+                package: app.clone(),
+                file: format!("{}/settings/base.py", project.package),
+            })?;
+    let (django_app, installed_line) =
+        find_installed(&settings_text, &app).ok_or_else(|| ExtractError::NotInstalled {
+            package: app.clone(),
+            file: settings_path.clone(),
+        })?;
+    let mut removed = vec![RemovedLine {
+        file: settings_path.clone(),
+        line: installed_line + 1,
+        text: line_at(&settings_text, installed_line),
+    }];
+    let urls_path = format!("{}/urls.py", project.package);
+    let urls_text = read_text(git, head_tree, &urls_path)?;
+    let mut urls = Vec::new();
+    if let Some(text) = &urls_text {
+        for (i, route) in find_url_includes(text, &app) {
+            urls.push(UrlInclude {
+                route,
+                include: format!("{app}.urls"),
+            });
+            removed.push(RemovedLine {
+                file: urls_path.clone(),
+                line: i + 1,
+                text: line_at(text, i),
+            });
+        }
+    }
+    let (settings, unowned) = moved_settings(git, app_tree, &app, &settings_text)?;
+
+    // The module: the app's history nested under its package, plus the module files.
+    let manifest = manifest_text(name, &project.slug, &django_app, &urls, &settings);
+    Manifest::parse(&manifest, MANIFEST_FILE, name).map_err(|d| ExtractError::BadManifest {
+        name: name.to_owned(),
+        why: d.to_string(),
+    })?;
+    let split = git.split(head, &app, None).map_err(PushError::from)?;
+    let nested = git.nest_history(split.tip, &app)?;
+    let module_history = count_commits(git, nested)? + 1;
+    let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
+    let when = git
+        .repo
+        .find_commit(head)
+        .ok()
+        .and_then(|c| c.time().ok())
+        .unwrap_or(committer.time);
+    let stamp = |s: &Signature| Signature {
+        name: s.name.clone(),
+        email: s.email.clone(),
+        time: when,
+    };
+    let module_tree = git.edit_tree(
+        git.tree_of(nested)?,
+        &[
+            blob_edit(git, MANIFEST_FILE, &manifest)?,
+            blob_edit(git, "pyproject.toml", &pyproject_text(name, &app))?,
+            blob_edit(git, "README.md", &readme_text(name, &app, &project.slug))?,
+        ],
+    )?;
+    let module_commit = git.write_commit(
+        &format!(
+            "Make {app} the module {name}\n\nExtracted from the project {} by `git quickscale extract`: module.yml is a best effort to review.\n",
+            project.slug
+        ),
+        module_tree,
+        &[nested],
+        &stamp(&author),
+        &stamp(&committer),
+    )?;
+
+    let (destination, source_url, source_ref) = match to {
+        Some(url) => {
+            let push_url = match source::location(url, &ws.root) {
+                source::Location::Local(p) => p.to_string_lossy().into_owned(),
+                source::Location::Remote(u) => u,
+            };
+            let branch = "main".to_owned();
+            (
+                Destination::Remote {
+                    url: url.to_owned(),
+                    push_url,
+                    branch: branch.clone(),
+                },
+                url.to_owned(),
+                branch,
+            )
+        }
+        None => {
+            let branch = format!("splits/{name}-module");
+            let full = push::branch_ref(&branch)?;
+            if let Some(existing) = git.ref_target(&full)?
+                && existing != module_commit
+            {
+                return Err(ExtractError::BranchExists { branch });
+            }
+            (Destination::Branch(branch.clone()), ".".to_owned(), branch)
+        }
+    };
+
+    let mut edited = Vec::new();
+    let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for r in &removed {
+        by_file.entry(r.file.as_str()).or_default().push(r.line - 1);
+    }
+    for (file, lines) in by_file {
+        let text = if file == settings_path {
+            settings_text.clone()
+        } else {
+            urls_text.clone().unwrap_or_default()
+        };
+        edited.push((file.to_owned(), without_lines(&text, &lines)));
+    }
+    let config_text = edit::add_module(&ws.config.text, name)
+        .and_then(|t| edit::set_source(&t, name, Some(&source_url), Some(&source_ref)))
+        .map_err(|e| ExtractError::Config(e.to_string()))?;
+    config::parse(&config_text, &ws.config.display, &ws.catalog)
+        .map_err(|d| ExtractError::Config(d.to_string()))?;
+    Ok(ExtractPlan {
+        name: name.to_owned(),
+        app,
+        prefix,
+        django_app,
+        urls,
+        settings,
+        unowned,
+        removed,
+        manifest,
+        module_commit,
+        module_history,
+        destination,
+        source_url,
+        source_ref,
+        edited,
+        config_text,
+    })
+}
+
+/// Publishes the module (to `--to`), then embeds it and drops the app from
+/// the project in one transaction.
+pub fn extract(
+    ws: &Workspace,
+    plan: &ExtractPlan,
+    prompt: bool,
+) -> Result<Extracted, ExtractError> {
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
+    let lock = ws
+        .lock
+        .as_ref()
+        .ok_or_else(|| GitError::new("extract", "the repository is not locked"))?;
+    let (prepared, outcome) = prepare(ws, git, plan)?;
+    if let Destination::Remote {
+        url,
+        push_url,
+        branch,
+    } = &plan.destination
+        && let Err(refused) = push::git_push(git, push_url, plan.module_commit, branch, prompt)?
+    {
+        return Err(if refused.moved {
+            ExtractError::DestinationTaken {
+                url: url.clone(),
+                branch: branch.clone(),
+            }
+        } else {
+            refused.into_error(&plan.name, url, branch).into()
+        });
+    }
+    txn::run(git, lock, &prepared)?;
+    git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
+    let leftovers = clear_bytecode(&ws.root.join(&plan.app))
+        .map_err(|e| GitError::new(format!("clean up `{}/`", plan.app), e))?;
+    Ok(Extracted {
+        leftovers: leftovers
+            .into_iter()
+            .map(|p| format!("{}/{p}", plan.app))
+            .collect(),
+        ..outcome
+    })
+}
+
+/// What is left of the app's directory once git removed its files: only
+/// Python bytecode (`__pycache__/`) is removed with it, since it would make
+/// Python import the old directory as a namespace package. Anything else
+/// is kept and returned (relative paths).
+fn clear_bytecode(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut others = Vec::new();
+    let mut stack = vec![std::path::PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        for entry in fs_err::read_dir(dir.join(&rel))? {
+            let entry = entry?;
+            let child = rel.join(entry.file_name());
+            let in_cache = child.components().any(|c| c.as_os_str() == "__pycache__");
+            if entry.file_type()?.is_dir() {
+                stack.push(child);
+            } else if !in_cache {
+                others.push(child.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    if others.is_empty() {
+        fs_err::remove_dir_all(dir)?;
+    }
+    others.sort();
+    Ok(others)
+}
+
+fn prepare(
+    ws: &Workspace,
+    git: &Git,
+    plan: &ExtractPlan,
+) -> Result<(Prepared, Extracted), ExtractError> {
+    let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
+    let head_state = git.head()?;
+    let head = head_state.commit.ok_or(PushError::NoCommit)?;
+    let base_tree = git.tree_of(head)?;
+    let sa = git.squash_add(
+        head,
+        base_tree,
+        &plan.prefix,
+        plan.module_commit,
+        &author,
+        &committer,
+    )?;
+    let manifest =
+        read_manifest(git, sa.tree, &plan.name)?.ok_or_else(|| ExtractError::BadManifest {
+            name: plan.name.clone(),
+            why: "it is missing from the embedded tree".into(),
+        })?;
+    let options = manifest
+        .resolve_options(&plan.name, &BTreeMap::new())
+        .map_err(|why| ExtractError::BadManifest {
+            name: plan.name.clone(),
+            why: why.join("; "),
+        })?;
+    let mut state = ws
+        .applied
+        .clone()
+        .unwrap_or_else(|| AppliedState::new(ws.config.config.project.clone()));
+    state.schema = crate::state::SCHEMA;
+    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
+    state.operation = Some(Operation {
+        kind: "extract".into(),
+        before: Some(head.to_string()),
+        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
+    });
+    state.modules.insert(
+        plan.name.clone(),
+        ModuleState {
+            source: plan.source_url.clone(),
+            git_ref: plan.source_ref.clone(),
+            commit: plan.module_commit.to_string(),
+            prefix: plan.prefix.clone(),
+            tree: git.tree_of(plan.module_commit)?.to_string(),
+            version: Some(manifest.version.clone()),
+            options,
+        },
+    );
+    let all_options: BTreeMap<String, BTreeMap<String, Value>> = state
+        .modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.options.clone()))
+        .collect();
+    let package = state.project.package.clone();
+    let managed = render_wiring(git, sa.tree, &all_options, &ws.catalog, &package)?;
+    let mut edits = vec![TreeEdit {
+        path: plan.app.clone(),
+        target: None,
+    }];
+    for (path, text) in &plan.edited {
+        edits.push(blob_edit(git, path, text)?);
+    }
+    for (path, file) in &managed {
+        let blob = git.write_blob(&file.contents)?;
+        let kind = if file.executable {
+            EntryKind::BlobExecutable
+        } else {
+            EntryKind::Blob
+        };
+        edits.push(TreeEdit {
+            path: path.clone(),
+            target: Some((kind, blob)),
+        });
+    }
+    let config_blob = git.write_blob(plan.config_text.as_bytes())?;
+    edits.push(TreeEdit {
+        path: CONFIG_FILE.to_owned(),
+        target: Some((EntryKind::Blob, config_blob)),
+    });
+    let final_tree = git.edit_tree(sa.tree, &edits)?;
+    state.managed = BTreeMap::new();
+    for path in crate::wiring::managed_paths(&package) {
+        if let Some((_, id)) = git.entry_at(final_tree, &path)? {
+            state.managed.insert(path, id.to_string());
+        }
+    }
+    let mut merge_state = state.clone();
+    merge_state.managed = ws
+        .applied
+        .as_ref()
+        .map(|a| a.managed.clone())
+        .unwrap_or_default();
+    let summary = format!("Extract {} into module {}", plan.app, plan.name);
+    let final_commit = git.write_commit(
+        &format!(
+            "{summary}\n\nThe app now lives in {}/ (its history is on {}); the managed wiring installs it.\n",
+            plan.prefix,
+            match &plan.destination {
+                Destination::Branch(b) => format!("branch {b}"),
+                Destination::Remote { url, branch, .. } => format!("{url} {branch}"),
+            }
+        ),
+        final_tree,
+        &[sa.merge],
+        &author,
+        &committer,
+    )?;
+    let commits = vec![
+        (sa.merge, git.commit_summary(sa.merge)?),
+        (final_commit, summary),
+    ];
+
+    let changes = git.diff_trees(base_tree, final_tree)?;
+    let blocked = git.check_clean(&changes, &[CONFIG_FILE.to_owned()])?;
+    if !blocked.is_empty() {
+        return Err(ExtractError::Dirty(
+            blocked.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    let mut paths: Vec<PathChange> = changes
+        .iter()
+        .filter(|c| c.path != CONFIG_FILE)
+        .map(|c| PathChange {
+            path: c.path.clone(),
+            old: c.old.map(Into::into),
+            new: c.new.map(Into::into),
+        })
+        .collect();
+    let config_on_disk = git.journal_entry(CONFIG_FILE)?;
+    let config_new = Leaf {
+        id: config_blob,
+        kind: EntryKind::Blob,
+    };
+    if config_on_disk.map(Leaf::from) != Some(config_new) {
+        paths.push(PathChange {
+            path: CONFIG_FILE.to_owned(),
+            old: config_on_disk,
+            new: Some(config_new.into()),
+        });
+    }
+    let index: Vec<(String, Option<Leaf>)> =
+        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    let notes_parent = git.ref_target(NOTES_REF)?;
+    let notes_commit = notes::write_commit(
+        git,
+        notes_parent,
+        &[
+            (sa.merge, merge_state.to_note()),
+            (final_commit, state.to_note()),
+        ],
+        &committer,
+        "Notes added by 'git quickscale extract'\n",
+    )?;
+    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let mut ref_changes = vec![
+        RefChange {
+            name: branch.clone(),
+            old: Some(head),
+            new: Some(final_commit),
+        },
+        RefChange {
+            name: UNDO_REF.to_owned(),
+            old: git.ref_target(UNDO_REF)?,
+            new: Some(head),
+        },
+        RefChange {
+            name: NOTES_REF.to_owned(),
+            old: notes_parent,
+            new: Some(notes_commit),
+        },
+    ];
+    let module_ref = refs::module_ref(&plan.name);
+    ref_changes.push(RefChange {
+        old: git.ref_target(&module_ref)?,
+        name: module_ref,
+        new: Some(plan.module_commit),
+    });
+    if let Destination::Branch(b) = &plan.destination {
+        let full = push::branch_ref(b)?;
+        ref_changes.push(RefChange {
+            old: git.ref_target(&full)?,
+            name: full,
+            new: Some(plan.module_commit),
+        });
+    }
+    Ok((
+        Prepared {
+            operation: "extract".into(),
+            created_repo: false,
+            branch,
+            paths,
+            index,
+            refs: ref_changes,
+        },
+        Extracted {
+            head: final_commit,
+            commits,
+            leftovers: Vec::new(),
+        },
+    ))
+}
+
+fn count_commits(git: &Git, tip: ObjectId) -> Result<usize, GitError> {
+    use crate::git::GitContext;
+    let walk = git
+        .repo
+        .rev_walk([tip])
+        .all()
+        .ctx(|| format!("walk the history of {tip}"))?;
+    Ok(walk.count())
+}
+
+fn blob_edit(git: &Git, path: &str, text: &str) -> Result<TreeEdit, GitError> {
+    Ok(TreeEdit {
+        path: path.to_owned(),
+        target: Some((EntryKind::Blob, git.write_blob(text.as_bytes())?)),
+    })
+}
+
+fn read_text(git: &Git, tree: ObjectId, path: &str) -> Result<Option<String>, GitError> {
+    Ok(match git.entry_at(tree, path)? {
+        Some((EntryKind::Blob | EntryKind::BlobExecutable, id)) => {
+            Some(String::from_utf8_lossy(&git.read_blob(id)?).into_owned())
+        }
+        _ => None,
+    })
+}
+
+/// The project's settings module: `<package>/settings/base.py` (generated
+/// projects), else `<package>/settings.py`.
+fn settings_file(
+    git: &Git,
+    tree: ObjectId,
+    package: &str,
+) -> Result<Option<(String, String)>, GitError> {
+    for path in [
+        format!("{package}/settings/base.py"),
+        format!("{package}/settings.py"),
+    ] {
+        if let Some(text) = read_text(git, tree, &path)? {
+            return Ok(Some((path, text)));
+        }
+    }
+    Ok(None)
+}
+
+fn line_at(text: &str, index: usize) -> String {
+    text.lines().nth(index).unwrap_or_default().to_owned()
+}
+
+/// `text` without the lines at `indexes` (0-based), line endings kept.
+fn without_lines(text: &str, indexes: &[usize]) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, _)| !indexes.contains(i))
+        .map(|(_, l)| l)
+        .collect()
+}
+
+fn is_identifier(s: &str) -> bool {
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A Python string literal on its own (`"x"` or `'x'`, no escapes).
+fn string_literal(s: &str) -> Option<&str> {
+    let s = s.trim();
+    let quote = s.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let inner = s.strip_prefix(quote)?.strip_suffix(quote)?;
+    (!inner.contains(quote) && !inner.contains('\\')).then_some(inner)
+}
+
+/// The `INSTALLED_APPS` entry of `package` (its line, 0-based): a line of
+/// its own inside a list assigned to `INSTALLED_APPS`, naming the package
+/// or one of its AppConfigs.
+fn find_installed(settings: &str, package: &str) -> Option<(String, usize)> {
+    let mut inside = false;
+    let mut found = None;
+    for (i, line) in settings.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or_default().trim();
+        if !inside {
+            if code.starts_with("INSTALLED_APPS") && code.contains('[') && !code.contains(']') {
+                inside = true;
+            }
+            continue;
+        }
+        if code.starts_with(']') {
+            inside = false;
+            continue;
+        }
+        let entry = string_literal(code.trim_end_matches(','));
+        if let Some(entry) = entry
+            && (entry == package || entry.starts_with(&format!("{package}.apps.")))
+        {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((entry.to_owned(), i));
+        }
+    }
+    found
+}
+
+/// Lines of the URL configuration that mount `<package>.urls` on one line:
+/// `path("<route>", include("<package>.urls")),` → (line, route).
+fn find_url_includes(urls: &str, package: &str) -> Vec<(usize, String)> {
+    let target = format!("{package}.urls");
+    let mut out = Vec::new();
+    for (i, line) in urls.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or_default().trim();
+        let Some(args) = code
+            .strip_prefix("path(")
+            .and_then(|r| r.trim_end_matches(',').strip_suffix(')'))
+        else {
+            continue;
+        };
+        let Some((route, rest)) = args.split_once(',') else {
+            continue;
+        };
+        let Some(route) = string_literal(route) else {
+            continue;
+        };
+        let rest = rest.trim();
+        let Some(inner) = rest
+            .strip_prefix("include(")
+            .and_then(|r| r.strip_suffix(')'))
+        else {
+            continue;
+        };
+        if string_literal(inner) == Some(target.as_str()) {
+            out.push((i, route.to_owned()));
+        }
+    }
+    out
+}
+
+/// The settings the app's Python files read (`settings.NAME`): those named
+/// with the app's prefix and set to a literal in the settings file become
+/// options; the others are reported and stay.
+fn moved_settings(
+    git: &Git,
+    app_tree: ObjectId,
+    package: &str,
+    settings_text: &str,
+) -> Result<(Vec<MovedSetting>, Vec<String>), GitError> {
+    let mut read = std::collections::BTreeSet::new();
+    for (path, leaf) in git.list_leaves(app_tree)? {
+        if !path.ends_with(".py") || leaf.kind == EntryKind::Commit {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&git.read_blob(leaf.id)?).into_owned();
+        for (at, _) in text.match_indices("settings.") {
+            let name: String = text[at + "settings.".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                .collect();
+            if name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
+                read.insert(name);
+            }
+        }
+    }
+    let own = format!("{}_", package.to_uppercase());
+    let mut moved = Vec::new();
+    let mut unowned = Vec::new();
+    for name in read {
+        let value = name
+            .strip_prefix(&own)
+            .filter(|rest| !rest.is_empty())
+            .and_then(|_| literal_setting(settings_text, &name));
+        match value {
+            Some(value) => moved.push(MovedSetting {
+                option: name[own.len()..].to_lowercase(),
+                setting: name,
+                value,
+            }),
+            None => unowned.push(name),
+        }
+    }
+    Ok((moved, unowned))
+}
+
+/// `NAME = <literal>` on one line at the top level of `settings`: a string,
+/// an integer, a boolean or a list of strings.
+fn literal_setting(settings: &str, name: &str) -> Option<Value> {
+    let mut found = None;
+    for line in settings.lines() {
+        let Some(rest) = line.strip_prefix(name) else {
+            continue;
+        };
+        let Some(value) = rest.trim_start().strip_prefix('=') else {
+            continue;
+        };
+        if value.starts_with('=') {
+            continue;
+        }
+        found = python_literal(value.split(" #").next().unwrap_or_default().trim());
+    }
+    found
+}
+
+fn python_literal(s: &str) -> Option<Value> {
+    match s {
+        "True" => return Some(Value::Bool(true)),
+        "False" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    if let Some(text) = string_literal(s) {
+        return Some(Value::Str(text.to_owned()));
+    }
+    if let Ok(i) = s.replace('_', "").parse::<i64>() {
+        return Some(Value::Int(i));
+    }
+    let inner = s.strip_prefix('[')?.strip_suffix(']')?.trim();
+    if inner.is_empty() {
+        return Some(Value::List(Vec::new()));
+    }
+    let items: Option<Vec<Value>> = inner
+        .trim_end_matches(',')
+        .split(',')
+        .map(|item| string_literal(item).map(|t| Value::Str(t.to_owned())))
+        .collect();
+    items.map(Value::List)
+}
+
+fn type_of(value: &Value) -> &'static str {
+    match value {
+        Value::Bool(_) => "boolean",
+        Value::Int(_) => "integer",
+        Value::List(_) => "list",
+        _ => "string",
+    }
+}
+
+fn manifest_text(
+    name: &str,
+    project: &str,
+    django_app: &str,
+    urls: &[UrlInclude],
+    settings: &[MovedSetting],
+) -> String {
+    let mut out = format!(
+        "# Written by `git quickscale extract` from the project {project}: a best\n\
+         # effort. Review django_apps, urls and config (and add dependencies)\n\
+         # before publishing; see docs/user-guide.md, \"Extracting a module\".\n\
+         name: {name}\n\
+         version: \"{FIRST_VERSION}\"\n\
+         description: {}\n\
+         django_apps:\n  - {}\n",
+        yaml_string(&format!("Extracted from the {project} project")),
+        yaml_string(django_app),
+    );
+    if !urls.is_empty() {
+        out.push_str("urls:\n");
+        for u in urls {
+            out.push_str(&format!(
+                "  - route: {}\n    include: {}\n",
+                yaml_string(&u.route),
+                yaml_string(&u.include)
+            ));
+        }
+    }
+    if !settings.is_empty() {
+        out.push_str("config:\n  mutable:\n");
+        for s in settings {
+            out.push_str(&format!(
+                "    {}:\n      type: {}\n      default: {}\n      django_setting: {}\n",
+                s.option,
+                type_of(&s.value),
+                s.value.to_yaml(),
+                s.setting
+            ));
+        }
+    }
+    out.push_str("dependencies: []\n");
+    out
+}
+
+fn pyproject_text(name: &str, package: &str) -> String {
+    format!(
+        r#"[build-system]
+requires = ["setuptools>=64"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "quickscale-modules-{dist}"
+version = "{FIRST_VERSION}"
+requires-python = ">=3.11"
+dependencies = []
+
+[tool.setuptools.packages.find]
+include = ["{package}*"]
+
+[tool.setuptools.package-data]
+"*" = ["templates/**/*", "static/**/*", "locale/**/*"]
+"#,
+        dist = name.replace('_', "-")
+    )
+}
+
+fn readme_text(name: &str, package: &str, project: &str) -> String {
+    format!(
+        "# Module {name}\n\nThe Django app `{package}`, extracted from the {project} project by\n`git quickscale extract`. Its history is the app's history in that project.\n\n`module.yml` was written from the project's code as a best effort: review\nits `django_apps`, `urls` and `config`, and list the app's Python\ndependencies, before publishing a version.\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETTINGS: &str = "import os\n\nINSTALLED_APPS = [\n    \"django.contrib.admin\",\n    \"shop\",\n    \"journal\",  # ours\n]\n\nJOURNAL_GREETING = \"hi\"\nJOURNAL_PAGE_SIZE = 5\nJOURNAL_TAGS = [\"a\", 'b']\nJOURNAL_FLAG = True\nJOURNAL_COMPUTED = os.environ.get(\"X\")\n";
+
+    #[test]
+    fn finds_the_installed_apps_entry() {
+        assert_eq!(
+            find_installed(SETTINGS, "journal"),
+            Some(("journal".to_owned(), 5))
+        );
+        let config = SETTINGS.replace("\"journal\",", "'journal.apps.JournalConfig',");
+        assert_eq!(
+            find_installed(&config, "journal"),
+            Some(("journal.apps.JournalConfig".to_owned(), 5))
+        );
+        assert_eq!(find_installed(SETTINGS, "jour"), None);
+        assert_eq!(find_installed("journal = 1\n", "journal"), None);
+    }
+
+    #[test]
+    fn finds_one_line_url_includes() {
+        let urls = "urlpatterns = [\n    path(\"\", views.home),\n    path(\"journal/\", include(\"journal.urls\")),\n    path('j2/', include('journal.urls')),\n    path(\"x/\", include(\"journalx.urls\")),\n]\n";
+        assert_eq!(
+            find_url_includes(urls, "journal"),
+            vec![(2, "journal/".to_owned()), (3, "j2/".to_owned())]
+        );
+    }
+
+    #[test]
+    fn literal_settings_become_values() {
+        assert_eq!(
+            literal_setting(SETTINGS, "JOURNAL_GREETING"),
+            Some(Value::Str("hi".into()))
+        );
+        assert_eq!(
+            literal_setting(SETTINGS, "JOURNAL_PAGE_SIZE"),
+            Some(Value::Int(5))
+        );
+        assert_eq!(
+            literal_setting(SETTINGS, "JOURNAL_TAGS"),
+            Some(Value::List(vec![
+                Value::Str("a".into()),
+                Value::Str("b".into())
+            ]))
+        );
+        assert_eq!(
+            literal_setting(SETTINGS, "JOURNAL_FLAG"),
+            Some(Value::Bool(true))
+        );
+        assert_eq!(literal_setting(SETTINGS, "JOURNAL_COMPUTED"), None);
+        assert_eq!(literal_setting(SETTINGS, "JOURNAL_MISSING"), None);
+    }
+
+    #[test]
+    fn removed_lines_keep_the_rest_byte_for_byte() {
+        assert_eq!(without_lines("a\nb\r\nc", &[1]), "a\nc");
+        assert_eq!(without_lines("a\nb\n", &[]), "a\nb\n");
+    }
+
+    #[test]
+    fn the_manifest_parses() {
+        let text = manifest_text(
+            "journal",
+            "shop",
+            "journal",
+            &[UrlInclude {
+                route: "journal/".into(),
+                include: "journal.urls".into(),
+            }],
+            &[MovedSetting {
+                setting: "JOURNAL_GREETING".into(),
+                option: "greeting".into(),
+                value: Value::Str("hi there".into()),
+            }],
+        );
+        let m = Manifest::parse(&text, MANIFEST_FILE, "journal").expect("parses");
+        assert_eq!(m.django_apps, vec!["journal".to_owned()]);
+        assert_eq!(m.version, FIRST_VERSION);
+        assert_eq!(
+            m.option("greeting").map(|o| o.default.clone()),
+            Some(Value::Str("hi there".into()))
+        );
+    }
+}

@@ -26,6 +26,7 @@ pub mod suggest;
 pub mod sync;
 pub mod txn;
 pub mod ui;
+pub mod upstream;
 pub mod value;
 pub mod wiring;
 pub mod yaml;

@@ -80,11 +80,18 @@ pub fn check_requirements(
     for (name, manifest) in modules {
         let Some(m) = manifest else { continue };
         let r = &m.requires;
+        let who = format!("module {name} {}", m.version);
+        if changed.contains(name) {
+            for implied in m.implies.iter().filter(|i| !modules.contains_key(*i)) {
+                warnings.push(format!(
+                    "{who}: upstream QuickScale adds module {implied} along with it (module.yml implies), and it is not embedded; `git quickscale plan --add {implied}` adds it"
+                ));
+            }
+        }
         let relevant = changed.contains(name) || r.modules.keys().any(|d| changed.contains(d));
         if !relevant || r.is_empty() {
             continue;
         }
-        let who = format!("module {name} {}", m.version);
         if let Some(range) = &r.quickscale
             && compat::allows(range, tool) == Some(false)
         {
@@ -132,6 +139,8 @@ pub fn check_requirements(
                 None => refusals.push(format!(
                     "{who} needs module {dep} {range} (module.yml requires.modules), which is not embedded: add it with `git quickscale plan --add {dep}`"
                 )),
+                // Any version (upstream's bare `required_modules: [auth]`).
+                Some(_) if range.trim() == "*" => {}
                 Some(other) => {
                     let version = other.map(|o| o.version.as_str()).unwrap_or("(no version)");
                     if compat::allows(range, version) != Some(true) {
@@ -1444,6 +1453,44 @@ mod tests {
             &std::collections::BTreeSet::from(["x".to_owned()]),
         );
         assert!(refusals.is_empty());
+    }
+
+    #[test]
+    fn upstream_required_and_implied_modules() {
+        let parse = |name: &str, version: &str, extra: &str| {
+            Manifest::parse(
+                &format!("name: {name}\nversion: \"{version}\"\n{extra}"),
+                "module.yml",
+                name,
+            )
+            .expect("manifest")
+        };
+        let crm = parse(
+            "crm",
+            "0.88.0",
+            "required_modules: [\"orgs>=0.86.0\", auth]\nimplies: [{name: orgs}, {name: notifications}]\n",
+        );
+        let orgs = parse("orgs", "0.88.0", "");
+        let changed = std::collections::BTreeSet::from(["crm".to_owned()]);
+        // auth has no manifest (no version): a bare requirement is met by its presence.
+        let modules = BTreeMap::from([
+            ("crm".to_owned(), Some(&crm)),
+            ("orgs".to_owned(), Some(&orgs)),
+            ("auth".to_owned(), None),
+        ]);
+        let (refusals, warnings) = check_requirements(&modules, &changed);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("adds module notifications"), "{warnings:?}");
+        let old_orgs = parse("orgs", "0.85.0", "");
+        let modules = BTreeMap::from([
+            ("crm".to_owned(), Some(&crm)),
+            ("orgs".to_owned(), Some(&old_orgs)),
+        ]);
+        let (refusals, _) = check_requirements(&modules, &changed);
+        assert_eq!(refusals.len(), 2, "{refusals:?}");
+        assert!(refusals.iter().any(|r| r.contains("orgs >=0.86.0") && r.contains("orgs is 0.85.0")));
+        assert!(refusals.iter().any(|r| r.contains("needs module auth *") && r.contains("plan --add auth")));
     }
 
     #[test]

@@ -7,3 +7,4 @@
 //!   in every format upstream wrote, with their known bugs.
 
 pub mod derivation;
+pub mod python;

@@ -280,9 +280,17 @@ pub enum Declared {
 /// Where the apps, middleware, URL includes and settings of a module come
 /// from (the manifest wins field by field, as [`compute`] takes them).
 pub fn declared(m: &ModuleInput) -> [(&'static str, Declared); 4] {
+    use crate::upstream::derivation::WiringField;
     let manifest = m.manifest.as_ref();
-    let derived = manifest.map(|x| x.derivation.evaluate(&m.options));
-    let derived = derived.as_ref();
+    // A rule counts as a declaration even when it gives nothing for these options.
+    let projects = |fields: &[WiringField]| {
+        manifest.is_some_and(|x| {
+            x.derivation
+                .projections
+                .iter()
+                .any(|p| fields.contains(&p.field))
+        })
+    };
     let pick = |in_manifest: bool, in_catalog: bool| {
         if in_manifest {
             Declared::Manifest
@@ -296,7 +304,8 @@ pub fn declared(m: &ModuleInput) -> [(&'static str, Declared); 4] {
         (
             "apps",
             pick(
-                !module_apps(m).0.is_empty() && module_apps(m).1,
+                manifest.is_some_and(|x| !x.django_apps.is_empty())
+                    || projects(&[WiringField::Apps]),
                 m.hints.django_apps.is_some(),
             ),
         ),
@@ -304,14 +313,15 @@ pub fn declared(m: &ModuleInput) -> [(&'static str, Declared); 4] {
             "middleware",
             pick(
                 manifest.is_some_and(|x| x.wiring.middleware.is_some())
-                    || derived.is_some_and(|d| !d.middleware.is_empty()),
+                    || projects(&[WiringField::Middleware]),
                 m.hints.middleware.is_some(),
             ),
         ),
         (
             "urls",
             pick(
-                module_urls(m).1 && !module_urls(m).0.is_empty(),
+                manifest.is_some_and(|x| x.wiring.urls.is_some())
+                    || projects(&[WiringField::UrlIncludes, WiringField::PreHomeUrlIncludes]),
                 m.hints.urls.is_some(),
             ),
         ),

@@ -7,4 +7,5 @@
 //!   in every format upstream wrote, with their known bugs.
 
 pub mod derivation;
+pub mod files;
 pub mod python;

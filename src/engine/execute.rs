@@ -77,6 +77,26 @@ pub struct ExecOptions {
     /// The user committed the paused update's merge with `git commit`:
     /// HEAD is the merge, only the wiring and the state follow.
     pub premerged: bool,
+    /// `adopt`: upstream files the operation takes over.
+    pub takeover: Option<Takeover>,
+}
+
+/// What `adopt` adds to an operation: files of upstream QuickScale it
+/// removes or replaces whatever their state in the worktree, kept first in
+/// a snapshot commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Takeover {
+    /// Files the commit removes from the tree and the worktree.
+    pub retire: Vec<String>,
+    /// Paths whose worktree content, committed or not, the operation may
+    /// replace: every one of them is in `snapshot`.
+    pub paths: Vec<String>,
+    /// A commit holding `paths` as found (`refs/quickscale/adopted`).
+    pub snapshot: Option<ObjectId>,
+    /// Written into the note of the operation's commit.
+    pub record: Option<crate::state::Adopted>,
+    /// The title of the operation's commit.
+    pub summary: Option<String>,
 }
 
 /// What a merge conflict of an update does.
@@ -566,6 +586,8 @@ fn prepare(
         before: head.map(|h| h.to_string()),
         config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
     });
+    state.adopted = None;
+    let takeover = opts.takeover.clone().unwrap_or_default();
     let mut tip = head;
     let mut tree = base_tree;
     let mut commits = Vec::new();
@@ -688,14 +710,26 @@ fn prepare(
         }
     }
     edits.extend(file_edits(git, &managed)?);
+    for path in &takeover.retire {
+        if git.entry_at(tree, path)?.is_some() {
+            edits.push(TreeEdit {
+                path: path.clone(),
+                target: None,
+            });
+        }
+    }
     edits.push(TreeEdit {
         path: CONFIG_FILE.to_owned(),
         target: Some((EntryKind::Blob, config_blob)),
     });
     let final_tree = git.edit_tree(tree, &edits)?;
     state.managed = managed_ids(git, final_tree, &state.project.package)?;
+    state.adopted = takeover.record.clone();
     if final_tree != tree {
-        let summary = final_summary(&plan, git, tree, final_tree)?;
+        let summary = match &takeover.summary {
+            Some(s) => s.clone(),
+            None => final_summary(&plan, git, tree, final_tree)?,
+        };
         let parent = tip
             .ok_or_else(|| GitError::new("commit the wiring", "there is no commit to build on"))?;
         let id = git.write_commit(
@@ -722,6 +756,7 @@ fn prepare(
     // Everything is objects so far. Refuse to touch paths with uncommitted work.
     let changes = git.diff_trees(base_tree, tree)?;
     let mut adopted_paths = vec![CONFIG_FILE.to_owned()];
+    adopted_paths.extend(takeover.paths.iter().cloned());
     let mut unmerged = Vec::new();
     if !opts.resolutions.is_empty() {
         // A resolved update commits the prefixes as the user left them.
@@ -767,6 +802,27 @@ fn prepare(
             new: c.new.map(Into::into),
         });
     }
+    // Taken-over files the trees do not change (e.g. an untracked state
+    // file): the worktree still moves to what the commit holds.
+    let mut index_extra: Vec<(String, Option<Leaf>)> = Vec::new();
+    for path in &takeover.paths {
+        if paths.iter().any(|p| p.path == *path) || changes.iter().any(|c| c.path == *path) {
+            continue;
+        }
+        let planned = match git.entry_at(tree, path)? {
+            Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
+            _ => None,
+        };
+        let on_disk = git.journal_entry(path)?;
+        if on_disk.map(Leaf::from) != planned {
+            paths.push(PathChange {
+                path: path.clone(),
+                old: on_disk,
+                new: planned.map(Into::into),
+            });
+        }
+        index_extra.push((path.clone(), planned));
+    }
     let config_on_disk = git.journal_entry(CONFIG_FILE)?;
     let config_new = Leaf {
         id: config_blob,
@@ -781,6 +837,7 @@ fn prepare(
     }
     let mut index: Vec<(String, Option<Leaf>)> =
         changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    index.extend(index_extra);
     for path in unmerged {
         if !index.iter().any(|(p, _)| *p == path) {
             let leaf = match git.entry_at(tree, &path)? {
@@ -825,6 +882,13 @@ fn prepare(
                 new: None,
             });
         }
+    }
+    if let Some(snapshot) = takeover.snapshot {
+        ref_changes.push(RefChange {
+            name: refs::ADOPTED_REF.to_owned(),
+            old: git.ref_target(refs::ADOPTED_REF)?,
+            new: Some(snapshot),
+        });
     }
     if plan.record_state.is_some() {
         for (name, id) in recorded_upstreams(git, &state) {

@@ -3,6 +3,7 @@
 //!
 //! Domain modules never print or read the terminal; `cli` and `ui` do.
 
+pub mod adopt;
 pub mod catalog;
 pub mod cli;
 pub mod compat;

@@ -1,6 +1,7 @@
 //! The command line: one file per command, each thin (parse, call the
 //! domain, render). This module holds the definition and the one dispatch.
 
+mod adopt;
 mod apply;
 mod check;
 mod completions;
@@ -57,6 +58,7 @@ pub struct Cli {
 pub enum Command {
     Plan(plan::PlanArgs),
     Apply(apply::ApplyArgs),
+    Adopt(adopt::AdoptArgs),
     Status(status::StatusArgs),
     Check(check::CheckArgs),
     Update(update::UpdateArgs),
@@ -128,6 +130,7 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
     match command {
         Command::Plan(args) => plan::cmd_plan(ctx, &args),
         Command::Apply(args) => apply::cmd_apply(ctx, &args),
+        Command::Adopt(args) => adopt::cmd_adopt(ctx, &args),
         Command::Status(args) => status::cmd_status(ctx, &args),
         Command::Check(args) => check::cmd_check(ctx, &args),
         Command::Update(args) => update::cmd_update(ctx, &args),
@@ -241,6 +244,35 @@ fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace,
         .map_err(apply::engine_error)?;
     warn_state(ctx, &ws);
     Ok(ws)
+}
+
+/// Opens the project without reading quickscale.yml as this tool's (`adopt`
+/// reads upstream's formats itself): the root, the repository, the lock
+/// when `write` (taken, and any interrupted operation finished, as for
+/// every writing command) and the catalog.
+pub fn open_unparsed(
+    ctx: &Context,
+    write: bool,
+) -> Result<(PathBuf, crate::git::Git, Option<crate::txn::Lock>, Catalog), CliError> {
+    let catalog = ctx.catalog()?;
+    let dir = project_dir(ctx)?;
+    let git = crate::git::Git::open_at_root(&dir.root)
+        .map_err(|e| CliError::from_error(&e, e.hint()))?
+        .ok_or_else(|| {
+            CliError::new(format!("`{}` is not a git repository", dir.root.display()))
+                .hint("upstream QuickScale commits every project it makes; run the command in its repository")
+        })?;
+    let mut lock = None;
+    if write {
+        let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;
+        crate::engine::check_git_idle(&git).map_err(apply::engine_error)?;
+        report_recovery(ctx, crate::txn::recover(&git, &held).map_err(txn_error)?);
+        crate::txn::refuse_if_paused(&git).map_err(txn_error)?;
+        lock = Some(held);
+    } else {
+        warn_interrupted(ctx, &git);
+    }
+    Ok((dir.root, git, lock, catalog))
 }
 
 /// Reads never repair: they say that an interrupted operation waits.

@@ -152,6 +152,19 @@ impl Resolved {
     pub fn config_text(&self) -> &str {
         &self.config_text
     }
+
+    /// The same resolution under a plan that only adds what it shows
+    /// (`adopt` lists the wiring it rewrites once it is rendered).
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// `adopt`: the upstream files the transaction takes over.
+    pub fn with_takeover(mut self, takeover: Takeover) -> Self {
+        self.opts.takeover = Some(takeover);
+        self
+    }
 }
 
 /// Runs `plan` as operation `op`, committing `config_text` as quickscale.yml

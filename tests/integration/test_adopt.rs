@@ -781,11 +781,16 @@ fn upstream_bugs_are_reported_with_what_was_done() {
     std::fs::write(&up.index, index).expect("index");
     let state = read(&up.dir, ".quickscale/state.yml");
     std::fs::rename(up.dir.join(".quickscale/state.yml"), env.root().join("state.yml")).expect("mv");
+    // `git subtree add` wants a clean worktree: upstream's uncommitted final
+    // wiring waits aside meanwhile.
+    let settings = read(&up.dir, "shop/settings/modules.py");
+    env.git(&up.dir, &["checkout", "--", "shop/settings/modules.py"]);
     env.git_with_path(
         &up.dir,
         &path,
         &["subtree", "add", "--prefix=modules/forms", up.repo.to_str().expect("utf8"), "splits/forms-module", "--squash"],
     );
+    std::fs::write(up.dir.join("shop/settings/modules.py"), settings).expect("w");
     // A module listed but never embedded; a removed module still in config.yml;
     // raw credentials in state.yml.
     let config = read(&up.dir, "quickscale.yml").replace("docker:", "  blog:\n    page_size: 5\ndocker:");

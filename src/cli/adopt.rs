@@ -34,11 +34,25 @@ pub struct AdoptArgs {
 }
 
 pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
-    let (root, git, lock, catalog) = super::open_unparsed(ctx, !args.dry_run)?;
-    let mut progress = super::EventView::new(&ctx.ui);
-    let prepared = adopt::prepare(root, git, lock, catalog, &mut |e: Event| progress.show(e));
-    drop(progress);
-    let adoption = match prepared.map_err(adopt_error)? {
+    // A first pass reads only, without the lock: what adopt refuses
+    // leaves the repository byte for byte as it was.
+    let (root, git, _, catalog) = super::open_unparsed(ctx, false)?;
+    let mut prepared = if args.dry_run {
+        let mut progress = super::EventView::new(&ctx.ui);
+        adopt::prepare(root, git, None, catalog, &mut |e: Event| progress.show(e))
+    } else {
+        adopt::prepare(root, git, None, catalog, &mut |_| {})
+    }
+    .map_err(adopt_error)?;
+    if !args.dry_run && matches!(prepared, Prepared::Ready(_)) {
+        // Then again under the lock, as every writing command reads.
+        drop(prepared);
+        let (root, git, lock, catalog) = super::open_unparsed(ctx, true)?;
+        let mut progress = super::EventView::new(&ctx.ui);
+        prepared = adopt::prepare(root, git, lock, catalog, &mut |e: Event| progress.show(e))
+            .map_err(adopt_error)?;
+    }
+    let adoption = match prepared {
         Prepared::NothingToAdopt { leftovers } => {
             if args.json {
                 ctx.ui.out(&json(&serde_json::json!({
@@ -52,10 +66,12 @@ pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
                     "{l} is a file of upstream QuickScale's, found after the adoption; git quickscale ignores it (delete it if upstream's CLI is no longer used)"
                 ));
             }
-            ctx.ui.status_styled(
-                Tone::Ok,
-                "Nothing to adopt: the project's state is already recorded by git quickscale.",
-            );
+            if !args.json {
+                ctx.ui.out_styled(
+                    Tone::Ok,
+                    "Nothing to adopt: the project's state is already recorded by git quickscale.",
+                );
+            }
             return Ok(exit::OK);
         }
         Prepared::Ready(a) => *a,

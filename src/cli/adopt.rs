@@ -15,6 +15,8 @@ use crate::ui::Tone;
 /// records the state in a note and refs, regenerates the managed wiring and
 /// retires upstream's files (kept as found in `refs/quickscale/adopted`).
 /// User-owned files are never touched; no module or upstream code runs.
+/// Then it installs the git hooks, as the apply that creates a project does
+/// (`--no-hooks` skips that).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   git quickscale adopt --dry-run      # show the plan, write nothing
@@ -31,6 +33,10 @@ pub struct AdoptArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Do not install the git hooks (the guard that keeps module changes and user code apart)
+    #[arg(long)]
+    pub no_hooks: bool,
 }
 
 pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
@@ -101,6 +107,7 @@ pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
+    let root = adoption.ws.root.clone();
     let mut progress = super::EventView::new(&ctx.ui);
     let outcome = adopt::run(adoption, &mut |e: Event| progress.show(e)).map_err(adopt_error)?;
     drop(progress);
@@ -113,6 +120,9 @@ pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
             outcome.head.to_hex_with_len(12)
         ),
     );
+    if !args.no_hooks {
+        super::hooks::install_after_apply(ctx, &root);
+    }
     Ok(exit::OK)
 }
 

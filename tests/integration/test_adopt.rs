@@ -582,6 +582,16 @@ fn user_files(dir: &Path) -> std::collections::BTreeMap<PathBuf, (Vec<u8>, u32)>
         .collect()
 }
 
+/// Runs git, hooks included, with the binary under test on PATH.
+fn git_with_hooks(env: &TestEnv, dir: &Path, args: &[&str]) -> std::process::Output {
+    let bin = Path::new(crate::common::BIN).parent().expect("bin dir");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = std::process::Command::new("git");
+    env.env(&mut cmd);
+    cmd.env("PATH", path).current_dir(dir).args(args);
+    cmd.output().expect("run git")
+}
+
 fn adopt(env: &TestEnv, up: &Upstream, args: &[&str]) -> std::process::Output {
     let mut full = vec!["--index", up.index.as_str(), "adopt"];
     full.extend_from_slice(args);
@@ -721,6 +731,27 @@ fn adopts_a_v079_project_and_update_and_remove_work_afterwards() {
         note(&env, &up.dir)["modules"]["crm"]["commit"],
         env.rev(&up.repo, "splits/crm-module")
     );
+    // The guard: adopt installed the hooks, and a commit mixing a module's
+    // files with the user's is refused as in a project made here.
+    let hook = up.dir.join(".git/hooks/pre-commit");
+    assert!(
+        std::fs::read_to_string(&hook).is_ok_and(|h| h.contains("git-quickscale")),
+        "adopt did not install the hooks"
+    );
+    let append = |rel: &str, text: &str| {
+        let mut old = read(&up.dir, rel);
+        old.push_str(text);
+        std::fs::write(up.dir.join(rel), old).expect("w");
+    };
+    append("modules/crm/README.md", "local fix\n");
+    append("templates/base.html", "<!-- mine -->\n");
+    env.git(&up.dir, &["add", "-A"]);
+    let before = env.rev(&up.dir, "HEAD");
+    let out = git_with_hooks(&env, &up.dir, &["commit", "-qm", "mixed"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stderr(&out).contains("[mixed-commit]"), "{}", describe(&out));
+    assert_eq!(env.rev(&up.dir, "HEAD"), before);
+    env.git(&up.dir, &["reset", "-q", "--hard"]);
     // remove: the module and its wiring go.
     qs_ok_in(&env, &up, &["plan", "--remove", "blog", "--yes"]);
     qs_ok_in(&env, &up, &["apply", "--yes"]);

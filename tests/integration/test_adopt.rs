@@ -927,16 +927,23 @@ fn an_adopted_project_passes_manage_py_check() {
         crate::common::python::skipped("set QUICKSCALE_PYTHON_TESTS=1 to run manage.py check on an adopted project");
         return;
     }
-    for era in [Era::V079, Era::V088] {
-        let env = TestEnv::new();
-        let Some(up) = upstream_project(&env, era, &["crm", "blog"]) else {
-            return;
-        };
-        let out = adopt(&env, &up, &["--yes"]);
-        assert!(out.status.success(), "{}", describe(&out));
-        let venv = crate::common::python::Venv::create(&env, &up.dir);
-        venv.manage(&["check"], &[]);
-    }
+    // One project (0.88, whose urls.py imports the split URL lists), on the
+    // shared base venv: pip installs only the two local modules.
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V088, &["crm", "blog"]) else {
+        return;
+    };
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let venv = crate::common::python::Venv::create(&env, &up.dir);
+    let out = venv.manage(&["check"], &[]);
+    assert!(stdout(&out).contains("no issues"), "{}", describe(&out));
+    // The adopted wiring is what Django loaded.
+    let out = venv.manage(
+        &["shell", "-c", "from django.conf import settings; from django.urls import reverse; print(settings.CRM_PAGE_SIZE, 'quickscale_modules_blog' in settings.INSTALLED_APPS, reverse('home') is not None)"],
+        &[],
+    );
+    assert!(stdout(&out).contains("20 True True"), "{}", describe(&out));
 }
 
 /// A real project made by upstream QuickScale, named by this variable, is

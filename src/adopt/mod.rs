@@ -524,6 +524,29 @@ fn survey(
         })
         .unwrap_or_default();
 
+    // The options quickscale.yml gives each module, as written.
+    let listed_options: BTreeMap<String, BTreeMap<String, Value>> = root_node
+        .as_ref()
+        .and_then(|r| r.get("modules"))
+        .and_then(|m| m.as_map())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let opts = v
+                        .as_map()
+                        .map(|o| {
+                            o.iter()
+                                .filter_map(|(ok, ov)| {
+                                    Some((ok.key_str()?.to_owned(), Value::from_node(ov)))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some((k.key_str()?.to_owned(), opts))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     // Every prefix with git-subtree trailers, and every module upstream names.
     let squashes = git.squashes(head)?;
     let embedded: BTreeMap<String, (ObjectId, ObjectId)> = squashes
@@ -634,6 +657,31 @@ fn survey(
                 files::STATE_FILE,
                 split.to_hex_with_len(12)
             ));
+        }
+        if !git.repo.has_object(*split) {
+            s.unverified.push(format!(
+                "{name}: the upstream commit {} is not in this repository (a clone leaves out what `git subtree add` fetched), so refs/quickscale/modules/{name} is not set; `git quickscale update` fetches it",
+                split.to_hex_with_len(12)
+            ));
+        }
+        // Options quickscale.yml asks for that upstream never applied.
+        if let (Some(st), Some(wanted)) = (st, listed_options.get(name)) {
+            let pending: Vec<&str> = wanted
+                .iter()
+                .filter(|(k, v)| {
+                    st.options.get(*k).is_some_and(|old| {
+                        old != *v && !files::is_raw_credential(k, old)
+                    })
+                })
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if !pending.is_empty() {
+                s.problems.push(format!(
+                    "{name}: {CONFIG_FILE} sets {} differently from what {} says upstream applied: the wiring is rendered from {CONFIG_FILE}",
+                    pending.join(", "),
+                    files::STATE_FILE
+                ));
+            }
         }
         // Raw credentials upstream kept in plain text.
         for (file, opts) in [(files::STATE_FILE, st.map(|m| &m.options))] {
@@ -784,4 +832,75 @@ pub fn lines(s: &Survey) -> Vec<String> {
         out.extend(r.diff.lines().map(|l| format!("    {l}")));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_replaces_only_the_credentials_of_that_file() {
+        let creds = vec![
+            (
+                files::STATE_FILE.to_owned(),
+                "storage.secret_access_key".to_owned(),
+                "s3cr3t".to_owned(),
+            ),
+            (
+                files::MODULES_FILE.to_owned(),
+                "x.token".to_owned(),
+                "hello".to_owned(),
+            ),
+        ];
+        let text = b"options:\n  secret_access_key: s3cr3t\n  greeting: hello\n";
+        let out = String::from_utf8(redact(text, files::STATE_FILE, &creds)).expect("utf8");
+        assert_eq!(
+            out,
+            format!("options:\n  secret_access_key: {REDACTED}\n  greeting: hello\n")
+        );
+        assert_eq!(redact(text, files::HASHES_FILE, &creds), text.to_vec());
+    }
+
+    #[test]
+    fn lines_name_every_part_of_the_plan() {
+        let survey = Survey {
+            found: vec![Found {
+                path: files::STATE_FILE.into(),
+                format: "fmt".into(),
+                committed: Committed::No,
+            }],
+            modules: vec![AdoptedModule {
+                name: "crm".into(),
+                prefix: "modules/crm".into(),
+                commit: "0123456789abcdef0123".into(),
+                squash: "f".repeat(40),
+                source: "https://example.com/q.git".into(),
+                git_ref: "splits/crm-module".into(),
+                ref_from: "the catalog".into(),
+                recorded_version: None,
+            }],
+            unverified: vec!["u1".into()],
+            problems: vec!["p1".into()],
+            config_changes: vec!["c1".into()],
+            retire: vec![files::STATE_FILE.into()],
+            regenerate: vec![Regenerated {
+                path: "shop/urls_modules.py".into(),
+                diff: "-a\n+b\n".into(),
+            }],
+            config_text: String::new(),
+            credentials: Vec::new(),
+        };
+        let text = lines(&survey).join("\n");
+        for expected in [
+            ".quickscale/state.yml: fmt, not committed",
+            "crm at 0123456789ab from splits/crm-module (https://example.com/q.git; ref from the catalog)",
+            "  c1",
+            "  u1",
+            "  p1",
+            "retire .quickscale/state.yml",
+            "regenerate shop/urls_modules.py:\n    -a\n    +b",
+        ] {
+            assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+        }
+    }
 }

@@ -831,7 +831,21 @@ fn upstream_bugs_are_reported_with_what_was_done() {
     std::fs::write(up.dir.join("shop/settings/modules.py"), settings).expect("w");
     // A module listed but never embedded; a removed module still in config.yml;
     // raw credentials in state.yml.
-    let config = read(&up.dir, "quickscale.yml").replace("docker:", "  blog:\n    page_size: 5\ndocker:");
+    // A clone leaves out the upstream commits `git subtree add` fetched.
+    let _ = std::fs::remove_file(up.dir.join(".git/FETCH_HEAD"));
+    env.git(&up.dir, &["reflog", "expire", "--expire=now", "--all"]);
+    env.git(&up.dir, &["gc", "-q", "--prune=now"]);
+    let crm_split = env.git(&up.dir, &["log", "-1", "--format=%(trailers:key=git-subtree-split,valueonly)", "--grep", "git-subtree-dir: modules/crm"]);
+    let gone = std::process::Command::new("git")
+        .args(["cat-file", "-e", crm_split.trim()])
+        .current_dir(&up.dir)
+        .output()
+        .expect("git");
+    assert!(!gone.status.success(), "the split commit is still there");
+    // quickscale.yml asks for an option upstream never applied (crm.page_size 30, not 20).
+    let config = read(&up.dir, "quickscale.yml")
+        .replace("  crm:\n    page_size: 20\n", "  crm:\n    page_size: 30\n")
+        .replace("docker:", "  blog:\n    page_size: 5\ndocker:");
     std::fs::write(up.dir.join("quickscale.yml"), config).expect("w");
     std::fs::write(
         up.dir.join(".quickscale/config.yml"),
@@ -861,16 +875,28 @@ fn upstream_bugs_are_reported_with_what_was_done() {
         "storage.secret_access_key",
         // state.yml was never committed.
         "not committed",
+        // An option changed in quickscale.yml after upstream's last apply.
+        "crm: quickscale.yml sets page_size differently from what .quickscale/state.yml says upstream applied",
+        // The upstream commits are not in the repository.
+        &format!("the upstream commit {} is not in this repository", &crm_split.trim()[..12]),
     ] {
         assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
     }
     assert!(!text.contains("wJalrXUtnFEMI"), "a credential was printed:\n{text}");
     let n = env.git(&up.dir, &["notes", "--ref", "quickscale", "show", "HEAD"]);
     assert!(!n.contains("wJalrXUtnFEMI") && !n.contains("AKIAIOSFODNN7"), "{n}");
+    let kept = env.git(&up.dir, &["show", "refs/quickscale/adopted:.quickscale/state.yml"]);
+    assert!(
+        !kept.contains("wJalrXUtnFEMI") && kept.contains("secret_access_key: REDACTED"),
+        "{kept}"
+    );
     let n: serde_json::Value = serde_json::from_str(&n).expect("note");
     assert!(n["modules"]["forms"].is_object(), "{n:#}");
     assert!(n["modules"]["blog"].is_null(), "{n:#}");
     assert!(read(&up.dir, "quickscale.yml").contains("  forms:"));
+    assert!(read(&up.dir, "shop/settings/modules.py").contains("\"CRM_PAGE_SIZE\": 30,"));
+    let refs = env.git(&up.dir, &["for-each-ref", "--format=%(refname)", "refs/quickscale/modules/"]);
+    assert_eq!(refs, "", "module refs to commits the repository lacks");
     assert_eq!(user_files(&up.dir), user_before, "user-owned files changed");
     // blog waits for `apply`, which embeds it.
     let status = json(&qs_ok_in(&env, &up, &["status", "--json"]));

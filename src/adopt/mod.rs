@@ -314,7 +314,14 @@ fn takeover(ws: &Workspace, survey: &Survey) -> Result<Takeover, AdoptError> {
                 path: path.clone(),
                 source,
             })?;
-            Some(git.write_blob(&redact(&bytes, path, &survey.credentials))?)
+            let kept = redact(&bytes, path, &survey.credentials);
+            if kept != bytes {
+                // Recovery puts the file back from its blob if the
+                // transaction is interrupted: the original must exist, as an
+                // object no ref names (git gc prunes it).
+                git.write_blob(&bytes)?;
+            }
+            Some(git.write_blob(&kept)?)
         } else {
             match git.entry_at(head_tree, path)? {
                 Some((_, id)) if survey.credentials.iter().all(|(f, _, _)| f != path) => Some(id),

@@ -917,6 +917,35 @@ fn assert_same(after: &std::collections::BTreeMap<PathBuf, (Vec<u8>, u32)>, befo
 }
 
 #[test]
+fn a_killed_adopt_is_rolled_back_or_completed_by_recover() {
+    // Before the point of no return (upstream's uncommitted state.yml, with
+    // a credential, already deleted) and after it.
+    for point in ["index-written", "refs-moved"] {
+        let env = TestEnv::new();
+        let Some(up) = upstream_project(&env, Era::V079, &["crm"]) else {
+            return;
+        };
+        let state = read(&up.dir, ".quickscale/state.yml")
+            .replace("      page_size: 20\n", "      page_size: 20\n      api_token: tok-123456\n");
+        std::fs::write(up.dir.join(".quickscale/state.yml"), &state).expect("w");
+        let before = env.repo_snapshot(&up.dir);
+        let args = ["--index", up.index.as_str(), "adopt", "--yes", "--no-hooks"];
+        crate::common::kill_at(&env, &up.dir, &args, point);
+        let out = env.qs_ok(&up.dir, &["--index", up.index.as_str(), "recover"]);
+        if point == "refs-moved" {
+            assert!(stderr(&out).contains("completed"), "{}", describe(&out));
+            assert!(!up.dir.join(".quickscale/state.yml").exists());
+            let status = json(&qs_ok_in(&env, &up, &["status", "--json"]));
+            assert_eq!(status["in_sync"], true, "{status:#}");
+        } else {
+            assert!(stderr(&out).contains("rolled back"), "{}", describe(&out));
+            crate::common::assert_same_repo(&before, &env.repo_snapshot(&up.dir), point);
+            assert_eq!(read(&up.dir, ".quickscale/state.yml"), state);
+        }
+    }
+}
+
+#[test]
 fn adopt_refuses_what_it_cannot_take_over_and_writes_nothing() {
     let env = TestEnv::new();
     let Some(up) = upstream_project(&env, Era::V088, &["crm"]) else {

@@ -93,9 +93,9 @@ impl TagScheme {
     pub fn version_of(&self, tag: &str) -> Option<semver::Version> {
         let text = match self {
             TagScheme::Semver => tag,
-            TagScheme::Pattern { prefix, suffix } => {
-                tag.strip_prefix(prefix.as_str())?.strip_suffix(suffix.as_str())?
-            }
+            TagScheme::Pattern { prefix, suffix } => tag
+                .strip_prefix(prefix.as_str())?
+                .strip_suffix(suffix.as_str())?,
         };
         semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
     }
@@ -509,7 +509,11 @@ mod tests {
         assert_eq!(plain.tag_for("1.2.3"), None);
         let suffixed = TagScheme::parse("release-{version}-crm").expect("valid");
         assert_eq!(suffixed.version_of("release-2.0.0-crm"), Some(v("2.0.0")));
-        for bad in ["splits/crm-module", "a/{version}/{version}", "a..b/{version}"] {
+        for bad in [
+            "splits/crm-module",
+            "a/{version}/{version}",
+            "a..b/{version}",
+        ] {
             assert!(TagScheme::parse(bad).is_err(), "{bad}");
         }
     }

@@ -544,9 +544,7 @@ fn parse_required_modules(c: &mut Checker, ctx: &str, node: &Node, requires: &mu
         if crate::compat::allows(range, "1.0").is_none() {
             c.error(
                 at,
-                format!(
-                    "{what}: `{text}`: `{range}` is not a version range (e.g. `orgs>=0.86.0`)"
-                ),
+                format!("{what}: `{text}`: `{range}` is not a version range (e.g. `orgs>=0.86.0`)"),
             );
             continue;
         }
@@ -568,7 +566,10 @@ fn parse_implies(c: &mut Checker, ctx: &str, node: &Node) -> Vec<String> {
         return Vec::new();
     }
     let NodeKind::Seq(items, _) = &node.kind else {
-        c.error(node, format!("{what} must be a list, found {}", node.type_name()));
+        c.error(
+            node,
+            format!("{what} must be a list, found {}", node.type_name()),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -584,7 +585,10 @@ fn parse_implies(c: &mut Checker, ctx: &str, node: &Node) -> Vec<String> {
         if let Some(cfg) = item.get("default_config") {
             c.map(cfg, &format!("{what}: `default_config`"), true);
         }
-        match item.get("name").and_then(|n| c.string(n, &format!("{what}: `name`"))) {
+        match item
+            .get("name")
+            .and_then(|n| c.string(n, &format!("{what}: `name`")))
+        {
             Some(name) if crate::identity::is_module_name(&name) => out.push(name),
             Some(name) => c.error(item, format!("{what}: `{name}` is not a module name")),
             None if item.get("name").is_none() => {
@@ -1074,7 +1078,10 @@ derivation:
         let vintage = m.contract_vintage.as_ref().expect("vintage");
         assert_eq!(vintage.minimum, "0.87.0");
         assert_eq!(vintage.manual_adoption_steps.len(), 1);
-        assert_eq!(m.python_files[0].output_path, "quickscale_managed/crm_views.py");
+        assert_eq!(
+            m.python_files[0].output_path,
+            "quickscale_managed/crm_views.py"
+        );
         assert_eq!(m.python_files[0].renderer, "crm.managed_views");
         let derived = m.derivation.evaluate(&BTreeMap::from([(
             "deals_per_page".to_owned(),
@@ -1095,8 +1102,14 @@ derivation:
         let err = Manifest::parse(&bad, "module.yml", "crm")
             .expect_err("invalid")
             .to_string();
-        assert!(err.contains("module.yml:17:") && err.contains("required_modules"), "{err}");
-        assert!(err.contains("module.yml:20:") && err.contains("implies"), "{err}");
+        assert!(
+            err.contains("module.yml:17:") && err.contains("required_modules"),
+            "{err}"
+        );
+        assert!(
+            err.contains("module.yml:20:") && err.contains("implies"),
+            "{err}"
+        );
     }
 
     #[test]

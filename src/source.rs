@@ -307,7 +307,9 @@ pub fn listing(
         .map(|e| {
             // In a project, the source and ref this project uses (its overrides included).
             let effective = project.and_then(|p| resolve(&e.name, p, catalog));
-            let url = effective.as_ref().map_or(e.source.as_str(), |s| s.url.as_str());
+            let url = effective
+                .as_ref()
+                .map_or(e.source.as_str(), |s| s.url.as_str());
             ListingRow {
                 tags: e.scheme_for(url).pattern(),
                 name: e.name.clone(),

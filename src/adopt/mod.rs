@@ -184,7 +184,9 @@ impl Adoption {
 /// What `prepare` found.
 pub enum Prepared {
     /// The project is this tool's already (a state note is reachable).
-    NothingToAdopt { leftovers: Vec<String> },
+    NothingToAdopt {
+        leftovers: Vec<String>,
+    },
     Ready(Box<Adoption>),
 }
 
@@ -386,7 +388,11 @@ fn redact(bytes: &[u8], path: &str, credentials: &[(String, String, String)]) ->
             touched = true;
         }
     }
-    if touched { text.into_bytes() } else { bytes.to_vec() }
+    if touched {
+        text.into_bytes()
+    } else {
+        bytes.to_vec()
+    }
 }
 
 /// The text of `path` in the worktree, else in HEAD, with how it is committed.
@@ -676,9 +682,9 @@ fn survey(
             let pending: Vec<&str> = wanted
                 .iter()
                 .filter(|(k, v)| {
-                    st.options.get(*k).is_some_and(|old| {
-                        old != *v && !files::is_raw_credential(k, old)
-                    })
+                    st.options
+                        .get(*k)
+                        .is_some_and(|old| old != *v && !files::is_raw_credential(k, old))
                 })
                 .map(|(k, _)| k.as_str())
                 .collect();
@@ -750,7 +756,11 @@ fn survey(
                 "{name}: the ref {tag} is the tag of version {v} that upstream recorded; that it is commit {} was not checked against the source",
                 split.to_hex_with_len(12)
             ));
-            (tag, format!("version {v} in {}", files::STATE_FILE), Some(v))
+            (
+                tag,
+                format!("version {v} in {}", files::STATE_FILE),
+                Some(v),
+            )
         } else if let Some(b) = branch {
             let from = if st.and_then(|m| m.branch.as_ref()).is_some() {
                 files::STATE_FILE
@@ -773,8 +783,9 @@ fn survey(
         };
         if let Some(p) = pin {
             text = crate::config::edit::set_source(&text, name, None, Some(&p))?;
-            s.config_changes
-                .push(format!("sources.{name}.ref: {p} (the ref upstream embedded)"));
+            s.config_changes.push(format!(
+                "sources.{name}.ref: {p} (the ref upstream embedded)"
+            ));
         }
         s.modules.push(AdoptedModule {
             name: name.clone(),

@@ -177,7 +177,11 @@ pub fn remove_module(text: &str, module: &str) -> Result<String, EditError> {
 pub fn set_project(text: &str, set: &[(&str, &str)], remove: &[&str]) -> Result<String, EditError> {
     edit(text, |doc| {
         for (key, value) in set {
-            doc.set(&["project"], key, &NewValue::Value(Value::Str((*value).to_owned())))?;
+            doc.set(
+                &["project"],
+                key,
+                &NewValue::Value(Value::Str((*value).to_owned())),
+            )?;
         }
         for key in remove {
             doc.remove(&["project"], key)?;
@@ -1072,12 +1076,20 @@ docker: {start: false}
     #[test]
     fn project_keys_are_renamed_in_place() {
         let text = "version: '1'\nproject:\n  name: shop  # the old key\n  theme: showcase_html\nmodules:\n  crm: null\n";
-        let out = set_project(text, &[("slug", "shop"), ("package", "shop")], &["name"]).expect("edit");
-        let config = crate::config::parse(&out, "q.yml", &crate::catalog::Catalog::load(&[]).expect("c"))
-            .expect("valid");
+        let out =
+            set_project(text, &[("slug", "shop"), ("package", "shop")], &["name"]).expect("edit");
+        let config = crate::config::parse(
+            &out,
+            "q.yml",
+            &crate::catalog::Catalog::load(&[]).expect("c"),
+        )
+        .expect("valid");
         assert_eq!(config.project.slug, "shop");
         assert_eq!(config.project.package, "shop");
-        assert!(out.ends_with("  package: shop\nmodules:\n  crm: null\n"), "{out}");
+        assert!(
+            out.ends_with("  package: shop\nmodules:\n  crm: null\n"),
+            "{out}"
+        );
         assert!(out.contains("# the old key"), "{out}");
     }
 

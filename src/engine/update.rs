@@ -17,11 +17,11 @@ use super::execute::{self, prefix_of};
 use super::plan::UpdateModule;
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
+use crate::catalog::TagScheme;
 use crate::git::fetch::FetchError;
 use crate::git::merge::{MergeConflict, PrefixMerge};
 use crate::git::remote::RemoteRef;
 use crate::git::tree::TreeEdit;
-use crate::catalog::TagScheme;
 use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::state::refs;
@@ -1481,7 +1481,10 @@ mod tests {
         let (refusals, warnings) = check_requirements(&modules, &changed);
         assert!(refusals.is_empty(), "{refusals:?}");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("adds module notifications"), "{warnings:?}");
+        assert!(
+            warnings[0].contains("adds module notifications"),
+            "{warnings:?}"
+        );
         let old_orgs = parse("orgs", "0.85.0", "");
         let modules = BTreeMap::from([
             ("crm".to_owned(), Some(&crm)),
@@ -1489,8 +1492,16 @@ mod tests {
         ]);
         let (refusals, _) = check_requirements(&modules, &changed);
         assert_eq!(refusals.len(), 2, "{refusals:?}");
-        assert!(refusals.iter().any(|r| r.contains("orgs >=0.86.0") && r.contains("orgs is 0.85.0")));
-        assert!(refusals.iter().any(|r| r.contains("needs module auth *") && r.contains("plan --add auth")));
+        assert!(
+            refusals
+                .iter()
+                .any(|r| r.contains("orgs >=0.86.0") && r.contains("orgs is 0.85.0"))
+        );
+        assert!(
+            refusals
+                .iter()
+                .any(|r| r.contains("needs module auth *") && r.contains("plan --add auth"))
+        );
     }
 
     #[test]

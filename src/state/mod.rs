@@ -144,10 +144,9 @@ impl AppliedState {
             }
         }
         if let Some(a) = &self.adopted
-            && a
-                .retired
-                .iter()
-                .any(|(path, id)| !path.starts_with(".quickscale/") || path.contains("..") || !is_hex(id))
+            && a.retired.iter().any(|(path, id)| {
+                !path.starts_with(".quickscale/") || path.contains("..") || !is_hex(id)
+            })
         {
             return bad("`adopted.retired` names a file outside .quickscale/".into());
         }

@@ -190,8 +190,10 @@ fn eval(rule: &Rule, options: &BTreeMap<String, Value>, shape: WiringShape) -> O
                 .map(|(_, v)| v.clone())
         }
         Rule::Computed(templates) => {
-            let rendered: Option<Vec<String>> =
-                templates.iter().map(|t| format_template(t, options)).collect();
+            let rendered: Option<Vec<String>> = templates
+                .iter()
+                .map(|t| format_template(t, options))
+                .collect();
             let rendered = rendered?;
             Some(match shape {
                 WiringShape::Scalar => Value::Str(rendered.into_iter().next()?),
@@ -335,7 +337,13 @@ pub fn parse(c: &mut Checker, ctx: &str, node: &Node) -> (Derivation, StaticWiri
     };
     c.known_keys_prefixed(entries, SECTION_KEYS, &what);
     if let Some(list) = node.get("wiring_projections") {
-        parse_projections(c, &format!("{what}.wiring_projections"), list, &mut out, &mut fixed);
+        parse_projections(
+            c,
+            &format!("{what}.wiring_projections"),
+            list,
+            &mut out,
+            &mut fixed,
+        );
     }
     if let Some(list) = node.get("derived_settings") {
         parse_settings(c, &format!("{what}.derived_settings"), list, &mut out);
@@ -383,17 +391,29 @@ fn mappings<'n>(c: &mut Checker, what: &str, node: &'n Node) -> Vec<&'n Node> {
         return Vec::new();
     }
     let NodeKind::Seq(items, _) = &node.kind else {
-        c.error(node, format!("{what} must be a list, found {}", node.type_name()));
+        c.error(
+            node,
+            format!("{what} must be a list, found {}", node.type_name()),
+        );
         return Vec::new();
     };
     items
         .iter()
-        .filter(|item| c.map(item, &format!("each entry of {what}"), false).is_some())
+        .filter(|item| {
+            c.map(item, &format!("each entry of {what}"), false)
+                .is_some()
+        })
         .collect()
 }
 
 /// `derivation_type` and `expression` of one entry as a [`Rule`].
-fn parse_rule(c: &mut Checker, what: &str, item: &Node, default_type: &str, wiring: bool) -> Option<Rule> {
+fn parse_rule(
+    c: &mut Checker,
+    what: &str,
+    item: &Node,
+    default_type: &str,
+    wiring: bool,
+) -> Option<Rule> {
     let kind = match item.get("derivation_type") {
         Some(n) => c.string(n, &format!("{what}: `derivation_type`"))?,
         None => default_type.to_owned(),
@@ -436,7 +456,12 @@ fn parse_rule(c: &mut Checker, what: &str, item: &Node, default_type: &str, wiri
                 sources,
                 branches: entries
                     .iter()
-                    .map(|(k, v)| (k.key_str().unwrap_or_default().to_owned(), Value::from_node(v)))
+                    .map(|(k, v)| {
+                        (
+                            k.key_str().unwrap_or_default().to_owned(),
+                            Value::from_node(v),
+                        )
+                    })
                     .collect(),
             }
         }
@@ -474,7 +499,10 @@ fn parse_projections(
             c.known_keys_prefixed(entries, PROJECTION_KEYS, what);
         }
         let Some(field_node) = item.get("wiring_field") else {
-            c.error(item, format!("{what}: each projection needs `wiring_field`"));
+            c.error(
+                item,
+                format!("{what}: each projection needs `wiring_field`"),
+            );
             continue;
         };
         let Some(field_name) = c.string(field_node, &format!("{what}: `wiring_field`")) else {
@@ -491,7 +519,10 @@ fn parse_projections(
         let Some(rule) = parse_rule(c, what, item, "static", true) else {
             continue;
         };
-        let default = item.get("default").map(Value::from_node).unwrap_or(Value::Null);
+        let default = item
+            .get("default")
+            .map(Value::from_node)
+            .unwrap_or(Value::Null);
         let value_node = item
             .get("expression")
             .and_then(|e| e.get("value"))
@@ -547,7 +578,10 @@ fn check_shape(
         if field.is_url() {
             let Value::List(items) = v else {
                 if *v != Value::Null {
-                    c.error(at, format!("{what}: URL includes must be a list of [route, include] pairs"));
+                    c.error(
+                        at,
+                        format!("{what}: URL includes must be a list of [route, include] pairs"),
+                    );
                     ok = false;
                 }
                 continue;
@@ -589,7 +623,10 @@ fn parse_settings(c: &mut Checker, what: &str, list: &Node, out: &mut Derivation
             c.known_keys_prefixed(entries, SETTING_KEYS, what);
         }
         let Some(key_node) = item.get("setting_key") else {
-            c.error(item, format!("{what}: each derived setting needs `setting_key`"));
+            c.error(
+                item,
+                format!("{what}: each derived setting needs `setting_key`"),
+            );
             continue;
         };
         let Some(key) = c.string(key_node, &format!("{what}: `setting_key`")) else {
@@ -618,7 +655,10 @@ fn parse_settings(c: &mut Checker, what: &str, list: &Node, out: &mut Derivation
         out.settings.push(DerivedSetting {
             key,
             rule,
-            default: item.get("default").map(Value::from_node).unwrap_or(Value::Null),
+            default: item
+                .get("default")
+                .map(Value::from_node)
+                .unwrap_or(Value::Null),
             option,
             pos: key_node.start,
         });
@@ -632,7 +672,11 @@ mod tests {
     fn parse_text(text: &str) -> Result<(Derivation, StaticWiring), Vec<String>> {
         let root = crate::yaml::parse(text).expect("yaml").expect("doc");
         let mut c = Checker::new("module.yml");
-        let out = parse(&mut c, "module m", root.get("derivation").expect("derivation"));
+        let out = parse(
+            &mut c,
+            "module m",
+            root.get("derivation").expect("derivation"),
+        );
         let problems = c.finish();
         if problems.is_empty() {
             Ok(out)
@@ -642,7 +686,10 @@ mod tests {
     }
 
     fn opts(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
     }
 
     #[test]
@@ -690,7 +737,11 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(
-            fixed.apps.iter().map(|(a, _)| a.as_str()).collect::<Vec<_>>(),
+            fixed
+                .apps
+                .iter()
+                .map(|(a, _)| a.as_str())
+                .collect::<Vec<_>>(),
             ["rest_framework", "quickscale_modules_crm"]
         );
         assert_eq!(fixed.urls[0].0.include, "quickscale_modules_crm.urls");
@@ -706,13 +757,21 @@ mod tests {
         assert_eq!(
             got.settings,
             vec![
-                ("CRM_PAGE_SIZE".into(), Value::Int(50), Some("page_size".into())),
+                (
+                    "CRM_PAGE_SIZE".into(),
+                    Value::Int(50),
+                    Some("page_size".into())
+                ),
                 (
                     "CRM_TITLE".into(),
                     Value::Str("Deals (50 per page, api=True)".into()),
                     None
                 ),
-                ("CRM_STORAGE".into(), Value::Str("remote".into()), Some("backend".into())),
+                (
+                    "CRM_STORAGE".into(),
+                    Value::Str("remote".into()),
+                    Some("backend".into())
+                ),
             ]
         );
         let local = d.evaluate(&opts(&[("backend", Value::Str("other".into()))]));

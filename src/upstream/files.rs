@@ -51,7 +51,9 @@ impl Generation {
         match self {
             Generation::ProjectName => "upstream v0.69–v0.7x state (`project.name`)",
             Generation::SlugPackage => "upstream v0.7x–v0.8x state (`project.slug`/`package`)",
-            Generation::Consolidated => "upstream 0.88 state (modules with prefix and branch, managed-file hashes)",
+            Generation::Consolidated => {
+                "upstream 0.88 state (modules with prefix and branch, managed-file hashes)"
+            }
         }
     }
 }
@@ -186,7 +188,12 @@ fn options(
 ) -> Result<BTreeMap<String, Value>, FileError> {
     Ok(entries(file, node, what)?
         .iter()
-        .map(|(k, v)| (k.key_str().unwrap_or_default().to_owned(), Value::from_node(v)))
+        .map(|(k, v)| {
+            (
+                k.key_str().unwrap_or_default().to_owned(),
+                Value::from_node(v),
+            )
+        })
         .collect())
 }
 
@@ -198,7 +205,12 @@ pub fn parse_state(text: &str) -> Result<Option<State>, FileError> {
     };
     let project = root.get("project");
     let project_entries = entries(file, project, "`project`")?;
-    let get = |key: &str| project_entries.iter().find(|(k, _)| k.key_str() == Some(key)).map(|(_, v)| v);
+    let get = |key: &str| {
+        project_entries
+            .iter()
+            .find(|(k, _)| k.key_str() == Some(key))
+            .map(|(_, v)| v)
+    };
     let slug = scalar(file, get("slug"), "`project.slug`")?;
     let package = scalar(file, get("package"), "`project.package`")?;
     let name = scalar(file, get("name"), "`project.name`")?;
@@ -216,7 +228,12 @@ pub fn parse_state(text: &str) -> Result<Option<State>, FileError> {
         let name = k.key_str().unwrap_or_default().to_owned();
         let what = format!("`modules.{name}`");
         let fields = entries(file, Some(v), &what)?;
-        let field = |key: &str| fields.iter().find(|(k, _)| k.key_str() == Some(key)).map(|(_, v)| v);
+        let field = |key: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.key_str() == Some(key))
+                .map(|(_, v)| v)
+        };
         let m = StateModule {
             version: scalar(file, field("version"), &format!("{what}.version"))?
                 .map(|v| v.trim_start_matches(['v', 'V']).to_owned()),
@@ -258,8 +275,16 @@ fn hash_list(file: &str, node: &Node) -> Result<Vec<(String, String)>, FileError
         crate::yaml::NodeKind::Seq(items, _) => {
             for item in items {
                 let fields = entries(file, Some(item), "each managed file")?;
-                let f = |key: &str| fields.iter().find(|(k, _)| k.key_str() == Some(key)).map(|(_, v)| v);
-                if let (Some(p), Some(h)) = (scalar(file, f("path"), "`path`")?, scalar(file, f("hash"), "`hash`")?) {
+                let f = |key: &str| {
+                    fields
+                        .iter()
+                        .find(|(k, _)| k.key_str() == Some(key))
+                        .map(|(_, v)| v)
+                };
+                if let (Some(p), Some(h)) = (
+                    scalar(file, f("path"), "`path`")?,
+                    scalar(file, f("hash"), "`hash`")?,
+                ) {
                     out.push((p, h));
                 }
             }
@@ -267,7 +292,12 @@ fn hash_list(file: &str, node: &Node) -> Result<Vec<(String, String)>, FileError
         crate::yaml::NodeKind::Map(entries_, _) => {
             for (k, v) in entries_ {
                 let fields = entries(file, Some(v), "each managed file")?;
-                let f = |key: &str| fields.iter().find(|(k, _)| k.key_str() == Some(key)).map(|(_, v)| v);
+                let f = |key: &str| {
+                    fields
+                        .iter()
+                        .find(|(k, _)| k.key_str() == Some(key))
+                        .map(|(_, v)| v)
+                };
                 if let Some(h) = scalar(file, f("hash"), "`hash`")? {
                     out.push((k.key_str().unwrap_or_default().to_owned(), h));
                 }
@@ -297,7 +327,12 @@ pub fn parse_modules(text: &str) -> Result<Option<Modules>, FileError> {
         let name = k.key_str().unwrap_or_default().to_owned();
         let what = format!("`modules.{name}`");
         let fields = entries(file, Some(v), &what)?;
-        let field = |key: &str| fields.iter().find(|(k, _)| k.key_str() == Some(key)).map(|(_, v)| v);
+        let field = |key: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.key_str() == Some(key))
+                .map(|(_, v)| v)
+        };
         modules.insert(
             name,
             TrackedModule {
@@ -346,10 +381,18 @@ pub fn is_raw_credential(option: &str, value: &Value) -> bool {
     if name.ends_with("_env_var") || name.ends_with("_env") {
         return false;
     }
-    let secret = ["secret", "password", "api_key", "access_key", "token", "private_key"]
-        .iter()
-        .any(|s| name.contains(s));
-    secret && matches!(value, Value::Str(s) if !s.trim().is_empty() && !s.starts_with("__QS_ENV__:"))
+    let secret = [
+        "secret",
+        "password",
+        "api_key",
+        "access_key",
+        "token",
+        "private_key",
+    ]
+    .iter()
+    .any(|s| name.contains(s));
+    secret
+        && matches!(value, Value::Str(s) if !s.trim().is_empty() && !s.starts_with("__QS_ENV__:"))
 }
 
 #[cfg(test)]
@@ -370,7 +413,10 @@ mod tests {
         assert_eq!(s.generation, Generation::ProjectName);
         assert_eq!(s.name.as_deref(), Some("myshop"));
         assert_eq!(s.modules["auth"].version, None);
-        assert_eq!(s.modules["auth"].options["registration_enabled"], Value::Bool(true));
+        assert_eq!(
+            s.modules["auth"].options["registration_enabled"],
+            Value::Bool(true)
+        );
         let s = parse_state(STATE_079).expect("valid").expect("state");
         assert_eq!(s.generation, Generation::SlugPackage);
         assert_eq!(
@@ -395,23 +441,37 @@ mod tests {
             m.default_remote.as_deref(),
             Some("https://github.com/Experto-AI/quickscale.git")
         );
-        assert_eq!(m.modules["crm"].installed_version.as_deref(), Some("v0.72.0"));
+        assert_eq!(
+            m.modules["crm"].installed_version.as_deref(),
+            Some("v0.72.0")
+        );
         assert!(is_placeholder_version("v0.72.0") && is_placeholder_version("0.62.0"));
         assert!(!is_placeholder_version("0.73.0"));
-        let h = parse_hashes("version: '1'\nfiles:\n- path: a/settings/modules.py\n  hash: abc\n  applied_at: x\n")
-            .expect("valid")
-            .expect("hashes");
-        assert_eq!(h.files, vec![("a/settings/modules.py".to_owned(), "abc".to_owned())]);
+        let h = parse_hashes(
+            "version: '1'\nfiles:\n- path: a/settings/modules.py\n  hash: abc\n  applied_at: x\n",
+        )
+        .expect("valid")
+        .expect("hashes");
+        assert_eq!(
+            h.files,
+            vec![("a/settings/modules.py".to_owned(), "abc".to_owned())]
+        );
     }
 
     #[test]
     fn files_upstream_never_wrote_are_errors_with_lines() {
         let err = parse_state("project: [a]\n").expect_err("not a mapping");
-        assert_eq!(err.to_string(), ".quickscale/state.yml:1: `project` must be a mapping, found a list");
+        assert_eq!(
+            err.to_string(),
+            ".quickscale/state.yml:1: `project` must be a mapping, found a list"
+        );
         let err = parse_state("project:\n  theme: x\n").expect_err("no name");
         assert!(err.to_string().contains("names no project"), "{err}");
         let err = parse_modules("modules:\n  crm: 3\n").expect_err("bad module");
-        assert_eq!(err.to_string(), ".quickscale/config.yml:2: `modules.crm` must be a mapping, found an integer");
+        assert_eq!(
+            err.to_string(),
+            ".quickscale/config.yml:2: `modules.crm` must be a mapping, found an integer"
+        );
         assert!(parse_state("- a\n").is_err());
     }
 
@@ -425,8 +485,17 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         assert_eq!(raw, ["access_key_id", "secret_access_key"]);
-        assert!(!is_raw_credential("secret_access_key_env_var", &Value::Str("AWS_SECRET".into())));
-        assert!(!is_raw_credential("secret_access_key", &Value::Str(String::new())));
-        assert!(!is_raw_credential("bucket_name", &Value::Str("media".into())));
+        assert!(!is_raw_credential(
+            "secret_access_key_env_var",
+            &Value::Str("AWS_SECRET".into())
+        ));
+        assert!(!is_raw_credential(
+            "secret_access_key",
+            &Value::Str(String::new())
+        ));
+        assert!(!is_raw_credential(
+            "bucket_name",
+            &Value::Str("media".into())
+        ));
     }
 }

@@ -29,7 +29,9 @@ pub fn adapters(git: &Git, module_tree: ObjectId) -> Result<Vec<String>, GitErro
                 EntryKind::Tree if depth < 2 && !name.starts_with('.') && name != "tests" => {
                     dirs.push((rel, id, depth + 1));
                 }
-                EntryKind::Blob | EntryKind::BlobExecutable if name == ADAPTER_FILE && depth > 0 => {
+                EntryKind::Blob | EntryKind::BlobExecutable
+                    if name == ADAPTER_FILE && depth > 0 =>
+                {
                     out.push(rel);
                 }
                 _ => {}
@@ -112,7 +114,9 @@ pub fn notice(m: &ModuleInput, prefix: &str, adapters: &[String]) -> Option<Stri
             out.push_str(match *f {
                 "apps" => "django_apps = [\"<app>\"]",
                 "middleware" => "middleware = [\"<dotted.path.Middleware>\"]",
-                "URL includes" => "urls = [{ route = \"<prefix>/\", include = \"<package>.urls\" }]",
+                "URL includes" => {
+                    "urls = [{ route = \"<prefix>/\", include = \"<package>.urls\" }]"
+                }
                 _ => "settings = { SETTING_NAME = \"value\" }",
             });
         }
@@ -170,8 +174,12 @@ mod tests {
     #[test]
     fn names_what_python_would_have_wired() {
         let adapters = vec!["src/quickscale_modules_legacy/adapter.py".to_owned()];
-        let text = notice(&input(BARE, WiringHints::default()), "modules/legacy", &adapters)
-            .expect("a notice");
+        let text = notice(
+            &input(BARE, WiringHints::default()),
+            "modules/legacy",
+            &adapters,
+        )
+        .expect("a notice");
         assert!(
             text.contains("importing modules/legacy/src/quickscale_modules_legacy/adapter.py, which git quickscale never runs"),
             "{text}"
@@ -190,9 +198,15 @@ mod tests {
             urls: Some(Vec::new()),
             ..Default::default()
         };
-        assert_eq!(notice(&input(BARE, hints), "modules/legacy", &adapters), None);
+        assert_eq!(
+            notice(&input(BARE, hints), "modules/legacy", &adapters),
+            None
+        );
         // Without an adapter.py nothing is computed in Python.
-        assert_eq!(notice(&input(BARE, WiringHints::default()), "modules/legacy", &[]), None);
+        assert_eq!(
+            notice(&input(BARE, WiringHints::default()), "modules/legacy", &[]),
+            None
+        );
     }
 
     #[test]
@@ -200,7 +214,8 @@ mod tests {
         let m = format!(
             "{BARE}django_apps: [quickscale_modules_legacy]\nmanaged_files:\n  views:\n    renderer: legacy.managed_views\n    output_path: quickscale_managed/legacy_views.py\n"
         );
-        let text = notice(&input(&m, WiringHints::default()), "modules/legacy", &[]).expect("notice");
+        let text =
+            notice(&input(&m, WiringHints::default()), "modules/legacy", &[]).expect("notice");
         assert!(
             text.contains("quickscale_managed/legacy_views.py (renderer legacy.managed_views)"),
             "{text}"

@@ -168,7 +168,11 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 static_settings
                     .clone()
                     .into_iter()
-                    .chain(derived_settings.iter().map(|(k, v, _)| (k.clone(), v.clone())))
+                    .chain(
+                        derived_settings
+                            .iter()
+                            .map(|(k, v, _)| (k.clone(), v.clone())),
+                    )
                     .collect(),
             ),
             dependencies: Some(deps.clone()),
@@ -645,7 +649,10 @@ derivation:
         assert_eq!(solo.apps, ["mod_d"]);
         assert!(solo.middleware.is_empty());
         // A derived setting overrides the option's plain value, as upstream.
-        assert_eq!(solo.settings["D_MODE"].value, Value::Str("mode-solo".into()));
+        assert_eq!(
+            solo.settings["D_MODE"].value,
+            Value::Str("mode-solo".into())
+        );
         let saas = compute(&[module("d", DERIVED, &[("mode", Value::Str("saas".into()))])])
             .expect("wiring");
         assert_eq!(saas.middleware, ["mod_d.middleware.Tenant"]);
@@ -657,11 +664,21 @@ derivation:
         );
         let split = render_styled("shop", &saas, UrlStyle::SplitHome);
         let urls = String::from_utf8(split["shop/urls_modules.py"].contents.clone()).expect("utf8");
-        assert!(urls.contains("PRE_HOME_MODULE_URLPATTERNS: list = [\n    path(\"pricing/\""), "{urls}");
-        assert!(urls.contains("POST_HOME_MODULE_URLPATTERNS: list = [\n    path(\"d/\""), "{urls}");
-        assert!(urls.contains("MODULE_URLPATTERNS: list = PRE_HOME_MODULE_URLPATTERNS + POST_HOME_MODULE_URLPATTERNS"));
+        assert!(
+            urls.contains("PRE_HOME_MODULE_URLPATTERNS: list = [\n    path(\"pricing/\""),
+            "{urls}"
+        );
+        assert!(
+            urls.contains("POST_HOME_MODULE_URLPATTERNS: list = [\n    path(\"d/\""),
+            "{urls}"
+        );
+        assert!(urls.contains(
+            "MODULE_URLPATTERNS: list = PRE_HOME_MODULE_URLPATTERNS + POST_HOME_MODULE_URLPATTERNS"
+        ));
         assert_eq!(
-            UrlStyle::of_project_urls("from shop.urls_modules import (\n    POST_HOME_MODULE_URLPATTERNS,\n)"),
+            UrlStyle::of_project_urls(
+                "from shop.urls_modules import (\n    POST_HOME_MODULE_URLPATTERNS,\n)"
+            ),
             UrlStyle::SplitHome
         );
         assert_eq!(

@@ -551,11 +551,21 @@ mod tests {
         let out = run("showcase_html", &[], std::slice::from_ref(&m));
         assert_eq!(out.len(), 3, "{out:?}");
         assert!(
-            out.iter().any(|o| o.starts_with("module.yml:5:20: module evil: derivation: setting_key `SECRET_KEY` is a protected")),
+            out.iter().any(|o| o.starts_with(
+                "module.yml:5:20: module evil: derivation: setting_key `SECRET_KEY` is a protected"
+            )),
             "{out:?}"
         );
-        assert!(out.iter().any(|o| o.contains("route `admin/` is the project's own route")), "{out:?}");
-        assert!(out.iter().any(|o| o.contains("`django.contrib.admin` is already installed")), "{out:?}");
+        assert!(
+            out.iter()
+                .any(|o| o.contains("route `admin/` is the project's own route")),
+            "{out:?}"
+        );
+        assert!(
+            out.iter()
+                .any(|o| o.contains("`django.contrib.admin` is already installed")),
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -173,7 +173,18 @@ fn load_config(
         .strip_prefix(&ctx.cwd)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string());
-    Ok(crate::config::ConfigFile::load(&path, &display, catalog)?)
+    crate::config::ConfigFile::load(&path, &display, catalog).map_err(|e| {
+        let upstream = crate::upstream::files::RETIRED
+            .iter()
+            .any(|f| dir.root.join(f).exists());
+        let err = CliError::from(e);
+        if upstream {
+            // Upstream's older quickscale.yml (`project.name`) is not this tool's.
+            err.hint("this project was made by upstream QuickScale: `git quickscale adopt --dry-run` shows how git quickscale takes it over (and converts quickscale.yml)")
+        } else {
+            err
+        }
+    })
 }
 
 fn txn_error(e: crate::txn::TxnError) -> CliError {
@@ -306,8 +317,18 @@ pub fn report_recovery(ctx: &Context, recovered: Option<crate::txn::Recovered>) 
     }
 }
 
-/// One line when a note was ignored.
+/// One line when a note was ignored, or when upstream QuickScale's state
+/// files say the project is not adopted yet.
 fn warn_state(ctx: &Context, ws: &crate::engine::Workspace) {
+    if !matches!(ws.origin, crate::state::Origin::Note(_))
+        && crate::upstream::files::RETIRED
+            .iter()
+            .any(|f| ws.root.join(f).exists())
+    {
+        ctx.ui.warn(
+            "this project was made by upstream QuickScale (.quickscale/ holds its state files): `git quickscale adopt --dry-run` shows how git quickscale takes it over",
+        );
+    }
     if let Some(why) = ws.origin.derived().and_then(|d| d.ignored_note.as_ref()) {
         ctx.ui.warn(&format!(
             "{why}; the state is derived from the tree (`git quickscale status --repair-state` rewrites the note)"

@@ -655,6 +655,13 @@ fn adopt_dry_run_shows_the_plan_and_writes_nothing() {
     let Some(up) = upstream_project(&env, Era::V079, &["crm", "storage"]) else {
         return;
     };
+    // status points at adopt while upstream's state files are there.
+    let out = qs_ok_in(&env, &up, &["status"]);
+    assert!(
+        stderr(&out).contains("`git quickscale adopt --dry-run`"),
+        "{}",
+        describe(&out)
+    );
     let before = crate::common::snapshot(&up.dir);
     let out = adopt(&env, &up, &["--dry-run"]);
     assert!(out.status.success(), "{}", describe(&out));
@@ -770,6 +777,18 @@ fn adopts(era: Era) -> Option<(TestEnv, Upstream)> {
 
 #[test]
 fn adopts_a_v069_project_with_project_name() {
+    // Before adopt, quickscale.yml's `project.name` is not this tool's: the
+    // error says what to run.
+    let env = TestEnv::new();
+    if let Some(up) = upstream_project(&env, Era::V069, &["crm"]) {
+        let out = env.qs(&up.dir, &["--index", up.index.as_str(), "status"]);
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert!(
+            stderr(&out).contains("`git quickscale adopt --dry-run`"),
+            "{}",
+            describe(&out)
+        );
+    }
     let Some((_env, up)) = adopts(Era::V069) else {
         return;
     };

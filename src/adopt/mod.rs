@@ -584,6 +584,21 @@ fn survey(
     names.extend(tracked.keys().cloned());
     names.extend(listed.iter().cloned());
 
+    // Raw credentials upstream kept in plain text, whatever became of the module.
+    for (name, m) in &in_state {
+        for (k, v) in &m.options {
+            if files::is_raw_credential(k, v)
+                && let Value::Str(secret) = v
+            {
+                let file = files::STATE_FILE;
+                s.credentials
+                    .push((file.to_owned(), format!("{name}.{k}"), secret.clone()));
+                s.problems.push(format!(
+                    "{name}.{k}: {file} holds a raw credential; it is not copied into the note, {CONFIG_FILE} or refs/quickscale/adopted (redacted there); keep it in an environment variable, and rotate it if the file was ever pushed"
+                ));
+            }
+        }
+    }
     for name in &names {
         let prefix = format!("{MODULES_DIR}/{name}");
         let mut listed_in = Vec::new();
@@ -694,20 +709,6 @@ fn survey(
                     pending.join(", "),
                     files::STATE_FILE
                 ));
-            }
-        }
-        // Raw credentials upstream kept in plain text.
-        for (file, opts) in [(files::STATE_FILE, st.map(|m| &m.options))] {
-            for (k, v) in opts.into_iter().flatten() {
-                if files::is_raw_credential(k, v)
-                    && let Value::Str(secret) = v
-                {
-                    s.credentials
-                        .push((file.to_owned(), format!("{name}.{k}"), secret.clone()));
-                    s.problems.push(format!(
-                        "{name}.{k}: {file} holds a raw credential; it is not copied into the note, {CONFIG_FILE} or refs/quickscale/adopted (redacted there); keep it in an environment variable, and rotate it if the file was ever pushed"
-                    ));
-                }
             }
         }
         // Where the module comes from: quickscale.yml and the catalog, with

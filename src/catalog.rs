@@ -33,8 +33,93 @@ pub struct CatalogEntry {
     pub git_ref: String,
     pub ready: bool,
     pub wiring: WiringHints,
+    /// How the source names its version tags (`tags` in the index), when
+    /// not `v<semver>`/`<semver>`.
+    pub tags: Option<TagScheme>,
     /// The index file that last changed this entry.
     pub origin: String,
+}
+
+impl CatalogEntry {
+    /// The tag scheme of `url`: this entry's when `url` is its source (a
+    /// `sources.<name>.url` override is another repository, with its own tags).
+    pub fn scheme_for(&self, url: &str) -> TagScheme {
+        match &self.tags {
+            Some(t) if self.source == url => t.clone(),
+            _ => TagScheme::default(),
+        }
+    }
+}
+
+/// Which tags of a source are versions of a module, and which version each
+/// names. Upstream QuickScale tags every module of its one repository as
+/// `splits/<name>-module/<version>`; plain `v1.2.3` tags there are releases
+/// of the whole repository, not of a module.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TagScheme {
+    /// `v1.2.3` or `1.2.3`.
+    #[default]
+    Semver,
+    /// A pattern with one `{version}`, e.g. `splits/crm-module/{version}`:
+    /// only tags of that shape are versions.
+    Pattern { prefix: String, suffix: String },
+}
+
+/// The placeholder of a tag pattern.
+pub const VERSION_PLACEHOLDER: &str = "{version}";
+
+impl TagScheme {
+    /// Parses a `tags` pattern: exactly one `{version}`, the rest a valid ref name.
+    pub fn parse(pattern: &str) -> Result<TagScheme, String> {
+        let Some((prefix, suffix)) = pattern.split_once(VERSION_PLACEHOLDER) else {
+            return Err(format!(
+                "`{pattern}` has no `{VERSION_PLACEHOLDER}` (e.g. `splits/crm-module/{VERSION_PLACEHOLDER}`)"
+            ));
+        };
+        if suffix.contains(VERSION_PLACEHOLDER) {
+            return Err(format!(
+                "`{pattern}` has more than one `{VERSION_PLACEHOLDER}`"
+            ));
+        }
+        crate::identity::check_ref_name(&format!("{prefix}1.0.0{suffix}"))
+            .map_err(|_| format!("`{pattern}` does not make valid tag names"))?;
+        Ok(TagScheme::Pattern {
+            prefix: prefix.to_owned(),
+            suffix: suffix.to_owned(),
+        })
+    }
+
+    /// The version a tag (short name) names under this scheme.
+    pub fn version_of(&self, tag: &str) -> Option<semver::Version> {
+        let text = match self {
+            TagScheme::Semver => tag,
+            TagScheme::Pattern { prefix, suffix } => tag
+                .strip_prefix(prefix.as_str())?
+                .strip_suffix(suffix.as_str())?,
+        };
+        semver::Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
+    }
+
+    /// The tag for a version the user wrote bare (`0.88.0`, `v0.88.0`):
+    /// `None` under the plain scheme or when `text` is no version.
+    pub fn tag_for(&self, text: &str) -> Option<String> {
+        let TagScheme::Pattern { prefix, suffix } = self else {
+            return None;
+        };
+        let bare = text.strip_prefix('v').unwrap_or(text);
+        semver::Version::parse(bare).ok()?;
+        Some(format!("{prefix}{bare}{suffix}"))
+    }
+
+    /// The pattern as the index writes it (`None` for the plain scheme).
+    pub fn pattern(&self) -> Option<String> {
+        match self {
+            TagScheme::Semver => None,
+            TagScheme::Pattern { prefix, suffix } => {
+                Some(format!("{prefix}{VERSION_PLACEHOLDER}{suffix}"))
+            }
+        }
+    }
 }
 
 /// The merged catalog, in the order entries were first defined.
@@ -86,6 +171,7 @@ struct RawEntry {
     #[serde(rename = "ref")]
     git_ref: Option<String>,
     ready: Option<bool>,
+    tags: Option<String>,
     wiring: Option<RawWiring>,
 }
 
@@ -197,6 +283,7 @@ impl Catalog {
                         git_ref: String::new(),
                         ready: true,
                         wiring: WiringHints::default(),
+                        tags: None,
                         origin: file.to_owned(),
                     }
                 }
@@ -218,6 +305,12 @@ impl Catalog {
             }
             if let Some(ready) = raw.ready {
                 entry.ready = ready;
+            }
+            if let Some(pattern) = raw.tags {
+                match TagScheme::parse(&pattern) {
+                    Ok(scheme) => entry.tags = Some(scheme),
+                    Err(why) => problems.push(at(format!("`tags`: {why}"))),
+                }
             }
             if let Some(w) = raw.wiring {
                 match convert_wiring(w) {
@@ -369,12 +462,80 @@ mod tests {
                 "storage",
                 "backups",
                 "notifications",
-                "social"
+                "social",
+                "orgs",
+                "analytics"
             ]
         );
         let billing = c.get("billing").expect("billing");
         assert!(!billing.ready);
         assert_eq!(billing.git_ref, "splits/billing-module");
+        // Every upstream module says how its version tags are named.
+        for e in c.entries() {
+            assert_eq!(
+                e.tags.as_ref().and_then(TagScheme::pattern),
+                Some(format!("splits/{}-module/{{version}}", e.name)),
+                "{}",
+                e.name
+            );
+        }
+    }
+
+    #[test]
+    fn tag_schemes_name_versions() {
+        let splits = TagScheme::parse("splits/crm-module/{version}").expect("valid");
+        let v = |s: &str| semver::Version::parse(s).expect("version");
+        assert_eq!(
+            splits.version_of("splits/crm-module/0.88.0"),
+            Some(v("0.88.0"))
+        );
+        // The repository's own release tags and other modules' tags are not crm's.
+        assert_eq!(splits.version_of("v0.88.0"), None);
+        assert_eq!(splits.version_of("0.88.0"), None);
+        assert_eq!(splits.version_of("splits/auth-module/0.88.0"), None);
+        assert_eq!(splits.version_of("splits/crm-module/latest"), None);
+        assert_eq!(
+            splits.tag_for("0.88.1").as_deref(),
+            Some("splits/crm-module/0.88.1")
+        );
+        assert_eq!(
+            splits.tag_for("v0.88.1").as_deref(),
+            Some("splits/crm-module/0.88.1")
+        );
+        assert_eq!(splits.tag_for("main"), None);
+        let plain = TagScheme::default();
+        assert_eq!(plain.version_of("v1.2.3"), Some(v("1.2.3")));
+        assert_eq!(plain.version_of("1.2.3"), Some(v("1.2.3")));
+        assert_eq!(plain.tag_for("1.2.3"), None);
+        let suffixed = TagScheme::parse("release-{version}-crm").expect("valid");
+        assert_eq!(suffixed.version_of("release-2.0.0-crm"), Some(v("2.0.0")));
+        for bad in [
+            "splits/crm-module",
+            "a/{version}/{version}",
+            "a..b/{version}",
+        ] {
+            assert!(TagScheme::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_scheme_applies_to_the_catalog_source_only() {
+        let c = Catalog::load(&[]).expect("bundled");
+        let crm = c.get("crm").expect("crm");
+        assert!(matches!(
+            crm.scheme_for("https://github.com/Experto-AI/quickscale.git"),
+            TagScheme::Pattern { .. }
+        ));
+        assert_eq!(crm.scheme_for("/srv/my-crm"), TagScheme::Semver);
+        let mut c = c;
+        let err = c
+            .merge_text("[modules.crm]\ntags = \"splits/crm-module\"\n", "o.toml")
+            .expect_err("no placeholder");
+        assert!(
+            err.to_string()
+                .contains("entry `crm`: `tags`: `splits/crm-module` has no `{version}`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! Domain modules never print or read the terminal; `cli` and `ui` do.
 
+pub mod adopt;
 pub mod catalog;
 pub mod cli;
 pub mod compat;
@@ -26,6 +27,7 @@ pub mod suggest;
 pub mod sync;
 pub mod txn;
 pub mod ui;
+pub mod upstream;
 pub mod value;
 pub mod wiring;
 pub mod yaml;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::suggest;
+use crate::upstream::derivation::{self, Derivation};
 use crate::value::Value;
 use crate::wiring::spec::{
     UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
@@ -30,6 +31,12 @@ const TOP_KEYS: &[&str] = &[
     "settings",
     "requires",
     "upgrade_notes",
+    // Upstream 0.88's fields (docs/user-guide.md, "Upstream 0.88 manifests").
+    "required_modules",
+    "implies",
+    "derivation",
+    "contract_vintage",
+    "managed_files",
 ];
 const REQUIRES_KEYS: &[&str] = &["quickscale", "python", "django", "modules"];
 const OPTION_KEYS: &[&str] = &[
@@ -189,12 +196,42 @@ pub struct Manifest {
     /// Notes for users upgrading to a version: (version, text), in file order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub upgrade_notes: Vec<(String, String)>,
+    /// Modules upstream's `plan` adds along with this one (`implies`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub implies: Vec<String>,
+    /// Upstream's `contract_vintage`: the steps an existing project takes by hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contract_vintage: Option<ContractVintage>,
+    /// Files upstream renders with the module's Python (`managed_files`):
+    /// never generated here.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub python_files: Vec<PythonFile>,
+    /// `derivation:` rules that depend on options (static ones are folded
+    /// into `django_apps`, `middleware` and `urls`).
+    #[serde(skip)]
+    pub derivation: Derivation,
     /// Extension fields (documented in docs/user-guide.md); `None` when absent.
     #[serde(skip)]
     pub wiring: WiringHints,
     /// Where the wiring values are written, for messages about them.
     #[serde(skip)]
     pub spans: Spans,
+}
+
+/// Upstream's `contract_vintage`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContractVintage {
+    pub minimum: String,
+    pub manual_adoption_steps: Vec<String>,
+}
+
+/// One `managed_files` entry: a file upstream's CLI renders by calling the
+/// module's Python renderer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PythonFile {
+    pub key: String,
+    pub renderer: String,
+    pub output_path: String,
 }
 
 /// What a module declares it needs (`requires:`), each a version range
@@ -401,10 +438,57 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         }
         Some(out)
     });
-    let requires = root
+    let mut requires = root
         .get("requires")
         .map(|n| parse_requires(c, &ctx, n))
         .unwrap_or_default();
+    if let Some(n) = root.get("required_modules") {
+        parse_required_modules(c, &ctx, n, &mut requires);
+    }
+    let implies = root
+        .get("implies")
+        .map(|n| parse_implies(c, &ctx, n))
+        .unwrap_or_default();
+    let contract_vintage = root
+        .get("contract_vintage")
+        .and_then(|n| parse_vintage(c, &ctx, n));
+    let python_files = root
+        .get("managed_files")
+        .map(|n| parse_managed_files(c, &ctx, n))
+        .unwrap_or_default();
+    let mut django_apps = django_apps;
+    let mut middleware = middleware;
+    let mut urls = urls;
+    let derivation = match root.get("derivation") {
+        Some(n) => {
+            let (rules, fixed) = derivation::parse(c, &ctx, n);
+            for (app, pos) in fixed.apps {
+                if !django_apps.contains(&app) {
+                    django_apps.push(app);
+                    spans.django_apps.push(pos);
+                }
+            }
+            if !fixed.middleware.is_empty() {
+                let list = middleware.get_or_insert_with(Vec::new);
+                for m in fixed.middleware {
+                    if !list.contains(&m) {
+                        list.push(m);
+                    }
+                }
+            }
+            if !fixed.urls.is_empty() {
+                let list = urls.get_or_insert_with(Vec::new);
+                for (u, pos) in fixed.urls {
+                    if !list.contains(&u) {
+                        list.push(u);
+                        spans.urls.push(pos);
+                    }
+                }
+            }
+            rules
+        }
+        None => Derivation::default(),
+    };
     let upgrade_notes = root
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
@@ -425,9 +509,148 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         django_apps,
         requires,
         upgrade_notes,
+        implies,
+        contract_vintage,
+        python_files,
+        derivation,
         wiring,
         spans,
     })
+}
+
+/// `required_modules: ["orgs>=0.86.0", "auth"]` (upstream 0.88): each a
+/// module name and an optional version range, folded into `requires.modules`.
+fn parse_required_modules(c: &mut Checker, ctx: &str, node: &Node, requires: &mut Requires) {
+    let what = format!("{ctx}: `required_modules`");
+    let Some(items) = c.string_list(node, &what) else {
+        return;
+    };
+    let NodeKind::Seq(nodes, _) = &node.kind else {
+        return;
+    };
+    for (text, at) in items.iter().zip(nodes) {
+        let split = text
+            .find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_'))
+            .unwrap_or(text.len());
+        let (name, range) = (text[..split].trim(), text[split..].trim());
+        if !crate::identity::is_module_name(name) {
+            c.error(
+                at,
+                format!("{what}: `{text}` does not start with a module name"),
+            );
+            continue;
+        }
+        let range = if range.is_empty() { "*" } else { range };
+        if crate::compat::allows(range, "1.0").is_none() {
+            c.error(
+                at,
+                format!("{what}: `{text}`: `{range}` is not a version range (e.g. `orgs>=0.86.0`)"),
+            );
+            continue;
+        }
+        if requires.modules.contains_key(name) {
+            c.error(
+                at,
+                format!("{what}: module {name} is also under `requires.modules`; keep one"),
+            );
+            continue;
+        }
+        requires.modules.insert(name.to_owned(), range.to_owned());
+    }
+}
+
+/// `implies: [{name: orgs, default_config: {...}}]`.
+fn parse_implies(c: &mut Checker, ctx: &str, node: &Node) -> Vec<String> {
+    let what = format!("{ctx}: `implies`");
+    if node.is_null() {
+        return Vec::new();
+    }
+    let NodeKind::Seq(items, _) = &node.kind else {
+        c.error(
+            node,
+            format!("{what} must be a list, found {}", node.type_name()),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(entries) = c.map(
+            item,
+            &format!("each entry of {what} (`- name: <module>`)"),
+            false,
+        ) else {
+            continue;
+        };
+        c.known_keys_prefixed(entries, &["name", "default_config"], &what);
+        if let Some(cfg) = item.get("default_config") {
+            c.map(cfg, &format!("{what}: `default_config`"), true);
+        }
+        match item
+            .get("name")
+            .and_then(|n| c.string(n, &format!("{what}: `name`")))
+        {
+            Some(name) if crate::identity::is_module_name(&name) => out.push(name),
+            Some(name) => c.error(item, format!("{what}: `{name}` is not a module name")),
+            None if item.get("name").is_none() => {
+                c.error(item, format!("{what}: each entry needs `name`"))
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+fn parse_vintage(c: &mut Checker, ctx: &str, node: &Node) -> Option<ContractVintage> {
+    let what = format!("{ctx}: `contract_vintage`");
+    let entries = c.map(node, &what, false)?;
+    c.known_keys_prefixed(entries, &["minimum", "manual_adoption_steps"], &what);
+    let minimum = match node.get("minimum") {
+        Some(n) => c.string(n, &format!("{what}.minimum"))?,
+        None => {
+            c.error(node, format!("{what}: missing `minimum`"));
+            return None;
+        }
+    };
+    let manual_adoption_steps = match node.get("manual_adoption_steps") {
+        Some(n) => c.string_list(n, &format!("{what}.manual_adoption_steps"))?,
+        None => Vec::new(),
+    };
+    Some(ContractVintage {
+        minimum,
+        manual_adoption_steps,
+    })
+}
+
+fn parse_managed_files(c: &mut Checker, ctx: &str, node: &Node) -> Vec<PythonFile> {
+    let what = format!("{ctx}: `managed_files`");
+    let Some(entries) = c.map(node, &what, true) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (k, v) in entries {
+        let key = k.key_str().unwrap_or_default().to_owned();
+        let ewhat = format!("{what}.{key}");
+        let Some(fields) = c.map(v, &ewhat, false) else {
+            continue;
+        };
+        c.known_keys_prefixed(fields, &["renderer", "output_path"], &ewhat);
+        let field = |c: &mut Checker, name: &str| match v.get(name) {
+            Some(n) => c.string(n, &format!("{ewhat}.{name}")),
+            None => {
+                c.error(v, format!("{ewhat}: missing `{name}`"));
+                None
+            }
+        };
+        if let (Some(renderer), Some(output_path)) = (field(c, "renderer"), field(c, "output_path"))
+        {
+            out.push(PythonFile {
+                key,
+                renderer,
+                output_path,
+            });
+        }
+    }
+    out
 }
 
 /// A version range as `requires:` takes it; an error when it cannot be read.
@@ -770,6 +993,123 @@ django_apps: [rest_framework, quickscale_modules_crm]
         );
         // Upstream manifests without the fields are unchanged.
         assert!(crm().requires.is_empty() && crm().upgrade_notes.is_empty());
+    }
+
+    /// Modelled on upstream 0.88's manifests (quickscale-core 0.88.0 wheel).
+    const CRM_088: &str = r#"
+name: crm
+version: "0.88.0"
+description: "Lightweight CRM module"
+config:
+  mutable:
+    enable_api:
+      type: boolean
+      default: true
+      django_setting: CRM_ENABLE_API
+    deals_per_page:
+      type: integer
+      default: 25
+      django_setting: CRM_DEALS_PER_PAGE
+  immutable: {}
+required_modules:
+  - orgs>=0.86.0
+  - auth
+implies:
+  - name: orgs
+  - name: notifications
+    default_config: {sender_name: Shop}
+dependencies:
+  - djangorestframework>=3.17.2
+middleware:
+  - quickscale_modules_crm.middleware.CrmMiddleware
+contract_vintage:
+  minimum: "0.87.0"
+  manual_adoption_steps:
+    - "Existing projects must add the CRM page to the theme by hand."
+managed_files:
+  crm_views:
+    renderer: crm.managed_views
+    output_path: quickscale_managed/crm_views.py
+derivation:
+  wiring_projections:
+    - wiring_field: apps
+      derivation_type: static
+      expression:
+        value:
+          - rest_framework
+          - quickscale_modules_crm
+      description: "CRM Django app labels"
+    - wiring_field: url_includes
+      derivation_type: static
+      expression:
+        value:
+          - - ""
+            - quickscale_modules_crm.urls
+  option_derivations:
+    deals_per_page:
+      derived_settings:
+        - setting_key: CRM_DEALS_PER_PAGE
+          source_options: [deals_per_page]
+          derivation_type: direct
+          expression:
+            option: deals_per_page
+          default: 25
+"#;
+
+    #[test]
+    fn reads_upstream_088_manifests() {
+        let m = Manifest::parse(CRM_088, "module.yml", "crm").expect("valid 0.88 manifest");
+        assert_eq!(m.version, "0.88.0");
+        // Static derivation projections are the manifest's own wiring.
+        assert_eq!(m.django_apps, ["rest_framework", "quickscale_modules_crm"]);
+        let urls = m.wiring.urls.clone().expect("urls");
+        assert_eq!(
+            (urls[0].route.as_str(), urls[0].include.as_str()),
+            ("", "quickscale_modules_crm.urls")
+        );
+        assert_eq!(
+            m.wiring.middleware.as_deref(),
+            Some(&["quickscale_modules_crm.middleware.CrmMiddleware".to_owned()][..])
+        );
+        // required_modules are requirements: a floor, or any version.
+        assert_eq!(m.requires.modules["orgs"], ">=0.86.0");
+        assert_eq!(m.requires.modules["auth"], "*");
+        assert_eq!(m.implies, ["orgs", "notifications"]);
+        let vintage = m.contract_vintage.as_ref().expect("vintage");
+        assert_eq!(vintage.minimum, "0.87.0");
+        assert_eq!(vintage.manual_adoption_steps.len(), 1);
+        assert_eq!(
+            m.python_files[0].output_path,
+            "quickscale_managed/crm_views.py"
+        );
+        assert_eq!(m.python_files[0].renderer, "crm.managed_views");
+        let derived = m.derivation.evaluate(&BTreeMap::from([(
+            "deals_per_page".to_owned(),
+            Value::Int(40),
+        )]));
+        assert_eq!(
+            derived.settings,
+            vec![(
+                "CRM_DEALS_PER_PAGE".to_owned(),
+                Value::Int(40),
+                Some("deals_per_page".to_owned())
+            )]
+        );
+        // Mistakes in the new fields point at their line.
+        let bad = CRM_088
+            .replace("  - orgs>=0.86.0", "  - \"orgs>=soon\"")
+            .replace("  - name: orgs", "  - orgs");
+        let err = Manifest::parse(&bad, "module.yml", "crm")
+            .expect_err("invalid")
+            .to_string();
+        assert!(
+            err.contains("module.yml:17:") && err.contains("required_modules"),
+            "{err}"
+        );
+        assert!(
+            err.contains("module.yml:20:") && err.contains("implies"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub fn resolve(name: &str, config: &ProjectConfig, catalog: &Catalog) -> Option<
         .and_then(|s| s.git_ref.clone())
         .or_else(|| entry.map(|e| e.git_ref.clone()))
         .unwrap_or_else(|| DEFAULT_REF.to_owned());
+    // A bare version names the module's own tag where the catalog says how
+    // its source names them (`crm@0.88.0` → `splits/crm-module/0.88.0`).
+    let git_ref = entry
+        .and_then(|e| e.scheme_for(&url).tag_for(&git_ref))
+        .unwrap_or(git_ref);
     Some(ModuleSource { url, git_ref })
 }
 
@@ -277,6 +282,10 @@ pub struct ListingRow {
     pub source: String,
     #[serde(rename = "ref")]
     pub git_ref: String,
+    /// How the source names this module's version tags (`tags` in the
+    /// catalog), when not `v1.2.3`/`1.2.3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
     /// Whether quickscale.yml asks for it; absent outside a project.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wanted: Option<bool>,
@@ -298,7 +307,11 @@ pub fn listing(
         .map(|e| {
             // In a project, the source and ref this project uses (its overrides included).
             let effective = project.and_then(|p| resolve(&e.name, p, catalog));
+            let url = effective
+                .as_ref()
+                .map_or(e.source.as_str(), |s| s.url.as_str());
             ListingRow {
+                tags: e.scheme_for(url).pattern(),
                 name: e.name.clone(),
                 ready: e.ready,
                 description: e.description.clone(),
@@ -322,6 +335,7 @@ pub fn listing(
                     description: "(private module, from quickscale.yml `sources:`)".into(),
                     source: src.url,
                     git_ref: src.git_ref,
+                    tags: None,
                     wanted: Some(true),
                     installed: installed.map(|i| i.contains(&m.name)),
                 });

@@ -1,6 +1,7 @@
 //! The command line: one file per command, each thin (parse, call the
 //! domain, render). This module holds the definition and the one dispatch.
 
+mod adopt;
 mod apply;
 mod check;
 mod completions;
@@ -59,6 +60,7 @@ pub struct Cli {
 pub enum Command {
     Plan(plan::PlanArgs),
     Apply(apply::ApplyArgs),
+    Adopt(adopt::AdoptArgs),
     Status(status::StatusArgs),
     Check(check::CheckArgs),
     Update(update::UpdateArgs),
@@ -132,6 +134,7 @@ fn run(ctx: &Context, command: Command) -> CmdResult {
     match command {
         Command::Plan(args) => plan::cmd_plan(ctx, &args),
         Command::Apply(args) => apply::cmd_apply(ctx, &args),
+        Command::Adopt(args) => adopt::cmd_adopt(ctx, &args),
         Command::Status(args) => status::cmd_status(ctx, &args),
         Command::Check(args) => check::cmd_check(ctx, &args),
         Command::Update(args) => update::cmd_update(ctx, &args),
@@ -176,7 +179,18 @@ fn load_config(
         .strip_prefix(&ctx.cwd)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string());
-    Ok(crate::config::ConfigFile::load(&path, &display, catalog)?)
+    crate::config::ConfigFile::load(&path, &display, catalog).map_err(|e| {
+        let upstream = crate::upstream::files::RETIRED
+            .iter()
+            .any(|f| dir.root.join(f).exists());
+        let err = CliError::from(e);
+        if upstream {
+            // Upstream's older quickscale.yml (`project.name`) is not this tool's.
+            err.hint("this project was made by upstream QuickScale: `git quickscale adopt --dry-run` shows how git quickscale takes it over (and converts quickscale.yml)")
+        } else {
+            err
+        }
+    })
 }
 
 fn txn_error(e: crate::txn::TxnError) -> CliError {
@@ -249,6 +263,35 @@ fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace,
     Ok(ws)
 }
 
+/// Opens the project without reading quickscale.yml as this tool's (`adopt`
+/// reads upstream's formats itself): the root, the repository, the lock
+/// when `write` (taken, and any interrupted operation finished, as for
+/// every writing command) and the catalog.
+pub fn open_unparsed(
+    ctx: &Context,
+    write: bool,
+) -> Result<(PathBuf, crate::git::Git, Option<crate::txn::Lock>, Catalog), CliError> {
+    let catalog = ctx.catalog()?;
+    let dir = project_dir(ctx)?;
+    let git = crate::git::Git::open_at_root(&dir.root)
+        .map_err(|e| CliError::from_error(&e, e.hint()))?
+        .ok_or_else(|| {
+            CliError::new(format!("`{}` is not a git repository", dir.root.display()))
+                .hint("upstream QuickScale commits every project it makes; run the command in its repository")
+        })?;
+    let mut lock = None;
+    if write {
+        let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;
+        crate::engine::check_git_idle(&git).map_err(apply::engine_error)?;
+        report_recovery(ctx, crate::txn::recover(&git, &held).map_err(txn_error)?);
+        crate::txn::refuse_if_paused(&git).map_err(txn_error)?;
+        lock = Some(held);
+    } else {
+        warn_interrupted(ctx, &git);
+    }
+    Ok((dir.root, git, lock, catalog))
+}
+
 /// Reads never repair: they say that an interrupted operation waits.
 pub fn warn_interrupted(ctx: &Context, git: &crate::git::Git) {
     if let Ok(Some(p)) = crate::txn::paused(git) {
@@ -280,8 +323,18 @@ pub fn report_recovery(ctx: &Context, recovered: Option<crate::txn::Recovered>) 
     }
 }
 
-/// One line when a note was ignored.
+/// One line when a note was ignored, or when upstream QuickScale's state
+/// files say the project is not adopted yet.
 fn warn_state(ctx: &Context, ws: &crate::engine::Workspace) {
+    if !matches!(ws.origin, crate::state::Origin::Note(_))
+        && crate::upstream::files::RETIRED
+            .iter()
+            .any(|f| ws.root.join(f).exists())
+    {
+        ctx.ui.warn(
+            "this project was made by upstream QuickScale (.quickscale/ holds its state files): `git quickscale adopt --dry-run` shows how git quickscale takes it over",
+        );
+    }
     if let Some(why) = ws.origin.derived().and_then(|d| d.ignored_note.as_ref()) {
         ctx.ui.warn(&format!(
             "{why}; the state is derived from the tree (`git quickscale status --repair-state` rewrites the note)"

@@ -13,9 +13,10 @@ use crate::ui::Tone;
 /// Update embedded modules to newer upstream versions, keeping local changes
 ///
 /// Moves each module (all of them without NAME) to the newest version
-/// compatible with the one embedded — semver tags `v1.2.3`/`1.2.3` by caret
-/// rules (same major; for 0.x the same minor) — or to the tip of the branch
-/// it follows. The merge is three-way (base: the upstream version embedded,
+/// compatible with the one embedded — semver tags `v1.2.3`/`1.2.3`, or the
+/// tags the catalog declares for the module (upstream's
+/// `splits/crm-module/0.88.1`), by caret rules (same major; for 0.x the
+/// same minor) — or to the tip of the branch it follows. The merge is three-way (base: the upstream version embedded,
 /// ours: the module's files now, local changes included; theirs: the new
 /// version) and its commits are those of `git subtree pull --squash`. The
 /// wiring is regenerated from the new manifests, and quickscale.yml records

@@ -171,6 +171,38 @@ pub fn remove_module(text: &str, module: &str) -> Result<String, EditError> {
     })
 }
 
+/// Sets `project.<key>` for each `(key, value)` of `set`, then removes
+/// the keys of `remove` (`adopt` turns upstream's old `project.name` into
+/// `slug` and `package`).
+pub fn set_project(text: &str, set: &[(&str, &str)], remove: &[&str]) -> Result<String, EditError> {
+    edit(text, |doc| {
+        for (key, value) in set {
+            doc.set(
+                &["project"],
+                key,
+                &NewValue::Value(Value::Str((*value).to_owned())),
+            )?;
+        }
+        for key in remove {
+            doc.remove(&["project"], key)?;
+        }
+        Ok(())
+    })
+}
+
+/// Sets `modules.<module>` to these options (creating the entry).
+pub fn add_module_with(
+    text: &str,
+    module: &str,
+    options: &BTreeMap<String, Value>,
+) -> Result<String, EditError> {
+    let mut out = add_module(text, module)?;
+    for (k, v) in options {
+        out = set_option(&out, module, k, v)?;
+    }
+    Ok(out)
+}
+
 /// Sets `sources.<module>.url` and/or `.ref`.
 pub fn set_source(
     text: &str,
@@ -1039,6 +1071,26 @@ docker: {start: false}
             assert!(out.contains(comment), "{comment} lost:\n{out}");
         }
         assert!(out.contains("    auth:\n    forms: {forms_per_page: 5}"));
+    }
+
+    #[test]
+    fn project_keys_are_renamed_in_place() {
+        let text = "version: '1'\nproject:\n  name: shop  # the old key\n  theme: showcase_html\nmodules:\n  crm: null\n";
+        let out =
+            set_project(text, &[("slug", "shop"), ("package", "shop")], &["name"]).expect("edit");
+        let config = crate::config::parse(
+            &out,
+            "q.yml",
+            &crate::catalog::Catalog::load(&[]).expect("c"),
+        )
+        .expect("valid");
+        assert_eq!(config.project.slug, "shop");
+        assert_eq!(config.project.package, "shop");
+        assert!(
+            out.ends_with("  package: shop\nmodules:\n  crm: null\n"),
+            "{out}"
+        );
+        assert!(out.contains("# the old key"), "{out}");
     }
 
     #[test]

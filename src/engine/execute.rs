@@ -77,6 +77,26 @@ pub struct ExecOptions {
     /// The user committed the paused update's merge with `git commit`:
     /// HEAD is the merge, only the wiring and the state follow.
     pub premerged: bool,
+    /// `adopt`: upstream files the operation takes over.
+    pub takeover: Option<Takeover>,
+}
+
+/// What `adopt` adds to an operation: files of upstream QuickScale it
+/// removes or replaces whatever their state in the worktree, kept first in
+/// a snapshot commit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Takeover {
+    /// Files the commit removes from the tree and the worktree.
+    pub retire: Vec<String>,
+    /// Paths whose worktree content, committed or not, the operation may
+    /// replace: every one of them is in `snapshot`.
+    pub paths: Vec<String>,
+    /// A commit holding `paths` as found (`refs/quickscale/adopted`).
+    pub snapshot: Option<ObjectId>,
+    /// Written into the note of the operation's commit.
+    pub record: Option<crate::state::Adopted>,
+    /// The title of the operation's commit.
+    pub summary: Option<String>,
 }
 
 /// What a merge conflict of an update does.
@@ -131,6 +151,19 @@ impl Resolved {
 
     pub fn config_text(&self) -> &str {
         &self.config_text
+    }
+
+    /// The same resolution under a plan that only adds what it shows
+    /// (`adopt` lists the wiring it rewrites once it is rendered).
+    pub fn with_plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// `adopt`: the upstream files the transaction takes over.
+    pub fn with_takeover(mut self, takeover: Takeover) -> Self {
+        self.opts.takeover = Some(takeover);
+        self
     }
 }
 
@@ -299,6 +332,8 @@ pub fn resolve(
     let mut installable: BTreeMap<String, bool> = BTreeMap::new();
     let mut fetched = Vec::new();
     let mut incompatible = Vec::new();
+    // The files of each module the plan changes, for what upstream computes in Python.
+    let mut module_trees: BTreeMap<String, ObjectId> = BTreeMap::new();
     for add in &plan.add {
         let fetch_url = match source::location(&add.source, &ws.root) {
             Location::Local(path) => path.to_string_lossy().into_owned(),
@@ -332,6 +367,7 @@ pub fn resolve(
             incompatible.push(m.message);
         }
         installable.insert(add.name.clone(), has_package(git, upstream_tree, "")?);
+        module_trees.insert(add.name.clone(), upstream_tree);
         modules.insert(add.name.clone(), FinalModule { manifest, options });
         fetched.push(Fetched {
             name: add.name.clone(),
@@ -352,6 +388,7 @@ pub fn resolve(
         let manifest = read_manifest(git, head_tree, &adopt.name)?;
         let options = resolve_options(&adopt.name, manifest.as_ref(), &given(&adopt.name))?;
         installable.insert(adopt.name.clone(), has_package(git, head_tree, &prefix)?);
+        module_trees.insert(adopt.name.clone(), prefix_tree);
         modules.insert(adopt.name.clone(), FinalModule { manifest, options });
         adopted.push(Adopted {
             name: adopt.name.clone(),
@@ -394,6 +431,9 @@ pub fn resolve(
                 step.name.clone(),
                 has_package(git, merged.merge.tree, &prefix_of(&step.name))?,
             );
+            if let Some(t) = git.subtree_at(merged.merge.tree, &prefix_of(&step.name))? {
+                module_trees.insert(step.name.clone(), t);
+            }
             modules.insert(
                 step.name.clone(),
                 FinalModule {
@@ -473,6 +513,19 @@ pub fn resolve(
             installable: installable.get(name).copied().unwrap_or(false),
         })
         .collect();
+    for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
+        let Some(tree) = module_trees.get(&input.name) else {
+            continue;
+        };
+        let adapters = crate::upstream::python::adapters(git, *tree)?;
+        let notes = [
+            crate::upstream::python::notice(input, &prefix_of(&input.name), &adapters),
+            crate::upstream::python::vintage_note(input),
+        ];
+        for note in notes.into_iter().flatten() {
+            events(Event::Warning(note));
+        }
+    }
     let project = match &plan.generate {
         Some(identity) => identity.clone(),
         None => ws
@@ -489,7 +542,8 @@ pub fn resolve(
         },
         &inputs,
     )?;
-    let managed = wiring::render(&project.package, &wiring);
+    let style = url_style(git, head_tree, &project.package)?;
+    let managed = wiring::render_styled(&project.package, &wiring, style);
     Ok(Resolved {
         plan: plan.clone(),
         op: op.to_owned(),
@@ -545,6 +599,8 @@ fn prepare(
         before: head.map(|h| h.to_string()),
         config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
     });
+    state.adopted = None;
+    let takeover = opts.takeover.clone().unwrap_or_default();
     let mut tip = head;
     let mut tree = base_tree;
     let mut commits = Vec::new();
@@ -667,14 +723,26 @@ fn prepare(
         }
     }
     edits.extend(file_edits(git, &managed)?);
+    for path in &takeover.retire {
+        if git.entry_at(tree, path)?.is_some() {
+            edits.push(TreeEdit {
+                path: path.clone(),
+                target: None,
+            });
+        }
+    }
     edits.push(TreeEdit {
         path: CONFIG_FILE.to_owned(),
         target: Some((EntryKind::Blob, config_blob)),
     });
     let final_tree = git.edit_tree(tree, &edits)?;
     state.managed = managed_ids(git, final_tree, &state.project.package)?;
+    state.adopted = takeover.record.clone();
     if final_tree != tree {
-        let summary = final_summary(&plan, git, tree, final_tree)?;
+        let summary = match &takeover.summary {
+            Some(s) => s.clone(),
+            None => final_summary(&plan, git, tree, final_tree)?,
+        };
         let parent = tip
             .ok_or_else(|| GitError::new("commit the wiring", "there is no commit to build on"))?;
         let id = git.write_commit(
@@ -702,6 +770,7 @@ fn prepare(
     // paths with uncommitted work.
     let changes = git.diff_trees(base_tree, tree)?;
     let mut adopted_paths = vec![CONFIG_FILE.to_owned()];
+    adopted_paths.extend(takeover.paths.iter().cloned());
     let mut unmerged = Vec::new();
     if !opts.resolutions.is_empty() {
         // A resolved update commits the prefixes as the user left them.
@@ -748,6 +817,27 @@ fn prepare(
             new: c.new.map(Into::into),
         });
     }
+    // Taken-over files the trees do not change (e.g. an untracked state
+    // file): the worktree still moves to what the commit holds.
+    let mut index_extra: Vec<(String, Option<Leaf>)> = Vec::new();
+    for path in &takeover.paths {
+        if paths.iter().any(|p| p.path == *path) || changes.iter().any(|c| c.path == *path) {
+            continue;
+        }
+        let planned = match git.entry_at(tree, path)? {
+            Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
+            _ => None,
+        };
+        let on_disk = git.journal_entry(path)?;
+        if on_disk.map(Leaf::from) != planned {
+            paths.push(PathChange {
+                path: path.clone(),
+                old: on_disk,
+                new: planned.map(Into::into),
+            });
+        }
+        index_extra.push((path.clone(), planned));
+    }
     let config_on_disk = git.journal_entry(CONFIG_FILE)?;
     let config_new = Leaf {
         id: config_blob,
@@ -762,6 +852,7 @@ fn prepare(
     }
     let mut index: Vec<(String, Option<Leaf>)> =
         changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    index.extend(index_extra);
     for path in unmerged {
         if !index.iter().any(|(p, _)| *p == path) {
             let leaf = match git.entry_at(tree, &path)? {
@@ -806,6 +897,13 @@ fn prepare(
                 new: None,
             });
         }
+    }
+    if let Some(snapshot) = takeover.snapshot {
+        ref_changes.push(RefChange {
+            name: refs::ADOPTED_REF.to_owned(),
+            old: git.ref_target(refs::ADOPTED_REF)?,
+            new: Some(snapshot),
+        });
     }
     if plan.record_state.is_some() {
         for (name, id) in recorded_upstreams(git, &state) {
@@ -926,7 +1024,27 @@ pub fn render_wiring(
             installable: has_package(git, tree, &prefix_of(name))?,
         });
     }
-    Ok(wiring::render(package, &wiring::compute(&inputs)?))
+    let style = url_style(git, tree, package)?;
+    Ok(wiring::render_styled(
+        package,
+        &wiring::compute(&inputs)?,
+        style,
+    ))
+}
+
+/// What the project's own urls.py imports from urls_modules.py (projects
+/// generated by upstream 0.88 import the module URLs split around the home page).
+pub fn url_style(
+    git: &Git,
+    tree: ObjectId,
+    package: &str,
+) -> Result<wiring::UrlStyle, EngineError> {
+    Ok(match git.entry_at(tree, &format!("{package}/urls.py"))? {
+        Some((_, blob)) => {
+            wiring::UrlStyle::of_project_urls(&String::from_utf8_lossy(&git.read_blob(blob)?))
+        }
+        None => wiring::UrlStyle::Plain,
+    })
 }
 
 /// Every file a new project starts with: the theme plus empty wiring.

@@ -105,6 +105,15 @@ impl Plan {
         }
     }
 
+    /// `adopt`: record modules already embedded (by upstream QuickScale),
+    /// nothing else but the state and the wiring.
+    pub fn for_adopt(adopt: Vec<AddModule>, why: String) -> Self {
+        let mut plan = Self::empty(Scope::Full);
+        plan.adopt = adopt;
+        plan.record_state = Some(why);
+        plan
+    }
+
     /// Whether executing would change anything.
     pub fn has_changes(&self) -> bool {
         self.generate.is_some()

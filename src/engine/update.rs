@@ -17,6 +17,7 @@ use super::execute::{self, prefix_of};
 use super::plan::UpdateModule;
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
+use crate::catalog::TagScheme;
 use crate::git::fetch::FetchError;
 use crate::git::merge::{MergeConflict, PrefixMerge};
 use crate::git::remote::RemoteRef;
@@ -79,11 +80,18 @@ pub fn check_requirements(
     for (name, manifest) in modules {
         let Some(m) = manifest else { continue };
         let r = &m.requires;
+        let who = format!("module {name} {}", m.version);
+        if changed.contains(name) {
+            for implied in m.implies.iter().filter(|i| !modules.contains_key(*i)) {
+                warnings.push(format!(
+                    "{who}: upstream QuickScale adds module {implied} along with it (module.yml implies), and it is not embedded; `git quickscale plan --add {implied}` adds it"
+                ));
+            }
+        }
         let relevant = changed.contains(name) || r.modules.keys().any(|d| changed.contains(d));
         if !relevant || r.is_empty() {
             continue;
         }
-        let who = format!("module {name} {}", m.version);
         if let Some(range) = &r.quickscale
             && compat::allows(range, tool) == Some(false)
         {
@@ -131,6 +139,8 @@ pub fn check_requirements(
                 None => refusals.push(format!(
                     "{who} needs module {dep} {range} (module.yml requires.modules), which is not embedded: add it with `git quickscale plan --add {dep}`"
                 )),
+                // Any version (upstream's bare `required_modules: [auth]`).
+                Some(_) if range.trim() == "*" => {}
                 Some(other) => {
                     let version = other.map(|o| o.version.as_str()).unwrap_or("(no version)");
                     if compat::allows(range, version) != Some(true) {
@@ -218,24 +228,28 @@ fn is_full_hex(r: &str) -> bool {
     r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// What `git_ref` follows, given the upstream's refs.
-pub fn follows(git_ref: &str, refs: &[RemoteRef]) -> Follows {
+/// What `git_ref` follows, given the upstream's refs and how its tags
+/// name versions.
+pub fn follows(git_ref: &str, refs: &[RemoteRef], scheme: &TagScheme) -> Follows {
     match find_ref(refs, git_ref) {
         Some(r) if r.branch().is_some() => Follows::Branch,
-        Some(r) if r.tag().and_then(parse_version).is_some() => Follows::Version,
+        Some(r) if r.tag().and_then(|t| scheme.version_of(t)).is_some() => Follows::Version,
         Some(_) => Follows::Tag,
         None if is_full_hex(git_ref) => Follows::Commit,
-        None if parse_version(git_ref).is_some() => Follows::Version,
+        None if scheme.version_of(git_ref).is_some() => Follows::Version,
         None if git_ref == "HEAD" => Follows::Branch,
         None => Follows::Tag,
     }
 }
 
-/// Semver tags of `refs`, newest first (pre-releases left out).
-fn versions(refs: &[RemoteRef]) -> Vec<(semver::Version, &RemoteRef)> {
+/// The version tags of `refs` under `scheme`, newest first (pre-releases left out).
+fn versions<'r>(
+    refs: &'r [RemoteRef],
+    scheme: &TagScheme,
+) -> Vec<(semver::Version, &'r RemoteRef)> {
     let mut out: Vec<_> = refs
         .iter()
-        .filter_map(|r| Some((parse_version(r.tag()?)?, r)))
+        .filter_map(|r| Some((scheme.version_of(r.tag()?)?, r)))
         .filter(|(v, _)| v.pre.is_empty())
         .collect();
     out.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
@@ -243,14 +257,19 @@ fn versions(refs: &[RemoteRef]) -> Vec<(semver::Version, &RemoteRef)> {
 }
 
 /// Newer versions than `current_ref` (or the branch's new tip).
-pub fn available(current_ref: &str, current_commit: &str, refs: &[RemoteRef]) -> Available {
+pub fn available(
+    current_ref: &str,
+    current_commit: &str,
+    refs: &[RemoteRef],
+    scheme: &TagScheme,
+) -> Available {
     let mut out = Available::default();
-    match follows(current_ref, refs) {
+    match follows(current_ref, refs, scheme) {
         Follows::Version => {
-            let Some(current) = parse_version(current_ref) else {
+            let Some(current) = scheme.version_of(current_ref) else {
                 return out;
             };
-            for (v, r) in versions(refs) {
+            for (v, r) in versions(refs, scheme) {
                 if v <= current {
                     break;
                 }
@@ -294,6 +313,7 @@ pub fn choose(
     current_commit: &str,
     refs: &[RemoteRef],
     policy: &Policy,
+    scheme: &TagScheme,
 ) -> Result<Target, String> {
     if let Some(to) = &policy.to {
         if is_full_hex(to) {
@@ -302,6 +322,11 @@ pub fn choose(
                 fetch: to.clone(),
             });
         }
+        // A bare version names the module's own tag (`--to 0.88.1`).
+        let to = &match find_ref(refs, to) {
+            None => scheme.tag_for(to).unwrap_or_else(|| to.clone()),
+            Some(_) => to.clone(),
+        };
         return match find_ref(refs, to) {
             Some(r) => Ok(Target::Move {
                 git_ref: to.clone(),
@@ -313,14 +338,14 @@ pub fn choose(
             )),
         };
     }
-    match follows(current_ref, refs) {
+    match follows(current_ref, refs, scheme) {
         Follows::Version => {
-            let Some(current) = parse_version(current_ref) else {
+            let Some(current) = scheme.version_of(current_ref) else {
                 return Ok(Target::Current {
                     why: "its ref is not a version".into(),
                 });
             };
-            let newest = versions(refs)
+            let newest = versions(refs, scheme)
                 .into_iter()
                 .find(|(v, _)| *v > current && (policy.major || is_compatible(&current, v)));
             Ok(match newest {
@@ -329,7 +354,7 @@ pub fn choose(
                     fetch: r.name.clone(),
                 },
                 None => {
-                    let breaking = available(current_ref, current_commit, refs).breaking;
+                    let breaking = available(current_ref, current_commit, refs, scheme).breaking;
                     Target::Current {
                         why: match breaking {
                             Some(b) if !policy.major => format!(
@@ -466,10 +491,15 @@ pub fn select(
         let mut steps = Vec::new();
         for name in modules {
             let current = &applied.modules[*name];
-            let available = available(&current.git_ref, &current.commit, &refs);
+            let scheme = ws
+                .catalog
+                .get(name)
+                .map(|e| e.scheme_for(url))
+                .unwrap_or_default();
+            let available = available(&current.git_ref, &current.commit, &refs, &scheme);
             cache.insert((*name).clone(), cached(url, &current.git_ref, &available));
             selection.available.insert((*name).clone(), available);
-            match choose(&current.git_ref, &current.commit, &refs, policy) {
+            match choose(&current.git_ref, &current.commit, &refs, policy, &scheme) {
                 Ok(Target::Move { git_ref, fetch })
                     if git_ref == current.git_ref
                         && refs
@@ -1219,6 +1249,8 @@ fn show(v: &Option<Value>) -> String {
 mod tests {
     use super::*;
 
+    const S: TagScheme = TagScheme::Semver;
+
     fn r(name: &str, n: u8) -> RemoteRef {
         RemoteRef {
             name: name.into(),
@@ -1239,7 +1271,7 @@ mod tests {
     }
 
     fn target(current: &str, policy: &Policy) -> Target {
-        choose(current, "", &refs(), policy).expect("choose")
+        choose(current, "", &refs(), policy, &S).expect("choose")
     }
 
     #[test]
@@ -1284,7 +1316,8 @@ mod tests {
                 &Policy {
                     major: false,
                     to: Some("nope".into())
-                }
+                },
+                &S
             )
             .is_err()
         );
@@ -1301,7 +1334,7 @@ mod tests {
             }
         );
         assert!(matches!(
-            choose("main", &tip, &refs(), &Policy::default()),
+            choose("main", &tip, &refs(), &Policy::default(), &S),
             Ok(Target::Current { .. })
         ));
         assert!(matches!(
@@ -1312,18 +1345,62 @@ mod tests {
             target(&"a".repeat(40), &Policy::default()),
             Target::Current { .. }
         ));
-        assert_eq!(follows("v1.0.0", &refs()), Follows::Version);
-        assert_eq!(follows("main", &refs()), Follows::Branch);
-        assert_eq!(follows(&"a".repeat(40), &refs()), Follows::Commit);
+        assert_eq!(follows("v1.0.0", &refs(), &S), Follows::Version);
+        assert_eq!(follows("main", &refs(), &S), Follows::Branch);
+        assert_eq!(follows(&"a".repeat(40), &refs(), &S), Follows::Commit);
     }
 
     #[test]
     fn availability_separates_compatible_and_breaking() {
-        let a = available("v1.0.0", "", &refs());
+        let a = available("v1.0.0", "", &refs(), &S);
         assert_eq!(a.compatible.as_deref(), Some("v1.2.0"));
         assert_eq!(a.breaking.as_deref(), Some("v2.0.0"));
-        let a = available("v2.0.0", "", &refs());
+        let a = available("v2.0.0", "", &refs(), &S);
         assert_eq!(a, Available::default());
+    }
+
+    #[test]
+    fn split_tags_are_the_module_s_versions_and_nothing_else_is() {
+        let splits = TagScheme::parse("splits/crm-module/{version}").expect("scheme");
+        let upstream = vec![
+            r("refs/heads/splits/crm-module", 9),
+            r("refs/tags/splits/crm-module/0.88.0", 1),
+            r("refs/tags/splits/crm-module/0.88.1", 2),
+            r("refs/tags/splits/crm-module/0.89.0", 3),
+            r("refs/tags/splits/auth-module/0.88.5", 4),
+            r("refs/tags/v0.88.9", 5),
+            r("refs/tags/0.88.7", 6),
+        ];
+        let current = "splits/crm-module/0.88.0";
+        assert_eq!(follows(current, &upstream, &splits), Follows::Version);
+        // Without the scheme the same tag is an ordinary pin.
+        assert_eq!(follows(current, &upstream, &S), Follows::Tag);
+        let a = available(current, "", &upstream, &splits);
+        assert_eq!(a.compatible.as_deref(), Some("splits/crm-module/0.88.1"));
+        assert_eq!(a.breaking.as_deref(), Some("splits/crm-module/0.89.0"));
+        assert_eq!(
+            choose(current, "", &upstream, &Policy::default(), &splits),
+            Ok(Target::Move {
+                git_ref: "splits/crm-module/0.88.1".into(),
+                fetch: "refs/tags/splits/crm-module/0.88.1".into()
+            })
+        );
+        let to = Policy {
+            major: false,
+            to: Some("0.89.0".into()),
+        };
+        assert_eq!(
+            choose(current, "", &upstream, &to, &splits),
+            Ok(Target::Move {
+                git_ref: "splits/crm-module/0.89.0".into(),
+                fetch: "refs/tags/splits/crm-module/0.89.0".into()
+            })
+        );
+        // The split branch follows its tip, as before.
+        assert_eq!(
+            follows("splits/crm-module", &upstream, &splits),
+            Follows::Branch
+        );
     }
 
     #[test]
@@ -1376,6 +1453,55 @@ mod tests {
             &std::collections::BTreeSet::from(["x".to_owned()]),
         );
         assert!(refusals.is_empty());
+    }
+
+    #[test]
+    fn upstream_required_and_implied_modules() {
+        let parse = |name: &str, version: &str, extra: &str| {
+            Manifest::parse(
+                &format!("name: {name}\nversion: \"{version}\"\n{extra}"),
+                "module.yml",
+                name,
+            )
+            .expect("manifest")
+        };
+        let crm = parse(
+            "crm",
+            "0.88.0",
+            "required_modules: [\"orgs>=0.86.0\", auth]\nimplies: [{name: orgs}, {name: notifications}]\n",
+        );
+        let orgs = parse("orgs", "0.88.0", "");
+        let changed = std::collections::BTreeSet::from(["crm".to_owned()]);
+        // auth has no manifest (no version): a bare requirement is met by its presence.
+        let modules = BTreeMap::from([
+            ("crm".to_owned(), Some(&crm)),
+            ("orgs".to_owned(), Some(&orgs)),
+            ("auth".to_owned(), None),
+        ]);
+        let (refusals, warnings) = check_requirements(&modules, &changed);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("adds module notifications"),
+            "{warnings:?}"
+        );
+        let old_orgs = parse("orgs", "0.85.0", "");
+        let modules = BTreeMap::from([
+            ("crm".to_owned(), Some(&crm)),
+            ("orgs".to_owned(), Some(&old_orgs)),
+        ]);
+        let (refusals, _) = check_requirements(&modules, &changed);
+        assert_eq!(refusals.len(), 2, "{refusals:?}");
+        assert!(
+            refusals
+                .iter()
+                .any(|r| r.contains("orgs >=0.86.0") && r.contains("orgs is 0.85.0"))
+        );
+        assert!(
+            refusals
+                .iter()
+                .any(|r| r.contains("needs module auth *") && r.contains("plan --add auth"))
+        );
     }
 
     #[test]

@@ -34,6 +34,22 @@ pub struct AppliedState {
     /// The operation that made this commit, for `undo`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<Operation>,
+    /// What `git quickscale adopt` took over from upstream QuickScale (on
+    /// the note of the commit it made only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted: Option<Adopted>,
+}
+
+/// The record of an adoption.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adopted {
+    /// The upstream files found, each with the format it is in.
+    pub found: BTreeMap<String, String>,
+    /// Upstream's files the commit removed, each with the blob it had in
+    /// the worktree (committed or not); `refs/quickscale/adopted` keeps them.
+    pub retired: BTreeMap<String, String>,
+    /// Facts taken without proof (e.g. a ref inferred from a version).
+    pub unverified: Vec<String>,
 }
 
 /// One embedded module.
@@ -76,6 +92,7 @@ impl AppliedState {
             modules: BTreeMap::new(),
             managed: BTreeMap::new(),
             operation: None,
+            adopted: None,
         }
     }
 
@@ -125,6 +142,13 @@ impl AppliedState {
             if !is_hex(&m.commit) || !is_hex(&m.tree) {
                 return bad(format!("module {name} has an invalid commit or tree id"));
             }
+        }
+        if let Some(a) = &self.adopted
+            && a.retired.iter().any(|(path, id)| {
+                !path.starts_with(".quickscale/") || path.contains("..") || !is_hex(id)
+            })
+        {
+            return bad("`adopted.retired` names a file outside .quickscale/".into());
         }
         let expected = crate::wiring::managed_paths(&self.project.package);
         for (path, id) in &self.managed {

@@ -9,6 +9,9 @@ pub const NAMESPACE: &str = "refs/quickscale/";
 pub const MODULES_PREFIX: &str = "refs/quickscale/modules/";
 /// HEAD before the last writing operation.
 pub const UNDO_REF: &str = "refs/quickscale/undo";
+/// A commit holding upstream QuickScale's files as `adopt` found them
+/// (its state files, the wiring it generated), committed or not.
+pub const ADOPTED_REF: &str = "refs/quickscale/adopted";
 /// Scratch refs for fetches in progress; removed when the operation ends.
 pub const TMP_PREFIX: &str = "refs/quickscale/tmp/";
 

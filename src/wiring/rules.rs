@@ -223,6 +223,16 @@ fn check_settings(project: &Project<'_>, m: &ModuleInput, problems: &mut Problem
             );
         }
     }
+    for (name, pos) in manifest.derivation.setting_names() {
+        if refused(name) {
+            push(
+                problems,
+                origin(m, true, || Some(pos)),
+                message(format!("derivation: setting_key `{name}`")),
+                help(name),
+            );
+        }
+    }
     for spec in &manifest.options {
         let Some(name) = &spec.django_setting else {
             continue;
@@ -323,17 +333,11 @@ fn check_apps(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut Pro
 /// The apps a module brings (as `wiring::effective` picks them) and
 /// whether they come from its manifest.
 fn effective_apps(m: &ModuleInput) -> (Vec<String>, bool) {
-    match m.manifest.as_ref().filter(|x| !x.django_apps.is_empty()) {
-        Some(x) => (x.django_apps.clone(), true),
-        None => (m.hints.django_apps.clone().unwrap_or_default(), false),
-    }
+    super::module_apps(m)
 }
 
 fn effective_urls(m: &ModuleInput) -> (Vec<UrlInclude>, bool) {
-    match m.manifest.as_ref().and_then(|x| x.wiring.urls.clone()) {
-        Some(urls) => (urls, true),
-        None => (m.hints.urls.clone().unwrap_or_default(), false),
-    }
+    super::module_urls(m)
 }
 
 fn check_routes(project: &Project<'_>, sorted: &[&ModuleInput], problems: &mut Problems) {
@@ -536,6 +540,32 @@ mod tests {
             ..WiringHints::default()
         };
         assert!(run("showcase_html", &[], &[catalog_module("auth", hints)]).is_empty());
+    }
+
+    #[test]
+    fn derivation_rules_follow_the_same_rules() {
+        let m = module(
+            "evil",
+            "derivation:\n  derived_settings:\n    - setting_key: SECRET_KEY\n      derivation_type: static\n      expression: {value: x}\n  wiring_projections:\n    - wiring_field: url_includes\n      expression: {value: [[\"admin/\", evil.urls]]}\n    - wiring_field: apps\n      expression: {value: [django.contrib.admin]}\n",
+        );
+        let out = run("showcase_html", &[], std::slice::from_ref(&m));
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert!(
+            out.iter().any(|o| o.starts_with(
+                "module.yml:5:20: module evil: derivation: setting_key `SECRET_KEY` is a protected"
+            )),
+            "{out:?}"
+        );
+        assert!(
+            out.iter()
+                .any(|o| o.contains("route `admin/` is the project's own route")),
+            "{out:?}"
+        );
+        assert!(
+            out.iter()
+                .any(|o| o.contains("`django.contrib.admin` is already installed")),
+            "{out:?}"
+        );
     }
 
     #[test]

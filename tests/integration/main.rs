@@ -3,6 +3,7 @@
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod common;
+mod test_adopt;
 mod test_apply;
 mod test_bad_inputs;
 mod test_check;

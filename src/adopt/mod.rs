@@ -1,0 +1,925 @@
+//! `git quickscale adopt`: take over a project made by upstream QuickScale.
+//!
+//! Upstream recorded what it applied in `.quickscale/state.yml` and
+//! `.quickscale/config.yml` (often uncommitted, with known bugs) and
+//! embedded modules with `git subtree add --squash`. Adopting reads all of
+//! that as data ([`survey`]), proves every module by its git-subtree
+//! trailers, and then runs the same resolve → prepare → transaction as
+//! `apply`: one commit that records the state note and module refs,
+//! regenerates the managed wiring and retires upstream's files (kept, as
+//! found, in `refs/quickscale/adopted`). Nothing of upstream or of a
+//! module is ever run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::objs::tree::EntryKind;
+use serde::Serialize;
+
+use crate::catalog::Catalog;
+use crate::config::{CONFIG_FILE, ConfigFile};
+use crate::engine::execute::{self, ExecOptions, Outcome, Resolved, Takeover};
+use crate::engine::plan::{AddModule, Plan};
+use crate::engine::{EngineError, Event, Workspace};
+use crate::git::tree::TreeEdit;
+use crate::git::{Git, GitError};
+use crate::state::derive::MODULES_DIR;
+use crate::state::{self, AppliedState, Origin};
+use crate::txn::Lock;
+use crate::upstream::files::{self, FileError};
+use crate::value::Value;
+
+/// What replaces a raw credential in the copy of upstream's files kept in
+/// `refs/quickscale/adopted`.
+const REDACTED: &str = "REDACTED-by-git-quickscale-adopt";
+
+/// Whether a file of upstream's is committed as it is in the worktree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Committed {
+    Yes,
+    /// Committed, then changed in the worktree.
+    Changed,
+    /// Only in the worktree (upstream never committed its final state).
+    No,
+    /// Committed, but deleted from the worktree.
+    Deleted,
+}
+
+/// One of upstream's files, as found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Found {
+    pub path: String,
+    /// Which format (and upstream generation) it is in.
+    pub format: String,
+    pub committed: Committed,
+}
+
+/// One module to adopt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AdoptedModule {
+    pub name: String,
+    pub prefix: String,
+    /// The upstream commit, from the git-subtree trailers (hex).
+    pub commit: String,
+    /// The squash commit that carries the trailers (hex).
+    pub squash: String,
+    pub source: String,
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// Where the ref was taken from.
+    pub ref_from: String,
+    /// What upstream recorded as its version (`None`: nothing usable).
+    pub recorded_version: Option<String>,
+}
+
+/// A managed wiring file the adoption rewrites.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Regenerated {
+    pub path: String,
+    /// A unified diff from the worktree's file to the new one.
+    pub diff: String,
+}
+
+/// Everything `adopt` found and will do, shown before it acts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Survey {
+    pub found: Vec<Found>,
+    pub modules: Vec<AdoptedModule>,
+    /// Facts taken without proof.
+    pub unverified: Vec<String>,
+    /// Upstream's known bugs met here, each with what was done about it.
+    pub problems: Vec<String>,
+    /// Changes made to quickscale.yml.
+    pub config_changes: Vec<String>,
+    /// Upstream's files the commit removes.
+    pub retire: Vec<String>,
+    /// The wiring rewritten, with the differences.
+    pub regenerate: Vec<Regenerated>,
+    /// quickscale.yml as it will be committed.
+    #[serde(skip)]
+    pub config_text: String,
+    /// Raw credentials found: (file, module.option, value), never shown.
+    #[serde(skip)]
+    credentials: Vec<(String, String, String)>,
+}
+
+/// Why `adopt` stops before writing anything.
+#[derive(Debug, thiserror::Error)]
+pub enum AdoptError {
+    #[error(
+        "no file of upstream QuickScale was found ({}, {}); this project was not made by upstream's `quickscale apply`",
+        files::STATE_FILE,
+        files::MODULES_FILE
+    )]
+    NotUpstream,
+    #[error("`{0}` exists: an upstream command is running, or one failed half-way")]
+    Busy(String),
+    #[error(
+        "`{prefix}` is listed by upstream ({listed_in}) but no git-subtree trailers for it are in the history, so nothing proves it was embedded rather than written by hand"
+    )]
+    Unproven { prefix: String, listed_in: String },
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error("{CONFIG_FILE}: {0}")]
+    Edit(#[from] crate::config::edit::EditError),
+    #[error("{CONFIG_FILE} is not valid after adoption:\n{0}")]
+    Config(crate::diag::Diagnostics),
+    #[error("cannot read `{path}`")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the project has no commit yet; upstream commits every project it generates")]
+    NoCommit,
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+impl From<crate::state::StateError> for AdoptError {
+    fn from(e: crate::state::StateError) -> Self {
+        AdoptError::Engine(e.into())
+    }
+}
+
+impl AdoptError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            AdoptError::NotUpstream => "for a project made by git quickscale, `git quickscale status --repair-state` rebuilds a lost state note".into(),
+            AdoptError::Busy(path) if path.ends_with("apply-recovery.yml") => format!(
+                "finish upstream's apply with `quickscale apply` (or remove `{path}` if you gave up on it), then run adopt again"
+            ),
+            AdoptError::Busy(path) => format!("wait for the upstream command to end, or remove a stale `{path}`, then run adopt again"),
+            AdoptError::Unproven { prefix, .. } => format!(
+                "if `{prefix}` is your own code, take it out of upstream's lists (.quickscale/state.yml, .quickscale/config.yml, quickscale.yml); if it is a module, move it away and let `git quickscale apply` embed it again"
+            ),
+            AdoptError::File(_) => "fix the file (or move it away if it is not upstream's), then run adopt again; nothing was written".into(),
+            AdoptError::Edit(e) => e.hint(),
+            AdoptError::Config(_) => format!("fix {CONFIG_FILE} and run adopt again; nothing was written"),
+            AdoptError::Read { .. } => "check the file's permissions".into(),
+            AdoptError::NoCommit => "commit the project first (`git add -A && git commit`)".into(),
+            AdoptError::Engine(e) => return e.hint(),
+            AdoptError::Git(_) => "run `git status` to see the repository's state".into(),
+        })
+    }
+}
+
+/// An adoption resolved and ready to run (or to show, for a dry run).
+pub struct Adoption {
+    pub survey: Survey,
+    pub ws: Workspace,
+    resolved: Resolved,
+}
+
+impl Adoption {
+    pub fn plan(&self) -> &Plan {
+        self.resolved.plan()
+    }
+}
+
+/// What `prepare` found.
+pub enum Prepared {
+    /// The project is this tool's already (a state note is reachable).
+    NothingToAdopt {
+        leftovers: Vec<String>,
+    },
+    Ready(Box<Adoption>),
+}
+
+/// Reads everything, decides everything and resolves the operation as
+/// `apply` would; writes nothing.
+pub fn prepare(
+    root: PathBuf,
+    git: Git,
+    lock: Option<Lock>,
+    catalog: Catalog,
+    events: &mut dyn FnMut(Event),
+) -> Result<Prepared, AdoptError> {
+    let head = git.head()?.commit.ok_or(AdoptError::NoCommit)?;
+    let head_tree = git.tree_of(head)?;
+    let present: Vec<String> = files::RETIRED
+        .iter()
+        .filter(|p| {
+            std::fs::symlink_metadata(root.join(p)).is_ok()
+                || matches!(git.entry_at(head_tree, p), Ok(Some(_)))
+        })
+        .map(|p| (*p).to_owned())
+        .collect();
+    if let Ok(Some(_)) = state::notes::nearest(&git, head) {
+        return Ok(Prepared::NothingToAdopt { leftovers: present });
+    }
+    for busy in [files::RECOVERY_FILE, files::LOCK_FILE] {
+        if std::fs::symlink_metadata(root.join(busy)).is_ok() {
+            return Err(AdoptError::Busy(busy.to_owned()));
+        }
+    }
+    if present.is_empty() {
+        return Err(AdoptError::NotUpstream);
+    }
+    let survey = survey(&root, &git, head, head_tree, &present, &catalog)?;
+    let config = crate::config::parse(&survey.config_text, CONFIG_FILE, &catalog)
+        .map_err(AdoptError::Config)?;
+    let config = ConfigFile {
+        path: root.join(CONFIG_FILE),
+        display: CONFIG_FILE.to_owned(),
+        text: survey.config_text.clone(),
+        config,
+    };
+    let applied = AppliedState::new(config.config.project.clone());
+    let managed_paths = crate::wiring::managed_paths(&applied.project.package);
+    let ws = Workspace {
+        root,
+        config,
+        catalog,
+        git: Some(git),
+        head: Some(head),
+        applied: Some(applied),
+        origin: Origin::Derived(Default::default()),
+        lock,
+    };
+    let mut plan = Plan::for_adopt(
+        survey
+            .modules
+            .iter()
+            .map(|m| AddModule {
+                name: m.name.clone(),
+                source: m.source.clone(),
+                git_ref: m.git_ref.clone(),
+            })
+            .collect(),
+        "adopt: the state upstream QuickScale recorded becomes a note".into(),
+    );
+    let text = survey.config_text.clone();
+    let resolved = execute::resolve(&ws, &plan, "adopt", &text, ExecOptions::default(), events)?;
+    let mut survey = survey;
+    for path in managed_paths {
+        let new = resolved
+            .managed()
+            .get(&path)
+            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+            .unwrap_or_default();
+        let old = std::fs::read_to_string(ws.root.join(&path)).unwrap_or_default();
+        if old != new {
+            let diff = similar::TextDiff::from_lines(&old, &new)
+                .unified_diff()
+                .context_radius(1)
+                .header(&format!("a/{path}"), &format!("b/{path}"))
+                .to_string();
+            survey.regenerate.push(Regenerated {
+                path: path.clone(),
+                diff,
+            });
+            plan.rewire.push(path);
+        }
+    }
+    let resolved = resolved.with_plan(plan);
+    Ok(Prepared::Ready(Box::new(Adoption {
+        survey,
+        ws,
+        resolved,
+    })))
+}
+
+/// Runs a prepared adoption: keeps upstream's files as found in a snapshot
+/// commit, then one transaction as `apply`'s. On failure nothing changed.
+pub fn run(adoption: Adoption, events: &mut dyn FnMut(Event)) -> Result<Outcome, AdoptError> {
+    let Adoption {
+        survey,
+        mut ws,
+        resolved,
+    } = adoption;
+    let takeover = takeover(&ws, &survey)?;
+    let resolved = resolved.with_takeover(takeover);
+    Ok(execute::execute_resolved(&mut ws, resolved, events)?)
+}
+
+/// Upstream's files and the wiring, as found, in a commit on top of HEAD.
+fn takeover(ws: &Workspace, survey: &Survey) -> Result<Takeover, AdoptError> {
+    let git = ws
+        .git
+        .as_ref()
+        .ok_or_else(|| GitError::new("adopt", "the repository is missing"))?;
+    let head = ws.head.ok_or(AdoptError::NoCommit)?;
+    let head_tree = git.tree_of(head)?;
+    let mut paths: Vec<String> = survey.retire.clone();
+    paths.extend(survey.regenerate.iter().map(|r| r.path.clone()));
+    let mut edits = Vec::new();
+    let mut retired = BTreeMap::new();
+    for path in &paths {
+        let full = ws.root.join(path);
+        let blob = if std::fs::symlink_metadata(&full).is_ok() {
+            let bytes = fs_err::read(&full).map_err(|source| AdoptError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let kept = redact(&bytes, path, &survey.credentials);
+            if kept != bytes {
+                // Recovery puts the file back from its blob if the
+                // transaction is interrupted: the original must exist, as an
+                // object no ref names (git gc prunes it).
+                git.write_blob(&bytes)?;
+            }
+            Some(git.write_blob(&kept)?)
+        } else {
+            match git.entry_at(head_tree, path)? {
+                Some((_, id)) if survey.credentials.iter().all(|(f, _, _)| f != path) => Some(id),
+                Some((_, id)) => {
+                    let bytes = git.read_blob(id)?;
+                    Some(git.write_blob(&redact(&bytes, path, &survey.credentials))?)
+                }
+                None => None,
+            }
+        };
+        if let Some(id) = blob {
+            if survey.retire.contains(path) {
+                retired.insert(path.clone(), id.to_string());
+            }
+            edits.push(TreeEdit {
+                path: path.clone(),
+                target: Some((EntryKind::Blob, id)),
+            });
+        }
+    }
+    let tree = git.edit_tree(git.empty_tree(), &edits)?;
+    let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
+    let snapshot = git.write_commit(
+        "Upstream QuickScale's files as git quickscale adopt found them\n",
+        tree,
+        &[head],
+        &author,
+        &committer,
+    )?;
+    let names: Vec<&str> = survey.modules.iter().map(|m| m.name.as_str()).collect();
+    Ok(Takeover {
+        retire: survey.retire.clone(),
+        paths,
+        snapshot: Some(snapshot),
+        record: Some(state::Adopted {
+            found: survey
+                .found
+                .iter()
+                .map(|f| (f.path.clone(), f.format.clone()))
+                .collect(),
+            retired,
+            unverified: survey.unverified.clone(),
+        }),
+        summary: Some(if names.is_empty() {
+            "Adopt the project from upstream QuickScale".to_owned()
+        } else {
+            format!(
+                "Adopt the project from upstream QuickScale ({})",
+                names.join(", ")
+            )
+        }),
+    })
+}
+
+/// `bytes` with every raw credential of `path` replaced.
+fn redact(bytes: &[u8], path: &str, credentials: &[(String, String, String)]) -> Vec<u8> {
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    let mut touched = false;
+    for (file, _, value) in credentials {
+        if file == path && !value.is_empty() {
+            text = text.replace(value.as_str(), REDACTED);
+            touched = true;
+        }
+    }
+    if touched {
+        text.into_bytes()
+    } else {
+        bytes.to_vec()
+    }
+}
+
+/// The text of `path` in the worktree, else in HEAD, with how it is committed.
+fn read_upstream(
+    root: &Path,
+    git: &Git,
+    tree: ObjectId,
+    path: &str,
+) -> Result<Option<(String, Committed)>, AdoptError> {
+    let committed = match git.entry_at(tree, path)? {
+        Some((_, id)) => Some(git.read_blob(id)?),
+        None => None,
+    };
+    let full = root.join(path);
+    let on_disk = if std::fs::symlink_metadata(&full).is_ok() {
+        Some(fs_err::read(&full).map_err(|source| AdoptError::Read {
+            path: path.to_owned(),
+            source,
+        })?)
+    } else {
+        None
+    };
+    Ok(match (on_disk, committed) {
+        (Some(d), Some(c)) if d == c => Some((lossy(d), Committed::Yes)),
+        (Some(d), Some(_)) => Some((lossy(d), Committed::Changed)),
+        (Some(d), None) => Some((lossy(d), Committed::No)),
+        (None, Some(c)) => Some((lossy(c), Committed::Deleted)),
+        (None, None) => None,
+    })
+}
+
+fn lossy(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Reads upstream's files, the trailers and quickscale.yml; decides which
+/// modules are adopted, from which ref, and what is reported.
+fn survey(
+    root: &Path,
+    git: &Git,
+    head: ObjectId,
+    head_tree: ObjectId,
+    present: &[String],
+    catalog: &Catalog,
+) -> Result<Survey, AdoptError> {
+    let mut s = Survey {
+        found: Vec::new(),
+        modules: Vec::new(),
+        unverified: Vec::new(),
+        problems: Vec::new(),
+        config_changes: Vec::new(),
+        retire: present.to_vec(),
+        regenerate: Vec::new(),
+        config_text: String::new(),
+        credentials: Vec::new(),
+    };
+    let mut state_file = None;
+    let mut modules_file = None;
+    for path in present {
+        let Some((text, committed)) = read_upstream(root, git, head_tree, path)? else {
+            continue;
+        };
+        let format = match path.as_str() {
+            files::STATE_FILE => {
+                let parsed = files::parse_state(&text)?;
+                let f = parsed
+                    .as_ref()
+                    .map(|p| p.generation.describe().to_owned())
+                    .unwrap_or_else(|| "empty".into());
+                state_file = parsed;
+                f
+            }
+            files::MODULES_FILE => {
+                modules_file = files::parse_modules(&text)?;
+                "upstream module tracking (v0.62 on: prefix, branch, installed_version)".into()
+            }
+            files::HASHES_FILE => {
+                files::parse_hashes(&text)?;
+                "upstream managed-file hashes (0.8x)".into()
+            }
+            _ => {
+                s.problems.push(format!(
+                    "{path}: upstream's save of its state was interrupted; the file is retired with the others"
+                ));
+                "an interrupted save of upstream's state".into()
+            }
+        };
+        match committed {
+            Committed::No => s.problems.push(format!(
+                "{path} was not committed (upstream leaves its final state in the worktree): it is read as it is in the worktree, kept in refs/quickscale/adopted and removed"
+            )),
+            Committed::Changed => s.problems.push(format!(
+                "{path} has changes that are not committed: the worktree's version is read, kept in refs/quickscale/adopted and removed"
+            )),
+            Committed::Deleted => s.problems.push(format!(
+                "{path} is committed but deleted from the worktree: the committed version is read, and removed from the tree"
+            )),
+            Committed::Yes => {}
+        }
+        s.found.push(Found {
+            path: path.clone(),
+            format,
+            committed,
+        });
+    }
+
+    // quickscale.yml: the oldest format names the project `project.name`.
+    let config_path = root.join(CONFIG_FILE);
+    let mut text = fs_err::read_to_string(&config_path).map_err(|source| AdoptError::Read {
+        path: CONFIG_FILE.to_owned(),
+        source,
+    })?;
+    let root_node = crate::yaml::parse(&text).ok().flatten();
+    let project = root_node.as_ref().and_then(|r| r.get("project"));
+    let has = |key: &str| project.and_then(|p| p.get(key)).is_some();
+    if has("name") && !has("slug") && !has("package") {
+        let name = project
+            .and_then(|p| p.get("name"))
+            .and_then(|n| match Value::from_node(n) {
+                Value::Str(s) => Some(s),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let package = name.replace('-', "_");
+        text = crate::config::edit::set_project(
+            &text,
+            &[("slug", name.as_str()), ("package", package.as_str())],
+            &["name"],
+        )?;
+        s.config_changes.push(format!(
+            "project.name: {name} (upstream v0.69–v0.7x) becomes project.slug: {name} and project.package: {package}"
+        ));
+    }
+    let listed: BTreeSet<String> = root_node
+        .as_ref()
+        .and_then(|r| r.get("modules"))
+        .and_then(|m| m.as_map())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, _)| k.key_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // The options quickscale.yml gives each module, as written.
+    let listed_options: BTreeMap<String, BTreeMap<String, Value>> = root_node
+        .as_ref()
+        .and_then(|r| r.get("modules"))
+        .and_then(|m| m.as_map())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    let opts = v
+                        .as_map()
+                        .map(|o| {
+                            o.iter()
+                                .filter_map(|(ok, ov)| {
+                                    Some((ok.key_str()?.to_owned(), Value::from_node(ov)))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some((k.key_str()?.to_owned(), opts))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // Every prefix with git-subtree trailers, and every module upstream names.
+    let squashes = git.squashes(head)?;
+    let embedded: BTreeMap<String, (ObjectId, ObjectId)> = squashes
+        .iter()
+        .filter_map(|(prefix, ids)| {
+            let name = prefix.strip_prefix(&format!("{MODULES_DIR}/"))?;
+            (crate::identity::is_module_name(name)
+                && matches!(git.subtree_at(head_tree, prefix), Ok(Some(_))))
+            .then(|| (name.to_owned(), *ids))
+        })
+        .collect();
+    let in_state: BTreeMap<String, files::StateModule> = state_file
+        .as_ref()
+        .map(|st| st.modules.clone())
+        .unwrap_or_default();
+    let tracked: BTreeMap<String, files::TrackedModule> = modules_file
+        .as_ref()
+        .map(|m| m.modules.clone())
+        .unwrap_or_default();
+    let mut names: BTreeSet<String> = embedded.keys().cloned().collect();
+    names.extend(in_state.keys().cloned());
+    names.extend(tracked.keys().cloned());
+    names.extend(listed.iter().cloned());
+
+    // Raw credentials upstream kept in plain text, whatever became of the module.
+    for (name, m) in &in_state {
+        for (k, v) in &m.options {
+            if files::is_raw_credential(k, v)
+                && let Value::Str(secret) = v
+            {
+                let file = files::STATE_FILE;
+                s.credentials
+                    .push((file.to_owned(), format!("{name}.{k}"), secret.clone()));
+                s.problems.push(format!(
+                    "{name}.{k}: {file} holds a raw credential; it is not copied into the note, {CONFIG_FILE} or refs/quickscale/adopted (redacted there); keep it in an environment variable, and rotate it if the file was ever pushed"
+                ));
+            }
+        }
+    }
+    for name in &names {
+        let prefix = format!("{MODULES_DIR}/{name}");
+        let mut listed_in = Vec::new();
+        if listed.contains(name) {
+            listed_in.push(CONFIG_FILE);
+        }
+        if in_state.contains_key(name) {
+            listed_in.push(files::STATE_FILE);
+        }
+        if tracked.contains_key(name) {
+            listed_in.push(files::MODULES_FILE);
+        }
+        let exists = git.entry_at(head_tree, &prefix)?.is_some();
+        let Some((squash, split)) = embedded.get(name) else {
+            if exists {
+                return Err(AdoptError::Unproven {
+                    prefix,
+                    listed_in: listed_in.join(", "),
+                });
+            }
+            if listed.contains(name) {
+                s.problems.push(format!(
+                    "{name} is listed in {CONFIG_FILE} but {prefix} does not exist (upstream never embedded it): it stays in {CONFIG_FILE}, and `git quickscale apply` embeds it"
+                ));
+            } else {
+                s.problems.push(format!(
+                    "{name} is still listed in {} but {prefix} does not exist (upstream's `remove` forgot it there): it is not adopted",
+                    listed_in.join(" and ")
+                ));
+            }
+            continue;
+        };
+        let st = in_state.get(name);
+        let tr = tracked.get(name);
+        if !listed.contains(name) {
+            let options: BTreeMap<String, Value> = st
+                .map(|m| {
+                    m.options
+                        .iter()
+                        .filter(|(k, v)| !files::is_raw_credential(k, v))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            text = crate::config::edit::add_module_with(&text, name, &options)?;
+            s.config_changes.push(format!("modules.{name} added"));
+            s.problems.push(if st.is_some() {
+                format!(
+                    "{name} is embedded and in {} but not in {CONFIG_FILE}: adopted, and added to {CONFIG_FILE} with the options state.yml recorded",
+                    files::STATE_FILE
+                )
+            } else {
+                format!(
+                    "{name} is embedded ({prefix} has git-subtree trailers) but upstream lost track of it (not in {} nor {CONFIG_FILE}): adopted, and added to {CONFIG_FILE}",
+                    files::STATE_FILE
+                )
+            });
+        }
+        // Versions upstream recorded: null before 0.88, placeholders in config.yml.
+        let mut recorded_version = None;
+        if let Some(v) = st.and_then(|m| m.version.clone()) {
+            recorded_version = Some(v);
+        } else if st.is_some() {
+            s.problems.push(format!(
+                "{name}: {} records no version (upstream wrote null): the version is read from {prefix}/module.yml",
+                files::STATE_FILE
+            ));
+        }
+        if let Some(v) = tr.and_then(|m| m.installed_version.clone()) {
+            if files::is_placeholder_version(&v) {
+                s.problems.push(format!(
+                    "{name}: {} says installed_version {v}, a value upstream wrote for every module whatever it embedded: ignored",
+                    files::MODULES_FILE
+                ));
+            } else if recorded_version.is_none() {
+                recorded_version = Some(v);
+            }
+        }
+        if let Some(sha) = st.and_then(|m| m.commit_sha.clone())
+            && !split.to_string().starts_with(sha.trim())
+        {
+            s.problems.push(format!(
+                "{name}: {} says commit {sha}, but the git-subtree trailers of {prefix} say {}: the trailers are taken",
+                files::STATE_FILE,
+                split.to_hex_with_len(12)
+            ));
+        }
+        if !git.repo.has_object(*split) {
+            s.unverified.push(format!(
+                "{name}: the upstream commit {} is not in this repository (a clone leaves out what `git subtree add` fetched), so refs/quickscale/modules/{name} is not set; `git quickscale update` fetches it",
+                split.to_hex_with_len(12)
+            ));
+        }
+        // Options quickscale.yml asks for that upstream never applied.
+        if let (Some(st), Some(wanted)) = (st, listed_options.get(name)) {
+            let pending: Vec<&str> = wanted
+                .iter()
+                .filter(|(k, v)| {
+                    st.options
+                        .get(*k)
+                        .is_some_and(|old| old != *v && !files::is_raw_credential(k, old))
+                })
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if !pending.is_empty() {
+                s.problems.push(format!(
+                    "{name}: {CONFIG_FILE} sets {} differently from what {} says upstream applied: the wiring is rendered from {CONFIG_FILE}",
+                    pending.join(", "),
+                    files::STATE_FILE
+                ));
+            }
+        }
+        // Where the module comes from: quickscale.yml and the catalog, with
+        // the ref upstream recorded.
+        let parsed = crate::config::parse(&text, CONFIG_FILE, catalog).ok();
+        let declared_ref = parsed
+            .as_ref()
+            .and_then(|c| c.sources.get(name))
+            .and_then(|o| o.git_ref.clone());
+        let entry = catalog.get(name);
+        let source_url = parsed
+            .as_ref()
+            .and_then(|c| c.sources.get(name))
+            .and_then(|o| o.url.clone())
+            .or_else(|| entry.map(|e| e.source.clone()));
+        let source_url = match source_url {
+            Some(u) => u,
+            None => {
+                let remote = modules_file
+                    .as_ref()
+                    .and_then(|m| m.default_remote.clone())
+                    .unwrap_or_else(|| "https://github.com/Experto-AI/quickscale.git".into());
+                text = crate::config::edit::set_source(&text, name, Some(&remote), None)?;
+                s.config_changes
+                    .push(format!("sources.{name}.url: {remote} (not in the catalog)"));
+                s.unverified.push(format!(
+                    "{name}: the source {remote} is upstream's default remote; the module is not in the catalog"
+                ));
+                remote
+            }
+        };
+        let scheme = entry.map(|e| e.scheme_for(&source_url)).unwrap_or_default();
+        let branch = st
+            .and_then(|m| m.branch.clone())
+            .or_else(|| tr.and_then(|m| m.branch.clone()));
+        let (git_ref, ref_from, pin) = if let Some(r) = declared_ref {
+            let full = scheme.tag_for(&r).unwrap_or_else(|| r.clone());
+            (full, format!("sources.{name}.ref in {CONFIG_FILE}"), None)
+        } else if let Some(tag) = recorded_version
+            .as_deref()
+            .filter(|v| !files::is_placeholder_version(v))
+            .and_then(|v| scheme.tag_for(v))
+        {
+            let v = recorded_version.clone().unwrap_or_default();
+            s.unverified.push(format!(
+                "{name}: the ref {tag} is the tag of version {v} that upstream recorded; that it is commit {} was not checked against the source",
+                split.to_hex_with_len(12)
+            ));
+            (
+                tag,
+                format!("version {v} in {}", files::STATE_FILE),
+                Some(v),
+            )
+        } else if let Some(b) = branch {
+            let from = if st.and_then(|m| m.branch.as_ref()).is_some() {
+                files::STATE_FILE
+            } else {
+                files::MODULES_FILE
+            };
+            s.unverified.push(format!(
+                "{name}: embedded from the branch {b}, which has moved on since, probably"
+            ));
+            let pin = (entry.map(|e| e.git_ref.as_str()) != Some(b.as_str())).then(|| b.clone());
+            (b, format!("branch in {from}"), pin)
+        } else {
+            let r = entry
+                .map(|e| e.git_ref.clone())
+                .unwrap_or_else(|| crate::source::DEFAULT_REF.into());
+            s.unverified.push(format!(
+                "{name}: upstream recorded no ref; the catalog's {r} is taken"
+            ));
+            (r, "the catalog".into(), None)
+        };
+        if let Some(p) = pin {
+            text = crate::config::edit::set_source(&text, name, None, Some(&p))?;
+            s.config_changes.push(format!(
+                "sources.{name}.ref: {p} (the ref upstream embedded)"
+            ));
+        }
+        s.modules.push(AdoptedModule {
+            name: name.clone(),
+            prefix,
+            commit: split.to_string(),
+            squash: squash.to_string(),
+            source: source_url,
+            git_ref,
+            ref_from,
+            recorded_version,
+        });
+    }
+    s.config_text = text;
+    Ok(s)
+}
+
+/// The plan as lines for people (the CLI prints them).
+pub fn lines(s: &Survey) -> Vec<String> {
+    let mut out = vec!["Upstream QuickScale files found:".to_owned()];
+    for f in &s.found {
+        let note = match f.committed {
+            Committed::Yes => "",
+            Committed::Changed => ", changed since the last commit",
+            Committed::No => ", not committed",
+            Committed::Deleted => ", deleted from the worktree",
+        };
+        out.push(format!("  {}: {}{note}", f.path, f.format));
+    }
+    out.push("Modules (proved by their git-subtree trailers):".to_owned());
+    if s.modules.is_empty() {
+        out.push("  (none)".into());
+    }
+    for m in &s.modules {
+        out.push(format!(
+            "  {} at {} from {} ({}; ref from {})",
+            m.name,
+            &m.commit[..m.commit.len().min(12)],
+            m.git_ref,
+            m.source,
+            m.ref_from
+        ));
+    }
+    if !s.config_changes.is_empty() {
+        out.push(format!("{CONFIG_FILE}:"));
+        out.extend(s.config_changes.iter().map(|c| format!("  {c}")));
+    }
+    if !s.unverified.is_empty() {
+        out.push("Unverified:".to_owned());
+        out.extend(s.unverified.iter().map(|u| format!("  {u}")));
+    }
+    if !s.problems.is_empty() {
+        out.push("Upstream's known problems, and what adopt does:".to_owned());
+        out.extend(s.problems.iter().map(|p| format!("  {p}")));
+    }
+    out.push("adopt will:".to_owned());
+    out.push("  record the state in a note and refs/quickscale/modules/*".into());
+    for r in &s.retire {
+        out.push(format!("  retire {r} (kept in refs/quickscale/adopted)"));
+    }
+    for r in &s.regenerate {
+        out.push(format!("  regenerate {}:", r.path));
+        out.extend(r.diff.lines().map(|l| format!("    {l}")));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_replaces_only_the_credentials_of_that_file() {
+        let creds = vec![
+            (
+                files::STATE_FILE.to_owned(),
+                "storage.secret_access_key".to_owned(),
+                "s3cr3t".to_owned(),
+            ),
+            (
+                files::MODULES_FILE.to_owned(),
+                "x.token".to_owned(),
+                "hello".to_owned(),
+            ),
+        ];
+        let text = b"options:\n  secret_access_key: s3cr3t\n  greeting: hello\n";
+        let out = String::from_utf8(redact(text, files::STATE_FILE, &creds)).expect("utf8");
+        assert_eq!(
+            out,
+            format!("options:\n  secret_access_key: {REDACTED}\n  greeting: hello\n")
+        );
+        assert_eq!(redact(text, files::HASHES_FILE, &creds), text.to_vec());
+    }
+
+    #[test]
+    fn lines_name_every_part_of_the_plan() {
+        let survey = Survey {
+            found: vec![Found {
+                path: files::STATE_FILE.into(),
+                format: "fmt".into(),
+                committed: Committed::No,
+            }],
+            modules: vec![AdoptedModule {
+                name: "crm".into(),
+                prefix: "modules/crm".into(),
+                commit: "0123456789abcdef0123".into(),
+                squash: "f".repeat(40),
+                source: "https://example.com/q.git".into(),
+                git_ref: "splits/crm-module".into(),
+                ref_from: "the catalog".into(),
+                recorded_version: None,
+            }],
+            unverified: vec!["u1".into()],
+            problems: vec!["p1".into()],
+            config_changes: vec!["c1".into()],
+            retire: vec![files::STATE_FILE.into()],
+            regenerate: vec![Regenerated {
+                path: "shop/urls_modules.py".into(),
+                diff: "-a\n+b\n".into(),
+            }],
+            config_text: String::new(),
+            credentials: Vec::new(),
+        };
+        let text = lines(&survey).join("\n");
+        for expected in [
+            ".quickscale/state.yml: fmt, not committed",
+            "crm at 0123456789ab from splits/crm-module (https://example.com/q.git; ref from the catalog)",
+            "  c1",
+            "  u1",
+            "  p1",
+            "retire .quickscale/state.yml",
+            "regenerate shop/urls_modules.py:\n    -a\n    +b",
+        ] {
+            assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+        }
+    }
+}

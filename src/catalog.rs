@@ -369,12 +369,18 @@ mod tests {
                 "storage",
                 "backups",
                 "notifications",
-                "social"
+                "social",
+                "billing"
             ]
         );
+        // First-party: this repository's split branch (modules/billing).
         let billing = c.get("billing").expect("billing");
-        assert!(!billing.ready);
+        assert_eq!(
+            billing.source,
+            "https://github.com/Experto-AI/git-quickscale.git"
+        );
         assert_eq!(billing.git_ref, "splits/billing-module");
+        assert!(!c.get("teams").expect("teams").ready);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod common;
 mod test_apply;
 mod test_bad_inputs;
+mod test_billing_module;
 mod test_crash;
 mod test_crm_theme;
 mod test_failures;

@@ -101,9 +101,33 @@ def check_routes_reach_the_module(app_configs=None, **kwargs):
     return problems
 
 
+def _paid_plans_exist() -> bool:
+    from django.db import DatabaseError
+
+    from .models import Plan
+
+    try:
+        return Plan.objects.filter(is_active=True).exclude(
+            stripe_monthly_price_id="", stripe_yearly_price_id=""
+        ).exists()
+    except DatabaseError:  # not migrated yet
+        return False
+
+
 @register(Tags.security, deploy=True)
 def check_secrets(app_configs=None, **kwargs):
+    """Customers cannot pay without the secrets; until there are paid plans nothing is lost."""
     problems = []
+    if conf.api_base():
+        problems.append(
+            Warning(
+                f"{conf.API_BASE_ENV_VAR} is set: Stripe calls do not go to Stripe.",
+                hint="Unset it in production; it is for tests against a fake Stripe.",
+                id="quickscale_billing.W004",
+            )
+        )
+    if not _paid_plans_exist():
+        return problems
     if not conf.secret_key():
         problems.append(
             Warning(
@@ -118,14 +142,6 @@ def check_secrets(app_configs=None, **kwargs):
                 f"{conf.webhook_secret_env_var()} is not set: Stripe's webhooks are refused.",
                 hint="Set it to the signing secret (whsec_...) of your webhook endpoint.",
                 id="quickscale_billing.W003",
-            )
-        )
-    if conf.api_base():
-        problems.append(
-            Warning(
-                f"{conf.API_BASE_ENV_VAR} is set: Stripe calls do not go to Stripe.",
-                hint="Unset it in production; it is for tests against a fake Stripe.",
-                id="quickscale_billing.W004",
             )
         )
     return problems

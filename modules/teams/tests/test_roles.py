@@ -1,7 +1,7 @@
 import pytest
-from django.core.checks import run_checks
+from django.core.checks import registry
 
-from quickscale_modules_teams import roles
+from quickscale_modules_teams import checks, roles
 
 
 def test_builtin_hierarchy_owner_admin_member():
@@ -44,10 +44,12 @@ def test_admins_assign_up_to_their_rank_owners_anything(settings):
 )
 def test_bad_extra_roles_fail_the_system_check(settings, entry, problem):
     settings.QUICKSCALE_TEAMS_EXTRA_ROLES = [entry]
-    errors = [e for e in run_checks() if e.id == "quickscale_teams.E001"]
+    assert checks.check_roles in registry.registry.get_checks()
+    errors = [e for e in checks.check_roles(None) if e.id == "quickscale_teams.E001"]
     assert len(errors) == 1 and problem in errors[0].msg, errors
 
 
 def test_missing_middleware_is_a_check_warning(settings):
     settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "CurrentTeam" not in m]
-    assert any(e.id == "quickscale_teams.W001" for e in run_checks())
+    assert checks.check_middleware in registry.registry.get_checks()
+    assert [e.id for e in checks.check_middleware(None)] == ["quickscale_teams.W001"]

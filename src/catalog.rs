@@ -370,7 +370,8 @@ mod tests {
                 "backups",
                 "notifications",
                 "social",
-                "billing"
+                "billing",
+                "teams"
             ]
         );
         // First-party: this repository's split branch (modules/billing).
@@ -380,7 +381,9 @@ mod tests {
             "https://github.com/Experto-AI/git-quickscale.git"
         );
         assert_eq!(billing.git_ref, "splits/billing-module");
-        assert!(!c.get("teams").expect("teams").ready);
+        let teams = c.get("teams").expect("teams");
+        assert_eq!(teams.source, billing.source);
+        assert_eq!(teams.git_ref, "splits/teams-module");
     }
 
     #[test]

@@ -231,11 +231,17 @@ fn list_modules_json_and_index_overrides() {
             "backups",
             "notifications",
             "social",
-            "billing"
+            "billing",
+            "teams"
         ]
     );
+    // First-party modules come from this repository's split branches.
     let teams = rows.iter().find(|r| r["name"] == "teams").expect("listed");
-    assert_eq!(teams["ready"], false);
+    assert_eq!(
+        teams["source"],
+        "https://github.com/Experto-AI/git-quickscale.git"
+    );
+    assert_eq!(teams["ref"], "splits/teams-module");
     let crm = rows.iter().find(|r| r["name"] == "crm").expect("crm");
     assert_eq!(
         crm["source"],

@@ -19,6 +19,7 @@ mod test_plan;
 mod test_readme;
 mod test_safety;
 mod test_sync;
+mod test_teams_module;
 mod test_untrusted;
 mod test_update;
 mod test_update_properties;

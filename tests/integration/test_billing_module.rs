@@ -59,7 +59,10 @@ fn the_catalog_lists_billing_as_ready_from_this_repository() {
         .lines()
         .find(|l| l.trim_start().starts_with("billing"))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(line.contains("ready") && !line.contains("not ready"), "{line}");
+    assert!(
+        line.contains("ready") && !line.contains("not ready"),
+        "{line}"
+    );
     // Planning it no longer says "not ready".
     let plan = env.qs_ok(
         env.root(),
@@ -86,7 +89,11 @@ fn the_user_guide_lists_every_billing_option() {
             "the billing section of docs/user-guide.md does not list option `{}` ({setting})",
             option.name
         );
-        let kind = if option.mutable { "mutable" } else { "immutable" };
+        let kind = if option.mutable {
+            "mutable"
+        } else {
+            "immutable"
+        };
         assert!(
             section.contains(kind),
             "the guide does not say which options are {kind}"
@@ -112,7 +119,12 @@ fn the_published_split_embeds_and_is_wired_from_its_manifest() {
     let tip = env.rev(&bare, &split_branch(MODULE));
     let log = env.git(
         &project,
-        &["log", "--format=%B", "--grep", "git-subtree-dir: modules/billing"],
+        &[
+            "log",
+            "--format=%B",
+            "--grep",
+            "git-subtree-dir: modules/billing",
+        ],
     );
     assert!(log.contains(&format!("git-subtree-split: {tip}")), "{log}");
     assert!(project.join("modules/billing/module.yml").is_file());
@@ -125,7 +137,10 @@ fn the_published_split_embeds_and_is_wired_from_its_manifest() {
     // Wired from module.yml: apps, the root include, option settings, requirements.
     let settings = read(&project.join("shop/settings/modules.py"));
     for app in ["rest_framework", "djstripe", "quickscale_modules_billing"] {
-        assert!(settings.contains(&format!("\"{app}\"")), "{app}:\n{settings}");
+        assert!(
+            settings.contains(&format!("\"{app}\"")),
+            "{app}:\n{settings}"
+        );
     }
     for expected in [
         "\"QUICKSCALE_BILLING_CURRENCY\": \"eur\"",
@@ -165,11 +180,21 @@ fn the_published_split_embeds_and_is_wired_from_its_manifest() {
         "billing.currencyy=eur",
     ] {
         let out = env.qs(&project, &["plan", "--reconfigure", "--set", bad, "--yes"]);
-        assert!(!out.status.success(), "{bad} was accepted:\n{}", describe(&out));
+        assert!(
+            !out.status.success(),
+            "{bad} was accepted:\n{}",
+            describe(&out)
+        );
     }
     let out = env.qs(
         &project,
-        &["plan", "--reconfigure", "--set", "billing.customer=team", "--yes"],
+        &[
+            "plan",
+            "--reconfigure",
+            "--set",
+            "billing.customer=team",
+            "--yes",
+        ],
     );
     let said = format!("{}{}", stdout(&out), stderr(&out));
     assert!(
@@ -178,7 +203,13 @@ fn the_published_split_embeds_and_is_wired_from_its_manifest() {
     );
     env.qs_ok(
         &project,
-        &["plan", "--reconfigure", "--set", "billing.trial_days=14", "--yes"],
+        &[
+            "plan",
+            "--reconfigure",
+            "--set",
+            "billing.trial_days=14",
+            "--yes",
+        ],
     );
     env.qs_ok(&project, &["apply", "--yes"]);
     let settings = read(&project.join("shop/settings/modules.py"));
@@ -301,9 +332,14 @@ fn check_probe(seen: &serde_json::Value, pricing_path: &str) {
             assert!(html.contains(marker), "{name}: no `{marker}`:\n{html}");
         }
     }
-    let pricing = seen["pricing_anonymous"]["html"].as_str().unwrap_or_default();
+    let pricing = seen["pricing_anonymous"]["html"]
+        .as_str()
+        .unwrap_or_default();
     for plan in ["Free", "Basic", "Pro", "EUR"] {
-        assert!(pricing.contains(plan), "pricing page lacks {plan}:\n{pricing}");
+        assert!(
+            pricing.contains(plan),
+            "pricing page lacks {plan}:\n{pricing}"
+        );
     }
     assert_eq!(
         seen["dashboard_anonymous"], 302,
@@ -329,7 +365,10 @@ fn check_probe(seen: &serde_json::Value, pricing_path: &str) {
     assert_eq!(seen["customer"]["plan"], "basic", "{seen}");
     let dashboard = seen["dashboard"]["html"].as_str().unwrap_or_default();
     for text in ["Basic", "Active", "https://invoice.stripe.test/i/in_"] {
-        assert!(dashboard.contains(text), "dashboard lacks {text}:\n{dashboard}");
+        assert!(
+            dashboard.contains(text),
+            "dashboard lacks {text}:\n{dashboard}"
+        );
     }
     let plans: Vec<&str> = seen["api_plans"]["plans"]
         .as_array()
@@ -342,7 +381,10 @@ fn check_probe(seen: &serde_json::Value, pricing_path: &str) {
 
 /// The themes to run on a stack: the default one, or `QUICKSCALE_BILLING_THEMES`.
 fn themes(default: Theme) -> Vec<Theme> {
-    match std::env::var(THEMES_VAR).ok().filter(|v| !v.trim().is_empty()) {
+    match std::env::var(THEMES_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
         None => vec![default],
         Some(v) if v.trim() == "all" => Theme::ALL.to_vec(),
         Some(v) => v
@@ -421,7 +463,11 @@ fn billing_works_in(theme: Theme, stack: &Stack) {
     venv.manage(&["migrate", "--noinput"], &[]);
     timing(&format!("{label}: migrate"), step);
     let pending = venv.manage(&["makemigrations", "--check", "--dry-run"], &[]);
-    assert!(stdout(&pending).contains("No changes detected"), "{}", describe(&pending));
+    assert!(
+        stdout(&pending).contains("No changes detected"),
+        "{}",
+        describe(&pending)
+    );
 
     // The project's own tests. The database is migrated above; migrating
     // the test database again would cost dj-stripe's 90 s once more.

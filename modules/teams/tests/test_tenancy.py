@@ -129,3 +129,15 @@ def test_drf_permissions(team_a, projects):
     assert member.get(f"/p/team-a/api/projects/{projects['b1'].pk}/").status_code == 404
     assert member.get("/p/team-a/api/admin/").status_code == 403
     assert client_for(team_a.admin).get("/p/team-a/api/admin/").json() == {"ok": True, "team": "team-a"}
+
+
+def test_the_admin_reads_across_teams_on_purpose(projects, team_a):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-123")
+    client = client_for(staff)
+    html = client.get("/admin/scoped/project/").content.decode()
+    assert "Apollo" in html and "Borealis" in html
+    assert client.get(f"/admin/scoped/project/{projects['b1'].pk}/change/").status_code == 200
+    assert client.get("/admin/quickscale_modules_teams/team/").status_code == 200
+    assert client.get("/admin/quickscale_modules_teams/invitation/").status_code == 200

@@ -463,13 +463,22 @@ mod tests {
                 "backups",
                 "notifications",
                 "social",
+                "billing",
+                "teams",
                 "orgs",
                 "analytics"
             ]
         );
+        // First-party: this repository's split branch (modules/billing).
         let billing = c.get("billing").expect("billing");
-        assert!(!billing.ready);
+        assert_eq!(
+            billing.source,
+            "https://github.com/Experto-AI/git-quickscale.git"
+        );
         assert_eq!(billing.git_ref, "splits/billing-module");
+        let teams = c.get("teams").expect("teams");
+        assert_eq!(teams.source, billing.source);
+        assert_eq!(teams.git_ref, "splits/teams-module");
         // Every upstream module says how its version tags are named.
         for e in c.entries() {
             assert_eq!(

@@ -163,14 +163,20 @@ fn render_table(ctx: &Context, rows: &[ListingRow]) {
             r.description
         ));
     }
-    if let Some(source) = rows.first().map(|r| r.source.as_str())
-        && rows.iter().all(|r| r.source == source)
-    {
+    // One line per source (most modules share one), in order of first use.
+    let mut sources: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in rows {
+        match sources.iter_mut().find(|(s, _)| *s == r.source) {
+            Some((_, names)) => names.push(&r.name),
+            None => sources.push((&r.source, vec![&r.name])),
+        }
+    }
+    if let [(source, _)] = sources.as_slice() {
         ctx.ui.out(&format!("\nsource of every module: {source}"));
     } else {
-        ctx.ui.out("");
-        for r in rows {
-            ctx.ui.out(&format!("{}: {}", r.name, r.source));
+        ctx.ui.out("\nsources:");
+        for (source, names) in sources {
+            ctx.ui.out(&format!("  {source}: {}", names.join(", ")));
         }
     }
 }

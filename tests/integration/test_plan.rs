@@ -230,13 +230,18 @@ fn list_modules_json_and_index_overrides() {
             "storage",
             "backups",
             "notifications",
-            "social"
+            "social",
+            "billing",
+            "teams"
         ]
     );
-    for name in ["billing", "teams"] {
-        let row = rows.iter().find(|r| r["name"] == name).expect("listed");
-        assert_eq!(row["ready"], false);
-    }
+    // First-party modules come from this repository's split branches.
+    let teams = rows.iter().find(|r| r["name"] == "teams").expect("listed");
+    assert_eq!(
+        teams["source"],
+        "https://github.com/Experto-AI/git-quickscale.git"
+    );
+    assert_eq!(teams["ref"], "splits/teams-module");
     let crm = rows.iter().find(|r| r["name"] == "crm").expect("crm");
     assert_eq!(
         crm["source"],

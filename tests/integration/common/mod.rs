@@ -153,6 +153,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+pub mod first_party;
 pub mod fixtures;
 pub mod python;
 

@@ -1,0 +1,5 @@
+"""``quickscale_modules_teams.middleware.CurrentTeamMiddleware`` (see current.py)."""
+
+from .current import CurrentTeamMiddleware
+
+__all__ = ["CurrentTeamMiddleware"]

@@ -792,7 +792,7 @@ fn prepare(
             .filter(|p| inside(p))
             .collect();
     }
-    guard_writes(ws, &changes, generate.as_ref(), &state)?;
+    guard_writes(ws, &changes, generate.as_ref(), &takeover.retire, &state)?;
     let blocked = git.check_clean(&changes, &adopted_paths)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
@@ -984,6 +984,7 @@ fn guard_writes(
     ws: &Workspace,
     changes: &[crate::git::tree::TreeChange],
     generated: Option<&FileMap>,
+    retired: &[String],
     state: &AppliedState,
 ) -> Result<(), EngineError> {
     let mut modules: Vec<String> = ws.embedded();
@@ -991,7 +992,10 @@ fn guard_writes(
     let paths = changes
         .iter()
         .map(|c| c.path.as_str())
-        .filter(|p| generated.is_none_or(|g| !g.contains_key(*p)));
+        .filter(|p| generated.is_none_or(|g| !g.contains_key(*p)))
+        // adopt retires upstream QuickScale's state files: named in the plan,
+        // confirmed, and kept in refs/quickscale/adopted first.
+        .filter(|p| !retired.iter().any(|r| r == p));
     let project = crate::policy::Project {
         package: &ws.config.config.project.package,
         modules: &modules,

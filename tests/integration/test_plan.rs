@@ -232,7 +232,9 @@ fn list_modules_json_and_index_overrides() {
             "notifications",
             "social",
             "billing",
-            "teams"
+            "teams",
+            "orgs",
+            "analytics"
         ]
     );
     // First-party modules come from this repository's split branches.

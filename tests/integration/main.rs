@@ -1,15 +1,24 @@
 //! The one integration-test binary: real binary, real git, temp repos.
+//!
+//! libtest starts tests in name order, one per core (two in CI), so the
+//! long end-to-end suites are named to start first: `e2e_1_*` (the README's
+//! first command, a whole `cargo install`) before `e2e_2_*` (Python and npm
+//! installs of generated projects) before the many quick `test_*` files.
+//! Started last, any of them would be the run's tail on an idle core.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
 
 mod common;
+mod e2e_1_readme;
+mod e2e_2_crm_theme;
+mod e2e_2_teams_module;
+mod e2e_2_upstream_modules;
 mod test_adopt;
 mod test_apply;
 mod test_bad_inputs;
-mod test_check;
 mod test_billing_module;
+mod test_check;
 mod test_crash;
-mod test_crm_theme;
 mod test_extract;
 mod test_failures;
 mod test_first_hour;
@@ -20,15 +29,12 @@ mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
 mod test_push;
-mod test_readme;
 mod test_safety;
 mod test_split;
 mod test_sync;
-mod test_teams_module;
 mod test_untrusted;
 mod test_update;
 mod test_update_properties;
-mod test_upstream_modules;
 mod test_yaml_edit;
 
 #[test]
@@ -41,12 +47,11 @@ fn no_forgotten_test_files() {
             .file_name()
             .to_string_lossy()
             .into_owned();
-        if let Some(module) = name
-            .strip_prefix("test_")
-            .and_then(|n| n.strip_suffix(".rs"))
+        if let Some(module) = name.strip_suffix(".rs")
+            && (module.starts_with("test_") || module.starts_with("e2e_"))
         {
             assert!(
-                main.contains(&format!("mod test_{module};")),
+                main.contains(&format!("mod {module};")),
                 "tests/integration/{name} is not listed in main.rs"
             );
         }

@@ -293,7 +293,7 @@ fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack:
                 describe(&out)
             );
         }
-        // Tested with its modules in test_crm_theme.rs.
+        // Tested with its modules in e2e_2_crm_theme.rs.
         Theme::ShowcaseHtml | Theme::CrmReact => {}
     }
 

@@ -5,7 +5,7 @@
 //! the frontend's own tests (Vitest) and build run, and with
 //! `QUICKSCALE_PYTHON_TESTS=1` too, the Django side passes its checks (without
 //! the modules, whose tests skip). The end-to-end test needs the real
-//! upstream modules (`QUICKSCALE_UPSTREAM_REPO`, see test_upstream_modules.rs),
+//! upstream modules (`QUICKSCALE_UPSTREAM_REPO`, see e2e_2_upstream_modules.rs),
 //! Python >= 3.12 and Chromium; it prints a `SKIPPED` line otherwise.
 
 use std::collections::BTreeMap;
@@ -356,7 +356,7 @@ fn the_frontend_passes_its_tests_and_builds_and_django_serves_it() {
 
 // --- end to end, with the real crm and auth modules --------------------------------
 
-/// A local clone of github.com/Experto-AI/quickscale (see test_upstream_modules.rs).
+/// A local clone of github.com/Experto-AI/quickscale (see e2e_2_upstream_modules.rs).
 const UPSTREAM_VAR: &str = "QUICKSCALE_UPSTREAM_REPO";
 const USERNAME: &str = "alice";
 const PASSWORD: &str = "e2e-correct-horse-battery";

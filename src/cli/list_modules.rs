@@ -58,22 +58,7 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
     } else {
         render_table(ctx, &rows);
         for (name, a) in &updates {
-            let mut parts = Vec::new();
-            if let Some(c) = &a.available.compatible {
-                parts.push(format!("{c} (compatible)"));
-            }
-            if let Some(b) = &a.available.breaking {
-                parts.push(format!("{b} (breaking)"));
-            }
-            if a.available.branch_tip.is_some() {
-                let version = a
-                    .available
-                    .tip_version
-                    .as_deref()
-                    .map(|v| format!(" (version {v})"))
-                    .unwrap_or_default();
-                parts.push(format!("new commits on {}{version}", a.git_ref));
-            }
+            let parts = a.available.phrases(&a.git_ref);
             if !parts.is_empty() {
                 ctx.ui.out(&format!(
                     "{name} {}: newer upstream (last checked by `update`): {}",

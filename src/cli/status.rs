@@ -167,22 +167,7 @@ fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
                 m.source
             ));
             if let Some(a) = &m.available {
-                let mut parts = Vec::new();
-                if let Some(c) = &a.available.compatible {
-                    parts.push(format!("{c} (compatible)"));
-                }
-                if let Some(b) = &a.available.breaking {
-                    parts.push(format!("{b} (breaking)"));
-                }
-                if a.available.branch_tip.is_some() {
-                    let version = a
-                        .available
-                        .tip_version
-                        .as_deref()
-                        .map(|v| format!(" (version {v})"))
-                        .unwrap_or_default();
-                    parts.push(format!("new commits on {}{version}", m.git_ref));
-                }
+                let parts = a.available.phrases(&m.git_ref);
                 if !parts.is_empty() {
                     ui.out_styled(
                         Tone::Changed,

@@ -209,6 +209,29 @@ pub struct Available {
     pub tip_version: Option<String>,
 }
 
+impl Available {
+    /// One phrase per kind of newer version, for status and list-modules
+    /// (`git_ref` is the ref the module follows); empty when up to date.
+    pub fn phrases(&self, git_ref: &str) -> Vec<String> {
+        let mut parts = Vec::new();
+        if let Some(c) = &self.compatible {
+            parts.push(format!("{c} (compatible)"));
+        }
+        if let Some(b) = &self.breaking {
+            parts.push(format!("{b} (breaking)"));
+        }
+        if self.branch_tip.is_some() {
+            let version = self
+                .tip_version
+                .as_deref()
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default();
+            parts.push(format!("new commits on {git_ref}{version}"));
+        }
+        parts
+    }
+}
+
 /// The full name of `git_ref` among `refs` (tags win over branches, as git).
 fn find_ref<'r>(refs: &'r [RemoteRef], git_ref: &str) -> Option<&'r RemoteRef> {
     if git_ref.starts_with("refs/") {

@@ -52,33 +52,13 @@ fn scenario(env: &TestEnv, op: &str) -> (PathBuf, Vec<&'static str>) {
     let a = module_repo(env, "a");
     let b = module_repo(env, "b");
     let dir = env.new_project(&[]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     env.qs_ok(&dir, &["apply", "--yes"]);
     // An untracked user file that must survive everything.
     std::fs::write(dir.join("notes-to-self.txt"), "untracked\n").expect("write");
     match op {
         "apply" => {
-            env.qs_ok(
-                &dir,
-                &[
-                    "plan",
-                    "--add",
-                    "b",
-                    "--source",
-                    &format!("b={}", b.display()),
-                    "--yes",
-                ],
-            );
+            env.plan_add(&dir, &[("b", &b)]);
             (dir, vec!["apply", "--yes"])
         }
         "remove" => (dir, vec!["remove", "a", "--yes"]),

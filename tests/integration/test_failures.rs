@@ -116,17 +116,7 @@ fn invalid_option_value_is_refused_after_the_fetch() {
     let env = TestEnv::new();
     let a = module_repo(&env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     let yml = std::fs::read_to_string(dir.join("quickscale.yml")).expect("yml");
     std::fs::write(
         dir.join("quickscale.yml"),
@@ -216,17 +206,7 @@ fn a_second_writer_is_locked_out() {
     let env = TestEnv::new();
     let a = module_repo(&env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     let snap = env.repo_snapshot(&dir);
     // A first apply holds the lock while it waits (test pause point).
     let mut first = Command::new(BIN);

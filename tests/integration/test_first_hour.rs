@@ -120,17 +120,7 @@ fn a_module_needing_a_newer_python_and_django_is_reported_before_pip() {
         "poetry",
     );
     let dir = env.new_project(&[]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     let out = env.qs(&dir, &["apply", "--dry-run"]);
     let err = stderr(&out);
     assert!(
@@ -206,17 +196,7 @@ fn generation_counts_agree_and_remove_says_what_happens_to_the_data_first() {
     assert_eq!(generating, count("Writing "), "{err}");
 
     let a = crate::common::fixtures::module_repo(&env, "a");
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     env.qs_ok(&dir, &["apply", "--yes"]);
     // The plan line itself carries the consequence, before the question.
     let out = env.qs_ok(&dir, &["remove", "a", "--yes"]);

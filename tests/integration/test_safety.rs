@@ -15,21 +15,7 @@ fn project_with_user_package(env: &TestEnv) -> PathBuf {
     let a = module_repo(env, "a");
     let b = module_repo(env, "b");
     let dir = env.new_project(&[]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--add",
-            "b",
-            "--source",
-            &format!("a={}", a.display()),
-            "--source",
-            &format!("b={}", b.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a), ("b", &b)]);
     env.qs_ok(&dir, &["apply", "--yes"]);
     std::fs::create_dir_all(dir.join("modules/mystuff")).expect("mkdir");
     std::fs::write(dir.join("modules/mystuff/code.py"), "ANSWER = 42\n").expect("write");
@@ -164,17 +150,7 @@ fn an_unproven_directory_named_like_a_wanted_module_is_not_adopted() {
     std::fs::write(dir.join("modules/a/mine.py"), "MINE = True\n").expect("write");
     env.git(&dir, &["add", "modules/a"]);
     env.git(&dir, &["commit", "-qm", "Mine"]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     let before = env.repo_snapshot(&dir);
     let out = env.qs(&dir, &["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
@@ -188,17 +164,7 @@ fn an_unproven_directory_named_like_a_wanted_module_is_not_adopted() {
 fn project_with_a(env: &TestEnv) -> PathBuf {
     let a = module_repo(env, "a");
     let dir = env.new_project(&[]);
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "a",
-            "--source",
-            &format!("a={}", a.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("a", &a)]);
     env.qs_ok(&dir, &["apply", "--yes"]);
     dir
 }
@@ -213,17 +179,7 @@ fn reads_never_write_even_after_an_interrupted_operation() {
     let env = TestEnv::new();
     let dir = project_with_a(&env);
     let b = module_repo(&env, "b");
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "b",
-            "--source",
-            &format!("b={}", b.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("b", &b)]);
     crate::common::kill_at(&env, &dir, &["apply", "--yes"], "files-written");
     let before = everything(&dir);
     for args in [
@@ -442,17 +398,7 @@ fn undo_keeps_the_quickscale_yml_edit_and_steps_back_through_operations() {
     let after_a = env.rev(&dir, "HEAD");
     // The user comments quickscale.yml and adds b; apply commits it.
     let b = module_repo(&env, "b");
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "b",
-            "--source",
-            &format!("b={}", b.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("b", &b)]);
     std::fs::write(
         dir.join("quickscale.yml"),
         format!("# keep b for the shop\n{}", yml(&dir)),

@@ -72,17 +72,7 @@ fn assert_rejected(env: &TestEnv, repo: &Path, expect: &str, git_config: &[(&str
     for (k, v) in git_config {
         env.git(&dir, &["config", k, v]);
     }
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "evil",
-            "--source",
-            &format!("evil={}", repo.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("evil", repo)]);
     let snap = env.repo_snapshot(&dir);
     let out = env.qs(&dir, &["apply", "--yes"]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
@@ -349,17 +339,7 @@ fn symlinks_that_stay_inside_are_embedded() {
     });
     env.new_project(&[]);
     let dir = env.root().join("shop");
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "evil",
-            "--source",
-            &format!("evil={}", repo.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("evil", &repo)]);
     env.qs_ok(&dir, &["apply", "--yes"]);
     let hop1 = dir.join("modules/evil/hop1");
     assert_eq!(
@@ -437,17 +417,7 @@ fn names_that_only_look_like_dot_git_are_fine() {
     );
     env.new_project(&[]);
     let dir = env.root().join("shop");
-    env.qs_ok(
-        &dir,
-        &[
-            "plan",
-            "--add",
-            "evil",
-            "--source",
-            &format!("evil={}", repo.display()),
-            "--yes",
-        ],
-    );
+    env.plan_add(&dir, &[("evil", &repo)]);
     env.qs_ok(&dir, &["apply", "--yes"]);
     assert!(dir.join("modules/evil/.github/workflows/ci.yml").is_file());
     assert!(dir.join("modules/evil/git~2").is_file());

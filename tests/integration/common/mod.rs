@@ -244,6 +244,21 @@ impl TestEnv {
         dir
     }
 
+    /// `plan --add NAME --source NAME=PATH … --yes` in `dir`: wants each
+    /// module from its local repository.
+    pub fn plan_add(&self, dir: &Path, sources: &[(&str, &Path)]) -> Output {
+        let mut args: Vec<String> = vec!["plan".into()];
+        for (name, _) in sources {
+            args.extend(["--add".into(), (*name).to_owned()]);
+        }
+        for (name, path) in sources {
+            args.extend(["--source".into(), format!("{name}={}", path.display())]);
+        }
+        args.push("--yes".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.qs_ok(dir, &args)
+    }
+
     /// The tree id of `rev` (e.g. `HEAD:modules/a`).
     pub fn rev(&self, dir: &Path, rev: &str) -> String {
         self.git(dir, &["rev-parse", rev]).trim().to_owned()

@@ -57,7 +57,9 @@ pub fn publish(env: &TestEnv, name: &str) -> Option<PathBuf> {
     );
     let mut files: Vec<&str> = listed.split('\0').filter(|f| !f.is_empty()).collect();
     assert!(
-        files.iter().any(|f| *f == format!("modules/{name}/module.yml")),
+        files
+            .iter()
+            .any(|f| *f == format!("modules/{name}/module.yml")),
         "modules/{name}/module.yml is missing from this checkout"
     );
     files.push("scripts/publish-first-party.sh");
@@ -71,9 +73,15 @@ pub fn publish(env: &TestEnv, name: &str) -> Option<PathBuf> {
         std::fs::copy(&from, &to).unwrap_or_else(|e| panic!("copy {rel}: {e}"));
     }
     env.git(&src, &["add", "-A"]);
-    env.git(&src, &["commit", "-q", "-m", &format!("Add the {name} module")]);
+    env.git(
+        &src,
+        &["commit", "-q", "-m", &format!("Add the {name} module")],
+    );
     let bare = env.root().join(format!("{name}-module.git"));
-    env.git(env.root(), &["init", "-q", "--bare", bare.to_str().expect("UTF-8")]);
+    env.git(
+        env.root(),
+        &["init", "-q", "--bare", bare.to_str().expect("UTF-8")],
+    );
 
     let mut cmd = Command::new("bash");
     env.env(&mut cmd);

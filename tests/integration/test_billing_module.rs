@@ -25,8 +25,12 @@
 //! showcase_react on Django 6. `QUICKSCALE_BILLING_THEMES=all` (or a
 //! comma-separated list) sets both stacks' themes; crm_react also needs
 //! `QUICKSCALE_UPSTREAM_REPO` (its crm and auth modules) and Django 6, and
-//! gets a venv and a migration of its own. `QUICKSCALE_BILLING_FRESH_MIGRATE=1`
-//! migrates every project from scratch.
+//! gets a venv and a migration of its own. The database migrated from
+//! scratch is kept under `<target>/test-cache/billing-db/`, named by a hash
+//! of what the migration depends on (interpreter, installed versions,
+//! apps, the module's migration files): a later run with the same inputs
+//! starts from it. `QUICKSCALE_BILLING_FRESH_MIGRATE=1` migrates every
+//! project from scratch and ignores that cache.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -452,6 +456,31 @@ const FRESH_VAR: &str = "QUICKSCALE_BILLING_FRESH_MIGRATE";
 /// A from-scratch migration with dj-stripe: minutes of CPU on SQLite.
 const MIGRATE_TIMEOUT: Duration = Duration::from_secs(1200);
 
+/// What a from-scratch migration's result depends on, as a short hash: the
+/// interpreter, every installed distribution's version, the project's
+/// apps and the module's migration files. Names the database cached
+/// under `<target>/test-cache/billing-db/`.
+fn db_key(venv: &Venv<'_>) -> String {
+    const KEY: &str = r#"
+import hashlib, importlib.metadata as md, pathlib, sys
+from django.conf import settings
+import quickscale_modules_billing
+h = hashlib.sha256()
+h.update(sys.version.encode())
+h.update("\n".join(sorted(f"{d.metadata['Name']}=={d.version}" for d in md.distributions())).encode())
+h.update("\n".join(settings.INSTALLED_APPS).encode())
+for f in sorted(pathlib.Path(quickscale_modules_billing.__file__).parent.joinpath("migrations").glob("*.py")):
+    h.update(f.name.encode() + f.read_bytes())
+print("QS-KEY", h.hexdigest()[:24])
+"#;
+    let out = venv.shell(KEY, &[]);
+    stdout(&out)
+        .lines()
+        .find_map(|l| l.strip_prefix("QS-KEY "))
+        .unwrap_or_else(|| panic!("no key:\n{}", describe(&out)))
+        .to_owned()
+}
+
 /// What the projects of a run share.
 struct Shared<'a> {
     /// The stack's venv, moved from showcase project to showcase project.
@@ -545,11 +574,21 @@ fn billing_works_in<'a>(
     // what their stack and theme add (nothing of dj-stripe or the module).
     let step = Instant::now();
     let fresh_all = std::env::var(FRESH_VAR).is_ok_and(|v| v == "1");
+    let db = project.join("db.sqlite3");
+    let mut cached: Option<PathBuf> = None;
     let copied_from = match (&shared.first, own || fresh_all) {
         (Some(first), false) => {
-            std::fs::copy(first.join("db.sqlite3"), project.join("db.sqlite3"))
-                .expect("copy the migrated database");
+            std::fs::copy(first.join("db.sqlite3"), &db).expect("copy the migrated database");
             Some(first.clone())
+        }
+        (None, false) => {
+            let file = python::cache_dir("billing-db").join(format!("{}.sqlite3", db_key(&venv)));
+            let hit = file.is_file();
+            if hit {
+                std::fs::copy(&file, &db).expect("copy the cached database");
+            }
+            cached = Some(file);
+            hit.then(|| PathBuf::from("the cache"))
         }
         _ => None,
     };
@@ -577,14 +616,21 @@ fn billing_works_in<'a>(
     timing(
         &format!(
             "{label}: migrate{}",
-            if copied_from.is_some() {
-                " (from a copy of the first project's database)"
-            } else {
-                " (from scratch)"
+            match &copied_from {
+                Some(from) if from.as_path() == Path::new("the cache") =>
+                    " (from the database an earlier run migrated from scratch with the same packages and migrations)",
+                Some(_) => " (from a copy of the first project's database)",
+                None => " (from scratch)",
             }
         ),
         step,
     );
+    if let (Some(file), None) = (&cached, &copied_from) {
+        // Kept for the next run: written aside, then renamed into place.
+        let part = file.with_extension("part");
+        std::fs::copy(&db, &part).expect("cache the migrated database");
+        std::fs::rename(&part, file).expect("cache the migrated database");
+    }
     if shared.first.is_none() && !own {
         shared.first = Some(project.clone());
         let pending = venv.manage(&["makemigrations", "--check", "--dry-run"], &[]);

@@ -414,7 +414,7 @@ fn teams_works_in<'e>(
 
     let mut args = CHECK_WARNINGS.to_vec();
     if case.billing.is_some() {
-        // dj-stripe's admin forms, on Django 5.2 only (see test_billing_module.rs).
+        // dj-stripe's admin forms, on Django 5.2 only (see e2e_2_billing_module.rs).
         args.extend([
             "-W",
             "ignore:The default scheme will be changed from 'http' to 'https':DeprecationWarning",

@@ -10,13 +10,13 @@
 
 mod common;
 mod e2e_1_readme;
+mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
 mod e2e_2_teams_module;
 mod e2e_2_upstream_modules;
 mod test_adopt;
 mod test_apply;
 mod test_bad_inputs;
-mod test_billing_module;
 mod test_check;
 mod test_crash;
 mod test_extract;

@@ -79,3 +79,6 @@ QUICKSCALE_BILLING_BASE_TEMPLATE = "base.html"
 QUICKSCALE_BILLING_CUSTOMER_RESOLVER = ""
 QUICKSCALE_BILLING_CUSTOMER = os.environ.get("BILLING_TEST_CUSTOMER", "user")
 QUICKSCALE_BILLING_TEAM_MODEL = "teamapp.Team"
+
+# Test speed: PBKDF2's 1 s per create_user is not what these tests check.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -502,6 +502,16 @@ impl<'a> Venv<'a> {
         venv
     }
 
+    /// This venv, for another project on the same stack whose dependencies
+    /// it already holds (the same modules in another theme: the caller
+    /// checks). Saves a venv and an install per project.
+    pub fn moved_to(self, project: &Path) -> Venv<'a> {
+        Venv {
+            project: project.to_owned(),
+            ..self
+        }
+    }
+
     pub fn stack(&self) -> &Stack {
         &self.stack
     }

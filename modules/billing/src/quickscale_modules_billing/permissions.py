@@ -16,7 +16,9 @@ class PlanLimitReached(APIException):
     default_code = "plan_limit_reached"
 
     def __init__(self, result):
-        super().__init__(detail={"detail": result.message, "limit": result.as_dict()})
+        super().__init__()
+        # Set after APIException's init, which would turn the numbers into strings.
+        self.detail = {"detail": result.message, "limit": result.as_dict()}
         self.result = result
 
 

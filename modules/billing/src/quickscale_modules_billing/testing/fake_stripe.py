@@ -120,6 +120,9 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without this, each answer
+            # waits ~40 ms for the client's delayed ACK (Nagle).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
@@ -166,9 +169,13 @@ class FakeStripe:
 
     # --- requests -------------------------------------------------------------------
 
-    def fail_next(self, method: str, path_prefix: str, status: int = 500) -> None:
-        """The next request matching answers with an API error (Stripe down, …)."""
-        self._failures.append((method.upper(), path_prefix, status))
+    def fail_next(self, method: str, path_prefix: str, status: int = 500, times: int = 1) -> None:
+        """The next ``times`` requests matching answer with an API error (Stripe down, …).
+
+        The stripe library retries a 5xx twice by itself: ``times=3`` makes a call fail.
+        """
+        for _ in range(times):
+            self._failures.append((method.upper(), path_prefix, status))
 
     def calls(self, method: str | None = None, path_prefix: str = "") -> list[tuple[str, str, dict]]:
         return [
@@ -240,6 +247,9 @@ class FakeStripe:
                 customer.update({k: v for k, v in p.items() if k in ("email", "name")})
                 customer.setdefault("metadata", {}).update(p.get("metadata") or {})
                 return customer
+            case ("GET", ["products", pid, "features"]):
+                self.get(pid, "product")
+                return {"object": "list", "data": [], "has_more": False, "url": path}
             case ("GET", [*_, oid]) if len(parts) >= 2:
                 return self.get(oid)
         raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")

@@ -59,16 +59,28 @@ def git(cwd, *args):
     return run(["git", *args], cwd).stdout
 
 
+class Sample(float):
+    """A wall time in seconds that also carries the peak resident memory
+    (KiB) of the largest process the commands ran, from wait4's rusage."""
+    peak_kib = 0
+
+
 def timed(cmds, cwd):
     """Wall time of a sequence of commands (output discarded); fails loudly."""
+    peak = 0
     t0 = time.perf_counter()
     for cmd in cmds:
-        rc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL).returncode
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = rc = os.waitstatus_to_exitcode(status)
+        peak = max(peak, usage.ru_maxrss)
         if rc != 0:
             run(cmd, cwd)  # rerun to show the error and exit
             sys.exit(f"bench: {cmd} exited {rc}")
-    return time.perf_counter() - t0
+    sample = Sample(time.perf_counter() - t0)
+    sample.peak_kib = peak
+    return sample
 
 
 def write(root, files):
@@ -703,9 +715,11 @@ def main():
         ours_u, theirs_u = bench_update(work, upstream, have_subtree, results)
 
     print("\n== summary (wall time per invocation, ms)")
-    print(f"{'what':<54} {'median':>9} {'min':>9} {'max':>9} {'runs':>5}")
+    print(f"{'what':<54} {'median':>9} {'min':>9} {'max':>9} {'runs':>5} {'peak RSS':>9}")
     for label, ts in results:
-        print(f"{label:<54} {ms(statistics.median(ts))} {ms(min(ts))} {ms(max(ts))} {len(ts):>5}")
+        peak_mib = max(getattr(t, "peak_kib", 0) for t in ts) / 1024
+        print(f"{label:<54} {ms(statistics.median(ts))} {ms(min(ts))} {ms(max(ts))} {len(ts):>5}"
+              f" {peak_mib:>6.1f} MiB")
 
     print("\n== ratios (ours / theirs, by median; by min in brackets)")
 

@@ -31,6 +31,11 @@ fi
 mkdir -p target && export QUICKSCALE_SKIP_LOG="$PWD/target/test-skips.log" && : >"$QUICKSCALE_SKIP_LOG"
 trap '[ ! -s "$QUICKSCALE_SKIP_LOG" ] || { echo; echo "Skipped tests ($(wc -l <"$QUICKSCALE_SKIP_LOG")):"; cat "$QUICKSCALE_SKIP_LOG"; }' EXIT
 
+# Three test threads on two cores: the integration tests wait on
+# subprocesses (pip and npm downloads, git, Django), so a third thread uses
+# what would otherwise be idle CPU. Set RUST_TEST_THREADS to override.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-$(( $(nproc 2>/dev/null || echo 2) + 1 ))}"
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --no-fail-fast

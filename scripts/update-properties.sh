@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the property test "updates never touch user code"
-# (tests/integration/test_update_properties.rs) with many cases.
+# (tests/integration/e2e_3_update_properties.rs) with many cases.
 #
 # Usage: scripts/update-properties.sh [CASES]   (default 2000)
 # Each case builds a project copy, random user edits, random local patches
@@ -11,4 +11,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cases="${1:-2000}"
 echo "== updates_never_touch_user_code: $cases cases"
 QUICKSCALE_UPDATE_CASES="$cases" cargo test --test integration -- \
-    test_update_properties --nocapture
+    e2e_3_update_properties --nocapture

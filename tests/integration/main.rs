@@ -1,9 +1,10 @@
 //! The one integration-test binary: real binary, real git, temp repos.
 //!
-//! libtest starts tests in name order, one per core (two in CI), so the
-//! long end-to-end suites are named to start first: `e2e_1_*` (the README's
-//! first command, a whole `cargo install`) before `e2e_2_*` (Python and npm
-//! installs of generated projects) before the many quick `test_*` files.
+//! libtest starts tests in name order on a few threads (scripts/test.sh:
+//! cores + 1), so the long end-to-end suites are named to start first:
+//! `e2e_1_*` (the README's first command, a whole `cargo install`), then
+//! `e2e_2_*` (Python and npm installs of generated projects) and `e2e_3_*`
+//! (a property test over real repositories), then the many quick `test_*`.
 //! Started last, any of them would be the run's tail on an idle core.
 
 #![allow(clippy::print_stderr, clippy::print_stdout)]
@@ -14,6 +15,7 @@ mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
 mod e2e_2_teams_module;
 mod e2e_2_upstream_modules;
+mod e2e_3_update_properties;
 mod test_adopt;
 mod test_apply;
 mod test_bad_inputs;
@@ -34,7 +36,6 @@ mod test_split;
 mod test_sync;
 mod test_untrusted;
 mod test_update;
-mod test_update_properties;
 mod test_yaml_edit;
 
 #[test]

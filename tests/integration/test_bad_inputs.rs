@@ -22,8 +22,9 @@ fn run_case(env: &TestEnv, dir: &Path, args: &[String]) {
         "every error gives a next step: {err}"
     );
     assert_eq!(before, snapshot(dir), "{args:?} changed files");
-    // Generous bound (debug build, loaded CI machine); the acceptance is "within a second".
-    assert!(took < Duration::from_secs(5), "{args:?} took {took:?}");
+    // A hang guard, not a speed check (speed is for benches/): a parser
+    // that loops on a hostile file would otherwise stall the whole suite.
+    assert!(took < Duration::from_secs(60), "{args:?} hung: {took:?}");
 }
 
 #[test]

@@ -346,8 +346,14 @@ pub fn django6_stack() -> Option<Stack> {
     stack
 }
 
+/// Build backends of the modules the tests install (fixtures, first-party
+/// and extracted modules use setuptools; upstream's use poetry-core), kept
+/// in the base venv so that [`Venv::pip`] can build without isolation.
+const BUILD_BACKENDS: &[&str] = &["setuptools>=77", "poetry-core>=1.9"];
+
 /// The requirements every theme declares (requirements.txt and
-/// requirements-dev.txt, without `-r`/`-e` lines): what a base venv holds.
+/// requirements-dev.txt, without `-r`/`-e` lines): with [`BUILD_BACKENDS`],
+/// what a base venv holds.
 fn theme_requirements() -> Vec<String> {
     use git_quickscale::config::{Identity, Theme};
     let mut all: Vec<String> = Vec::new();
@@ -407,7 +413,13 @@ fn base_venv(stack: &Stack) -> PathBuf {
         .expect("write constraints.txt");
     std::fs::write(
         dir.join("requirements.txt"),
-        theme_requirements().join("\n") + "\n",
+        theme_requirements()
+            .iter()
+            .map(String::as_str)
+            .chain(BUILD_BACKENDS.iter().copied())
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n",
     )
     .expect("write requirements.txt");
     let mut cmd = Command::new(dir.join("bin/python"));
@@ -561,9 +573,15 @@ impl<'a> Venv<'a> {
     }
 
     /// Runs `python -m pip <args>` in the project and asserts success.
+    /// Installs build local modules without build isolation: the base venv
+    /// has the build backends ([`BUILD_BACKENDS`]), and an isolated build
+    /// environment per module cost seconds of CPU each.
     pub fn pip(&self, args: &[&str]) -> Output {
         let mut full = vec!["-m", "pip"];
         full.extend_from_slice(args);
+        if args.first() == Some(&"install") {
+            full.push("--no-build-isolation");
+        }
         let what = format!("pip {}", args.join(" "));
         run_ok(self.command(&full, &[]), INSTALL_TIMEOUT, &what)
     }

@@ -36,6 +36,10 @@ trap '[ ! -s "$QUICKSCALE_SKIP_LOG" ] || { echo; echo "Skipped tests ($(wc -l <"
 # what would otherwise be idle CPU. Set RUST_TEST_THREADS to override.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-$(( $(nproc 2>/dev/null || echo 2) + 1 ))}"
 
+# A CI run builds from scratch once: incremental compilation would only
+# add work there.
+if [ "${CI:-}" = true ]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
+
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --no-fail-fast

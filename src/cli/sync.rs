@@ -54,13 +54,15 @@ pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
     }
     for m in &report.modules_fetched {
         ctx.ui.status(&format!(
-            "  refs/quickscale/modules/{m}: taken from {}",
+            "  {}: taken from {}",
+            crate::state::refs::module_ref(m),
             report.remote
         ));
     }
     for m in &report.modules_diverged {
         ctx.ui.warn(&format!(
-            "refs/quickscale/modules/{m} points elsewhere on {}; both were left as they are",
+            "{} points elsewhere on {}; both were left as they are",
+            crate::state::refs::module_ref(m),
             report.remote
         ));
     }

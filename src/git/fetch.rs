@@ -92,6 +92,7 @@ impl Git {
             .with_fetch_tags(gix::remote::fetch::Tags::None)
             .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
             .map_err(|e| unreachable(e.into()))?;
+        super::ensure_tls_provider();
         let conn = remote
             .connect(Direction::Fetch)
             .map_err(|e| unreachable(e.into()))?;

@@ -13,6 +13,17 @@ pub mod sync;
 pub mod tree;
 pub mod worktree;
 
+/// https fetches (gix through reqwest) need a TLS crypto provider; ring is
+/// the one this binary ships. Installed on the first connection, so commands
+/// that never touch the network (the hooks, status) do not pay for it.
+pub(crate) fn ensure_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error only means a provider is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 use std::path::{Path, PathBuf};
 
 use gix::ObjectId;

@@ -73,6 +73,7 @@ impl Git {
                 Direction::Fetch,
             )
             .map_err(|e| fail(e.into()))?;
+        super::ensure_tls_provider();
         let conn = remote
             .connect(Direction::Fetch)
             .map_err(|e| fail(e.into()))?;
@@ -122,6 +123,7 @@ impl Git {
             .with_fetch_tags(gix::remote::fetch::Tags::None)
             .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
             .map_err(|e| fail(e.into()))?;
+        super::ensure_tls_provider();
         let conn = remote
             .connect(Direction::Fetch)
             .map_err(|e| fail(e.into()))?;

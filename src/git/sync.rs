@@ -91,6 +91,7 @@ impl Git {
             .with_fetch_tags(gix::remote::fetch::Tags::None)
             .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
             .ctx(|| format!("use the refspecs {}", specs.join(" ")))?;
+        super::ensure_tls_provider();
         let conn = remote
             .connect(Direction::Fetch)
             .ctx(|| format!("connect to `{url}`"))?;

@@ -751,6 +751,7 @@ pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
             fs_err::remove_file(&record).map_err(io("remove", &record))?;
             return Ok(Some(operation));
         }
+        remove_scratch_refs(git)?;
         return Ok(None);
     };
     finish(git)?;
@@ -758,17 +759,10 @@ pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
     Ok(Some(journal.operation))
 }
 
+/// Scratch refs (and their stale locks) of a killed older command: the
+/// one cleanup lives in src/git/fetch.rs.
 fn remove_scratch_refs(git: &Git) -> Result<(), TxnError> {
-    let updates: Vec<RefUpdate> = git
-        .refs_with_prefix(TMP_PREFIX)?
-        .into_iter()
-        .map(|(name, id)| RefUpdate {
-            name,
-            expected: Some(id),
-            new: None,
-        })
-        .collect();
-    git.update_refs(&updates, "git quickscale: remove scratch refs")?;
+    git.remove_scratch_refs()?;
     Ok(())
 }
 

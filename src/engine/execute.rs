@@ -344,12 +344,17 @@ pub fn resolve(
             url: add.source.clone(),
             git_ref: add.git_ref.clone(),
         });
-        let upstream = git
-            .fetch_commit(&fetch_url, &add.git_ref, &refs::tmp_ref(&add.name))
-            .map_err(|source| EngineError::Fetch {
-                module: add.name.clone(),
-                source,
-            })?;
+        let want = source::want(&add.name, &add.source, &add.git_ref, Some(&ws.catalog));
+        let resolved =
+            git.fetch_commit(&fetch_url, &want)
+                .map_err(|source| EngineError::Fetch {
+                    module: add.name.clone(),
+                    source,
+                })?;
+        if let Some(how) = &resolved.how {
+            events(Event::Warning(format!("module {}: {how}", add.name)));
+        }
+        let upstream = resolved.commit;
         events(Event::Fetched {
             module: add.name.clone(),
             commit: upstream.to_string(),

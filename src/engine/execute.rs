@@ -366,6 +366,9 @@ pub fn resolve(
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
+        for w in manifest.iter().flat_map(|m| &m.warnings) {
+            events(Event::Warning(w.clone()));
+        }
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));

@@ -965,6 +965,9 @@ pub fn resolve_step(
     } else {
         execute::read_manifest(git, merge.tree, name)?
     };
+    for w in manifest.iter().flat_map(|m| &m.warnings) {
+        events(Event::Warning(w.clone()));
+    }
     let old_manifest = execute::read_manifest(git, cx.head_tree, name)?;
     let options = execute::resolve_options(name, manifest.as_ref(), given)?;
     let option_deltas = option_deltas(

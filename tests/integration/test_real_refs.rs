@@ -488,3 +488,202 @@ fn a_missing_version_names_the_versions_of_this_module_only() {
     assert!(!err.contains("splits/auth-module"), "{err}");
     assert!(!err.contains("0.62.0"), "{err}");
 }
+
+/// A local clone of github.com/Experto-AI/quickscale (gated tests).
+const UPSTREAM_VAR: &str = "QUICKSCALE_UPSTREAM_REPO";
+
+pub fn upstream_repo() -> Option<PathBuf> {
+    match std::env::var_os(UPSTREAM_VAR).filter(|v| !v.is_empty()) {
+        Some(path) => Some(PathBuf::from(path)),
+        None => {
+            crate::common::skipped(&format!(
+                "set {UPSTREAM_VAR} to a local clone of github.com/Experto-AI/quickscale"
+            ));
+            None
+        }
+    }
+}
+
+/// The user guide's example against upstream's real history: 0.63.0 has
+/// no split tag, only the monorepo's annotated tag `0.63.0`.
+#[test]
+fn upstream_auth_v0_63_0_resolves_against_upstreams_history() {
+    let Some(upstream) = upstream_repo() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let index = index_for(&env, &upstream, &["auth"]);
+    let dir = project(&env);
+    let out = env.qs_ok(
+        &dir,
+        &["--index", &index, "plan", "--add", "auth@v0.63.0", "--yes"],
+    );
+    let mut text = format!("{}{}", stdout(&out), stderr(&out));
+    let out = env.qs_ok(&dir, &["--index", &index, "apply", "--yes"]);
+    text.push_str(&format!("{}{}", stdout(&out), stderr(&out)));
+    assert_eq!(
+        env.rev(&dir, "HEAD:modules/auth"),
+        env.rev(&upstream, "0.63.0:quickscale_modules/auth"),
+        "{text}"
+    );
+    let n = note(&env, &dir);
+    let commit = n["modules"]["auth"]["commit"].as_str().expect("commit");
+    assert!(commit.starts_with("9c4aae8"), "{n:#}");
+    assert!(text.contains("monorepo tag"), "{text}");
+    // A short id of a commit on the split branch that no ref names.
+    let dir2 = project_in(&env, "shop2");
+    env.qs_ok(
+        &dir2,
+        &["--index", &index, "plan", "--add", "auth@c8dfca9", "--yes"],
+    );
+    env.qs_ok(&dir2, &["--index", &index, "apply", "--yes"]);
+    assert!(
+        note(&env, &dir2)["modules"]["auth"]["commit"]
+            .as_str()
+            .expect("commit")
+            .starts_with("c8dfca9")
+    );
+}
+
+fn project_in(env: &TestEnv, name: &str) -> PathBuf {
+    env.qs_ok(
+        env.root(),
+        &["plan", name, "--theme", "showcase_html", "--yes"],
+    );
+    let dir = env.root().join(name);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    dir
+}
+
+/// Item 4 of issue 19: every commit of every `splits/*-module` branch of
+/// upstream's repository is embedded (the oldest), then `update --to`
+/// walks each consecutive commit. One project per module. Prints the
+/// counts and every refusal; fails on any refusal that is not a security
+/// refusal. Gated on `QUICKSCALE_UPSTREAM_REPO`; by hand:
+/// `QUICKSCALE_UPSTREAM_REPO=… cargo test --test integration upstream_sweep -- --nocapture`.
+#[test]
+fn upstream_sweep_embeds_and_updates_every_split_commit() {
+    let Some(upstream) = upstream_repo() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let branches = env.git(
+        &upstream,
+        &["for-each-ref", "--format=%(refname:short)", "refs/heads/splits/"],
+    );
+    let mut report = Vec::new();
+    let (mut embedded, mut updated, mut refused) = (0, 0, Vec::new());
+    for branch in branches.lines() {
+        let Some(name) = branch
+            .strip_prefix("splits/")
+            .and_then(|b| b.strip_suffix("-module"))
+        else {
+            continue;
+        };
+        let commits = env.git(&upstream, &["rev-list", "--reverse", branch]);
+        let commits: Vec<&str> = commits.lines().collect();
+        let dir = project_in(&env, &format!("p-{name}"));
+        let source = format!("{name}={}", upstream.display());
+        let mut embedded_at: Option<&str> = None;
+        for c in &commits {
+            let out = if embedded_at.is_none() {
+                let plan = env.qs(
+                    &dir,
+                    &["plan", "--add", &format!("{name}@{c}"), "--source", &source, "--yes"],
+                );
+                if plan.status.success() {
+                    env.qs(&dir, &["apply", "--yes"])
+                } else {
+                    plan
+                }
+            } else {
+                env.qs(&dir, &["update", name, "--to", c, "--yes"])
+            };
+            if out.status.success() {
+                if embedded_at.is_none() {
+                    embedded += 1;
+                } else {
+                    updated += 1;
+                }
+                embedded_at = Some(c);
+                assert_eq!(
+                    env.rev(&dir, &format!("HEAD:modules/{name}")),
+                    env.rev(&upstream, &format!("{c}^{{tree}}")),
+                    "{name}@{c}"
+                );
+            } else {
+                let err = stderr(&out);
+                let first = err.lines().find(|l| l.starts_with("error")).unwrap_or("").to_owned();
+                refused.push(format!("{name}@{}: {first}", &c[..9]));
+                // A refused first embed is taken back out of the plan; a
+                // refused update leaves the project at the previous commit.
+                if embedded_at.is_none() {
+                    let _ = env.qs(&dir, &["plan", "--remove", name, "--yes"]);
+                }
+            }
+        }
+        report.push(format!("{name}: {} commits", commits.len()));
+    }
+    eprintln!(
+        "upstream sweep: {embedded} embedded, {updated} updated, {} refused\n{}\n{}",
+        refused.len(),
+        report.join("\n"),
+        refused.join("\n")
+    );
+    assert!(refused.is_empty(), "refused:\n{}", refused.join("\n"));
+}
+
+/// Item 4: upstream crm before 0.73 declared `enable_api` as a mutable
+/// option without `django_setting`; upstream's CLI embedded it. So does
+/// this tool, with a warning naming the line and the consequence, and an
+/// update from there to a version that names the setting works.
+#[test]
+fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
+    let env = TestEnv::new();
+    let dir = env.root().join("upstream").join("crm");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    env.git(&dir, &["init", "-q", "-b", "main"]);
+    for (version, line) in [
+        ("1.0.0", "    enable_api: {type: boolean, default: true}\n"),
+        (
+            "1.1.0",
+            "    enable_api: {type: boolean, default: true, django_setting: CRM_ENABLE_API}\n",
+        ),
+    ] {
+        let mut files = module_files("crm", version);
+        for (path, text) in files.iter_mut() {
+            if path == "module.yml" {
+                *text = text.replace("  mutable:\n", &format!("  mutable:\n{line}"));
+            }
+        }
+        commit_to(&env, &dir, &files, &format!("crm {version}"));
+        env.git(&dir, &["tag", "-a", "-m", "release", &format!("v{version}")]);
+    }
+    let project = project(&env);
+    env.qs_ok(
+        &project,
+        &[
+            "plan",
+            "--add",
+            "crm@v1.0.0",
+            "--source",
+            &format!("crm={}", dir.display()),
+            "--yes",
+        ],
+    );
+    let out = env.qs_ok(&project, &["apply", "--yes"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("module.yml:6:") && err.contains("option enable_api")
+            && err.contains("reaches no Django setting"),
+        "{}",
+        describe(&out)
+    );
+    let n = note(&env, &project);
+    assert_eq!(n["modules"]["crm"]["options"]["enable_api"], true, "{n:#}");
+    env.qs_ok(&project, &["update", "crm", "--to", "v1.1.0", "--yes"]);
+    let files = env.git(&project, &["grep", "-l", "CRM_ENABLE_API", "HEAD", "--", ":!modules"]);
+    assert!(!files.trim().is_empty(), "the setting is wired after the update");
+    let wired = env.git(&project, &["grep", "-h", "CRM_ENABLE_API", "HEAD", "--", ":!modules"]);
+    assert!(wired.contains("True"), "{wired}");
+}

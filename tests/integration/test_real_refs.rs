@@ -528,20 +528,22 @@ fn upstream_auth_v0_63_0_resolves_against_upstreams_history() {
     );
     let n = note(&env, &dir);
     let commit = n["modules"]["auth"]["commit"].as_str().expect("commit");
-    assert!(commit.starts_with("9c4aae8"), "{n:#}");
+    // c8dfca9 and the later 9c4aae8 hold that tree: the split of the
+    // tagged commit is the one with its date.
+    assert!(commit.starts_with("c8dfca9"), "{n:#}");
     assert!(text.contains("monorepo tag"), "{text}");
     // A short id of a commit on the split branch that no ref names.
     let dir2 = project_in(&env, "shop2");
     env.qs_ok(
         &dir2,
-        &["--index", &index, "plan", "--add", "auth@c8dfca9", "--yes"],
+        &["--index", &index, "plan", "--add", "auth@9c4aae8", "--yes"],
     );
     env.qs_ok(&dir2, &["--index", &index, "apply", "--yes"]);
     assert!(
         note(&env, &dir2)["modules"]["auth"]["commit"]
             .as_str()
             .expect("commit")
-            .starts_with("c8dfca9")
+            .starts_with("9c4aae8")
     );
 }
 
@@ -569,10 +571,15 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
     let env = TestEnv::new();
     let branches = env.git(
         &upstream,
-        &["for-each-ref", "--format=%(refname:short)", "refs/heads/splits/"],
+        &[
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "refs/heads/splits/",
+        ],
     );
     let mut report = Vec::new();
     let (mut embedded, mut updated, mut refused) = (0, 0, Vec::new());
+    let mut placeholders = Vec::new();
     for branch in branches.lines() {
         let Some(name) = branch
             .strip_prefix("splits/")
@@ -589,7 +596,14 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
             let out = if embedded_at.is_none() {
                 let plan = env.qs(
                     &dir,
-                    &["plan", "--add", &format!("{name}@{c}"), "--source", &source, "--yes"],
+                    &[
+                        "plan",
+                        "--add",
+                        &format!("{name}@{c}"),
+                        "--source",
+                        &source,
+                        "--yes",
+                    ],
                 );
                 if plan.status.success() {
                     env.qs(&dir, &["apply", "--yes"])
@@ -613,8 +627,22 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
                 );
             } else {
                 let err = stderr(&out);
-                let first = err.lines().find(|l| l.starts_with("error")).unwrap_or("").to_owned();
-                refused.push(format!("{name}@{}: {first}", &c[..9]));
+                let first = err
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or("")
+                    .to_owned();
+                // A placeholder (billing before it existed, teams): a README
+                // alone, nothing says what it contributes; upstream's catalog
+                // marked them not ready, so its CLI never embedded them.
+                let files = env.git(&upstream, &["ls-tree", "--name-only", c]);
+                if files.lines().all(|f| f == "README.md")
+                    && first.contains("it has no module.yml and the catalog has no wiring")
+                {
+                    placeholders.push(format!("{name}@{}", &c[..9]));
+                } else {
+                    refused.push(format!("{name}@{}: {first}", &c[..9]));
+                }
                 // A refused first embed is taken back out of the plan; a
                 // refused update leaves the project at the previous commit.
                 if embedded_at.is_none() {
@@ -625,8 +653,10 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
         report.push(format!("{name}: {} commits", commits.len()));
     }
     eprintln!(
-        "upstream sweep: {embedded} embedded, {updated} updated, {} refused\n{}\n{}",
+        "upstream sweep: {embedded} embedded, {updated} updated, {} refused, {} placeholders skipped ({})\n{}\n{}",
         refused.len(),
+        placeholders.len(),
+        placeholders.join(", "),
         report.join("\n"),
         refused.join("\n")
     );
@@ -657,7 +687,10 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
             }
         }
         commit_to(&env, &dir, &files, &format!("crm {version}"));
-        env.git(&dir, &["tag", "-a", "-m", "release", &format!("v{version}")]);
+        env.git(
+            &dir,
+            &["tag", "-a", "-m", "release", &format!("v{version}")],
+        );
     }
     let project = project(&env);
     env.qs_ok(
@@ -674,7 +707,8 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
     let out = env.qs_ok(&project, &["apply", "--yes"]);
     let err = stderr(&out);
     assert!(
-        err.contains("module.yml:6:") && err.contains("option enable_api")
+        err.contains("module.yml:6:")
+            && err.contains("option enable_api")
             && err.contains("reaches no Django setting"),
         "{}",
         describe(&out)
@@ -682,8 +716,17 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
     let n = note(&env, &project);
     assert_eq!(n["modules"]["crm"]["options"]["enable_api"], true, "{n:#}");
     env.qs_ok(&project, &["update", "crm", "--to", "v1.1.0", "--yes"]);
-    let files = env.git(&project, &["grep", "-l", "CRM_ENABLE_API", "HEAD", "--", ":!modules"]);
-    assert!(!files.trim().is_empty(), "the setting is wired after the update");
-    let wired = env.git(&project, &["grep", "-h", "CRM_ENABLE_API", "HEAD", "--", ":!modules"]);
+    let files = env.git(
+        &project,
+        &["grep", "-l", "CRM_ENABLE_API", "HEAD", "--", ":!modules"],
+    );
+    assert!(
+        !files.trim().is_empty(),
+        "the setting is wired after the update"
+    );
+    let wired = env.git(
+        &project,
+        &["grep", "-h", "CRM_ENABLE_API", "HEAD", "--", ":!modules"],
+    );
     assert!(wired.contains("True"), "{wired}");
 }

@@ -20,7 +20,7 @@ pub fn kept_path(package: &str) -> String {
 }
 
 /// What the managed settings file gains while [`KEPT_FILE`] exists.
-pub const IMPORT_SUFFIX: &str = "\n# Upstream QuickScale's values that no manifest declares, kept by `git quickscale\n# adopt` in the user-owned settings/upstream_settings.py (they win over the above).\nfrom .upstream_settings import (  # noqa: E402\n    UPSTREAM_INSTALLED_APPS,\n    UPSTREAM_MIDDLEWARE,\n    UPSTREAM_SETTINGS,\n)\n\nMODULE_INSTALLED_APPS = MODULE_INSTALLED_APPS + [\n    a for a in UPSTREAM_INSTALLED_APPS if a not in MODULE_INSTALLED_APPS\n]\nMODULE_MIDDLEWARE = MODULE_MIDDLEWARE + [\n    m for m in UPSTREAM_MIDDLEWARE if m not in MODULE_MIDDLEWARE\n]\nMODULE_SETTINGS = {**MODULE_SETTINGS, **UPSTREAM_SETTINGS}\n";
+pub const IMPORT_SUFFIX: &str = "\n# Upstream QuickScale's values that no manifest declares, kept by `git quickscale\n# adopt` in the user-owned settings/upstream_settings.py (they win over the above).\nfrom .upstream_settings import (  # noqa: E402\n    UPSTREAM_INSTALLED_APPS,\n    UPSTREAM_MIDDLEWARE,\n    UPSTREAM_SETTINGS,\n)\n\nMODULE_INSTALLED_APPS = UPSTREAM_INSTALLED_APPS + [\n    a for a in MODULE_INSTALLED_APPS if a not in UPSTREAM_INSTALLED_APPS\n]\nMODULE_MIDDLEWARE = UPSTREAM_MIDDLEWARE + [\n    m for m in MODULE_MIDDLEWARE if m not in UPSTREAM_MIDDLEWARE\n]\nMODULE_SETTINGS = {**MODULE_SETTINGS, **UPSTREAM_SETTINGS}\n";
 
 /// Appends [`IMPORT_SUFFIX`] to the managed settings file of `files`.
 pub fn with_kept(files: &mut FileMap, package: &str) {
@@ -44,8 +44,16 @@ pub struct KeptSetting {
 /// Everything of upstream's wiring the regenerated one lacks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Kept {
+    /// Upstream's whole app list, in its order, when the regenerated one
+    /// lacks an app of it or orders them otherwise (else empty); the
+    /// managed file puts it first.
     pub apps: Vec<String>,
+    /// The same for middleware.
     pub middleware: Vec<String>,
+    /// The apps and middleware of those lists no manifest declares.
+    pub missing: Vec<String>,
+    /// Settings the regenerated wiring sets that upstream did not: named.
+    pub added: Vec<KeptSetting>,
     /// Settings no manifest declares: kept.
     pub settings: Vec<KeptSetting>,
     /// Settings a manifest declares with another value (from quickscale.yml's
@@ -78,14 +86,21 @@ impl Kept {
                 short(s.ours.as_deref().unwrap_or_default())
             ));
         }
-        for a in &self.apps {
+        for a in &self.missing {
             out.push(format!(
-                "INSTALLED_APPS: `{a}` (upstream's CLI added it; no manifest declares it) is kept in {file}"
+                "`{a}` (upstream's CLI added it to the apps or middleware; no manifest declares it) is kept in {file}"
             ));
         }
-        for m in &self.middleware {
+        if !self.apps.is_empty() || !self.middleware.is_empty() {
             out.push(format!(
-                "MIDDLEWARE: `{m}` (upstream's CLI added it; no manifest declares it) is kept in {file}"
+                "upstream's order of the module apps and middleware is kept in {file}"
+            ));
+        }
+        for s in &self.added {
+            out.push(format!(
+                "{}: upstream did not set it; the manifests and the catalog set it to {}",
+                s.name,
+                short(s.ours.as_deref().unwrap_or_default())
             ));
         }
         out
@@ -120,18 +135,43 @@ pub fn compute(upstream: &str, regenerated: &str) -> Kept {
     let ours: Vec<(String, String)> = assignment(regenerated, "MODULE_SETTINGS")
         .map(dict_entries)
         .unwrap_or_default();
+    let theirs_apps = strings(upstream, "MODULE_INSTALLED_APPS");
+    let theirs_mw = strings(upstream, "MODULE_MIDDLEWARE");
+    let mut missing: Vec<String> = theirs_apps
+        .iter()
+        .chain(&theirs_mw)
+        .filter(|a| !ours_apps.contains(a) && !ours_mw.contains(a))
+        .cloned()
+        .collect();
+    missing.dedup();
     let mut kept = Kept {
-        apps: strings(upstream, "MODULE_INSTALLED_APPS")
-            .into_iter()
-            .filter(|a| !ours_apps.contains(a))
-            .collect(),
-        middleware: strings(upstream, "MODULE_MIDDLEWARE")
-            .into_iter()
-            .filter(|m| !ours_mw.contains(m))
-            .collect(),
+        apps: if differs(&theirs_apps, &ours_apps) {
+            theirs_apps
+        } else {
+            Vec::new()
+        },
+        middleware: if differs(&theirs_mw, &ours_mw) {
+            theirs_mw
+        } else {
+            Vec::new()
+        },
+        missing,
+        added: Vec::new(),
         settings: Vec::new(),
         changed: Vec::new(),
     };
+    let theirs: Vec<(String, String)> = assignment(upstream, "MODULE_SETTINGS")
+        .map(dict_entries)
+        .unwrap_or_default();
+    for (name, value) in &ours {
+        if !theirs.iter().any(|(k, _)| k == name) {
+            kept.added.push(KeptSetting {
+                name: name.clone(),
+                value: String::new(),
+                ours: Some(value.clone()),
+            });
+        }
+    }
     for (name, value) in assignment(upstream, "MODULE_SETTINGS")
         .map(dict_entries)
         .unwrap_or_default()
@@ -153,6 +193,14 @@ pub fn compute(upstream: &str, regenerated: &str) -> Kept {
         }
     }
     kept
+}
+
+/// Whether putting `theirs` first changes the list Django gets: an entry
+/// of it is missing from `ours`, or the entries both have come in another order.
+fn differs(theirs: &[String], ours: &[String]) -> bool {
+    let common: Vec<&String> = ours.iter().filter(|o| theirs.contains(o)).collect();
+    let theirs_common: Vec<&String> = theirs.iter().filter(|t| ours.contains(t)).collect();
+    theirs.iter().any(|t| !ours.contains(t)) || common != theirs_common
 }
 
 /// The user-owned file holding what is kept.
@@ -200,7 +248,9 @@ mod tests {
         let upstream = "MODULE_INSTALLED_APPS: list[str] = ['anymail', 'crm']\n\nMODULE_MIDDLEWARE: list[str] = []\n\nMODULE_SETTINGS: dict[str, object] = {'CRM_PAGE': 25,\n 'EMAIL_BACKEND': 'x.Backend',\n 'SITE_ID': 1}\n";
         let ours = "MODULE_INSTALLED_APPS: list[str] = [\n    \"crm\",\n]\n\nMODULE_MIDDLEWARE: list[str] = []\n\nMODULE_SETTINGS: dict[str, object] = {\n    \"CRM_PAGE\": 25,  # crm.page\n    \"SITE_ID\": 2,  # auth\n}\n";
         let kept = compute(upstream, ours);
-        assert_eq!(kept.apps, ["anymail"]);
+        // Upstream's whole list, in its order, goes first.
+        assert_eq!(kept.apps, ["anymail", "crm"]);
+        assert_eq!(kept.missing, ["anymail"]);
         assert!(kept.middleware.is_empty());
         let names: Vec<&str> = kept.settings.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["EMAIL_BACKEND"]);
@@ -214,9 +264,16 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("UPSTREAM_INSTALLED_APPS: list[str] = [\n    \"anymail\",\n]"),
+            text.contains(
+                "UPSTREAM_INSTALLED_APPS: list[str] = [\n    \"anymail\",\n    \"crm\",\n]"
+            ),
             "{text}"
         );
+        // Only the order differs: upstream's is kept.
+        let swapped = "MODULE_INSTALLED_APPS: list[str] = ['b', 'a']\n";
+        let ours2 = "MODULE_INSTALLED_APPS: list[str] = [\n    \"a\",\n    \"b\",\n]\n";
+        assert_eq!(compute(swapped, ours2).apps, ["b", "a"]);
+        assert!(compute(ours2, ours2).is_empty());
         // Nothing differs: nothing kept.
         assert!(compute(ours, ours).is_empty());
     }

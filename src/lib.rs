@@ -11,6 +11,7 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod error;
+pub mod escape;
 pub mod fsutil;
 pub mod git;
 pub mod hooks;

@@ -197,7 +197,7 @@ fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     let git = open(ctx)?;
     let status = install::status(&git, std::env::var_os("PATH").as_deref()).map_err(hooks_error)?;
     if args.json {
-        let text = serde_json::to_string_pretty(&status)
+        let text = crate::escape::json(&status)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
         return Ok(exit::OK);
@@ -305,7 +305,7 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
     for v in &outcome.violations {
         let mut text = format!("[{}] {}", v.rule, v.message);
         for p in &v.paths {
-            text.push_str(&format!("\n  {p}"));
+            text.push_str(&format!("\n  {}", crate::escape::quote(p)));
         }
         if v.severity == Severity::Error && refused {
             ctx.ui.error(&CliError::new(text).hint(v.fix.clone()));

@@ -128,8 +128,11 @@ fn show_plan(ctx: &Context, plan: &PushPlan) {
         }
     ));
     for c in &plan.commits {
-        ctx.ui
-            .out(&format!("  {} {}", c.id.to_hex_with_len(12), c.summary));
+        ctx.ui.out(&format!(
+            "  {} {}",
+            c.id.to_hex_with_len(12),
+            crate::escape::quote(&c.summary)
+        ));
     }
     ctx.ui.out(&format!(
         "Changes against upstream commit {}:",
@@ -150,7 +153,10 @@ fn show_plan(ctx: &Context, plan: &PushPlan) {
                 "-".repeat(f.removed.min(40))
             )
         };
-        ctx.ui.out(&format!(" {:width$} | {bar}", f.path));
+        ctx.ui.out(&format!(
+            " {:width$} | {bar}",
+            crate::escape::quote(&f.path)
+        ));
     }
     ctx.ui.out(&format!(
         " {} file(s) changed, {added} insertion(s)(+), {removed} deletion(s)(-)",
@@ -164,8 +170,11 @@ fn show_plan(ctx: &Context, plan: &PushPlan) {
             plan.prefix
         ));
         for m in &plan.mixed {
-            ctx.ui
-                .status(&format!("  {} {}", m.id.to_hex_with_len(12), m.summary));
+            ctx.ui.status(&format!(
+                "  {} {}",
+                m.id.to_hex_with_len(12),
+                crate::escape::quote(&m.summary)
+            ));
         }
     }
 }

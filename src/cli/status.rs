@@ -85,8 +85,7 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }
 
 fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {

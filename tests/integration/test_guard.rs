@@ -222,3 +222,130 @@ proptest! {
         SETUP.with(|(env, dir, base)| assert_every_format_safe(env, dir, base, &name, &subject));
     }
 }
+
+/// A loopback TCP listener that counts the connections made to it.
+struct Listener {
+    port: u16,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Listener {
+    fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        socket.set_nonblocking(true).expect("nonblocking");
+        let port = socket.local_addr().expect("addr").port();
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (c, s) = (count.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::SeqCst) {
+                match socket.accept() {
+                    // Counted, then closed: the client sees a broken remote.
+                    Ok((stream, _)) => {
+                        c.fetch_add(1, Ordering::SeqCst);
+                        drop(stream);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Self {
+            port,
+            count,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `status` never opens a network connection, not even in a fresh clone
+/// without notes: what the remote holds comes from the tracking ref of the
+/// last fetch; `status --remote` asks.
+#[test]
+fn status_stays_offline_and_status_remote_asks() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env);
+    let remote = env.root().join("remote.git");
+    let remote_s = remote.to_str().expect("utf8");
+    env.git(env.root(), &["init", "-q", "--bare", remote_s]);
+    env.git(
+        &dir,
+        &["push", "-q", remote_s, "main", "refs/notes/quickscale"],
+    );
+    let clone = env.root().join("clone");
+    env.git(
+        env.root(),
+        &["clone", "-q", remote_s, clone.to_str().expect("utf8")],
+    );
+    let listener = Listener::start();
+    let url = format!("http://127.0.0.1:{}/shop.git", listener.port);
+    env.git(&clone, &["remote", "set-url", "origin", &url]);
+
+    let out = env.qs(&clone, &["status"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(
+        listener.connections(),
+        0,
+        "status connected:\n{}",
+        describe(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("State: derived from the tree"), "{text}");
+    assert!(
+        text.contains("the state notes of `origin` were never fetched"),
+        "{text}"
+    );
+
+    let out = env.qs(&clone, &["status", "--remote"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        listener.connections() >= 1,
+        "--remote asks:\n{}",
+        describe(&out)
+    );
+    assert!(
+        crate::common::stderr(&out).contains("could not ask the remote"),
+        "{}",
+        describe(&out)
+    );
+
+    // What the last fetch brought is answered offline.
+    env.git(
+        &clone,
+        &[
+            "fetch",
+            "-q",
+            remote_s,
+            "refs/notes/quickscale:refs/notes/remotes/origin/quickscale",
+        ],
+    );
+    let before = listener.connections();
+    let out = env.qs(&clone, &["status"]);
+    assert_eq!(listener.connections(), before, "{}", describe(&out));
+    assert!(
+        stdout(&out).contains(
+            "the remote `origin` had state notes at the last fetch that this clone has not merged"
+        ),
+        "{}",
+        describe(&out)
+    );
+    // Nothing was written by status: no live notes ref.
+    let refs = env.git(&clone, &["for-each-ref", "--format=%(refname)"]);
+    assert!(!refs.contains("refs/notes/quickscale\n"), "{refs}");
+}

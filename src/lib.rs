@@ -22,6 +22,7 @@ pub mod policy;
 pub mod project;
 pub mod render;
 pub mod report;
+pub mod secrets;
 pub mod source;
 pub mod state;
 pub mod suggest;

@@ -349,3 +349,240 @@ fn status_stays_offline_and_status_remote_asks() {
     let refs = env.git(&clone, &["for-each-ref", "--format=%(refname)"]);
     assert!(!refs.contains("refs/notes/quickscale\n"), "{refs}");
 }
+
+const MODELS: &str = "modules/a/quickscale_modules_a/models.py";
+const BRANCH: &str = "quickscale/shop/a";
+
+/// A bare "upstream" for module `a` and a project embedding it from there
+/// (hooks installed by its first apply).
+fn project_with_bare_upstream(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let work = module_repo(env, "a");
+    let bare = env.root().join("a.git");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            work.to_str().expect("utf8"),
+            bare.to_str().expect("utf8"),
+        ],
+    );
+    let dir = env.new_project(&[
+        "--module",
+        "a@v1.0.0",
+        "--source",
+        &format!("a={}", bare.display()),
+    ]);
+    (dir, bare)
+}
+
+/// git-quickscale with its own directory on PATH, so the installed hook
+/// blocks (which call `git-quickscale`) really run.
+fn qs_live(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
+    let bin_dir = Path::new(crate::common::BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new(crate::common::BIN);
+    env.env(&mut cmd);
+    cmd.env("PATH", path)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run git-quickscale")
+}
+
+fn has_ref(env: &TestEnv, repo: &Path, name: &str) -> bool {
+    git_cmd(env, repo)
+        .args(["rev-parse", "--verify", "-q", name])
+        .output()
+        .expect("git")
+        .status
+        .success()
+}
+
+/// `push` runs the user's pre-push hook (no `--no-verify`): a failing hook
+/// stops it; the tool's own block in the same hook does nothing for it.
+#[test]
+fn push_runs_the_users_pre_push_hook_and_our_block_stands_aside() {
+    let env = TestEnv::new();
+    let (dir, bare) = project_with_bare_upstream(&env);
+    let hook = dir.join(".git/hooks/pre-push");
+    let ours = std::fs::read_to_string(&hook).expect("the pre-push hook is installed");
+    let log = env.root().join("user-hook.log");
+    let user = format!(
+        "{ours}echo \"$1 $2\" >> '{}'\nif [ -e '{}' ]; then echo 'user gate: tests fail' >&2; exit 1; fi\n",
+        log.display(),
+        env.root().join("fail").display()
+    );
+    std::fs::write(&hook, user).expect("hook");
+    crate::test_split::append_commit(&env, &dir, MODELS, "# fix 1", "Fix a: one");
+
+    let out = qs_live(&env, &dir, &["push", "a", "--yes"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let ran = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        ran.contains(&bare.display().to_string()),
+        "the user's pre-push hook ran: {ran:?}\n{}",
+        describe(&out)
+    );
+    assert!(has_ref(&env, &bare, BRANCH));
+    let refs = env.git(&bare, &["for-each-ref", "--format=%(refname)"]);
+    assert!(
+        !refs.contains("refs/notes"),
+        "our block pushed the project state: {refs}"
+    );
+    assert!(!refs.contains("refs/quickscale"), "{refs}");
+
+    // The user's gate refuses: nothing leaves, nothing is recorded.
+    std::fs::write(env.root().join("fail"), "").expect("fail");
+    let before_bare = env.rev(&bare, BRANCH);
+    let before_record = env.rev(&dir, &format!("refs/quickscale/pushed/a/{BRANCH}"));
+    crate::test_split::append_commit(&env, &dir, MODELS, "# fix 2", "Fix a: two");
+    let out = qs_live(&env, &dir, &["push", "a", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        crate::common::stderr(&out).contains("user gate: tests fail"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(env.rev(&bare, BRANCH), before_bare);
+    assert_eq!(
+        env.rev(&dir, &format!("refs/quickscale/pushed/a/{BRANCH}")),
+        before_record
+    );
+}
+
+/// `--branch HEAD` (and other names `git check-ref-format --branch`
+/// refuses) is refused before anything runs.
+#[test]
+fn push_refuses_branch_names_git_refuses() {
+    let env = TestEnv::new();
+    let (dir, bare) = project_with_bare_upstream(&env);
+    crate::test_split::append_commit(&env, &dir, MODELS, "# fix", "Fix a");
+    for bad in ["HEAD", "-x", "a..b", "a.lock", "x@{1}", "a b"] {
+        // git agrees.
+        let git_says = git_cmd(&env, &dir)
+            .args(["check-ref-format", "--branch", bad])
+            .output()
+            .expect("git");
+        assert!(!git_says.status.success(), "git accepts {bad}");
+        let out = env.qs(&dir, &["push", "a", &format!("--branch={bad}"), "--yes"]);
+        assert_eq!(out.status.code(), Some(1), "{bad}: {}", describe(&out));
+        assert!(
+            crate::common::stderr(&out).contains("is not a valid branch name"),
+            "{bad}: {}",
+            describe(&out)
+        );
+    }
+    let refs = env.git(&bare, &["for-each-ref", "--format=%(refname)"]);
+    assert!(!refs.contains("refs/heads/HEAD"), "{refs}");
+    assert!(
+        env.git(&dir, &["for-each-ref", "refs/quickscale/pushed/"])
+            .is_empty(),
+        "nothing recorded"
+    );
+}
+
+/// A deterministic token of `n` characters from `alphabet` (no real secret
+/// sits in the repository).
+fn token(seed: u64, alphabet: &str, n: usize) -> String {
+    let chars: Vec<char> = alphabet.chars().collect();
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chars[(x % chars.len() as u64) as usize]
+        })
+        .collect()
+}
+
+/// Secrets in outgoing commit messages and in lines added to the module's
+/// files are refused, naming commit, file, line and rule; only
+/// `--allow-secret <fingerprint>` lets each through.
+#[test]
+fn push_refuses_secrets_in_messages_and_added_lines() {
+    let alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let github = format!("ghp_{}", token(7, alnum, 36));
+    let aws = format!("AKIA{}", token(11, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16));
+    let stripe = format!("sk_live_{}", token(13, alnum, 24));
+    let env = TestEnv::new();
+    let (dir, bare) = project_with_bare_upstream(&env);
+    crate::test_split::append_commit(
+        &env,
+        &dir,
+        MODELS,
+        "# harmless: AKIAIOSFODNN7EXAMPLE",
+        &format!("Fix a\n\nused {github} and\n{aws} to test"),
+    );
+    crate::test_split::append_commit(
+        &env,
+        &dir,
+        MODELS,
+        &format!("STRIPE_KEY = \"{stripe}\""),
+        "Fix a: payments",
+    );
+    let models_lines = std::fs::read_to_string(dir.join(MODELS))
+        .expect("models")
+        .lines()
+        .count();
+
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut args = vec!["push", "a", "--yes"];
+        args.extend_from_slice(extra);
+        let out = env.qs(&dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        let err = crate::common::stderr(&out);
+        for rule in [
+            "[github-pat]",
+            "[aws-access-token]",
+            "[stripe-access-token]",
+        ] {
+            assert!(err.contains(rule), "{rule}: {err}");
+        }
+        assert!(err.contains("the message of commit"), "{err}");
+        assert!(
+            err.contains(&format!("{MODELS}:{models_lines} in commit")),
+            "{err}"
+        );
+        assert!(
+            !err.contains(&github) && !err.contains(&stripe),
+            "secrets are not printed: {err}"
+        );
+        assert!(
+            !err.contains("AKIAIOSFODNN7EXAMPLE"),
+            "the documented example is not a finding: {err}"
+        );
+        assert!(err.contains("--allow-secret"), "{err}");
+    }
+    assert!(!has_ref(&env, &bare, BRANCH), "nothing left");
+    assert!(
+        env.git(&dir, &["for-each-ref", "refs/quickscale/pushed/"])
+            .is_empty()
+    );
+
+    // Allowing two of three is not enough; all three pushes.
+    let err = crate::common::stderr(&env.qs(&dir, &["push", "a", "--yes"]));
+    let fingerprints: Vec<String> = err
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("fingerprint: "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(fingerprints.len(), 3, "{err}");
+    let mut args = vec!["push", "a", "--yes"];
+    for f in &fingerprints[..2] {
+        args.extend(["--allow-secret", f.as_str()]);
+    }
+    let out = env.qs(&dir, &args);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(!has_ref(&env, &bare, BRANCH));
+    args.extend(["--allow-secret", fingerprints[2].as_str()]);
+    let out = env.qs(&dir, &args);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(has_ref(&env, &bare, BRANCH));
+}

@@ -586,3 +586,207 @@ fn push_refuses_secrets_in_messages_and_added_lines() {
     assert!(out.status.success(), "{}", describe(&out));
     assert!(has_ref(&env, &bare, BRANCH));
 }
+
+// ---------------------------------------------------------------------------
+// Hooks: never write through, never leave behind.
+
+fn hooks_json(env: &TestEnv, dir: &Path) -> serde_json::Value {
+    let out = env.qs(dir, &["hooks", "status", "--json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    serde_json::from_slice(&out.stdout).expect("status JSON")
+}
+
+fn hook_json(status: &serde_json::Value, hook: &str) -> serde_json::Value {
+    status["hooks"]
+        .as_array()
+        .expect("hooks")
+        .iter()
+        .find(|h| h["hook"] == hook)
+        .cloned()
+        .expect("hook")
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// Every file under `dir` holding our start marker.
+fn files_with_block(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if is_symlink(&p) {
+                continue;
+            }
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p).is_ok_and(|b| {
+                String::from_utf8_lossy(&b).contains("## START QUICKSCALE")
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A hook that is a symlink is judged by where it resolves: outside the
+/// repository it needs --allow-outside-repo; a dangling one is left alone
+/// (not replaced, not deleted) and reported.
+#[test]
+fn symlinked_hooks_are_judged_where_they_resolve_and_dangling_ones_left_alone() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env);
+    let shared = env.root().join("shared");
+    std::fs::create_dir_all(&shared).expect("shared");
+    let shared_hook = shared.join("pre-commit");
+    let original = "#!/bin/sh\necho shared checks\n";
+    std::fs::write(&shared_hook, original).expect("shared hook");
+    chmod(&shared_hook, 0o755);
+    let hooks = dir.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).expect("hooks");
+    std::os::unix::fs::symlink(&shared_hook, hooks.join("pre-commit")).expect("symlink");
+    let gone = env.root().join("gone/pre-push");
+    std::os::unix::fs::symlink(&gone, hooks.join("pre-push")).expect("dangling symlink");
+
+    let out = env.qs(&dir, &["hooks", "install"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = crate::common::stderr(&out);
+    assert!(err.contains("outside this repository"), "{err}");
+    assert!(err.contains("--allow-outside-repo"), "{err}");
+    assert_eq!(std::fs::read_to_string(&shared_hook).expect("shared"), original);
+    assert!(!hooks.join("pre-merge-commit").exists(), "nothing written");
+
+    let out = env.qs(&dir, &["hooks", "install", "--allow-outside-repo"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = crate::common::stderr(&out);
+    assert!(is_symlink(&hooks.join("pre-commit")));
+    assert!(std::fs::read_to_string(&shared_hook).expect("shared").contains("## START QUICKSCALE"));
+    assert!(is_symlink(&hooks.join("pre-push")), "the dangling symlink is kept");
+    assert!(!gone.exists() && !gone.parent().expect("dir").exists());
+    assert!(err.contains("dangling symlink"), "reported: {err}");
+    let status = hooks_json(&env, &dir);
+    assert_eq!(hook_json(&status, "pre-push")["state"], "dangling", "{status:#}");
+    assert!(
+        stdout(&env.qs(&dir, &["hooks", "status"])).contains("dangling symlink"),
+        "hooks status says so"
+    );
+
+    let out = env.qs(&dir, &["hooks", "uninstall"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(std::fs::read_to_string(&shared_hook).expect("shared"), original);
+    assert!(is_symlink(&hooks.join("pre-commit")) && is_symlink(&hooks.join("pre-push")));
+}
+
+/// After other managers moved or copied our hooks (pre-commit's `.legacy`,
+/// lefthook's `.old`, husky taking core.hooksPath over), uninstall finds
+/// and removes every block and names each file.
+#[test]
+fn uninstall_removes_every_block_wherever_a_manager_moved_it() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env);
+    env.qs_ok(&dir, &["hooks", "install"]);
+    let hooks = dir.join(".git/hooks");
+    // `pre-commit install`: our hook becomes pre-commit.legacy.
+    std::fs::rename(hooks.join("pre-commit"), hooks.join("pre-commit.legacy")).expect("mv");
+    let framework = "#!/usr/bin/env bash\n# File generated by pre-commit: https://pre-commit.com\nexec pre-commit hook-impl --hook-type=pre-commit -- \"$@\"\n";
+    std::fs::write(hooks.join("pre-commit"), framework).expect("framework hook");
+    chmod(&hooks.join("pre-commit"), 0o755);
+    // `lefthook install`: ours becomes pre-merge-commit.old.
+    std::fs::rename(hooks.join("pre-merge-commit"), hooks.join("pre-merge-commit.old")).expect("mv");
+    std::fs::write(hooks.join("pre-merge-commit"), "#!/bin/sh\n# LEFTHOOK\nlefthook run pre-merge-commit\n").expect("lefthook");
+    // husky 9 takes core.hooksPath over; a teammate's .husky/pre-push has the block.
+    std::fs::create_dir_all(dir.join(".husky/_")).expect("husky");
+    std::fs::write(dir.join(".husky/_/h"), "#!/usr/bin/env sh\nsh -e \"$s\" \"$@\"\n").expect("h");
+    let block = std::fs::read_to_string(hooks.join("pre-push")).expect("ours");
+    std::fs::write(dir.join(".husky/pre-push"), format!("npm test\n{}", block.trim_start_matches("#!/bin/sh\n"))).expect("husky hook");
+    env.git(&dir, &["config", "core.hooksPath", ".husky/_"]);
+
+    let before = files_with_block(&dir);
+    assert_eq!(before.len(), 4, "{before:?}");
+    let out = env.qs(&dir, &["hooks", "uninstall"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = crate::common::stderr(&out);
+    for name in ["pre-commit.legacy", "pre-merge-commit.old", ".husky/pre-push", ".git/hooks/pre-push"] {
+        assert!(err.contains(name), "names {name}: {err}");
+    }
+    assert_eq!(files_with_block(&dir), Vec::<PathBuf>::new(), "{err}");
+    // Other content is as it was; files that only held the block are gone.
+    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).expect("fw"), framework);
+    assert!(!hooks.join("pre-commit.legacy").exists());
+    assert_eq!(std::fs::read_to_string(dir.join(".husky/pre-push")).expect("husky"), "npm test\n");
+}
+
+/// husky runs `.husky/<hook>` with `sh -e`: no executable bit needed.
+#[test]
+fn husky_files_are_judged_as_husky_runs_them() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env);
+    std::fs::create_dir_all(dir.join(".husky/_")).expect("husky");
+    std::fs::write(dir.join(".husky/_/h"), "#!/usr/bin/env sh\nsh -e \"$s\" \"$@\"\n").expect("h");
+    std::fs::write(dir.join(".husky/pre-commit"), "npm test\n").expect("hook");
+    chmod(&dir.join(".husky/pre-commit"), 0o644);
+    env.git(&dir, &["config", "core.hooksPath", ".husky/_"]);
+    env.qs_ok(&dir, &["hooks", "install"]);
+    let text = stdout(&env.qs(&dir, &["hooks", "status"]));
+    assert!(!text.contains("NOT EXECUTABLE"), "{text}");
+    let status = hooks_json(&env, &dir);
+    assert_eq!(hook_json(&status, "pre-commit")["executable"], true, "{status:#}");
+    assert_eq!(hook_json(&status, "pre-commit")["state"], "installed");
+}
+
+/// A block changed by hand is "edited", not "from another version"; a
+/// block of an earlier release is "outdated".
+#[test]
+fn a_hand_edited_block_is_reported_as_edited() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env);
+    env.qs_ok(&dir, &["hooks", "install"]);
+    let hook = dir.join(".git/hooks/pre-commit");
+    let text = std::fs::read_to_string(&hook).expect("hook");
+    std::fs::write(&hook, text.replace("|| exit $?", "|| true")).expect("edit");
+    // The pre-push block as the first release wrote it.
+    let old_push = "## START QUICKSCALE\n# git-quickscale pushes the applied state with your branch (once `git quickscale sync` exists; a no-op until then).\n# Added by `git quickscale hooks install`; `git quickscale hooks uninstall` removes this block.\nif command -v git-quickscale >/dev/null 2>&1; then\n    git-quickscale hooks run pre-push \"$@\" </dev/null || exit $?\nelse\n    echo \"warning: git-quickscale is not on PATH, so its pre-push check was skipped\" >&2\nfi\n## END QUICKSCALE\n";
+    std::fs::write(dir.join(".git/hooks/pre-push"), format!("#!/bin/sh\n{old_push}")).expect("old");
+    let status = hooks_json(&env, &dir);
+    assert_eq!(hook_json(&status, "pre-commit")["state"], "edited", "{status:#}");
+    assert_eq!(hook_json(&status, "pre-push")["state"], "outdated", "{status:#}");
+    let text = stdout(&env.qs(&dir, &["hooks", "status"]));
+    assert!(text.contains("edited by hand"), "{text}");
+    env.qs_ok(&dir, &["hooks", "install"]);
+    let status = hooks_json(&env, &dir);
+    assert_eq!(hook_json(&status, "pre-commit")["state"], "installed");
+    assert_eq!(hook_json(&status, "pre-push")["state"], "installed");
+}
+
+/// From a linked worktree the hooks directory is shown canonical, not
+/// through `worktrees/<name>/../..`.
+#[test]
+fn hook_paths_are_shown_canonical_from_a_linked_worktree() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env);
+    let wt = env.root().join("wt");
+    env.git(&dir, &["worktree", "add", "-q", "-b", "feature", wt.to_str().expect("utf8")]);
+    let out = env.qs(&wt, &["hooks", "install"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = crate::common::stderr(&out);
+    let real = dir.canonicalize().expect("canonical").join(".git/hooks");
+    assert!(err.contains(&format!("in {}:", real.display())), "{err}");
+    assert!(!err.contains("/../") && !err.contains("worktrees/"), "{err}");
+    let status = hooks_json(&env, &wt);
+    let shown = status["location"]["dir"].as_str().expect("dir").to_owned();
+    assert!(!shown.contains("..") && !shown.contains("worktrees"), "{shown}");
+    for h in status["hooks"].as_array().expect("hooks") {
+        let p = h["path"].as_str().expect("path");
+        assert!(!p.contains(".."), "{p}");
+    }
+}

@@ -620,7 +620,9 @@ fn files_with_block(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if is_symlink(&p) {
@@ -628,9 +630,9 @@ fn files_with_block(dir: &Path) -> Vec<PathBuf> {
             }
             if p.is_dir() {
                 stack.push(p);
-            } else if std::fs::read(&p).is_ok_and(|b| {
-                String::from_utf8_lossy(&b).contains("## START QUICKSCALE")
-            }) {
+            } else if std::fs::read(&p)
+                .is_ok_and(|b| String::from_utf8_lossy(&b).contains("## START QUICKSCALE"))
+            {
                 out.push(p);
             }
         }
@@ -663,19 +665,33 @@ fn symlinked_hooks_are_judged_where_they_resolve_and_dangling_ones_left_alone() 
     let err = crate::common::stderr(&out);
     assert!(err.contains("outside this repository"), "{err}");
     assert!(err.contains("--allow-outside-repo"), "{err}");
-    assert_eq!(std::fs::read_to_string(&shared_hook).expect("shared"), original);
+    assert_eq!(
+        std::fs::read_to_string(&shared_hook).expect("shared"),
+        original
+    );
     assert!(!hooks.join("pre-merge-commit").exists(), "nothing written");
 
     let out = env.qs(&dir, &["hooks", "install", "--allow-outside-repo"]);
     assert!(out.status.success(), "{}", describe(&out));
     let err = crate::common::stderr(&out);
     assert!(is_symlink(&hooks.join("pre-commit")));
-    assert!(std::fs::read_to_string(&shared_hook).expect("shared").contains("## START QUICKSCALE"));
-    assert!(is_symlink(&hooks.join("pre-push")), "the dangling symlink is kept");
+    assert!(
+        std::fs::read_to_string(&shared_hook)
+            .expect("shared")
+            .contains("## START QUICKSCALE")
+    );
+    assert!(
+        is_symlink(&hooks.join("pre-push")),
+        "the dangling symlink is kept"
+    );
     assert!(!gone.exists() && !gone.parent().expect("dir").exists());
     assert!(err.contains("dangling symlink"), "reported: {err}");
     let status = hooks_json(&env, &dir);
-    assert_eq!(hook_json(&status, "pre-push")["state"], "dangling", "{status:#}");
+    assert_eq!(
+        hook_json(&status, "pre-push")["state"],
+        "dangling",
+        "{status:#}"
+    );
     assert!(
         stdout(&env.qs(&dir, &["hooks", "status"])).contains("dangling symlink"),
         "hooks status says so"
@@ -683,7 +699,10 @@ fn symlinked_hooks_are_judged_where_they_resolve_and_dangling_ones_left_alone() 
 
     let out = env.qs(&dir, &["hooks", "uninstall"]);
     assert!(out.status.success(), "{}", describe(&out));
-    assert_eq!(std::fs::read_to_string(&shared_hook).expect("shared"), original);
+    assert_eq!(
+        std::fs::read_to_string(&shared_hook).expect("shared"),
+        original
+    );
     assert!(is_symlink(&hooks.join("pre-commit")) && is_symlink(&hooks.join("pre-push")));
 }
 
@@ -702,13 +721,29 @@ fn uninstall_removes_every_block_wherever_a_manager_moved_it() {
     std::fs::write(hooks.join("pre-commit"), framework).expect("framework hook");
     chmod(&hooks.join("pre-commit"), 0o755);
     // `lefthook install`: ours becomes pre-merge-commit.old.
-    std::fs::rename(hooks.join("pre-merge-commit"), hooks.join("pre-merge-commit.old")).expect("mv");
-    std::fs::write(hooks.join("pre-merge-commit"), "#!/bin/sh\n# LEFTHOOK\nlefthook run pre-merge-commit\n").expect("lefthook");
+    std::fs::rename(
+        hooks.join("pre-merge-commit"),
+        hooks.join("pre-merge-commit.old"),
+    )
+    .expect("mv");
+    std::fs::write(
+        hooks.join("pre-merge-commit"),
+        "#!/bin/sh\n# LEFTHOOK\nlefthook run pre-merge-commit\n",
+    )
+    .expect("lefthook");
     // husky 9 takes core.hooksPath over; a teammate's .husky/pre-push has the block.
     std::fs::create_dir_all(dir.join(".husky/_")).expect("husky");
-    std::fs::write(dir.join(".husky/_/h"), "#!/usr/bin/env sh\nsh -e \"$s\" \"$@\"\n").expect("h");
+    std::fs::write(
+        dir.join(".husky/_/h"),
+        "#!/usr/bin/env sh\nsh -e \"$s\" \"$@\"\n",
+    )
+    .expect("h");
     let block = std::fs::read_to_string(hooks.join("pre-push")).expect("ours");
-    std::fs::write(dir.join(".husky/pre-push"), format!("npm test\n{}", block.trim_start_matches("#!/bin/sh\n"))).expect("husky hook");
+    std::fs::write(
+        dir.join(".husky/pre-push"),
+        format!("npm test\n{}", block.trim_start_matches("#!/bin/sh\n")),
+    )
+    .expect("husky hook");
     env.git(&dir, &["config", "core.hooksPath", ".husky/_"]);
 
     let before = files_with_block(&dir);
@@ -716,14 +751,25 @@ fn uninstall_removes_every_block_wherever_a_manager_moved_it() {
     let out = env.qs(&dir, &["hooks", "uninstall"]);
     assert!(out.status.success(), "{}", describe(&out));
     let err = crate::common::stderr(&out);
-    for name in ["pre-commit.legacy", "pre-merge-commit.old", ".husky/pre-push", ".git/hooks/pre-push"] {
+    for name in [
+        "pre-commit.legacy",
+        "pre-merge-commit.old",
+        ".husky/pre-push",
+        ".git/hooks/pre-push",
+    ] {
         assert!(err.contains(name), "names {name}: {err}");
     }
     assert_eq!(files_with_block(&dir), Vec::<PathBuf>::new(), "{err}");
     // Other content is as it was; files that only held the block are gone.
-    assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).expect("fw"), framework);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).expect("fw"),
+        framework
+    );
     assert!(!hooks.join("pre-commit.legacy").exists());
-    assert_eq!(std::fs::read_to_string(dir.join(".husky/pre-push")).expect("husky"), "npm test\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".husky/pre-push")).expect("husky"),
+        "npm test\n"
+    );
 }
 
 /// husky runs `.husky/<hook>` with `sh -e`: no executable bit needed.
@@ -732,7 +778,11 @@ fn husky_files_are_judged_as_husky_runs_them() {
     let env = TestEnv::new();
     let (dir, _) = project(&env);
     std::fs::create_dir_all(dir.join(".husky/_")).expect("husky");
-    std::fs::write(dir.join(".husky/_/h"), "#!/usr/bin/env sh\nsh -e \"$s\" \"$@\"\n").expect("h");
+    std::fs::write(
+        dir.join(".husky/_/h"),
+        "#!/usr/bin/env sh\nsh -e \"$s\" \"$@\"\n",
+    )
+    .expect("h");
     std::fs::write(dir.join(".husky/pre-commit"), "npm test\n").expect("hook");
     chmod(&dir.join(".husky/pre-commit"), 0o644);
     env.git(&dir, &["config", "core.hooksPath", ".husky/_"]);
@@ -740,7 +790,11 @@ fn husky_files_are_judged_as_husky_runs_them() {
     let text = stdout(&env.qs(&dir, &["hooks", "status"]));
     assert!(!text.contains("NOT EXECUTABLE"), "{text}");
     let status = hooks_json(&env, &dir);
-    assert_eq!(hook_json(&status, "pre-commit")["executable"], true, "{status:#}");
+    assert_eq!(
+        hook_json(&status, "pre-commit")["executable"],
+        true,
+        "{status:#}"
+    );
     assert_eq!(hook_json(&status, "pre-commit")["state"], "installed");
 }
 
@@ -756,10 +810,22 @@ fn a_hand_edited_block_is_reported_as_edited() {
     std::fs::write(&hook, text.replace("|| exit $?", "|| true")).expect("edit");
     // The pre-push block as the first release wrote it.
     let old_push = "## START QUICKSCALE\n# git-quickscale pushes the applied state with your branch (once `git quickscale sync` exists; a no-op until then).\n# Added by `git quickscale hooks install`; `git quickscale hooks uninstall` removes this block.\nif command -v git-quickscale >/dev/null 2>&1; then\n    git-quickscale hooks run pre-push \"$@\" </dev/null || exit $?\nelse\n    echo \"warning: git-quickscale is not on PATH, so its pre-push check was skipped\" >&2\nfi\n## END QUICKSCALE\n";
-    std::fs::write(dir.join(".git/hooks/pre-push"), format!("#!/bin/sh\n{old_push}")).expect("old");
+    std::fs::write(
+        dir.join(".git/hooks/pre-push"),
+        format!("#!/bin/sh\n{old_push}"),
+    )
+    .expect("old");
     let status = hooks_json(&env, &dir);
-    assert_eq!(hook_json(&status, "pre-commit")["state"], "edited", "{status:#}");
-    assert_eq!(hook_json(&status, "pre-push")["state"], "outdated", "{status:#}");
+    assert_eq!(
+        hook_json(&status, "pre-commit")["state"],
+        "edited",
+        "{status:#}"
+    );
+    assert_eq!(
+        hook_json(&status, "pre-push")["state"],
+        "outdated",
+        "{status:#}"
+    );
     let text = stdout(&env.qs(&dir, &["hooks", "status"]));
     assert!(text.contains("edited by hand"), "{text}");
     env.qs_ok(&dir, &["hooks", "install"]);
@@ -775,16 +841,32 @@ fn hook_paths_are_shown_canonical_from_a_linked_worktree() {
     let env = TestEnv::new();
     let (dir, _) = project(&env);
     let wt = env.root().join("wt");
-    env.git(&dir, &["worktree", "add", "-q", "-b", "feature", wt.to_str().expect("utf8")]);
+    env.git(
+        &dir,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "feature",
+            wt.to_str().expect("utf8"),
+        ],
+    );
     let out = env.qs(&wt, &["hooks", "install"]);
     assert!(out.status.success(), "{}", describe(&out));
     let err = crate::common::stderr(&out);
     let real = dir.canonicalize().expect("canonical").join(".git/hooks");
     assert!(err.contains(&format!("in {}:", real.display())), "{err}");
-    assert!(!err.contains("/../") && !err.contains("worktrees/"), "{err}");
+    assert!(
+        !err.contains("/../") && !err.contains("worktrees/"),
+        "{err}"
+    );
     let status = hooks_json(&env, &wt);
     let shown = status["location"]["dir"].as_str().expect("dir").to_owned();
-    assert!(!shown.contains("..") && !shown.contains("worktrees"), "{shown}");
+    assert!(
+        !shown.contains("..") && !shown.contains("worktrees"),
+        "{shown}"
+    );
     for h in status["hooks"].as_array().expect("hooks") {
         let p = h["path"].as_str().expect("path");
         assert!(!p.contains(".."), "{p}");

@@ -49,12 +49,18 @@ pub enum HooksCommand {
 /// the block and changes nothing else.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// Write even when core.hooksPath points outside this repository (hooks shared with other repositories)
+    /// Write even when core.hooksPath, or a hook that is a symlink, points outside this repository (hooks shared with other repositories)
     #[arg(long)]
     pub allow_outside_repo: bool,
 }
 
 /// Remove the git-quickscale block from the hooks, leaving the rest of each file byte for byte
+///
+/// Also from the copies hook managers moved aside (`<hook>.legacy` of the
+/// pre-commit framework, `<hook>.old` of lefthook), from the git
+/// directory's own hooks when core.hooksPath points elsewhere, and from
+/// husky's hook files; names every file it changed. A symlink to nothing is
+/// left alone.
 #[derive(Debug, clap::Args)]
 pub struct UninstallArgs {}
 
@@ -198,7 +204,7 @@ fn cmd_uninstall(ctx: &Context) -> CmdResult {
                 "removed the block from {}; the rest of the file is as it was",
                 shown(&git, path)
             ),
-            Action::Deleted => format!("deleted {} (it only held the block)", shown(&git, path)),
+            Action::Deleted => format!("deleted (it only held the block): {}", shown(&git, path)),
             Action::Absent => "not installed".to_owned(),
             _ => String::new(),
         };

@@ -1,7 +1,7 @@
 //! `git quickscale adopt`: take over a project made by upstream QuickScale.
 
 use super::{CmdResult, Context};
-use crate::adopt::{self, AdoptError, Prepared};
+use crate::engine::adopt::{self, AdoptError, Prepared};
 use crate::engine::Event;
 use crate::error::{CliError, exit};
 use crate::ui::Tone;

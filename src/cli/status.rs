@@ -75,7 +75,7 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         // A fresh clone has no notes: say when the remote has them.
         let unfetched = match (&ws.git, report.state.origin) {
             (Some(git), "derived") => {
-                crate::sync::probe_remote_state(git.workdir(), std::time::Duration::from_secs(3))
+                crate::engine::sync::probe_remote_state(git.workdir(), std::time::Duration::from_secs(3))
             }
             _ => None,
         };

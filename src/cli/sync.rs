@@ -3,7 +3,7 @@
 use super::{CmdResult, Context};
 use crate::error::{CliError, exit};
 use crate::git::Git;
-use crate::sync::{self, NotesResult, SyncError};
+use crate::engine::sync::{self, NotesResult, SyncError};
 use crate::ui::Tone;
 
 /// Fetch, merge and push the applied state (notes and module refs) with a remote

@@ -6,7 +6,6 @@
 
 pub mod edit;
 pub mod emit;
-pub mod request;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

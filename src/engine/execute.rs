@@ -517,10 +517,10 @@ pub fn resolve(
         let Some(tree) = module_trees.get(&input.name) else {
             continue;
         };
-        let adapters = crate::upstream::python::adapters(git, *tree)?;
+        let adapters = crate::engine::notices::adapters(git, *tree)?;
         let notes = [
-            crate::upstream::python::notice(input, &prefix_of(&input.name), &adapters),
-            crate::upstream::python::vintage_note(input),
+            crate::engine::notices::notice(input, &prefix_of(&input.name), &adapters),
+            crate::engine::notices::vintage_note(input),
         ];
         for note in notes.into_iter().flatten() {
             events(Event::Warning(note));

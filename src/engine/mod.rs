@@ -1,13 +1,17 @@
 //! The module engine: compare quickscale.yml with the applied state, plan
 //! the changes as plain data, then execute them as one transaction.
 
+pub mod adopt;
 pub mod check;
 pub mod execute;
+pub mod notices;
 pub mod extract;
 pub mod pause;
 pub mod plan;
 pub mod push;
+pub mod request;
 pub mod status;
+pub mod sync;
 pub mod undo;
 pub mod untrusted;
 pub mod update;

@@ -35,7 +35,7 @@ pub struct Outcome {
     /// What limited the check (e.g. an unreadable quickscale.yml).
     pub warnings: Vec<String>,
     /// What the hook did (pre-push: the state it pushed).
-    pub done: Option<crate::sync::Report>,
+    pub done: Option<crate::engine::sync::Report>,
 }
 
 impl Outcome {
@@ -180,7 +180,7 @@ fn pre_push(git: &Git, workdir: &Path, mode: Mode, invocation: &Invocation) -> O
     let remote = invocation.args.first().map(String::as_str);
     let mut outcome = Outcome::skipped(hook, mode, "");
     outcome.skipped = None;
-    match crate::sync::sync(git, remote) {
+    match crate::engine::sync::sync(git, remote) {
         Ok(report) => outcome.done = Some(report),
         Err(e) => outcome.warnings.push(format!(
             "the git-quickscale state was not pushed: {e}; the branch push goes on (run `git quickscale sync` later)"

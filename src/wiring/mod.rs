@@ -6,9 +6,9 @@
 //! them as the managed files. Output is sorted and stable; every value is
 //! written as an inert literal.
 
-pub mod python;
+pub use crate::pyliteral as python;
 pub mod rules;
-pub mod spec;
+pub use crate::spec;
 
 use std::collections::BTreeMap;
 

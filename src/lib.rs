@@ -14,6 +14,7 @@ pub mod fsutil;
 pub mod git;
 pub mod hooks;
 pub mod identity;
+pub mod layout;
 pub mod manifest;
 pub mod ownership;
 pub mod policy;

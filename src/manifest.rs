@@ -8,16 +8,15 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::spec::{
+    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
+};
 use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
 use crate::value::Value;
-use crate::wiring::spec::{
-    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
-};
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The manifest's file name inside a module.
-pub const MANIFEST_FILE: &str = "module.yml";
+pub use crate::layout::MANIFEST_FILE;
 
 const TOP_KEYS: &[&str] = &[
     "name",

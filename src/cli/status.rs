@@ -74,9 +74,10 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     } else {
         // A fresh clone has no notes: say when the remote has them.
         let unfetched = match (&ws.git, report.state.origin) {
-            (Some(git), "derived") => {
-                crate::engine::sync::probe_remote_state(git.workdir(), std::time::Duration::from_secs(3))
-            }
+            (Some(git), "derived") => crate::engine::sync::probe_remote_state(
+                git.workdir(),
+                std::time::Duration::from_secs(3),
+            ),
             _ => None,
         };
         render(ctx, &report, unfetched.as_deref());

@@ -3,8 +3,8 @@
 
 use super::{CmdResult, Context};
 use crate::config;
-use crate::engine::execute::{self, ConflictMode, ExecOptions};
-use crate::engine::update::{self, Policy, Preview, TextChange};
+use crate::engine::execute::{self, ConflictMode, ExecOptions, TextChange};
+use crate::engine::update::{self, Policy, Preview};
 use crate::engine::{self, Event, pause};
 use crate::error::{CliError, exit};
 use crate::report::{self, DiffLine};
@@ -198,9 +198,9 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         }
     };
     drop(progress);
-    let wiring = update::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
+    let wiring = execute::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
     let diffs = if args.diff {
-        update::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
+        execute::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
     } else {
         Vec::new()
     };

@@ -22,8 +22,7 @@ use crate::value::Value;
 use crate::wiring::rules;
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The file name of the desired state.
-pub const CONFIG_FILE: &str = "quickscale.yml";
+pub use crate::layout::CONFIG_FILE;
 
 const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];

@@ -4,8 +4,9 @@
 pub mod adopt;
 pub mod check;
 pub mod execute;
-pub mod notices;
 pub mod extract;
+pub mod modules;
+pub mod notices;
 pub mod pause;
 pub mod plan;
 pub mod push;
@@ -15,6 +16,7 @@ pub mod sync;
 pub mod undo;
 pub mod untrusted;
 pub mod update;
+pub mod upstream_cache;
 
 use std::path::PathBuf;
 

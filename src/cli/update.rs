@@ -111,7 +111,19 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
     if args.abort {
         return cmd_abort(ctx);
     }
-    let mut ws = super::open_for_write(ctx)?;
+    // --check and --dry-run only read (like `apply --dry-run`): no
+    // recovery, and the lock only for their fetches' scratch refs, removed
+    // again with them.
+    let read_only = args.check || args.dry_run;
+    let mut ws = if read_only {
+        super::open_for_read(ctx)?
+    } else {
+        super::open_for_write(ctx)?
+    };
+    let _scratch = match (&ws.git, read_only) {
+        (Some(_), true) => Some(ReadScratch::take(&ws.root)?),
+        _ => None,
+    };
     let names: Vec<String> = if args.names.is_empty() {
         ws.embedded()
     } else {
@@ -655,4 +667,32 @@ fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResu
     ctx.ui
         .status("The update stays paused: `git quickscale update --continue` when ready.");
     Ok(exit::OK)
+}
+
+/// The transient lock of a reading update and the removal of its scratch
+/// refs on every way out.
+struct ReadScratch {
+    git: crate::git::Git,
+    lock: Option<crate::txn::Lock>,
+}
+
+impl ReadScratch {
+    fn take(root: &std::path::Path) -> Result<ReadScratch, CliError> {
+        let git = crate::git::Git::open_at_root(root)
+            .map_err(|e| CliError::from_error(&e, e.hint()))?
+            .ok_or_else(|| CliError::new("the repository is gone"))?;
+        let lock = crate::txn::Lock::acquire_transient(&git).map_err(super::txn_error)?;
+        Ok(ReadScratch {
+            git,
+            lock: Some(lock),
+        })
+    }
+}
+
+impl Drop for ReadScratch {
+    fn drop(&mut self) {
+        if let Some(lock) = self.lock.take() {
+            let _ = crate::txn::remove_scratch_refs_locked(&self.git, &lock);
+        }
+    }
 }

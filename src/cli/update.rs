@@ -596,6 +596,24 @@ fn cmd_abort(ctx: &Context) -> CmdResult {
 }
 
 /// Walks the conflicts file by file on a terminal.
+/// One git command of the conflict walk; a failure stops the walk (the
+/// update stays paused, nothing more is changed).
+fn walk_step(root: &std::path::Path, args: &[&str]) -> Result<(), CliError> {
+    let shown = format!("git {}", args.join(" "));
+    let status = std::process::Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .status()
+        .map_err(|e| CliError::new(format!("cannot run `{shown}`: {e}")))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "`{shown}` failed ({status}); the walk stopped and the update stays paused"
+    ))
+    .hint("resolve the remaining files by hand (`git status` lists them), then `git quickscale update --continue`; or `git quickscale update --abort`"))
+}
+
 fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResult {
     let root = super::project_dir(ctx)?.root;
     let choices = [
@@ -614,13 +632,7 @@ fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResu
                     0,
                     "--conflicts=merge",
                 )?;
-                let git = |args: &[&str]| {
-                    std::process::Command::new("git")
-                        .current_dir(&root)
-                        .args(args)
-                        .status()
-                        .map_err(|e| CliError::new(format!("cannot run git: {e}")))
-                };
+                let git = |args: &[&str]| walk_step(&root, args);
                 match pick {
                     0 | 1 => {
                         let side = if pick == 0 { "--theirs" } else { "--ours" };
@@ -694,5 +706,19 @@ impl Drop for ReadScratch {
         if let Some(lock) = self.lock.take() {
             let _ = crate::txn::remove_scratch_refs_locked(&self.git, &lock);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_git_command_stops_the_conflict_walk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = walk_step(dir.path(), &["checkout", "--theirs", "--", "no-such-file"])
+            .expect_err("git fails outside a repository");
+        assert!(err.to_string().contains("stays paused"), "{err}");
+        assert!(walk_step(dir.path(), &["--version"]).is_ok());
     }
 }

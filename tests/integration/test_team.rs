@@ -466,3 +466,43 @@ fn a_clean_merge_of_two_clones_states_is_in_sync() {
     let check = env.qs(&bare, &["check"]);
     assert_eq!(check.status.code(), Some(0), "{}", describe(&check));
 }
+
+#[test]
+fn messages_a_new_user_sees_name_the_next_step() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    // A module that is not embedded: no advice about options.
+    let out = env.qs(&dir, &["update", "nosuchmod"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("options"), "{err}");
+    assert!(err.contains("plan --add nosuchmod"), "{err}");
+    // A dry run lists a conflicted file once, as a conflict.
+    let out = env.qs(&dir, &["update", "crm", "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = stdout(&out);
+    assert_eq!(text.matches(&views("crm")).count(), 1, "{text}");
+    // Dirty files refuse an update with advice for that command.
+    let readme = dir.join("modules/crm/README.md");
+    std::fs::write(&readme, "edited\n").expect("write");
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("modules/crm/README.md"), "{err}");
+    assert!(
+        !err.contains("apply again") && err.contains("run the command again"),
+        "{err}"
+    );
+    env.git(&dir, &["checkout", "--", "modules/crm/README.md"]);
+    // remove: the advice about the tables comes after the removal.
+    let out = env.qs_ok(&dir, &["remove", "crm", "--yes"]);
+    let err = stderr(&out);
+    let removed = err.find("Removed crm").expect("removed");
+    let advice = err
+        .find("migrate quickscale_modules_crm zero")
+        .expect("advice");
+    assert!(advice > removed, "{err}");
+    assert!(err.contains("git quickscale undo"), "{err}");
+}

@@ -186,7 +186,7 @@ pub fn execute(
         // Objects of a failed attempt cannot be half-removed: start clean.
         txn::remove_leftovers(&ws.root)?;
         let git = Git::init(&ws.root)?;
-        ws.lock = Some(Lock::acquire(git.git_dir())?);
+        ws.lock = Some(Lock::acquire(&git)?);
         ws.git = Some(git);
     }
     let result = resolve(ws, plan, op, config_text, opts, events)

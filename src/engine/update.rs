@@ -443,17 +443,13 @@ pub fn select(
         .ok_or_else(|| EngineError::Options(vec!["no module is embedded yet".into()]))?;
     let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for name in names {
-        let m = applied.modules.get(name).ok_or_else(|| {
-            EngineError::Options(vec![format!(
-                "module {name} is not embedded in this project (embedded: {})",
-                applied
-                    .modules
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )])
-        })?;
+        let m = applied
+            .modules
+            .get(name)
+            .ok_or_else(|| EngineError::NotEmbedded {
+                name: name.clone(),
+                embedded: applied.modules.keys().cloned().collect(),
+            })?;
         by_url.entry(m.source.clone()).or_default().push(name);
     }
     let mut failed: Vec<(String, String)> = Vec::new();
@@ -899,6 +895,8 @@ pub fn resolve_step(
             )?
             .into_iter()
             .map(|c| format!("{prefix}/{}", c.path))
+            // A conflicted file is listed once, as a conflict.
+            .filter(|p| !merge.conflicts.iter().any(|c| &c.path == p))
             .collect(),
         conflicts: merge.conflicts.clone(),
         options: option_deltas,

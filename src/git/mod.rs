@@ -286,6 +286,11 @@ impl Git {
         self.repo.git_dir()
     }
 
+    /// The git dir shared by all linked worktrees (refs, objects, config).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.common_dir()
+    }
+
     /// The author and committer git would use, or an error when unset.
     pub fn identity(&self) -> Result<(Signature, Signature), GitError> {
         let author = self

@@ -34,6 +34,7 @@ mod test_push;
 mod test_safety;
 mod test_split;
 mod test_sync;
+mod test_team;
 mod test_untrusted;
 mod test_update;
 mod test_yaml_edit;

@@ -347,12 +347,17 @@ pub fn resolve(
             url: add.source.clone(),
             git_ref: add.git_ref.clone(),
         });
-        let upstream = git
-            .fetch_commit(&fetch_url, &add.git_ref, &refs::tmp_ref(&add.name))
-            .map_err(|source| EngineError::Fetch {
-                module: add.name.clone(),
-                source,
-            })?;
+        let want = source::want(&add.name, &add.source, &add.git_ref, Some(&ws.catalog));
+        let resolved =
+            git.fetch_commit(&fetch_url, &want)
+                .map_err(|source| EngineError::Fetch {
+                    module: add.name.clone(),
+                    source,
+                })?;
+        if let Some(how) = &resolved.how {
+            events(Event::Warning(format!("module {}: {how}", add.name)));
+        }
+        let upstream = resolved.commit;
         events(Event::Fetched {
             module: add.name.clone(),
             commit: upstream.to_string(),
@@ -364,6 +369,9 @@ pub fn resolve(
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
+        for w in manifest.iter().flat_map(|m| &m.warnings) {
+            events(Event::Warning(w.clone()));
+        }
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));

@@ -248,6 +248,9 @@ impl EngineError {
                 FetchError::RefNotFound { .. } | FetchError::NotACommit { .. } => {
                     format!("set `sources.{module}.ref` in quickscale.yml to an existing branch, tag or commit")
                 }
+                FetchError::Ambiguous { .. } => {
+                    format!("give more digits of the commit id in `sources.{module}.ref` (or --to)")
+                }
                 FetchError::Git(_) => "check the repository with `git fsck`".into(),
             }),
             EngineError::Untrusted(e) => e.hint(),

@@ -359,6 +359,15 @@ impl Git {
             .data)
     }
 
+    /// The size of an object from its header, without loading it.
+    pub fn blob_size(&self, id: ObjectId) -> Result<u64, GitError> {
+        Ok(self
+            .repo
+            .find_header(id)
+            .ctx(|| format!("read the header of {id}"))?
+            .size())
+    }
+
     /// Writes a commit object without moving any ref.
     pub fn write_commit(
         &self,

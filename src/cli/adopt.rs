@@ -1,8 +1,8 @@
 //! `git quickscale adopt`: take over a project made by upstream QuickScale.
 
 use super::{CmdResult, Context};
-use crate::adopt::{self, AdoptError, Prepared};
 use crate::engine::Event;
+use crate::engine::adopt::{self, AdoptError, Prepared};
 use crate::error::{CliError, exit};
 use crate::ui::Tone;
 

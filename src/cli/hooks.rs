@@ -314,7 +314,8 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
         merge_heads: merge_heads_from_env(),
         index_overrides: ctx.index_overrides.clone(),
         args: args.args.clone(),
-        module_push: std::env::var_os(crate::hooks::MODULE_PUSH_ENV).is_some_and(|v| v == "1"),
+        module_push: std::env::var_os(crate::engine::push::MODULE_PUSH_ENV)
+            .is_some_and(|v| v == "1"),
     };
     let outcome = run::run(hook, &ctx.cwd, &invocation).map_err(|e| {
         hooks_error(e).hint(format!(

@@ -42,7 +42,7 @@ pub struct StatusArgs {
 /// What status says about the remote's state notes.
 enum RemoteView {
     /// Known from local refs (no connection).
-    Known(crate::sync::KnownRemoteState),
+    Known(crate::engine::sync::KnownRemoteState),
     /// Asked with `--remote`: the remote when it has notes this clone lacks.
     Asked(Result<Option<String>, String>),
 }
@@ -90,13 +90,15 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         // A fresh clone has no notes: say what is known of the remote's,
         // from local refs; only `--remote` opens a connection.
         let remote = match &ws.git {
-            Some(git) if args.remote => Some(RemoteView::Asked(crate::sync::probe_remote_state(
-                git.workdir(),
-                std::time::Duration::from_secs(20),
-            ))),
-            Some(git) if report.state.origin == "derived" => {
-                Some(RemoteView::Known(crate::sync::known_remote_state(git)))
+            Some(git) if args.remote => {
+                Some(RemoteView::Asked(crate::engine::sync::probe_remote_state(
+                    git.workdir(),
+                    std::time::Duration::from_secs(20),
+                )))
             }
+            Some(git) if report.state.origin == "derived" => Some(RemoteView::Known(
+                crate::engine::sync::known_remote_state(git),
+            )),
             _ => None,
         };
         render(ctx, &report, remote.as_ref());
@@ -107,7 +109,7 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
 /// The next step for a derived state: sync when the remote has notes,
 /// else record the derived state.
 fn render_derived_hint(ctx: &Context, remote: Option<&RemoteView>) {
-    use crate::sync::KnownRemoteState as K;
+    use crate::engine::sync::KnownRemoteState as K;
     let ui = &ctx.ui;
     let repair = "run `git quickscale status --repair-state` to record it";
     match remote {

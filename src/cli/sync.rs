@@ -1,9 +1,9 @@
 //! `git quickscale sync`: share the applied state through a remote.
 
 use super::{CmdResult, Context};
+use crate::engine::sync::{self, NotesResult, SyncError};
 use crate::error::{CliError, exit};
 use crate::git::Git;
-use crate::sync::{self, NotesResult, SyncError};
 use crate::ui::Tone;
 
 /// Fetch, merge and push the applied state (notes and module refs) with a remote

@@ -286,6 +286,11 @@ impl Git {
         self.repo.git_dir()
     }
 
+    /// The git dir shared by all linked worktrees (refs, objects, config).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.common_dir()
+    }
+
     /// The author and committer git would use, or an error when unset.
     pub fn identity(&self) -> Result<(Signature, Signature), GitError> {
         let author = self
@@ -352,6 +357,15 @@ impl Git {
             .ctx(|| format!("read object {id}"))?
             .detach()
             .data)
+    }
+
+    /// The size of an object from its header, without loading it.
+    pub fn blob_size(&self, id: ObjectId) -> Result<u64, GitError> {
+        Ok(self
+            .repo
+            .find_header(id)
+            .ctx(|| format!("read the header of {id}"))?
+            .size())
     }
 
     /// Writes a commit object without moving any ref.

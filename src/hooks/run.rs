@@ -23,7 +23,7 @@ pub struct Invocation {
     /// The arguments git passed to the hook (pre-push: remote, URL).
     pub args: Vec<String>,
     /// The push is `git quickscale push` sending a module upstream
-    /// ([`super::MODULE_PUSH_ENV`] set): pre-push does nothing.
+    /// (`GIT_QUICKSCALE_MODULE_PUSH` set): pre-push does nothing.
     pub module_push: bool,
 }
 
@@ -38,7 +38,7 @@ pub struct Outcome {
     /// What limited the check (e.g. an unreadable quickscale.yml).
     pub warnings: Vec<String>,
     /// What the hook did (pre-push: the state it pushed).
-    pub done: Option<crate::sync::Report>,
+    pub done: Option<crate::engine::sync::Report>,
 }
 
 impl Outcome {
@@ -190,7 +190,7 @@ fn pre_push(git: &Git, workdir: &Path, mode: Mode, invocation: &Invocation) -> O
     let remote = invocation.args.first().map(String::as_str);
     let mut outcome = Outcome::skipped(hook, mode, "");
     outcome.skipped = None;
-    match crate::sync::sync(git, remote) {
+    match crate::engine::sync::sync(git, remote) {
         Ok(report) => outcome.done = Some(report),
         Err(e) => outcome.warnings.push(format!(
             "the git-quickscale state was not pushed: {e}; the branch push goes on (run `git quickscale sync` later)"

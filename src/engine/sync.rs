@@ -32,6 +32,8 @@ pub enum SyncError {
     PushRefused { remote: String, output: String },
     #[error("the remote `{remote}` kept changing its state; gave up after {ATTEMPTS} attempts")]
     Raced { remote: String },
+    #[error(transparent)]
+    Txn(#[from] crate::txn::TxnError),
 }
 
 impl SyncError {
@@ -44,6 +46,7 @@ impl SyncError {
                 "you may lack push access to refs/notes/* or refs/quickscale/*; the local state is merged and kept".into()
             }
             SyncError::Raced { .. } => "run `git quickscale sync` again".into(),
+            SyncError::Txn(e) => return e.hint(),
         })
     }
 }
@@ -80,7 +83,11 @@ pub struct Report {
 
 /// Syncs the state with `remote` (default: the branch's upstream remote,
 /// else `origin`).
+///
+/// It moves the notes and module refs that writing commands move, so it
+/// holds the same lock (the pre-push hook included).
 pub fn sync(git: &Git, remote: Option<&str>) -> Result<Report, SyncError> {
+    let _lock = crate::txn::Lock::acquire(git)?;
     let remote = match remote {
         Some(r) => r.to_owned(),
         None => git.default_remote().ok_or(SyncError::NoRemote)?,

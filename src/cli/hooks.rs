@@ -156,6 +156,13 @@ fn report_install(ctx: &Context, git: &Git, outcome: &install::Outcome) {
         };
         if *action == Action::Dangling {
             ctx.ui.warn(&format!("{}: {what}", hook.name()));
+        } else if !path.starts_with(&outcome.location.dir) {
+            // A symlinked hook: the block went where it points.
+            ctx.ui.status(&format!(
+                "  {:<17} {what} (in {}, which the hook file links to)",
+                hook.name(),
+                shown(git, path)
+            ));
         } else {
             ctx.ui.status(&format!("  {:<17} {what}", hook.name()));
         }

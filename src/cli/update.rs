@@ -337,8 +337,7 @@ fn summary(ctx: &Context, steps: &[engine::plan::UpdateModule], versions: &[(Str
 }
 
 fn json(value: &serde_json::Value) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }
 
 fn show_check(

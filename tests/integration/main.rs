@@ -25,6 +25,7 @@ mod test_extract;
 mod test_failures;
 mod test_first_hour;
 mod test_generated_project;
+mod test_guard;
 mod test_hooks;
 mod test_interop;
 mod test_manifest_rules;

@@ -12,7 +12,8 @@ use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
 use crate::value::Value;
 use crate::wiring::spec::{
-    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
+    AccessSpec, UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route,
+    check_setting_name,
 };
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
@@ -28,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "django_apps",
     "middleware",
     "urls",
+    "access",
     "settings",
     "requires",
     "upgrade_notes",
@@ -493,12 +495,18 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
         .unwrap_or_default();
+    let access = root.get("access").and_then(|n| {
+        AccessSpec::from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
+            .ok()
+    });
     let wiring = WiringHints {
         django_apps: None,
         middleware,
         urls,
         settings,
         dependencies: None,
+        access,
     };
     Some(Manifest {
         name: name?,

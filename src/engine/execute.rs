@@ -27,6 +27,7 @@ use crate::state::refs::{self, NOTES_REF, TMP_PREFIX, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
 use crate::txn::{self, Lock, PathChange, Prepared, RefChange};
 use crate::value::Value;
+use crate::wiring::spec::AccessSpec;
 use crate::wiring::{self, ModuleInput};
 
 /// What an operation did.
@@ -499,6 +500,7 @@ pub fn resolve(
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
     }
+    let access = desired.access_overrides();
     let inputs: Vec<ModuleInput> = modules
         .iter()
         .map(|(name, m)| ModuleInput {
@@ -511,6 +513,7 @@ pub fn resolve(
             options: m.options.clone(),
             manifest: m.manifest.clone(),
             installable: installable.get(name).copied().unwrap_or(false),
+            access: access.get(name).cloned(),
         })
         .collect();
     for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
@@ -1013,6 +1016,7 @@ pub fn render_wiring(
     tree: ObjectId,
     modules: &BTreeMap<String, BTreeMap<String, Value>>,
     catalog: &Catalog,
+    access: &BTreeMap<String, AccessSpec>,
     package: &str,
 ) -> Result<FileMap, EngineError> {
     let mut inputs = Vec::new();
@@ -1026,6 +1030,7 @@ pub fn render_wiring(
             options: options.clone(),
             manifest: read_manifest(git, tree, name)?,
             installable: has_package(git, tree, &prefix_of(name))?,
+            access: access.get(name).cloned(),
         });
     }
     let style = url_style(git, tree, package)?;

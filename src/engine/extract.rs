@@ -511,7 +511,14 @@ fn prepare(
         .map(|(n, m)| (n.clone(), m.options.clone()))
         .collect();
     let package = state.project.package.clone();
-    let managed = render_wiring(git, sa.tree, &all_options, &ws.catalog, &package)?;
+    let managed = render_wiring(
+        git,
+        sa.tree,
+        &all_options,
+        &ws.catalog,
+        &ws.config.config.access_overrides(),
+        &package,
+    )?;
     let mut edits = vec![TreeEdit {
         path: plan.app.clone(),
         target: None,

@@ -166,6 +166,7 @@ mod tests {
             hints,
             options,
             installable: true,
+            access: None,
         }
     }
 

@@ -23,6 +23,121 @@ pub struct WiringHints {
     pub urls: Option<Vec<UrlInclude>>,
     pub settings: Option<BTreeMap<String, Value>>,
     pub dependencies: Option<Vec<String>>,
+    /// Who may open the pages of the module's URL includes.
+    pub access: Option<AccessSpec>,
+}
+
+/// Who may open the views of a module's URL include. The project wraps every
+/// view of a non-public include (Django REST framework views keep their own
+/// permission classes, which default to signed-in users).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in pages, webhooks, public content).
+    Public,
+    /// Signed-in users; visitors are sent to the sign-in page.
+    Login,
+    /// Signed-in staff users (`is_staff`).
+    Staff,
+    /// Signed-in users with this Django permission (`app_label.codename`).
+    Permission(String),
+}
+
+impl Access {
+    /// What an include gets when neither quickscale.yml, the manifest nor the
+    /// catalog says: a module's pages show its data, so only to signed-in users.
+    pub const DEFAULT: Access = Access::Login;
+
+    /// Reads `public`, `login`, `staff` or `permission:<app_label.codename>`.
+    pub fn parse(text: &str) -> Result<Access, String> {
+        match text {
+            "public" => Ok(Access::Public),
+            "login" => Ok(Access::Login),
+            "staff" => Ok(Access::Staff),
+            _ => match text.strip_prefix("permission:") {
+                Some(perm) if is_permission(perm) => Ok(Access::Permission(perm.to_owned())),
+                _ => Err(format!(
+                    "`{}` is not an access level; expected public, login, staff or permission:<app_label.codename>",
+                    text.escape_debug()
+                )),
+            },
+        }
+    }
+
+    /// The word written in quickscale.yml and in urls_modules.py.
+    pub fn label(&self) -> String {
+        match self {
+            Access::Public => "public".into(),
+            Access::Login => "login".into(),
+            Access::Staff => "staff".into(),
+            Access::Permission(p) => format!("permission:{p}"),
+        }
+    }
+}
+
+/// `app_label.codename`: two identifiers joined by one dot.
+fn is_permission(perm: &str) -> bool {
+    let mut parts = perm.split('.');
+    let ident = |s: Option<&str>| {
+        s.is_some_and(|s| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    ident(parts.next()) && ident(parts.next()) && parts.next().is_none()
+}
+
+/// Access declared for a module: one level for all its includes and/or a
+/// level per include (keyed by the include's dotted module name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<Access>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub includes: BTreeMap<String, Access>,
+}
+
+impl AccessSpec {
+    /// Reads `access: login` or `access: {"*": login, allauth.urls: public}`.
+    pub fn from_value(v: &Value) -> Result<AccessSpec, String> {
+        match v {
+            Value::Str(s) => Ok(AccessSpec {
+                all: Some(Access::parse(s)?),
+                includes: BTreeMap::new(),
+            }),
+            Value::Map(map) => {
+                let mut spec = AccessSpec::default();
+                for (key, level) in map {
+                    let Value::Str(level) = level else {
+                        return Err(format!(
+                            "`{}`: the access level must be a string, found {}",
+                            key.escape_debug(),
+                            level.type_name()
+                        ));
+                    };
+                    let level = Access::parse(level).map_err(|e| format!("`{key}`: {e}"))?;
+                    if key == "*" {
+                        spec.all = Some(level);
+                    } else {
+                        check_dotted_name(key).map_err(|e| {
+                            format!("`{}`: {e} (or `*` for every include)", key.escape_debug())
+                        })?;
+                        spec.includes.insert(key.clone(), level);
+                    }
+                }
+                Ok(spec)
+            }
+            other => Err(format!(
+                "must be an access level (public, login, staff, permission:<app_label.codename>) or a mapping from URL include to level, found {}",
+                other.type_name()
+            )),
+        }
+    }
+
+    /// The level this spec gives `include`, if it gives one.
+    pub fn for_include(&self, include: &str) -> Option<&Access> {
+        self.includes.get(include).or(self.all.as_ref())
+    }
 }
 
 impl WiringHints {
@@ -42,6 +157,9 @@ impl WiringHints {
         }
         if other.dependencies.is_some() {
             self.dependencies = other.dependencies;
+        }
+        if other.access.is_some() {
+            self.access = other.access;
         }
     }
 
@@ -194,5 +312,39 @@ mod tests {
         assert!(check_requirement("-e ./x").is_err());
         assert!(check_requirement("x\n-e y").is_err());
         assert!(check_requirement("pkg @ https://evil/x.whl").is_err());
+    }
+
+    #[test]
+    fn access_levels_and_specs() {
+        assert_eq!(Access::parse("login"), Ok(Access::Login));
+        assert_eq!(
+            Access::parse("permission:crm.view_deal"),
+            Ok(Access::Permission("crm.view_deal".into()))
+        );
+        for bad in [
+            "Login",
+            "permission:",
+            "permission:crm",
+            "permission:a.b.c",
+            "permission:a\".b",
+        ] {
+            assert!(Access::parse(bad).is_err(), "{bad}");
+        }
+        let spec = AccessSpec::from_value(&Value::Map(BTreeMap::from([
+            ("*".to_owned(), Value::Str("staff".into())),
+            ("allauth.urls".to_owned(), Value::Str("public".into())),
+        ])))
+        .expect("spec");
+        assert_eq!(spec.for_include("allauth.urls"), Some(&Access::Public));
+        assert_eq!(spec.for_include("crm.urls"), Some(&Access::Staff));
+        assert!(AccessSpec::from_value(&Value::Int(1)).is_err());
+        assert!(
+            AccessSpec::from_value(&Value::Map(BTreeMap::from([(
+                "os\");x".to_owned(),
+                Value::Str("public".into())
+            )])))
+            .is_err()
+        );
+        assert_eq!(Access::DEFAULT, Access::Login);
     }
 }

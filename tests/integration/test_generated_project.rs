@@ -477,6 +477,7 @@ fn fixture_input(options: &[(&str, Value)]) -> ModuleInput {
         hints: WiringHints::default(),
         options,
         installable: true,
+        access: None,
     }
 }
 
@@ -1158,6 +1159,7 @@ fn hostile_option_values_render_as_inert_python_literals() {
         },
         options: BTreeMap::new(),
         installable: false,
+        access: None,
     };
 
     let mut settings_files = Vec::new();

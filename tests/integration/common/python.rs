@@ -766,3 +766,48 @@ pub fn screenshot(env: &TestEnv, chromium: &Path, url: &str, png: &Path) {
         bytes.len()
     );
 }
+
+/// Python for `manage.py shell`: defines `anonymous_walk(markers)`, which
+/// requests every route of the project's URLconf as a visitor (converters
+/// filled with sample values) and returns `{"requested": n, "leaks": [...],
+/// "statuses": {path: status}}`, a leak being a 200 whose page contains one
+/// of `markers` (records the caller created first).
+pub const ANONYMOUS_WALK: &str = r#"
+import re as _re
+from django.test import Client as _Client
+from django.urls import URLResolver as _URLResolver, get_resolver as _get_resolver
+from django.urls.resolvers import RoutePattern as _RoutePattern
+
+_SAMPLES = {"int": "1", "uuid": "00000000-0000-0000-0000-000000000001"}
+
+
+def _routes(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p.pattern, _RoutePattern):
+            part = _re.sub(r"<(?:(\w+):)?\w+>", lambda m: _SAMPLES.get(m.group(1), "x"), str(p.pattern))
+        else:
+            part = str(p.pattern).lstrip("^").rstrip("$").replace("\\/", "/").replace("\\.", ".")
+            if _re.search(r"[()\[\]?*+|{}\\]", part):
+                # A regex with groups: no sample path to build.
+                continue
+        if isinstance(p, _URLResolver):
+            yield from _routes(p.url_patterns, prefix + part)
+        else:
+            yield "/" + prefix + part
+
+
+def anonymous_walk(markers):
+    client = _Client(raise_request_exception=False)
+    out = {"requested": 0, "leaks": [], "statuses": {}}
+    for path in sorted(set(_routes(_get_resolver().url_patterns))):
+        if path.startswith("/static/") or path.startswith("/media/"):
+            continue
+        response = client.get(path)
+        out["requested"] += 1
+        out["statuses"][path] = response.status_code
+        body = response.content.decode("utf-8", "replace") if response.status_code == 200 else ""
+        found = [m for m in markers if m in body]
+        if found:
+            out["leaks"].append({"path": path, "found": found})
+    return out
+"#;

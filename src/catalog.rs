@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::diag::{Diagnostic, Diagnostics, line_col};
 use crate::identity::module_name_problem;
 use crate::value::Value;
-use crate::wiring::spec::{AccessSpec, UrlInclude, WiringHints};
+use crate::wiring::spec::{AccessSpec, NavEntry, UrlInclude, WiringHints};
 
 /// The bundled catalog text.
 pub const BUNDLED_INDEX: &str = include_str!("../modules-index.toml");
@@ -184,6 +184,7 @@ struct RawWiring {
     settings: Option<toml::Table>,
     dependencies: Option<Vec<String>>,
     access: Option<toml::Value>,
+    nav: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -377,6 +378,14 @@ fn convert_wiring(raw: RawWiring) -> Result<WiringHints, String> {
                 toml_to_value(&a)
                     .and_then(|v| AccessSpec::from_value(&v))
                     .map_err(|e| format!("access: {e}"))
+            })
+            .transpose()?,
+        nav: raw
+            .nav
+            .map(|n| {
+                toml_to_value(&n)
+                    .and_then(|v| NavEntry::list_from_value(&v))
+                    .map_err(|e| format!("nav: {e}"))
             })
             .transpose()?,
     })

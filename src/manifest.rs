@@ -12,8 +12,8 @@ use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
 use crate::value::Value;
 use crate::wiring::spec::{
-    AccessSpec, UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route,
-    check_setting_name,
+    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement,
+    check_route, check_setting_name,
 };
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
@@ -30,6 +30,7 @@ const TOP_KEYS: &[&str] = &[
     "middleware",
     "urls",
     "access",
+    "nav",
     "settings",
     "requires",
     "upgrade_notes",
@@ -500,6 +501,11 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
             .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
             .ok()
     });
+    let nav = root.get("nav").and_then(|n| {
+        NavEntry::list_from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
+            .ok()
+    });
     let wiring = WiringHints {
         django_apps: None,
         middleware,
@@ -507,6 +513,7 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         settings,
         dependencies: None,
         access,
+        nav,
     };
     Some(Manifest {
         name: name?,

@@ -16,7 +16,7 @@ use crate::diag::Diagnostics;
 use crate::manifest::Manifest;
 use crate::render::{FileMap, GeneratedFile};
 use crate::value::Value;
-use spec::{Access, AccessSpec, UrlInclude, WiringHints};
+use spec::{Access, AccessSpec, NAV_SETTING, NavEntry, UrlInclude, WiringHints};
 
 /// The first line of every managed file says so.
 pub const MANAGED_MARKER: &str = "Managed by git-quickscale";
@@ -145,6 +145,7 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
     let mut sorted: Vec<&ModuleInput> = inputs.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut w = Wiring::default();
+    let mut nav: Vec<(String, NavEntry)> = Vec::new();
     for m in sorted {
         if let Some(problem) = crate::identity::module_name_problem(&m.name) {
             return Err(WiringError::Invalid {
@@ -182,6 +183,7 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
             ),
             dependencies: Some(deps.clone()),
             access: None,
+            nav: None,
         };
         check.validate().map_err(invalid)?;
         for u in urls.iter().chain(&pre_home_urls) {
@@ -259,6 +261,13 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 }
             }
         }
+        let entries = m
+            .manifest
+            .as_ref()
+            .and_then(|x| x.wiring.nav.clone())
+            .or_else(|| m.hints.nav.clone())
+            .unwrap_or_default();
+        nav.extend(entries.into_iter().map(|e| (m.name.clone(), e)));
         push_unique(&mut w.requirements, deps);
         if m.installable {
             push_unique(
@@ -266,6 +275,26 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 vec![format!("-e ./modules/{}", m.name)],
             );
         }
+    }
+    if !nav.is_empty() {
+        if let Some(existing) = w.settings.get(NAV_SETTING) {
+            return Err(WiringError::Invalid {
+                module: existing.module.clone(),
+                message: format!(
+                    "sets {NAV_SETTING}, which the tool fills from the modules' `nav` entries"
+                ),
+            });
+        }
+        let mut modules: Vec<String> = nav.iter().map(|(m, _)| m.clone()).collect();
+        modules.dedup();
+        w.settings.insert(
+            NAV_SETTING.to_owned(),
+            SettingValue {
+                value: Value::List(nav.iter().map(|(_, e)| e.to_value()).collect()),
+                module: modules.join(", "),
+                option: None,
+            },
+        );
     }
     Ok(w)
 }
@@ -853,6 +882,55 @@ derivation:
             urls.contains("from django.urls import include, path\n"),
             "{urls}"
         );
+    }
+
+    #[test]
+    fn nav_entries_of_every_module_become_one_setting() {
+        let billing = module(
+            "billing",
+            "name: billing\nversion: \"1\"\nnav:\n  - {label: Pricing, url: \"b:pricing\"}\n  - {label: Billing, url: \"b:dashboard\", show: signed_in}\n",
+            &[],
+        );
+        let mut crm = module("crm", "name: crm\nversion: \"1\"\n", &[]);
+        crm.hints.nav =
+            spec::NavEntry::list_from_value(&Value::List(vec![Value::Map(BTreeMap::from([
+                ("label".to_owned(), Value::Str("CRM".into())),
+                (
+                    "url".to_owned(),
+                    Value::Str("quickscale_crm:dashboard".into()),
+                ),
+                ("show".to_owned(), Value::Str("staff".into())),
+            ]))]))
+            .ok();
+        let w = compute(&[crm, billing]).expect("wiring");
+        let nav = &w.settings[NAV_SETTING];
+        assert_eq!(nav.module, "billing, crm");
+        let Value::List(items) = &nav.value else {
+            panic!("{nav:?}")
+        };
+        let labels: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Value::Map(m) => format!("{}:{}", m["label"].to_yaml(), m["show"].to_yaml()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(labels, ["Pricing:always", "Billing:signed_in", "CRM:staff"]);
+        let files = render("shop", &w);
+        let settings =
+            String::from_utf8(files["shop/settings/modules.py"].contents.clone()).expect("utf8");
+        assert!(settings.contains("\"QUICKSCALE_NAV\": ["), "{settings}");
+        // None declared: no setting.
+        let w = compute(&[module("p", PAGES, &[])]).expect("wiring");
+        assert!(!w.settings.contains_key(NAV_SETTING));
+        // A manifest with a bad entry is refused with its line.
+        let err = Manifest::parse(
+            "name: p\nversion: \"1\"\nnav:\n  - {label: X, url: \"a b\"}\n",
+            "module.yml",
+            "p",
+        )
+        .expect_err("bad nav");
+        assert!(err.to_string().contains("nav: url `a b`"), "{err}");
     }
 
     #[test]

@@ -25,6 +25,104 @@ pub struct WiringHints {
     pub dependencies: Option<Vec<String>>,
     /// Who may open the pages of the module's URL includes.
     pub access: Option<AccessSpec>,
+    /// Links the theme's navigation shows for the module.
+    pub nav: Option<Vec<NavEntry>>,
+}
+
+/// The setting that carries every module's navigation links to the theme
+/// (its context processor resolves and filters them per request).
+pub const NAV_SETTING: &str = "QUICKSCALE_NAV";
+
+/// One link in the theme's navigation: `{label, url, show}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NavEntry {
+    pub label: String,
+    /// A URL name for `reverse()`, e.g. `quickscale_billing:pricing`.
+    pub url: String,
+    /// Who sees it: `always`, `signed_in`, `signed_out` or `staff`.
+    pub show: String,
+}
+
+const NAV_SHOW: &[&str] = &["always", "signed_in", "signed_out", "staff"];
+
+impl NavEntry {
+    /// Reads a list of `{label, url, show}` mappings (`show` defaults to `always`).
+    pub fn list_from_value(v: &Value) -> Result<Vec<NavEntry>, String> {
+        let Value::List(items) = v else {
+            return Err(format!(
+                "must be a list of {{label, url, show}} mappings, found {}",
+                v.type_name()
+            ));
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Value::Map(map) = item else {
+                return Err(format!(
+                    "each entry must be a {{label, url, show}} mapping, found {}",
+                    item.type_name()
+                ));
+            };
+            if let Some(k) = map
+                .keys()
+                .find(|k| !["label", "url", "show"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "unknown key `{}` (expected label, url, show)",
+                    k.escape_debug()
+                ));
+            }
+            let text = |key: &str| match map.get(key) {
+                Some(Value::Str(s)) => Ok(Some(s.clone())),
+                None => Ok(None),
+                Some(other) => Err(format!(
+                    "`{key}` must be a string, found {}",
+                    other.type_name()
+                )),
+            };
+            let label = text("label")?.ok_or("each entry needs a `label`")?;
+            if label.trim().is_empty()
+                || label.chars().count() > 40
+                || label.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "label `{}`: must be 1 to 40 characters without control characters",
+                    label.escape_debug()
+                ));
+            }
+            let url =
+                text("url")?.ok_or("each entry needs a `url` (a URL name such as `app:view`)")?;
+            let url_ok = !url.is_empty()
+                && url.len() <= 200
+                && url
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.'));
+            if !url_ok {
+                return Err(format!(
+                    "url `{}`: must be a URL name such as `quickscale_billing:pricing`",
+                    url.escape_debug()
+                ));
+            }
+            let show = text("show")?.unwrap_or_else(|| "always".into());
+            if !NAV_SHOW.contains(&show.as_str()) {
+                return Err(format!(
+                    "show `{}`: expected one of {}",
+                    show.escape_debug(),
+                    NAV_SHOW.join(", ")
+                ));
+            }
+            out.push(NavEntry { label, url, show });
+        }
+        Ok(out)
+    }
+
+    /// The entry as the value written into the settings.
+    pub fn to_value(&self) -> Value {
+        Value::Map(BTreeMap::from([
+            ("label".to_owned(), Value::Str(self.label.clone())),
+            ("url".to_owned(), Value::Str(self.url.clone())),
+            ("show".to_owned(), Value::Str(self.show.clone())),
+        ]))
+    }
 }
 
 /// Who may open the views of a module's URL include. The project wraps every
@@ -160,6 +258,9 @@ impl WiringHints {
         }
         if other.access.is_some() {
             self.access = other.access;
+        }
+        if other.nav.is_some() {
+            self.nav = other.nav;
         }
     }
 
@@ -346,5 +447,32 @@ mod tests {
             .is_err()
         );
         assert_eq!(Access::DEFAULT, Access::Login);
+    }
+
+    #[test]
+    fn nav_entries() {
+        let entry = |pairs: &[(&str, &str)]| {
+            Value::List(vec![Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::Str((*v).to_owned())))
+                    .collect(),
+            )])
+        };
+        let ok = NavEntry::list_from_value(&entry(&[
+            ("label", "Pricing"),
+            ("url", "quickscale_billing:pricing"),
+        ]))
+        .expect("nav");
+        assert_eq!(ok[0].show, "always");
+        for bad in [
+            entry(&[("label", "X"), ("url", "a b")]),
+            entry(&[("label", "X"), ("url", "a"), ("show", "everyone")]),
+            entry(&[("label", ""), ("url", "a")]),
+            entry(&[("url", "a")]),
+            entry(&[("label", "X"), ("url", "a"), ("href", "/")]),
+        ] {
+            assert!(NavEntry::list_from_value(&bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -737,6 +737,10 @@ urls:
   - {{route: "api/", include: {pkg}.api}}
 # Its pages under api/ declare nothing: signed-in users only.
 access: {{allauth.urls: public}}
+nav:
+  - {{label: Records, url: accounts-records, show: signed_in}}
+  - {{label: Join us, url: account_signup, show: signed_out}}
+  - {{label: Not mounted, url: "nowhere:page"}}
 settings:
   SITE_ID: 1
   AUTHENTICATION_BACKENDS:
@@ -819,11 +823,12 @@ def page(name, url):
         "templates": [t.name for t in response.templates],
         "html": response.content.decode(),
     }
+out["home_anonymous"] = client.get("/").content.decode()
 page("login", "/accounts/login/")
 page("signup", "/accounts/signup/")
 out["anonymous_api"] = client.get("/api/whoami/").status_code
 response = client.post("/accounts/login/", {"login": "alice", "password": "correct horse battery staple"})
-out["login_post"] = response.status_code
+out["login_post"] = {"status": response.status_code, "location": response.get("Location", "")}
 page("page", "/api/page/")
 out["records"] = client.get("/api/records/").content.decode()
 response = client.get("/api/whoami/")
@@ -966,11 +971,37 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
         seen["anonymous_api"], 403,
         "an API view without permission_classes answers anonymous requests: {seen}"
     );
-    assert_eq!(seen["login_post"], 302, "signing in failed: {seen}");
+    assert_eq!(
+        seen["login_post"]["status"], 302,
+        "signing in failed: {seen}"
+    );
+    // Signing in without ?next= lands on the project's main page.
+    assert_eq!(seen["login_post"]["location"], "/", "{seen}");
     assert_eq!(seen["user_api"]["status"], 200, "{seen}");
     assert_eq!(seen["user_api"]["body"], "{\"user\":\"alice\"}", "{seen}");
     let home = seen["home_signed_in"].as_str().unwrap_or_default();
     assert!(home.contains(">Sign out</a>"), "{home}");
+    // The module's nav entries, as each visitor should see them, behind a
+    // "Menu" toggle on narrow screens; an entry whose URL is not mounted is left out.
+    let anonymous = seen["home_anonymous"].as_str().unwrap_or_default();
+    assert!(
+        anonymous.contains("<a href=\"/accounts/signup/\">Join us</a>"),
+        "{anonymous}"
+    );
+    assert!(!anonymous.contains(">Records</a>"), "{anonymous}");
+    assert!(!anonymous.contains(">Admin</a>"), "{anonymous}");
+    assert!(
+        home.contains("<a href=\"/api/records/\">Records</a>"),
+        "{home}"
+    );
+    assert!(!home.contains(">Join us</a>"), "{home}");
+    for html in [anonymous, home] {
+        assert!(!html.contains("Not mounted"), "{html}");
+        assert!(
+            html.contains("<label for=\"nav-toggle\" class=\"nav-toggle\""),
+            "{html}"
+        );
+    }
 
     // For eyes: target/test-cache/screenshots/<theme>-{home,login}.png.
     if let Some(chromium) = python::chromium("the screenshots of the sign-in page") {
@@ -980,6 +1011,16 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
             let png = python::cache_dir("screenshots").join(format!("{}-{name}.png", theme.name()));
             python::screenshot(&env, &chromium, &format!("{}{path}", server.base_url), &png);
         }
+        // A phone: the navigation folds behind "Menu".
+        let png =
+            python::cache_dir("screenshots").join(format!("{}-login-phone.png", theme.name()));
+        python::screenshot_sized(
+            &env,
+            &chromium,
+            &format!("{}/accounts/login/", server.base_url),
+            &png,
+            (390, 844),
+        );
         drop(server);
     }
     assert_clean(&env, &project, "after running the project");

@@ -712,7 +712,14 @@ impl RangeContext<'_> {
             };
             options.insert(m.name.clone(), resolved);
         }
-        let Ok(files) = render_wiring(git, tree, &options, &self.ws.catalog, self.package) else {
+        let Ok(files) = render_wiring(
+            git,
+            tree,
+            &options,
+            &self.ws.catalog,
+            &config.access_overrides(),
+            self.package,
+        ) else {
             return Ok(false);
         };
         for (path, file) in files {

@@ -510,6 +510,7 @@ pub fn resolve(
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
     }
+    let access = desired.access_overrides();
     let inputs: Vec<ModuleInput> = modules
         .iter()
         .map(|(name, m)| ModuleInput {
@@ -522,6 +523,7 @@ pub fn resolve(
             options: m.options.clone(),
             manifest: m.manifest.clone(),
             installable: installable.get(name).copied().unwrap_or(false),
+            access: access.get(name).cloned(),
         })
         .collect();
     for input in inputs.iter().filter(|i| changed.contains(&i.name)) {

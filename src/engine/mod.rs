@@ -7,6 +7,7 @@ pub mod extract;
 pub mod pause;
 pub mod plan;
 pub mod push;
+pub mod python;
 pub mod status;
 pub mod undo;
 pub mod untrusted;

@@ -31,6 +31,7 @@ mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
 mod test_push;
+mod test_python;
 mod test_safety;
 mod test_split;
 mod test_sync;

@@ -152,6 +152,22 @@ pub fn allows(range: &str, version: &str) -> Option<bool> {
     Some(any)
 }
 
+/// A declared range as a PEP 440 specifier (`^6.0` → `>=6.0,<7`), for
+/// tools that only speak PEP 440; `None` for `||` alternatives or text
+/// that is not a range. `*` is the empty specifier.
+pub fn to_pep440(range: &str) -> Option<String> {
+    if range.contains("||") {
+        return None;
+    }
+    let parts: Vec<String> = range
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && *p != "*")
+        .map(poetry_to_pep440)
+        .collect::<Option<_>>()?;
+    Some(parts.join(","))
+}
+
 /// `^1.2` → `>=1.2,<2.0`; `~1.2` → `>=1.2,<1.3`; a bare version → `==`.
 fn poetry_to_pep440(part: &str) -> Option<String> {
     let bump = |v: &str, caret: bool| -> Option<String> {
@@ -523,6 +539,10 @@ mod tests {
         assert_eq!(allows("^5.2 || ^6.0", "6.0"), Some(true));
         assert_eq!(allows("*", "6.0"), Some(true));
         assert_eq!(allows("not a range", "6.0"), None);
+        assert_eq!(to_pep440("^6.0").as_deref(), Some(">=6.0,<7"));
+        assert_eq!(to_pep440(">=3.15, <4").as_deref(), Some(">=3.15,<4"));
+        assert_eq!(to_pep440("*").as_deref(), Some(""));
+        assert_eq!(to_pep440("^5.2 || ^6.0"), None);
     }
 
     #[test]

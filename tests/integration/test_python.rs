@@ -194,3 +194,271 @@ fn a_module_that_needs_a_newer_python_names_each_file_to_change() {
         describe(&out)
     );
 }
+
+/// The requirement lines pip would install for `file` in `project`:
+/// `-r` files followed, each embedded module (`-e ./modules/<m>`) replaced
+/// by the dependencies its pyproject.toml declares (pip cannot build a
+/// local directory for another Python), and each module's own Python range.
+fn requirement_set(project: &Path, file: &str, out: &mut Vec<String>, pythons: &mut Vec<String>) {
+    let text = std::fs::read_to_string(project.join(file)).expect("requirements file");
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(inner) = line.strip_prefix("-r ") {
+            requirement_set(project, inner.trim(), out, pythons);
+        } else if let Some(dir) = line
+            .trim_start_matches("-e ")
+            .trim()
+            .strip_prefix("./modules/")
+        {
+            let pyproject =
+                std::fs::read_to_string(project.join("modules").join(dir).join("pyproject.toml"))
+                    .expect("module pyproject.toml");
+            module_requirements(&pyproject, out, pythons);
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+}
+
+/// A module's dependencies (PEP 621 or Poetry) as PEP 508 lines.
+fn module_requirements(pyproject: &str, out: &mut Vec<String>, pythons: &mut Vec<String>) {
+    let doc: toml::Table = pyproject.parse().expect("module pyproject.toml is TOML");
+    let project = doc.get("project").and_then(|p| p.as_table());
+    if let Some(p) = project {
+        if let Some(rp) = p.get("requires-python").and_then(|v| v.as_str()) {
+            pythons.push(rp.to_owned());
+        }
+        for d in p
+            .get("dependencies")
+            .and_then(|d| d.as_array())
+            .into_iter()
+            .flatten()
+        {
+            out.push(d.as_str().expect("a dependency string").to_owned());
+        }
+    }
+    let poetry = doc
+        .get("tool")
+        .and_then(|t| t.get("poetry"))
+        .and_then(|p| p.get("dependencies"))
+        .and_then(|d| d.as_table());
+    for (name, value) in poetry.into_iter().flatten() {
+        let range = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Table(t) => match t.get("version").and_then(|v| v.as_str()) {
+                Some(v) => v.to_owned(),
+                None => continue,
+            },
+            _ => continue,
+        };
+        if name == "python" {
+            pythons.push(range);
+        } else {
+            let spec = git_quickscale::compat::to_pep440(&range)
+                .unwrap_or_else(|| panic!("{name} = {range:?}: not expressible in PEP 440"));
+            out.push(format!("{name}{spec}"));
+        }
+    }
+}
+
+/// A venv with a current pip (`<target>/test-cache/resolver-pip`, made
+/// once): pip before 24 checks `Requires-Python` of a `--target` dry run
+/// against the running interpreter, not `--python-version`.
+fn resolver_python(env: &TestEnv) -> PathBuf {
+    let dir = crate::common::python::cache_dir("resolver-pip");
+    let python = dir.join("bin/python");
+    if !dir.join("ready").exists() {
+        let mut venv = crate::common::python::base_command(env, "python3", env.root());
+        venv.arg("-m").arg("venv").arg(&dir);
+        let mut pip = crate::common::python::base_command(env, &python, env.root());
+        pip.args(["-m", "pip", "install", "-q", "pip>=24"]);
+        for mut cmd in [venv, pip] {
+            let out = cmd.output().expect("make the resolver venv");
+            assert!(out.status.success(), "{}", describe(&out));
+        }
+        std::fs::write(dir.join("ready"), "").expect("mark the resolver venv");
+    }
+    python
+}
+
+/// `pip install --dry-run` of `reqs` for `python`: pip's resolver, wheels' metadata only.
+fn pip_resolves(
+    env: &TestEnv,
+    project: &Path,
+    reqs: &[String],
+    python: &str,
+) -> Result<(), String> {
+    let mut cmd = crate::common::python::base_command(env, resolver_python(env), project);
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+    ])
+    .args(["--only-binary=:all:", "--python-version", python])
+    .arg("--target")
+    .arg(env.root().join("never-written"))
+    .arg("--cache-dir")
+    .arg(crate::common::python::cache_dir("pip"))
+    .args(reqs);
+    let out = crate::common::python::run_with_timeout(cmd, std::time::Duration::from_secs(300));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{reqs:?} on Python {python}:\n{}", describe(&out)))
+    }
+}
+
+/// Every generated requirements set installs on the Python the project
+/// declares: each theme alone, the first-party billing and teams, and a
+/// module shaped like upstream's (Poetry, Python ^3.14, Django ^6.0); the
+/// same upstream-like set on the project's baseline Python must fail, so
+/// the check can tell.
+#[test]
+fn generated_requirements_resolve_on_the_declared_python() {
+    if !crate::common::python::python_enabled() {
+        return;
+    }
+    let env = TestEnv::new();
+    let mut projects = Vec::new();
+    // crm_react embeds upstream's crm and auth: from a local clone when given.
+    let upstream = std::env::var("QUICKSCALE_UPSTREAM_REPO")
+        .ok()
+        .filter(|v| !v.is_empty());
+    for theme in git_quickscale::render::available_themes() {
+        let slug = format!("p_{}", theme.name());
+        let mut plan = vec![
+            "plan".to_owned(),
+            slug.clone(),
+            "--theme".into(),
+            theme.name().into(),
+        ];
+        if theme.name() == "crm_react" {
+            let Some(repo) = &upstream else {
+                crate::common::python::skipped(
+                    "crm_react's requirements: set QUICKSCALE_UPSTREAM_REPO to a local clone of upstream QuickScale",
+                );
+                continue;
+            };
+            for m in ["crm", "auth"] {
+                plan.extend(["--source".to_owned(), format!("{m}=file://{repo}")]);
+            }
+        }
+        plan.push("--yes".into());
+        let plan: Vec<&str> = plan.iter().map(String::as_str).collect();
+        env.qs_ok(env.root(), &plan);
+        let dir = env.root().join(&slug);
+        env.qs_ok(&dir, &["apply", "--yes"]);
+        projects.push(dir);
+    }
+    if let (Some(billing), Some(teams)) = (
+        crate::common::first_party::publish(&env, "billing"),
+        crate::common::first_party::publish(&env, "teams"),
+    ) {
+        projects.push(crate::common::first_party::embed(
+            &env,
+            "saas",
+            "showcase_htmx",
+            &[("billing", &billing), ("teams", &teams)],
+            &["billing.currency=eur", "billing.pricing_route=plans/"],
+        ));
+    }
+    let a = module_needing_py314(&env);
+    commit_to(
+        &env,
+        &a,
+        &[(
+            "pyproject.toml".into(),
+            UPSTREAM_LIKE.replace(
+                "django = \"^6.0\"\n",
+                "django = \"^6.0\"\ndjangorestframework = \"^3.15\"\n",
+            ),
+        )],
+        "a needs drf",
+    );
+    let source = format!("a={}", a.display());
+    env.qs_ok(
+        env.root(),
+        &[
+            "plan",
+            "upstreamish",
+            "--theme",
+            "showcase_html",
+            "--module",
+            "a",
+            "--source",
+            &source,
+            "--yes",
+        ],
+    );
+    let upstreamish = env.root().join("upstreamish");
+    env.qs_ok(&upstreamish, &["apply", "--yes"]);
+    projects.push(upstreamish.clone());
+
+    // One pip run per distinct (requirements, Python), all at once: pip
+    // waits on the index far more than it computes.
+    let mut jobs: std::collections::BTreeMap<(Vec<String>, String), String> = Default::default();
+    let mut failures = Vec::new();
+    for dir in &projects {
+        let declared =
+            std::fs::read_to_string(dir.join(".python-version")).expect(".python-version");
+        let python = declared.trim().to_owned();
+        let (mut reqs, mut pythons) = (Vec::new(), Vec::new());
+        requirement_set(dir, "requirements-dev.txt", &mut reqs, &mut pythons);
+        for range in &pythons {
+            if git_quickscale::compat::allows(range, &python) != Some(true) {
+                failures.push(format!(
+                    "{}: a module needs Python {range}, not {python}",
+                    dir.display()
+                ));
+            }
+        }
+        reqs.sort();
+        jobs.entry((reqs, python))
+            .or_insert_with(|| dir.display().to_string());
+    }
+    // The control: pip cannot install the upstream-like set on 3.11.
+    let mut control = Vec::new();
+    requirement_set(
+        &upstreamish,
+        "requirements-dev.txt",
+        &mut control,
+        &mut Vec::new(),
+    );
+    assert!(control.iter().any(|r| r == "django>=6.0,<7"), "{control:?}");
+    let results: Vec<(String, Result<(), String>)> = std::thread::scope(|scope| {
+        let env = &env;
+        let mut handles: Vec<_> = jobs
+            .iter()
+            .map(|((reqs, python), label)| {
+                scope.spawn(move || (label.clone(), pip_resolves(env, env.root(), reqs, python)))
+            })
+            .collect();
+        let control = &control;
+        handles.push(scope.spawn(move || {
+            let refused = pip_resolves(env, env.root(), control, "3.11").is_err();
+            (
+                "control".to_owned(),
+                if refused {
+                    Ok(())
+                } else {
+                    Err("Django ^6.0 resolved on Python 3.11".into())
+                },
+            )
+        }));
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("pip thread"))
+            .collect()
+    });
+    for (label, result) in results {
+        if let Err(e) = result {
+            failures.push(format!("{label}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

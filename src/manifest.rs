@@ -8,16 +8,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::spec::{
+    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement,
+    check_route, check_setting_name,
+};
 use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
 use crate::value::Value;
-use crate::wiring::spec::{
-    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
-};
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The manifest's file name inside a module.
-pub const MANIFEST_FILE: &str = "module.yml";
+pub use crate::layout::MANIFEST_FILE;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -28,6 +28,8 @@ const TOP_KEYS: &[&str] = &[
     "django_apps",
     "middleware",
     "urls",
+    "access",
+    "nav",
     "settings",
     "requires",
     "upgrade_notes",
@@ -500,12 +502,24 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
         .unwrap_or_default();
+    let access = root.get("access").and_then(|n| {
+        AccessSpec::from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
+            .ok()
+    });
+    let nav = root.get("nav").and_then(|n| {
+        NavEntry::list_from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
+            .ok()
+    });
     let wiring = WiringHints {
         django_apps: None,
         middleware,
         urls,
         settings,
         dependencies: None,
+        access,
+        nav,
     };
     Some(Manifest {
         name: name?,

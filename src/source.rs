@@ -59,15 +59,7 @@ pub fn plan_args(name: &str, src: &ModuleSource, catalog: &Catalog) -> String {
 
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:@+=~,".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
+    crate::escape::shell_word(word)
 }
 
 /// A source URL classified by how it is reached.

@@ -13,9 +13,11 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 use serde::Serialize;
 
-use super::execute::{self, prefix_of};
+use super::modules::{self, prefix_of};
 use super::plan::UpdateModule;
 use super::untrusted::{self, Limits};
+pub use super::upstream_cache::{Available, Cached, load_cache};
+use super::upstream_cache::{cached, save_cache};
 use super::{EngineError, Event, Workspace};
 use crate::catalog::TagScheme;
 use crate::git::fetch::{FetchError, Offers, is_commit_id};
@@ -192,43 +194,6 @@ pub struct Policy {
     pub major: bool,
     /// An explicit target ref (branch, tag or commit).
     pub to: Option<String>,
-}
-
-/// What a module's upstream offers beyond its current version.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Available {
-    /// The newest compatible version (a tag).
-    pub compatible: Option<String>,
-    /// The newest breaking version (a tag).
-    pub breaking: Option<String>,
-    /// The branch followed moved on (its new tip, hex).
-    pub branch_tip: Option<String>,
-    /// The manifest `version` at the branch's new tip (known once fetched).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tip_version: Option<String>,
-}
-
-impl Available {
-    /// One phrase per kind of newer version, for status and list-modules
-    /// (`git_ref` is the ref the module follows); empty when up to date.
-    pub fn phrases(&self, git_ref: &str) -> Vec<String> {
-        let mut parts = Vec::new();
-        if let Some(c) = &self.compatible {
-            parts.push(format!("{c} (compatible)"));
-        }
-        if let Some(b) = &self.breaking {
-            parts.push(format!("{b} (breaking)"));
-        }
-        if self.branch_tip.is_some() {
-            let version = self
-                .tip_version
-                .as_deref()
-                .map(|v| format!(" (version {v})"))
-                .unwrap_or_default();
-            parts.push(format!("new commits on {git_ref}{version}"));
-        }
-        parts
-    }
 }
 
 /// The full name of `git_ref` among `refs` (tags win over branches, as git).
@@ -496,17 +461,13 @@ pub fn select(
         .ok_or_else(|| EngineError::Options(vec!["no module is embedded yet".into()]))?;
     let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for name in names {
-        let m = applied.modules.get(name).ok_or_else(|| {
-            EngineError::Options(vec![format!(
-                "module {name} is not embedded in this project (embedded: {})",
-                applied
-                    .modules
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )])
-        })?;
+        let m = applied
+            .modules
+            .get(name)
+            .ok_or_else(|| EngineError::NotEmbedded {
+                name: name.clone(),
+                embedded: applied.modules.keys().cloned().collect(),
+            })?;
         by_url.entry(m.source.clone()).or_default().push(name);
     }
     let mut failed: Vec<(String, String)> = Vec::new();
@@ -690,52 +651,6 @@ pub fn fetch_url(ws: &Workspace, url: &str) -> String {
     match crate::source::location(url, &ws.root) {
         crate::source::Location::Local(path) => path.to_string_lossy().into_owned(),
         crate::source::Location::Remote(url) => url,
-    }
-}
-
-// ---------------------------------------------------------------------------
-// What the last fetch saw (for `status` and `list-modules`)
-// ---------------------------------------------------------------------------
-
-/// The cache of what each module's upstream offered at the last fetch.
-const CACHE: &str = "quickscale/upstream.json";
-
-/// One module's entry of the cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Cached {
-    pub source: String,
-    #[serde(rename = "ref")]
-    pub git_ref: String,
-    /// Seconds since the epoch.
-    pub checked_at: u64,
-    #[serde(flatten)]
-    pub available: Available,
-}
-
-fn cached(source: &str, git_ref: &str, available: &Available) -> Cached {
-    Cached {
-        source: source.to_owned(),
-        git_ref: git_ref.to_owned(),
-        checked_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default(),
-        available: available.clone(),
-    }
-}
-
-/// What the last `update` (or `update --check`) saw upstream, by module.
-pub fn load_cache(git: &Git) -> BTreeMap<String, Cached> {
-    std::fs::read_to_string(git.git_dir().join(CACHE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-/// Best effort: a cache that cannot be written is only a missed hint.
-fn save_cache(git: &Git, cache: &BTreeMap<String, Cached>) {
-    if let Ok(text) = serde_json::to_string_pretty(cache) {
-        let _ = crate::fsutil::write_atomic(&git.git_dir().join(CACHE), text.as_bytes());
     }
 }
 
@@ -963,13 +878,13 @@ pub fn resolve_step(
     let manifest = if merge.conflicts.iter().any(|c| c.path == manifest_path) {
         crate::source::manifest_at_commit(&git.repo, upstream, name, &label)?
     } else {
-        execute::read_manifest(git, merge.tree, name)?
+        modules::read_manifest(git, merge.tree, name)?
     };
     for w in manifest.iter().flat_map(|m| &m.warnings) {
         events(Event::Warning(w.clone()));
     }
-    let old_manifest = execute::read_manifest(git, cx.head_tree, name)?;
-    let options = execute::resolve_options(name, manifest.as_ref(), given)?;
+    let old_manifest = modules::read_manifest(git, cx.head_tree, name)?;
+    let options = modules::resolve_options(name, manifest.as_ref(), given)?;
     let option_deltas = option_deltas(
         name,
         old_manifest.as_ref(),
@@ -985,7 +900,7 @@ pub fn resolve_step(
     if !refused.is_empty() {
         return Err(EngineError::Options(refused));
     }
-    let incompatible: Vec<String> = execute::compat_of(git, upstream_tree, "", name)?
+    let incompatible: Vec<String> = modules::compat_of(git, upstream_tree, "", name)?
         .into_iter()
         .map(|m| m.message)
         .collect();
@@ -1011,6 +926,8 @@ pub fn resolve_step(
             )?
             .into_iter()
             .map(|c| format!("{prefix}/{}", c.path))
+            // A conflicted file is listed once, as a conflict.
+            .filter(|p| !merge.conflicts.iter().any(|c| &c.path == p))
             .collect(),
         conflicts: merge.conflicts.clone(),
         options: option_deltas,
@@ -1074,75 +991,6 @@ pub fn commit_step(
     let merge =
         git.subtree_merge_commit(parent, merged.squash, new_tree, branch, author, committer)?;
     Ok((merge, new_tree))
-}
-
-/// A text file before and after (empty when absent), for unified diffs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TextChange {
-    pub path: String,
-    pub old: String,
-    pub new: String,
-}
-
-/// The managed wiring files the operation changes.
-pub fn wiring_changes(
-    ws: &Workspace,
-    resolved: &super::execute::Resolved,
-) -> Result<Vec<TextChange>, EngineError> {
-    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
-        return Ok(Vec::new());
-    };
-    let tree = git.tree_of(head)?;
-    let mut out = Vec::new();
-    for (path, file) in resolved.managed() {
-        let old = match git.entry_at(tree, path)? {
-            Some((_, id)) => String::from_utf8_lossy(&git.read_blob(id)?).into_owned(),
-            None => String::new(),
-        };
-        let new = String::from_utf8_lossy(&file.contents).into_owned();
-        if old != new {
-            out.push(TextChange {
-                path: path.clone(),
-                old,
-                new,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Every file of the updated prefixes that the merge changes (HEAD →
-/// merged, conflict markers included), for `--diff`.
-pub fn module_changes(
-    ws: &Workspace,
-    resolved: &super::execute::Resolved,
-) -> Result<Vec<TextChange>, EngineError> {
-    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
-        return Ok(Vec::new());
-    };
-    let tree = git.tree_of(head)?;
-    let mut out = Vec::new();
-    for u in resolved.updates() {
-        let prefix = prefix_of(&u.step.name);
-        let old = git
-            .subtree_at(tree, &prefix)?
-            .unwrap_or_else(|| git.empty_tree());
-        let new = u.merge.prefix_tree.unwrap_or_else(|| git.empty_tree());
-        for c in git.diff_trees(old, new)? {
-            let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<String, GitError> {
-                Ok(match leaf {
-                    Some(l) => String::from_utf8_lossy(&git.read_blob(l.id)?).into_owned(),
-                    None => String::new(),
-                })
-            };
-            out.push(TextChange {
-                path: format!("{prefix}/{}", c.path),
-                old: read(c.old)?,
-                new: read(c.new)?,
-            });
-        }
-    }
-    Ok(out)
 }
 
 fn commit_lines(git: &Git, tip: ObjectId, hide: ObjectId) -> Result<Vec<CommitLine>, GitError> {

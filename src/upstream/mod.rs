@@ -11,4 +11,3 @@ pub mod derivation;
 pub mod files;
 pub mod kept;
 pub mod pyliteral;
-pub mod python;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use crate::catalog::Catalog;
 use crate::config::ProjectConfig;
 use crate::diag::Diagnostics;
+use crate::git::query::Revision;
+use crate::git::{Git, ObjectId};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 
 /// The ref used for a private module whose `sources:` entry names no ref.
@@ -175,57 +177,42 @@ fn boxed<E: std::error::Error + Send + Sync + 'static>(
 }
 
 /// Lists branch and tag short names of a repository, sorted, for messages.
-pub fn list_branches_and_tags(repo: &gix::Repository) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Ok(platform) = repo.references() {
-        for prefix in ["refs/heads/", "refs/tags/"] {
-            if let Ok(iter) = platform.prefixed(prefix) {
-                for r in iter.flatten() {
-                    names.push(r.name().shorten().to_string());
-                }
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    names
+pub fn list_branches_and_tags(repo: &Git) -> Vec<String> {
+    repo.branch_and_tag_names()
 }
 
 /// Resolves `git_ref` in `repo` to a commit id, with the errors users need.
 pub fn resolve_commit(
-    repo: &gix::Repository,
+    repo: &Git,
     module: &str,
     url: &str,
     git_ref: &str,
-) -> Result<gix::ObjectId, SourceError> {
-    let object = repo
-        .rev_parse_single(git_ref)
-        .map_err(|_| SourceError::RefNotFound {
+) -> Result<ObjectId, SourceError> {
+    let revision = repo.revision(git_ref).map_err(|e| SourceError::Git {
+        module: module.to_owned(),
+        what: format!("{url}@{git_ref}"),
+        source: e.source,
+    })?;
+    match revision {
+        Revision::Commit(id) => Ok(id),
+        Revision::NotFound => Err(SourceError::RefNotFound {
             module: module.to_owned(),
             url: url.to_owned(),
             git_ref: git_ref.to_owned(),
             available: list_branches_and_tags(repo),
-        })?
-        .object()
-        .map_err(|e| SourceError::Git {
-            module: module.to_owned(),
-            what: format!("{url}@{git_ref}"),
-            source: boxed(e),
-        })?;
-    let commit = object
-        .peel_to_commit()
-        .map_err(|_| SourceError::NotACommit {
+        }),
+        Revision::NotACommit => Err(SourceError::NotACommit {
             module: module.to_owned(),
             url: url.to_owned(),
             git_ref: git_ref.to_owned(),
-        })?;
-    Ok(commit.id)
+        }),
+    }
 }
 
 /// Reads `module.yml` at `commit`; `Ok(None)` when the module has none.
 pub fn manifest_at_commit(
-    repo: &gix::Repository,
-    commit: gix::ObjectId,
+    repo: &Git,
+    commit: ObjectId,
     module: &str,
     label: &str,
 ) -> Result<Option<Manifest>, SourceError> {
@@ -234,19 +221,15 @@ pub fn manifest_at_commit(
         what: label.to_owned(),
         source: e,
     };
-    let tree = repo
-        .find_commit(commit)
-        .map_err(|e| git(boxed(e)))?
-        .tree()
-        .map_err(|e| git(boxed(e)))?;
-    let Some(entry) = tree
-        .lookup_entry_by_path(MANIFEST_FILE)
-        .map_err(|e| git(boxed(e)))?
+    let tree = repo.tree_of(commit).map_err(|e| git(e.source))?;
+    let Some((_, blob)) = repo
+        .entry_at(tree, MANIFEST_FILE)
+        .map_err(|e| git(e.source))?
     else {
         return Ok(None);
     };
-    let blob = entry.object().map_err(|e| git(boxed(e)))?;
-    let text = String::from_utf8(blob.data.clone()).map_err(|e| git(boxed(e)))?;
+    let data = repo.read_blob(blob).map_err(|e| git(e.source))?;
+    let text = String::from_utf8(data).map_err(|e| git(boxed(e)))?;
     Manifest::parse(&text, label, module)
         .map(Some)
         .map_err(SourceError::Manifest)
@@ -259,10 +242,10 @@ pub fn read_local_manifest(
     git_ref: &str,
     module: &str,
 ) -> Result<Option<Manifest>, SourceError> {
-    let repo = gix::open(path).map_err(|e| SourceError::NotARepository {
+    let repo = Git::open_path(path).map_err(|e| SourceError::NotARepository {
         module: module.to_owned(),
         path: path.to_owned(),
-        source: boxed(e),
+        source: e.source,
     })?;
     let commit = resolve_commit(&repo, module, url, git_ref)?;
     manifest_at_commit(

@@ -16,8 +16,8 @@
 
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::git::tree::Leaf;
@@ -182,7 +182,7 @@ pub struct Entry {
     pub kind: EntryKindName,
 }
 
-/// Serializable entry kinds (gix's are not).
+/// Serializable entry kinds (git's own are not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKindName {
@@ -527,7 +527,7 @@ pub fn run_with(
 ) -> Result<(), TxnError> {
     let dir = dir_of(git.git_dir());
     fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
-    let index_path = git.repo.index_path();
+    let index_path = git.index_path();
     let index_existed = index_path.exists();
     if index_existed {
         let backup = dir.join(INDEX_BACKUP);
@@ -833,7 +833,7 @@ fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnE
                 differences.push(format!("{} was changed after the interruption", p.path));
             }
         }
-        let index = std::fs::read(git.repo.index_path()).ok();
+        let index = std::fs::read(git.index_path()).ok();
         let backup = std::fs::read(dir.join(INDEX_BACKUP)).ok();
         let staged = std::fs::read(dir.join(INDEX_NEW)).ok();
         let before = if journal.index_existed {
@@ -892,7 +892,7 @@ fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnE
         match std::fs::read(dir.join(INDEX_BACKUP)) {
             Ok(bytes) if journal.index_existed => git.write_index_bytes(&bytes)?,
             _ => {
-                let index = git.repo.index_path();
+                let index = git.index_path();
                 match std::fs::remove_file(&index) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -941,7 +941,7 @@ impl Git {
 }
 
 mod hex_id {
-    use gix::ObjectId;
+    use crate::git::ObjectId;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(id: &ObjectId, s: S) -> Result<S::Ok, S::Error> {
@@ -955,7 +955,7 @@ mod hex_id {
 }
 
 mod hex_opt {
-    use gix::ObjectId;
+    use crate::git::ObjectId;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(id: &Option<ObjectId>, s: S) -> Result<S::Ok, S::Error> {

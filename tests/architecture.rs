@@ -386,3 +386,42 @@ fn the_cycle_finder_finds_cycles() {
     let engine = cycles(&engine_graph(&files));
     assert_eq!(engine, vec![vec!["x".to_owned(), "y".to_owned()]]);
 }
+
+/// Files outside src/git/ whose code (comments and strings aside) names gix.
+fn files_naming_gix(files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(rel, _)| !rel.starts_with("git/"))
+        .filter(|(_, text)| {
+            let code = code_only(text);
+            code.match_indices("gix").any(|(at, _)| {
+                let before = code[..at].chars().next_back();
+                let after = code[at + 3..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !word(before) && !word(after)
+            })
+        })
+        .map(|(rel, _)| rel.clone())
+        .collect()
+}
+
+#[test]
+fn gix_is_named_only_inside_src_git() {
+    let files = rust_files(&src_dir());
+    let naming = files_naming_gix(&files);
+    assert!(
+        naming.is_empty(),
+        "these files name gix; ask `Git` instead (src/git/query.rs holds what callers need, in the project's own types):\n  {}",
+        naming.join("\n  ")
+    );
+    // The check itself can fail.
+    let sample = vec![
+        ("engine/x.rs".to_owned(), "use gix::ObjectId;".to_owned()),
+        (
+            "engine/y.rs".to_owned(),
+            "// gix is behind git/\nlet s = \"gix\"; let gixy = 1;".to_owned(),
+        ),
+        ("git/z.rs".to_owned(), "use gix::ObjectId;".to_owned()),
+    ];
+    assert_eq!(files_naming_gix(&sample), vec!["engine/x.rs".to_owned()]);
+}

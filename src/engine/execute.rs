@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 pub use super::modules::{
@@ -28,7 +28,7 @@ use crate::render::{self, FileMap};
 use crate::source::{self, Location};
 use crate::state::refs::{self, NOTES_REF, TMP_PREFIX, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, Lock, PathChange, Prepared, RefChange};
+use crate::txn::{self, PathChange, Prepared, RefChange};
 use crate::value::Value;
 use crate::wiring::{self, ModuleInput};
 
@@ -186,7 +186,8 @@ pub fn execute(
         // Objects of a failed attempt cannot be half-removed: start clean.
         txn::remove_leftovers(&ws.root)?;
         let git = Git::init(&ws.root)?;
-        ws.lock = Some(Lock::acquire(git.git_dir())?);
+        ws.lock =
+            Some(super::session::open_for_write(&git, super::session::Mode::LockOnly)?.session);
         ws.git = Some(git);
     }
     let result = resolve(ws, plan, op, config_text, opts, events)
@@ -230,16 +231,6 @@ pub fn execute_resolved(
 ) -> Result<Outcome, EngineError> {
     let result = commit_resolved(ws, resolved, false, events);
     conclude(ws, result, false, events)
-}
-
-/// Leaves the repository clean after an operation failed before its
-/// transaction (scratch refs of fetches): for callers that stop after
-/// [`resolve`] (a dry run, a refused preview).
-pub fn abandon(ws: &Workspace) -> Result<(), EngineError> {
-    if let (Some(git), Some(lock)) = (&ws.git, &ws.lock) {
-        txn::recover(git, lock)?;
-    }
-    Ok(())
 }
 
 fn conclude(
@@ -363,7 +354,7 @@ pub fn resolve(
         let catalog_entry = ws.catalog.get(&add.name);
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
-        let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
+        let manifest = source::manifest_at_commit(git, upstream, &add.name, &label)?;
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));
@@ -706,7 +697,7 @@ fn prepare(
                 options: m.map(|m| m.options.clone()).unwrap_or_default(),
             },
         );
-        if let Some(u) = a.upstream.filter(|u| git.repo.has_object(*u)) {
+        if let Some(u) = a.upstream.filter(|u| git.has_object(*u)) {
             module_refs.push((a.name.clone(), u));
         }
     }
@@ -952,7 +943,7 @@ pub fn recorded_upstreams(git: &Git, state: &AppliedState) -> Vec<(String, Objec
         .filter_map(|(name, m)| {
             ObjectId::from_hex(m.commit.as_bytes())
                 .ok()
-                .filter(|id| git.repo.has_object(*id))
+                .filter(|id| git.has_object(*id))
                 .map(|id| (name.clone(), id))
         })
         .collect()
@@ -1123,13 +1114,8 @@ fn plural(n: usize) -> &'static str {
 /// (environment, then global config), so nothing is written without one.
 fn check_identity_without_repo() -> Result<(), EngineError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let globals = gix::config::File::from_globals().ok();
     let cfg = |k: &str| {
-        globals
-            .as_ref()
-            .and_then(|f| f.string(k))
-            .map(|v| v.to_string())
-            .filter(|v| !v.trim().is_empty())
+        crate::git::query::global_config_string(k).filter(|v: &String| !v.trim().is_empty())
     };
     let name = env("GIT_AUTHOR_NAME")
         .or_else(|| cfg("author.name"))

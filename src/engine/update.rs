@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use super::modules::{self, prefix_of};
@@ -532,7 +532,7 @@ pub fn select(
         wanted.retain(|(src, _)| {
             refs.iter()
                 .find(|r| &r.name == src)
-                .is_none_or(|r| !git.repo.has_object(r.commit))
+                .is_none_or(|r| !git.has_object(r.commit))
         });
         if !wanted.is_empty() {
             events(Event::Fetching {
@@ -569,11 +569,11 @@ pub fn select(
                 .commit
                 .as_deref()
                 .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-                .filter(|id| git.repo.has_object(*id));
+                .filter(|id| git.has_object(*id));
             if available.branch_tip.is_some()
                 && let Some(tip) = tip
                 && let Ok(Some(m)) =
-                    crate::source::manifest_at_commit(&git.repo, tip, &step.name, "module.yml")
+                    crate::source::manifest_at_commit(git, tip, &step.name, "module.yml")
             {
                 available.tip_version = Some(m.version);
                 if let Some(c) = cache.get_mut(&step.name) {
@@ -748,7 +748,7 @@ pub fn resolve_step(
         .commit
         .as_deref()
         .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-        .filter(|id| git.repo.has_object(*id));
+        .filter(|id| git.has_object(*id));
     let upstream = match known {
         Some(id) => id,
         None => {
@@ -774,13 +774,7 @@ pub fn resolve_step(
             id
         }
     };
-    let upstream = git
-        .repo
-        .find_object(upstream)
-        .map_err(|e| GitError::new(format!("read {upstream}"), e))?
-        .peel_to_commit()
-        .map_err(|e| GitError::new(format!("read {upstream} as a commit"), e))?
-        .id;
+    let upstream = git.peel_to_commit(upstream)?;
     let upstream_tree = git.tree_of(upstream)?;
     untrusted::check_tree(git, name, upstream_tree, cx.limits)?;
     untrusted::check_shape(
@@ -815,7 +809,7 @@ pub fn resolve_step(
                 cx.head_tree,
                 &[TreeEdit {
                     path: prefix.clone(),
-                    target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
+                    target: Some((crate::git::EntryKind::Tree, prefix_tree)),
                 }],
             )?;
             (
@@ -852,7 +846,7 @@ pub fn resolve_step(
     let manifest_path = format!("{prefix}/{MANIFEST_FILE}");
     let label = format!("{}@{}:{MANIFEST_FILE}", step.source, step.to_ref);
     let manifest = if merge.conflicts.iter().any(|c| c.path == manifest_path) {
-        crate::source::manifest_at_commit(&git.repo, upstream, name, &label)?
+        crate::source::manifest_at_commit(git, upstream, name, &label)?
     } else {
         modules::read_manifest(git, merge.tree, name)?
     };
@@ -956,7 +950,7 @@ pub fn commit_step(
         tree,
         &[TreeEdit {
             path: prefix,
-            target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
+            target: Some((crate::git::EntryKind::Tree, prefix_tree)),
         }],
     )?;
     let merge =

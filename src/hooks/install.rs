@@ -9,10 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use super::{END_MARKER, Hook, HooksError, MODE_KEY, Mode, START_MARKER};
+use crate::git::ByteSlice;
 use crate::git::Git;
 
 /// The first line of a hook file the tool creates.
@@ -133,19 +133,16 @@ pub struct Outcome {
 
 /// Finds where the hooks of the repository at `git` live.
 pub fn locate(git: &Git) -> Result<Location, HooksError> {
-    let repo = &git.repo;
-    let workdir = repo.workdir().map(Path::to_owned);
-    let common = repo.common_dir().to_owned();
-    let configured = repo
-        .config_snapshot()
-        .string("core.hooksPath")
-        .map(|v| v.to_str_lossy().into_owned())
+    let workdir = git.workdir_if_any().map(Path::to_owned);
+    let common = git.common_dir().to_owned();
+    let configured = git
+        .config_string("core.hooksPath")
         .filter(|v| !v.is_empty());
     let (dir, source) = match configured {
         None => (common.join("hooks"), Source::GitDir),
         Some(value) => {
             let expanded = match value.strip_prefix("~/") {
-                Some(rest) => gix::path::env::home_dir()
+                Some(rest) => crate::git::query::home_dir()
                     .map(|h| h.join(rest))
                     .unwrap_or_else(|| PathBuf::from(&value)),
                 None => PathBuf::from(&value),
@@ -346,12 +343,9 @@ pub fn status(git: &Git, path_var: Option<&std::ffi::OsStr>) -> Result<Status, H
 
 /// The configured mode; unset means `block`.
 pub fn read_mode(git: &Git) -> Result<Mode, HooksError> {
-    match git.repo.config_snapshot().string(MODE_KEY) {
+    match git.config_string(MODE_KEY) {
         None => Ok(Mode::Block),
-        Some(value) => {
-            let value = value.to_str_lossy().into_owned();
-            Mode::parse(&value).ok_or(HooksError::BadMode { value })
-        }
+        Some(value) => Mode::parse(&value).ok_or(HooksError::BadMode { value }),
     }
 }
 
@@ -416,7 +410,7 @@ fn manager_of(content: &[u8], location: &Location) -> Option<Manager> {
 /// Managers configured in the project's worktree.
 fn project_managers(git: &Git, location: &Location) -> Vec<Manager> {
     let mut out = Vec::new();
-    if let Some(root) = git.repo.workdir() {
+    if let Some(root) = git.workdir_if_any() {
         let has = |names: &[&str]| names.iter().any(|n| root.join(n).is_file());
         if has(&[
             "lefthook.yml",

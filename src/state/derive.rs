@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use super::{AppliedState, Derived, ModuleState, StateError};
 use crate::config::{CONFIG_FILE, ProjectConfig};
@@ -54,7 +54,7 @@ impl Provenance {
                 )
             })
             .collect();
-        let shallow = git.repo.is_shallow().unwrap_or(false);
+        let shallow = git.is_shallow();
         Ok(Provenance {
             squashes,
             refs,
@@ -118,7 +118,7 @@ pub fn derive(
     let mut state = AppliedState::new(config.project.clone());
     if let Some(modules_tree) = git.subtree_at(tree, MODULES_DIR)? {
         for (name, (kind, prefix_tree)) in git.tree_entries(modules_tree)? {
-            if kind != gix::objs::tree::EntryKind::Tree {
+            if kind != crate::git::EntryKind::Tree {
                 continue;
             }
             let prefix = format!("{MODULES_DIR}/{name}");

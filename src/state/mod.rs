@@ -11,7 +11,7 @@ pub mod refs;
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Identity;

@@ -364,15 +364,7 @@ fn desired_not_applied(set: &ChangeSet, project: &Project, out: &mut Vec<Violati
 fn shell_list(paths: &BTreeSet<String>) -> String {
     paths
         .iter()
-        .map(|p| {
-            if p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/._-+@=:,".contains(&b))
-            {
-                p.clone()
-            } else {
-                format!("'{}'", p.replace('\'', r"'\''"))
-            }
-        })
+        .map(|p| crate::escape::shell_word(p))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -380,7 +372,10 @@ fn shell_list(paths: &BTreeSet<String>) -> String {
 /// "modules/a/x.py" or "modules/a/x.py and 3 more".
 fn summarize(paths: &BTreeSet<String>) -> String {
     let mut it = paths.iter();
-    let first = it.next().cloned().unwrap_or_default();
+    let first = it
+        .next()
+        .map(|p| crate::escape::quote(p).into_owned())
+        .unwrap_or_default();
     match paths.len() {
         0 | 1 => first,
         n => format!("{first} and {} more", n - 1),

@@ -130,6 +130,5 @@ fn adopt_error(e: AdoptError) -> CliError {
 }
 
 fn json(value: &serde_json::Value) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }

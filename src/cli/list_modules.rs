@@ -52,7 +52,7 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
                 }
             }
         }
-        let text = serde_json::to_string_pretty(&value)
+        let text = crate::escape::json(&value)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
     } else {

@@ -33,7 +33,7 @@ pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
     })?;
     let report = sync::sync(&git, args.remote.as_deref()).map_err(sync_error)?;
     if args.json {
-        let text = serde_json::to_string_pretty(&report)
+        let text = crate::escape::json(&report)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
         return Ok(exit::OK);

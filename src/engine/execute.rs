@@ -41,6 +41,8 @@ pub struct Outcome {
     pub state: AppliedState,
     pub created_repo: bool,
     pub files_written: usize,
+    /// The Python the project's modules need after the operation.
+    pub python: crate::compat::ProjectPython,
 }
 
 /// A module fetched for embedding.
@@ -126,6 +128,7 @@ pub struct Resolved {
     managed: FileMap,
     updates: Vec<super::update::Merged>,
     opts: ExecOptions,
+    python: crate::compat::ProjectPython,
 }
 
 impl Resolved {
@@ -146,6 +149,11 @@ impl Resolved {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The Python the project's modules need after this operation.
+    pub fn python(&self) -> &crate::compat::ProjectPython {
+        &self.python
     }
 
     pub fn op(&self) -> &str {
@@ -338,12 +346,17 @@ pub fn resolve(
             url: add.source.clone(),
             git_ref: add.git_ref.clone(),
         });
-        let upstream = git
-            .fetch_commit(&fetch_url, &add.git_ref, &refs::tmp_ref(&add.name))
-            .map_err(|source| EngineError::Fetch {
-                module: add.name.clone(),
-                source,
-            })?;
+        let want = source::want(&add.name, &add.source, &add.git_ref, Some(&ws.catalog));
+        let resolved =
+            git.fetch_commit(&fetch_url, &want)
+                .map_err(|source| EngineError::Fetch {
+                    module: add.name.clone(),
+                    source,
+                })?;
+        if let Some(how) = &resolved.how {
+            events(Event::Warning(format!("module {}: {how}", add.name)));
+        }
+        let upstream = resolved.commit;
         events(Event::Fetched {
             module: add.name.clone(),
             commit: upstream.to_string(),
@@ -355,6 +368,9 @@ pub fn resolve(
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(git, upstream, &add.name, &label)?;
+        for w in manifest.iter().flat_map(|m| &m.warnings) {
+            events(Event::Warning(w.clone()));
+        }
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));
@@ -493,6 +509,7 @@ pub fn resolve(
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
     }
+    let access = desired.access_overrides();
     let inputs: Vec<ModuleInput> = modules
         .iter()
         .map(|(name, m)| ModuleInput {
@@ -505,6 +522,7 @@ pub fn resolve(
             options: m.options.clone(),
             manifest: m.manifest.clone(),
             installable: installable.get(name).copied().unwrap_or(false),
+            access: access.get(name).cloned(),
         })
         .collect();
     for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
@@ -538,7 +556,14 @@ pub fn resolve(
     )?;
     let style = url_style(git, head_tree, &project.package)?;
     let managed = wiring::render_styled(&project.package, &wiring, style);
+    let python = final_python(git, head_tree, &modules, &module_trees)?;
+    // A new project names the Python its first modules need.
+    let generate = match (&plan.generate, generate) {
+        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
+        (_, generate) => generate,
+    };
     Ok(Resolved {
+        python,
         plan: plan.clone(),
         op: op.to_owned(),
         config_text: config_text.to_owned(),
@@ -550,6 +575,28 @@ pub fn resolve(
         updates,
         opts,
     })
+}
+
+/// The Python the modules of the operation's result need: each module's
+/// files as the operation leaves them (fetched, merged or as in HEAD).
+fn final_python(
+    git: &Git,
+    head_tree: ObjectId,
+    modules: &BTreeMap<String, FinalModule>,
+    module_trees: &BTreeMap<String, ObjectId>,
+) -> Result<crate::compat::ProjectPython, EngineError> {
+    let mut needs = Vec::new();
+    for (name, m) in modules {
+        let (tree, dir) = match module_trees.get(name) {
+            Some(t) => (*t, String::new()),
+            None => (head_tree, prefix_of(name)),
+        };
+        needs.push((
+            name.clone(),
+            super::python::needs_at(git, tree, &dir, m.manifest.as_ref())?,
+        ));
+    }
+    Ok(crate::compat::project_python(&needs))
 }
 
 /// Builds every object of the operation and what the transaction must do.
@@ -574,6 +621,7 @@ fn prepare(
         managed,
         updates,
         opts,
+        python,
     } = resolved;
     let head_state = git.head()?;
     let head = head_state.commit;
@@ -926,6 +974,7 @@ fn prepare(
             refs: ref_changes,
         },
         Outcome {
+            python,
             head: tip,
             commits,
             state,
@@ -1002,7 +1051,15 @@ fn guard_writes(
 
 /// Every file a new project starts with: the theme plus empty wiring.
 pub fn generated_files(identity: &crate::config::Identity) -> Result<FileMap, EngineError> {
-    let mut files = render::render_project(identity)?;
+    generated_files_for(identity, &crate::compat::ProjectPython::baseline())
+}
+
+/// [`generated_files`] on the Python the project's first modules need.
+pub fn generated_files_for(
+    identity: &crate::config::Identity,
+    python: &crate::compat::ProjectPython,
+) -> Result<FileMap, EngineError> {
+    let mut files = render::render_project_for(identity, python)?;
     files.extend(wiring::render(
         &identity.package,
         &wiring::Wiring::default(),

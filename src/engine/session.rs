@@ -46,15 +46,10 @@ pub struct Opened {
     pub warnings: Vec<String>,
 }
 
-/// The lock file's repository directory: the one place that says where
-/// the lock lives.
-fn lock_dir(git: &Git) -> &std::path::Path {
-    git.git_dir()
-}
-
 /// Opens `git` for writing (see the module's doc).
 pub fn open_for_write(git: &Git, mode: Mode) -> Result<Opened, EngineError> {
-    let lock = Lock::acquire(lock_dir(git))?;
+    // Where the lock lives is `txn::lock_path`'s to say (the common git dir).
+    let lock = Lock::acquire(git)?;
     let mut recovered = None;
     if mode != Mode::LockOnly {
         // The merge state of a paused update is ours, not git's own work.

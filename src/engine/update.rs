@@ -20,13 +20,12 @@ pub use super::upstream_cache::{Available, Cached, load_cache};
 use super::upstream_cache::{cached, save_cache};
 use super::{EngineError, Event, Workspace};
 use crate::catalog::TagScheme;
-use crate::git::fetch::FetchError;
+use crate::git::fetch::{FetchError, Offers, is_commit_id};
 use crate::git::merge::{MergeConflict, PrefixMerge};
 use crate::git::remote::RemoteRef;
 use crate::git::tree::TreeEdit;
 use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
-use crate::state::refs;
 use crate::value::Value;
 
 // ---------------------------------------------------------------------------
@@ -304,7 +303,8 @@ pub fn choose(
     scheme: &TagScheme,
 ) -> Result<Target, String> {
     if let Some(to) = &policy.to {
-        if is_full_hex(to) {
+        // A commit id (7+ hex) that is no ref name: found in the fetched history.
+        if is_commit_id(to) && find_ref(refs, to).is_none() {
             return Ok(Target::Move {
                 git_ref: to.clone(),
                 fetch: to.clone(),
@@ -320,9 +320,19 @@ pub fn choose(
                 git_ref: to.clone(),
                 fetch: r.name.clone(),
             }),
+            // A version of the module's scheme without its tag: the fetch
+            // looks for it through the monorepo's version tag.
+            None if matches!(scheme, TagScheme::Pattern { .. })
+                && scheme.version_of(to).is_some() =>
+            {
+                Ok(Target::Move {
+                    git_ref: to.clone(),
+                    fetch: to.clone(),
+                })
+            }
             None => Err(format!(
-                "`{to}` is not a branch or tag upstream; it has: {}",
-                names(refs)
+                "`{to}` is not a branch, tag or commit upstream; the module has: {}",
+                names(refs, scheme)
             )),
         };
     }
@@ -369,8 +379,8 @@ pub fn choose(
                     fetch: t.name.clone(),
                 }),
                 None => Err(format!(
-                    "the branch `{current_ref}` is gone upstream; it has: {}",
-                    names(refs)
+                    "the branch `{current_ref}` is gone upstream; the module has: {}",
+                    names(refs, scheme)
                 )),
             }
         }
@@ -389,8 +399,16 @@ pub fn choose(
     }
 }
 
-fn names(refs: &[RemoteRef]) -> String {
-    let list: Vec<&str> = refs.iter().filter_map(|r| r.tag().or(r.branch())).collect();
+/// What the module offers upstream (its versions and branches), for messages.
+fn names(refs: &[RemoteRef], scheme: &TagScheme) -> String {
+    let offers = match scheme {
+        TagScheme::Semver => Offers::default(),
+        TagScheme::Pattern { prefix, .. } => Offers {
+            tag_prefix: Some(prefix.clone()),
+            branch: Some(prefix.trim_end_matches('/').to_owned()),
+        },
+    };
+    let list = offers.names(refs);
     if list.is_empty() {
         "no branches or tags".into()
     } else {
@@ -443,17 +461,13 @@ pub fn select(
         .ok_or_else(|| EngineError::Options(vec!["no module is embedded yet".into()]))?;
     let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for name in names {
-        let m = applied.modules.get(name).ok_or_else(|| {
-            EngineError::Options(vec![format!(
-                "module {name} is not embedded in this project (embedded: {})",
-                applied
-                    .modules
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )])
-        })?;
+        let m = applied
+            .modules
+            .get(name)
+            .ok_or_else(|| EngineError::NotEmbedded {
+                name: name.clone(),
+                embedded: applied.modules.keys().cloned().collect(),
+            })?;
         by_url.entry(m.source.clone()).or_default().push(name);
     }
     let mut failed: Vec<(String, String)> = Vec::new();
@@ -474,8 +488,8 @@ pub fn select(
                 continue;
             }
         };
-        let mut wanted: Vec<(String, String)> = Vec::new();
-        let mut by_hex: Vec<(&String, String)> = Vec::new();
+        let mut wanted: Vec<String> = Vec::new();
+        let mut by_want: Vec<(&String, String)> = Vec::new();
         let mut steps = Vec::new();
         for name in modules {
             let current = &applied.modules[*name];
@@ -502,11 +516,11 @@ pub fn select(
                     });
                 }
                 Ok(Target::Move { git_ref, fetch }) => {
-                    let tmp = format!("{}/target", refs::tmp_ref(name));
-                    if is_full_hex(&fetch) {
-                        by_hex.push((name, fetch.clone()));
+                    if refs.iter().any(|r| r.name == fetch) {
+                        wanted.push(fetch.clone());
                     } else {
-                        wanted.push((fetch.clone(), tmp));
+                        // A commit id or a version without its tag.
+                        by_want.push((name, git_ref.clone()));
                     }
                     steps.push(UpdateModule {
                         name: (*name).clone(),
@@ -529,7 +543,7 @@ pub fn select(
             }
         }
         // Already-present objects need no fetch (e.g. a second run).
-        wanted.retain(|(src, _)| {
+        wanted.retain(|src| {
             refs.iter()
                 .find(|r| &r.name == src)
                 .is_none_or(|r| !git.has_object(r.commit))
@@ -544,7 +558,7 @@ pub fn select(
                 url: url.clone(),
                 git_ref: wanted
                     .iter()
-                    .map(|(s, _)| short_ref(s))
+                    .map(|s| short_ref(s))
                     .collect::<Vec<_>>()
                     .join(", "),
             });
@@ -555,9 +569,21 @@ pub fn select(
                 continue;
             }
         }
-        for (name, hex) in by_hex {
-            if let Err(e) = git.fetch_commit(&fetch_url, &hex, &refs::tmp_ref(name)) {
-                failed.push((name.clone(), fetch_error_text(&e)));
+        for (name, git_ref) in by_want {
+            let want = crate::source::want(name, url, &git_ref, Some(&ws.catalog));
+            match git.fetch_commit(&fetch_url, &want) {
+                Ok(resolved) => {
+                    if let Some(how) = &resolved.how {
+                        events(Event::Warning(format!("module {name}: {how}")));
+                    }
+                    if let Some(step) = steps.iter_mut().find(|s| s.name == *name) {
+                        step.commit = Some(resolved.commit.to_string());
+                        if is_commit_id(&git_ref) {
+                            step.to_ref = resolved.commit.to_string();
+                        }
+                    }
+                }
+                Err(e) => failed.push((name.clone(), fetch_error_text(&e))),
             }
         }
         // A branch has no version in its name: its manifest says it.
@@ -757,16 +783,14 @@ pub fn resolve_step(
                 url: step.source.clone(),
                 git_ref: step.to_ref.clone(),
             });
+            let want = crate::source::want(name, &step.source, &step.to_ref, Some(&cx.ws.catalog));
             let id = git
-                .fetch_commit(
-                    &fetch_url(cx.ws, &step.source),
-                    &step.to_ref,
-                    &refs::tmp_ref(name),
-                )
+                .fetch_commit(&fetch_url(cx.ws, &step.source), &want)
                 .map_err(|source| EngineError::Fetch {
                     module: name.clone(),
                     source,
-                })?;
+                })?
+                .commit;
             events(Event::Fetched {
                 module: name.clone(),
                 commit: id.to_string(),
@@ -850,6 +874,9 @@ pub fn resolve_step(
     } else {
         modules::read_manifest(git, merge.tree, name)?
     };
+    for w in manifest.iter().flat_map(|m| &m.warnings) {
+        events(Event::Warning(w.clone()));
+    }
     let old_manifest = modules::read_manifest(git, cx.head_tree, name)?;
     let options = modules::resolve_options(name, manifest.as_ref(), given)?;
     let option_deltas = option_deltas(
@@ -893,6 +920,8 @@ pub fn resolve_step(
             )?
             .into_iter()
             .map(|c| format!("{prefix}/{}", c.path))
+            // A conflicted file is listed once, as a conflict.
+            .filter(|p| !merge.conflicts.iter().any(|c| &c.path == p))
             .collect(),
         conflicts: merge.conflicts.clone(),
         options: option_deltas,

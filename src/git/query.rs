@@ -63,11 +63,6 @@ impl Git {
         self.repo.workdir()
     }
 
-    /// The directory shared by every linked worktree (`.git` of the main one).
-    pub fn common_dir(&self) -> &Path {
-        self.repo.common_dir()
-    }
-
     /// The index file (the one `GIT_INDEX_FILE` names, if set).
     pub fn index_path(&self) -> PathBuf {
         self.repo.index_path()
@@ -148,18 +143,6 @@ impl Git {
         )
     }
 
-    /// The raw message of a commit, lossily decoded.
-    pub fn commit_message(&self, id: ObjectId) -> Result<String, GitError> {
-        let commit = self
-            .repo
-            .find_commit(id)
-            .ctx(|| format!("find commit {id}"))?;
-        let message = commit
-            .message_raw()
-            .ctx(|| format!("read the message of {id}"))?;
-        Ok(message.to_str_lossy().into_owned())
-    }
-
     /// The committer time of a commit, if it can be read.
     pub fn commit_time(&self, id: ObjectId) -> Option<Time> {
         self.repo.find_commit(id).ok()?.time().ok()
@@ -193,6 +176,14 @@ impl Git {
         Ok(out)
     }
 
+    /// The best common ancestor of two commits, if they have one.
+    pub fn merge_base(&self, a: ObjectId, b: ObjectId) -> Option<ObjectId> {
+        match self.repo.merge_base(a, b) {
+            Ok(Some(id)) => Some(id.detach()),
+            _ => None,
+        }
+    }
+
     /// Whether the repository is a shallow clone.
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)
@@ -206,8 +197,9 @@ impl Git {
         }
     }
 
-    /// A string value of the repository's config (all scopes).
-    pub fn config_string(&self, key: &str) -> Option<String> {
+    /// A string value of the repository's config (all scopes), empty
+    /// values included (`config_string` leaves them out).
+    pub fn config_string_raw(&self, key: &str) -> Option<String> {
         self.repo
             .config_snapshot()
             .string(key)
@@ -370,6 +362,12 @@ impl Git {
             .write(&self.repo.objects)
             .ctx(|| "write the notes tree".into())
     }
+}
+
+/// The SHA-1 blob id of `data` (no repository needed: for recognising
+/// known file contents by their hash).
+pub fn sha1_blob_id(data: &[u8]) -> Option<ObjectId> {
+    gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, data).ok()
 }
 
 /// Whether `name` is a valid full ref name (`refs/heads/x`), as git checks it.

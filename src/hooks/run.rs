@@ -22,6 +22,9 @@ pub struct Invocation {
     pub index_overrides: Vec<PathBuf>,
     /// The arguments git passed to the hook (pre-push: remote, URL).
     pub args: Vec<String>,
+    /// The push is `git quickscale push` sending a module upstream
+    /// ([`super::MODULE_PUSH_ENV`] set): pre-push does nothing.
+    pub module_push: bool,
 }
 
 /// What a hook found.
@@ -72,6 +75,13 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
     let Some(workdir) = git.workdir_if_any().map(Path::to_owned) else {
         return Ok(Outcome::skipped(hook, mode, "a bare repository"));
     };
+    if hook == Hook::PrePush && invocation.module_push {
+        return Ok(Outcome::skipped(
+            hook,
+            mode,
+            "a module push by `git quickscale push` (not the project's)",
+        ));
+    }
     if hook == Hook::PrePush {
         return Ok(pre_push(&git, &workdir, mode, invocation));
     }

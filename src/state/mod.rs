@@ -7,7 +7,8 @@
 
 pub mod derive;
 pub mod notes;
-pub mod refs;
+/// Ref and note names live in a leaf (`crate::refs`), so `git` can name them.
+pub use crate::refs;
 
 use std::collections::BTreeMap;
 
@@ -234,7 +235,7 @@ pub fn load(
     let Some(head) = head else {
         return Ok((None, Origin::None));
     };
-    let ignored = match notes::nearest(git, head) {
+    let ignored = match notes::nearest_merged(git, head) {
         Ok(Some((commit, state))) => return Ok((Some(state), Origin::Note(commit))),
         Ok(None) => None,
         Err(notes::NoteProblem { commit, why }) => Some(format!(

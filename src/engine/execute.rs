@@ -697,7 +697,7 @@ fn prepare(
         tip = Some(sa.merge);
         tree = sa.tree;
     }
-    let branch_name = head_state.branch.clone().unwrap_or_else(|| "HEAD".into());
+    let branch_name = super::session::branch_ref(head_state.branch.as_deref());
     for u in &updates {
         let m = modules.get(&u.step.name);
         state.modules.insert(
@@ -912,7 +912,7 @@ fn prepare(
         &committer,
         &format!("Notes added by 'git quickscale {op}'\n"),
     )?;
-    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
     let mut ref_changes = vec![RefChange {
         name: branch.clone(),
         old: head,

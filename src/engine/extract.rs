@@ -612,7 +612,7 @@ fn prepare(
         &committer,
         "Notes added by 'git quickscale extract'\n",
     )?;
-    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
     let mut ref_changes = vec![
         RefChange {
             name: branch.clone(),

@@ -95,7 +95,7 @@ pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, Engine
         .iter()
         .flat_map(|(_, p)| p.iter().cloned())
         .collect();
-    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
     let merge_heads: Vec<String> = updates.iter().map(|u| u.squash.to_string()).collect();
     let mut merge_msg = match updates {
         [one] => git

@@ -329,7 +329,7 @@ pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
         git,
         super::execute::recorded_upstreams(git, &state),
     )?);
-    let branch = git.head()?.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(git.head()?.branch.as_deref());
     let prepared = Prepared {
         operation: "repair-state".into(),
         created_repo: false,

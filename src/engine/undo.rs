@@ -137,11 +137,8 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
     }
     let index = changes.iter().map(|c| (c.path.clone(), c.new)).collect();
 
-    let branch = git
-        .head()
-        .map_err(EngineError::from)?
-        .branch
-        .unwrap_or_else(|| "HEAD".into());
+    let branch =
+        super::session::branch_ref(git.head().map_err(EngineError::from)?.branch.as_deref());
     let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
     let mut ref_changes = vec![RefChange {
         name: branch.clone(),

@@ -303,38 +303,7 @@ pub fn choose(
     scheme: &TagScheme,
 ) -> Result<Target, String> {
     if let Some(to) = &policy.to {
-        // A commit id (7+ hex) that is no ref name: found in the fetched history.
-        if is_commit_id(to) && find_ref(refs, to).is_none() {
-            return Ok(Target::Move {
-                git_ref: to.clone(),
-                fetch: to.clone(),
-            });
-        }
-        // A bare version names the module's own tag (`--to 0.88.1`).
-        let to = &match find_ref(refs, to) {
-            None => scheme.tag_for(to).unwrap_or_else(|| to.clone()),
-            Some(_) => to.clone(),
-        };
-        return match find_ref(refs, to) {
-            Some(r) => Ok(Target::Move {
-                git_ref: to.clone(),
-                fetch: r.name.clone(),
-            }),
-            // A version of the module's scheme without its tag: the fetch
-            // looks for it through the monorepo's version tag.
-            None if matches!(scheme, TagScheme::Pattern { .. })
-                && scheme.version_of(to).is_some() =>
-            {
-                Ok(Target::Move {
-                    git_ref: to.clone(),
-                    fetch: to.clone(),
-                })
-            }
-            None => Err(format!(
-                "`{to}` is not a branch, tag or commit upstream; the module has: {}",
-                names(refs, scheme)
-            )),
-        };
+        return choose_explicit(to, refs, scheme);
     }
     match follows(current_ref, refs, scheme) {
         Follows::Version => {
@@ -396,6 +365,41 @@ pub fn choose(
         Follows::Commit => Ok(Target::Current {
             why: "it is pinned to a commit (--to REF moves it)".into(),
         }),
+    }
+}
+
+/// The target `--to` names: a ref, a commit id, or a bare version of the
+/// module's tag scheme.
+fn choose_explicit(to: &str, refs: &[RemoteRef], scheme: &TagScheme) -> Result<Target, String> {
+    // A commit id (7+ hex) that is no ref name: found in the fetched history.
+    if is_commit_id(to) && find_ref(refs, to).is_none() {
+        return Ok(Target::Move {
+            git_ref: to.to_owned(),
+            fetch: to.to_owned(),
+        });
+    }
+    // A bare version names the module's own tag (`--to 0.88.1`).
+    let to = &match find_ref(refs, to) {
+        None => scheme.tag_for(to).unwrap_or_else(|| to.to_owned()),
+        Some(_) => to.to_owned(),
+    };
+    match find_ref(refs, to) {
+        Some(r) => Ok(Target::Move {
+            git_ref: to.clone(),
+            fetch: r.name.clone(),
+        }),
+        // A version of the module's scheme without its tag: the fetch
+        // looks for it through the monorepo's version tag.
+        None if matches!(scheme, TagScheme::Pattern { .. }) && scheme.version_of(to).is_some() => {
+            Ok(Target::Move {
+                git_ref: to.clone(),
+                fetch: to.clone(),
+            })
+        }
+        None => Err(format!(
+            "`{to}` is not a branch, tag or commit upstream; the module has: {}",
+            names(refs, scheme)
+        )),
     }
 }
 

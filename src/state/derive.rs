@@ -75,6 +75,46 @@ impl Provenance {
     }
 }
 
+/// One embedded module's state, read from its prefix's tree: its manifest
+/// and the options and source quickscale.yml gives it.
+fn module_state(
+    git: &Git,
+    config: &ProjectConfig,
+    catalog: &crate::catalog::Catalog,
+    name: &str,
+    prefix: String,
+    prefix_tree: ObjectId,
+    commit: String,
+) -> Result<ModuleState, StateError> {
+    let manifest = match git.entry_at(prefix_tree, MANIFEST_FILE)? {
+        Some((_, blob)) => {
+            let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
+            Manifest::parse(&text, &format!("{prefix}/{MANIFEST_FILE}"), name).ok()
+        }
+        None => None,
+    };
+    let given = config
+        .module(name)
+        .map(|w| w.options.clone())
+        .unwrap_or_default();
+    let options = manifest
+        .as_ref()
+        .and_then(|m| m.resolve_options(name, &given).ok())
+        .unwrap_or_default();
+    let (source, git_ref) = crate::source::resolve(name, config, catalog)
+        .map(|s| (s.url, s.git_ref))
+        .unwrap_or_default();
+    Ok(ModuleState {
+        source,
+        git_ref,
+        commit,
+        prefix,
+        tree: prefix_tree.to_string(),
+        version: manifest.map(|m| m.version),
+        options,
+    })
+}
+
 /// Rebuilds the state at `head` from its tree, its committed quickscale.yml,
 /// the `module.yml` files and the provenance evidence. `None` when the tree
 /// has no quickscale.yml. `worktree_config` is used only when the committed
@@ -141,36 +181,8 @@ pub fn derive(
                 derived.user_dirs.push(prefix);
                 continue;
             }
-            let manifest = match git.entry_at(prefix_tree, MANIFEST_FILE)? {
-                Some((_, blob)) => {
-                    let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
-                    Manifest::parse(&text, &format!("{prefix}/{MANIFEST_FILE}"), &name).ok()
-                }
-                None => None,
-            };
-            let given = config
-                .module(&name)
-                .map(|w| w.options.clone())
-                .unwrap_or_default();
-            let options = manifest
-                .as_ref()
-                .and_then(|m| m.resolve_options(&name, &given).ok())
-                .unwrap_or_default();
-            let (source, git_ref) = crate::source::resolve(&name, config, catalog)
-                .map(|s| (s.url, s.git_ref))
-                .unwrap_or_default();
-            state.modules.insert(
-                name.clone(),
-                ModuleState {
-                    source,
-                    git_ref,
-                    commit,
-                    prefix,
-                    tree: prefix_tree.to_string(),
-                    version: manifest.map(|m| m.version),
-                    options,
-                },
-            );
+            let module = module_state(git, config, catalog, &name, prefix, prefix_tree, commit)?;
+            state.modules.insert(name.clone(), module);
         }
     }
     for path in wiring::managed_paths(&config.project.package) {

@@ -163,22 +163,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                 unpushed_commits,
             });
         }
-        for path in wiring::managed_paths(&desired.project.package) {
-            let recorded = applied.managed.get(&path);
-            let in_head = git
-                .entry_at(head_tree, &path)?
-                .map(|(_, id)| id.to_string());
-            let status = if in_head.is_none() {
-                "missing"
-            } else if recorded.is_some() && recorded != in_head.as_ref() {
-                "edited"
-            } else if worktree.contains(&path) {
-                "modified"
-            } else {
-                "ok"
-            };
-            managed.push(ManagedStatus { path, status });
-        }
+        managed = managed_status(git, head_tree, applied, &desired.project.package, &worktree)?;
     }
     let in_sync = !pending.has_changes()
         && pending.refused.is_empty()
@@ -209,6 +194,35 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
             }
         },
     })
+}
+
+/// Each managed file against the applied state: missing from HEAD, edited
+/// in a commit, modified in the worktree, or as recorded.
+fn managed_status(
+    git: &Git,
+    head_tree: ObjectId,
+    applied: &crate::state::AppliedState,
+    package: &str,
+    worktree: &BTreeSet<String>,
+) -> Result<Vec<ManagedStatus>, EngineError> {
+    let mut managed = Vec::new();
+    for path in wiring::managed_paths(package) {
+        let recorded = applied.managed.get(&path);
+        let in_head = git
+            .entry_at(head_tree, &path)?
+            .map(|(_, id)| id.to_string());
+        let status = if in_head.is_none() {
+            "missing"
+        } else if recorded.is_some() && recorded != in_head.as_ref() {
+            "edited"
+        } else if worktree.contains(&path) {
+            "modified"
+        } else {
+            "ok"
+        };
+        managed.push(ManagedStatus { path, status });
+    }
+    Ok(managed)
 }
 
 /// The module's pushes and its unpushed split commits (counted only when

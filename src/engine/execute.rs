@@ -262,7 +262,10 @@ fn conclude(
                     // Nothing was committed into the repository this run created.
                     let git_dir = git.git_dir().to_owned();
                     ws.git = None;
-                    ws.lock = None;
+                    if let Some(session) = ws.lock.take() {
+                        // The repository goes away whole: nothing to clean in it.
+                        session.release_without_cleanup();
+                    }
                     fs_err::remove_dir_all(&git_dir).map_err(|io| {
                         GitError::new(format!("remove `{}`", git_dir.display()), io)
                     })?;

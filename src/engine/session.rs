@@ -35,6 +35,8 @@ pub struct WriteSession {
     lock: Lock,
     branch: Option<String>,
     head: Option<ObjectId>,
+    /// Set when the repository itself is being removed (a failed first apply).
+    skip_cleanup: bool,
 }
 
 /// A session just opened, with what the caller should tell the user.
@@ -75,6 +77,7 @@ pub fn open_for_write(git: &Git, mode: Mode) -> Result<Opened, EngineError> {
             lock,
             branch: head.branch,
             head: head.commit,
+            skip_cleanup: false,
         },
         recovered,
         warnings,
@@ -102,6 +105,12 @@ impl WriteSession {
     pub fn head(&self) -> Option<ObjectId> {
         self.head
     }
+
+    /// Ends the session without cleaning up: for a repository this command
+    /// created and now removes whole.
+    pub fn release_without_cleanup(mut self) {
+        self.skip_cleanup = true;
+    }
 }
 
 /// `branch`, or `HEAD` when detached.
@@ -121,7 +130,9 @@ impl Drop for WriteSession {
     fn drop(&mut self) {
         // Best effort: what is left behind is cleaned by the next writing
         // command (it recovers first).
-        let _ = end_session(&self.git, &self.lock);
+        if !self.skip_cleanup {
+            let _ = end_session(&self.git, &self.lock);
+        }
     }
 }
 
@@ -135,4 +146,44 @@ pub fn end_session(git: &Git, lock: &Lock) -> Result<(), EngineError> {
     }
     txn::recover(git, lock)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::RefUpdate;
+
+    #[test]
+    fn a_detached_head_writes_through_head_itself() {
+        assert_eq!(branch_ref(Some("main")), "main");
+        assert_eq!(branch_ref(None), "HEAD");
+    }
+
+    #[test]
+    fn one_session_at_a_time_and_its_scratch_refs_go_when_it_ends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git = Git::init(dir.path()).expect("init");
+        let opened = open_for_write(&git, Mode::Write).expect("open");
+        assert!(opened.recovered.is_none());
+        // A second writer is refused while the first holds the lock.
+        assert!(matches!(
+            open_for_write(&git, Mode::LockOnly),
+            Err(EngineError::Txn(_))
+        ));
+        let blob = git.write_blob(b"fetched").expect("blob");
+        let scratch = crate::refs::tmp_ref("crm/full");
+        git.update_refs(
+            &[RefUpdate {
+                name: scratch.clone(),
+                expected: None,
+                new: Some(blob),
+            }],
+            "test: a fetch's scratch ref",
+        )
+        .expect("scratch ref");
+        drop(opened);
+        assert_eq!(git.ref_target(&scratch).expect("read ref"), None);
+        // The lock went with the session.
+        assert!(open_for_write(&git, Mode::LockOnly).is_ok());
+    }
 }

@@ -21,6 +21,7 @@ pub mod ownership;
 pub mod policy;
 pub mod project;
 pub mod pyliteral;
+pub mod refs;
 pub mod render;
 pub mod report;
 pub mod secrets;

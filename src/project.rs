@@ -71,13 +71,6 @@ pub fn load_catalog(cwd: &Path, cli_overrides: &[PathBuf]) -> Result<Catalog, Ca
 }
 
 fn git_config_paths(cwd: &Path) -> Vec<PathBuf> {
-    if let Ok(repo) = gix::discover(cwd) {
-        let base = repo.workdir().unwrap_or_else(|| repo.git_dir()).to_owned();
-        let snapshot = repo.config_snapshot();
-        return catalog::git_config_index_paths(snapshot.plumbing(), &base);
-    }
-    match gix::config::File::from_globals() {
-        Ok(file) => catalog::git_config_index_paths(&file, cwd),
-        Err(_) => Vec::new(),
-    }
+    let (values, base) = crate::git::query::config_strings_at(cwd, catalog::INDEX_GIT_CONFIG);
+    catalog::git_config_index_paths(&values, &base)
 }

@@ -147,13 +147,11 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         Ok(s) => s,
         Err(e) => {
             drop(progress);
-            let _ = execute::abandon(&ws);
             return Err(super::apply::engine_error(e));
         }
     };
     drop(progress);
     if args.check {
-        let _ = execute::abandon(&ws);
         return show_check(ctx, &ws, &selection, args.json);
     }
     for u in &selection.unchanged {
@@ -163,7 +161,6 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         ));
     }
     if selection.steps.is_empty() {
-        let _ = execute::abandon(&ws);
         if args.json {
             ctx.ui.out(&json(&serde_json::json!({
                 "schema": 1,
@@ -205,7 +202,6 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         Ok(r) => r,
         Err(e) => {
             drop(progress);
-            let _ = execute::abandon(&ws);
             return Err(super::apply::engine_error(e));
         }
     };
@@ -229,7 +225,6 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         show_previews(ctx, &previews, &wiring, &diffs);
     }
     if args.dry_run {
-        let _ = execute::abandon(&ws);
         ctx.ui.status("Dry run: nothing was written.");
         return Ok(if args.detailed_exitcode {
             exit::PENDING
@@ -241,15 +236,11 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         && !args.yes
         && !ctx.ui.confirm("Update these modules?", true, "--yes")?
     {
-        let _ = execute::abandon(&ws);
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
     if resolved.has_conflicts() {
-        let outcome = pause::pause(&ws, &resolved).map_err(|e| {
-            let _ = execute::abandon(&ws);
-            super::apply::engine_error(e)
-        })?;
+        let outcome = pause::pause(&ws, &resolved).map_err(super::apply::engine_error)?;
         ctx.ui.warn(&format!(
             "the update is paused: {} file(s) have conflicts",
             outcome

@@ -251,6 +251,38 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
         Some(p) => validate_project(c, p),
     };
 
+    let docker = validate_docker(c, root);
+
+    let sources = root
+        .get("sources")
+        .map(|s| validate_sources(c, s))
+        .unwrap_or_default();
+
+    let modules = validate_modules(c, root, catalog, &sources);
+    if let Some(s) = root.get("sources").and_then(Node::as_map) {
+        for (k, _) in s {
+            let name = k.key_str().unwrap_or_default();
+            let listed = root.get("modules").is_some_and(|m| m.get(name).is_some());
+            if !listed {
+                c.error_help(
+                    k,
+                    format!("`sources.{name}` names a module that is not under `modules`"),
+                    format!("add `{name}` under `modules`, or remove `sources.{name}`"),
+                );
+            }
+        }
+    }
+
+    Some(ProjectConfig {
+        project: project?,
+        modules,
+        docker,
+        sources,
+    })
+}
+
+/// `docker:` (accepted for compatibility; the tool runs no containers).
+fn validate_docker(c: &mut Checker, root: &Node) -> Docker {
     let mut docker = Docker::default();
     if let Some(d) = root.get("docker")
         && let Some(entries) = c.map(d, "`docker`", true)
@@ -269,12 +301,17 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
             }
         }
     }
+    docker
+}
 
-    let sources = root
-        .get("sources")
-        .map(|s| validate_sources(c, s))
-        .unwrap_or_default();
-
+/// `modules:`: each a catalog module (or one with a private source) with
+/// its options as given.
+fn validate_modules(
+    c: &mut Checker,
+    root: &Node,
+    catalog: &Catalog,
+    sources: &BTreeMap<String, SourceOverride>,
+) -> Vec<ModuleRequest> {
     let mut modules = Vec::new();
     if let Some(m) = root.get("modules")
         && let Some(entries) = c.map(m, "`modules`", true)
@@ -309,26 +346,7 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
             });
         }
     }
-    if let Some(s) = root.get("sources").and_then(Node::as_map) {
-        for (k, _) in s {
-            let name = k.key_str().unwrap_or_default();
-            let listed = root.get("modules").is_some_and(|m| m.get(name).is_some());
-            if !listed {
-                c.error_help(
-                    k,
-                    format!("`sources.{name}` names a module that is not under `modules`"),
-                    format!("add `{name}` under `modules`, or remove `sources.{name}`"),
-                );
-            }
-        }
-    }
-
-    Some(ProjectConfig {
-        project: project?,
-        modules,
-        docker,
-        sources,
-    })
+    modules
 }
 
 fn validate_project(c: &mut Checker, node: &Node) -> Option<Identity> {

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::common::fixtures::{app_package, module_repo};
-use crate::common::{TestEnv, describe, kill_at, stderr};
+use crate::common::{BIN, TestEnv, describe, stderr};
+use crate::test_team::kill;
 use crate::test_update::{add_module, versions_repo};
 
 /// SplitMix64: small, seedable, no dependency.
@@ -54,6 +55,8 @@ struct World<'a> {
     user_commits: Vec<Vec<String>>,
     counter: u64,
     seed: u64,
+    /// What happened, to show the sequences did something.
+    stats: BTreeMap<String, usize>,
 }
 
 const VERSIONS: &[&str] = &["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"];
@@ -94,6 +97,7 @@ impl<'a> World<'a> {
             user_commits: vec![Vec::new(), Vec::new(), Vec::new()],
             counter: 0,
             seed,
+            stats: BTreeMap::new(),
         }
     }
 
@@ -126,11 +130,26 @@ impl<'a> World<'a> {
     /// user's files around it.
     fn qs(&mut self, actor: usize, args: &[&str]) -> Output {
         let dir = self.actors[actor].clone();
-        self.log.push(format!("[{actor}] git quickscale {}", args.join(" ")));
+        self.log
+            .push(format!("[{actor}] git quickscale {}", args.join(" ")));
         let before = user_files(&dir);
-        let out = self.env.qs(&dir, args);
+        let out = self.run_tool(&dir, args);
+        let key = format!("{} exit {:?}", args[0], out.status.code().unwrap_or(-1));
+        *self.stats.entry(key).or_default() += 1;
         self.after_tool(actor, &out, args, &before);
         out
+    }
+
+    /// The binary under test: this build, or `QUICKSCALE_FUZZ_BIN` (to
+    /// show what the fuzzer finds in another build).
+    fn run_tool(&self, dir: &Path, args: &[&str]) -> Output {
+        let bin = std::env::var("QUICKSCALE_FUZZ_BIN").unwrap_or_else(|_| BIN.to_owned());
+        let mut cmd = std::process::Command::new(bin);
+        self.env.env(&mut cmd);
+        cmd.current_dir(dir)
+            .args(args)
+            .output()
+            .expect("run git-quickscale")
     }
 
     fn after_tool(
@@ -163,10 +182,16 @@ impl<'a> World<'a> {
         if !tmp.is_empty() {
             self.fail(&format!("{what:?} left scratch refs:\n{tmp}"));
         }
-        let git_dir = PathBuf::from(self.git_ok(dir, &["rev-parse", "--absolute-git-dir"]).trim());
-        let common = PathBuf::from(
-            self.git_ok(dir, &["rev-parse", "--path-format=absolute", "--git-common-dir"])
+        let git_dir = PathBuf::from(
+            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
                 .trim(),
+        );
+        let common = PathBuf::from(
+            self.git_ok(
+                dir,
+                &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+            )
+            .trim(),
         );
         let mut locks = lock_files(&common.join("refs/quickscale"));
         locks.extend(lock_files(&common.join("refs/notes")));
@@ -180,7 +205,10 @@ impl<'a> World<'a> {
 
     fn paused_or_interrupted(&self, actor: usize) -> bool {
         let dir = &self.actors[actor];
-        let git_dir = PathBuf::from(self.git_ok(dir, &["rev-parse", "--absolute-git-dir"]).trim());
+        let git_dir = PathBuf::from(
+            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
+                .trim(),
+        );
         git_dir.join("quickscale/paused.json").exists()
             || git_dir.join("quickscale/journal.json").exists()
             || git_dir.join("MERGE_HEAD").exists()
@@ -201,7 +229,10 @@ impl<'a> World<'a> {
         };
         let drift = report["drift"].as_bool().unwrap_or(false);
         if check.status.code() != Some(if drift { 2 } else { 0 }) {
-            self.fail(&format!("check's exit and report disagree:\n{}", describe(&check)));
+            self.fail(&format!(
+                "check's exit and report disagree:\n{}",
+                describe(&check)
+            ));
         }
         // A derived state (no note here) is work for apply (it records it).
         if report["state"] == "note" {
@@ -217,16 +248,23 @@ impl<'a> World<'a> {
             }
         }
         if noteless {
+            *self
+                .stats
+                .entry("note-less clone compared".into())
+                .or_default() += 1;
             let clone = self.env.root().join(format!("noteless-{}", self.counter));
             self.counter += 1;
             let s = |p: &Path| p.to_str().expect("utf8").to_owned();
-            self.git_ok(self.env.root(), &["clone", "-q", "--no-checkout", &s(&dir), &s(&clone)]);
+            self.git_ok(
+                self.env.root(),
+                &["clone", "-q", "--no-checkout", &s(&dir), &s(&clone)],
+            );
             let head = self.git_ok(&dir, &["rev-parse", "HEAD"]);
             self.git_ok(&clone, &["checkout", "-q", "--detach", head.trim()]);
             // The worktree's quickscale.yml counts (check reads it).
             let config = std::fs::read(dir.join("quickscale.yml")).expect("config");
             std::fs::write(clone.join("quickscale.yml"), config).expect("config");
-            let other = self.env.qs(&clone, &["check", "--format", "json"]);
+            let other = self.run_tool(&clone, &["check", "--format", "json"]);
             let theirs: serde_json::Value =
                 serde_json::from_slice(&other.stdout).unwrap_or_default();
             let their_drift = theirs["drift"].as_bool().unwrap_or(false);
@@ -279,7 +317,8 @@ impl<'a> World<'a> {
                 }
             }
             3 => {
-                self.log.push(format!("[{actor}] git status (refreshing the index)"));
+                self.log
+                    .push(format!("[{actor}] git status (refreshing the index)"));
                 let readme = dir.join("README.md");
                 if let Ok(text) = std::fs::read(&readme) {
                     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -291,7 +330,13 @@ impl<'a> World<'a> {
                 let size = 11 + rng.below(40);
                 self.qs(
                     actor,
-                    &["plan", "--reconfigure", "--set", &format!("a.page_size={size}"), "--yes"],
+                    &[
+                        "plan",
+                        "--reconfigure",
+                        "--set",
+                        &format!("a.page_size={size}"),
+                        "--yes",
+                    ],
                 );
                 self.qs(actor, &["apply", "--yes"]);
             }
@@ -328,7 +373,8 @@ impl<'a> World<'a> {
                 let what = rng.below(3);
                 match what {
                     0 => {
-                        self.log.push(format!("[{actor}] git stash -u; git stash pop"));
+                        self.log
+                            .push(format!("[{actor}] git stash -u; git stash pop"));
                         let out = self.git(&dir, &["stash", "-u", "-q"]);
                         if out.status.success() {
                             let _ = self.git(&dir, &["stash", "pop", "-q"]);
@@ -353,7 +399,10 @@ impl<'a> World<'a> {
 
     fn paused(&self, actor: usize) -> bool {
         let dir = &self.actors[actor];
-        let git_dir = PathBuf::from(self.git_ok(dir, &["rev-parse", "--absolute-git-dir"]).trim());
+        let git_dir = PathBuf::from(
+            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
+                .trim(),
+        );
         git_dir.join("quickscale/paused.json").exists()
     }
 
@@ -369,7 +418,8 @@ impl<'a> World<'a> {
         }
         let unmerged = self.git_ok(&dir, &["diff", "--name-only", "--diff-filter=U"]);
         for path in unmerged.lines() {
-            self.log.push(format!("[{actor}] git checkout --theirs {path}"));
+            self.log
+                .push(format!("[{actor}] git checkout --theirs {path}"));
             self.git_ok(&dir, &["checkout", "--theirs", "--", path]);
         }
         let out = self.qs(actor, &["update", "--continue"]);
@@ -383,8 +433,13 @@ impl<'a> World<'a> {
         let dir = self.actors[actor].clone();
         let rebase = rng.chance(40);
         let mode = if rebase { "--rebase" } else { "--no-rebase" };
-        self.log.push(format!("[{actor}] git pull {mode} origin main"));
+        self.log
+            .push(format!("[{actor}] git pull {mode} origin main"));
         let out = self.git(&dir, &["pull", "-q", mode, "--no-edit", "origin", "main"]);
+        *self
+            .stats
+            .entry(format!("pull {mode} ok={}", out.status.success()))
+            .or_default() += 1;
         if !out.status.success() {
             // The user gives up a conflicted pull.
             self.log.push(format!("[{actor}] (pull failed) abort it"));
@@ -406,19 +461,31 @@ impl<'a> World<'a> {
         self.counter += 1;
         let out = self.qs(
             actor,
-            &["plan", "--reconfigure", "--set", &format!("a.page_size={size}"), "--yes"],
+            &[
+                "plan",
+                "--reconfigure",
+                "--set",
+                &format!("a.page_size={size}"),
+                "--yes",
+            ],
         );
         if !out.status.success() {
             return;
         }
         let point = KILL_POINTS[rng.below(KILL_POINTS.len())];
-        self.log.push(format!("[{actor}] git quickscale apply --yes, killed at {point}"));
+        self.log.push(format!(
+            "[{actor}] git quickscale apply --yes, killed at {point}"
+        ));
         let before = user_files(&dir);
-        kill_at(self.env, &dir, &["apply", "--yes"], point);
+        match self.start_paused(&dir, point) {
+            Some(child) => kill(child),
+            None => return,
+        }
         if rng.chance(50) {
             self.log.push(format!("[{actor}] git status"));
             self.git_ok(&dir, &["status", "--porcelain"]);
         }
+        *self.stats.entry(format!("killed at {point}")).or_default() += 1;
         let out = self.qs(actor, &["recover"]);
         if out.status.code() != Some(0) {
             self.fail(&format!("recover after a kill failed:\n{}", describe(&out)));
@@ -426,6 +493,50 @@ impl<'a> World<'a> {
         if user_files(&dir) != before {
             self.fail("the kill and recovery changed the user's files");
         }
+    }
+
+    /// `apply --yes` paused at `point` (alive, to be killed); `None` when
+    /// it ended before (checked like any tool command).
+    fn start_paused(&self, dir: &Path, point: &str) -> Option<std::process::Child> {
+        use std::process::Stdio;
+        let git_dir = PathBuf::from(
+            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
+                .trim(),
+        );
+        let marker = git_dir.join(format!("quickscale/paused-at-{point}"));
+        let bin = std::env::var("QUICKSCALE_FUZZ_BIN").unwrap_or_else(|_| BIN.to_owned());
+        let mut cmd = std::process::Command::new(bin);
+        self.env.env(&mut cmd);
+        let mut child = cmd
+            .current_dir(dir)
+            .env("QUICKSCALE_TEST_PAUSE_AT", point)
+            .args(["apply", "--yes"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let started = std::time::Instant::now();
+        while !marker.exists() {
+            if let Ok(Some(status)) = child.try_wait() {
+                let out = child.wait_with_output().expect("output");
+                if !matches!(status.code(), Some(0..=2)) || stderr(&out).contains("panicked") {
+                    self.fail(&format!(
+                        "apply exited {status}:
+{}",
+                        describe(&out)
+                    ));
+                }
+                return None;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                self.fail(&format!("apply never reached {point}"));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = std::fs::remove_file(&marker);
+        Some(child)
     }
 
     /// Invariant 1, for commits: every user commit is still there.
@@ -447,7 +558,11 @@ fn user_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     if let Ok(b) = std::fs::read(dir.join("README.md")) {
         out.insert("README.md".into(), b);
     }
-    for e in std::fs::read_dir(dir.join("user")).into_iter().flatten().flatten() {
+    for e in std::fs::read_dir(dir.join("user"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
         if let Ok(b) = std::fs::read(e.path()) {
             out.insert(format!("user/{}", e.file_name().to_string_lossy()), b);
         }
@@ -475,8 +590,8 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// One sequence from `seed`.
-fn run_sequence(seed: u64, steps: u64) {
+/// One sequence from `seed`; what it did.
+fn run_sequence(seed: u64, steps: u64) -> BTreeMap<String, usize> {
     let env = TestEnv::new();
     let mut world = World::new(&env, seed);
     let mut rng = Rng(seed);
@@ -487,6 +602,7 @@ fn run_sequence(seed: u64, steps: u64) {
         world.agreement(actor, i % 4 == 3);
         world.commits_kept();
     }
+    world.stats
 }
 
 #[test]
@@ -495,10 +611,20 @@ fn workflow_fuzzer_bounded_run() {
     let steps = env_number("QUICKSCALE_FUZZ_STEPS", 10);
     let first = env_number("QUICKSCALE_FUZZ_SEED", 20);
     let started = std::time::Instant::now();
+    let mut total: BTreeMap<String, usize> = BTreeMap::new();
     for i in 0..sequences {
         let seed = first.wrapping_add(i);
-        eprintln!("fuzz-workflows: sequence {} of {sequences}, seed {seed}", i + 1);
-        run_sequence(seed, steps);
+        eprintln!(
+            "fuzz-workflows: sequence {} of {sequences}, seed {seed}",
+            i + 1
+        );
+        for (k, v) in run_sequence(seed, steps) {
+            *total.entry(k).or_default() += v;
+        }
+    }
+    eprintln!("fuzz-workflows: what the sequences did:");
+    for (k, v) in &total {
+        eprintln!("  {k}: {v}");
     }
     eprintln!(
         "fuzz-workflows: {sequences} sequence(s) of {steps} steps passed in {} s (first seed {first})",

@@ -32,6 +32,11 @@ const JOURNAL: &str = "journal.json";
 const INDEX_BACKUP: &str = "index.backup";
 /// The index the operation wrote, to recognise it during recovery.
 const INDEX_NEW: &str = "index.new";
+/// Files an operation set aside before it started, outside the object
+/// database (adopt's originals of files holding raw credentials): put back
+/// into the worktree when the operation is rolled back (or never started),
+/// dropped when it completes.
+const ASIDE: &str = "aside";
 /// Journal format version.
 const JOURNAL_VERSION: u32 = 2;
 /// A paused operation (an update waiting for conflict resolution).
@@ -599,8 +604,57 @@ fn load(git: &Git) -> Result<Option<Journal>, TxnError> {
 }
 
 /// Removes the journal and everything that belongs to it.
+/// Keeps the worktree file `rel` as `bytes` outside the object database
+/// until the next operation ends (see [`ASIDE`]); owner-only permissions.
+pub fn set_aside(git: &Git, rel: &str, bytes: &[u8]) -> Result<(), TxnError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = dir_of(git.git_dir()).join(ASIDE);
+    fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
+    let path = dir.join(rel.replace('%', "%25").replace('/', "%2F"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io("create", &path))?;
+    f.write_all(bytes).map_err(io("write", &path))?;
+    f.sync_all().map_err(io("sync", &path))?;
+    Ok(())
+}
+
+/// For an operation that failed before its transaction began.
+pub fn recover_aside(git: &Git) -> Result<(), TxnError> {
+    restore_aside(git)
+}
+
+/// Puts every file set aside back into the worktree, then forgets them.
+fn restore_aside(git: &Git) -> Result<(), TxnError> {
+    let dir = dir_of(git.git_dir()).join(ASIDE);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let root = git.workdir().to_owned();
+    for e in entries.flatten() {
+        let rel = e
+            .file_name()
+            .to_string_lossy()
+            .replace("%2F", "/")
+            .replace("%25", "%");
+        let bytes = fs_err::read(e.path()).map_err(io("read", &e.path()))?;
+        let target = root.join(&rel);
+        crate::fsutil::write_atomic(&target, &bytes).map_err(io("restore", &target))?;
+        fs_err::remove_file(e.path()).map_err(io("remove", &e.path()))?;
+    }
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
 fn finish(git: &Git) -> Result<(), TxnError> {
     let dir = dir_of(git.git_dir());
+    // Completed (or restored already): what was set aside is done with.
+    let _ = std::fs::remove_dir_all(dir.join(ASIDE));
     let _ = std::fs::remove_file(dir.join(INDEX_BACKUP));
     let _ = std::fs::remove_file(dir.join(INDEX_NEW));
     let journal = dir.join(JOURNAL);
@@ -662,6 +716,7 @@ pub fn run_with(
             // Roll back what was written; the journal stays if that fails.
             // The error that stopped the operation is the one reported.
             let rolled_back = settle(git, &journal, Direction::Back).and_then(|()| {
+                restore_aside(git)?;
                 if journal.created_repo {
                     Ok(())
                 } else {
@@ -813,6 +868,9 @@ pub fn recover(git: &Git, _lock: &Lock) -> Result<Option<Recovered>, TxnError> {
                 Direction::Back
             };
             settle(git, &journal, direction)?;
+            if direction == Direction::Back {
+                restore_aside(git)?;
+            }
             match (journal.pause, direction) {
                 (PauseEffect::Pause, Direction::Back) => {
                     remove_merge_state(git)?;
@@ -845,6 +903,10 @@ pub fn recover(git: &Git, _lock: &Lock) -> Result<Option<Recovered>, TxnError> {
     };
     if recovered.is_none() || git.git_dir().exists() {
         remove_scratch_refs(git)?;
+    }
+    // Set aside by an operation killed before its journal existed.
+    if recovered.is_none() {
+        restore_aside(git)?;
     }
     Ok(recovered)
 }
@@ -879,6 +941,7 @@ pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
             fs_err::remove_file(&record).map_err(io("remove", &record))?;
             return Ok(Some(operation));
         }
+        remove_scratch_refs(git)?;
         return Ok(None);
     };
     finish(git)?;
@@ -891,17 +954,10 @@ pub fn remove_scratch_refs_locked(git: &Git, _lock: &Lock) -> Result<(), TxnErro
     remove_scratch_refs(git)
 }
 
+/// Scratch refs (and their stale locks) of a killed older command: the
+/// one cleanup lives in src/git/fetch.rs.
 fn remove_scratch_refs(git: &Git) -> Result<(), TxnError> {
-    let updates: Vec<RefUpdate> = git
-        .refs_with_prefix(TMP_PREFIX)?
-        .into_iter()
-        .map(|(name, id)| RefUpdate {
-            name,
-            expected: Some(id),
-            new: None,
-        })
-        .collect();
-    git.update_refs(&updates, "git quickscale: remove scratch refs")?;
+    git.remove_scratch_refs()?;
     Ok(())
 }
 

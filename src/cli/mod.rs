@@ -378,7 +378,10 @@ impl<'u> EventView<'u> {
             } => {
                 let bar = indicatif::ProgressBar::new_spinner();
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_message(format!("fetching {module} from {url} at {git_ref}"));
+                bar.set_message(
+                    crate::escape::safe_text(&format!("fetching {module} from {url} at {git_ref}"))
+                        .into_owned(),
+                );
                 bar.enable_steady_tick(std::time::Duration::from_millis(100));
                 self.spinner = Some(bar);
             }
@@ -401,10 +404,13 @@ impl<'u> EventView<'u> {
                 }
                 let bar = indicatif::ProgressBar::new_spinner();
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_message(format!(
-                    "listing the versions of {url} ({modules} module{})",
-                    if modules == 1 { "" } else { "s" }
-                ));
+                bar.set_message(
+                    crate::escape::safe_text(&format!(
+                        "listing the versions of {url} ({modules} module{})",
+                        if modules == 1 { "" } else { "s" }
+                    ))
+                    .into_owned(),
+                );
                 bar.enable_steady_tick(std::time::Duration::from_millis(100));
                 self.spinner = Some(bar);
             }

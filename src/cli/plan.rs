@@ -7,10 +7,10 @@ use clap::builder::PossibleValuesParser;
 use super::{CmdResult, Context};
 use crate::catalog::Catalog;
 use crate::config::emit;
-use crate::config::request::{
+use crate::config::{self, CONFIG_FILE, ConfigFile, Identity, ProjectConfig, Theme};
+use crate::engine::request::{
     self, EditRequest, ManifestStatus, ModuleArg, NewRequest, SetArg, SourceArg, parse_cli_value,
 };
-use crate::config::{self, CONFIG_FILE, ConfigFile, Identity, ProjectConfig, Theme};
 use crate::error::{CliError, exit};
 use crate::fsutil;
 use crate::identity;

@@ -3,8 +3,8 @@
 
 use super::{CmdResult, Context};
 use crate::config;
-use crate::engine::execute::{self, ConflictMode, ExecOptions};
-use crate::engine::update::{self, Policy, Preview, TextChange};
+use crate::engine::execute::{self, ConflictMode, ExecOptions, TextChange};
+use crate::engine::update::{self, Policy, Preview};
 use crate::engine::{self, Event, pause};
 use crate::error::{CliError, exit};
 use crate::report::{self, DiffLine};
@@ -210,9 +210,9 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         }
     };
     drop(progress);
-    let wiring = update::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
+    let wiring = execute::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
     let diffs = if args.diff {
-        update::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
+        execute::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
     } else {
         Vec::new()
     };
@@ -337,8 +337,7 @@ fn summary(ctx: &Context, steps: &[engine::plan::UpdateModule], versions: &[(Str
 }
 
 fn json(value: &serde_json::Value) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }
 
 fn show_check(

@@ -6,7 +6,6 @@
 
 pub mod edit;
 pub mod emit;
-pub mod request;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -23,8 +22,7 @@ use crate::value::Value;
 use crate::wiring::rules;
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The file name of the desired state.
-pub const CONFIG_FILE: &str = "quickscale.yml";
+pub use crate::layout::CONFIG_FILE;
 
 const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];

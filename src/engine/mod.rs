@@ -1,16 +1,22 @@
 //! The module engine: compare quickscale.yml with the applied state, plan
 //! the changes as plain data, then execute them as one transaction.
 
+pub mod adopt;
 pub mod check;
 pub mod execute;
 pub mod extract;
+pub mod modules;
+pub mod notices;
 pub mod pause;
 pub mod plan;
 pub mod push;
+pub mod request;
 pub mod status;
+pub mod sync;
 pub mod undo;
 pub mod untrusted;
 pub mod update;
+pub mod upstream_cache;
 
 use std::path::PathBuf;
 
@@ -241,6 +247,9 @@ impl EngineError {
                 ),
                 FetchError::RefNotFound { .. } | FetchError::NotACommit { .. } => {
                     format!("set `sources.{module}.ref` in quickscale.yml to an existing branch, tag or commit")
+                }
+                FetchError::Ambiguous { .. } => {
+                    format!("give more digits of the commit id in `sources.{module}.ref` (or --to)")
                 }
                 FetchError::Git(_) => "check the repository with `git fsck`".into(),
             }),

@@ -1192,7 +1192,9 @@ derivation:
         assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
         assert!(m.warnings[0].starts_with("m.yml:5:"), "{:?}", m.warnings);
         assert!(
-            m.warnings[0].contains("option a: a mutable option without `django_setting` reaches no Django setting"),
+            m.warnings[0].contains(
+                "option a: a mutable option without `django_setting` reaches no Django setting"
+            ),
             "{:?}",
             m.warnings
         );

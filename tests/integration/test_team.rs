@@ -139,7 +139,7 @@ fn refresh_index(env: &TestEnv, dir: &Path) {
     let text = std::fs::read(&readme).expect("README");
     std::thread::sleep(Duration::from_millis(20));
     std::fs::write(&readme, &text).expect("touch");
-    env.git(&dir, &["status", "--porcelain"]);
+    env.git(dir, &["status", "--porcelain"]);
     let after = std::fs::read(dir.join(".git/index")).expect("index");
     assert_ne!(before, after, "git status did not refresh the index");
 }

@@ -371,6 +371,7 @@ impl<'a> World<'a> {
             10 => self.exchange(actor, rng),
             11 => {
                 let what = rng.below(3);
+                let what = if what == 2 && rng.chance(50) { 3 } else { what };
                 match what {
                     0 => {
                         self.log
@@ -384,10 +385,27 @@ impl<'a> World<'a> {
                         self.log.push(format!("[{actor}] git gc"));
                         self.git_ok(&dir, &["gc", "-q"]);
                     }
-                    _ => {
+                    2 if actor == 2 => {
+                        // The linked worktree takes main's last commit.
+                        self.log.push(format!("[{actor}] git cherry-pick main"));
+                        let out = self.git(&dir, &["cherry-pick", "main"]);
+                        if !out.status.success() {
+                            let _ = self.git(&dir, &["cherry-pick", "--abort"]);
+                        }
+                    }
+                    2 if rng.chance(50) => {
+                        self.log
+                            .push(format!("[{actor}] git switch -c topic; git switch -"));
+                        let topic = format!("topic-{}", self.counter);
+                        self.counter += 1;
+                        let _ = self.git(&dir, &["switch", "-q", "-c", &topic]);
+                        let _ = self.git(&dir, &["switch", "-q", "-"]);
+                    }
+                    3 => {
                         self.log.push(format!("[{actor}] git commit --amend"));
                         let _ = self.git(&dir, &["commit", "-q", "--amend", "-m", "Amended"]);
                     }
+                    _ => {}
                 }
             }
             12 | 13 => self.kill(actor, rng),
@@ -477,12 +495,33 @@ impl<'a> World<'a> {
             "[{actor}] git quickscale apply --yes, killed at {point}"
         ));
         let before = user_files(&dir);
-        match self.start_paused(&dir, point) {
-            Some(child) => kill(child),
-            None => return,
+        let Some(child) = self.start_paused(&dir, point) else {
+            return;
+        };
+        // The main worktree and the linked one share the repository: a
+        // writer in the other one must wait for this one's lock.
+        if actor != 1 && rng.chance(50) {
+            let other = 2 - actor;
+            let out = self.qs(other, &["remove", "a", "--yes"]);
+            *self
+                .stats
+                .entry("concurrent writer in the other worktree".into())
+                .or_default() += 1;
+            if out.status.code() != Some(1) || !stderr(&out).contains("another git quickscale") {
+                self.fail(&format!(
+                    "a writer in the other worktree ran during a locked apply:\n{}",
+                    describe(&out)
+                ));
+            }
         }
+        kill(child);
         if rng.chance(50) {
-            self.log.push(format!("[{actor}] git status"));
+            self.log
+                .push(format!("[{actor}] touch README.md; git status"));
+            if let Ok(text) = std::fs::read(dir.join("README.md")) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                std::fs::write(dir.join("README.md"), text).expect("touch");
+            }
             self.git_ok(&dir, &["status", "--porcelain"]);
         }
         *self.stats.entry(format!("killed at {point}")).or_default() += 1;

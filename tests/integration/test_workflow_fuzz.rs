@@ -234,6 +234,13 @@ impl<'a> World<'a> {
                 describe(&check)
             ));
         }
+        if drift && std::env::var_os("QUICKSCALE_FUZZ_VERBOSE").is_some() {
+            eprintln!(
+                "drift after:\n  {}\n{}",
+                self.log.join("\n  "),
+                String::from_utf8_lossy(&self.run_tool(&dir, &["check"]).stdout)
+            );
+        }
         // A derived state (no note here) is work for apply (it records it).
         if report["state"] == "note" {
             let apply = self.qs(actor, &["apply", "--dry-run", "--detailed-exitcode"]);
@@ -366,7 +373,17 @@ impl<'a> World<'a> {
                 }
             }
             9 => {
-                self.qs(actor, &["undo"]);
+                if rng.chance(50) {
+                    self.qs(actor, &["undo"]);
+                } else if self.has_module(actor, "a") {
+                    self.qs(actor, &["remove", "a", "--yes"]);
+                } else {
+                    let source = format!("a={}", self.env.root().join("upstream/a").display());
+                    let out = self.qs(actor, &["plan", "--add", "a", "--source", &source, "--yes"]);
+                    if out.status.success() {
+                        self.qs(actor, &["apply", "--yes"]);
+                    }
+                }
             }
             10 => self.exchange(actor, rng),
             11 => {
@@ -413,6 +430,11 @@ impl<'a> World<'a> {
                 self.qs(actor, &["status"]);
             }
         }
+    }
+
+    fn has_module(&self, actor: usize, name: &str) -> bool {
+        std::fs::read_to_string(self.actors[actor].join("quickscale.yml"))
+            .is_ok_and(|t| t.contains(&format!("\n  {name}:")))
     }
 
     fn paused(&self, actor: usize) -> bool {
@@ -475,27 +497,43 @@ impl<'a> World<'a> {
     /// SIGKILL of an apply at a random point, some git use, then recover.
     fn kill(&mut self, actor: usize, rng: &mut Rng) {
         let dir = self.actors[actor].clone();
-        let size = 60 + self.counter;
-        self.counter += 1;
-        let out = self.qs(
-            actor,
-            &[
-                "plan",
-                "--reconfigure",
-                "--set",
-                &format!("a.page_size={size}"),
-                "--yes",
+        let to = VERSIONS[rng.below(VERSIONS.len())].to_owned();
+        let command: Vec<String> = match rng.below(3) {
+            0 => vec![
+                "update".into(),
+                "crm".into(),
+                "--to".into(),
+                to,
+                "--yes".into(),
             ],
-        );
-        if !out.status.success() {
-            return;
-        }
+            1 => vec!["undo".into()],
+            _ => {
+                let size = 60 + self.counter;
+                self.counter += 1;
+                let out = self.qs(
+                    actor,
+                    &[
+                        "plan",
+                        "--reconfigure",
+                        "--set",
+                        &format!("a.page_size={size}"),
+                        "--yes",
+                    ],
+                );
+                if !out.status.success() {
+                    return;
+                }
+                vec!["apply".into(), "--yes".into()]
+            }
+        };
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
         let point = KILL_POINTS[rng.below(KILL_POINTS.len())];
         self.log.push(format!(
-            "[{actor}] git quickscale apply --yes, killed at {point}"
+            "[{actor}] git quickscale {}, killed at {point}",
+            command.join(" ")
         ));
         let before = user_files(&dir);
-        let Some(child) = self.start_paused(&dir, point) else {
+        let Some(child) = self.start_paused(&dir, &command, point) else {
             return;
         };
         // The main worktree and the linked one share the repository: a
@@ -524,7 +562,10 @@ impl<'a> World<'a> {
             }
             self.git_ok(&dir, &["status", "--porcelain"]);
         }
-        *self.stats.entry(format!("killed at {point}")).or_default() += 1;
+        *self
+            .stats
+            .entry(format!("{} killed at {point}", command[0]))
+            .or_default() += 1;
         let out = self.qs(actor, &["recover"]);
         if out.status.code() != Some(0) {
             self.fail(&format!("recover after a kill failed:\n{}", describe(&out)));
@@ -536,7 +577,12 @@ impl<'a> World<'a> {
 
     /// `apply --yes` paused at `point` (alive, to be killed); `None` when
     /// it ended before (checked like any tool command).
-    fn start_paused(&self, dir: &Path, point: &str) -> Option<std::process::Child> {
+    fn start_paused(
+        &self,
+        dir: &Path,
+        command: &[&str],
+        point: &str,
+    ) -> Option<std::process::Child> {
         use std::process::Stdio;
         let git_dir = PathBuf::from(
             self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
@@ -549,7 +595,7 @@ impl<'a> World<'a> {
         let mut child = cmd
             .current_dir(dir)
             .env("QUICKSCALE_TEST_PAUSE_AT", point)
-            .args(["apply", "--yes"])
+            .args(command)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -570,7 +616,7 @@ impl<'a> World<'a> {
             if started.elapsed() > std::time::Duration::from_secs(60) {
                 let _ = child.kill();
                 let _ = child.wait();
-                self.fail(&format!("apply never reached {point}"));
+                self.fail(&format!("{command:?} never reached {point}"));
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }

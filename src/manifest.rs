@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::spec::{
-    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
+    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
 };
 use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
@@ -27,6 +27,8 @@ const TOP_KEYS: &[&str] = &[
     "django_apps",
     "middleware",
     "urls",
+    "access",
+    "nav",
     "settings",
     "requires",
     "upgrade_notes",
@@ -499,12 +501,24 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
         .unwrap_or_default();
+    let access = root.get("access").and_then(|n| {
+        AccessSpec::from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
+            .ok()
+    });
+    let nav = root.get("nav").and_then(|n| {
+        NavEntry::list_from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
+            .ok()
+    });
     let wiring = WiringHints {
         django_apps: None,
         middleware,
         urls,
         settings,
         dependencies: None,
+        access,
+        nav,
     };
     Some(Manifest {
         name: name?,

@@ -23,6 +23,219 @@ pub struct WiringHints {
     pub urls: Option<Vec<UrlInclude>>,
     pub settings: Option<BTreeMap<String, Value>>,
     pub dependencies: Option<Vec<String>>,
+    /// Who may open the pages of the module's URL includes.
+    pub access: Option<AccessSpec>,
+    /// Links the theme's navigation shows for the module.
+    pub nav: Option<Vec<NavEntry>>,
+}
+
+/// The setting that carries every module's navigation links to the theme
+/// (its context processor resolves and filters them per request).
+pub const NAV_SETTING: &str = "QUICKSCALE_NAV";
+
+/// One link in the theme's navigation: `{label, url, show}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NavEntry {
+    pub label: String,
+    /// A URL name for `reverse()`, e.g. `quickscale_billing:pricing`.
+    pub url: String,
+    /// Who sees it: `always`, `signed_in`, `signed_out` or `staff`.
+    pub show: String,
+}
+
+const NAV_SHOW: &[&str] = &["always", "signed_in", "signed_out", "staff"];
+
+impl NavEntry {
+    /// Reads a list of `{label, url, show}` mappings (`show` defaults to `always`).
+    pub fn list_from_value(v: &Value) -> Result<Vec<NavEntry>, String> {
+        let Value::List(items) = v else {
+            return Err(format!(
+                "must be a list of {{label, url, show}} mappings, found {}",
+                v.type_name()
+            ));
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Value::Map(map) = item else {
+                return Err(format!(
+                    "each entry must be a {{label, url, show}} mapping, found {}",
+                    item.type_name()
+                ));
+            };
+            if let Some(k) = map
+                .keys()
+                .find(|k| !["label", "url", "show"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "unknown key `{}` (expected label, url, show)",
+                    k.escape_debug()
+                ));
+            }
+            let text = |key: &str| match map.get(key) {
+                Some(Value::Str(s)) => Ok(Some(s.clone())),
+                None => Ok(None),
+                Some(other) => Err(format!(
+                    "`{key}` must be a string, found {}",
+                    other.type_name()
+                )),
+            };
+            let label = text("label")?.ok_or("each entry needs a `label`")?;
+            if label.trim().is_empty()
+                || label.chars().count() > 40
+                || label.chars().any(char::is_control)
+            {
+                return Err(format!(
+                    "label `{}`: must be 1 to 40 characters without control characters",
+                    label.escape_debug()
+                ));
+            }
+            let url =
+                text("url")?.ok_or("each entry needs a `url` (a URL name such as `app:view`)")?;
+            let url_ok = !url.is_empty()
+                && url.len() <= 200
+                && url
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ':' | '.'));
+            if !url_ok {
+                return Err(format!(
+                    "url `{}`: must be a URL name such as `quickscale_billing:pricing`",
+                    url.escape_debug()
+                ));
+            }
+            let show = text("show")?.unwrap_or_else(|| "always".into());
+            if !NAV_SHOW.contains(&show.as_str()) {
+                return Err(format!(
+                    "show `{}`: expected one of {}",
+                    show.escape_debug(),
+                    NAV_SHOW.join(", ")
+                ));
+            }
+            out.push(NavEntry { label, url, show });
+        }
+        Ok(out)
+    }
+
+    /// The entry as the value written into the settings.
+    pub fn to_value(&self) -> Value {
+        Value::Map(BTreeMap::from([
+            ("label".to_owned(), Value::Str(self.label.clone())),
+            ("url".to_owned(), Value::Str(self.url.clone())),
+            ("show".to_owned(), Value::Str(self.show.clone())),
+        ]))
+    }
+}
+
+/// Who may open the views of a module's URL include. The project wraps every
+/// view of a non-public include (Django REST framework views keep their own
+/// permission classes, which default to signed-in users).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in pages, webhooks, public content).
+    Public,
+    /// Signed-in users; visitors are sent to the sign-in page.
+    Login,
+    /// Signed-in staff users (`is_staff`).
+    Staff,
+    /// Signed-in users with this Django permission (`app_label.codename`).
+    Permission(String),
+}
+
+impl Access {
+    /// What an include gets when neither quickscale.yml, the manifest nor the
+    /// catalog says: a module's pages show its data, so only to signed-in users.
+    pub const DEFAULT: Access = Access::Login;
+
+    /// Reads `public`, `login`, `staff` or `permission:<app_label.codename>`.
+    pub fn parse(text: &str) -> Result<Access, String> {
+        match text {
+            "public" => Ok(Access::Public),
+            "login" => Ok(Access::Login),
+            "staff" => Ok(Access::Staff),
+            _ => match text.strip_prefix("permission:") {
+                Some(perm) if is_permission(perm) => Ok(Access::Permission(perm.to_owned())),
+                _ => Err(format!(
+                    "`{}` is not an access level; expected public, login, staff or permission:<app_label.codename>",
+                    text.escape_debug()
+                )),
+            },
+        }
+    }
+
+    /// The word written in quickscale.yml and in urls_modules.py.
+    pub fn label(&self) -> String {
+        match self {
+            Access::Public => "public".into(),
+            Access::Login => "login".into(),
+            Access::Staff => "staff".into(),
+            Access::Permission(p) => format!("permission:{p}"),
+        }
+    }
+}
+
+/// `app_label.codename`: two identifiers joined by one dot.
+fn is_permission(perm: &str) -> bool {
+    let mut parts = perm.split('.');
+    let ident = |s: Option<&str>| {
+        s.is_some_and(|s| {
+            !s.is_empty()
+                && s.len() <= 100
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    ident(parts.next()) && ident(parts.next()) && parts.next().is_none()
+}
+
+/// Access declared for a module: one level for all its includes and/or a
+/// level per include (keyed by the include's dotted module name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<Access>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub includes: BTreeMap<String, Access>,
+}
+
+impl AccessSpec {
+    /// Reads `access: login` or `access: {"*": login, allauth.urls: public}`.
+    pub fn from_value(v: &Value) -> Result<AccessSpec, String> {
+        match v {
+            Value::Str(s) => Ok(AccessSpec {
+                all: Some(Access::parse(s)?),
+                includes: BTreeMap::new(),
+            }),
+            Value::Map(map) => {
+                let mut spec = AccessSpec::default();
+                for (key, level) in map {
+                    let Value::Str(level) = level else {
+                        return Err(format!(
+                            "`{}`: the access level must be a string, found {}",
+                            key.escape_debug(),
+                            level.type_name()
+                        ));
+                    };
+                    let level = Access::parse(level).map_err(|e| format!("`{key}`: {e}"))?;
+                    if key == "*" {
+                        spec.all = Some(level);
+                    } else {
+                        check_dotted_name(key).map_err(|e| {
+                            format!("`{}`: {e} (or `*` for every include)", key.escape_debug())
+                        })?;
+                        spec.includes.insert(key.clone(), level);
+                    }
+                }
+                Ok(spec)
+            }
+            other => Err(format!(
+                "must be an access level (public, login, staff, permission:<app_label.codename>) or a mapping from URL include to level, found {}",
+                other.type_name()
+            )),
+        }
+    }
+
+    /// The level this spec gives `include`, if it gives one.
+    pub fn for_include(&self, include: &str) -> Option<&Access> {
+        self.includes.get(include).or(self.all.as_ref())
+    }
 }
 
 impl WiringHints {
@@ -42,6 +255,12 @@ impl WiringHints {
         }
         if other.dependencies.is_some() {
             self.dependencies = other.dependencies;
+        }
+        if other.access.is_some() {
+            self.access = other.access;
+        }
+        if other.nav.is_some() {
+            self.nav = other.nav;
         }
     }
 
@@ -194,5 +413,66 @@ mod tests {
         assert!(check_requirement("-e ./x").is_err());
         assert!(check_requirement("x\n-e y").is_err());
         assert!(check_requirement("pkg @ https://evil/x.whl").is_err());
+    }
+
+    #[test]
+    fn access_levels_and_specs() {
+        assert_eq!(Access::parse("login"), Ok(Access::Login));
+        assert_eq!(
+            Access::parse("permission:crm.view_deal"),
+            Ok(Access::Permission("crm.view_deal".into()))
+        );
+        for bad in [
+            "Login",
+            "permission:",
+            "permission:crm",
+            "permission:a.b.c",
+            "permission:a\".b",
+        ] {
+            assert!(Access::parse(bad).is_err(), "{bad}");
+        }
+        let spec = AccessSpec::from_value(&Value::Map(BTreeMap::from([
+            ("*".to_owned(), Value::Str("staff".into())),
+            ("allauth.urls".to_owned(), Value::Str("public".into())),
+        ])))
+        .expect("spec");
+        assert_eq!(spec.for_include("allauth.urls"), Some(&Access::Public));
+        assert_eq!(spec.for_include("crm.urls"), Some(&Access::Staff));
+        assert!(AccessSpec::from_value(&Value::Int(1)).is_err());
+        assert!(
+            AccessSpec::from_value(&Value::Map(BTreeMap::from([(
+                "os\");x".to_owned(),
+                Value::Str("public".into())
+            )])))
+            .is_err()
+        );
+        assert_eq!(Access::DEFAULT, Access::Login);
+    }
+
+    #[test]
+    fn nav_entries() {
+        let entry = |pairs: &[(&str, &str)]| {
+            Value::List(vec![Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::Str((*v).to_owned())))
+                    .collect(),
+            )])
+        };
+        let ok = NavEntry::list_from_value(&entry(&[
+            ("label", "Pricing"),
+            ("url", "quickscale_billing:pricing"),
+        ]))
+        .expect("nav");
+        assert_eq!(ok[0].show, "always");
+        for bad in [
+            entry(&[("label", "X"), ("url", "a b")]),
+            entry(&[("label", "X"), ("url", "a"), ("show", "everyone")]),
+            entry(&[("label", ""), ("url", "a")]),
+            entry(&[("url", "a")]),
+            entry(&[("label", "X"), ("url", "a"), ("href", "/")]),
+        ] {
+            assert!(NavEntry::list_from_value(&bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -64,6 +64,7 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
+    let python_before = engine::python::of_head(&ws).ok();
     let mut progress = super::EventView::new(&ctx.ui);
     let opts = engine::execute::ExecOptions::default();
     let outcome =
@@ -80,6 +81,7 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
             outcome.head.to_hex_with_len(12)
         ),
     );
+    super::apply::python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), false);
     database_advice_after(ctx, &plan);
     Ok(exit::OK)
 }

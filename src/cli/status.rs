@@ -149,6 +149,28 @@ fn render(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
             .map(|h| &h[..12])
             .unwrap_or("(no commits)")
     ));
+    let py = &r.python.python;
+    if py.reasons.is_empty() {
+        ui.out(&format!(
+            "Python: {} (the project's own minimum)",
+            py.version
+        ));
+    } else {
+        ui.out(&format!(
+            "Python: {} ({})",
+            py.version,
+            py.reasons.join("; ")
+        ));
+    }
+    for stale in &r.python.stale {
+        ui.out_styled(
+            Tone::Warn,
+            &format!(
+                "  {}:{} names Python {}: change it to {}",
+                stale.path, stale.line, stale.found, py.version
+            ),
+        );
+    }
     match r.state.origin {
         "note" => {
             ui.out(&format!(

@@ -275,6 +275,7 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         .hint("resolve them (edit the files, or `git mergetool`), then `git quickscale update --continue`; or `git quickscale update --abort`"));
     }
     let steps = selection.steps.clone();
+    let python_before = engine::python::of_head(&ws).ok();
     let mut progress = super::EventView::new(&ctx.ui);
     let outcome = execute::execute_resolved(&mut ws, resolved, &mut |e: Event| progress.show(e))
         .map_err(super::apply::engine_error)?;
@@ -289,6 +290,7 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
             outcome.head.to_hex_with_len(12)
         ),
     );
+    super::apply::python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), false);
     Ok(exit::OK)
 }
 

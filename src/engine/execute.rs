@@ -41,6 +41,8 @@ pub struct Outcome {
     pub state: AppliedState,
     pub created_repo: bool,
     pub files_written: usize,
+    /// The Python the project's modules need after the operation.
+    pub python: crate::compat::ProjectPython,
 }
 
 /// A module fetched for embedding.
@@ -126,6 +128,7 @@ pub struct Resolved {
     managed: FileMap,
     updates: Vec<super::update::Merged>,
     opts: ExecOptions,
+    python: crate::compat::ProjectPython,
 }
 
 impl Resolved {
@@ -146,6 +149,11 @@ impl Resolved {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The Python the project's modules need after this operation.
+    pub fn python(&self) -> &crate::compat::ProjectPython {
+        &self.python
     }
 
     pub fn op(&self) -> &str {
@@ -524,6 +532,7 @@ pub fn resolve(
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
     }
+    let access = desired.access_overrides();
     let inputs: Vec<ModuleInput> = modules
         .iter()
         .map(|(name, m)| ModuleInput {
@@ -536,6 +545,7 @@ pub fn resolve(
             options: m.options.clone(),
             manifest: m.manifest.clone(),
             installable: installable.get(name).copied().unwrap_or(false),
+            access: access.get(name).cloned(),
         })
         .collect();
     for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
@@ -569,7 +579,14 @@ pub fn resolve(
     )?;
     let style = url_style(git, head_tree, &project.package)?;
     let managed = wiring::render_styled(&project.package, &wiring, style);
+    let python = final_python(git, head_tree, &modules, &module_trees)?;
+    // A new project names the Python its first modules need.
+    let generate = match (&plan.generate, generate) {
+        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
+        (_, generate) => generate,
+    };
     Ok(Resolved {
+        python,
         plan: plan.clone(),
         op: op.to_owned(),
         config_text: config_text.to_owned(),
@@ -581,6 +598,28 @@ pub fn resolve(
         updates,
         opts,
     })
+}
+
+/// The Python the modules of the operation's result need: each module's
+/// files as the operation leaves them (fetched, merged or as in HEAD).
+fn final_python(
+    git: &Git,
+    head_tree: ObjectId,
+    modules: &BTreeMap<String, FinalModule>,
+    module_trees: &BTreeMap<String, ObjectId>,
+) -> Result<crate::compat::ProjectPython, EngineError> {
+    let mut needs = Vec::new();
+    for (name, m) in modules {
+        let (tree, dir) = match module_trees.get(name) {
+            Some(t) => (*t, String::new()),
+            None => (head_tree, prefix_of(name)),
+        };
+        needs.push((
+            name.clone(),
+            super::python::needs_at(git, tree, &dir, m.manifest.as_ref())?,
+        ));
+    }
+    Ok(crate::compat::project_python(&needs))
 }
 
 /// Builds every object of the operation and what the transaction must do.
@@ -605,6 +644,7 @@ fn prepare(
         managed,
         updates,
         opts,
+        python,
     } = resolved;
     let head_state = git.head()?;
     let head = head_state.commit;
@@ -957,6 +997,7 @@ fn prepare(
             refs: ref_changes,
         },
         Outcome {
+            python,
             head: tip,
             commits,
             state,
@@ -1033,7 +1074,15 @@ fn guard_writes(
 
 /// Every file a new project starts with: the theme plus empty wiring.
 pub fn generated_files(identity: &crate::config::Identity) -> Result<FileMap, EngineError> {
-    let mut files = render::render_project(identity)?;
+    generated_files_for(identity, &crate::compat::ProjectPython::baseline())
+}
+
+/// [`generated_files`] on the Python the project's first modules need.
+pub fn generated_files_for(
+    identity: &crate::config::Identity,
+    python: &crate::compat::ProjectPython,
+) -> Result<FileMap, EngineError> {
+    let mut files = render::render_project_for(identity, python)?;
     files.extend(wiring::render(
         &identity.package,
         &wiring::Wiring::default(),

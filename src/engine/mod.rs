@@ -10,6 +10,7 @@ pub mod notices;
 pub mod pause;
 pub mod plan;
 pub mod push;
+pub mod python;
 pub mod request;
 pub mod status;
 pub mod sync;

@@ -12,6 +12,7 @@ use crate::git::Git;
 use crate::layout::MANIFEST_FILE;
 use crate::manifest::Manifest;
 use crate::render::FileMap;
+use crate::spec::AccessSpec;
 use crate::value::Value;
 use crate::wiring::{self, ModuleInput};
 
@@ -22,6 +23,7 @@ pub fn render_wiring(
     tree: ObjectId,
     modules: &BTreeMap<String, BTreeMap<String, Value>>,
     catalog: &Catalog,
+    access: &BTreeMap<String, AccessSpec>,
     package: &str,
 ) -> Result<FileMap, EngineError> {
     let mut inputs = Vec::new();
@@ -35,6 +37,7 @@ pub fn render_wiring(
             options: options.clone(),
             manifest: read_manifest(git, tree, name)?,
             installable: has_package(git, tree, &prefix_of(name))?,
+            access: access.get(name).cloned(),
         });
     }
     let style = url_style(git, tree, package)?;

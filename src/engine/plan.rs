@@ -374,6 +374,9 @@ pub fn managed_drift(
         head_tree,
         &options,
         &ws.catalog,
+        // The owner's access levels as quickscale.yml has them now: a change
+        // there shows as a managed file to rewire.
+        &ws.config.config.access_overrides(),
         &applied.project.package,
     ) {
         Ok(files) => {

@@ -31,6 +31,16 @@ pub struct StatusReport {
     pub pending: Plan,
     /// Nothing pending, nothing refused, no local edits of managed files.
     pub in_sync: bool,
+    /// The Python the embedded modules need, and project files naming an
+    /// older one.
+    pub python: PythonStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonStatus {
+    #[serde(flatten)]
+    pub python: crate::compat::ProjectPython,
+    pub stale: Vec<crate::compat::StalePython>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -192,6 +202,13 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
         managed,
         pending,
         in_sync,
+        python: {
+            let python = super::python::of_head(ws)?;
+            PythonStatus {
+                stale: super::python::stale_files(&ws.root, &python),
+                python,
+            }
+        },
     })
 }
 

@@ -430,6 +430,7 @@ mod tests {
             manifest: Some(manifest),
             hints: WiringHints::default(),
             installable: false,
+            access: None,
         }
     }
 
@@ -440,6 +441,7 @@ mod tests {
             hints,
             options: BTreeMap::new(),
             installable: false,
+            access: None,
         }
     }
 

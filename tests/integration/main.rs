@@ -11,6 +11,7 @@
 
 mod common;
 mod e2e_1_readme;
+mod e2e_1_wheel;
 mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
 mod e2e_2_teams_module;
@@ -32,6 +33,7 @@ mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
 mod test_push;
+mod test_python;
 mod test_real_refs;
 mod test_safety;
 mod test_split;
@@ -40,6 +42,7 @@ mod test_team;
 mod test_untrusted;
 mod test_update;
 mod test_workflow_fuzz;
+mod test_workflows;
 mod test_yaml_edit;
 
 #[test]

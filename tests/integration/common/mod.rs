@@ -243,6 +243,7 @@ pub fn repo_root() -> PathBuf {
 pub mod first_party;
 pub mod fixtures;
 pub mod python;
+pub mod release;
 
 /// HEAD, the index file, every ref and every worktree file: what an
 /// all-or-nothing operation must leave exactly as it found it.

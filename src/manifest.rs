@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::spec::{
-    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
+    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement,
+    check_route, check_setting_name,
 };
 use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};

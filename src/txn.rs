@@ -101,7 +101,7 @@ impl TxnError {
                 "`git quickscale recover --forget` drops the journal and keeps everything as it is now"
                     .into()
             }
-            TxnError::Diverged { .. } => "look at them with `git status` and `git log`; to keep everything as it is now and drop the record of the interrupted operation, run `git quickscale recover --forget`".into(),
+            TxnError::Diverged { .. } => "look at them with `git status` and `git log`; move your changes away (`git stash -u`, or undo the commit) and run `git quickscale recover` again to finish it cleanly; `git quickscale recover --forget` instead keeps everything as it is now, the interrupted operation half-done".into(),
             TxnError::Paused { operation, .. } => format!(
                 "resolve the conflicts (edit the files, or `git mergetool`), then run `git quickscale {operation} --continue`; or give up with `git quickscale {operation} --abort`"
             ),

@@ -257,21 +257,13 @@ fn conclude(
             Ok(outcome)
         }
         Err(e) => {
-            if let Some(git) = ws.git.as_ref().filter(|g| g.git_dir().exists()) {
-                if created_repo && git.head()?.commit.is_none() {
-                    // Nothing was committed into the repository this run created.
-                    let git_dir = git.git_dir().to_owned();
-                    ws.git = None;
-                    if let Some(session) = ws.lock.take() {
-                        // The repository goes away whole: nothing to clean in it.
-                        session.release_without_cleanup();
-                    }
-                    fs_err::remove_dir_all(&git_dir).map_err(|io| {
-                        GitError::new(format!("remove `{}`", git_dir.display()), io)
-                    })?;
-                } else if let Some(lock) = &ws.lock {
-                    txn::recover(git, lock)?;
-                }
+            // The error that stopped the operation is reported first, even
+            // when cleaning up after it fails too.
+            if let Err(cleanup) = clean_up_after_failure(ws, created_repo) {
+                return Err(EngineError::NotRolledBack {
+                    original: Box::new(e),
+                    cleanup: cleanup.to_string(),
+                });
             }
             Err(match e {
                 EngineError::NoIdentity | EngineError::WouldOverwrite(_) => e,
@@ -279,6 +271,28 @@ fn conclude(
             })
         }
     }
+}
+
+/// Removes a repository this run created with nothing committed, or
+/// rolls back what the failed operation wrote.
+fn clean_up_after_failure(ws: &mut Workspace, created_repo: bool) -> Result<(), EngineError> {
+    let Some(git) = ws.git.as_ref().filter(|g| g.git_dir().exists()) else {
+        return Ok(());
+    };
+    if created_repo && git.head()?.commit.is_none() {
+        // Nothing was committed into the repository this run created.
+        let git_dir = git.git_dir().to_owned();
+        ws.git = None;
+        if let Some(session) = ws.lock.take() {
+            // The repository goes away whole: nothing to clean in it.
+            session.release_without_cleanup();
+        }
+        fs_err::remove_dir_all(&git_dir)
+            .map_err(|io| GitError::new(format!("remove `{}`", git_dir.display()), io))?;
+    } else if let Some(lock) = &ws.lock {
+        txn::recover(git, lock)?;
+    }
+    Ok(())
 }
 
 /// Fetches, checks and reads everything the plan needs.

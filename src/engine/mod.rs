@@ -209,6 +209,13 @@ pub enum EngineError {
     NoIdentity,
     #[error("{0}\nnothing was changed: the repository is as it was before")]
     RolledBack(#[source] Box<EngineError>),
+    /// The operation failed and undoing what it wrote failed too: the
+    /// original error comes first.
+    #[error("{original}\nundoing what it wrote failed too: {cleanup}")]
+    NotRolledBack {
+        original: Box<EngineError>,
+        cleanup: String,
+    },
     #[error("{}", .0.join("\n"))]
     Incompatible(Vec<String>),
     #[error("a module's requirements are not met; nothing was changed:\n{}", crate::diag::indented(.0))]
@@ -277,6 +284,9 @@ impl EngineError {
                 "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
             ),
             EngineError::RolledBack(inner) => inner.hint(),
+            EngineError::NotRolledBack { .. } => Some(
+                "`git quickscale recover` finishes the rollback; `git status` shows the repository's state".into(),
+            ),
             EngineError::Incompatible(_) => Some(
                 "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
             ),

@@ -260,3 +260,40 @@ pub fn write_commit(
     let parents: Vec<ObjectId> = parent.into_iter().collect();
     git.write_commit(message, root, &parents, signature, signature)
 }
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+    use crate::identity::{Identity, Theme};
+
+    fn state(managed: &[(&str, &str)]) -> AppliedState {
+        let mut s = AppliedState::new(Identity {
+            slug: "shop".into(),
+            package: "shop".into(),
+            theme: Theme::ShowcaseHtml,
+        });
+        for (path, blob) in managed {
+            s.managed.insert((*path).into(), (*blob).into());
+        }
+        s
+    }
+
+    #[test]
+    fn each_side_brings_what_it_changed_and_both_changing_one_thing_conflicts() {
+        let base = state(&[("settings.py", "1"), ("urls.py", "1")]);
+        let ours = state(&[("settings.py", "2"), ("urls.py", "1")]);
+        let theirs = state(&[("settings.py", "1"), ("urls.py", "3"), ("new.py", "4")]);
+        let merged = merge_states(Some(&base), &ours, &theirs).expect("clean");
+        assert_eq!(merged.managed["settings.py"], "2");
+        assert_eq!(merged.managed["urls.py"], "3");
+        assert_eq!(merged.managed["new.py"], "4");
+        assert!(merged.operation.is_none());
+        let clash = state(&[("settings.py", "5"), ("urls.py", "1")]);
+        let err = merge_states(Some(&base), &ours, &clash).expect_err("conflict");
+        assert!(err.contains("settings.py"), "{err}");
+        // A removal on one side stays removed.
+        let removed = state(&[("urls.py", "1")]);
+        let merged = merge_states(Some(&base), &removed, &base).expect("clean");
+        assert!(!merged.managed.contains_key("settings.py"));
+    }
+}

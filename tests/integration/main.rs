@@ -41,6 +41,7 @@ mod test_sync;
 mod test_team;
 mod test_untrusted;
 mod test_update;
+mod test_workflow_fuzz;
 mod test_workflows;
 mod test_yaml_edit;
 

@@ -26,7 +26,7 @@ use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::render::{self, FileMap};
 use crate::source::{self, Location};
-use crate::state::refs::{self, NOTES_REF, TMP_PREFIX, UNDO_REF};
+use crate::state::refs::{self, NOTES_REF, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
 use crate::txn::{self, PathChange, Prepared, RefChange};
 use crate::value::Value;
@@ -102,6 +102,9 @@ pub struct Takeover {
     pub record: Option<crate::state::Adopted>,
     /// The title of the operation's commit.
     pub summary: Option<String>,
+    /// User-owned files the operation creates, named in its plan (adopt's
+    /// kept upstream wiring); the user owns them afterwards.
+    pub creates: Vec<String>,
 }
 
 /// What a merge conflict of an update does.
@@ -169,6 +172,12 @@ impl Resolved {
     pub fn with_plan(mut self, plan: Plan) -> Self {
         self.plan = plan;
         self
+    }
+
+    /// `adopt`: the managed files, plus the user-owned file of upstream's
+    /// kept wiring, as the transaction writes them.
+    pub fn managed_mut(&mut self) -> &mut FileMap {
+        &mut self.managed
     }
 
     /// `adopt`: the upstream files the transaction takes over.
@@ -572,7 +581,8 @@ pub fn resolve(
         &inputs,
     )?;
     let style = url_style(git, head_tree, &project.package)?;
-    let managed = wiring::render_styled(&project.package, &wiring, style);
+    let mut managed = wiring::render_styled(&project.package, &wiring, style);
+    super::modules::keep_upstream_settings(git, head_tree, &project.package, &mut managed)?;
     let python = final_python(git, head_tree, &modules, &module_trees)?;
     // A new project names the Python its first modules need.
     let generate = match (&plan.generate, generate) {
@@ -851,7 +861,9 @@ fn prepare(
             .filter(|p| inside(p))
             .collect();
     }
-    guard_writes(ws, &changes, generate.as_ref(), &takeover.retire, &state)?;
+    let mut allowed = takeover.retire.clone();
+    allowed.extend(takeover.creates.iter().cloned());
+    guard_writes(ws, &changes, generate.as_ref(), &allowed, &state)?;
     let blocked = git.check_clean(&changes, &adopted_paths)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
@@ -972,13 +984,8 @@ fn prepare(
         }
     }
     ref_changes.extend(module_ref_moves(git, module_refs)?);
-    for (name, id) in git.refs_with_prefix(TMP_PREFIX)? {
-        ref_changes.push(RefChange {
-            name,
-            old: Some(id),
-            new: None,
-        });
-    }
+    // Fetches write no scratch refs (src/git/fetch.rs); leftovers of older
+    // versions went at the start, in recovery (`Git::remove_scratch_refs`).
     txn::test_pause(git.git_dir(), "prepared");
     let files_written = paths.len();
     Ok((

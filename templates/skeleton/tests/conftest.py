@@ -11,7 +11,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Environment variables that would leak the developer's configuration into the
 # production subprocess tests below (SECURE_* variables are dropped as well).
-_CONFIG_VARS = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS")
+_CONFIG_VARS = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS", "DEFAULT_FROM_EMAIL")
 
 
 @pytest.fixture(autouse=True)

@@ -262,6 +262,10 @@ fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack:
     );
 
     venv.python(&["-m", "compileall", "-q", "."], &[]);
+    // The project's own lint (ruff from requirements-dev.txt, configured in
+    // pyproject.toml) passes as generated: what CI's lint job and pre-commit run.
+    venv.python(&["-m", "ruff", "check", "--no-cache", "."], &[]);
+    venv.python(&["-m", "ruff", "format", "--no-cache", "--check", "."], &[]);
 
     match theme {
         Theme::ShowcaseHtmx => {

@@ -22,11 +22,7 @@ def _enable_db_access(db):
 @pytest.fixture
 def production_env(tmp_path):
     """Realistic production environment variables, without secrets from the host."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _CONFIG_VARS and not key.startswith("SECURE_")
-    }
+    env = {key: value for key, value in os.environ.items() if key not in _CONFIG_VARS and not key.startswith("SECURE_")}
     package = settings.SETTINGS_MODULE.split(".settings.")[0]
     env.update(
         DJANGO_SETTINGS_MODULE=f"{package}.settings.production",

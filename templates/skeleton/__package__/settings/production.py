@@ -25,7 +25,7 @@ DEBUG = False
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "The SECRET_KEY environment variable is required in production. "
-        "Generate one with: python -c \"import secrets; print(secrets.token_urlsafe(50))\""
+        'Generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
     )
 
 # --- HTTPS ---------------------------------------------------------------------

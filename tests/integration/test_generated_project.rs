@@ -956,7 +956,10 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
     // Password reset works by e-mail only, so sign-up does not call it optional.
     let signup = seen["signup"]["html"].as_str().unwrap_or_default();
     assert!(signup.contains("type=\"email\""), "{signup}");
-    assert!(!signup.contains("(optional)"), "sign-up calls the e-mail optional:\n{signup}");
+    assert!(
+        !signup.contains("(optional)"),
+        "sign-up calls the e-mail optional:\n{signup}"
+    );
     assert!(
         !login.contains("<strong>Menu:</strong>"),
         "allauth's default layout is still used:\n{login}"

@@ -187,6 +187,7 @@ fn identity() -> Identity {
         slug: SLUG.into(),
         package: SLUG.into(),
         theme: Theme::CrmReact,
+        name: None,
     }
 }
 

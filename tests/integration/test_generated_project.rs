@@ -28,6 +28,7 @@ fn identity(theme: Theme) -> Identity {
         slug: SLUG.into(),
         package: PACKAGE.into(),
         theme,
+        name: None,
     }
 }
 

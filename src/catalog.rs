@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Diagnostics, line_col};
 use crate::identity::module_name_problem;
+use crate::spec::{AccessSpec, NavEntry, UrlInclude, WiringHints};
 use crate::value::Value;
-use crate::wiring::spec::{AccessSpec, NavEntry, UrlInclude, WiringHints};
 
 /// The bundled catalog text.
 pub const BUNDLED_INDEX: &str = include_str!("../modules-index.toml");

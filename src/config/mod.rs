@@ -6,7 +6,6 @@
 
 pub mod edit;
 pub mod emit;
-pub mod request;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,14 +17,13 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::identity;
 use crate::identity::module_name_problem;
 pub use crate::identity::{Identity, Theme, check_ref_name};
+use crate::spec::AccessSpec;
 use crate::suggest;
 use crate::value::Value;
 use crate::wiring::rules;
-use crate::wiring::spec::AccessSpec;
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The file name of the desired state.
-pub const CONFIG_FILE: &str = "quickscale.yml";
+pub use crate::layout::CONFIG_FILE;
 
 const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme", "name"];
@@ -73,7 +71,7 @@ pub struct SourceOverride {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allow_settings: Vec<String>,
     /// Who may open the module's pages, overriding its manifest and the
-    /// catalog (see `wiring::spec::AccessSpec`).
+    /// catalog (see `spec::AccessSpec`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessSpec>,
 }
@@ -568,8 +566,16 @@ mod tests {
         )
         .expect_err("refused")
         .to_string();
-        assert!(bad.contains("`project.name`: must be 1 to 80 characters"), "{bad}");
-        assert!(bad.contains("quickscale.yml:6:17: `sources.crm.access`: `everyone` is not an access level"), "{bad}");
+        assert!(
+            bad.contains("`project.name`: must be 1 to 80 characters"),
+            "{bad}"
+        );
+        assert!(
+            bad.contains(
+                "quickscale.yml:6:17: `sources.crm.access`: `everyone` is not an access level"
+            ),
+            "{bad}"
+        );
     }
 
     #[test]

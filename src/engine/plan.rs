@@ -369,7 +369,7 @@ pub fn managed_drift(
         .map(|(n, m)| (n.clone(), m.options.clone()))
         .collect();
     let mut drifted = Vec::new();
-    match super::execute::render_wiring(
+    match super::modules::render_wiring(
         git,
         head_tree,
         &options,

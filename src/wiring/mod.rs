@@ -6,9 +6,9 @@
 //! them as the managed files. Output is sorted and stable; every value is
 //! written as an inert literal.
 
-pub mod python;
+pub use crate::pyliteral as python;
 pub mod rules;
-pub mod spec;
+pub use crate::spec;
 
 use std::collections::BTreeMap;
 
@@ -21,17 +21,7 @@ use spec::{Access, AccessSpec, NAV_SETTING, NavEntry, UrlInclude, WiringHints};
 /// The first line of every managed file says so.
 pub const MANAGED_MARKER: &str = "Managed by git-quickscale";
 
-/// Paths of the managed files for a package, relative to the project root.
-pub fn managed_paths(package: &str) -> [String; 3] {
-    [
-        format!("{package}/settings/modules.py"),
-        format!("{package}/urls_modules.py"),
-        REQUIREMENTS_FILE.to_owned(),
-    ]
-}
-
-/// The managed requirements file, included by the user-owned requirements.txt.
-pub const REQUIREMENTS_FILE: &str = "requirements-modules.txt";
+pub use crate::layout::{REQUIREMENTS_FILE, managed_paths};
 
 /// What one embedded module contributes.
 #[derive(Debug, Clone)]

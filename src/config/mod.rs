@@ -26,7 +26,7 @@ use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 pub use crate::layout::CONFIG_FILE;
 
 const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
-const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
+const PROJECT_KEYS: &[&str] = &["slug", "package", "theme", "name"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
 const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings", "access"];
 
@@ -424,10 +424,21 @@ fn validate_project(c: &mut Checker, node: &Node) -> Option<Identity> {
             theme
         }),
     };
+    let name = node.get("name").filter(|n| !n.is_null()).and_then(|n| {
+        let text = c.string(n, "`project.name`")?;
+        match identity::validate_display_name(&text) {
+            Ok(()) => Some(text),
+            Err(why) => {
+                c.error(n, format!("`project.name`: {why}"));
+                None
+            }
+        }
+    });
     Some(Identity {
         slug: slug?,
         package: package?,
         theme: theme?,
+        name,
     })
 }
 
@@ -556,6 +567,33 @@ mod tests {
             "version: 1\nproject: {slug: a-b, package: a_b, theme: showcase_htmx}\nmodules:\n",
         );
         assert!(c.modules.is_empty());
+    }
+
+    #[test]
+    fn project_name_and_module_access_are_read_and_checked() {
+        let c = parse_ok(
+            "version: \"1\"\nproject: {slug: a, package: a, name: \"Acme HQ\"}\nmodules:\n  crm: {}\nsources:\n  crm:\n    access: {\"*\": staff, quickscale_modules_crm.api: login}\n",
+        );
+        assert_eq!(c.project.display_name(), "Acme HQ");
+        let access = &c.access_overrides()["crm"];
+        assert_eq!(access.all, Some(crate::wiring::spec::Access::Staff));
+        let bad = parse(
+            "version: \"1\"\nproject: {slug: a, package: a, name: \"a\\tb\"}\nmodules:\n  crm: {}\nsources:\n  crm: {access: everyone}\n",
+            "quickscale.yml",
+            &catalog(),
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            bad.contains("`project.name`: must be 1 to 80 characters"),
+            "{bad}"
+        );
+        assert!(
+            bad.contains(
+                "quickscale.yml:6:17: `sources.crm.access`: `everyone` is not an access level"
+            ),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -848,6 +848,7 @@ mod tests {
                 slug: "shop".into(),
                 package: "shop".into(),
                 theme,
+                name: None,
             };
             let files = crate::render::render_project(&identity).expect("render");
             let file = files

@@ -915,6 +915,9 @@ fn manifest_text(
                 yaml_string(&u.include)
             ));
         }
+        // The project's urls.py served these pages to anyone: extracting
+        // the app keeps that (a module that says nothing gets `login`).
+        out.push_str("access: public\n");
     }
     if !settings.is_empty() {
         out.push_str("config:\n  mutable:\n");

@@ -65,6 +65,7 @@ fn every_shipped_and_generated_workflow_passes_actionlint() {
             slug: "shop".into(),
             package: "shop".into(),
             theme,
+            name: None,
         };
         for (label, python) in [
             ("base", git_quickscale::compat::ProjectPython::baseline()),

@@ -16,6 +16,7 @@ pub mod git;
 pub mod hooks;
 pub mod identity;
 pub mod manifest;
+pub mod markdown;
 pub mod ownership;
 pub mod policy;
 pub mod project;

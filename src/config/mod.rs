@@ -26,7 +26,10 @@ use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 /// The file name of the desired state.
 pub const CONFIG_FILE: &str = "quickscale.yml";
 
-const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
+const ROOT_KEYS: &[&str] = &[
+    "version", "project", "modules", "docker", "sources", "updates",
+];
+const UPDATES_KEYS: &[&str] = &["pull_requests"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
 const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings"];
@@ -80,6 +83,15 @@ pub struct ProjectConfig {
     pub modules: Vec<ModuleRequest>,
     pub docker: Docker,
     pub sources: BTreeMap<String, SourceOverride>,
+    pub updates: Updates,
+}
+
+/// `updates.*`: how module updates reach the project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Updates {
+    /// The generated `quickscale-updates.yml` workflow opens pull requests
+    /// (off unless set: the workflow then only says how to opt in).
+    pub pull_requests: bool,
 }
 
 impl ProjectConfig {
@@ -259,6 +271,20 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
         }
     }
 
+    let mut updates = Updates::default();
+    if let Some(u) = root.get("updates")
+        && let Some(entries) = c.map(u, "`updates`", true)
+    {
+        c.known_keys(entries, UPDATES_KEYS, "`updates`");
+        if let Some((_, v)) = entries
+            .iter()
+            .find(|(k, _)| k.key_str() == Some("pull_requests"))
+            && let Some(b) = c.boolean(v, "`updates.pull_requests`")
+        {
+            updates.pull_requests = b;
+        }
+    }
+
     let sources = root
         .get("sources")
         .map(|s| validate_sources(c, s))
@@ -317,6 +343,7 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
         modules,
         docker,
         sources,
+        updates,
     })
 }
 

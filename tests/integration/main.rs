@@ -38,6 +38,7 @@ mod test_split;
 mod test_sync;
 mod test_untrusted;
 mod test_update;
+mod test_update_prs;
 mod test_workflows;
 mod test_yaml_edit;
 

@@ -21,6 +21,8 @@ STATUS_WARMUP = int(os.environ.get("BENCH_STATUS_WARMUP", "3"))
 USER_FILES = int(os.environ.get("BENCH_USER_FILES", "49600"))
 HOOK_RUNS = int(os.environ.get("BENCH_HOOK_RUNS", "20"))
 CHECK_RUNS = int(os.environ.get("BENCH_CHECK_RUNS", "20"))
+SMALL_RUNS = int(os.environ.get("BENCH_SMALL_RUNS", "30"))
+UPDATE_MODULES = int(os.environ.get("BENCH_UPDATE_MODULES", "10"))
 # Which parts to time (the big project is built for any of status, hook, check).
 PARTS = set(os.environ.get("BENCH_PARTS", "embed,status,hook,check,update").split(","))
 
@@ -29,13 +31,21 @@ MODULES = ["blog", "catalog", "billing", "notify", "reviews",
            "crm", "surveys", "search", "wiki", "tickets"]
 TAG = "v1.0.0"
 
-GOAL_EMBED = 0.5
-GOAL_UPDATE = 0.5
+
+def goal(name, default):
+    return float(os.environ.get(f"BENCH_GOAL_{name}", default))
+
+
+GOAL_EMBED = goal("EMBED", 0.5)
+GOAL_UPDATE = goal("UPDATE", 0.5)
 # The update bench moves every module from TAG to this tag, 3 commits later.
 UPDATE_TAGS = ["v1.0.1", "v1.0.2", "v1.1.0"]
-GOAL_STATUS = 1.5
-GOAL_HOOK = 1.5
-GOAL_CHECK = 1.0
+GOAL_STATUS = goal("STATUS", 1.5)
+GOAL_HOOK = goal("HOOK", 1.5)
+GOAL_CHECK = goal("CHECK", 1.0)
+# Fixed costs (parts `version` and `small`): a no-op and a small project.
+GOAL_VERSION = goal("VERSION", 1.2)
+GOAL_SMALL = goal("SMALL", 1.2)
 
 
 # --------------------------------------------------------------------------
@@ -59,28 +69,70 @@ def git(cwd, *args):
     return run(["git", *args], cwd).stdout
 
 
+PEAK_RSS = os.environ.get("BENCH_PEAK_RSS")
+RSS_FILE = str(Path(PEAK_RSS).parent / "peak_rss.out") if PEAK_RSS else None
+
+
 class Sample(float):
-    """A wall time in seconds that also carries the peak resident memory
-    (KiB) of the largest process the commands ran, from wait4's rusage."""
+    """A wall time in seconds that may also carry the peak resident memory
+    (KiB) of the largest process the commands ran."""
     peak_kib = 0
 
 
-def timed(cmds, cwd):
-    """Wall time of a sequence of commands (output discarded); fails loudly."""
+def _spawn(cmd, cwd, rss_file=None):
+    """Runs cmd (output discarded); returns its exit code and, with rss_file,
+    the peak RSS in KiB measured by the peak_rss launcher. (A process forked
+    from this Python inherits Python's resident size in its rusage, so
+    wait4's numbers here would be at least the driver's ~19 MiB.)"""
+    argv = [PEAK_RSS, rss_file, *cmd] if rss_file else cmd
+    rc = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode
+    kib = 0
+    if rss_file:
+        try:
+            kib = int(Path(rss_file).read_text())
+        except (OSError, ValueError):
+            kib = 0
+    return rc, kib
+
+
+def timed(cmds, cwd, rss=False):
+    """Wall time of a sequence of commands (output discarded); fails loudly.
+    With rss (and the launcher available), the commands run through it and
+    the sample carries the peak RSS: for commands that change the repository
+    and cannot be rerun; its fork+exec (well under a millisecond) is in the time."""
     peak = 0
+    rss_file = RSS_FILE if rss else None
     t0 = time.perf_counter()
     for cmd in cmds:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = rc = os.waitstatus_to_exitcode(status)
-        peak = max(peak, usage.ru_maxrss)
+        rc, kib = _spawn(cmd, cwd, rss_file)
+        peak = max(peak, kib)
         if rc != 0:
             run(cmd, cwd)  # rerun to show the error and exit
             sys.exit(f"bench: {cmd} exited {rc}")
     sample = Sample(time.perf_counter() - t0)
     sample.peak_kib = peak
     return sample
+
+
+def peak(cmds, cwd):
+    """Peak RSS (KiB) of the largest process of a read-only command sequence,
+    from one extra run through the launcher (0 without it)."""
+    if not PEAK_RSS:
+        return 0
+    top = 0
+    for cmd in cmds:
+        _, kib = _spawn(cmd, cwd, rss_file)
+        top = max(top, kib)
+    return top
+
+
+def with_peaks(times, variants, cwd_of):
+    """Sets the peak RSS of each label's samples from one launcher run."""
+    for label, cmds in variants:
+        kib = peak(cmds, cwd_of(label, cmds))
+        for t in times.get(label, []):
+            t.peak_kib = kib
 
 
 def write(root, files):
@@ -366,7 +418,7 @@ def bench_embed(work, upstream, have_subtree, results):
         for who, cwd, cmds in order:
             if who == "theirs" and not have_subtree:
                 continue
-            t = timed(cmds, cwd)
+            t = timed(cmds, cwd, rss=True)
             (ours_t if who == "ours" else theirs_t).append(t)
             line.append(f"{who} {t * 1000:.1f} ms")
         print(f"  run {i + 1}: " + ", ".join(line))
@@ -479,8 +531,74 @@ def bench_status(project, small, results):
         for label, cmds in variants:
             cwd = small if cmds is None else project
             times.setdefault(label, []).append(timed(cmds or [["git", "quickscale", "status"]], cwd))
+    with_peaks(times, [(label, cmds or [["git", "quickscale", "status"]]) for label, cmds in variants],
+               lambda label, cmds: small if label.endswith("few files") else project)
     for label, _ in variants:
         results.append((label, times[label]))
+    return times
+
+
+# --------------------------------------------------------------------------
+# fixed costs: a no-op, and status and the hook in a small project
+
+
+def bench_version(work, results):
+    """`git-quickscale --version` against `git --version`: process start-up."""
+    print(f"\n== --version ({SMALL_RUNS} runs)")
+    variants = [
+        ("version: git --version", [["git", "--version"]]),
+        ("version: git-quickscale --version", [["git-quickscale", "--version"]]),
+    ]
+    times = {}
+    for i in range(STATUS_WARMUP + SMALL_RUNS):
+        for label, cmds in variants:
+            t = timed(cmds, work)
+            if i >= STATUS_WARMUP:
+                times.setdefault(label, []).append(t)
+    with_peaks(times, variants, lambda label, cmds: work)
+    for label, _ in variants:
+        results.append((label, times[label]))
+    return times
+
+
+def bench_small(work, upstream, results):
+    """A generated project with 5 small modules (hooks installed by apply):
+    `git quickscale status` against `git status`, and the installed
+    pre-commit hook (one staged user file) against `git diff --cached --name-only`."""
+    parent = work / "small"
+    parent.mkdir()
+    project = new_project(parent)
+    plan_add(project, MODULES[:5], upstream)
+    run(["git", "quickscale", "apply", "--yes"], project)
+    print(f"\n== a small project with 5 modules ({SMALL_RUNS} runs)")
+    hook = project / ".git" / "hooks" / "pre-commit"
+    if "## START QUICKSCALE" not in hook.read_text():
+        sys.exit(f"bench: {hook} has no git-quickscale block (apply should have installed it)")
+    status_variants = [
+        ("small: git status", [["git", "status"]]),
+        ("small: git quickscale status", [["git", "quickscale", "status"]]),
+        ("small: git-quickscale status (direct)", [["git-quickscale", "status"]]),
+    ]
+    user = project / "notes.py"
+    hook_variants = [
+        ("small: git diff --cached --name-only", [["git", "diff", "--cached", "--name-only"]]),
+        ("small: pre-commit (installed shim)", [[str(hook)]]),
+        ("small: git-quickscale hooks run pre-commit",
+         [["git-quickscale", "hooks", "run", "pre-commit"]]),
+    ]
+    times = {}
+    for variants, staged in ((status_variants, False), (hook_variants, True)):
+        if staged:
+            user.write_text("VALUE = 1\n")
+            git(project, "add", "notes.py")
+        for i in range(STATUS_WARMUP + SMALL_RUNS):
+            for label, cmds in variants:
+                t = timed(cmds, project)
+                if i >= STATUS_WARMUP:
+                    times.setdefault(label, []).append(t)
+        with_peaks(times, variants, lambda label, cmds: project)
+        for label, _ in variants:
+            results.append((label, times[label]))
     return times
 
 
@@ -523,6 +641,7 @@ def bench_hook(project, results):
     for _ in range(HOOK_RUNS):
         for label, cmds in variants:
             times.setdefault(label, []).append(timed(cmds, project))
+    with_peaks(times, variants, lambda label, cmds: project)
     for label, _ in variants:
         results.append((label, times[label]))
     user.write_text(original_user)
@@ -561,7 +680,7 @@ def upstream_commits(upstream, names):
 
 
 def bench_update(work, upstream, have_subtree, results):
-    names = sorted(MODULES)
+    names = sorted(MODULES[:UPDATE_MODULES])
     parent = work / "update"
     parent.mkdir()
     base = new_project(parent)
@@ -576,7 +695,7 @@ def bench_update(work, upstream, have_subtree, results):
     target = UPDATE_TAGS[-1]
     ours_t, theirs_t = [], []
     checked = False
-    print(f"\n== updating 10 modules, each 3 upstream commits behind "
+    print(f"\n== updating {len(names)} modules, each 3 upstream commits behind "
           f"({TAG} -> {target}, {UPDATE_RUNS} runs, fresh copies each run)")
     for i in range(UPDATE_RUNS):
         run_dir = work / f"update-run{i}"
@@ -595,7 +714,7 @@ def bench_update(work, upstream, have_subtree, results):
         for who, cwd, cmds in order:
             if who == "theirs" and not have_subtree:
                 continue
-            t = timed(cmds, cwd)
+            t = timed(cmds, cwd, rss=True)
             (ours_t if who == "ours" else theirs_t).append(t)
             line.append(f"{who} {t * 1000:.1f} ms")
         print(f"  run {i + 1}: " + ", ".join(line))
@@ -603,9 +722,10 @@ def bench_update(work, upstream, have_subtree, results):
             checked = True
             sanity_update(ours, theirs if have_subtree else None, names, target)
         shutil.rmtree(run_dir)
-    results.append(("update 10: git quickscale update --all", ours_t))
+    k = len(names)
+    results.append((f"update {k}: git quickscale update --all", ours_t))
     if have_subtree:
-        results.append(("update 10: 10x git subtree pull --squash", theirs_t))
+        results.append((f"update {k}: {k}x git subtree pull --squash", theirs_t))
     return ours_t, theirs_t
 
 
@@ -621,7 +741,7 @@ def sanity_update(ours, theirs, names, target):
             t = git(theirs, "rev-parse", f"HEAD:modules/{n}").strip()
             if o != t:
                 sys.exit(f"bench: modules/{n} differs after the update: ours {o} theirs {t}")
-    msgs.append(f"all 10 modules at {target}, local patches kept")
+    msgs.append(f"all {len(names)} modules at {target}, local patches kept")
     if theirs is not None:
         msgs.append("module trees identical to git-subtree's")
         same = git(ours, "rev-parse", "HEAD^").strip() == git(theirs, "rev-parse", "HEAD").strip()
@@ -670,6 +790,9 @@ def bench_check(project, results):
     for _ in range(CHECK_RUNS):
         for label, cmds, cwd in variants:
             times.setdefault(label, []).append(timed(cmds, cwd))
+    cwds = {label: cwd for label, _, cwd in variants}
+    with_peaks(times, [(label, cmds) for label, cmds, _ in variants],
+               lambda label, cmds: cwds[label])
     for label, _, _ in variants:
         results.append((label, times[label]))
     return times
@@ -697,7 +820,11 @@ def main():
 
     results = []
     print(f"  parts: {', '.join(sorted(PARTS))} (BENCH_PARTS)")
-    ours_e = theirs_e = st = hk = ck = ours_u = theirs_u = None
+    ours_e = theirs_e = st = hk = ck = ours_u = theirs_u = vs = sm = None
+    if "version" in PARTS:
+        vs = bench_version(work, results)
+    if "small" in PARTS:
+        sm = bench_small(work, upstream, results)
     if "embed" in PARTS:
         if not have_subtree:
             print("\nSKIPPED git-subtree comparison: the git-subtree script was not found "
@@ -731,6 +858,20 @@ def main():
         verdict = "MEETS" if r <= goal else "MISSES"
         print(f"{label:<54} {r:6.2f}x  [{rmin:.2f}x]  goal <= {goal}x: {verdict}")
 
+    if vs is not None:
+        line("git-quickscale --version / git --version", vs["version: git-quickscale --version"],
+             vs["version: git --version"], GOAL_VERSION)
+    if sm is not None:
+        line("status, small project / git status", sm["small: git quickscale status"],
+             sm["small: git status"], GOAL_SMALL)
+        r, rmin = ratio(sm["small: git-quickscale status (direct)"], sm["small: git status"])
+        print(f"{'  (git-quickscale status direct / git status)':<54} {r:6.2f}x  [{rmin:.2f}x]")
+        line("pre-commit hook, small project / git diff --cached",
+             sm["small: pre-commit (installed shim)"],
+             sm["small: git diff --cached --name-only"], GOAL_SMALL)
+        r, rmin = ratio(sm["small: git-quickscale hooks run pre-commit"],
+                        sm["small: git diff --cached --name-only"])
+        print(f"{'  (hooks run pre-commit direct / git diff --cached)':<54} {r:6.2f}x  [{rmin:.2f}x]")
     if ours_e is None:
         pass
     elif have_subtree:
@@ -740,7 +881,7 @@ def main():
     if ours_u is None:
         pass
     elif have_subtree:
-        line("update --all (10 modules) / 10x git subtree pull --squash",
+        line(f"update --all ({UPDATE_MODULES} modules) / {UPDATE_MODULES}x git subtree pull",
              ours_u, theirs_u, GOAL_UPDATE)
     else:
         print("update / git subtree pull: SKIPPED (git-subtree not found)")

@@ -323,6 +323,17 @@ fn desired_findings(plan: &Plan, yml: &YmlLines) -> Vec<Finding> {
             yml.key(&["modules", &add.name]),
         ));
     }
+    // A ref edited by hand is work for apply (an update): drift too.
+    for u in &plan.update {
+        out.push(not_applied(
+            format!(
+                "module {} is at {} in the project but {CONFIG_FILE} asks for {} (of {})",
+                u.name, u.from_ref, u.to_ref, u.source
+            ),
+            yml.key(&["sources", &u.name, "ref"])
+                .or_else(|| yml.key(&["modules", &u.name])),
+        ));
+    }
     for adopt in &plan.adopt {
         out.push(not_applied(
             format!(
@@ -701,7 +712,14 @@ impl RangeContext<'_> {
             };
             options.insert(m.name.clone(), resolved);
         }
-        let Ok(files) = render_wiring(git, tree, &options, &self.ws.catalog, self.package) else {
+        let Ok(files) = render_wiring(
+            git,
+            tree,
+            &options,
+            &self.ws.catalog,
+            &config.access_overrides(),
+            self.package,
+        ) else {
             return Ok(false);
         };
         for (path, file) in files {

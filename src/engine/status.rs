@@ -79,7 +79,7 @@ pub struct ModuleStatus {
     pub desired: &'static str,
     /// Newer versions upstream, as the last `update`/`update --check` saw
     /// them (`null` when it never looked, or looked at another ref).
-    pub available: Option<super::update::Cached>,
+    pub available: Option<super::upstream_cache::Cached>,
     /// Branches `git quickscale push` sent this module to, with the split
     /// commit last pushed to each.
     pub pushed: Vec<PushedBranch>,
@@ -115,7 +115,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     if let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) {
         let head_tree = git.tree_of(head)?;
         let worktree = uncommitted(git)?;
-        let cache = super::update::load_cache(git);
+        let cache = super::upstream_cache::load_cache(git);
         for (name, m) in &applied.modules {
             let prefix = prefix_of(name);
             let current = git.subtree_at(head_tree, &prefix)?;

@@ -1,0 +1,483 @@
+"""Driver of benches/scale.sh: how the cost of each command grows with the
+number of modules, the number of files and the length of history, beside
+git's own commands doing the same work.
+
+Three sweeps, sizes given in the environment (see benches/README.md):
+  modules  (BENCH_SCALE_MODULES, 10,50,100): a project with N modules and
+           no user files: apply embedding N modules, status, check, the
+           pre-commit hook, update --all of N modules.
+  files    (BENCH_SCALE_FILES, 10000,50000,200000): a project with 10
+           modules and N user files: status, check, the hook, apply
+           embedding 5 more modules, update --all of the 10.
+  commits  (BENCH_SCALE_COMMITS, 2000,20000,100000): split of a module in a
+           history of N commits (15% of them touch the module).
+Each point is the median of interleaved runs (ours, then git's, alternating
+which goes first for the heavy commands); peak RSS is the largest process of
+the command sequence. Writes <out>/scaling-*.svg and <out>/scaling.json.
+Expects the environment bench.sh sets up; standard library only.
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402  (fixtures, timing)
+import split as split_bench  # noqa: E402  (the fast-import history)
+
+
+def sizes(var, default):
+    text = os.environ.get(var, default).strip()
+    return [int(x) for x in text.split(",") if x.strip()] if text else []
+
+
+MODULE_SIZES = sizes("BENCH_SCALE_MODULES", "10,50,100")
+FILE_SIZES = sizes("BENCH_SCALE_FILES", "10000,50000,200000")
+COMMIT_SIZES = sizes("BENCH_SCALE_COMMITS", "2000,20000,100000")
+RUNS = int(os.environ.get("BENCH_SCALE_RUNS", "7"))
+HEAVY_RUNS = int(os.environ.get("BENCH_SCALE_HEAVY_RUNS", "2"))
+# git subtree split is a shell loop over every commit: ~60 s at 2,000
+# commits on this machine, so by default it is only run up to 20,000.
+SUBTREE_SPLIT_MAX = int(os.environ.get("BENCH_SCALE_SUBTREE_SPLIT_MAX", "20000"))
+UPDATE_TARGET = bench.UPDATE_TAGS[-1]
+
+
+def module_names(n):
+    return [f"m{i:03d}" for i in range(n)]
+
+
+def cp(src, dst):
+    """A full copy (cp -a is much faster than shutil.copytree on 200k files)."""
+    subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+
+
+def med(samples):
+    return statistics.median(samples)
+
+
+def peak_mib(samples):
+    return max(getattr(s, "peak_kib", 0) for s in samples) / 1024
+
+
+class Results:
+    """points[sweep][command] = list of {size, ours, theirs, ours_mib, theirs_mib, ...}."""
+
+    def __init__(self):
+        self.points = {}
+        self.labels = {}
+
+    def add(self, sweep, command, size, ours, theirs, ours_label, theirs_label):
+        self.labels[(sweep, command)] = (ours_label, theirs_label)
+        row = {"size": size, "ours_ms": med(ours) * 1000, "ours_mib": peak_mib(ours),
+               "runs": len(ours)}
+        if theirs:
+            row.update(theirs_ms=med(theirs) * 1000, theirs_mib=peak_mib(theirs),
+                       theirs_runs=len(theirs))
+        self.points.setdefault(sweep, {}).setdefault(command, []).append(row)
+        t = f"{row['theirs_ms']:9.1f} ms {row['theirs_mib']:6.1f} MiB" if theirs else "   (not run)"
+        ratio = f"{row['ours_ms'] / row['theirs_ms']:6.2f}x" if theirs else ""
+        print(f"  {command:<8} {size:>7}: ours {row['ours_ms']:9.1f} ms {row['ours_mib']:6.1f} MiB"
+              f" | git {t} {ratio}", flush=True)
+
+
+def interleaved(pairs, cwd_ours, cwd_theirs, runs, warmup=1):
+    """Times [(key, cmds, cwd)] round-robin; returns {key: [samples]}."""
+    out = {}
+    for i in range(warmup + runs):
+        for key, cmds, cwd in pairs:
+            t = bench.timed(cmds, cwd)
+            if i >= warmup:
+                out.setdefault(key, []).append(t)
+    for key, cmds, cwd in pairs:
+        kib = bench.peak(cmds, cwd)
+        for t in out[key]:
+            t.peak_kib = kib
+    return out
+
+
+def light_commands(project, results, sweep, size, names):
+    """status, check and the pre-commit hook in `project`, against git."""
+    pairs = [
+        ("git status", [["git", "status"]], project),
+        ("status", [["git", "quickscale", "status"]], project),
+        ("check", [["git", "quickscale", "check"]], project),
+    ]
+    t = interleaved(pairs, project, project, RUNS)
+    results.add(sweep, "status", size, t["status"], t["git status"],
+                "git quickscale status", "git status")
+    results.add(sweep, "check", size, t["check"], t["git status"],
+                "git quickscale check", "git status")
+    # the hook: one staged user file
+    user = project / "userfile.py"
+    user.write_text(f"VALUE = {size}\n")
+    bench.git(project, "add", "userfile.py")
+    hook = project / ".git" / "hooks" / "pre-commit"
+    pairs = [
+        ("diff", [["git", "diff", "--cached", "--name-only"]], project),
+        ("hook", [[str(hook)]], project),
+    ]
+    t = interleaved(pairs, project, project, RUNS)
+    results.add(sweep, "hook", size, t["hook"], t["diff"],
+                "the installed pre-commit hook", "git diff --cached --name-only")
+    bench.git(project, "rm", "-q", "--cached", "userfile.py")
+    user.unlink()
+
+
+def heavy(results, sweep, command, size, make_pair, ours_label, theirs_label, have_subtree):
+    """A command that changes the repository: fresh copies for each run, the
+    order of ours and theirs alternating."""
+    ours_t, theirs_t = [], []
+    for i in range(HEAVY_RUNS):
+        ours_cwd, ours_cmds, theirs_cwd, theirs_cmds, cleanup = make_pair(i)
+        order = [("ours", ours_cwd, ours_cmds), ("theirs", theirs_cwd, theirs_cmds)]
+        if i % 2:
+            order.reverse()
+        for who, cwd, cmds in order:
+            if who == "theirs" and not have_subtree:
+                continue
+            (ours_t if who == "ours" else theirs_t).append(bench.timed(cmds, cwd, rss=True))
+        cleanup(i)
+    results.add(sweep, command, size, ours_t, theirs_t, ours_label, theirs_label)
+
+
+def apply_pair(work, base, names, upstream, tag):
+    """make_pair for apply embedding `names` into a copy of `base`."""
+    def make(i):
+        run_dir = work / f"{tag}-run{i}"
+        run_dir.mkdir()
+        ours = run_dir / "ours"
+        cp(base, ours)
+        bench.plan_add(ours, names, upstream)  # not timed
+        theirs = run_dir / "theirs"
+        bench.run(["git", "clone", "-q", str(base), str(theirs)], run_dir)
+        theirs_cmds = [["git", "subtree", "add", "-q", "--squash", f"--prefix=modules/{n}",
+                        str(upstream / n), bench.TAG] for n in names]
+        return ours, [["git", "quickscale", "apply", "--yes"]], theirs, theirs_cmds, \
+            lambda i: shutil.rmtree(run_dir)
+    return make
+
+
+def update_pair(work, base, names, upstream, tag):
+    """make_pair for `update --all` of `names` in a copy of `base`."""
+    def make(i):
+        run_dir = work / f"{tag}-run{i}"
+        run_dir.mkdir()
+        ours = run_dir / "ours"
+        cp(base, ours)
+        theirs = run_dir / "theirs"
+        bench.run(["git", "clone", "-q", str(base), str(theirs)], run_dir)
+        theirs_cmds = [["git", "subtree", "pull", "-q", "--squash", f"--prefix=modules/{n}",
+                        str(upstream / n), UPDATE_TARGET] for n in names]
+        return ours, [["git", "quickscale", "update", "--all", "--yes"]], theirs, theirs_cmds, \
+            lambda i: shutil.rmtree(run_dir)
+    return make
+
+
+def local_patches(project, names):
+    """A committed local patch in every module (the update keeps it)."""
+    for n in names:
+        readme = project / "modules" / n / "README.md"
+        readme.write_text("Local note: patched in this project.\n\n" + readme.read_text())
+    bench.git(project, "commit", "-qam", "Local patches")
+
+
+def sweep_modules(work, upstream, results, have_subtree):
+    for m in MODULE_SIZES:
+        print(f"\n== {m} modules", flush=True)
+        names = module_names(m)
+        parent = work / f"mods{m}"
+        parent.mkdir()
+        base = bench.new_project(parent)
+        heavy(results, "modules", "apply", m,
+              apply_pair(work, base, names, upstream, f"apply{m}"),
+              f"git quickscale apply ({m} modules)", f"{m} x git subtree add --squash",
+              have_subtree)
+        project = parent / "applied"
+        cp(base, project)
+        bench.plan_add(project, names, upstream)
+        bench.run(["git", "quickscale", "apply", "--yes"], project)
+        light_commands(project, results, "modules", m, names)
+        local_patches(project, names)
+        heavy(results, "modules", "update", m,
+              update_pair(work, project, names, upstream, f"update{m}"),
+              f"git quickscale update --all ({m} modules)", f"{m} x git subtree pull --squash",
+              have_subtree)
+        shutil.rmtree(parent)
+
+
+def add_user_files(project, start, total):
+    """User files number start..total-1: 40 per directory, 20 directories per area."""
+    for n in range(start, total):
+        area, rest = divmod(n, 800)
+        pkg, k = divmod(rest, 40)
+        d = project / "apps" / f"area{area:03d}" / f"pkg{pkg:02d}"
+        if k == 0 or n == start:
+            d.mkdir(parents=True, exist_ok=True)
+        ext = "py" if k % 4 else "html"
+        (d / f"file{k:02d}.{ext}").write_text(
+            f"# area {area} pkg {pkg} file {k}\nVALUE = {n}\n\ndef f{k}():\n    return VALUE * {k}\n")
+
+
+def sweep_files(work, upstream, results, have_subtree):
+    if not FILE_SIZES:
+        return
+    names = module_names(10)
+    extra = module_names(15)[10:]
+    parent = work / "files"
+    parent.mkdir()
+    project = bench.new_project(parent)
+    bench.plan_add(project, names, upstream)
+    bench.run(["git", "quickscale", "apply", "--yes"], project)
+    local_patches(project, names)
+    have = 0
+    for n in sorted(FILE_SIZES):
+        print(f"\n== 10 modules and {n} user files", flush=True)
+        t0 = time.perf_counter()
+        add_user_files(project, have, n)
+        have = n
+        bench.git(project, "add", "-A")
+        bench.git(project, "commit", "-qm", f"User files up to {n}")
+        bench.git(project, "status", "--porcelain")  # refresh the index
+        print(f"  setup {time.perf_counter() - t0:.0f} s", flush=True)
+        light_commands(project, results, "files", n, names)
+        heavy(results, "files", "apply", n,
+              apply_pair(work, project, extra, upstream, f"fapply{n}"),
+              "git quickscale apply (5 modules)", "5 x git subtree add --squash", have_subtree)
+        heavy(results, "files", "update", n,
+              update_pair(work, project, names, upstream, f"fupdate{n}"),
+              "git quickscale update --all (10 modules)", "10 x git subtree pull --squash",
+              have_subtree)
+    shutil.rmtree(parent)
+
+
+def sweep_commits(work, results, have_subtree):
+    for c in COMMIT_SIZES:
+        print(f"\n== split in a history of {c} commits", flush=True)
+        split_bench.COMMITS = c
+        split_bench.PREFIX_COMMITS = max(300, c * 3 // 20)
+        repo = work / f"history{c}"
+        t0 = time.perf_counter()
+        total, touching = split_bench.build(repo)
+        print(f"  {total} commits, {touching} touch {split_bench.PREFIX} "
+              f"(built in {time.perf_counter() - t0:.0f} s)", flush=True)
+        cache = "refs/quickscale/split/crm"
+        ours, walk = [], []
+        head = None
+        for i in range(1 + RUNS):
+            subprocess.run(["git", "-C", str(repo), "update-ref", "-d", cache], check=False)
+            t = bench.timed([["git", "quickscale", "split", "crm"]], repo, rss=True)
+            w = bench.timed([["git", "rev-list", "--full-history", "HEAD", "--",
+                              split_bench.PREFIX]], repo, rss=True)
+            if i:
+                ours.append(t)
+                walk.append(w)
+        head = bench.run(["git", "quickscale", "split", "crm"], repo).stdout.strip()
+        results.add("commits", "split-walk", c, ours, walk,
+                    "git quickscale split (no cache)", "git rev-list HEAD -- <prefix>")
+        theirs = []
+        if have_subtree and c <= SUBTREE_SPLIT_MAX:
+            theirs.append(bench.timed([["git", "subtree", "split", f"--prefix={split_bench.PREFIX}"]],
+                                      repo, rss=True))
+            out = bench.run(["git", "subtree", "split", f"--prefix={split_bench.PREFIX}"],
+                            repo).stdout.strip() if c <= 2000 else head
+            if out != head:
+                sys.exit(f"bench: split heads differ: ours {head} git subtree {out}")
+        elif have_subtree:
+            print(f"  git subtree split not run at {c} commits "
+                  f"(BENCH_SCALE_SUBTREE_SPLIT_MAX={SUBTREE_SPLIT_MAX})")
+        results.add("commits", "split", c, ours, theirs,
+                    "git quickscale split (no cache)", "git subtree split")
+        shutil.rmtree(repo)
+
+
+# --------------------------------------------------------------------------
+# plots: plain SVG, log-log axes
+
+
+COLORS = {"ours": "#1f6feb", "theirs": "#6e7781"}
+
+
+def nice_ticks(lo, hi):
+    """Powers of ten times 1, 2, 5 covering [lo, hi]."""
+    ticks = []
+    e = math.floor(math.log10(lo))
+    while 10 ** e <= hi * 10:
+        for m in (1, 2, 5):
+            v = m * 10 ** e
+            if lo <= v <= hi:
+                ticks.append(v)
+        e += 1
+    return ticks
+
+
+def fmt_num(v):
+    if v >= 1000 and v % 1000 == 0:
+        return f"{int(v // 1000)}k"
+    if v >= 1:
+        return f"{v:g}"
+    return f"{v:.2g}"
+
+
+def panel(x0, y0, w, h, title, ylabel, series):
+    """One chart at (x0, y0): series = [(name, color, [(x, y)])]."""
+    pts = [p for _, _, ps in series for p in ps if p[1] and p[1] > 0]
+    if not pts:
+        return ""
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    xlo, xhi = min(xs) / 1.3, max(xs) * 1.3
+    ylo, yhi = min(ys) / 2, max(ys) * 2
+    left, right, top, bottom = 56, 10, 26, 34
+    pw, ph = w - left - right, h - top - bottom
+
+    def px(x):
+        return x0 + left + pw * (math.log(x) - math.log(xlo)) / (math.log(xhi) - math.log(xlo))
+
+    def py(y):
+        return y0 + top + ph * (1 - (math.log(y) - math.log(ylo)) / (math.log(yhi) - math.log(ylo)))
+
+    s = [f'<text x="{x0 + w / 2:.1f}" y="{y0 + 16}" text-anchor="middle" font-weight="bold">{title}</text>',
+         f'<rect x="{x0 + left}" y="{y0 + top}" width="{pw}" height="{ph}" fill="none" stroke="#d0d7de"/>']
+    for t in nice_ticks(ylo, yhi):
+        y = py(t)
+        s.append(f'<line x1="{x0 + left}" x2="{x0 + left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>')
+        s.append(f'<text x="{x0 + left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{fmt_num(t)}</text>')
+    for x in sorted(set(xs)):
+        s.append(f'<text x="{px(x):.1f}" y="{y0 + top + ph + 14}" text-anchor="middle" font-size="10">{fmt_num(x)}</text>')
+    s.append(f'<text x="{x0 + 12}" y="{y0 + top + ph / 2:.1f}" font-size="10" text-anchor="middle" '
+             f'transform="rotate(-90 {x0 + 12} {y0 + top + ph / 2:.1f})">{ylabel}</text>')
+    for i, (name, color, ps) in enumerate(series):
+        ps = [p for p in ps if p[1] and p[1] > 0]
+        if not ps:
+            continue
+        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in ps)
+        s.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for x, y in ps:
+            s.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
+        ly = y0 + top + 12 + 13 * i
+        s.append(f'<text x="{x0 + left + 6}" y="{ly}" font-size="10" fill="{color}">{name}</text>')
+    return "\n".join(s)
+
+
+def svg(path, title, panels, cols=3):
+    w, h = 330, 230
+    rows = math.ceil(len(panels) / cols)
+    width, height = cols * w, rows * h + 30
+    body = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'font-family="sans-serif" font-size="12">',
+            f'<rect width="{width}" height="{height}" fill="white"/>',
+            f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">{title}</text>']
+    for i, p in enumerate(panels):
+        body.append(panel((i % cols) * w, 30 + (i // cols) * h, w, h, *p))
+    body.append("</svg>\n")
+    path.write_text("\n".join(body))
+
+
+def plots(results, out):
+    out.mkdir(parents=True, exist_ok=True)
+    sweeps = {"modules": "number of modules", "files": "number of user files",
+              "commits": "commits in history"}
+    written = []
+    for sweep, axis in sweeps.items():
+        commands = results.points.get(sweep)
+        if not commands:
+            continue
+        panels = []
+        for metric, unit in (("ms", "wall time, ms"), ("mib", "peak RSS, MiB")):
+            for command, rows in commands.items():
+                ours_label, theirs_label = results.labels[(sweep, command)]
+                series = [(ours_label, COLORS["ours"], [(r["size"], r[f"ours_{metric}"]) for r in rows]),
+                          (theirs_label, COLORS["theirs"],
+                           [(r["size"], r.get(f"theirs_{metric}")) for r in rows])]
+                panels.append((f"{command} ({'time' if metric == 'ms' else 'memory'})", unit, series))
+        path = out / f"scaling-{sweep}.svg"
+        svg(path, f"Cost by {axis} (log-log; blue: git quickscale, grey: git)", panels,
+            cols=len(commands))
+        written.append(path)
+    return written
+
+
+def growth(rows, key):
+    """The exponent k of cost ~ size^k between the smallest and largest size."""
+    pts = [(r["size"], r.get(key)) for r in rows if r.get(key)]
+    if len(pts) < 2:
+        return None
+    (x0, y0), (x1, y1) = pts[0], pts[-1]
+    return math.log(y1 / y0) / math.log(x1 / x0)
+
+
+def summary(results):
+    print("\n== summary (median wall time ms / peak RSS MiB; growth = exponent k of cost ~ size^k)")
+    for sweep, commands in results.points.items():
+        for command, rows in commands.items():
+            ours_label, theirs_label = results.labels[(sweep, command)]
+            print(f"\n{sweep} / {command}: {ours_label}  vs  {theirs_label}")
+            print(f"  {'size':>8} {'ours ms':>10} {'git ms':>10} {'ratio':>7} {'ours MiB':>9} {'git MiB':>9}")
+            for r in rows:
+                th = r.get("theirs_ms")
+                ratio = f"{r['ours_ms'] / th:6.2f}x" if th else "      -"
+                git_ms = f"{th:10.1f}" if th else "         -"
+                git_mib = f"{r['theirs_mib']:9.1f}" if th else "        -"
+                print(f"  {r['size']:>8} {r['ours_ms']:>10.1f} {git_ms} {ratio} "
+                      f"{r['ours_mib']:>9.1f} {git_mib}")
+            go, gt = growth(rows, "ours_ms"), growth(rows, "theirs_ms")
+            mo, mt = growth(rows, "ours_mib"), growth(rows, "theirs_mib")
+            if go is not None:
+                faster = gt is not None and go > gt + 0.1
+                print(f"  time growth: ours k={go:.2f}"
+                      + (f", git k={gt:.2f}" if gt is not None else "")
+                      + ("  GROWS FASTER THAN GIT" if faster else ""))
+            if mo is not None and mt is not None:
+                print(f"  memory growth: ours k={mo:.2f}, git k={mt:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--subtree", default="")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--sweeps", default=os.environ.get("BENCH_SCALE_SWEEPS", "modules,files,commits"))
+    a = ap.parse_args()
+    work = Path(a.work)
+    have_subtree = bool(a.subtree)
+    sweeps = set(a.sweeps.split(","))
+    t0 = time.perf_counter()
+    results = Results()
+    upstream = work / "upstream"
+    if sweeps & {"modules", "files"}:
+        count = max(MODULE_SIZES + [15]) if "modules" in sweeps else 15
+        print(f"== fixtures: {count} module repositories", flush=True)
+        names = module_names(count)
+        for n in names:
+            bench.module_repo(work, n)
+        bench.upstream_commits(upstream, names)
+        print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+    if "modules" in sweeps:
+        sweep_modules(work, upstream, results, have_subtree)
+    if "files" in sweeps:
+        sweep_files(work, upstream, results, have_subtree)
+    if "commits" in sweeps:
+        sweep_commits(work, results, have_subtree)
+    summary(results)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    (out / "scaling.json").write_text(json.dumps(
+        {"points": results.points,
+         "labels": {f"{s}/{c}": list(v) for (s, c), v in results.labels.items()},
+         "machine": {"nproc": os.cpu_count(), "load_at_end": load,
+                     "git": bench.git(work, "--version").strip()}}, indent=1) + "\n")
+    for p in plots(results, out):
+        print(f"wrote {p}")
+    print(f"\nload average now {load}; total {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,8 @@
 //! cannot add HTML, links, @-mentions (which would notify people) or
 //! issue references to this repository, and cannot break the table.
 
-use crate::engine::update::{Preview, TextChange, Unchanged};
+use crate::engine::execute::TextChange;
+use crate::engine::update::{Preview, Unchanged};
 
 /// The marker the update workflow finds its own pull requests by.
 pub const PR_MARKER: &str = "<!-- git-quickscale:update-pr -->";

@@ -4,7 +4,7 @@
 
 use gix::ObjectId;
 
-use super::execute::prefix_of;
+use super::modules::prefix_of;
 use super::{EngineError, Workspace};
 use crate::compat::{self, Needs, ProjectPython, StalePython};
 use crate::git::Git;
@@ -51,7 +51,7 @@ pub fn of_tree(
 ) -> Result<ProjectPython, EngineError> {
     let mut needs = Vec::new();
     for name in modules {
-        let manifest = super::execute::read_manifest(git, tree, name)
+        let manifest = super::modules::read_manifest(git, tree, name)
             .ok()
             .flatten();
         needs.push((

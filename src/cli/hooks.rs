@@ -410,13 +410,12 @@ fn shown(git: &Git, path: &Path) -> String {
             .unwrap_or_else(|_| path.to_owned()),
         _ => path.to_owned(),
     };
-    let real = crate::escape::quote(
+    crate::escape::quote(
         &real
             .strip_prefix(&real_root)
             .unwrap_or(&real)
             .display()
             .to_string(),
     )
-    .into_owned();
-    real
+    .into_owned()
 }

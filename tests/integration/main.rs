@@ -11,7 +11,6 @@
 
 mod common;
 mod e2e_1_readme;
-mod e2e_1_wheel;
 mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
 mod e2e_2_teams_module;
@@ -42,6 +41,7 @@ mod test_team;
 mod test_untrusted;
 mod test_update;
 mod test_update_prs;
+mod test_wheel;
 mod test_workflows;
 mod test_yaml_edit;
 

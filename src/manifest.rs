@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::spec::{
-    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
+    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement,
+    check_route, check_setting_name,
 };
 use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
@@ -1206,7 +1207,9 @@ derivation:
         assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
         assert!(m.warnings[0].starts_with("m.yml:5:"), "{:?}", m.warnings);
         assert!(
-            m.warnings[0].contains("option a: a mutable option without `django_setting` reaches no Django setting"),
+            m.warnings[0].contains(
+                "option a: a mutable option without `django_setting` reaches no Django setting"
+            ),
             "{:?}",
             m.warnings
         );

@@ -90,13 +90,15 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         // A fresh clone has no notes: say what is known of the remote's,
         // from local refs; only `--remote` opens a connection.
         let remote = match &ws.git {
-            Some(git) if args.remote => Some(RemoteView::Asked(crate::engine::sync::probe_remote_state(
-                git.workdir(),
-                std::time::Duration::from_secs(20),
-            ))),
-            Some(git) if report.state.origin == "derived" => {
-                Some(RemoteView::Known(crate::engine::sync::known_remote_state(git)))
+            Some(git) if args.remote => {
+                Some(RemoteView::Asked(crate::engine::sync::probe_remote_state(
+                    git.workdir(),
+                    std::time::Duration::from_secs(20),
+                )))
             }
+            Some(git) if report.state.origin == "derived" => Some(RemoteView::Known(
+                crate::engine::sync::known_remote_state(git),
+            )),
             _ => None,
         };
         render(ctx, &report, remote.as_ref());

@@ -17,10 +17,10 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::identity;
 use crate::identity::module_name_problem;
 pub use crate::identity::{Identity, Theme, check_ref_name};
+use crate::spec::AccessSpec;
 use crate::suggest;
 use crate::value::Value;
 use crate::wiring::rules;
-use crate::spec::AccessSpec;
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
 pub use crate::layout::CONFIG_FILE;

@@ -29,11 +29,11 @@ use crate::git::tree::{Leaf, TreeEdit};
 use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source;
+use crate::spec::UrlInclude;
 use crate::state::refs::{self, NOTES_REF, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
 use crate::txn::{self, PathChange, Prepared, RefChange};
 use crate::value::Value;
-use crate::spec::UrlInclude;
 use crate::yaml::yaml_string;
 
 /// The version a new module starts at.

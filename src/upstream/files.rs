@@ -419,7 +419,11 @@ pub fn credentials_in(path: &str, option: &str, value: &Value) -> Vec<Credential
 }
 
 fn walk(path: &str, key: &str, value: &Value, secret: Option<&str>, out: &mut Vec<Credential>) {
-    let secret = if is_secret_key(key) { Some(key) } else { secret };
+    let secret = if is_secret_key(key) {
+        Some(key)
+    } else {
+        secret
+    };
     let here = format!("{path}.{key}");
     let text = match value {
         Value::Str(s) if !s.trim().is_empty() && !s.starts_with("__QS_ENV__:") => Some(s.clone()),
@@ -560,9 +564,12 @@ mod tests {
         // Any scalar type, at any depth, named by the innermost secret key.
         assert!(is_raw_credential("db_password", &Value::Int(123456789)));
         let nested = Value::Map(
-            [("api_token".to_owned(), Value::Str("t0k".into())), ("region".to_owned(), Value::Str("eu".into()))]
-                .into_iter()
-                .collect(),
+            [
+                ("api_token".to_owned(), Value::Str("t0k".into())),
+                ("region".to_owned(), Value::Str("eu".into())),
+            ]
+            .into_iter()
+            .collect(),
         );
         assert_eq!(
             credentials_in("m", "nested", &nested),

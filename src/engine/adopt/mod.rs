@@ -134,7 +134,9 @@ pub enum AdoptError {
     },
     #[error("the project has no commit yet; upstream commits every project it generates")]
     NoCommit,
-    #[error("`{path}` {why}; adopt reads upstream's files only as regular files inside the project")]
+    #[error(
+        "`{path}` {why}; adopt reads upstream's files only as regular files inside the project"
+    )]
     Untrusted { path: String, why: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
@@ -321,7 +323,11 @@ fn set_credentials_aside(ws: &Workspace, survey: &Survey) -> Result<(), AdoptErr
     let Some(git) = ws.git.as_ref() else {
         return Ok(());
     };
-    let mut files: Vec<&str> = survey.credentials.iter().map(|(f, _, _)| f.as_str()).collect();
+    let mut files: Vec<&str> = survey
+        .credentials
+        .iter()
+        .map(|(f, _, _)| f.as_str())
+        .collect();
     files.sort();
     files.dedup();
     for path in files {
@@ -510,12 +516,18 @@ fn refuse_untrusted(root: &Path, git: &Git, head_tree: ObjectId) -> Result<(), A
                 return Err(refuse(path, "is a symbolic link"));
             }
             if !meta.is_file() {
-                return Err(refuse(path, "is not a regular file (a FIFO, device or directory)"));
+                return Err(refuse(
+                    path,
+                    "is not a regular file (a FIFO, device or directory)",
+                ));
             }
             if meta.len() > MAX_UPSTREAM_FILE {
                 return Err(refuse(
                     path,
-                    &format!("is {} bytes, more than upstream ever wrote ({MAX_UPSTREAM_FILE} at most)", meta.len()),
+                    &format!(
+                        "is {} bytes, more than upstream ever wrote ({MAX_UPSTREAM_FILE} at most)",
+                        meta.len()
+                    ),
                 ));
             }
         }
@@ -531,7 +543,9 @@ fn refuse_untrusted(root: &Path, git: &Git, head_tree: ObjectId) -> Result<(), A
                 if size > MAX_UPSTREAM_FILE {
                     return Err(refuse(
                         path,
-                        &format!("is committed with {size} bytes, more than upstream ever wrote ({MAX_UPSTREAM_FILE} at most)"),
+                        &format!(
+                            "is committed with {size} bytes, more than upstream ever wrote ({MAX_UPSTREAM_FILE} at most)"
+                        ),
                     ));
                 }
             }
@@ -1027,14 +1041,24 @@ mod tests {
         let text = b"options:\n  secret_access_key: s3cr3t\n  greeting: hello\n";
         // Any depth, any scalar: only the value on its key's line.
         let nested = vec![
-            (files::STATE_FILE.to_owned(), "db_password".to_owned(), "123456789".to_owned()),
-            (files::STATE_FILE.to_owned(), "api_token".to_owned(), "tok".to_owned()),
+            (
+                files::STATE_FILE.to_owned(),
+                "db_password".to_owned(),
+                "123456789".to_owned(),
+            ),
+            (
+                files::STATE_FILE.to_owned(),
+                "api_token".to_owned(),
+                "tok".to_owned(),
+            ),
         ];
         let deep = b"m:\n  options:\n    db_password: 123456789\n    port: 123456789\n    nested: {api_token: tok, tokenizer: x}\n";
         let out = String::from_utf8(redact(deep, files::STATE_FILE, &nested)).expect("utf8");
         assert_eq!(
             out,
-            format!("m:\n  options:\n    db_password: {REDACTED}\n    port: 123456789\n    nested: {{api_token: {REDACTED}, tokenizer: x}}\n")
+            format!(
+                "m:\n  options:\n    db_password: {REDACTED}\n    port: 123456789\n    nested: {{api_token: {REDACTED}, tokenizer: x}}\n"
+            )
         );
         let out = String::from_utf8(redact(text, files::STATE_FILE, &creds)).expect("utf8");
         assert_eq!(

@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod identity;
 pub mod layout;
 pub mod manifest;
+pub mod markdown;
 pub mod ownership;
 pub mod policy;
 pub mod project;

@@ -371,6 +371,7 @@ fn draft_config(
         modules: Vec::new(),
         docker: Default::default(),
         sources: Default::default(),
+        updates: Default::default(),
     };
     for m in modules {
         if let Some(r) = &m.git_ref {

@@ -25,7 +25,10 @@ use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
 pub use crate::layout::CONFIG_FILE;
 
-const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
+const ROOT_KEYS: &[&str] = &[
+    "version", "project", "modules", "docker", "sources", "updates",
+];
+const UPDATES_KEYS: &[&str] = &["pull_requests"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme", "name"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
 const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings", "access"];
@@ -83,6 +86,15 @@ pub struct ProjectConfig {
     pub modules: Vec<ModuleRequest>,
     pub docker: Docker,
     pub sources: BTreeMap<String, SourceOverride>,
+    pub updates: Updates,
+}
+
+/// `updates.*`: how module updates reach the project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Updates {
+    /// The generated `quickscale-updates.yml` workflow opens pull requests
+    /// (off unless set: the workflow then only says how to opt in).
+    pub pull_requests: bool,
 }
 
 impl ProjectConfig {
@@ -252,6 +264,7 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
     };
 
     let docker = validate_docker(c, root);
+    let updates = validate_updates(c, root);
 
     let sources = root
         .get("sources")
@@ -278,6 +291,7 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
         modules,
         docker,
         sources,
+        updates,
     })
 }
 
@@ -302,6 +316,24 @@ fn validate_docker(c: &mut Checker, root: &Node) -> Docker {
         }
     }
     docker
+}
+
+/// `updates:`: how module updates reach the project.
+fn validate_updates(c: &mut Checker, root: &Node) -> Updates {
+    let mut updates = Updates::default();
+    if let Some(u) = root.get("updates")
+        && let Some(entries) = c.map(u, "`updates`", true)
+    {
+        c.known_keys(entries, UPDATES_KEYS, "`updates`");
+        if let Some((_, v)) = entries
+            .iter()
+            .find(|(k, _)| k.key_str() == Some("pull_requests"))
+            && let Some(b) = c.boolean(v, "`updates.pull_requests`")
+        {
+            updates.pull_requests = b;
+        }
+    }
+    updates
 }
 
 /// `modules:`: each a catalog module (or one with a private source) with

@@ -338,6 +338,7 @@ pub fn build_new(
         modules: Vec::new(),
         docker: Default::default(),
         sources: sources.clone(),
+        updates: Default::default(),
     };
     let mut modules = Vec::new();
     for name in &seen {

@@ -271,6 +271,7 @@ mod merge_tests {
             slug: "shop".into(),
             package: "shop".into(),
             theme: Theme::ShowcaseHtml,
+            name: None,
         });
         for (path, blob) in managed {
             s.managed.insert((*path).into(), (*blob).into());

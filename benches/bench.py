@@ -122,7 +122,7 @@ def peak(cmds, cwd):
         return 0
     top = 0
     for cmd in cmds:
-        _, kib = _spawn(cmd, cwd, rss_file)
+        _, kib = _spawn(cmd, cwd, RSS_FILE)
         top = max(top, kib)
     return top
 

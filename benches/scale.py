@@ -459,25 +459,31 @@ def main():
             bench.module_repo(work, n)
         bench.upstream_commits(upstream, names)
         print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
-    if "modules" in sweeps:
-        sweep_modules(work, upstream, results, have_subtree)
-    if "files" in sweeps:
-        sweep_files(work, upstream, results, have_subtree)
-    if "commits" in sweeps:
-        sweep_commits(work, results, have_subtree)
-    summary(results)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    (out / "scaling.json").write_text(json.dumps(
-        {"points": results.points,
-         "labels": {f"{s}/{c}": list(v) for (s, c), v in results.labels.items()},
-         "machine": {"nproc": os.cpu_count(), "load_at_end": load,
-                     "git": bench.git(work, "--version").strip()}}, indent=1) + "\n")
-    for p in plots(results, out):
-        print(f"wrote {p}")
-    print(f"\nload average now {load}; total {time.perf_counter() - t0:.0f} s")
 
+    def save():
+        """Results so far (a long run that is stopped keeps its finished sweeps)."""
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        (out / "scaling.json").write_text(json.dumps(
+            {"points": results.points,
+             "labels": {f"{s}/{c}": list(v) for (s, c), v in results.labels.items()},
+             "machine": {"nproc": os.cpu_count(), "load_now": load,
+                         "git": bench.git(work, "--version").strip()}}, indent=1) + "\n")
+        for p in plots(results, out):
+            print(f"wrote {p}", flush=True)
+        return load
+
+    # The cheapest sweep first: a stopped run still has something to show.
+    for sweep, fn in (("commits", lambda: sweep_commits(work, results, have_subtree)),
+                      ("modules", lambda: sweep_modules(work, upstream, results, have_subtree)),
+                      ("files", lambda: sweep_files(work, upstream, results, have_subtree))):
+        if sweep in sweeps:
+            fn()
+            save()
+    summary(results)
+    load = save()
+    print(f"\nload average now {load}; total {time.perf_counter() - t0:.0f} s")
 
 if __name__ == "__main__":
     main()

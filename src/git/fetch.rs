@@ -81,6 +81,12 @@ impl Git {
                 ),
             ]
         };
+        // A repository on this machine is copied from directly (local.rs).
+        if !is_full_hex(git_ref)
+            && let Some(id) = self.copy_local_commit(url, &candidates)
+        {
+            return Ok(id);
+        }
         let specs: Vec<String> = candidates
             .iter()
             .map(|(src, dst)| format!("+{src}:{dst}"))

@@ -46,6 +46,9 @@ HEAVY_RUNS = int(os.environ.get("BENCH_SCALE_HEAVY_RUNS", "2"))
 # git subtree split is a shell loop over every commit: ~60 s at 2,000
 # commits on this machine, so by default it is only run up to 20,000.
 SUBTREE_SPLIT_MAX = int(os.environ.get("BENCH_SCALE_SUBTREE_SPLIT_MAX", "20000"))
+# apply and update in the files sweep copy the whole project for each run:
+# only up to this many user files.
+FILES_HEAVY_MAX = int(os.environ.get("BENCH_SCALE_FILES_HEAVY_MAX", "1000000"))
 UPDATE_TARGET = bench.UPDATE_TAGS[-1]
 
 
@@ -247,6 +250,9 @@ def sweep_files(work, upstream, results, have_subtree):
         bench.git(project, "status", "--porcelain")  # refresh the index
         print(f"  setup {time.perf_counter() - t0:.0f} s", flush=True)
         light_commands(project, results, "files", n, names)
+        if n > FILES_HEAVY_MAX:
+            print(f"  apply and update not run at {n} files (BENCH_SCALE_FILES_HEAVY_MAX)")
+            continue
         heavy(results, "files", "apply", n,
               apply_pair(work, project, extra, upstream, f"fapply{n}"),
               "git quickscale apply (5 modules)", "5 x git subtree add --squash", have_subtree)
@@ -444,6 +450,8 @@ def main():
     ap.add_argument("--subtree", default="")
     ap.add_argument("--out", required=True)
     ap.add_argument("--sweeps", default=os.environ.get("BENCH_SCALE_SWEEPS", "modules,files,commits"))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other sweeps of <out>/scaling.json (BENCH_SCALE_MERGE=1)")
     a = ap.parse_args()
     work = Path(a.work)
     have_subtree = bool(a.subtree)
@@ -461,6 +469,16 @@ def main():
         print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
+    if a.merge and (out / "scaling.json").exists():
+        # Keep the sweeps of an earlier run that this one does not redo.
+        old = json.loads((out / "scaling.json").read_text())
+        for sweep, commands in old["points"].items():
+            if sweep not in sweeps:
+                results.points[sweep] = commands
+        for key, labels in old["labels"].items():
+            sweep, command = key.split("/", 1)
+            if sweep not in sweeps:
+                results.labels[(sweep, command)] = tuple(labels)
 
     def save():
         """Results so far (a long run that is stopped keeps its finished sweeps)."""

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::diag::{Diagnostic, Diagnostics, line_col};
 use crate::identity::module_name_problem;
+use crate::spec::{AccessSpec, NavEntry, UrlInclude, WiringHints};
 use crate::value::Value;
-use crate::wiring::spec::{UrlInclude, WiringHints};
 
 /// The bundled catalog text.
 pub const BUNDLED_INDEX: &str = include_str!("../modules-index.toml");
@@ -183,6 +183,8 @@ struct RawWiring {
     urls: Option<Vec<RawUrl>>,
     settings: Option<toml::Table>,
     dependencies: Option<Vec<String>>,
+    access: Option<toml::Value>,
+    nav: Option<toml::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,6 +372,22 @@ fn convert_wiring(raw: RawWiring) -> Result<WiringHints, String> {
             Some(settings)
         },
         dependencies: raw.dependencies,
+        access: raw
+            .access
+            .map(|a| {
+                toml_to_value(&a)
+                    .and_then(|v| AccessSpec::from_value(&v))
+                    .map_err(|e| format!("access: {e}"))
+            })
+            .transpose()?,
+        nav: raw
+            .nav
+            .map(|n| {
+                toml_to_value(&n)
+                    .and_then(|v| NavEntry::list_from_value(&v))
+                    .map_err(|e| format!("nav: {e}"))
+            })
+            .transpose()?,
     })
 }
 

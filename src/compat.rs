@@ -152,6 +152,22 @@ pub fn allows(range: &str, version: &str) -> Option<bool> {
     Some(any)
 }
 
+/// A declared range as a PEP 440 specifier (`^6.0` → `>=6.0,<7`), for
+/// tools that only speak PEP 440; `None` for `||` alternatives or text
+/// that is not a range. `*` is the empty specifier.
+pub fn to_pep440(range: &str) -> Option<String> {
+    if range.contains("||") {
+        return None;
+    }
+    let parts: Vec<String> = range
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && *p != "*")
+        .map(poetry_to_pep440)
+        .collect::<Option<_>>()?;
+    Some(parts.join(","))
+}
+
 /// `^1.2` → `>=1.2,<2.0`; `~1.2` → `>=1.2,<1.3`; a bare version → `==`.
 fn poetry_to_pep440(part: &str) -> Option<String> {
     let bump = |v: &str, caret: bool| -> Option<String> {
@@ -259,9 +275,254 @@ pub fn check(module: &str, needs: &Needs) -> Vec<Mismatch> {
     out
 }
 
+/// The Python a project runs on: the oldest release every embedded module
+/// allows (and the project's own `requires-python`). One value, carried
+/// into `.python-version`, the README, the CI workflow, the Dockerfile and
+/// apply's next steps, so that nothing leads to a Python pip cannot serve.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ProjectPython {
+    /// `3.14`.
+    pub version: String,
+    /// Why it is not the project's own minimum, e.g.
+    /// `auth: Python ^3.14 ([tool.poetry.dependencies] python)`; empty
+    /// when no module asks for more.
+    pub reasons: Vec<String>,
+}
+
+impl ProjectPython {
+    /// The project's own minimum, for a project without modules.
+    pub fn baseline() -> Self {
+        ProjectPython {
+            version: PROJECT_PYTHONS[0].to_owned(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// `uv`/`pyenv` commands that install this Python.
+    pub fn install_hint(&self) -> String {
+        let v = &self.version;
+        format!("`uv python install {v}` (https://docs.astral.sh/uv/) or `pyenv install {v}`")
+    }
+}
+
+/// What the embedded modules need together: `modules` is (name, needs) for
+/// each, from its pyproject.toml and its manifest's `requires:`.
+pub fn project_python(modules: &[(String, Needs)]) -> ProjectPython {
+    let mut reasons = Vec::new();
+    let mut floor = 0;
+    for (name, needs) in modules {
+        let mut own = 0;
+        if let Some(d) = &needs.python {
+            // The oldest supported release the range allows (unreadable: none).
+            own = PROJECT_PYTHONS
+                .iter()
+                .position(|v| allows(&d.text, v) == Some(true))
+                .unwrap_or(0);
+            if own > 0 {
+                reasons.push(format!("{name}: Python {} ({})", d.text, d.field));
+            }
+        }
+        if let Some(d) = &needs.django {
+            // Only Django releases that need Python 3.12 remain.
+            let older_ok = PROJECT_DJANGOS
+                .iter()
+                .filter(|v| allows(&format!("<{DJANGO_NEEDS_PY312}"), v) == Some(true))
+                .any(|v| allows(&d.text, v) != Some(false));
+            let py312 = PROJECT_PYTHONS
+                .iter()
+                .position(|v| *v == "3.12")
+                .unwrap_or(0);
+            if !older_ok && own < py312 {
+                own = py312;
+                reasons.push(format!(
+                    "{name}: Django {} ({}), which needs Python 3.12",
+                    d.text, d.field
+                ));
+            }
+        }
+        floor = floor.max(own);
+    }
+    ProjectPython {
+        version: PROJECT_PYTHONS[floor].to_owned(),
+        reasons,
+    }
+}
+
+/// Merges what a module's manifest `requires:` says into what its
+/// pyproject.toml says (the pyproject wins where both declare).
+pub fn with_manifest(mut needs: Needs, python: Option<&str>, django: Option<&str>) -> Needs {
+    if needs.python.is_none() {
+        needs.python = python.map(|t| Declared {
+            text: t.to_owned(),
+            field: "module.yml requires.python".into(),
+        });
+    }
+    if needs.django.is_none() {
+        needs.django = django.map(|t| Declared {
+            text: t.to_owned(),
+            field: "module.yml requires.django".into(),
+        });
+    }
+    needs
+}
+
+/// A line of a project file that names an older Python than the project needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StalePython {
+    pub path: String,
+    /// 1-based.
+    pub line: usize,
+    /// The version the line names.
+    pub found: String,
+}
+
+/// The lines of `text` (the file at `path`) that pin a Python older than
+/// `required`: `.python-version`, a Dockerfile's `FROM python:X`, a
+/// workflow's `python-version: X`, a README's `Python X or newer`.
+pub fn stale_python(path: &str, text: &str, required: &str) -> Vec<StalePython> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        let found = if name == ".python-version" {
+            (!trimmed.is_empty() && !trimmed.starts_with('#')).then(|| trimmed.to_owned())
+        } else if name == "Dockerfile" || name.starts_with("Dockerfile.") {
+            trimmed
+                .strip_prefix("FROM ")
+                .map(str::trim)
+                .and_then(|img| img.strip_prefix("python:"))
+                .map(|tag| leading_version(tag))
+        } else if name.ends_with(".yml") || name.ends_with(".yaml") {
+            trimmed
+                .strip_prefix("python-version:")
+                .map(|v| leading_version(v.trim().trim_matches(|c| c == '"' || c == '\'')))
+        } else if name.ends_with(".md") {
+            trimmed
+                .find("Python ")
+                .map(|at| &trimmed[at + "Python ".len()..])
+                .filter(|rest| {
+                    let v = leading_version(rest);
+                    rest[v.len()..].starts_with(" or newer")
+                })
+                .map(leading_version)
+        } else {
+            None
+        };
+        let Some(found) = found.filter(|f| !f.is_empty()) else {
+            continue;
+        };
+        if allows(&format!(">={required}"), &found) == Some(false) {
+            out.push(StalePython {
+                path: path.to_owned(),
+                line: i + 1,
+                found,
+            });
+        }
+    }
+    out
+}
+
+/// `3.12` of `3.12-slim`, `3.12.1 …`.
+fn leading_version(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect::<String>()
+        .trim_end_matches('.')
+        .to_owned()
+}
+
+/// A Python interpreter found on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPython {
+    /// The command to run it (`python3.14`, `python3`).
+    pub command: String,
+    /// `3.14.0`.
+    pub version: String,
+}
+
+/// The first of `python3`, `python<version>` on PATH that is at least
+/// `version`.
+pub fn find_python(version: &str) -> Option<FoundPython> {
+    let candidates = ["python3".to_owned(), format!("python{version}")];
+    candidates.into_iter().find_map(|command| {
+        let out = std::process::Command::new(&command)
+            .args(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let found = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        (allows(&format!(">={version}"), &found) == Some(true)).then_some(FoundPython {
+            command,
+            version: found,
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_project_python_is_the_oldest_every_module_allows() {
+        assert_eq!(project_python(&[]), ProjectPython::baseline());
+        assert_eq!(ProjectPython::baseline().version, "3.11");
+        let upstream = needs("[tool.poetry.dependencies]\npython = \"^3.14\"\ndjango = \"^6.0\"\n");
+        let first_party =
+            needs("[project]\nrequires-python = \">=3.11\"\ndependencies = [\"Django>=5.2,<7\"]\n");
+        let p = project_python(&[("teams".into(), first_party.clone())]);
+        assert_eq!(p, ProjectPython::baseline());
+        let p = project_python(&[("teams".into(), first_party), ("auth".into(), upstream)]);
+        assert_eq!(p.version, "3.14");
+        assert_eq!(
+            p.reasons,
+            ["auth: Python ^3.14 ([tool.poetry.dependencies] python)"]
+        );
+        // Django 6 only: Python 3.12.
+        let dj6 = needs("[project]\ndependencies = [\"django>=6.0\"]\n");
+        let p = project_python(&[("x".into(), dj6)]);
+        assert_eq!(p.version, "3.12");
+        assert!(p.reasons[0].contains("Django >=6.0"), "{p:?}");
+        // A manifest's requires: counts where the pyproject is silent.
+        let n = with_manifest(Needs::default(), Some(">=3.13"), None);
+        assert_eq!(project_python(&[("m".into(), n)]).version, "3.13");
+        assert!(
+            ProjectPython::baseline()
+                .install_hint()
+                .contains("uv python install 3.11")
+        );
+    }
+
+    #[test]
+    fn stale_python_lines_are_found_in_each_kind_of_file() {
+        let docker = "# x\nFROM node:22 AS f\nFROM python:3.12-slim\n";
+        assert_eq!(
+            stale_python("Dockerfile", docker, "3.14"),
+            [StalePython {
+                path: "Dockerfile".into(),
+                line: 3,
+                found: "3.12".into()
+            }]
+        );
+        assert!(stale_python("Dockerfile", docker, "3.12").is_empty());
+        let ci = "      - uses: actions/setup-python@v6\n        with:\n          python-version: \"3.12\"\n";
+        assert_eq!(
+            stale_python(".github/workflows/ci.yml", ci, "3.14")[0].line,
+            3
+        );
+        let file = "        with:\n          python-version-file: .python-version\n";
+        assert!(stale_python(".github/workflows/ci.yml", file, "3.14").is_empty());
+        assert_eq!(
+            stale_python(".python-version", "3.11\n", "3.14")[0].found,
+            "3.11"
+        );
+        assert!(stale_python(".python-version", "3.14\n", "3.14").is_empty());
+        let readme = "Requirements: Python 3.11 or newer, Node.js 20.19 or newer.\n";
+        assert_eq!(stale_python("README.md", readme, "3.14")[0].found, "3.11");
+        assert!(stale_python("README.md", "Python 3.14 or newer\n", "3.14").is_empty());
+        assert!(stale_python("README.md", "Python is nice\n", "3.14").is_empty());
+    }
 
     #[test]
     fn poetry_and_pep440_ranges() {
@@ -278,6 +539,10 @@ mod tests {
         assert_eq!(allows("^5.2 || ^6.0", "6.0"), Some(true));
         assert_eq!(allows("*", "6.0"), Some(true));
         assert_eq!(allows("not a range", "6.0"), None);
+        assert_eq!(to_pep440("^6.0").as_deref(), Some(">=6.0,<7"));
+        assert_eq!(to_pep440(">=3.15, <4").as_deref(), Some(">=3.15,<4"));
+        assert_eq!(to_pep440("*").as_deref(), Some(""));
+        assert_eq!(to_pep440("^5.2 || ^6.0"), None);
     }
 
     #[test]

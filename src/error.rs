@@ -85,14 +85,6 @@ from_hinted!(
     crate::source::SourceError,
 );
 
-impl From<anyhow::Error> for CliError {
-    fn from(e: anyhow::Error) -> Self {
-        let mut err = CliError::new(e.to_string());
-        err.causes = e.chain().skip(1).map(ToString::to_string).collect();
-        err
-    }
-}
-
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         CliError::from_error(&e, None)

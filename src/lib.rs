@@ -3,7 +3,6 @@
 //!
 //! Domain modules never print or read the terminal; `cli` and `ui` do.
 
-pub mod adopt;
 pub mod catalog;
 pub mod cli;
 pub mod compat;
@@ -11,20 +10,24 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod error;
+pub mod escape;
 pub mod fsutil;
 pub mod git;
 pub mod hooks;
 pub mod identity;
+pub mod layout;
 pub mod manifest;
 pub mod ownership;
 pub mod policy;
 pub mod project;
+pub mod pyliteral;
 pub mod render;
 pub mod report;
+pub mod secrets;
 pub mod source;
+pub mod spec;
 pub mod state;
 pub mod suggest;
-pub mod sync;
 pub mod txn;
 pub mod ui;
 pub mod upstream;

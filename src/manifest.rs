@@ -8,16 +8,16 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::spec::{
+    AccessSpec, NavEntry, UrlInclude, WiringHints, check_dotted_name, check_requirement,
+    check_route, check_setting_name,
+};
 use crate::suggest;
 use crate::upstream::derivation::{self, Derivation};
 use crate::value::Value;
-use crate::wiring::spec::{
-    UrlInclude, WiringHints, check_dotted_name, check_requirement, check_route, check_setting_name,
-};
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The manifest's file name inside a module.
-pub const MANIFEST_FILE: &str = "module.yml";
+pub use crate::layout::MANIFEST_FILE;
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -28,6 +28,8 @@ const TOP_KEYS: &[&str] = &[
     "django_apps",
     "middleware",
     "urls",
+    "access",
+    "nav",
     "settings",
     "requires",
     "upgrade_notes",
@@ -216,6 +218,10 @@ pub struct Manifest {
     /// Where the wiring values are written, for messages about them.
     #[serde(skip)]
     pub spans: Spans,
+    /// What upstream's own CLI accepted and this tool accepts too, with its
+    /// consequence (`file:line:col: message`), for commands to show.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// Upstream's `contract_vintage`.
@@ -295,10 +301,13 @@ impl Manifest {
             }
         };
         let mut c = Checker::new(file);
-        let manifest = parse_root(&mut c, &root, module).map(|mut m| {
+        let mut manifest = parse_root(&mut c, &root, module).map(|mut m| {
             m.spans.file = file.to_owned();
             m
         });
+        if let Some(m) = manifest.as_mut() {
+            m.warnings = c.warnings.drain(..).map(|d| d.to_string()).collect();
+        }
         let problems = c.finish();
         match manifest {
             Some(m) if problems.is_empty() => Ok(m),
@@ -493,12 +502,24 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
         .unwrap_or_default();
+    let access = root.get("access").and_then(|n| {
+        AccessSpec::from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
+            .ok()
+    });
+    let nav = root.get("nav").and_then(|n| {
+        NavEntry::list_from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
+            .ok()
+    });
     let wiring = WiringHints {
         django_apps: None,
         middleware,
         urls,
         settings,
         dependencies: None,
+        access,
+        nav,
     };
     Some(Manifest {
         name: name?,
@@ -515,6 +536,7 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         derivation,
         wiring,
         spans,
+        warnings: Vec::new(),
     })
 }
 
@@ -881,12 +903,15 @@ fn parse_option(
         }
         _ => None,
     };
+    // Upstream's CLI accepted this (crm before 0.73 had `enable_api`
+    // without one); the option is kept, but nothing carries it to Django.
     if mutable && django_setting.is_none() {
-        c.error(
+        c.warn(
             node,
-            format!("{octx}: a mutable option must define `django_setting`"),
+            format!(
+                "{octx}: a mutable option without `django_setting` reaches no Django setting: its value is recorded but changing it changes nothing the project runs (upstream's manifest should name one)"
+            ),
         );
-        return None;
     }
     let description = node
         .get("description")
@@ -1171,17 +1196,22 @@ derivation:
 
     #[test]
     fn rejects_bad_manifests_with_positions() {
-        let err = Manifest::parse(
+        // Accepted as upstream's CLI did, with a warning naming the line
+        // and the consequence.
+        let m = Manifest::parse(
             "name: x\nversion: \"1\"\nconfig:\n  mutable:\n    a: {type: integer}\n",
             "m.yml",
             "x",
         )
-        .expect_err("missing django_setting");
-        assert_eq!(err.0[0].line, Some(5));
+        .expect("a mutable option without django_setting is accepted");
+        assert_eq!(m.warnings.len(), 1, "{:?}", m.warnings);
+        assert!(m.warnings[0].starts_with("m.yml:5:"), "{:?}", m.warnings);
         assert!(
-            err.0[0]
-                .message
-                .contains("module x: option a: a mutable option must define `django_setting`")
+            m.warnings[0].contains(
+                "option a: a mutable option without `django_setting` reaches no Django setting"
+            ),
+            "{:?}",
+            m.warnings
         );
         let err =
             Manifest::parse("name: x\nversion: 1.0\n", "m.yml", "x").expect_err("number version");

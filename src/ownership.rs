@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::config::CONFIG_FILE;
-use crate::wiring;
+use crate::layout;
+use crate::layout::CONFIG_FILE;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "class", content = "module")]
@@ -37,7 +37,7 @@ pub fn classify(path: &str, package: &str, embedded: &[String]) -> Class {
     if path == CONFIG_FILE {
         return Class::DesiredState;
     }
-    if wiring::managed_paths(package).iter().any(|m| m == path) {
+    if layout::managed_paths(package).iter().any(|m| m == path) {
         return Class::ToolManaged;
     }
     if let Some(rest) = path.strip_prefix("modules/") {
@@ -52,7 +52,7 @@ pub fn classify(path: &str, package: &str, embedded: &[String]) -> Class {
 /// Whether a path could be a managed file of some package (for scans that
 /// do not know the package yet).
 pub fn is_managed_candidate(path: &str) -> bool {
-    path == wiring::REQUIREMENTS_FILE
+    path == layout::REQUIREMENTS_FILE
         || path.ends_with("/settings/modules.py")
         || path.ends_with("/urls_modules.py")
         || path == CONFIG_FILE

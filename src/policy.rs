@@ -12,64 +12,7 @@ use serde::Serialize;
 
 use crate::ownership::{self, Class};
 
-/// How a path changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "from")]
-pub enum ChangeKind {
-    Added,
-    Modified,
-    Deleted,
-    /// Moved from the given path (same content).
-    Renamed(String),
-}
-
-/// One changed path (the new path for a rename).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    pub path: String,
-    #[serde(flatten)]
-    pub kind: ChangeKind,
-}
-
-impl Change {
-    pub fn new(path: impl Into<String>, kind: ChangeKind) -> Self {
-        Self {
-            path: path.into(),
-            kind,
-        }
-    }
-
-    /// The paths this change touches: both ends of a rename.
-    fn touched(&self) -> impl Iterator<Item = &str> {
-        let from = match &self.kind {
-            ChangeKind::Renamed(from) => Some(from.as_str()),
-            _ => None,
-        };
-        std::iter::once(self.path.as_str()).chain(from)
-    }
-}
-
-/// A merge, and the prefixes its git-subtree trailers name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Merge {
-    /// `git-subtree-dir:` values of the merged commits (or of the merge
-    /// message); empty for an ordinary merge.
-    pub subtree_prefixes: Vec<String>,
-}
-
-/// What one commit (or the staged index) changes, against its first parent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ChangeSet {
-    pub changes: Vec<Change>,
-    /// Set when the change is a merge.
-    pub merge: Option<Merge>,
-    /// Names of the `modules/<name>` directories that still hold files
-    /// after the change (to tell a deleted prefix from deleted files).
-    pub module_dirs_after: BTreeSet<String>,
-    /// A commit the tool made itself (it carries a state note with an
-    /// operation): the rules about hand edits do not apply to it.
-    pub by_tool: bool,
-}
+pub use crate::git::changes::{Change, ChangeKind, ChangeSet, Merge};
 
 /// The project as the applied state before the change describes it.
 #[derive(Debug, Clone, Copy)]
@@ -381,7 +324,7 @@ fn managed_edit(set: &ChangeSet, project: &Project, out: &mut Vec<Violation>) {
 
 /// Which quickscale.yml change does what a hand edit of `path` wanted.
 fn managed_hint(path: &str, package: &str) -> String {
-    if path == crate::wiring::REQUIREMENTS_FILE {
+    if path == crate::layout::REQUIREMENTS_FILE {
         "module requirements come from each module's manifest; add your own requirements to requirements.txt".into()
     } else if path.ends_with("/urls_modules.py") {
         format!(
@@ -410,9 +353,9 @@ fn desired_not_applied(set: &ChangeSet, project: &Project, out: &mut Vec<Violati
         severity: Severity::Warning,
         message: format!(
             "{} is committed without `git quickscale apply`",
-            crate::config::CONFIG_FILE
+            crate::layout::CONFIG_FILE
         ),
-        paths: vec![crate::config::CONFIG_FILE.to_owned()],
+        paths: vec![crate::layout::CONFIG_FILE.to_owned()],
         fix: "run `git quickscale apply` so the project matches it (`git quickscale check` reports the difference as drift until then)".into(),
     });
 }
@@ -421,15 +364,7 @@ fn desired_not_applied(set: &ChangeSet, project: &Project, out: &mut Vec<Violati
 fn shell_list(paths: &BTreeSet<String>) -> String {
     paths
         .iter()
-        .map(|p| {
-            if p.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"/._-+@=:,".contains(&b))
-            {
-                p.clone()
-            } else {
-                format!("'{}'", p.replace('\'', r"'\''"))
-            }
-        })
+        .map(|p| crate::escape::shell_word(p))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -437,7 +372,10 @@ fn shell_list(paths: &BTreeSet<String>) -> String {
 /// "modules/a/x.py" or "modules/a/x.py and 3 more".
 fn summarize(paths: &BTreeSet<String>) -> String {
     let mut it = paths.iter();
-    let first = it.next().cloned().unwrap_or_default();
+    let first = it
+        .next()
+        .map(|p| crate::escape::quote(p).into_owned())
+        .unwrap_or_default();
     match paths.len() {
         0 | 1 => first,
         n => format!("{first} and {} more", n - 1),

@@ -37,9 +37,24 @@ pub enum RenderError {
     MissingTheme(String),
 }
 
-/// Renders every file of a new project for `project`.
+/// Renders every file of a new project for `project`, on the project's own
+/// minimum Python (no modules yet).
 pub fn render_project(project: &Identity) -> Result<FileMap, RenderError> {
+    render_project_for(project, &crate::compat::ProjectPython::baseline())
+}
+
+/// Renders every file of a new project for `project` on `python`: the
+/// Python its first modules need, written into `.python-version`, the
+/// README, the CI workflow and the Dockerfile.
+pub fn render_project_for(
+    project: &Identity,
+    python: &crate::compat::ProjectPython,
+) -> Result<FileMap, RenderError> {
     let globals = liquid::object!({
+        "python": {
+            "version": python.version.clone(),
+            "reasons": python.reasons.join("; "),
+        },
         "project": {
             "slug": project.slug.clone(),
             "package": project.package.clone(),

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::catalog::Catalog;
 use crate::config::ProjectConfig;
 use crate::diag::Diagnostics;
+use crate::git::fetch::{self, FetchError, MonorepoVersion, Offers, Resolved, Want};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 
 /// The ref used for a private module whose `sources:` entry names no ref.
@@ -58,15 +59,7 @@ pub fn plan_args(name: &str, src: &ModuleSource, catalog: &Catalog) -> String {
 
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_word(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-:@+=~,".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
+    crate::escape::shell_word(word)
 }
 
 /// A source URL classified by how it is reached.
@@ -114,7 +107,7 @@ pub enum SourceError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     #[error(
-        "module {module}: ref `{git_ref}` does not exist in `{url}`{}",
+        "module {module}: `{url}` has no branch, tag or commit `{git_ref}`{}",
         list_refs(available)
     )]
     RefNotFound {
@@ -144,7 +137,7 @@ fn list_refs(available: &[String]) -> String {
     if available.is_empty() {
         String::new()
     } else {
-        format!("; it has: {}", available.join(", "))
+        format!("; the module has: {}", available.join(", "))
     }
 }
 
@@ -174,52 +167,88 @@ fn boxed<E: std::error::Error + Send + Sync + 'static>(
     Box::new(e)
 }
 
-/// Lists branch and tag short names of a repository, sorted, for messages.
-pub fn list_branches_and_tags(repo: &gix::Repository) -> Vec<String> {
-    let mut names = Vec::new();
-    if let Ok(platform) = repo.references() {
-        for prefix in ["refs/heads/", "refs/tags/"] {
-            if let Ok(iter) = platform.prefixed(prefix) {
-                for r in iter.flatten() {
-                    names.push(r.name().shorten().to_string());
-                }
+/// Where upstream QuickScale's monorepo keeps each module before it is
+/// split out (`quickscale_modules/<name>`): a version with no split tag is
+/// found there at the repository's version tag.
+pub const MONOREPO_MODULES_DIR: &str = "quickscale_modules";
+
+/// What to fetch for module `module` at `git_ref` from `url`: which refs
+/// are this module's (for messages) and, for a version under a
+/// `<branch>/{version}` tag scheme, the monorepo fallback (the version tag
+/// of the whole repository and the split branch `<branch>`).
+pub fn want(module: &str, url: &str, git_ref: &str, catalog: Option<&Catalog>) -> Want {
+    let entry = catalog.and_then(|c| c.get(module));
+    let mut want = Want::plain(git_ref);
+    let (prefix, branch) = match entry.map(|e| (e.scheme_for(url), e)) {
+        Some((crate::catalog::TagScheme::Pattern { prefix, .. }, e)) => {
+            (Some(prefix), Some(e.git_ref.clone()))
+        }
+        // Without a catalog scheme, the shape `<branch>/<version>` says it.
+        _ => match git_ref.rsplit_once('/') {
+            Some((branch, v))
+                if semver::Version::parse(v.strip_prefix('v').unwrap_or(v)).is_ok() =>
+            {
+                (Some(format!("{branch}/")), Some(branch.to_owned()))
             }
+            _ => (None, None),
+        },
+    };
+    if let (Some(prefix), Some(branch)) = (&prefix, &branch)
+        && let Some(v) = git_ref.strip_prefix(prefix.as_str())
+    {
+        let v = v.strip_prefix('v').unwrap_or(v);
+        if semver::Version::parse(v).is_ok() {
+            want.monorepo = Some(MonorepoVersion {
+                version: v.to_owned(),
+                subdir: format!("{MONOREPO_MODULES_DIR}/{module}"),
+                branch: branch.clone(),
+            });
         }
     }
-    names.sort();
-    names.dedup();
-    names
+    want.offers = Offers {
+        tag_prefix: prefix,
+        branch,
+    };
+    want
 }
 
-/// Resolves `git_ref` in `repo` to a commit id, with the errors users need.
+/// Resolves `git_ref` in `repo` to a commit id, with the errors users need
+/// (annotated tags peeled, commit ids of 7+ hex, monorepo versions).
 pub fn resolve_commit(
     repo: &gix::Repository,
     module: &str,
     url: &str,
     git_ref: &str,
 ) -> Result<gix::ObjectId, SourceError> {
-    let object = repo
-        .rev_parse_single(git_ref)
-        .map_err(|_| SourceError::RefNotFound {
+    resolve_want(repo, module, url, &want(module, url, git_ref, None)).map(|r| r.commit)
+}
+
+/// [`resolve_commit`] with the catalog's tag scheme, saying how the
+/// commit was found when it took more than a ref lookup.
+pub fn resolve_want(
+    repo: &gix::Repository,
+    module: &str,
+    url: &str,
+    want: &Want,
+) -> Result<Resolved, SourceError> {
+    fetch::resolve_local(repo, url, want).map_err(|e| match e {
+        FetchError::RefNotFound { available, .. } => SourceError::RefNotFound {
             module: module.to_owned(),
             url: url.to_owned(),
-            git_ref: git_ref.to_owned(),
-            available: list_branches_and_tags(repo),
-        })?
-        .object()
-        .map_err(|e| SourceError::Git {
+            git_ref: want.git_ref.clone(),
+            available,
+        },
+        FetchError::NotACommit { .. } => SourceError::NotACommit {
             module: module.to_owned(),
-            what: format!("{url}@{git_ref}"),
+            url: url.to_owned(),
+            git_ref: want.git_ref.clone(),
+        },
+        e => SourceError::Git {
+            module: module.to_owned(),
+            what: format!("{url}@{}", want.git_ref),
             source: boxed(e),
-        })?;
-    let commit = object
-        .peel_to_commit()
-        .map_err(|_| SourceError::NotACommit {
-            module: module.to_owned(),
-            url: url.to_owned(),
-            git_ref: git_ref.to_owned(),
-        })?;
-    Ok(commit.id)
+        },
+    })
 }
 
 /// Reads `module.yml` at `commit`; `Ok(None)` when the module has none.

@@ -32,6 +32,11 @@ const JOURNAL: &str = "journal.json";
 const INDEX_BACKUP: &str = "index.backup";
 /// The index the operation wrote, to recognise it during recovery.
 const INDEX_NEW: &str = "index.new";
+/// Files an operation set aside before it started, outside the object
+/// database (adopt's originals of files holding raw credentials): put back
+/// into the worktree when the operation is rolled back (or never started),
+/// dropped when it completes.
+const ASIDE: &str = "aside";
 /// Journal format version.
 const JOURNAL_VERSION: u32 = 2;
 /// A paused operation (an update waiting for conflict resolution).
@@ -76,6 +81,11 @@ pub enum TxnError {
         operation: String,
         conflicted: Vec<String>,
     },
+    #[error("{original}\nrolling it back failed too: {rollback}")]
+    RollbackFailed {
+        original: Box<TxnError>,
+        rollback: Box<TxnError>,
+    },
     #[error(transparent)]
     Git(#[from] GitError),
 }
@@ -95,6 +105,9 @@ impl TxnError {
             TxnError::Paused { operation, .. } => format!(
                 "resolve the conflicts (edit the files, or `git mergetool`), then run `git quickscale {operation} --continue`; or give up with `git quickscale {operation} --abort`"
             ),
+            TxnError::RollbackFailed { .. } => {
+                "`git quickscale recover` finishes the rollback; `git status` shows the repository's state".into()
+            }
             TxnError::Git(_) => {
                 "run the command again; `git status` shows the repository's state".into()
             }
@@ -114,42 +127,144 @@ fn dir_of(git_dir: &Path) -> PathBuf {
     git_dir.join(DIR)
 }
 
+/// The one write lock of a repository: in the git dir its linked
+/// worktrees share (`git rev-parse --git-common-dir`), because refs, notes
+/// and objects are shared too. Every writer takes it through here.
+pub fn lock_path(git: &Git) -> PathBuf {
+    dir_of(git.common_dir()).join(LOCK)
+}
+
 /// The repository's write lock, held for a whole command.
 #[derive(Debug)]
 pub struct Lock {
-    _file: std::fs::File,
+    file: std::fs::File,
+    /// Remove the lock file on release (a read command leaves no trace).
+    transient: Option<PathBuf>,
 }
 
 impl Lock {
-    /// Takes the lock of the repository at `git_dir`, or says who holds it.
-    pub fn acquire(git_dir: &Path) -> Result<Lock, TxnError> {
-        let dir = dir_of(git_dir);
-        fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
-        let path = dir.join(LOCK);
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io("open", &path))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let pid = std::fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|t| t.trim().parse().ok());
-                return Err(TxnError::Locked { pid });
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io("lock", &path)(e)),
-        }
-        // The pid is only for the message another process shows.
-        use std::io::{Seek, Write};
-        let _ = file.set_len(0);
-        let _ = file.seek(std::io::SeekFrom::Start(0));
-        let _ = file.write_all(std::process::id().to_string().as_bytes());
-        Ok(Lock { _file: file })
+    /// Takes the lock of the repository (shared by its linked worktrees),
+    /// or says who holds it. Held, it clears ref lock files a killed
+    /// command of this tool left in its own namespace.
+    pub fn acquire(git: &Git) -> Result<Lock, TxnError> {
+        let lock = Self::take(git)?;
+        clear_stale_ref_locks(git)?;
+        Ok(lock)
     }
+
+    /// The lock for a command that only reads but must fetch (scratch
+    /// refs): released, its file and directory are removed again.
+    pub fn acquire_transient(git: &Git) -> Result<Lock, TxnError> {
+        let mut lock = Self::take(git)?;
+        lock.transient = Some(lock_path(git));
+        Ok(lock)
+    }
+
+    fn take(git: &Git) -> Result<Lock, TxnError> {
+        let path = lock_path(git);
+        // A transient lock's file may be removed between our open and our
+        // lock: the lock then holds a file nobody else can find; retry.
+        for _ in 0..10 {
+            if let Some(dir) = path.parent() {
+                fs_err::create_dir_all(dir).map_err(io("create", dir))?;
+            }
+            let mut file = match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+            {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("open", &path)(e)),
+            };
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let pid = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse().ok());
+                    return Err(TxnError::Locked { pid });
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io("lock", &path)(e)),
+            }
+            if !same_file(&file, &path) {
+                continue;
+            }
+            // The pid is only for the message another process shows.
+            use std::io::{Seek, Write};
+            let _ = file.set_len(0);
+            let _ = file.seek(std::io::SeekFrom::Start(0));
+            let _ = file.write_all(std::process::id().to_string().as_bytes());
+            return Ok(Lock {
+                file,
+                transient: None,
+            });
+        }
+        Err(TxnError::Locked { pid: None })
+    }
+}
+
+/// Whether `path` still names the open `file`.
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_file: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Some(path) = self.transient.take() {
+            // Removed while still locked: whoever opened it meanwhile finds
+            // it gone after locking and starts again.
+            let _ = std::fs::remove_file(&path);
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        let _ = self.file.unlock();
+    }
+}
+
+/// Removes `*.lock` files under `refs/quickscale/`: only this tool writes
+/// there, and only under [`Lock`], so with the lock held any such file was
+/// left by a killed command (git would refuse to move the ref forever).
+fn clear_stale_ref_locks(git: &Git) -> Result<(), TxnError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => walk(&path, out),
+                Ok(t) if t.is_file() && path.extension().is_some_and(|e| e == "lock") => {
+                    out.push(path)
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut stale = Vec::new();
+    walk(
+        &git.common_dir()
+            .join(crate::state::refs::NAMESPACE.trim_end_matches('/')),
+        &mut stale,
+    );
+    for path in stale {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("remove the stale lock", &path)(e)),
+        }
+    }
+    Ok(())
 }
 
 /// One worktree path the operation writes: as it is now, and as planned.
@@ -489,8 +604,57 @@ fn load(git: &Git) -> Result<Option<Journal>, TxnError> {
 }
 
 /// Removes the journal and everything that belongs to it.
+/// Keeps the worktree file `rel` as `bytes` outside the object database
+/// until the next operation ends (see [`ASIDE`]); owner-only permissions.
+pub fn set_aside(git: &Git, rel: &str, bytes: &[u8]) -> Result<(), TxnError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = dir_of(git.git_dir()).join(ASIDE);
+    fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
+    let path = dir.join(rel.replace('%', "%25").replace('/', "%2F"));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io("create", &path))?;
+    f.write_all(bytes).map_err(io("write", &path))?;
+    f.sync_all().map_err(io("sync", &path))?;
+    Ok(())
+}
+
+/// For an operation that failed before its transaction began.
+pub fn recover_aside(git: &Git) -> Result<(), TxnError> {
+    restore_aside(git)
+}
+
+/// Puts every file set aside back into the worktree, then forgets them.
+fn restore_aside(git: &Git) -> Result<(), TxnError> {
+    let dir = dir_of(git.git_dir()).join(ASIDE);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(());
+    };
+    let root = git.workdir().to_owned();
+    for e in entries.flatten() {
+        let rel = e
+            .file_name()
+            .to_string_lossy()
+            .replace("%2F", "/")
+            .replace("%25", "%");
+        let bytes = fs_err::read(e.path()).map_err(io("read", &e.path()))?;
+        let target = root.join(&rel);
+        crate::fsutil::write_atomic(&target, &bytes).map_err(io("restore", &target))?;
+        fs_err::remove_file(e.path()).map_err(io("remove", &e.path()))?;
+    }
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
 fn finish(git: &Git) -> Result<(), TxnError> {
     let dir = dir_of(git.git_dir());
+    // Completed (or restored already): what was set aside is done with.
+    let _ = std::fs::remove_dir_all(dir.join(ASIDE));
     let _ = std::fs::remove_file(dir.join(INDEX_BACKUP));
     let _ = std::fs::remove_file(dir.join(INDEX_NEW));
     let journal = dir.join(JOURNAL);
@@ -550,11 +714,22 @@ pub fn run_with(
         Ok(()) => {}
         Err(e) => {
             // Roll back what was written; the journal stays if that fails.
-            settle(git, &journal, Direction::Back)?;
-            if !journal.created_repo {
-                finish(git)?;
-            }
-            return Err(e);
+            // The error that stopped the operation is the one reported.
+            let rolled_back = settle(git, &journal, Direction::Back).and_then(|()| {
+                restore_aside(git)?;
+                if journal.created_repo {
+                    Ok(())
+                } else {
+                    finish(git)
+                }
+            });
+            return Err(match rolled_back {
+                Ok(()) => e,
+                Err(rollback) => TxnError::RollbackFailed {
+                    original: Box::new(e),
+                    rollback: Box::new(rollback),
+                },
+            });
         }
     }
     test_pause(git.git_dir(), "refs-moved");
@@ -607,14 +782,22 @@ fn write_all(git: &Git, prepared: &Prepared, extra: &Extra) -> Result<(), TxnErr
             test_pause(git.git_dir(), "files-deleted");
         }
     }
+    if extra.restore_index.is_none() && prepared.index.is_empty() && extra.stages.is_empty() {
+        return update_refs(git, prepared);
+    }
+    // Read, modify and write the index under git's index.lock; what it
+    // holds now (a `git add` since the operation started included) is what
+    // a rollback puts back.
+    let index_lock = git.lock_index()?;
+    if let Some(current) = index_lock.current()? {
+        let backup = dir.join(INDEX_BACKUP);
+        crate::fsutil::write_atomic(&backup, &current).map_err(io("write", &backup))?;
+    }
     if let Some(bytes) = &extra.restore_index {
         let staged = dir.join(INDEX_NEW);
         crate::fsutil::write_atomic(&staged, bytes).map_err(io("write", &staged))?;
-        git.write_index_bytes(bytes)?;
+        index_lock.commit(bytes)?;
         test_pause(git.git_dir(), "index-written");
-        return update_refs(git, prepared);
-    }
-    if prepared.index.is_empty() && extra.stages.is_empty() {
         return update_refs(git, prepared);
     }
     let planned: std::collections::BTreeMap<&str, Option<Leaf>> = prepared
@@ -635,7 +818,7 @@ fn write_all(git: &Git, prepared: &Prepared, extra: &Extra) -> Result<(), TxnErr
     };
     let staged = dir.join(INDEX_NEW);
     crate::fsutil::write_atomic(&staged, &bytes).map_err(io("write", &staged))?;
-    git.write_index_bytes(&bytes)?;
+    index_lock.commit(&bytes)?;
     test_pause(git.git_dir(), "index-written");
     update_refs(git, prepared)
 }
@@ -685,6 +868,9 @@ pub fn recover(git: &Git, _lock: &Lock) -> Result<Option<Recovered>, TxnError> {
                 Direction::Back
             };
             settle(git, &journal, direction)?;
+            if direction == Direction::Back {
+                restore_aside(git)?;
+            }
             match (journal.pause, direction) {
                 (PauseEffect::Pause, Direction::Back) => {
                     remove_merge_state(git)?;
@@ -717,6 +903,10 @@ pub fn recover(git: &Git, _lock: &Lock) -> Result<Option<Recovered>, TxnError> {
     };
     if recovered.is_none() || git.git_dir().exists() {
         remove_scratch_refs(git)?;
+    }
+    // Set aside by an operation killed before its journal existed.
+    if recovered.is_none() {
+        restore_aside(git)?;
     }
     Ok(recovered)
 }
@@ -751,6 +941,7 @@ pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
             fs_err::remove_file(&record).map_err(io("remove", &record))?;
             return Ok(Some(operation));
         }
+        remove_scratch_refs(git)?;
         return Ok(None);
     };
     finish(git)?;
@@ -758,17 +949,15 @@ pub fn forget(git: &Git, _lock: &Lock) -> Result<Option<String>, TxnError> {
     Ok(Some(journal.operation))
 }
 
+/// Removes the scratch refs of unfinished fetches (under the lock).
+pub fn remove_scratch_refs_locked(git: &Git, _lock: &Lock) -> Result<(), TxnError> {
+    remove_scratch_refs(git)
+}
+
+/// Scratch refs (and their stale locks) of a killed older command: the
+/// one cleanup lives in src/git/fetch.rs.
 fn remove_scratch_refs(git: &Git) -> Result<(), TxnError> {
-    let updates: Vec<RefUpdate> = git
-        .refs_with_prefix(TMP_PREFIX)?
-        .into_iter()
-        .map(|(name, id)| RefUpdate {
-            name,
-            expected: Some(id),
-            new: None,
-        })
-        .collect();
-    git.update_refs(&updates, "git quickscale: remove scratch refs")?;
+    git.remove_scratch_refs()?;
     Ok(())
 }
 
@@ -841,14 +1030,24 @@ fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnE
         } else {
             None
         };
-        if index != before {
-            if index.is_some() && index == staged {
+        // `git status` rewrites the index with fresh stat data: only the
+        // entries count.
+        let index_path = git.repo.index_path();
+        let same = |a: &Option<Vec<u8>>, b: &Option<Vec<u8>>, b_path: &Path| match (a, b) {
+            (Some(a), Some(b)) => a == b || git.same_index_entries(&index_path, b_path),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same(&index, &before, &dir.join(INDEX_BACKUP)) {
+            if index.is_some() && same(&index, &staged, &dir.join(INDEX_NEW)) {
                 restore_index = true;
             } else if journal.index_existed && backup.is_none() {
                 differences.push("the backup of the index is missing".into());
             } else {
-                differences
-                    .push("the index was changed after the interruption (`git add`?)".into());
+                differences.push(
+                    "the index has other entries than before or after the operation (`git add`, `git rm` or `git reset` after the interruption?)"
+                        .into(),
+                );
             }
         }
         if journal.created_repo {

@@ -1,13 +1,17 @@
 //! The terminal: the only place that prints or asks.
 //!
 //! Data goes to stdout, status and errors to stderr. Colour only on a
-//! terminal, and never with NO_COLOR (anstream handles both).
+//! terminal, and never with NO_COLOR (anstream handles both). Every line
+//! goes through [`crate::escape::safe_text`]: no control character reaches
+//! the terminal raw and no line can start a GitHub workflow command, except
+//! the annotations of [`Ui::workflow_command`].
 
 use std::io::{IsTerminal, Write};
 
 use anstyle::{AnsiColor, Style};
 
 use crate::error::CliError;
+use crate::escape::{is_annotation, safe_text};
 
 const ERROR: Style = AnsiColor::Red.on_default().bold();
 const WARN: Style = AnsiColor::Yellow.on_default().bold();
@@ -67,46 +71,66 @@ impl Ui {
 
     /// Writes a line of the command's data to stdout (a closed pipe is not an error).
     pub fn out(&self, line: &str) {
+        let line = safe_text(line);
         let _ = writeln!(anstream::stdout(), "{line}");
+    }
+
+    /// Writes a GitHub workflow command (`check --format github`): only a
+    /// well-formed annotation passes as is; anything else is made safe like
+    /// every other line.
+    pub fn workflow_command(&self, line: &str) {
+        if is_annotation(line) {
+            let _ = writeln!(anstream::stdout(), "{line}");
+        } else {
+            self.out(line);
+        }
     }
 
     /// Writes a styled line of data to stdout.
     pub fn out_styled(&self, tone: Tone, line: &str) {
+        let line = safe_text(line);
         let style = tone.style();
         let _ = writeln!(anstream::stdout(), "{style}{line}{style:#}");
     }
 
     /// Writes a status line to stderr.
     pub fn status(&self, line: &str) {
+        let line = safe_text(line);
         let _ = writeln!(anstream::stderr(), "{line}");
     }
 
     pub fn status_styled(&self, tone: Tone, line: &str) {
+        let line = safe_text(line);
         let style = tone.style();
         let _ = writeln!(anstream::stderr(), "{style}{line}{style:#}");
     }
 
     pub fn warn(&self, line: &str) {
+        let line = safe_text(line);
         let _ = writeln!(anstream::stderr(), "{WARN}warning:{WARN:#} {line}");
     }
 
     pub fn hint(&self, line: &str) {
+        let line = safe_text(line);
         let _ = writeln!(anstream::stderr(), "{HINT}hint:{HINT:#} {line}");
     }
 
     /// Prints an error with its causes and hint.
     pub fn error(&self, err: &CliError) {
         let mut e = anstream::stderr();
-        let mut lines = err.message.lines();
+        let message = safe_text(&err.message);
+        let mut lines = message.split('\n');
         let first = lines.next().unwrap_or("unknown error");
         let _ = writeln!(e, "{ERROR}error:{ERROR:#} {first}");
         for line in lines {
             let _ = writeln!(e, "{line}");
         }
         for cause in &err.causes {
+            let cause = safe_text(cause);
             let _ = writeln!(e, "  caused by: {cause}");
         }
         if let Some(hint) = &err.hint {
+            let hint = safe_text(hint);
             let _ = writeln!(e, "{HINT}hint:{HINT:#} {hint}");
         }
     }
@@ -115,7 +139,7 @@ impl Ui {
     pub fn confirm(&self, prompt: &str, default: bool, flag: &str) -> Result<bool, CliError> {
         self.require_terminal(flag)?;
         dialoguer::Confirm::new()
-            .with_prompt(prompt)
+            .with_prompt(safe_text(prompt))
             .default(default)
             .interact()
             .map_err(prompt_error)
@@ -131,8 +155,8 @@ impl Ui {
     ) -> Result<usize, CliError> {
         self.require_terminal(flag)?;
         dialoguer::Select::new()
-            .with_prompt(prompt)
-            .items(items)
+            .with_prompt(safe_text(prompt))
+            .items(items.iter().map(|i| safe_text(i)))
             .default(default)
             .interact()
             .map_err(prompt_error)
@@ -147,8 +171,8 @@ impl Ui {
     ) -> Result<Vec<usize>, CliError> {
         self.require_terminal(flag)?;
         dialoguer::MultiSelect::new()
-            .with_prompt(prompt)
-            .items(items)
+            .with_prompt(safe_text(prompt))
+            .items(items.iter().map(|i| safe_text(i)))
             .interact()
             .map_err(prompt_error)
     }
@@ -157,7 +181,7 @@ impl Ui {
     pub fn input(&self, prompt: &str, default: &str, flag: &str) -> Result<String, CliError> {
         self.require_terminal(flag)?;
         dialoguer::Input::<String>::new()
-            .with_prompt(prompt)
+            .with_prompt(safe_text(prompt))
             .default(default.to_owned())
             .interact_text()
             .map_err(prompt_error)

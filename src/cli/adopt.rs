@@ -1,8 +1,8 @@
 //! `git quickscale adopt`: take over a project made by upstream QuickScale.
 
 use super::{CmdResult, Context};
-use crate::adopt::{self, AdoptError, Prepared};
 use crate::engine::Event;
+use crate::engine::adopt::{self, AdoptError, Prepared};
 use crate::error::{CliError, exit};
 use crate::ui::Tone;
 
@@ -132,6 +132,5 @@ fn adopt_error(e: AdoptError) -> CliError {
 }
 
 fn json(value: &serde_json::Value) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }

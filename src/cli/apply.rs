@@ -113,6 +113,10 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         Some(_) => None,
     };
     let text = ws.config.text.clone();
+    let python_before = match &ws.git {
+        Some(_) => engine::python::of_head(&ws).ok(),
+        None => None,
+    };
     let mut progress = super::EventView::new(&ctx.ui).shown(mismatches);
     let opts = engine::execute::ExecOptions {
         strict: args.strict,
@@ -144,10 +148,59 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
     if plan.generate.is_some() && !args.no_hooks {
         super::hooks::install_after_apply(ctx, &ws.root);
     }
-    if outcome.created_repo {
-        ctx.ui.status("Next: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver");
-    }
+    let new_project = plan.generate.is_some() || outcome.created_repo;
+    python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), new_project);
     Ok(exit::OK)
+}
+
+/// What the project's Python means after an operation: for a new project
+/// the next steps on the Python its modules need (and how to install it
+/// when this machine lacks it, before pip fails); when modules moved it
+/// to another release, say so; files naming an older Python, by line.
+pub fn python_notes(
+    ctx: &Context,
+    root: &std::path::Path,
+    outcome: &engine::execute::Outcome,
+    before: Option<&crate::compat::ProjectPython>,
+    new_project: bool,
+) {
+    let python = &outcome.python;
+    let version = &python.version;
+    let why = if python.reasons.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", python.reasons.join("; "))
+    };
+    // Only a newer Python asks anything of the user (removing a module that
+    // needed one leaves the project's venv working).
+    let changed = before
+        .is_some_and(|b| crate::compat::allows(&format!(">={version}"), &b.version) == Some(false));
+    if changed {
+        ctx.ui.warn(&format!(
+            "the embedded modules now need Python {version}{why}; recreate the project's venv on it"
+        ));
+    }
+    for stale in engine::python::stale_files(root, python) {
+        ctx.ui.warn(&format!(
+            "{}:{}: names Python {}, but the embedded modules need Python {version}: change it to {version}",
+            stale.path, stale.line, stale.found
+        ));
+    }
+    if !(new_project || changed) {
+        return;
+    }
+    let command = match crate::compat::find_python(version) {
+        Some(found) => found.command,
+        None => {
+            ctx.ui.warn(&format!(
+                "this project needs Python {version}{why}, and none was found here (python3, python{version}): pip on an older Python fails after a long search"
+            ));
+            ctx.ui
+                .hint(&format!("install it first: {}", python.install_hint()));
+            format!("python{version}")
+        }
+    };
+    ctx.ui.status(&format!("Next: {command} -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver"));
 }
 
 /// Lists the commits an operation made, once they are made.

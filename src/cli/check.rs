@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::{CmdResult, Context};
 use crate::engine::check::{self, CheckError, CheckOptions, CheckReport, Finding, Level};
 use crate::error::{CliError, exit};
+use crate::escape::quote;
 use crate::ui::Tone;
 
 /// Check the project for drift from quickscale.yml and ownership violations (for CI)
@@ -66,17 +67,17 @@ pub fn cmd_check(ctx: &Context, args: &CheckArgs) -> CmdResult {
             }
         }
         Format::Json => ctx.ui.out(
-            &serde_json::to_string_pretty(&report)
+            &crate::escape::json(&report)
                 .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?,
         ),
         Format::Github => {
             for line in github_lines(&report) {
-                ctx.ui.out(&line);
+                ctx.ui.workflow_command(&line);
             }
         }
     }
     if let Some(path) = &args.sarif {
-        let text = serde_json::to_string_pretty(&sarif(&report))
+        let text = crate::escape::json(&sarif(&report))
             .map_err(|e| CliError::new(format!("cannot render SARIF: {e}")))?;
         fs_err::write(path, text + "\n").map_err(|e| {
             CliError::from_error(
@@ -115,14 +116,15 @@ fn location(f: &Finding) -> Option<String> {
     if let Some(commit) = &f.commit {
         let short = &commit[..commit.len().min(12)];
         return Some(match &f.subject {
-            Some(s) => format!("commit {short} ({s})"),
+            Some(s) => format!("commit {short} ({})", quote(s)),
             None => format!("commit {short}"),
         });
     }
     let file = f.file.as_ref()?;
+    let file = quote(file);
     Some(match f.line {
         Some(line) => format!("{file}:{line}"),
-        None => file.clone(),
+        None => file.into_owned(),
     })
 }
 
@@ -147,7 +149,7 @@ pub fn text_lines(r: &CheckReport) -> Vec<(Tone, String)> {
         let listed = f.commit.is_some() || f.paths.len() > 1 || f.paths.first() != f.file.as_ref();
         if listed {
             for p in f.paths.iter().take(TEXT_PATHS) {
-                out.push((Tone::Plain, format!("  {p}")));
+                out.push((Tone::Plain, format!("  {}", quote(p))));
             }
             if f.paths.len() > TEXT_PATHS {
                 out.push((
@@ -157,7 +159,7 @@ pub fn text_lines(r: &CheckReport) -> Vec<(Tone, String)> {
             }
         }
         if let Some(fix) = &f.fix {
-            for (i, l) in fix.lines().enumerate() {
+            for (i, l) in fix.split('\n').enumerate() {
                 let prefix = if i == 0 { "  hint: " } else { "    " };
                 out.push((Tone::Plain, format!("{prefix}{l}")));
             }
@@ -212,11 +214,14 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// A workflow command's message: `%`, CR and LF escaped as the runner expects.
+/// A workflow command's message: `%`, CR and LF escaped as the runner
+/// expects; other control characters as the text output shows them.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let data = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    crate::escape::safe_line(&data).into_owned()
 }
 
 /// A workflow command's property value: also `:` and `,`.
@@ -251,7 +256,7 @@ pub fn github_lines(r: &CheckReport) -> Vec<String> {
         }
         if f.paths.len() > 1 || f.commit.is_some() {
             for p in f.paths.iter().take(TEXT_PATHS) {
-                message.push_str(&format!("\n  {p}"));
+                message.push_str(&format!("\n  {}", quote(p)));
             }
         }
         if let Some(fix) = &f.fix {

@@ -133,15 +133,26 @@ fn report_install(ctx: &Context, git: &Git, outcome: &install::Outcome) {
         Tone::Ok,
         &format!("Installed the git-quickscale hooks in {dir}:"),
     );
-    for (hook, _, action) in &outcome.hooks {
+    for (hook, path, action) in &outcome.hooks {
         let what = match action {
-            Action::Created => "created",
-            Action::Added => "added to your existing hook (its own content keeps running)",
-            Action::Updated => "updated",
-            Action::Unchanged => "already installed",
-            _ => "",
+            Action::Created => "created".to_owned(),
+            Action::Added => "added to your existing hook (its own content keeps running)".into(),
+            Action::Updated => "updated".into(),
+            Action::Unchanged => "already installed".into(),
+            Action::Dangling => format!(
+                "left alone: {} is a dangling symlink (to {}); nothing written",
+                shown(git, path),
+                std::fs::read_link(path)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default()
+            ),
+            _ => String::new(),
         };
-        ctx.ui.status(&format!("  {:<17} {what}", hook.name()));
+        if *action == Action::Dangling {
+            ctx.ui.warn(&format!("{}: {what}", hook.name()));
+        } else {
+            ctx.ui.status(&format!("  {:<17} {what}", hook.name()));
+        }
     }
     for manager in &outcome.managers {
         ctx.ui.warn(&manager_note(*manager));
@@ -181,12 +192,15 @@ fn cmd_uninstall(ctx: &Context) -> CmdResult {
     let outcome = install::uninstall(&git).map_err(hooks_error)?;
     let dir = shown(&git, &outcome.location.dir);
     ctx.ui.status(&format!("git-quickscale hooks in {dir}:"));
-    for (hook, _, action) in &outcome.hooks {
+    for (hook, path, action) in &outcome.hooks {
         let what = match action {
-            Action::Removed => "removed the block; the rest of the hook is as it was",
-            Action::Deleted => "deleted (it only held the block)",
-            Action::Absent => "not installed",
-            _ => "",
+            Action::Removed => format!(
+                "removed the block from {}; the rest of the file is as it was",
+                shown(&git, path)
+            ),
+            Action::Deleted => format!("deleted {} (it only held the block)", shown(&git, path)),
+            Action::Absent => "not installed".to_owned(),
+            _ => String::new(),
         };
         ctx.ui.status(&format!("  {:<17} {what}", hook.name()));
     }
@@ -197,7 +211,7 @@ fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     let git = open(ctx)?;
     let status = install::status(&git, std::env::var_os("PATH").as_deref()).map_err(hooks_error)?;
     if args.json {
-        let text = serde_json::to_string_pretty(&status)
+        let text = crate::escape::json(&status)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
         return Ok(exit::OK);
@@ -228,6 +242,16 @@ fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
             HookState::Outdated => {
                 "installed, from another version (run `git quickscale hooks install`)".to_owned()
             }
+            HookState::Edited => {
+                "installed, edited by hand (`git quickscale hooks install` restores it)".to_owned()
+            }
+            HookState::Dangling => format!(
+                "a dangling symlink to {}: left alone (git runs nothing)",
+                h.link_target
+                    .as_deref()
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default()
+            ),
             HookState::NotInstalled => {
                 "not installed (the hook exists without the block)".to_owned()
             }
@@ -236,11 +260,18 @@ fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
         if h.other_content {
             line.push_str("; the hook has content of its own");
         }
-        if h.state != HookState::Missing && !h.executable {
+        if !matches!(h.state, HookState::Missing | HookState::Dangling) && !h.executable {
             line.push_str("; NOT EXECUTABLE: git does not run it (chmod +x)");
         }
         if let Some(m) = h.manager {
             line.push_str(&format!("; written by {}", m.name()));
+        }
+        if let Some(target) = h
+            .link_target
+            .as_ref()
+            .filter(|_| h.state != HookState::Dangling)
+        {
+            line.push_str(&format!("; a symlink to {}", shown(&git, target)));
         }
         if let Some(aside) = &h.aside {
             line.push_str(&format!("; the block is in {}", shown(&git, aside)));
@@ -277,6 +308,7 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
         merge_heads: merge_heads_from_env(),
         index_overrides: ctx.index_overrides.clone(),
         args: args.args.clone(),
+        module_push: std::env::var_os(crate::hooks::MODULE_PUSH_ENV).is_some_and(|v| v == "1"),
     };
     let outcome = run::run(hook, &ctx.cwd, &invocation).map_err(|e| {
         hooks_error(e).hint(format!(
@@ -305,7 +337,7 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
     for v in &outcome.violations {
         let mut text = format!("[{}] {}", v.rule, v.message);
         for p in &v.paths {
-            text.push_str(&format!("\n  {p}"));
+            text.push_str(&format!("\n  {}", crate::escape::quote(p)));
         }
         if v.severity == Severity::Error && refused {
             ctx.ui.error(&CliError::new(text).hint(v.fix.clone()));
@@ -365,12 +397,26 @@ fn merge_heads_from_env() -> Vec<ObjectId> {
     heads
 }
 
-/// A path relative to the worktree when it is inside it.
+/// A path relative to the worktree when it is inside it, else canonical
+/// (never through `worktrees/<name>/../..`). A symlink itself is shown, not
+/// its target.
 fn shown(git: &Git, path: &Path) -> String {
     let root = git.workdir();
     let real_root = root.canonicalize().unwrap_or(root);
-    let real = path.canonicalize().unwrap_or_else(|_| path.to_owned());
-    real.strip_prefix(&real_root)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| path.display().to_string())
+    let real = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map(|d| d.join(name))
+            .unwrap_or_else(|_| path.to_owned()),
+        _ => path.to_owned(),
+    };
+    let real = crate::escape::quote(
+        &real
+            .strip_prefix(&real_root)
+            .unwrap_or(&real)
+            .display()
+            .to_string(),
+    )
+    .into_owned();
+    real
 }

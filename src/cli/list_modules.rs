@@ -52,7 +52,7 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
                 }
             }
         }
-        let text = serde_json::to_string_pretty(&value)
+        let text = crate::escape::json(&value)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
     } else {
@@ -77,7 +77,7 @@ fn available_updates(
     root: &std::path::Path,
     config: &ConfigFile,
     catalog: &crate::catalog::Catalog,
-) -> Vec<(String, crate::engine::update::Cached)> {
+) -> Vec<(String, crate::engine::upstream_cache::Cached)> {
     let Ok(Some(git)) = crate::git::Git::open_at_root(root) else {
         return Vec::new();
     };
@@ -85,7 +85,7 @@ fn available_updates(
     let Ok((Some(state), _)) = crate::state::load(&git, head, Some(&config.config), catalog) else {
         return Vec::new();
     };
-    crate::engine::update::load_cache(&git)
+    crate::engine::upstream_cache::load_cache(&git)
         .into_iter()
         .filter(|(name, c)| {
             state

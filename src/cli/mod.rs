@@ -304,7 +304,7 @@ fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace,
     let (catalog, dir, git) = open_project(ctx)?;
     let mut lock = None;
     if let Some(git) = &git {
-        let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;
+        let held = crate::txn::Lock::acquire(git).map_err(txn_error)?;
         // The merge state of a paused update is ours, not git's own work.
         if !crate::txn::owns_merge_state(git.git_dir()) {
             crate::engine::check_git_idle(git).map_err(apply::engine_error)?;
@@ -350,7 +350,7 @@ pub fn open_unparsed(
         })?;
     let mut lock = None;
     if write {
-        let held = crate::txn::Lock::acquire(git.git_dir()).map_err(txn_error)?;
+        let held = crate::txn::Lock::acquire(&git).map_err(txn_error)?;
         crate::engine::check_git_idle(&git).map_err(apply::engine_error)?;
         report_recovery(ctx, crate::txn::recover(&git, &held).map_err(txn_error)?);
         crate::txn::refuse_if_paused(&git).map_err(txn_error)?;
@@ -447,7 +447,10 @@ impl<'u> EventView<'u> {
             } => {
                 let bar = indicatif::ProgressBar::new_spinner();
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_message(format!("fetching {module} from {url} at {git_ref}"));
+                bar.set_message(
+                    crate::escape::safe_text(&format!("fetching {module} from {url} at {git_ref}"))
+                        .into_owned(),
+                );
                 bar.enable_steady_tick(std::time::Duration::from_millis(100));
                 self.spinner = Some(bar);
             }
@@ -470,10 +473,13 @@ impl<'u> EventView<'u> {
                 }
                 let bar = indicatif::ProgressBar::new_spinner();
                 bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_message(format!(
-                    "listing the versions of {url} ({modules} module{})",
-                    if modules == 1 { "" } else { "s" }
-                ));
+                bar.set_message(
+                    crate::escape::safe_text(&format!(
+                        "listing the versions of {url} ({modules} module{})",
+                        if modules == 1 { "" } else { "s" }
+                    ))
+                    .into_owned(),
+                );
                 bar.enable_steady_tick(std::time::Duration::from_millis(100));
                 self.spinner = Some(bar);
             }

@@ -7,10 +7,10 @@ use clap::builder::PossibleValuesParser;
 use super::{CmdResult, Context};
 use crate::catalog::Catalog;
 use crate::config::emit;
-use crate::config::request::{
+use crate::config::{self, CONFIG_FILE, ConfigFile, Identity, ProjectConfig, Theme};
+use crate::engine::request::{
     self, EditRequest, ManifestStatus, ModuleArg, NewRequest, SetArg, SourceArg, parse_cli_value,
 };
-use crate::config::{self, CONFIG_FILE, ConfigFile, Identity, ProjectConfig, Theme};
 use crate::error::{CliError, exit};
 use crate::fsutil;
 use crate::identity;
@@ -263,11 +263,18 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
         None => project::require(&ctx.cwd)?.config_path(),
     };
     let display = shown(&ctx.cwd, &path);
-    let file = ConfigFile::load(&path, &display, catalog)?;
     let project_root = path.parent().unwrap_or(&ctx.cwd).to_owned();
+    // quickscale.yml is read here and written at the end: under the lock
+    // writers hold, so that an `apply` running meanwhile neither loses this
+    // edit nor reads half of it. A dry run writes nothing and takes none.
+    let mut _lock = None;
     if let Ok(Some(git)) = crate::git::Git::open_at_root(&project_root) {
+        if !args.dry_run {
+            _lock = Some(crate::txn::Lock::acquire(&git).map_err(super::txn_error)?);
+        }
         super::warn_interrupted(ctx, &git);
     }
+    let file = ConfigFile::load(&path, &display, catalog)?;
 
     let mut sets = args.sets.clone();
     if args.reconfigure && sets.is_empty() {

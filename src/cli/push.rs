@@ -2,7 +2,7 @@
 
 use super::{CmdResult, Context};
 use crate::engine::push::{self, PushPlan};
-use crate::error::exit;
+use crate::error::{CliError, exit};
 use crate::ui::Tone;
 
 /// Push local changes of an embedded module back to its upstream
@@ -40,6 +40,10 @@ pub struct PushArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Push although the secret scan found this finding (its fingerprint, as printed; can be repeated)
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub allow_secret: Vec<String>,
 }
 
 pub fn cmd_push(ctx: &Context, args: &PushArgs) -> CmdResult {
@@ -68,6 +72,7 @@ pub fn cmd_push(ctx: &Context, args: &PushArgs) -> CmdResult {
         return Ok(exit::OK);
     }
     show_plan(ctx, &plan);
+    check_secrets(ctx, &plan, &args.allow_secret)?;
     if args.dry_run {
         ctx.ui.status(&format!(
             "Dry run: nothing was pushed. It would run:\n  {}",
@@ -109,6 +114,65 @@ pub fn cmd_push(ctx: &Context, args: &PushArgs) -> CmdResult {
     Ok(exit::OK)
 }
 
+/// Refuses the push when the secret scan found something not allowed with
+/// `--allow-secret`; names the commit, file, line and rule of each finding.
+fn check_secrets(ctx: &Context, plan: &PushPlan, allowed: &[String]) -> Result<(), CliError> {
+    use crate::escape::quote;
+    for a in allowed {
+        if !plan.secrets.iter().any(|f| &f.fingerprint == a) {
+            ctx.ui.warn(&format!(
+                "--allow-secret {}: no finding has this fingerprint",
+                quote(a)
+            ));
+        }
+    }
+    let blocked: Vec<_> = plan
+        .secrets
+        .iter()
+        .filter(|f| !allowed.contains(&f.fingerprint))
+        .collect();
+    for f in plan
+        .secrets
+        .iter()
+        .filter(|f| allowed.contains(&f.fingerprint))
+    {
+        ctx.ui.warn(&format!(
+            "pushing a possible secret as allowed: {}",
+            quote(&f.fingerprint)
+        ));
+    }
+    if blocked.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "{} possible secret(s) in what would leave; nothing was pushed (rules: {}):",
+        blocked.len(),
+        plan.secret_rules
+    );
+    for f in &blocked {
+        let short = &f.commit[..f.commit.len().min(12)];
+        let place = if f.file == crate::secrets::MESSAGE_FILE {
+            format!("the message of commit {short}, line {}", f.line)
+        } else {
+            format!(
+                "{}:{} in commit {short}",
+                quote(&format!("{}/{}", plan.prefix, f.file)),
+                f.line
+            )
+        };
+        message.push_str(&format!(
+            "\n  {place}: {} [{}] {}\n    fingerprint: {}",
+            f.description,
+            f.rule,
+            f.redacted,
+            quote(&f.fingerprint)
+        ));
+    }
+    Err(CliError::new(message).hint(
+        "remove the secret from those commits (`git rebase -i`, then `git quickscale push` again) and revoke it if it is real; if it is not a secret, pass --allow-secret <fingerprint> for each",
+    ))
+}
+
 /// What leaves the machine: the commits, then the diffstat (stdout).
 fn show_plan(ctx: &Context, plan: &PushPlan) {
     ctx.ui.out_styled(
@@ -128,8 +192,11 @@ fn show_plan(ctx: &Context, plan: &PushPlan) {
         }
     ));
     for c in &plan.commits {
-        ctx.ui
-            .out(&format!("  {} {}", c.id.to_hex_with_len(12), c.summary));
+        ctx.ui.out(&format!(
+            "  {} {}",
+            c.id.to_hex_with_len(12),
+            crate::escape::quote(&c.summary)
+        ));
     }
     ctx.ui.out(&format!(
         "Changes against upstream commit {}:",
@@ -150,7 +217,10 @@ fn show_plan(ctx: &Context, plan: &PushPlan) {
                 "-".repeat(f.removed.min(40))
             )
         };
-        ctx.ui.out(&format!(" {:width$} | {bar}", f.path));
+        ctx.ui.out(&format!(
+            " {:width$} | {bar}",
+            crate::escape::quote(&f.path)
+        ));
     }
     ctx.ui.out(&format!(
         " {} file(s) changed, {added} insertion(s)(+), {removed} deletion(s)(-)",
@@ -164,8 +234,11 @@ fn show_plan(ctx: &Context, plan: &PushPlan) {
             plan.prefix
         ));
         for m in &plan.mixed {
-            ctx.ui
-                .status(&format!("  {} {}", m.id.to_hex_with_len(12), m.summary));
+            ctx.ui.status(&format!(
+                "  {} {}",
+                m.id.to_hex_with_len(12),
+                crate::escape::quote(&m.summary)
+            ));
         }
     }
 }

@@ -32,7 +32,7 @@ pub fn cmd_recover(ctx: &Context, args: &RecoverArgs) -> CmdResult {
             .status("Nothing to recover: there is no repository yet.");
         return Ok(exit::OK);
     };
-    let lock = crate::txn::Lock::acquire(git.git_dir()).map_err(super::txn_error)?;
+    let lock = crate::txn::Lock::acquire(&git).map_err(super::txn_error)?;
     if args.forget {
         match crate::txn::forget(&git, &lock).map_err(super::txn_error)? {
             Some(op) => ctx.ui.status_styled(

@@ -51,9 +51,12 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
     ws.config.text = text.clone();
     let plan = engine::plan::removal(&ws, &args.name);
     super::apply::show_plan(ctx, &plan);
-    super::print_database_notes(ctx, &plan);
-    if ctx.ui.is_interactive()
-        && !args.yes
+    let asks = ctx.ui.is_interactive() && !args.yes;
+    if asks {
+        // Said before the question too: it may change the answer.
+        super::print_database_notes(ctx, &plan);
+    }
+    if asks
         && !ctx
             .ui
             .confirm(&format!("Remove {}?", args.name), false, "--yes")?
@@ -61,6 +64,7 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
+    let python_before = engine::python::of_head(&ws).ok();
     let mut progress = super::EventView::new(&ctx.ui);
     let opts = engine::execute::ExecOptions::default();
     let outcome =
@@ -77,5 +81,31 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
             outcome.head.to_hex_with_len(12)
         ),
     );
+    super::apply::python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), false);
+    database_advice_after(ctx, &plan);
     Ok(exit::OK)
+}
+
+/// What to do about the tables a removal left, said last, when the
+/// module's code (and so its migrations) is already gone.
+fn database_advice_after(ctx: &Context, plan: &engine::Plan) {
+    for name in &plan.remove {
+        ctx.ui.warn(&format!(
+            "module {name}'s database tables remain in your database; git quickscale never touches data"
+        ));
+        let labels = plan.tables.get(name).cloned().unwrap_or_default();
+        let labels = if labels.is_empty() {
+            vec!["<app_label>".to_owned()]
+        } else {
+            labels
+        };
+        let migrate: Vec<String> = labels
+            .iter()
+            .map(|l| format!("python manage.py migrate {l} zero"))
+            .collect();
+        ctx.ui.hint(&format!(
+            "to drop them, the migrations must be unapplied while the module is there: `git quickscale undo`, then `{}`, then `git quickscale remove {name}` again",
+            migrate.join(" && ")
+        ));
+    }
 }

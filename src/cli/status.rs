@@ -11,11 +11,14 @@ use crate::ui::Tone;
 /// commit, manifest version, local changes inside its prefix, and whether
 /// quickscale.yml wants something else. Also managed files edited by hand,
 /// and whether the applied state came from a git note or was derived from
-/// the tree (a fresh clone has no notes).
+/// the tree (a fresh clone has no notes). Never contacts a remote: whether
+/// the remote holds state notes comes from what the last `git quickscale
+/// sync` fetched; `--remote` asks the remote.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   git quickscale status
   git quickscale status --json
+  git quickscale status --remote   # ask the remote whether it holds state notes
   git quickscale status --class templates/base.html --class modules/crm/models.py
   git quickscale status --repair-state   # record a derived state in a note")]
 pub struct StatusArgs {
@@ -30,6 +33,18 @@ pub struct StatusArgs {
     /// Show the ownership class of a path (can be repeated)
     #[arg(long, value_name = "PATH")]
     pub class: Vec<String>,
+
+    /// Ask the default remote whether it holds state notes this clone lacks (opens a connection)
+    #[arg(long, conflicts_with_all = ["class", "repair_state"])]
+    pub remote: bool,
+}
+
+/// What status says about the remote's state notes.
+enum RemoteView {
+    /// Known from local refs (no connection).
+    Known(crate::engine::sync::KnownRemoteState),
+    /// Asked with `--remote`: the remote when it has notes this clone lacks.
+    Asked(Result<Option<String>, String>),
 }
 
 pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
@@ -72,24 +87,56 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     if args.json {
         ctx.ui.out(&json(&report)?);
     } else {
-        // A fresh clone has no notes: say when the remote has them.
-        let unfetched = match (&ws.git, report.state.origin) {
-            (Some(git), "derived") => {
-                crate::sync::probe_remote_state(git.workdir(), std::time::Duration::from_secs(3))
+        // A fresh clone has no notes: say what is known of the remote's,
+        // from local refs; only `--remote` opens a connection.
+        let remote = match &ws.git {
+            Some(git) if args.remote => {
+                Some(RemoteView::Asked(crate::engine::sync::probe_remote_state(
+                    git.workdir(),
+                    std::time::Duration::from_secs(20),
+                )))
             }
+            Some(git) if report.state.origin == "derived" => Some(RemoteView::Known(
+                crate::engine::sync::known_remote_state(git),
+            )),
             _ => None,
         };
-        render(ctx, &report, unfetched.as_deref());
+        render(ctx, &report, remote.as_ref());
     }
     Ok(exit::OK)
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+/// The next step for a derived state: sync when the remote has notes,
+/// else record the derived state.
+fn render_derived_hint(ctx: &Context, remote: Option<&RemoteView>) {
+    use crate::engine::sync::KnownRemoteState as K;
+    let ui = &ctx.ui;
+    let repair = "run `git quickscale status --repair-state` to record it";
+    match remote {
+        Some(RemoteView::Known(K::Unmerged { remote })) => ui.out_styled(
+            Tone::Warn,
+            &format!("  the remote `{remote}` had state notes at the last fetch that this clone has not merged: run `git quickscale sync` (rather than `git quickscale status --repair-state`)"),
+        ),
+        Some(RemoteView::Known(K::NeverFetched { remote })) => ui.out(&format!(
+            "  the state notes of `{remote}` were never fetched: run `git quickscale sync` if it holds them (`git quickscale status --remote` asks it), else {repair}"
+        )),
+        Some(RemoteView::Asked(Ok(Some(remote)))) => ui.out_styled(
+            Tone::Warn,
+            &format!("  the remote `{remote}` has state notes this clone has not fetched: run `git quickscale sync` (rather than `git quickscale status --repair-state`)"),
+        ),
+        Some(RemoteView::Asked(Err(e))) => {
+            ui.out(&format!("  {repair}"));
+            ui.warn(&format!("could not ask the remote: {e}"));
+        }
+        _ => ui.out(&format!("  {repair}")),
+    }
 }
 
-fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
+fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+}
+
+fn render(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
     let ui = &ctx.ui;
     ui.out(&format!(
         "Project {} (package {}, theme {}), HEAD {}",
@@ -102,15 +149,52 @@ fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
             .map(|h| &h[..12])
             .unwrap_or("(no commits)")
     ));
+    let py = &r.python.python;
+    if py.reasons.is_empty() {
+        ui.out(&format!(
+            "Python: {} (the project's own minimum)",
+            py.version
+        ));
+    } else {
+        ui.out(&format!(
+            "Python: {} ({})",
+            py.version,
+            py.reasons.join("; ")
+        ));
+    }
+    for stale in &r.python.stale {
+        ui.out_styled(
+            Tone::Warn,
+            &format!(
+                "  {}:{} names Python {}: change it to {}",
+                stale.path, stale.line, stale.found, py.version
+            ),
+        );
+    }
     match r.state.origin {
-        "note" => ui.out(&format!(
-            "State: recorded in the note on {}",
-            r.state
-                .note_commit
-                .as_deref()
-                .map(|c| &c[..12])
-                .unwrap_or("?")
-        )),
+        "note" => {
+            ui.out(&format!(
+                "State: recorded in the note on {}",
+                r.state
+                    .note_commit
+                    .as_deref()
+                    .map(|c| &c[..12])
+                    .unwrap_or("?")
+            ));
+            match remote {
+                Some(RemoteView::Asked(Ok(Some(remote)))) => ui.out_styled(
+                    Tone::Warn,
+                    &format!("  the remote `{remote}` has state notes this clone has not fetched: run `git quickscale sync`"),
+                ),
+                Some(RemoteView::Asked(Ok(None))) => {
+                    ui.out("  the remote has no state notes this clone lacks")
+                }
+                Some(RemoteView::Asked(Err(e))) => {
+                    ui.warn(&format!("could not ask the remote: {e}"))
+                }
+                _ => {}
+            }
+        }
         "derived" => {
             ui.out_styled(
                 Tone::Warn,
@@ -119,13 +203,7 @@ fn render(ctx: &Context, r: &StatusReport, unfetched: Option<&str>) {
             for u in &r.state.unverified {
                 ui.out(&format!("  - {u}"));
             }
-            match unfetched {
-                Some(remote) => ui.out_styled(
-                    Tone::Warn,
-                    &format!("  the remote `{remote}` has state notes this clone has not fetched: run `git quickscale sync` (rather than `git quickscale status --repair-state`)"),
-                ),
-                None => ui.out("  run `git quickscale status --repair-state` to record it"),
-            }
+            render_derived_hint(ctx, remote);
         }
         _ => ui.out("State: none yet (run `git quickscale apply` to generate the project)"),
     }

@@ -1,9 +1,9 @@
 //! `git quickscale sync`: share the applied state through a remote.
 
 use super::{CmdResult, Context};
+use crate::engine::sync::{self, NotesResult, SyncError};
 use crate::error::{CliError, exit};
 use crate::git::Git;
-use crate::sync::{self, NotesResult, SyncError};
 use crate::ui::Tone;
 
 /// Fetch, merge and push the applied state (notes and module refs) with a remote
@@ -33,7 +33,7 @@ pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
     })?;
     let report = sync::sync(&git, args.remote.as_deref()).map_err(sync_error)?;
     if args.json {
-        let text = serde_json::to_string_pretty(&report)
+        let text = crate::escape::json(&report)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
         ctx.ui.out(&text);
         return Ok(exit::OK);

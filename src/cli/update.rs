@@ -3,8 +3,8 @@
 
 use super::{CmdResult, Context};
 use crate::config;
-use crate::engine::execute::{self, ConflictMode, ExecOptions};
-use crate::engine::update::{self, Policy, Preview, TextChange};
+use crate::engine::execute::{self, ConflictMode, ExecOptions, TextChange};
+use crate::engine::update::{self, Policy, Preview};
 use crate::engine::{self, Event, pause};
 use crate::error::{CliError, exit};
 use crate::report::{self, DiffLine};
@@ -111,7 +111,19 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
     if args.abort {
         return cmd_abort(ctx);
     }
-    let mut ws = super::open_for_write(ctx)?;
+    // --check and --dry-run only read (like `apply --dry-run`): no
+    // recovery, and the lock only for their fetches' scratch refs, removed
+    // again with them.
+    let read_only = args.check || args.dry_run;
+    let mut ws = if read_only {
+        super::open_for_read(ctx)?
+    } else {
+        super::open_for_write(ctx)?
+    };
+    let _scratch = match (&ws.git, read_only) {
+        (Some(_), true) => Some(ReadScratch::take(&ws.root)?),
+        _ => None,
+    };
     let names: Vec<String> = if args.names.is_empty() {
         ws.embedded()
     } else {
@@ -198,9 +210,9 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         }
     };
     drop(progress);
-    let wiring = update::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
+    let wiring = execute::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
     let diffs = if args.diff {
-        update::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
+        execute::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
     } else {
         Vec::new()
     };
@@ -263,6 +275,7 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         .hint("resolve them (edit the files, or `git mergetool`), then `git quickscale update --continue`; or `git quickscale update --abort`"));
     }
     let steps = selection.steps.clone();
+    let python_before = engine::python::of_head(&ws).ok();
     let mut progress = super::EventView::new(&ctx.ui);
     let outcome = execute::execute_resolved(&mut ws, resolved, &mut |e: Event| progress.show(e))
         .map_err(super::apply::engine_error)?;
@@ -277,6 +290,7 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
             outcome.head.to_hex_with_len(12)
         ),
     );
+    super::apply::python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), false);
     Ok(exit::OK)
 }
 
@@ -325,8 +339,7 @@ fn summary(ctx: &Context, steps: &[engine::plan::UpdateModule], versions: &[(Str
 }
 
 fn json(value: &serde_json::Value) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
+    crate::escape::json(value).map_err(|e| CliError::new(format!("cannot render JSON: {e}")))
 }
 
 fn show_check(
@@ -584,6 +597,24 @@ fn cmd_abort(ctx: &Context) -> CmdResult {
 }
 
 /// Walks the conflicts file by file on a terminal.
+/// One git command of the conflict walk; a failure stops the walk (the
+/// update stays paused, nothing more is changed).
+fn walk_step(root: &std::path::Path, args: &[&str]) -> Result<(), CliError> {
+    let shown = format!("git {}", args.join(" "));
+    let status = std::process::Command::new("git")
+        .current_dir(root)
+        .args(args)
+        .status()
+        .map_err(|e| CliError::new(format!("cannot run `{shown}`: {e}")))?;
+    if status.success() {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "`{shown}` failed ({status}); the walk stopped and the update stays paused"
+    ))
+    .hint("resolve the remaining files by hand (`git status` lists them), then `git quickscale update --continue`; or `git quickscale update --abort`"))
+}
+
 fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResult {
     let root = super::project_dir(ctx)?.root;
     let choices = [
@@ -602,13 +633,7 @@ fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResu
                     0,
                     "--conflicts=merge",
                 )?;
-                let git = |args: &[&str]| {
-                    std::process::Command::new("git")
-                        .current_dir(&root)
-                        .args(args)
-                        .status()
-                        .map_err(|e| CliError::new(format!("cannot run git: {e}")))
-                };
+                let git = |args: &[&str]| walk_step(&root, args);
                 match pick {
                     0 | 1 => {
                         let side = if pick == 0 { "--theirs" } else { "--ours" };
@@ -655,4 +680,46 @@ fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResu
     ctx.ui
         .status("The update stays paused: `git quickscale update --continue` when ready.");
     Ok(exit::OK)
+}
+
+/// The transient lock of a reading update and the removal of its scratch
+/// refs on every way out.
+struct ReadScratch {
+    git: crate::git::Git,
+    lock: Option<crate::txn::Lock>,
+}
+
+impl ReadScratch {
+    fn take(root: &std::path::Path) -> Result<ReadScratch, CliError> {
+        let git = crate::git::Git::open_at_root(root)
+            .map_err(|e| CliError::from_error(&e, e.hint()))?
+            .ok_or_else(|| CliError::new("the repository is gone"))?;
+        let lock = crate::txn::Lock::acquire_transient(&git).map_err(super::txn_error)?;
+        Ok(ReadScratch {
+            git,
+            lock: Some(lock),
+        })
+    }
+}
+
+impl Drop for ReadScratch {
+    fn drop(&mut self) {
+        if let Some(lock) = self.lock.take() {
+            let _ = crate::txn::remove_scratch_refs_locked(&self.git, &lock);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_git_command_stops_the_conflict_walk() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = walk_step(dir.path(), &["checkout", "--theirs", "--", "no-such-file"])
+            .expect_err("git fails outside a repository");
+        assert!(err.to_string().contains("stays paused"), "{err}");
+        assert!(walk_step(dir.path(), &["--version"]).is_ok());
+    }
 }

@@ -6,7 +6,6 @@
 
 pub mod edit;
 pub mod emit;
-pub mod request;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,18 +17,18 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::identity;
 use crate::identity::module_name_problem;
 pub use crate::identity::{Identity, Theme, check_ref_name};
+use crate::spec::AccessSpec;
 use crate::suggest;
 use crate::value::Value;
 use crate::wiring::rules;
 use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
-/// The file name of the desired state.
-pub const CONFIG_FILE: &str = "quickscale.yml";
+pub use crate::layout::CONFIG_FILE;
 
 const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
 const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
-const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings"];
+const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings", "access"];
 
 /// `docker.*`, kept for compatibility with upstream files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -71,6 +70,10 @@ pub struct SourceOverride {
     /// (see `wiring::rules`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allow_settings: Vec<String>,
+    /// Who may open the module's pages, overriding its manifest and the
+    /// catalog (see `spec::AccessSpec`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessSpec>,
 }
 
 /// A validated quickscale.yml.
@@ -93,6 +96,14 @@ impl ProjectConfig {
             .iter()
             .filter(|(_, s)| !s.allow_settings.is_empty())
             .map(|(m, s)| (m.clone(), s.allow_settings.clone()))
+            .collect()
+    }
+
+    /// The owner's access levels, by module (`sources.<m>.access`).
+    pub fn access_overrides(&self) -> BTreeMap<String, AccessSpec> {
+        self.sources
+            .iter()
+            .filter_map(|(m, s)| Some((m.clone(), s.access.clone()?)))
             .collect()
     }
 }
@@ -429,8 +440,21 @@ fn validate_sources(c: &mut Checker, node: &Node) -> BTreeMap<String, SourceOver
         if let Some(a) = v.get("allow_settings") {
             src.allow_settings = validate_allowed_settings(c, &name, a);
         }
+        if let Some(a) = v.get("access") {
+            match AccessSpec::from_value(&Value::from_node(a)) {
+                Ok(spec) => src.access = Some(spec),
+                Err(why) => c.error_help(
+                    a,
+                    format!("`sources.{name}.access`: {why}"),
+                    "docs/user-guide.md, \"Protected module pages\", lists the levels".into(),
+                ),
+            }
+        }
         if src.url.is_none() && src.git_ref.is_none() && fields.is_empty() {
-            c.error(v, format!("{what} needs `url`, `ref` or `allow_settings`"));
+            c.error(
+                v,
+                format!("{what} needs `url`, `ref`, `allow_settings` or `access`"),
+            );
         }
         out.insert(name, src);
     }

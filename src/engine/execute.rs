@@ -12,11 +12,14 @@ use std::collections::BTreeMap;
 
 use gix::ObjectId;
 use gix::objs::tree::EntryKind;
+use serde::Serialize;
 
+pub use super::modules::{
+    compat_of, has_package, prefix_of, read_manifest, render_wiring, resolve_options, url_style,
+};
 use super::plan::{Plan, Scope};
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
-use crate::catalog::Catalog;
 use crate::config::CONFIG_FILE;
 use crate::git::tree::{Leaf, TreeEdit};
 use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
@@ -38,6 +41,8 @@ pub struct Outcome {
     pub state: AppliedState,
     pub created_repo: bool,
     pub files_written: usize,
+    /// The Python the project's modules need after the operation.
+    pub python: crate::compat::ProjectPython,
 }
 
 /// A module fetched for embedding.
@@ -123,6 +128,7 @@ pub struct Resolved {
     managed: FileMap,
     updates: Vec<super::update::Merged>,
     opts: ExecOptions,
+    python: crate::compat::ProjectPython,
 }
 
 impl Resolved {
@@ -143,6 +149,11 @@ impl Resolved {
 
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// The Python the project's modules need after this operation.
+    pub fn python(&self) -> &crate::compat::ProjectPython {
+        &self.python
     }
 
     pub fn op(&self) -> &str {
@@ -183,7 +194,7 @@ pub fn execute(
         // Objects of a failed attempt cannot be half-removed: start clean.
         txn::remove_leftovers(&ws.root)?;
         let git = Git::init(&ws.root)?;
-        ws.lock = Some(Lock::acquire(git.git_dir())?);
+        ws.lock = Some(Lock::acquire(&git)?);
         ws.git = Some(git);
     }
     let result = resolve(ws, plan, op, config_text, opts, events)
@@ -344,12 +355,17 @@ pub fn resolve(
             url: add.source.clone(),
             git_ref: add.git_ref.clone(),
         });
-        let upstream = git
-            .fetch_commit(&fetch_url, &add.git_ref, &refs::tmp_ref(&add.name))
-            .map_err(|source| EngineError::Fetch {
-                module: add.name.clone(),
-                source,
-            })?;
+        let want = source::want(&add.name, &add.source, &add.git_ref, Some(&ws.catalog));
+        let resolved =
+            git.fetch_commit(&fetch_url, &want)
+                .map_err(|source| EngineError::Fetch {
+                    module: add.name.clone(),
+                    source,
+                })?;
+        if let Some(how) = &resolved.how {
+            events(Event::Warning(format!("module {}: {how}", add.name)));
+        }
+        let upstream = resolved.commit;
         events(Event::Fetched {
             module: add.name.clone(),
             commit: upstream.to_string(),
@@ -361,6 +377,9 @@ pub fn resolve(
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
         let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
+        for w in manifest.iter().flat_map(|m| &m.warnings) {
+            events(Event::Warning(w.clone()));
+        }
         let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));
@@ -499,6 +518,7 @@ pub fn resolve(
     if opts.strict && !incompatible.is_empty() {
         return Err(EngineError::Incompatible(incompatible));
     }
+    let access = desired.access_overrides();
     let inputs: Vec<ModuleInput> = modules
         .iter()
         .map(|(name, m)| ModuleInput {
@@ -511,16 +531,17 @@ pub fn resolve(
             options: m.options.clone(),
             manifest: m.manifest.clone(),
             installable: installable.get(name).copied().unwrap_or(false),
+            access: access.get(name).cloned(),
         })
         .collect();
     for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
         let Some(tree) = module_trees.get(&input.name) else {
             continue;
         };
-        let adapters = crate::upstream::python::adapters(git, *tree)?;
+        let adapters = crate::engine::notices::adapters(git, *tree)?;
         let notes = [
-            crate::upstream::python::notice(input, &prefix_of(&input.name), &adapters),
-            crate::upstream::python::vintage_note(input),
+            crate::engine::notices::notice(input, &prefix_of(&input.name), &adapters),
+            crate::engine::notices::vintage_note(input),
         ];
         for note in notes.into_iter().flatten() {
             events(Event::Warning(note));
@@ -544,7 +565,14 @@ pub fn resolve(
     )?;
     let style = url_style(git, head_tree, &project.package)?;
     let managed = wiring::render_styled(&project.package, &wiring, style);
+    let python = final_python(git, head_tree, &modules, &module_trees)?;
+    // A new project names the Python its first modules need.
+    let generate = match (&plan.generate, generate) {
+        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
+        (_, generate) => generate,
+    };
     Ok(Resolved {
+        python,
         plan: plan.clone(),
         op: op.to_owned(),
         config_text: config_text.to_owned(),
@@ -556,6 +584,28 @@ pub fn resolve(
         updates,
         opts,
     })
+}
+
+/// The Python the modules of the operation's result need: each module's
+/// files as the operation leaves them (fetched, merged or as in HEAD).
+fn final_python(
+    git: &Git,
+    head_tree: ObjectId,
+    modules: &BTreeMap<String, FinalModule>,
+    module_trees: &BTreeMap<String, ObjectId>,
+) -> Result<crate::compat::ProjectPython, EngineError> {
+    let mut needs = Vec::new();
+    for (name, m) in modules {
+        let (tree, dir) = match module_trees.get(name) {
+            Some(t) => (*t, String::new()),
+            None => (head_tree, prefix_of(name)),
+        };
+        needs.push((
+            name.clone(),
+            super::python::needs_at(git, tree, &dir, m.manifest.as_ref())?,
+        ));
+    }
+    Ok(crate::compat::project_python(&needs))
 }
 
 /// Builds every object of the operation and what the transaction must do.
@@ -580,6 +630,7 @@ fn prepare(
         managed,
         updates,
         opts,
+        python,
     } = resolved;
     let head_state = git.head()?;
     let head = head_state.commit;
@@ -932,6 +983,7 @@ fn prepare(
             refs: ref_changes,
         },
         Outcome {
+            python,
             head: tip,
             commits,
             state,
@@ -1006,54 +1058,17 @@ fn guard_writes(
     }
 }
 
-/// Renders the managed wiring for `modules` (name → resolved options) with
-/// their manifests as `tree` has them.
-pub fn render_wiring(
-    git: &Git,
-    tree: ObjectId,
-    modules: &BTreeMap<String, BTreeMap<String, Value>>,
-    catalog: &Catalog,
-    package: &str,
-) -> Result<FileMap, EngineError> {
-    let mut inputs = Vec::new();
-    for (name, options) in modules {
-        inputs.push(ModuleInput {
-            name: name.clone(),
-            hints: catalog
-                .get(name)
-                .map(|e| e.wiring.clone())
-                .unwrap_or_default(),
-            options: options.clone(),
-            manifest: read_manifest(git, tree, name)?,
-            installable: has_package(git, tree, &prefix_of(name))?,
-        });
-    }
-    let style = url_style(git, tree, package)?;
-    Ok(wiring::render_styled(
-        package,
-        &wiring::compute(&inputs)?,
-        style,
-    ))
-}
-
-/// What the project's own urls.py imports from urls_modules.py (projects
-/// generated by upstream 0.88 import the module URLs split around the home page).
-pub fn url_style(
-    git: &Git,
-    tree: ObjectId,
-    package: &str,
-) -> Result<wiring::UrlStyle, EngineError> {
-    Ok(match git.entry_at(tree, &format!("{package}/urls.py"))? {
-        Some((_, blob)) => {
-            wiring::UrlStyle::of_project_urls(&String::from_utf8_lossy(&git.read_blob(blob)?))
-        }
-        None => wiring::UrlStyle::Plain,
-    })
-}
-
 /// Every file a new project starts with: the theme plus empty wiring.
 pub fn generated_files(identity: &crate::config::Identity) -> Result<FileMap, EngineError> {
-    let mut files = render::render_project(identity)?;
+    generated_files_for(identity, &crate::compat::ProjectPython::baseline())
+}
+
+/// [`generated_files`] on the Python the project's first modules need.
+pub fn generated_files_for(
+    identity: &crate::config::Identity,
+    python: &crate::compat::ProjectPython,
+) -> Result<FileMap, EngineError> {
+    let mut files = render::render_project_for(identity, python)?;
     files.extend(wiring::render(
         &identity.package,
         &wiring::Wiring::default(),
@@ -1061,47 +1076,8 @@ pub fn generated_files(identity: &crate::config::Identity) -> Result<FileMap, En
     Ok(files)
 }
 
-/// `modules/<name>`.
-pub fn prefix_of(name: &str) -> String {
-    format!("{}/{name}", crate::state::derive::MODULES_DIR)
-}
-
 fn parents(tip: Option<ObjectId>) -> Vec<ObjectId> {
     tip.into_iter().collect()
-}
-
-/// What the pyproject.toml in `dir` of `tree` says about the project's stack.
-pub fn compat_of(
-    git: &Git,
-    tree: ObjectId,
-    dir: &str,
-    module: &str,
-) -> Result<Vec<crate::compat::Mismatch>, EngineError> {
-    let path = if dir.is_empty() {
-        "pyproject.toml".to_owned()
-    } else {
-        format!("{dir}/pyproject.toml")
-    };
-    Ok(match git.entry_at(tree, &path)? {
-        Some((_, blob)) => {
-            let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
-            crate::compat::check(module, &crate::compat::needs(&text))
-        }
-        None => Vec::new(),
-    })
-}
-
-/// Whether `dir` of `tree` holds an installable Python package.
-pub(crate) fn has_package(git: &Git, tree: ObjectId, dir: &str) -> Result<bool, EngineError> {
-    let at = |file: &str| {
-        if dir.is_empty() {
-            file.to_owned()
-        } else {
-            format!("{dir}/{file}")
-        }
-    };
-    Ok(git.entry_at(tree, &at("pyproject.toml"))?.is_some()
-        || git.entry_at(tree, &at("setup.py"))?.is_some())
 }
 
 fn file_edits(git: &Git, files: &FileMap) -> Result<Vec<TreeEdit>, EngineError> {
@@ -1134,38 +1110,6 @@ fn managed_ids(
         }
     }
     Ok(out)
-}
-
-/// The manifest of `modules/<name>` in `tree`, if it has one.
-pub fn read_manifest(
-    git: &Git,
-    tree: ObjectId,
-    name: &str,
-) -> Result<Option<Manifest>, EngineError> {
-    let path = format!("{}/{MANIFEST_FILE}", prefix_of(name));
-    match git.entry_at(tree, &path)? {
-        Some((_, blob)) => {
-            let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
-            Manifest::parse(&text, &path, name)
-                .map(Some)
-                .map_err(|d| EngineError::Source(crate::source::SourceError::Manifest(d)))
-        }
-        None => Ok(None),
-    }
-}
-
-pub(crate) fn resolve_options(
-    name: &str,
-    manifest: Option<&Manifest>,
-    given: &BTreeMap<String, Value>,
-) -> Result<BTreeMap<String, Value>, EngineError> {
-    match manifest {
-        Some(m) => m.resolve_options(name, given).map_err(EngineError::Options),
-        None if given.is_empty() => Ok(BTreeMap::new()),
-        None => Err(EngineError::Options(vec![format!(
-            "module {name}: it has no module.yml, so it takes no options; remove them from quickscale.yml"
-        )])),
-    }
 }
 
 /// The title of the final commit: every kind of change it contains.
@@ -1270,4 +1214,67 @@ pub fn committer(git: &Git) -> Result<Signature, EngineError> {
     git.identity()
         .map(|(_, c)| c)
         .map_err(|_| EngineError::NoIdentity)
+}
+
+/// A text file before and after (empty when absent), for unified diffs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextChange {
+    pub path: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// The managed wiring files the operation changes.
+pub fn wiring_changes(ws: &Workspace, resolved: &Resolved) -> Result<Vec<TextChange>, EngineError> {
+    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+        return Ok(Vec::new());
+    };
+    let tree = git.tree_of(head)?;
+    let mut out = Vec::new();
+    for (path, file) in resolved.managed() {
+        let old = match git.entry_at(tree, path)? {
+            Some((_, id)) => String::from_utf8_lossy(&git.read_blob(id)?).into_owned(),
+            None => String::new(),
+        };
+        let new = String::from_utf8_lossy(&file.contents).into_owned();
+        if old != new {
+            out.push(TextChange {
+                path: path.clone(),
+                old,
+                new,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Every file of the updated prefixes that the merge changes (HEAD →
+/// merged, conflict markers included), for `--diff`.
+pub fn module_changes(ws: &Workspace, resolved: &Resolved) -> Result<Vec<TextChange>, EngineError> {
+    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
+        return Ok(Vec::new());
+    };
+    let tree = git.tree_of(head)?;
+    let mut out = Vec::new();
+    for u in resolved.updates() {
+        let prefix = prefix_of(&u.step.name);
+        let old = git
+            .subtree_at(tree, &prefix)?
+            .unwrap_or_else(|| git.empty_tree());
+        let new = u.merge.prefix_tree.unwrap_or_else(|| git.empty_tree());
+        for c in git.diff_trees(old, new)? {
+            let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<String, GitError> {
+                Ok(match leaf {
+                    Some(l) => String::from_utf8_lossy(&git.read_blob(l.id)?).into_owned(),
+                    None => String::new(),
+                })
+            };
+            out.push(TextChange {
+                path: format!("{prefix}/{}", c.path),
+                old: read(c.old)?,
+                new: read(c.new)?,
+            });
+        }
+    }
+    Ok(out)
 }

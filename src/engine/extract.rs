@@ -29,11 +29,11 @@ use crate::git::tree::{Leaf, TreeEdit};
 use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source;
+use crate::spec::UrlInclude;
 use crate::state::refs::{self, NOTES_REF, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
 use crate::txn::{self, PathChange, Prepared, RefChange};
 use crate::value::Value;
-use crate::wiring::spec::UrlInclude;
 use crate::yaml::yaml_string;
 
 /// The version a new module starts at.
@@ -511,7 +511,14 @@ fn prepare(
         .map(|(n, m)| (n.clone(), m.options.clone()))
         .collect();
     let package = state.project.package.clone();
-    let managed = render_wiring(git, sa.tree, &all_options, &ws.catalog, &package)?;
+    let managed = render_wiring(
+        git,
+        sa.tree,
+        &all_options,
+        &ws.catalog,
+        &ws.config.config.access_overrides(),
+        &package,
+    )?;
     let mut edits = vec![TreeEdit {
         path: plan.app.clone(),
         target: None,

@@ -1,16 +1,23 @@
 //! The module engine: compare quickscale.yml with the applied state, plan
 //! the changes as plain data, then execute them as one transaction.
 
+pub mod adopt;
 pub mod check;
 pub mod execute;
 pub mod extract;
+pub mod modules;
+pub mod notices;
 pub mod pause;
 pub mod plan;
 pub mod push;
+pub mod python;
+pub mod request;
 pub mod status;
+pub mod sync;
 pub mod undo;
 pub mod untrusted;
 pub mod update;
+pub mod upstream_cache;
 
 use std::path::PathBuf;
 
@@ -189,6 +196,8 @@ pub enum EngineError {
     Untrusted(#[from] untrusted::UntrustedError),
     #[error("{}", .0.join("\n"))]
     Options(Vec<String>),
+    #[error("module {name} is not embedded in this project{}", if embedded.is_empty() { " (no module is)".to_owned() } else { format!(" (embedded: {})", embedded.join(", ")) })]
+    NotEmbedded { name: String, embedded: Vec<String> },
     #[error("generating the project would overwrite existing files:\n{}", crate::diag::indented(.0))]
     WouldOverwrite(Vec<String>),
     #[error("these paths would be written but have changes that are not committed:\n{}", crate::diag::indented(.0))]
@@ -240,16 +249,27 @@ impl EngineError {
                 FetchError::RefNotFound { .. } | FetchError::NotACommit { .. } => {
                     format!("set `sources.{module}.ref` in quickscale.yml to an existing branch, tag or commit")
                 }
+                FetchError::Ambiguous { .. } => {
+                    format!("give more digits of the commit id in `sources.{module}.ref` (or --to)")
+                }
                 FetchError::Git(_) => "check the repository with `git fsck`".into(),
             }),
             EngineError::Untrusted(e) => e.hint(),
+            EngineError::NotEmbedded { name, embedded } => Some(match embedded.first() {
+                Some(one) => format!(
+                    "update an embedded module (`git quickscale update {one}`), or embed {name} first: `git quickscale plan --add {name}`, then `git quickscale apply`"
+                ),
+                None => format!(
+                    "embed it first: `git quickscale plan --add {name}`, then `git quickscale apply`"
+                ),
+            }),
             EngineError::Options(_) => Some(
                 "fix the options in quickscale.yml (`git quickscale plan --reconfigure --set MODULE.OPTION=VALUE`)".into(),
             ),
             EngineError::WouldOverwrite(_) => Some(
                 "move those files away (or into a fresh directory with only quickscale.yml) and run apply again".into(),
             ),
-            EngineError::Dirty(_) => Some("commit or stash those changes, then run apply again".into()),
+            EngineError::Dirty(_) => Some("commit or stash those changes, then run the command again".into()),
             EngineError::NoIdentity => Some(
                 "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
             ),

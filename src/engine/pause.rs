@@ -201,6 +201,11 @@ pub enum PauseError {
     MergeStateGone,
     #[error("the record of the paused update is unreadable: {0}")]
     Record(String),
+    #[error(
+        "--abort would lose your changes to these files, which the update had merged without conflicts:\n{}",
+        .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n")
+    )]
+    Edited(Vec<String>),
 }
 
 impl PauseError {
@@ -222,6 +227,10 @@ impl PauseError {
             PauseError::Record(_) => {
                 "`git quickscale update --abort` puts back what the update changed; `git quickscale recover --forget` drops the record".into()
             }
+            PauseError::Edited(paths) => format!(
+                "keep them: finish with `git quickscale update --continue`; or save them elsewhere, drop them with `git checkout -- {}`, then run `git quickscale update --abort` again",
+                paths.join(" ")
+            ),
         })
     }
 }
@@ -388,14 +397,29 @@ pub fn continue_options(
     }
 }
 
-/// Puts back exactly what the paused update changed: the files it wrote
-/// (the user's edits of them included), the index, git's merge state.
+/// Puts back exactly what the paused update changed: the files it wrote,
+/// the index, git's merge state. Like `git merge --abort`, it refuses when
+/// a file the update merged cleanly was edited since (the edit would be
+/// lost); edits of conflicted files are the resolution it gives up.
 pub fn abort(ws: &Workspace) -> Result<usize, EngineError> {
     let (git, lock) = git_of(ws)?;
     let (paused, _, committed) = load(git)?;
     if committed {
         // Putting HEAD back would drop the user's commit.
         return Err(EngineError::Pause(PauseError::Committed));
+    }
+    let mut edited = Vec::new();
+    for p in paused
+        .paths
+        .iter()
+        .filter(|p| !paused.conflicted.contains(&p.path))
+    {
+        if git.journal_entry(&p.path)? != p.new {
+            edited.push(p.path.clone());
+        }
+    }
+    if !edited.is_empty() {
+        return Err(EngineError::Pause(PauseError::Edited(edited)));
     }
     let mut paths = Vec::new();
     for p in &paused.paths {

@@ -369,11 +369,14 @@ pub fn managed_drift(
         .map(|(n, m)| (n.clone(), m.options.clone()))
         .collect();
     let mut drifted = Vec::new();
-    match super::execute::render_wiring(
+    match super::modules::render_wiring(
         git,
         head_tree,
         &options,
         &ws.catalog,
+        // The owner's access levels as quickscale.yml has them now: a change
+        // there shows as a managed file to rewire.
+        &ws.config.config.access_overrides(),
         &applied.project.package,
     ) {
         Ok(files) => {

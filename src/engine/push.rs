@@ -6,6 +6,13 @@
 //! with `git push` — the one place this tool runs git for the user, with
 //! their credentials and config — and records what it pushed in
 //! `refs/quickscale/pushed/<name>/<branch>` through the transaction API.
+//!
+//! Before anything leaves, the branch name is checked as `git
+//! check-ref-format --branch` does and what would leave (the outgoing
+//! commits' messages and the lines they add) is scanned for secrets
+//! (`crate::secrets`). The push runs the user's pre-push hooks; the tool's
+//! own pre-push block sees [`crate::hooks::MODULE_PUSH_ENV`] and does
+//! nothing (it would send the project's state to the module's repository).
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Command, Stdio};
@@ -65,6 +72,14 @@ pub enum PushError {
     },
     #[error("`git push` to `{url}` failed; nothing was recorded\n{detail}")]
     PushFailed { url: String, detail: String },
+    #[error("the secret rules named by {key} (`{path}`) cannot be read: {message}")]
+    SecretRulesFile {
+        key: &'static str,
+        path: String,
+        message: String,
+    },
+    #[error(transparent)]
+    SecretRules(#[from] crate::secrets::RulesError),
     #[error(transparent)]
     Txn(#[from] TxnError),
     #[error(transparent)]
@@ -99,6 +114,13 @@ impl PushError {
             PushError::PushFailed { .. } => Some(
                 "check the URL, your access and your credentials (`git push` ran with your git config), then push again".into(),
             ),
+            PushError::SecretRulesFile { key, .. } => Some(format!(
+                "fix the path, or unset it to use the built-in rules: git config --unset {key}"
+            )),
+            PushError::SecretRules(_) => Some(format!(
+                "fix the file (gitleaks' configuration format), or unset {} to use the built-in rules",
+                crate::secrets::RULES_KEY
+            )),
             PushError::Txn(e) => e.hint(),
             PushError::Git(e) => e.hint(),
         }
@@ -121,17 +143,36 @@ pub fn check_name(name: &str) -> Result<(), PushError> {
     }
 }
 
-/// `refs/heads/<branch>`, when git accepts it as a branch name.
+/// `refs/heads/<branch>`, when `git check-ref-format --branch` accepts it.
 pub fn branch_ref(branch: &str) -> Result<String, PushError> {
-    let full = format!("refs/heads/{branch}");
-    let valid = !branch.is_empty()
-        && !branch.starts_with('-')
-        && gix::refs::FullName::try_from(full.as_str()).is_ok();
-    if valid {
-        Ok(full)
+    if branch_name_ok(branch) {
+        Ok(format!("refs/heads/{branch}"))
     } else {
         Err(PushError::BadBranch(branch.to_owned()))
     }
+}
+
+/// git's rules for a branch name (`check-ref-format --branch`, that is
+/// `refs/heads/<name>` checked by `check_refname_format`, plus: not `HEAD`,
+/// not starting with `-`).
+pub fn branch_name_ok(name: &str) -> bool {
+    if name.is_empty() || name == "HEAD" || name.starts_with('-') || name == "@" {
+        return false;
+    }
+    if name.ends_with('/') || name.ends_with('.') || name.starts_with('/') {
+        return false;
+    }
+    if name.contains("..") || name.contains("@{") || name.contains("//") {
+        return false;
+    }
+    let bad_char = |c: char| {
+        c.is_ascii_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+    };
+    if name.chars().any(bad_char) {
+        return false;
+    }
+    name.split('/')
+        .all(|part| !part.is_empty() && !part.starts_with('.') && !part.ends_with(".lock"))
 }
 
 /// Splits `modules/<name>` out of HEAD's history (with the cache), and sets
@@ -225,13 +266,18 @@ pub struct PushPlan {
     pub mixed: Vec<Leaving>,
     /// A GitHub compare or GitLab merge-request page for the branch.
     pub review_url: Option<String>,
+    /// Secrets found in what would leave (messages and added lines).
+    pub secrets: Vec<crate::secrets::Finding>,
+    /// Where the secret rules came from (built in, or the configured file).
+    pub secret_rules: String,
 }
 
 impl PushPlan {
     /// The `git push` that `push` runs, as `--dry-run` shows it.
     pub fn command(&self) -> String {
         format!(
-            "git push --no-verify {} {}:refs/heads/{}",
+            "{}=1 git push {} {}:refs/heads/{}",
+            crate::hooks::MODULE_PUSH_ENV,
             source::shell_word(&self.push_url),
             self.split.tip,
             self.branch
@@ -313,7 +359,11 @@ pub fn plan_push(
     }
     let files = diffstat(git, git.tree_of(base)?, git.tree_of(split.tip)?)?;
     let mixed = mixed_sources(git, &cache, &prefix, &ids)?;
+    let (scanner, secret_rules) = secret_scanner(git, &ws.root)?;
+    let secrets = scan_secrets(git, &scanner, &ids)?;
     Ok(PushPlan {
+        secrets,
+        secret_rules,
         module: name.to_owned(),
         prefix,
         review_url: review_url(&push_url, &branch, &module.git_ref),
@@ -327,6 +377,85 @@ pub fn plan_push(
         pushed_before,
         mixed,
     })
+}
+
+/// The secret rules: the gitleaks-format file named by
+/// `quickscale.push.secretRules` (relative to the worktree), else the
+/// built-in ones; and where they came from.
+fn secret_scanner(
+    git: &Git,
+    root: &std::path::Path,
+) -> Result<(crate::secrets::Scanner, String), PushError> {
+    use crate::secrets::{RULES_KEY, Scanner};
+    let Some(path) = git.config_string(RULES_KEY) else {
+        return Ok((Scanner::builtin()?, "built in".to_owned()));
+    };
+    let full = root.join(&path);
+    let text = std::fs::read_to_string(&full).map_err(|e| PushError::SecretRulesFile {
+        key: RULES_KEY,
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let origin = format!("from {path} ({RULES_KEY})");
+    Ok((Scanner::from_toml(&text, &origin)?, origin))
+}
+
+/// Files larger than this are not scanned line by line (generated or data).
+const SCAN_LIMIT: usize = 2 << 20;
+
+/// Scans each outgoing commit: its message, and the lines it adds to the
+/// module's files (against its first parent; a secret added and removed
+/// again still leaves in history).
+fn scan_secrets(
+    git: &Git,
+    scanner: &crate::secrets::Scanner,
+    ids: &[ObjectId],
+) -> Result<Vec<crate::secrets::Finding>, PushError> {
+    use crate::secrets::MESSAGE_FILE;
+    let mut out = Vec::new();
+    for id in ids {
+        let commit = id.to_string();
+        let message = git.commit_message(*id)?;
+        out.extend(scanner.scan_lines(
+            &commit,
+            MESSAGE_FILE,
+            message.lines().enumerate().map(|(i, l)| (i + 1, l)),
+        ));
+        let parent_tree = match git.parents(*id)?.first() {
+            Some(p) => git.tree_of(*p)?,
+            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+        };
+        for change in git.diff_trees(parent_tree, git.tree_of(*id)?)? {
+            let Some(new) = change
+                .new
+                .filter(|l| l.kind != gix::objs::tree::EntryKind::Commit)
+            else {
+                continue;
+            };
+            let after = git.read_blob(new.id)?;
+            let before = match change.old {
+                Some(l) if l.kind != gix::objs::tree::EntryKind::Commit => git.read_blob(l.id)?,
+                _ => Vec::new(),
+            };
+            if after.contains(&0) || after.len() > SCAN_LIMIT || before.len() > SCAN_LIMIT {
+                continue;
+            }
+            let (a, b) = (
+                String::from_utf8_lossy(&before),
+                String::from_utf8_lossy(&after),
+            );
+            let diff = similar::TextDiff::from_lines(a.as_ref(), b.as_ref());
+            let added: Vec<(usize, &str)> = diff
+                .iter_all_changes()
+                .filter(|c| c.tag() == similar::ChangeTag::Insert)
+                .filter_map(|c| {
+                    Some((c.new_index()? + 1, c.value().trim_end_matches(['\n', '\r'])))
+                })
+                .collect();
+            out.extend(scanner.scan_lines(&commit, &change.path, added));
+        }
+    }
+    Ok(out)
 }
 
 /// Commits reachable from `tip` and from none of `hidden`, parents first.
@@ -520,8 +649,9 @@ impl Refused {
 }
 
 /// `git push <url> <tip>:refs/heads/<branch>`, never forced, with the
-/// user's git config and credentials; `--no-verify` because the project's
-/// pre-push hook would send the project's own state refs to that remote.
+/// user's git config, credentials and pre-push hooks. The tool's own
+/// pre-push block sees [`crate::hooks::MODULE_PUSH_ENV`] and does nothing
+/// (it would send the project's state refs to the module's repository).
 /// `prompt`: git may ask for credentials on the terminal. Returns git's
 /// porcelain line for the branch.
 pub fn git_push(
@@ -537,7 +667,6 @@ pub fn git_push(
         .args([
             "push",
             "--porcelain",
-            "--no-verify",
             "--no-follow-tags",
             "--recurse-submodules=no",
             "--",
@@ -547,6 +676,7 @@ pub fn git_push(
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
+        .env(crate::hooks::MODULE_PUSH_ENV, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if prompt {
@@ -665,8 +795,45 @@ mod tests {
     #[test]
     fn branch_names_are_checked_like_git() {
         assert!(branch_ref("quickscale/shop/crm").is_ok());
-        for bad in ["", "-x", "a..b", "a b", "x.lock", "a~1", "refs/../x"] {
+        for bad in [
+            "",
+            "-x",
+            "a..b",
+            "a b",
+            "x.lock",
+            "a~1",
+            "refs/../x",
+            "HEAD",
+            "@",
+            "a@{1}",
+            "a/",
+            "a.",
+            ".a",
+            "a/.b",
+            "a//b",
+            "/a",
+            "a:b",
+            "a?",
+            "a*",
+            "a[b",
+            "a\\b",
+            "a\x7fb",
+            "a^",
+            "a/b.lock/c",
+        ] {
             assert!(branch_ref(bad).is_err(), "{bad}");
+        }
+        for good in [
+            "main",
+            "feature/x",
+            "a.b",
+            "a-b",
+            "HEADS",
+            "x/HEAD",
+            "a@b",
+            "ü",
+        ] {
+            assert!(branch_ref(good).is_ok(), "{good}");
         }
     }
 }

@@ -31,6 +31,16 @@ pub struct StatusReport {
     pub pending: Plan,
     /// Nothing pending, nothing refused, no local edits of managed files.
     pub in_sync: bool,
+    /// The Python the embedded modules need, and project files naming an
+    /// older one.
+    pub python: PythonStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PythonStatus {
+    #[serde(flatten)]
+    pub python: crate::compat::ProjectPython,
+    pub stale: Vec<crate::compat::StalePython>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +79,7 @@ pub struct ModuleStatus {
     pub desired: &'static str,
     /// Newer versions upstream, as the last `update`/`update --check` saw
     /// them (`null` when it never looked, or looked at another ref).
-    pub available: Option<super::update::Cached>,
+    pub available: Option<super::upstream_cache::Cached>,
     /// Branches `git quickscale push` sent this module to, with the split
     /// commit last pushed to each.
     pub pushed: Vec<PushedBranch>,
@@ -105,7 +115,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     if let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) {
         let head_tree = git.tree_of(head)?;
         let worktree = uncommitted(git)?;
-        let cache = super::update::load_cache(git);
+        let cache = super::upstream_cache::load_cache(git);
         for (name, m) in &applied.modules {
             let prefix = prefix_of(name);
             let current = git.subtree_at(head_tree, &prefix)?;
@@ -192,6 +202,13 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
         managed,
         pending,
         in_sync,
+        python: {
+            let python = super::python::of_head(ws)?;
+            PythonStatus {
+                stale: super::python::stale_files(&ws.root, &python),
+                python,
+            }
+        },
     })
 }
 

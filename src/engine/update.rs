@@ -13,18 +13,19 @@ use std::collections::BTreeMap;
 use gix::ObjectId;
 use serde::Serialize;
 
-use super::execute::{self, prefix_of};
+use super::modules::{self, prefix_of};
 use super::plan::UpdateModule;
 use super::untrusted::{self, Limits};
+pub use super::upstream_cache::{Available, Cached, load_cache};
+use super::upstream_cache::{cached, save_cache};
 use super::{EngineError, Event, Workspace};
 use crate::catalog::TagScheme;
-use crate::git::fetch::FetchError;
+use crate::git::fetch::{FetchError, Offers, is_commit_id};
 use crate::git::merge::{MergeConflict, PrefixMerge};
 use crate::git::remote::RemoteRef;
 use crate::git::tree::TreeEdit;
 use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
-use crate::state::refs;
 use crate::value::Value;
 
 // ---------------------------------------------------------------------------
@@ -195,43 +196,6 @@ pub struct Policy {
     pub to: Option<String>,
 }
 
-/// What a module's upstream offers beyond its current version.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Available {
-    /// The newest compatible version (a tag).
-    pub compatible: Option<String>,
-    /// The newest breaking version (a tag).
-    pub breaking: Option<String>,
-    /// The branch followed moved on (its new tip, hex).
-    pub branch_tip: Option<String>,
-    /// The manifest `version` at the branch's new tip (known once fetched).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tip_version: Option<String>,
-}
-
-impl Available {
-    /// One phrase per kind of newer version, for status and list-modules
-    /// (`git_ref` is the ref the module follows); empty when up to date.
-    pub fn phrases(&self, git_ref: &str) -> Vec<String> {
-        let mut parts = Vec::new();
-        if let Some(c) = &self.compatible {
-            parts.push(format!("{c} (compatible)"));
-        }
-        if let Some(b) = &self.breaking {
-            parts.push(format!("{b} (breaking)"));
-        }
-        if self.branch_tip.is_some() {
-            let version = self
-                .tip_version
-                .as_deref()
-                .map(|v| format!(" (version {v})"))
-                .unwrap_or_default();
-            parts.push(format!("new commits on {git_ref}{version}"));
-        }
-        parts
-    }
-}
-
 /// The full name of `git_ref` among `refs` (tags win over branches, as git).
 fn find_ref<'r>(refs: &'r [RemoteRef], git_ref: &str) -> Option<&'r RemoteRef> {
     if git_ref.starts_with("refs/") {
@@ -339,7 +303,8 @@ pub fn choose(
     scheme: &TagScheme,
 ) -> Result<Target, String> {
     if let Some(to) = &policy.to {
-        if is_full_hex(to) {
+        // A commit id (7+ hex) that is no ref name: found in the fetched history.
+        if is_commit_id(to) && find_ref(refs, to).is_none() {
             return Ok(Target::Move {
                 git_ref: to.clone(),
                 fetch: to.clone(),
@@ -355,9 +320,19 @@ pub fn choose(
                 git_ref: to.clone(),
                 fetch: r.name.clone(),
             }),
+            // A version of the module's scheme without its tag: the fetch
+            // looks for it through the monorepo's version tag.
+            None if matches!(scheme, TagScheme::Pattern { .. })
+                && scheme.version_of(to).is_some() =>
+            {
+                Ok(Target::Move {
+                    git_ref: to.clone(),
+                    fetch: to.clone(),
+                })
+            }
             None => Err(format!(
-                "`{to}` is not a branch or tag upstream; it has: {}",
-                names(refs)
+                "`{to}` is not a branch, tag or commit upstream; the module has: {}",
+                names(refs, scheme)
             )),
         };
     }
@@ -404,8 +379,8 @@ pub fn choose(
                     fetch: t.name.clone(),
                 }),
                 None => Err(format!(
-                    "the branch `{current_ref}` is gone upstream; it has: {}",
-                    names(refs)
+                    "the branch `{current_ref}` is gone upstream; the module has: {}",
+                    names(refs, scheme)
                 )),
             }
         }
@@ -424,8 +399,16 @@ pub fn choose(
     }
 }
 
-fn names(refs: &[RemoteRef]) -> String {
-    let list: Vec<&str> = refs.iter().filter_map(|r| r.tag().or(r.branch())).collect();
+/// What the module offers upstream (its versions and branches), for messages.
+fn names(refs: &[RemoteRef], scheme: &TagScheme) -> String {
+    let offers = match scheme {
+        TagScheme::Semver => Offers::default(),
+        TagScheme::Pattern { prefix, .. } => Offers {
+            tag_prefix: Some(prefix.clone()),
+            branch: Some(prefix.trim_end_matches('/').to_owned()),
+        },
+    };
+    let list = offers.names(refs);
     if list.is_empty() {
         "no branches or tags".into()
     } else {
@@ -478,17 +461,13 @@ pub fn select(
         .ok_or_else(|| EngineError::Options(vec!["no module is embedded yet".into()]))?;
     let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for name in names {
-        let m = applied.modules.get(name).ok_or_else(|| {
-            EngineError::Options(vec![format!(
-                "module {name} is not embedded in this project (embedded: {})",
-                applied
-                    .modules
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )])
-        })?;
+        let m = applied
+            .modules
+            .get(name)
+            .ok_or_else(|| EngineError::NotEmbedded {
+                name: name.clone(),
+                embedded: applied.modules.keys().cloned().collect(),
+            })?;
         by_url.entry(m.source.clone()).or_default().push(name);
     }
     let mut failed: Vec<(String, String)> = Vec::new();
@@ -509,8 +488,8 @@ pub fn select(
                 continue;
             }
         };
-        let mut wanted: Vec<(String, String)> = Vec::new();
-        let mut by_hex: Vec<(&String, String)> = Vec::new();
+        let mut wanted: Vec<String> = Vec::new();
+        let mut by_want: Vec<(&String, String)> = Vec::new();
         let mut steps = Vec::new();
         for name in modules {
             let current = &applied.modules[*name];
@@ -537,11 +516,11 @@ pub fn select(
                     });
                 }
                 Ok(Target::Move { git_ref, fetch }) => {
-                    let tmp = format!("{}/target", refs::tmp_ref(name));
-                    if is_full_hex(&fetch) {
-                        by_hex.push((name, fetch.clone()));
+                    if refs.iter().any(|r| r.name == fetch) {
+                        wanted.push(fetch.clone());
                     } else {
-                        wanted.push((fetch.clone(), tmp));
+                        // A commit id or a version without its tag.
+                        by_want.push((name, git_ref.clone()));
                     }
                     steps.push(UpdateModule {
                         name: (*name).clone(),
@@ -564,7 +543,7 @@ pub fn select(
             }
         }
         // Already-present objects need no fetch (e.g. a second run).
-        wanted.retain(|(src, _)| {
+        wanted.retain(|src| {
             refs.iter()
                 .find(|r| &r.name == src)
                 .is_none_or(|r| !git.repo.has_object(r.commit))
@@ -579,7 +558,7 @@ pub fn select(
                 url: url.clone(),
                 git_ref: wanted
                     .iter()
-                    .map(|(s, _)| short_ref(s))
+                    .map(|s| short_ref(s))
                     .collect::<Vec<_>>()
                     .join(", "),
             });
@@ -590,9 +569,21 @@ pub fn select(
                 continue;
             }
         }
-        for (name, hex) in by_hex {
-            if let Err(e) = git.fetch_commit(&fetch_url, &hex, &refs::tmp_ref(name)) {
-                failed.push((name.clone(), fetch_error_text(&e)));
+        for (name, git_ref) in by_want {
+            let want = crate::source::want(name, url, &git_ref, Some(&ws.catalog));
+            match git.fetch_commit(&fetch_url, &want) {
+                Ok(resolved) => {
+                    if let Some(how) = &resolved.how {
+                        events(Event::Warning(format!("module {name}: {how}")));
+                    }
+                    if let Some(step) = steps.iter_mut().find(|s| s.name == *name) {
+                        step.commit = Some(resolved.commit.to_string());
+                        if is_commit_id(&git_ref) {
+                            step.to_ref = resolved.commit.to_string();
+                        }
+                    }
+                }
+                Err(e) => failed.push((name.clone(), fetch_error_text(&e))),
             }
         }
         // A branch has no version in its name: its manifest says it.
@@ -660,52 +651,6 @@ pub fn fetch_url(ws: &Workspace, url: &str) -> String {
     match crate::source::location(url, &ws.root) {
         crate::source::Location::Local(path) => path.to_string_lossy().into_owned(),
         crate::source::Location::Remote(url) => url,
-    }
-}
-
-// ---------------------------------------------------------------------------
-// What the last fetch saw (for `status` and `list-modules`)
-// ---------------------------------------------------------------------------
-
-/// The cache of what each module's upstream offered at the last fetch.
-const CACHE: &str = "quickscale/upstream.json";
-
-/// One module's entry of the cache.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Cached {
-    pub source: String,
-    #[serde(rename = "ref")]
-    pub git_ref: String,
-    /// Seconds since the epoch.
-    pub checked_at: u64,
-    #[serde(flatten)]
-    pub available: Available,
-}
-
-fn cached(source: &str, git_ref: &str, available: &Available) -> Cached {
-    Cached {
-        source: source.to_owned(),
-        git_ref: git_ref.to_owned(),
-        checked_at: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default(),
-        available: available.clone(),
-    }
-}
-
-/// What the last `update` (or `update --check`) saw upstream, by module.
-pub fn load_cache(git: &Git) -> BTreeMap<String, Cached> {
-    std::fs::read_to_string(git.git_dir().join(CACHE))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
-}
-
-/// Best effort: a cache that cannot be written is only a missed hint.
-fn save_cache(git: &Git, cache: &BTreeMap<String, Cached>) {
-    if let Ok(text) = serde_json::to_string_pretty(cache) {
-        let _ = crate::fsutil::write_atomic(&git.git_dir().join(CACHE), text.as_bytes());
     }
 }
 
@@ -838,16 +783,14 @@ pub fn resolve_step(
                 url: step.source.clone(),
                 git_ref: step.to_ref.clone(),
             });
+            let want = crate::source::want(name, &step.source, &step.to_ref, Some(&cx.ws.catalog));
             let id = git
-                .fetch_commit(
-                    &fetch_url(cx.ws, &step.source),
-                    &step.to_ref,
-                    &refs::tmp_ref(name),
-                )
+                .fetch_commit(&fetch_url(cx.ws, &step.source), &want)
                 .map_err(|source| EngineError::Fetch {
                     module: name.clone(),
                     source,
-                })?;
+                })?
+                .commit;
             events(Event::Fetched {
                 module: name.clone(),
                 commit: id.to_string(),
@@ -935,10 +878,13 @@ pub fn resolve_step(
     let manifest = if merge.conflicts.iter().any(|c| c.path == manifest_path) {
         crate::source::manifest_at_commit(&git.repo, upstream, name, &label)?
     } else {
-        execute::read_manifest(git, merge.tree, name)?
+        modules::read_manifest(git, merge.tree, name)?
     };
-    let old_manifest = execute::read_manifest(git, cx.head_tree, name)?;
-    let options = execute::resolve_options(name, manifest.as_ref(), given)?;
+    for w in manifest.iter().flat_map(|m| &m.warnings) {
+        events(Event::Warning(w.clone()));
+    }
+    let old_manifest = modules::read_manifest(git, cx.head_tree, name)?;
+    let options = modules::resolve_options(name, manifest.as_ref(), given)?;
     let option_deltas = option_deltas(
         name,
         old_manifest.as_ref(),
@@ -954,7 +900,7 @@ pub fn resolve_step(
     if !refused.is_empty() {
         return Err(EngineError::Options(refused));
     }
-    let incompatible: Vec<String> = execute::compat_of(git, upstream_tree, "", name)?
+    let incompatible: Vec<String> = modules::compat_of(git, upstream_tree, "", name)?
         .into_iter()
         .map(|m| m.message)
         .collect();
@@ -980,6 +926,8 @@ pub fn resolve_step(
             )?
             .into_iter()
             .map(|c| format!("{prefix}/{}", c.path))
+            // A conflicted file is listed once, as a conflict.
+            .filter(|p| !merge.conflicts.iter().any(|c| &c.path == p))
             .collect(),
         conflicts: merge.conflicts.clone(),
         options: option_deltas,
@@ -1043,75 +991,6 @@ pub fn commit_step(
     let merge =
         git.subtree_merge_commit(parent, merged.squash, new_tree, branch, author, committer)?;
     Ok((merge, new_tree))
-}
-
-/// A text file before and after (empty when absent), for unified diffs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TextChange {
-    pub path: String,
-    pub old: String,
-    pub new: String,
-}
-
-/// The managed wiring files the operation changes.
-pub fn wiring_changes(
-    ws: &Workspace,
-    resolved: &super::execute::Resolved,
-) -> Result<Vec<TextChange>, EngineError> {
-    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
-        return Ok(Vec::new());
-    };
-    let tree = git.tree_of(head)?;
-    let mut out = Vec::new();
-    for (path, file) in resolved.managed() {
-        let old = match git.entry_at(tree, path)? {
-            Some((_, id)) => String::from_utf8_lossy(&git.read_blob(id)?).into_owned(),
-            None => String::new(),
-        };
-        let new = String::from_utf8_lossy(&file.contents).into_owned();
-        if old != new {
-            out.push(TextChange {
-                path: path.clone(),
-                old,
-                new,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// Every file of the updated prefixes that the merge changes (HEAD →
-/// merged, conflict markers included), for `--diff`.
-pub fn module_changes(
-    ws: &Workspace,
-    resolved: &super::execute::Resolved,
-) -> Result<Vec<TextChange>, EngineError> {
-    let (Some(git), Some(head)) = (&ws.git, ws.head) else {
-        return Ok(Vec::new());
-    };
-    let tree = git.tree_of(head)?;
-    let mut out = Vec::new();
-    for u in resolved.updates() {
-        let prefix = prefix_of(&u.step.name);
-        let old = git
-            .subtree_at(tree, &prefix)?
-            .unwrap_or_else(|| git.empty_tree());
-        let new = u.merge.prefix_tree.unwrap_or_else(|| git.empty_tree());
-        for c in git.diff_trees(old, new)? {
-            let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<String, GitError> {
-                Ok(match leaf {
-                    Some(l) => String::from_utf8_lossy(&git.read_blob(l.id)?).into_owned(),
-                    None => String::new(),
-                })
-            };
-            out.push(TextChange {
-                path: format!("{prefix}/{}", c.path),
-                old: read(c.old)?,
-                new: read(c.new)?,
-            });
-        }
-    }
-    Ok(out)
 }
 
 fn commit_lines(git: &Git, tip: ObjectId, hide: ObjectId) -> Result<Vec<CommitLine>, GitError> {

@@ -1,4 +1,4 @@
-//! Collecting change sets for the policy: what the index stages against HEAD
+//! Change sets, the plain data the policy judges, and collecting them: what the index stages against HEAD
 //! (the hooks), and what a commit changes against its first parent (`check`).
 //!
 //! Read-only. The staged diff walks HEAD's tree and the index together and
@@ -14,12 +14,71 @@ use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
 use gix::index::extension::Tree as CacheTree;
 use gix::objs::tree::EntryKind;
+use serde::Serialize;
 
 use super::subtree::parse_trailers;
 use super::tree::{Leaf, TreeChange};
 use super::{Git, GitContext, GitError};
-use crate::policy::{Change, ChangeKind, ChangeSet, Merge};
-use crate::state::derive::MODULES_DIR;
+use crate::layout::MODULES_DIR;
+
+/// How a path changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "from")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Deleted,
+    /// Moved from the given path (same content).
+    Renamed(String),
+}
+
+/// One changed path (the new path for a rename).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub path: String,
+    #[serde(flatten)]
+    pub kind: ChangeKind,
+}
+
+impl Change {
+    pub fn new(path: impl Into<String>, kind: ChangeKind) -> Self {
+        Self {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    /// The paths this change touches: both ends of a rename.
+    pub fn touched(&self) -> impl Iterator<Item = &str> {
+        let from = match &self.kind {
+            ChangeKind::Renamed(from) => Some(from.as_str()),
+            _ => None,
+        };
+        std::iter::once(self.path.as_str()).chain(from)
+    }
+}
+
+/// A merge, and the prefixes its git-subtree trailers name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Merge {
+    /// `git-subtree-dir:` values of the merged commits (or of the merge
+    /// message); empty for an ordinary merge.
+    pub subtree_prefixes: Vec<String>,
+}
+
+/// What one commit (or the staged index) changes, against its first parent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+    /// Set when the change is a merge.
+    pub merge: Option<Merge>,
+    /// Names of the `modules/<name>` directories that still hold files
+    /// after the change (to tell a deleted prefix from deleted files).
+    pub module_dirs_after: BTreeSet<String>,
+    /// A commit the tool made itself (it carries a state note with an
+    /// operation): the rules about hand edits do not apply to it.
+    pub by_tool: bool,
+}
 
 /// A changed leaf, before renames are paired.
 struct Raw {

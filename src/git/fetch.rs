@@ -1,16 +1,23 @@
 //! Fetching a module's upstream at a branch, tag or commit with gix.
 //!
-//! One connection: its ref advertisement names the existing branches and
-//! tags when the wanted one is missing; otherwise only the wanted ref is
-//! fetched, into scratch refs the caller removes again.
+//! Nothing is written under refs: the wanted refs are fetched with
+//! destination-less refspecs, so the objects land in the object database
+//! and the commit comes from the advertisement (annotated tags peeled, as
+//! `git rev-parse REF^{commit}`). Two commands fetching at once cannot
+//! collide, and a killed one leaves no ref behind. Scratch refs that older
+//! versions left are removed by [`Git::remove_scratch_refs`], the one
+//! cleanup every writing command and `recover` run.
 
+use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 use gix::remote::Direction;
 
+use super::remote::RemoteRef;
 use super::{Git, GitContext, GitError};
+use crate::state::refs::TMP_PREFIX;
 
 /// Why a fetch did not produce a commit.
 #[derive(Debug, thiserror::Error)]
@@ -21,11 +28,18 @@ pub enum FetchError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("`{url}` has no branch or tag `{git_ref}`{}", list(available))]
+    #[error("`{url}` has no branch, tag or commit `{git_ref}`{}", list(available))]
     RefNotFound {
         url: String,
         git_ref: String,
+        /// What the module offers there (its versions and branches).
         available: Vec<String>,
+    },
+    #[error("`{git_ref}` is an ambiguous commit id in `{url}`: it starts {}", candidates.join(", "))]
+    Ambiguous {
+        url: String,
+        git_ref: String,
+        candidates: Vec<String>,
     },
     #[error("`{git_ref}` in `{url}` is not a commit")]
     NotACommit { url: String, git_ref: String },
@@ -35,141 +49,623 @@ pub enum FetchError {
 
 fn list(available: &[String]) -> String {
     if available.is_empty() {
-        "; it has no branches or tags".into()
+        "; the module has no versions or branches there".into()
     } else {
-        format!("; it has: {}", available.join(", "))
+        format!("; the module has: {}", available.join(", "))
     }
 }
 
-fn is_full_hex(r: &str) -> bool {
-    r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit())
+/// The shortest abbreviation accepted as a commit id (as git's default).
+pub const MIN_ABBREV: usize = 7;
+
+/// Whether `r` can only be meant as a commit id (7 to 40 hex digits).
+pub fn is_commit_id(r: &str) -> bool {
+    (MIN_ABBREV..=40).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A version of a module kept in a monorepo (upstream QuickScale before its
+/// split tags): the repository's version tag, the module's directory at
+/// that tag, and the split branch holding the module alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonorepoVersion {
+    /// The version, without `v` (the tags `X` and `vX` are tried).
+    pub version: String,
+    /// The module's directory in the monorepo, e.g. `quickscale_modules/auth`.
+    pub subdir: String,
+    /// The split branch, e.g. `splits/auth-module`.
+    pub branch: String,
+}
+
+/// Which refs of a source are the module's own, for messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Offers {
+    /// Only tags under this prefix are the module's versions (with
+    /// [`Offers::branch`] its only branch); `None`: any semver tag, any branch.
+    pub tag_prefix: Option<String>,
+    pub branch: Option<String>,
+}
+
+impl Offers {
+    /// The short names of `refs` the module offers, sorted.
+    pub fn names(&self, refs: &[RemoteRef]) -> Vec<String> {
+        let mut out: Vec<String> = refs
+            .iter()
+            .filter_map(|r| {
+                if let Some(tag) = r.tag() {
+                    let ok = match &self.tag_prefix {
+                        Some(p) => tag.starts_with(p.as_str()),
+                        None => {
+                            semver::Version::parse(tag.strip_prefix('v').unwrap_or(tag)).is_ok()
+                        }
+                    };
+                    ok.then(|| tag.to_owned())
+                } else if let Some(branch) = r.branch() {
+                    let ok = match (&self.tag_prefix, &self.branch) {
+                        (Some(_), Some(b)) => b == branch,
+                        (Some(_), None) => false,
+                        (None, _) => true,
+                    };
+                    ok.then(|| branch.to_owned())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// What to fetch: a ref as the user wrote it, and how to find it when the
+/// source has no such branch or tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Want {
+    pub git_ref: String,
+    pub monorepo: Option<MonorepoVersion>,
+    pub offers: Offers,
+}
+
+impl Want {
+    /// A ref with no fallback, any semver tag and branch offered.
+    pub fn plain(git_ref: &str) -> Want {
+        Want {
+            git_ref: git_ref.to_owned(),
+            monorepo: None,
+            offers: Offers::default(),
+        }
+    }
+}
+
+/// The commit a [`Want`] resolved to, and how when it took more than a
+/// branch or tag lookup (for the plan to say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub commit: ObjectId,
+    pub how: Option<String>,
+}
+
+/// Which refs of the source the want needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Pick {
+    /// One branch, tag or HEAD (full name).
+    Ref(String),
+    /// A commit id or abbreviation: every branch and tag, then history.
+    Commit(String),
+    /// A monorepo version: its tag (full name) and the split branch.
+    Monorepo {
+        tag: String,
+        branch: String,
+    },
+    Missing,
+}
+
+fn pick(refs: &[RemoteRef], want: &Want) -> Pick {
+    let r = want.git_ref.as_str();
+    let has = |name: &str| refs.iter().any(|x| x.name == name);
+    if r == "HEAD" || r.starts_with("refs/") {
+        return if has(r) {
+            Pick::Ref(r.to_owned())
+        } else {
+            Pick::Missing
+        };
+    }
+    // Tags win over branches of the same name, as in `git rev-parse`.
+    for full in [format!("refs/tags/{r}"), format!("refs/heads/{r}")] {
+        if has(&full) {
+            return Pick::Ref(full);
+        }
+    }
+    if is_commit_id(r) {
+        return Pick::Commit(r.to_ascii_lowercase());
+    }
+    if let Some(m) = &want.monorepo {
+        let branch = format!("refs/heads/{}", m.branch);
+        let tag = [
+            format!("refs/tags/{}", m.version),
+            format!("refs/tags/v{}", m.version),
+        ]
+        .into_iter()
+        .find(|t| has(t));
+        if let (Some(tag), true) = (tag, has(&branch)) {
+            return Pick::Monorepo { tag, branch };
+        }
+    }
+    Pick::Missing
+}
+
+fn commit_of(refs: &[RemoteRef], name: &str) -> Option<ObjectId> {
+    refs.iter().find(|r| r.name == name).map(|r| r.commit)
+}
+
+fn peel_to_commit(
+    repo: &gix::Repository,
+    id: ObjectId,
+    url: &str,
+    git_ref: &str,
+) -> Result<ObjectId, FetchError> {
+    let object = repo.find_object(id).ctx(|| format!("read {id}"))?;
+    object
+        .peel_to_commit()
+        .map(|c| c.id)
+        .map_err(|_| FetchError::NotACommit {
+            url: url.to_owned(),
+            git_ref: git_ref.to_owned(),
+        })
+}
+
+/// Finds the commit of a picked want in `repo`, which holds the objects.
+fn finish(
+    repo: &gix::Repository,
+    url: &str,
+    refs: &[RemoteRef],
+    want: &Want,
+    pick: &Pick,
+) -> Result<Resolved, FetchError> {
+    let not_found = || FetchError::RefNotFound {
+        url: url.to_owned(),
+        git_ref: want.git_ref.clone(),
+        available: want.offers.names(refs),
+    };
+    match pick {
+        Pick::Ref(name) => {
+            let id = commit_of(refs, name).ok_or_else(not_found)?;
+            Ok(Resolved {
+                commit: peel_to_commit(repo, id, url, &want.git_ref)?,
+                how: None,
+            })
+        }
+        Pick::Commit(prefix) => {
+            let tips: Vec<ObjectId> = refs
+                .iter()
+                .filter(|r| r.tag().is_some() || r.branch().is_some() || r.name == "HEAD")
+                .map(|r| r.commit)
+                .collect();
+            let found = commits_with_prefix(repo, &tips, prefix)?;
+            match found.as_slice() {
+                [one] => Ok(Resolved {
+                    commit: *one,
+                    how: None,
+                }),
+                [] => Err(not_found()),
+                many => Err(FetchError::Ambiguous {
+                    url: url.to_owned(),
+                    git_ref: want.git_ref.clone(),
+                    candidates: many
+                        .iter()
+                        .map(|c| c.to_hex_with_len(12).to_string())
+                        .collect(),
+                }),
+            }
+        }
+        Pick::Monorepo { tag, branch } => {
+            let Some(m) = &want.monorepo else {
+                return Err(not_found());
+            };
+            let (Some(tag_id), Some(tip)) = (commit_of(refs, tag), commit_of(refs, branch)) else {
+                return Err(not_found());
+            };
+            let mono = peel_to_commit(repo, tag_id, url, tag)?;
+            let tip = peel_to_commit(repo, tip, url, branch)?;
+            let Some(tree) = subtree_of(repo, mono, &m.subdir)? else {
+                return Err(not_found());
+            };
+            let Some(commit) = commit_with_tree(repo, tip, tree)? else {
+                return Err(not_found());
+            };
+            let short_tag = tag.trim_start_matches("refs/tags/");
+            Ok(Resolved {
+                commit,
+                how: Some(format!(
+                    "`{url}` has no tag `{}`: version {} is commit {} of `{}`, whose files equal `{}` at the repository's tag `{short_tag}` (monorepo tag)",
+                    want.git_ref,
+                    m.version,
+                    commit.to_hex_with_len(12),
+                    m.branch,
+                    m.subdir,
+                )),
+            })
+        }
+        Pick::Missing => Err(not_found()),
+    }
+}
+
+/// Every commit reachable from `tips` whose id starts with `prefix`.
+fn commits_with_prefix(
+    repo: &gix::Repository,
+    tips: &[ObjectId],
+    prefix: &str,
+) -> Result<Vec<ObjectId>, GitError> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut tips: Vec<ObjectId> = tips
+        .iter()
+        .filter_map(|t| {
+            repo.find_object(*t)
+                .ok()
+                .and_then(|o| o.peel_to_commit().ok())
+                .map(|c| c.id)
+        })
+        .collect();
+    tips.sort();
+    tips.dedup();
+    if tips.is_empty() {
+        return Ok(out);
+    }
+    let walk = repo
+        .rev_walk(tips)
+        .all()
+        .ctx(|| "walk the fetched history".into())?;
+    for info in walk {
+        let info = info.ctx(|| "walk the fetched history".into())?;
+        if seen.insert(info.id) && info.id.to_string().starts_with(prefix) {
+            out.push(info.id);
+        }
+    }
+    Ok(out)
+}
+
+/// The tree at `path` in `commit`, when it is a directory.
+fn subtree_of(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    path: &str,
+) -> Result<Option<ObjectId>, GitError> {
+    let tree = repo
+        .find_commit(commit)
+        .ctx(|| format!("read {commit}"))?
+        .tree()
+        .ctx(|| format!("read the tree of {commit}"))?;
+    let entry = tree
+        .lookup_entry_by_path(path)
+        .ctx(|| format!("look up `{path}` in {commit}"))?;
+    Ok(entry.filter(|e| e.mode().is_tree()).map(|e| e.object_id()))
+}
+
+/// The newest commit reachable from `tip` whose tree is `tree`.
+fn commit_with_tree(
+    repo: &gix::Repository,
+    tip: ObjectId,
+    tree: ObjectId,
+) -> Result<Option<ObjectId>, GitError> {
+    let walk = repo
+        .rev_walk([tip])
+        .all()
+        .ctx(|| format!("walk the history of {tip}"))?;
+    for info in walk {
+        let info = info.ctx(|| format!("walk the history of {tip}"))?;
+        let commit = repo
+            .find_commit(info.id)
+            .ctx(|| format!("read {}", info.id))?;
+        if commit
+            .tree_id()
+            .ctx(|| format!("read {}", info.id))?
+            .detach()
+            == tree
+        {
+            return Ok(Some(info.id));
+        }
+    }
+    Ok(None)
+}
+
+/// Every branch and tag of a local repository with the commit it names
+/// (annotated tags peeled), as a remote would advertise them.
+pub fn local_refs(repo: &gix::Repository) -> Result<Vec<RemoteRef>, GitError> {
+    let mut out = Vec::new();
+    let platform = repo.references().ctx(|| "list refs".into())?;
+    for prefix in ["refs/heads/", "refs/tags/"] {
+        for r in platform
+            .prefixed(prefix)
+            .ctx(|| format!("list refs under `{prefix}`"))?
+        {
+            let Ok(mut r) = r else { continue };
+            let name = r.name().as_bstr().to_string();
+            if let Ok(id) = r.peel_to_id() {
+                out.push(RemoteRef {
+                    name,
+                    commit: id.detach(),
+                });
+            }
+        }
+    }
+    if let Ok(id) = repo.head_id() {
+        out.push(RemoteRef {
+            name: "HEAD".into(),
+            commit: id.detach(),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Resolves `want` in a local repository (a `file://` or path source read
+/// at plan time) exactly as [`Git::fetch_commit`] resolves it remotely.
+pub fn resolve_local(
+    repo: &gix::Repository,
+    url: &str,
+    want: &Want,
+) -> Result<Resolved, FetchError> {
+    let refs = local_refs(repo)?;
+    let p = pick(&refs, want);
+    finish(repo, url, &refs, want, &p)
+}
+
+fn unreachable(url: &str) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> FetchError + '_ {
+    move |e| FetchError::Unreachable {
+        url: url.to_owned(),
+        source: e,
+    }
+}
+
+/// The refs a remote advertises (branches, tags, HEAD; annotated tags peeled).
+pub(super) fn advertised(map: &gix::remote::fetch::RefMap) -> Vec<RemoteRef> {
+    let mut out: Vec<RemoteRef> = map
+        .remote_refs
+        .iter()
+        .filter_map(|r| {
+            let (name, target, peeled) = r.unpack();
+            let name = name.to_str().ok()?;
+            if !(name.starts_with("refs/heads/")
+                || name.starts_with("refs/tags/")
+                || name == "HEAD")
+                || name.ends_with("^{}")
+            {
+                return None;
+            }
+            Some(RemoteRef {
+                name: name.to_owned(),
+                commit: peeled.or(target)?.to_owned(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.dedup_by(|a, b| a.name == b.name);
+    out
 }
 
 impl Git {
-    /// Fetches `git_ref` from `url` over one connection and returns the
-    /// commit it names. Scratch refs are created under `tmp_ref`; the caller
-    /// deletes them (or rolls them back).
-    pub fn fetch_commit(
+    /// Fetches what `want` names from `url` and returns its commit (never a
+    /// tag object). No ref is written (see the module doc).
+    pub fn fetch_commit(&self, url: &str, want: &Want) -> Result<Resolved, FetchError> {
+        // One connection when the ref is a branch, tag or HEAD (the usual
+        // case): its specs are fetched; otherwise a second one fetches what
+        // the advertisement showed is needed.
+        let r = want.git_ref.as_str();
+        if is_commit_id(r) && !r.is_empty() {
+            let refs = self.list_remote(url)?;
+            if let Pick::Commit(_) = pick(&refs, want) {
+                // Every branch and tag, by name (a glob would need a
+                // destination), then the id is looked up in their history.
+                let all: Vec<String> = refs
+                    .iter()
+                    .filter(|x| x.tag().is_some() || x.branch().is_some())
+                    .map(|x| x.name.clone())
+                    .collect();
+                self.fetch_specs(url, &all)?;
+                return finish(
+                    &self.repo,
+                    url,
+                    &refs,
+                    want,
+                    &Pick::Commit(r.to_ascii_lowercase()),
+                );
+            }
+        }
+        let first: Vec<String> = if r == "HEAD" || r.starts_with("refs/") {
+            vec![r.to_owned()]
+        } else {
+            vec![format!("refs/tags/{r}"), format!("refs/heads/{r}")]
+        };
+        let (refs, fetched) = self.fetch_specs(url, &first)?;
+        let p = pick(&refs, want);
+        if let (false, Pick::Monorepo { tag, branch }) = (fetched, &p) {
+            self.fetch_specs(url, &[tag.clone(), branch.clone()])?;
+        }
+        finish(&self.repo, url, &refs, want, &p)
+    }
+
+    /// Fetches the refs matching `specs` (no destinations) over one
+    /// connection; returns every ref the remote advertised, and whether
+    /// anything matched.
+    fn fetch_specs(
         &self,
         url: &str,
-        git_ref: &str,
-        tmp_ref: &str,
-    ) -> Result<ObjectId, FetchError> {
-        let unreachable = |e: Box<dyn std::error::Error + Send + Sync>| FetchError::Unreachable {
-            url: url.to_owned(),
-            source: e,
-        };
-        // Tags win over branches of the same name, as in `git rev-parse`.
-        let candidates: Vec<(String, String)> = if git_ref == "HEAD" {
-            vec![("HEAD".into(), format!("{tmp_ref}/HEAD"))]
-        } else if is_full_hex(git_ref) {
-            vec![
-                ("refs/heads/*".into(), format!("{tmp_ref}/heads/*")),
-                ("refs/tags/*".into(), format!("{tmp_ref}/tags/*")),
-            ]
-        } else if git_ref.starts_with("refs/") {
-            vec![(git_ref.to_owned(), format!("{tmp_ref}/full"))]
-        } else {
-            vec![
-                (
-                    format!("refs/tags/{git_ref}"),
-                    format!("{tmp_ref}/tags/{git_ref}"),
-                ),
-                (
-                    format!("refs/heads/{git_ref}"),
-                    format!("{tmp_ref}/heads/{git_ref}"),
-                ),
-            ]
-        };
+        specs: &[String],
+    ) -> Result<(Vec<RemoteRef>, bool), FetchError> {
         // A repository on this machine is copied from directly (local.rs).
-        if !is_full_hex(git_ref)
-            && let Some(id) = self.copy_local_commit(url, &candidates)
-        {
-            return Ok(id);
+        if let Some(copied) = self.copy_local_specs(url, specs) {
+            return Ok(copied);
         }
-        let specs: Vec<String> = candidates
-            .iter()
-            .map(|(src, dst)| format!("+{src}:{dst}"))
-            .collect();
+        let fail = unreachable(url);
         let remote = self
             .repo
             .remote_at(url)
-            .map_err(|e| unreachable(e.into()))?
+            .map_err(|e| fail(e.into()))?
             .with_fetch_tags(gix::remote::fetch::Tags::None)
             .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-            .map_err(|e| unreachable(e.into()))?;
+            .map_err(|e| fail(e.into()))?;
         super::ensure_tls_provider();
         let conn = remote
             .connect(Direction::Fetch)
-            .map_err(|e| unreachable(e.into()))?;
+            .map_err(|e| fail(e.into()))?;
         let options = gix::remote::ref_map::Options {
-            // The full list names the existing refs when the one asked for is missing.
+            // The full list names what exists when the ref asked for does not.
             prefix_from_spec_as_filter_on_remote: false,
             ..Default::default()
         };
         let prepare = conn
             .prepare_fetch(gix::progress::Discard, options)
-            .map_err(|e| unreachable(e.into()))?;
+            .map_err(|e| fail(e.into()))?;
+        let refs = advertised(prepare.ref_map());
         if prepare.ref_map().mappings.is_empty() {
-            let mut available: Vec<String> = prepare
-                .ref_map()
-                .remote_refs
-                .iter()
-                .filter_map(|r| {
-                    let (name, _, _) = r.unpack();
-                    let name = name.to_str_lossy();
-                    name.strip_prefix("refs/heads/")
-                        .or_else(|| name.strip_prefix("refs/tags/"))
-                        .map(|s| s.trim_end_matches("^{}").to_owned())
-                })
-                .collect();
-            available.sort();
-            available.dedup();
-            return Err(FetchError::RefNotFound {
-                url: url.to_owned(),
-                git_ref: git_ref.to_owned(),
-                available,
-            });
+            return Ok((refs, false));
         }
         prepare
             .receive(gix::progress::Discard, &AtomicBool::new(false))
-            .map_err(|e| unreachable(e.into()))?;
-        let object = if is_full_hex(git_ref) {
-            let id = ObjectId::from_hex(git_ref.as_bytes()).ctx(|| format!("parse `{git_ref}`"))?;
-            match self.repo.try_find_object(id).ctx(|| format!("read {id}"))? {
-                Some(o) => o,
-                None => {
-                    return Err(FetchError::RefNotFound {
-                        url: url.to_owned(),
-                        git_ref: git_ref.to_owned(),
-                        available: vec![
-                            "(no branch or tag of the upstream contains that commit)".into(),
-                        ],
-                    });
-                }
-            }
-        } else {
-            let mut found = None;
-            for (_, dst) in &candidates {
-                if let Some(id) = self.ref_target(dst)? {
-                    found = Some(id);
-                    break;
-                }
-            }
-            let id = found.ok_or_else(|| {
-                GitError::new(
-                    format!("read `{tmp_ref}` after fetching"),
-                    "the fetched ref is missing",
-                )
+            .map_err(|e| fail(e.into()))?;
+        Ok((refs, true))
+    }
+
+    /// Removes every scratch ref under `refs/quickscale/tmp/` (loose or
+    /// packed, whatever object it holds) and the ref locks a killed command
+    /// left there. Nothing writes that namespace any more: what is there is
+    /// a leftover of an older version, so removing it loses nothing.
+    /// Returns how many refs were removed.
+    pub fn remove_scratch_refs(&self) -> Result<usize, GitError> {
+        let dir = self
+            .repo
+            .common_dir()
+            .join(TMP_PREFIX.trim_end_matches('/'));
+        remove_lock_files(&dir)?;
+        let platform = self.repo.references().ctx(|| "list refs".into())?;
+        let mut names = Vec::new();
+        for r in platform
+            .prefixed(TMP_PREFIX)
+            .ctx(|| format!("list refs under `{TMP_PREFIX}`"))?
+        {
+            let r = r.map_err(|e| {
+                GitError::new(format!("read a ref under `{TMP_PREFIX}`"), e.to_string())
             })?;
-            self.repo.find_object(id).ctx(|| format!("read {id}"))?
+            // The stored value, not the peeled one: it is what the delete expects.
+            if let Some(id) = r.target().try_id() {
+                names.push((r.name().as_bstr().to_string(), id.to_owned()));
+            }
+        }
+        let updates: Vec<super::RefUpdate> = names
+            .iter()
+            .map(|(name, id)| super::RefUpdate {
+                name: name.clone(),
+                expected: Some(*id),
+                new: None,
+            })
+            .collect();
+        self.update_refs(&updates, "git quickscale: remove scratch refs")?;
+        if dir.is_dir() {
+            // Empty directories only; a ref written meanwhile stays.
+            let _ = remove_empty_dirs(&dir);
+        }
+        Ok(names.len())
+    }
+}
+
+/// Deletes `*.lock` files under `dir` (ref locks of a killed command).
+fn remove_lock_files(dir: &std::path::Path) -> Result<(), GitError> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let kind = e.file_type().ctx(|| format!("read {}", path.display()))?;
+        if kind.is_dir() {
+            remove_lock_files(&path)?;
+        } else if path.extension().is_some_and(|x| x == "lock") {
+            fs_err::remove_file(&path)
+                .ctx(|| format!("remove the stale lock {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_empty_dirs(dir: &std::path::Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)?.flatten() {
+        if e.file_type()?.is_dir() {
+            remove_empty_dirs(&e.path())?;
+        }
+    }
+    std::fs::remove_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str, hex: &str) -> RemoteRef {
+        RemoteRef {
+            name: name.into(),
+            commit: ObjectId::from_hex(hex.repeat(40 / hex.len()).as_bytes()).expect("hex"),
+        }
+    }
+
+    #[test]
+    fn tags_win_over_branches_and_ids_need_seven_hex() {
+        let refs = vec![r("refs/heads/v1", "a"), r("refs/tags/v1", "b")];
+        assert_eq!(
+            pick(&refs, &Want::plain("v1")),
+            Pick::Ref("refs/tags/v1".into())
+        );
+        assert_eq!(pick(&refs, &Want::plain("abcdef")), Pick::Missing);
+        assert_eq!(
+            pick(&refs, &Want::plain("ABCDEF0")),
+            Pick::Commit("abcdef0".into())
+        );
+    }
+
+    #[test]
+    fn a_monorepo_version_needs_its_tag_and_the_split_branch() {
+        let mut want = Want::plain("splits/auth-module/0.63.0");
+        want.monorepo = Some(MonorepoVersion {
+            version: "0.63.0".into(),
+            subdir: "quickscale_modules/auth".into(),
+            branch: "splits/auth-module".into(),
+        });
+        let refs = vec![r("refs/tags/v0.63.0", "a")];
+        assert_eq!(pick(&refs, &want), Pick::Missing);
+        let refs = vec![
+            r("refs/tags/v0.63.0", "a"),
+            r("refs/heads/splits/auth-module", "b"),
+        ];
+        assert_eq!(
+            pick(&refs, &want),
+            Pick::Monorepo {
+                tag: "refs/tags/v0.63.0".into(),
+                branch: "refs/heads/splits/auth-module".into()
+            }
+        );
+    }
+
+    #[test]
+    fn offers_are_the_modules_own() {
+        let refs = vec![
+            r("refs/heads/main", "a"),
+            r("refs/heads/splits/crm-module", "a"),
+            r("refs/tags/splits/crm-module/0.88.0", "b"),
+            r("refs/tags/splits/auth-module/0.88.0", "b"),
+            r("refs/tags/0.63.0", "c"),
+            r("refs/tags/nightly", "c"),
+        ];
+        let crm = Offers {
+            tag_prefix: Some("splits/crm-module/".into()),
+            branch: Some("splits/crm-module".into()),
         };
-        let commit = object
-            .peel_to_commit()
-            .map_err(|_| FetchError::NotACommit {
-                url: url.to_owned(),
-                git_ref: git_ref.to_owned(),
-            })?;
-        Ok(commit.id)
+        assert_eq!(
+            crm.names(&refs),
+            vec!["splits/crm-module", "splits/crm-module/0.88.0"]
+        );
+        let plain = Offers::default();
+        assert_eq!(
+            plain.names(&refs),
+            vec!["0.63.0", "main", "splits/crm-module"]
+        );
     }
 }

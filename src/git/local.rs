@@ -10,9 +10,10 @@
 //! the project lacks it, and always after everything it references, so an
 //! interrupted copy never leaves an object whose history is incomplete.
 //!
-//! Anything unusual (a shallow source, a missing or corrupt object, another
-//! hash, a symbolic ref, a ref that does not exist) gives `None`, and the
-//! caller fetches as before: results and error messages stay the fetch's.
+//! Anything unusual (not an absolute path or `file://` URL of a repository,
+//! a shallow source, a missing or corrupt object, another hash, a glob or
+//! symbolic ref, a missing ref where the fetch would fail) gives `None`, and
+//! the caller fetches as before: results and error messages stay the fetch's.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -20,7 +21,8 @@ use std::path::PathBuf;
 use gix::ObjectId;
 use gix::objs::Kind;
 
-use super::{Git, RefUpdate};
+use super::Git;
+use super::remote::RemoteRef;
 
 /// The local repository `url` names, when it is one that can be copied from.
 fn open(url: &str) -> Option<gix::Repository> {
@@ -125,84 +127,72 @@ fn copy_history(
     Ok(())
 }
 
+/// Every branch and tag of `src`, and HEAD, with the commit each names
+/// (annotated tags peeled): what its advertisement would say.
+fn advertised(src: &gix::Repository) -> Option<Vec<RemoteRef>> {
+    let mut out = Vec::new();
+    let platform = src.references().ok()?;
+    for prefix in ["refs/heads/", "refs/tags/"] {
+        for r in platform.prefixed(prefix).ok()? {
+            let mut r = r.ok()?;
+            let name = r.name().as_bstr().to_string();
+            let commit = r.peel_to_id().ok()?.detach();
+            out.push(RemoteRef { name, commit });
+        }
+    }
+    if let Ok(head) = src.head_id() {
+        out.push(RemoteRef {
+            name: "HEAD".into(),
+            commit: head.detach(),
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.dedup_by(|a, b| a.name == b.name);
+    Some(out)
+}
+
+/// The objects `names` (full ref names or `HEAD`, no globs) point at in
+/// `src`; `None` for a name that is not a plain ref name.
+fn targets(src: &gix::Repository, names: &[String]) -> Option<Vec<Option<ObjectId>>> {
+    names
+        .iter()
+        .map(|name| {
+            if name.contains(['*', ':']) || name.starts_with('+') {
+                None
+            } else {
+                direct_target(src, name)
+            }
+        })
+        .collect()
+}
+
 impl Git {
-    /// Points the scratch ref `name` at `id` (whatever it pointed at before:
-    /// a fetch's `+src:dst`), stating the value it replaces.
-    fn set_scratch_ref(&self, name: &str, id: ObjectId) -> Option<()> {
-        let expected = match self.repo.try_find_reference(name).ok()? {
-            Some(r) => Some(r.target().try_id()?.to_owned()),
-            None => None,
-        };
-        self.update_refs(
-            &[RefUpdate {
-                name: name.to_owned(),
-                expected,
-                new: Some(id),
-            }],
-            "fetch (local copy)",
-        )
-        .ok()
+    /// [`Git::list_remote`] for a local source.
+    pub(super) fn list_local(&self, url: &str) -> Option<Vec<RemoteRef>> {
+        advertised(&open(url)?)
     }
 
-    /// [`Git::fetch_commit`] for a local source: the first of `candidates`
-    /// (remote ref → scratch ref) that exists is copied; its commit.
-    pub(super) fn copy_local_commit(
+    /// The fetch of `specs` (ref names) for a local source: what the source
+    /// advertises, and whether any of them existed (their history is then
+    /// in the project's object database).
+    pub(super) fn copy_local_specs(
         &self,
         url: &str,
-        candidates: &[(String, String)],
-    ) -> Option<ObjectId> {
+        specs: &[String],
+    ) -> Option<(Vec<RemoteRef>, bool)> {
         let src = open(url)?;
-        for (name, scratch) in candidates {
-            let Some(target) = direct_target(&src, name)? else {
-                continue;
-            };
-            copy_history(&self.repo, &src, &[target]).ok()?;
-            self.set_scratch_ref(scratch, target)?;
-            let commit = self.repo.find_object(target).ok()?.peel_to_commit().ok()?;
-            return Some(commit.id);
-        }
-        None
+        let refs = advertised(&src)?;
+        let tips: Vec<ObjectId> = targets(&src, specs)?.into_iter().flatten().collect();
+        copy_history(&self.repo, &src, &tips).ok()?;
+        Some((refs, !tips.is_empty()))
     }
 
     /// [`Git::fetch_refs`] for a local source: `Some(())` when every ref
-    /// existed and was copied into its scratch ref.
-    pub(super) fn copy_local_refs(&self, url: &str, refs: &[(String, String)]) -> Option<()> {
+    /// existed and its history was copied.
+    pub(super) fn copy_local_refs(&self, url: &str, refs: &[String]) -> Option<()> {
         let src = open(url)?;
-        let mut targets = Vec::new();
-        for (name, scratch) in refs {
-            targets.push((direct_target(&src, name)??, scratch));
-        }
-        let tips: Vec<ObjectId> = targets.iter().map(|(id, _)| *id).collect();
-        copy_history(&self.repo, &src, &tips).ok()?;
-        for (id, scratch) in targets {
-            self.set_scratch_ref(scratch, id)?;
-        }
-        Some(())
-    }
-
-    /// [`Git::list_remote`] for a local source: its branches, tags and HEAD
-    /// with the commits they name (annotated tags peeled).
-    pub(super) fn list_local(&self, url: &str) -> Option<Vec<super::remote::RemoteRef>> {
-        let src = open(url)?;
-        let mut out = Vec::new();
-        let platform = src.references().ok()?;
-        for prefix in ["refs/heads/", "refs/tags/"] {
-            for r in platform.prefixed(prefix).ok()? {
-                let mut r = r.ok()?;
-                let name = r.name().as_bstr().to_string();
-                let commit = r.peel_to_id().ok()?.detach();
-                out.push(super::remote::RemoteRef { name, commit });
-            }
-        }
-        if let Ok(head) = src.head_id() {
-            out.push(super::remote::RemoteRef {
-                name: "HEAD".into(),
-                commit: head.detach(),
-            });
-        }
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        out.dedup_by(|a, b| a.name == b.name);
-        Some(out)
+        let tips: Vec<ObjectId> = targets(&src, refs)?.into_iter().collect::<Option<_>>()?;
+        copy_history(&self.repo, &src, &tips).ok()
     }
 }
 
@@ -267,71 +257,74 @@ mod tests {
         src
     }
 
-    fn candidates(tag: &str) -> Vec<(String, String)> {
-        vec![
-            (
-                format!("refs/tags/{tag}"),
-                format!("refs/scratch/tags/{tag}"),
-            ),
-            (
-                format!("refs/heads/{tag}"),
-                format!("refs/scratch/heads/{tag}"),
-            ),
-        ]
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
     }
 
-    /// The whole history of an annotated tag arrives, the scratch ref holds
-    /// the tag object (as a fetch stores it), and git finds the copied
-    /// repository complete and connected.
+    /// `id`'s whole history is in `dst`: git walks every object of it.
+    fn complete(dst: &Repo, id: &str) {
+        dst.git(&["update-ref", "refs/test/check", id]);
+        dst.git(&["rev-list", "--objects", "refs/test/check"]);
+        dst.git(&["fsck", "--full", "--strict", "--no-dangling"]);
+    }
+
+    /// The whole history of an annotated tag arrives (the tag object too,
+    /// as a fetch brings it), the advertisement names its commit, and git
+    /// finds the copied history complete.
     #[test]
     fn copies_the_history_of_a_tag_completely() {
         let src = module_source();
         let dst = Repo::new();
         dst.commit("README.md", "project\n");
         let git = Git::discover_with_env(dst.dir.path()).expect("repo");
-        let commit = git
-            .copy_local_commit(&src.url(), &candidates("v1.0.0"))
+        let (refs, fetched) = git
+            .copy_local_specs(
+                &src.url(),
+                &names(&["refs/tags/v1.0.0", "refs/heads/v1.0.0"]),
+            )
             .expect("copied");
-        assert_eq!(commit, src.id("v1.0.0^{commit}"));
-        assert_eq!(dst.id("refs/scratch/tags/v1.0.0"), src.id("v1.0.0"));
+        assert!(fetched);
+        let tag = refs
+            .iter()
+            .find(|r| r.name == "refs/tags/v1.0.0")
+            .expect("advertised");
+        assert_eq!(tag.commit, src.id("v1.0.0^{commit}"));
         assert_eq!(
-            dst.git(&["cat-file", "-t", "refs/scratch/tags/v1.0.0"]),
+            dst.git(&["cat-file", "-t", &src.id("v1.0.0").to_string()]),
             "tag"
         );
-        dst.git(&["fsck", "--full", "--strict", "--no-dangling"]);
-        assert_eq!(
-            dst.git(&["rev-list", "--count", "refs/scratch/tags/v1.0.0"]),
-            "2"
-        );
+        complete(&dst, &src.id("v1.0.0").to_string());
+        assert_eq!(dst.git(&["rev-list", "--count", "refs/test/check"]), "2");
         // A later version: only what is new is copied, the result is whole.
-        let later = git
-            .copy_local_commit(&src.url(), &candidates("v1.1.0"))
+        git.copy_local_specs(&src.url(), &names(&["refs/tags/v1.1.0"]))
             .expect("copied");
-        assert_eq!(later, src.id("v1.1.0"));
-        dst.git(&["fsck", "--full", "--strict", "--no-dangling"]);
+        complete(&dst, &src.id("v1.1.0").to_string());
     }
 
-    /// A ref the source lacks, a relative path and a shallow source are
-    /// left to the fetch (which names what exists, or fails as it does).
+    /// A missing ref fetches nothing (the caller names what exists); a
+    /// relative path, a glob, a missing ref for `fetch_refs` and a shallow
+    /// source are left to gix's fetch.
     #[test]
     fn unusual_sources_are_left_to_the_fetch() {
         let src = module_source();
         let dst = Repo::new();
         let git = Git::discover_with_env(dst.dir.path()).expect("repo");
+        let (refs, fetched) = git
+            .copy_local_specs(&src.url(), &names(&["refs/tags/v9"]))
+            .expect("listed");
+        assert!(!fetched);
+        assert!(refs.iter().any(|r| r.name == "refs/tags/v1.1.0"));
         assert!(
-            git.copy_local_commit(&src.url(), &candidates("v9"))
+            git.copy_local_specs("relative/path", &names(&["HEAD"]))
                 .is_none()
         );
         assert!(
-            git.copy_local_commit("relative/path", &candidates("v1.0.0"))
+            git.copy_local_specs(&src.url(), &names(&["refs/tags/*"]))
                 .is_none()
         );
         assert!(
-            git.copy_local_refs(
-                &src.url(),
-                &[("refs/tags/v9".into(), "refs/scratch/v9".into())]
-            )
-            .is_none()
+            git.copy_local_refs(&src.url(), &names(&["refs/tags/v1.0.0", "refs/tags/v9"]))
+                .is_none()
         );
         let shallow = Repo::new();
         shallow.git(&[
@@ -342,12 +335,10 @@ mod tests {
             "main",
         ]);
         shallow.git(&["update-ref", "refs/heads/main", "FETCH_HEAD"]);
+        assert!(git.list_local(&shallow.url()).is_none());
         assert!(
-            git.copy_local_commit(
-                &shallow.url(),
-                &[("HEAD".into(), "refs/scratch/HEAD".into())]
-            )
-            .is_none()
+            git.copy_local_specs(&shallow.url(), &names(&["HEAD"]))
+                .is_none()
         );
     }
 
@@ -378,7 +369,7 @@ mod tests {
         assert_eq!(listed, expected);
     }
 
-    /// Several refs over one call land in their scratch refs.
+    /// Several refs over one call, from a `file://` URL.
     #[test]
     fn copies_several_refs() {
         let src = module_source();
@@ -386,14 +377,10 @@ mod tests {
         let git = Git::discover_with_env(dst.dir.path()).expect("repo");
         git.copy_local_refs(
             &format!("file://{}", src.url()),
-            &[
-                ("refs/tags/v1.0.0".into(), "refs/scratch/a".into()),
-                ("refs/heads/main".into(), "refs/scratch/b".into()),
-            ],
+            &names(&["refs/tags/v1.0.0", "refs/heads/main"]),
         )
         .expect("copied");
-        assert_eq!(dst.id("refs/scratch/a"), src.id("v1.0.0"));
-        assert_eq!(dst.id("refs/scratch/b"), src.id("main"));
-        dst.git(&["fsck", "--full", "--strict", "--no-dangling"]);
+        complete(&dst, &src.id("main").to_string());
+        complete(&dst, &src.id("v1.0.0").to_string());
     }
 }

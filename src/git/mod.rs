@@ -303,6 +303,11 @@ impl Git {
         self.repo.git_dir()
     }
 
+    /// The git dir shared by all linked worktrees (refs, objects, config).
+    pub fn common_dir(&self) -> &Path {
+        self.repo.common_dir()
+    }
+
     /// The author and committer git would use, or an error when unset.
     pub fn identity(&self) -> Result<(Signature, Signature), GitError> {
         let author = self
@@ -371,6 +376,15 @@ impl Git {
             .data)
     }
 
+    /// The size of an object from its header, without loading it.
+    pub fn blob_size(&self, id: ObjectId) -> Result<u64, GitError> {
+        Ok(self
+            .repo
+            .find_header(id)
+            .ctx(|| format!("read the header of {id}"))?
+            .size())
+    }
+
     /// Writes a commit object without moving any ref.
     pub fn write_commit(
         &self,
@@ -406,6 +420,28 @@ impl Git {
             .message()
             .ctx(|| format!("read the message of {id}"))?;
         Ok(message.summary().to_string())
+    }
+
+    /// A git config value as a string (lossy UTF-8), when set and not empty.
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        use gix::bstr::ByteSlice;
+        self.repo
+            .config_snapshot()
+            .string(key)
+            .map(|v| v.to_str_lossy().into_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A commit's whole message (lossy UTF-8), for the secret scan of `push`.
+    pub fn commit_message(&self, id: ObjectId) -> Result<String, GitError> {
+        let commit = self
+            .repo
+            .find_commit(id)
+            .ctx(|| format!("find commit {id}"))?;
+        let raw = commit
+            .message_raw()
+            .ctx(|| format!("read the message of {id}"))?;
+        Ok(String::from_utf8_lossy(raw.as_ref()).into_owned())
     }
 
     pub fn parents(&self, id: ObjectId) -> Result<Vec<ObjectId>, GitError> {

@@ -67,7 +67,8 @@ impl Git {
             .remote_at(url)
             .map_err(|e| fail(e.into()))?
             .with_fetch_tags(gix::remote::fetch::Tags::None)
-            // Destinations are never written: only the ref map is read.
+            // The destinations are never written: only the ref map is read
+            // (gix needs a destination for a glob).
             .with_refspecs(
                 [
                     "+refs/heads/*:refs/quickscale/tmp/ls/heads/*",
@@ -84,34 +85,13 @@ impl Git {
         let (map, _) = conn
             .ref_map(gix::progress::Discard, Default::default())
             .map_err(|e| fail(e.into()))?;
-        let mut out: Vec<RemoteRef> = map
-            .remote_refs
-            .iter()
-            .filter_map(|r| {
-                let (name, target, peeled) = r.unpack();
-                let name = name.to_str().ok()?;
-                if !(name.starts_with("refs/heads/")
-                    || name.starts_with("refs/tags/")
-                    || name == "HEAD")
-                    || name.ends_with("^{}")
-                {
-                    return None;
-                }
-                let commit = peeled.or(target)?.to_owned();
-                Some(RemoteRef {
-                    name: name.to_owned(),
-                    commit,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
-        out.dedup_by(|a, b| a.name == b.name);
-        Ok(out)
+        Ok(super::fetch::advertised(&map))
     }
 
-    /// Fetches `refs` (full remote name → local scratch ref) from `url` over
-    /// one connection. The caller removes the scratch refs again.
-    pub fn fetch_refs(&self, url: &str, refs: &[(String, String)]) -> Result<(), FetchError> {
+    /// Fetches `refs` (full remote names) from `url` over one connection,
+    /// writing no ref (see src/git/fetch.rs): the objects are then in the
+    /// object database and each ref's commit is in the advertisement.
+    pub fn fetch_refs(&self, url: &str, refs: &[String]) -> Result<(), FetchError> {
         if refs.is_empty() {
             return Ok(());
         }
@@ -119,16 +99,12 @@ impl Git {
             return Ok(());
         }
         let fail = unreachable(url);
-        let specs: Vec<String> = refs
-            .iter()
-            .map(|(src, dst)| format!("+{src}:{dst}"))
-            .collect();
         let remote = self
             .repo
             .remote_at(url)
             .map_err(|e| fail(e.into()))?
             .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
+            .with_refspecs(refs.iter().map(String::as_str), Direction::Fetch)
             .map_err(|e| fail(e.into()))?;
         super::ensure_tls_provider();
         let conn = remote
@@ -148,7 +124,7 @@ impl Git {
                 gix::remote::fetch::refmap::Source::ObjectId(_) => None,
             })
             .collect();
-        if let Some((missing, _)) = refs.iter().find(|(src, _)| !found.contains(src)) {
+        if let Some(missing) = refs.iter().find(|src| !found.contains(src)) {
             return Err(FetchError::RefNotFound {
                 url: url.to_owned(),
                 git_ref: missing.clone(),

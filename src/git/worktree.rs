@@ -5,7 +5,7 @@
 //! path-limited.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
@@ -306,11 +306,33 @@ impl Git {
     }
 
     /// Replaces the index file as git does: through `index.lock` and a rename.
-    pub fn write_index_bytes(&self, bytes: &[u8]) -> Result<(), GitError> {
-        use std::io::Write;
+    /// Whether two index files hold the same entries (path, stage, mode,
+    /// object) and differ at most in stat data or extensions, as after a
+    /// `git status` refreshed one. Unreadable files compare unequal.
+    pub fn same_index_entries(&self, a: &Path, b: &Path) -> bool {
+        let entries = |path: &Path| {
+            let file =
+                gix::index::File::at(path, self.repo.object_hash(), false, Default::default())
+                    .ok()?;
+            Some(
+                file.entries()
+                    .iter()
+                    .map(|e| (e.path(&file).to_owned(), e.stage_raw(), e.mode.bits(), e.id))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        match (entries(a), entries(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        }
+    }
+
+    /// Takes git's `index.lock`, so that nobody (git included) writes the
+    /// index between the caller's read and its write.
+    pub fn lock_index(&self) -> Result<IndexLock, GitError> {
         let path = self.repo.index_path();
         let lock = path.with_extension("lock");
-        let mut file = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&lock)
@@ -320,15 +342,15 @@ impl Git {
                     lock.display()
                 )
             })?;
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&lock, &path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&lock);
-            return Err(GitError::new(format!("write `{}`", path.display()), e));
-        }
-        Ok(())
+        Ok(IndexLock {
+            file: Some(file),
+            lock,
+            path,
+        })
+    }
+
+    pub fn write_index_bytes(&self, bytes: &[u8]) -> Result<(), GitError> {
+        self.lock_index()?.commit(bytes)
     }
 
     /// Writes the new side of every change into the worktree and index.
@@ -476,4 +498,49 @@ fn remove_file_and_empty_parents(workdir: &Path, rel: &str) -> Result<(), GitErr
         dir = d.parent();
     }
     Ok(())
+}
+
+/// git's `index.lock`, held: [`IndexLock::commit`] replaces the index with
+/// new bytes; dropped uncommitted, the index stays as it was.
+#[derive(Debug)]
+pub struct IndexLock {
+    file: Option<std::fs::File>,
+    lock: PathBuf,
+    path: PathBuf,
+}
+
+impl IndexLock {
+    /// The index as it is now (`None`: there is none), read under the lock.
+    pub fn current(&self) -> Result<Option<Vec<u8>>, GitError> {
+        match std::fs::read(&self.path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(GitError::new(format!("read `{}`", self.path.display()), e)),
+        }
+    }
+
+    /// Writes `bytes` as the new index and releases the lock.
+    pub fn commit(mut self, bytes: &[u8]) -> Result<(), GitError> {
+        use std::io::Write;
+        let Some(mut file) = self.file.take() else {
+            return Err(GitError::new("write the index", "the lock was released"));
+        };
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.lock, &self.path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&self.lock);
+            return Err(GitError::new(format!("write `{}`", self.path.display()), e));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.lock);
+        }
+    }
 }

@@ -68,8 +68,12 @@ impl Manager {
 pub enum HookState {
     /// The current block is there.
     Installed,
-    /// A block from another version is there; `install` updates it.
+    /// A block of an earlier release is there; `install` updates it.
     Outdated,
+    /// A block that matches no release: edited by hand; `install` restores it.
+    Edited,
+    /// The hook file is a symlink to nothing: left alone (git runs nothing).
+    Dangling,
     /// The file exists without a block.
     NotInstalled,
     /// No hook file.
@@ -87,9 +91,13 @@ pub struct HookStatus {
     pub other_content: bool,
     /// The manager that wrote the file, when one did.
     pub manager: Option<Manager>,
-    /// A moved-aside copy holding the block (`<hook>.legacy` of pre-commit,
-    /// `<hook>.old` of lefthook).
+    /// Another file holding the block: a moved-aside copy (`<hook>.legacy`
+    /// of pre-commit, `<hook>.old` of lefthook), the git directory's own
+    /// hook when core.hooksPath points elsewhere, husky's user hook.
     pub aside: Option<PathBuf>,
+    /// The hook file is a symlink to this path (dangling when `state` is
+    /// `dangling`).
+    pub link_target: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +129,8 @@ pub enum Action {
     Deleted,
     /// No block to remove.
     Absent,
+    /// A symlink to a file that does not exist: left alone, nothing written.
+    Dangling,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,8 +144,10 @@ pub struct Outcome {
 /// Finds where the hooks of the repository at `git` live.
 pub fn locate(git: &Git) -> Result<Location, HooksError> {
     let repo = &git.repo;
-    let workdir = repo.workdir().map(Path::to_owned);
-    let common = repo.common_dir().to_owned();
+    let workdir = repo.workdir().map(real_path);
+    // Canonical: from a linked worktree the common dir reads
+    // `.git/worktrees/<name>/../..`.
+    let common = real_path(repo.common_dir());
     let configured = repo
         .config_snapshot()
         .string("core.hooksPath")
@@ -166,14 +178,66 @@ pub fn locate(git: &Git) -> Result<Location, HooksError> {
             }
         }
     };
-    let real = real_path(&dir);
-    let inside = |root: &Path| real.starts_with(real_path(root));
-    let outside = !(workdir.as_deref().is_some_and(inside) || inside(&common));
+    let dir = real_path(&dir);
+    let outside = !inside_repository(git, &dir);
     Ok(Location {
         dir,
         source,
         outside,
     })
+}
+
+/// Whether `path` (symlinks resolved) is inside the worktree or the common
+/// git directory.
+fn inside_repository(git: &Git, path: &Path) -> bool {
+    let real = real_path(path);
+    let inside = |root: &Path| real.starts_with(real_path(root));
+    git.repo.workdir().is_some_and(inside) || inside(git.repo.common_dir())
+}
+
+/// A hook file as git would open it.
+#[derive(Debug, Clone)]
+enum HookFile {
+    /// A regular file, or no file yet.
+    Plain(PathBuf),
+    /// A symlink to an existing file: judged (and edited) where it points.
+    Link { link: PathBuf, target: PathBuf },
+    /// A symlink to nothing.
+    Dangling { link: PathBuf, target: PathBuf },
+}
+
+impl HookFile {
+    fn at(path: &Path) -> Self {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(path).unwrap_or_default();
+                let target = match target.is_absolute() {
+                    true => target,
+                    false => path.parent().unwrap_or(Path::new("")).join(target),
+                };
+                match path.canonicalize() {
+                    Ok(real) => HookFile::Link {
+                        link: path.to_owned(),
+                        target: real,
+                    },
+                    Err(_) => HookFile::Dangling {
+                        link: path.to_owned(),
+                        target,
+                    },
+                }
+            }
+            _ => HookFile::Plain(path.to_owned()),
+        }
+    }
+
+    /// The file to read and write (a link's target).
+    fn file(&self) -> Option<&Path> {
+        match self {
+            HookFile::Plain(p) => Some(p),
+            HookFile::Link { target, .. } => Some(target),
+            HookFile::Dangling { .. } => None,
+        }
+    }
 }
 
 /// `path` with symlinks resolved as far as it exists.
@@ -198,7 +262,9 @@ fn real_path(path: &Path) -> PathBuf {
 }
 
 /// Installs (or updates) every hook. Nothing is written unless every hook
-/// file can take the block.
+/// file can take the block. A hook that is a symlink is edited where it
+/// points, which must be inside the repository unless `allow_outside`; a
+/// dangling symlink is left alone.
 pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
     let location = locate(git)?;
     if location.outside && !allow_outside {
@@ -212,7 +278,23 @@ pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
     }
     let mut planned = Vec::new();
     for hook in Hook::ALL {
-        let path = target_file(&location.dir.join(hook.name()));
+        let file = HookFile::at(&location.dir.join(hook.name()));
+        let path = match &file {
+            HookFile::Dangling { link, .. } => {
+                planned.push((hook, link.clone(), Vec::new(), Action::Dangling, false));
+                continue;
+            }
+            HookFile::Link { link, target } => {
+                if !allow_outside && !inside_repository(git, target) {
+                    return Err(HooksError::Outside {
+                        dir: target.clone(),
+                        from: format!("the hook {} is a symlink that", link.display()),
+                    });
+                }
+                target.clone()
+            }
+            HookFile::Plain(p) => p.clone(),
+        };
         let existing = read_optional(&path)?;
         let (content, action) = match &existing {
             None => (
@@ -233,6 +315,10 @@ pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
     let mut hooks = Vec::new();
     let mut managers = Vec::new();
     for (hook, path, content, action, created) in planned {
+        if action == Action::Dangling {
+            hooks.push((hook, path, action));
+            continue;
+        }
         if action != Action::Unchanged {
             crate::fsutil::write_atomic(&path, &content)
                 .map_err(|e| HooksError::io(&path, "cannot write the hook", e))?;
@@ -252,26 +338,75 @@ pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
     })
 }
 
-/// Removes the block from every hook; a file that only held it (the tool
-/// created it) is deleted.
+/// Every file that may hold a block of `hook`: the hook file, the copies
+/// hook managers move aside (`.legacy` of pre-commit, `.old` of lefthook),
+/// the same in the git directory's own hooks when core.hooksPath moved
+/// them elsewhere (husky), and husky's user hook file. Canonical, deduplicated.
+fn block_candidates(git: &Git, location: &Location, hook: Hook) -> Vec<HookFile> {
+    let mut dirs = vec![location.dir.clone()];
+    let git_hooks = real_path(&git.repo.common_dir().join("hooks"));
+    if !dirs.contains(&git_hooks) {
+        dirs.push(git_hooks);
+    }
+    let mut out: Vec<HookFile> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut push = |path: PathBuf| {
+        let file = HookFile::at(&path);
+        let key = file.file().map(real_path).unwrap_or(path);
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(file);
+        }
+    };
+    for dir in &dirs {
+        for suffix in ["", ".legacy", ".old"] {
+            push(dir.join(format!("{}{suffix}", hook.name())));
+        }
+    }
+    if let Some(root) = git.repo.workdir() {
+        let husky = real_path(&root.join(".husky"));
+        if husky.is_dir() && !dirs.contains(&husky) {
+            push(husky.join(hook.name()));
+        }
+    }
+    out
+}
+
+/// Removes the block from every hook, and from wherever a hook manager
+/// moved or copied it ([`block_candidates`]); a file that only held it (the
+/// tool created it) is deleted. A dangling symlink is left alone. Each file
+/// touched is in the outcome; a hook with no block anywhere is `Absent`.
 pub fn uninstall(git: &Git) -> Result<Outcome, HooksError> {
     let location = locate(git)?;
     let mut planned = Vec::new();
     for hook in Hook::ALL {
-        let path = target_file(&location.dir.join(hook.name()));
-        let action = match read_optional(&path)? {
-            None => (None, Action::Absent),
-            Some(old) => match without_block(&old, &path)? {
-                None => (None, Action::Absent),
-                Some(rest) if rest == CREATED_HEADER.as_bytes() => (None, Action::Deleted),
-                Some(rest) => (Some(rest), Action::Removed),
-            },
-        };
-        planned.push((hook, path, action));
+        let mut any = false;
+        for file in block_candidates(git, &location, hook) {
+            let Some(path) = file.file().map(Path::to_owned) else {
+                continue;
+            };
+            let Some(old) = read_optional(&path)? else {
+                continue;
+            };
+            match without_block(&old, &path)? {
+                None => {}
+                Some(rest) if rest == CREATED_HEADER.as_bytes() => {
+                    any = true;
+                    planned.push((hook, path, None, Action::Deleted));
+                }
+                Some(rest) => {
+                    any = true;
+                    planned.push((hook, path, Some(rest), Action::Removed));
+                }
+            }
+        }
+        if !any {
+            planned.push((hook, location.dir.join(hook.name()), None, Action::Absent));
+        }
     }
     let mut hooks = Vec::new();
-    for (hook, path, (content, action)) in planned {
-        match (action, content) {
+    for (hook, path, content, action) in planned {
+        match (&action, content) {
             (Action::Deleted, _) => std::fs::remove_file(&path)
                 .map_err(|e| HooksError::io(&path, "cannot delete the hook", e))?,
             (Action::Removed, Some(content)) => crate::fsutil::write_atomic(&path, &content)
@@ -293,22 +428,31 @@ pub fn status(git: &Git, path_var: Option<&std::ffi::OsStr>) -> Result<Status, H
     let mode = read_mode(git)?;
     let mut hooks = Vec::new();
     for hook in Hook::ALL {
-        let path = target_file(&location.dir.join(hook.name()));
+        let file = HookFile::at(&location.dir.join(hook.name()));
+        if let HookFile::Dangling { link, target } = &file {
+            hooks.push(HookStatus {
+                hook,
+                path: link.clone(),
+                state: HookState::Dangling,
+                executable: false,
+                other_content: false,
+                manager: None,
+                aside: None,
+                link_target: Some(target.clone()),
+            });
+            continue;
+        }
+        let link_target = match &file {
+            HookFile::Link { target, .. } => Some(target.clone()),
+            _ => None,
+        };
+        let path = file.file().map(Path::to_owned).unwrap_or_default();
         let existing = read_optional(&path)?;
         let (state, other_content, manager) = match &existing {
             None => (HookState::Missing, false, None),
             Some(content) => {
                 let state = match find_block(content, &path)? {
-                    Some(range) if content[range.clone()] == *hook.block().as_bytes() => {
-                        HookState::Installed
-                    }
-                    // A block at the end of a file without a final newline.
-                    Some(range)
-                        if content[range.clone()] == *hook.block().trim_end().as_bytes() =>
-                    {
-                        HookState::Installed
-                    }
-                    Some(_) => HookState::Outdated,
+                    Some(range) => block_state(hook, &content[range]),
                     None => HookState::NotInstalled,
                 };
                 let rest = without_block(content, &path)?.unwrap_or_else(|| content.clone());
@@ -316,22 +460,26 @@ pub fn status(git: &Git, path_var: Option<&std::ffi::OsStr>) -> Result<Status, H
                 (state, other, manager_of(content, &location))
             }
         };
-        let aside = [".legacy", ".old"]
-            .iter()
-            .map(|suffix| location.dir.join(format!("{}{suffix}", hook.name())))
+        let aside = block_candidates(git, &location, hook)
+            .into_iter()
+            .skip(1)
+            .filter_map(|f| f.file().map(Path::to_owned))
             .find(|p| {
                 std::fs::read(p)
                     .ok()
                     .is_some_and(|c| find_block(&c, p).ok().flatten().is_some())
             });
+        // husky 9 runs its user hook files with `sh -e`: no executable bit needed.
+        let run_by_husky = matches!(location.source, Source::Husky(_));
         hooks.push(HookStatus {
             hook,
-            executable: existing.is_some() && is_executable(&path),
+            executable: existing.is_some() && (run_by_husky || is_executable(&path)),
             path,
             state,
             other_content,
             manager,
             aside,
+            link_target,
         });
     }
     let managers = project_managers(git, &location);
@@ -355,13 +503,33 @@ pub fn read_mode(git: &Git) -> Result<Mode, HooksError> {
     }
 }
 
-/// A hook file that is a symlink is edited where it points.
-fn target_file(path: &Path) -> PathBuf {
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            path.canonicalize().unwrap_or_else(|_| path.to_owned())
-        }
-        _ => path.to_owned(),
+/// Git blob ids of the blocks earlier releases installed (`hooks/` in git
+/// history): such a block is `Outdated`; any other non-current block was
+/// edited by hand. When a block in `hooks/` changes, add the old one's
+/// `git hash-object hooks/<hook>` here (hooks/README.md).
+const PREVIOUS_BLOCKS: &[&str] = &[
+    // hooks/pre-push of the first release (before `sync` existed).
+    "1eb9c49d045d6dd1d8b82026a8a30ffd2ca2cd36",
+];
+
+/// The state of a block found in a hook of `hook`.
+fn block_state(hook: Hook, found: &[u8]) -> HookState {
+    let current = hook.block().as_bytes();
+    // A block at the end of a file may lack its final newline.
+    let mut normal = found.to_vec();
+    if !normal.ends_with(b"\n") {
+        normal.push(b'\n');
+    }
+    if normal == current {
+        return HookState::Installed;
+    }
+    let id = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, &normal)
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    if PREVIOUS_BLOCKS.contains(&id.as_str()) {
+        HookState::Outdated
+    } else {
+        HookState::Edited
     }
 }
 

@@ -22,6 +22,9 @@ pub struct Invocation {
     pub index_overrides: Vec<PathBuf>,
     /// The arguments git passed to the hook (pre-push: remote, URL).
     pub args: Vec<String>,
+    /// The push is `git quickscale push` sending a module upstream
+    /// ([`super::MODULE_PUSH_ENV`] set): pre-push does nothing.
+    pub module_push: bool,
 }
 
 /// What a hook found.
@@ -35,7 +38,7 @@ pub struct Outcome {
     /// What limited the check (e.g. an unreadable quickscale.yml).
     pub warnings: Vec<String>,
     /// What the hook did (pre-push: the state it pushed).
-    pub done: Option<crate::sync::Report>,
+    pub done: Option<crate::engine::sync::Report>,
 }
 
 impl Outcome {
@@ -72,6 +75,13 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
     let Some(workdir) = git.repo.workdir().map(Path::to_owned) else {
         return Ok(Outcome::skipped(hook, mode, "a bare repository"));
     };
+    if hook == Hook::PrePush && invocation.module_push {
+        return Ok(Outcome::skipped(
+            hook,
+            mode,
+            "a module push by `git quickscale push` (not the project's)",
+        ));
+    }
     if hook == Hook::PrePush {
         return Ok(pre_push(&git, &workdir, mode, invocation));
     }
@@ -180,7 +190,7 @@ fn pre_push(git: &Git, workdir: &Path, mode: Mode, invocation: &Invocation) -> O
     let remote = invocation.args.first().map(String::as_str);
     let mut outcome = Outcome::skipped(hook, mode, "");
     outcome.skipped = None;
-    match crate::sync::sync(git, remote) {
+    match crate::engine::sync::sync(git, remote) {
         Ok(report) => outcome.done = Some(report),
         Err(e) => outcome.warnings.push(format!(
             "the git-quickscale state was not pushed: {e}; the branch push goes on (run `git quickscale sync` later)"

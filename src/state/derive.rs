@@ -19,8 +19,7 @@ use crate::git::Git;
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::wiring;
 
-/// The directory holding module prefixes.
-pub const MODULES_DIR: &str = "modules";
+pub use crate::layout::MODULES_DIR;
 
 /// What proves that `modules/<name>` was embedded.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -234,7 +234,7 @@ pub fn load(
     let Some(head) = head else {
         return Ok((None, Origin::None));
     };
-    let ignored = match notes::nearest(git, head) {
+    let ignored = match notes::nearest_merged(git, head) {
         Ok(Some((commit, state))) => return Ok((Some(state), Origin::Note(commit))),
         Ok(None) => None,
         Err(notes::NoteProblem { commit, why }) => Some(format!(

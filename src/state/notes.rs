@@ -100,6 +100,162 @@ pub fn nearest(git: &Git, head: ObjectId) -> Result<Option<(ObjectId, AppliedSta
     Ok(None)
 }
 
+/// How many note-less merges deep [`nearest_merged`] reads parents' states.
+const MAX_MERGE_DEPTH: usize = 8;
+
+/// The state of `head` as notes record it, merges included: the nearest
+/// note on the first-parent history, unless a note-less merge commit (a
+/// teammate's `git pull`) comes first; its state is then the three-way
+/// merge of its parents' states (against their merge base's), so a clean
+/// merge of two clones' work is in sync. When the parents changed the same
+/// module, file or identity differently the merged state is unknown: a
+/// [`NoteProblem`] says which, and the caller derives the state from the
+/// tree instead.
+pub fn nearest_merged(
+    git: &Git,
+    head: ObjectId,
+) -> Result<Option<(ObjectId, AppliedState)>, NoteProblem> {
+    nearest_within(git, head, MAX_MERGE_DEPTH)
+}
+
+fn nearest_within(
+    git: &Git,
+    head: ObjectId,
+    depth: usize,
+) -> Result<Option<(ObjectId, AppliedState)>, NoteProblem> {
+    let Some(merge) = first_noteless_merge(git, head)? else {
+        return nearest(git, head);
+    };
+    let parents = git.parents(merge).unwrap_or_default();
+    if depth == 0 || parents.len() < 2 {
+        return nearest(git, head);
+    }
+    let mut merged = nearest_within(git, parents[0], depth - 1)?;
+    for other in &parents[1..] {
+        let theirs = nearest_within(git, *other, depth - 1)?;
+        merged = match (merged, theirs) {
+            (Some(ours), Some(theirs)) if ours.1 == theirs.1 => Some(ours),
+            (Some(ours), Some(theirs)) => {
+                let base = match git.repo.merge_base(parents[0], *other) {
+                    Ok(Some(b)) => nearest_within(git, b.detach(), depth - 1)?.map(|(_, s)| s),
+                    _ => None,
+                };
+                let state =
+                    merge_states(base.as_ref(), &ours.1, &theirs.1).map_err(|why| NoteProblem {
+                        commit: merge,
+                        why: format!(
+                            "it is a merge without a note, and its parents' states conflict: {why}"
+                        ),
+                    })?;
+                Some((merge, state))
+            }
+            (None, theirs) => theirs,
+            (ours, None) => ours,
+        };
+    }
+    Ok(merged)
+}
+
+/// The first commit on `head`'s first-parent history that is a merge
+/// without a note, when it comes before any note.
+fn first_noteless_merge(git: &Git, head: ObjectId) -> Result<Option<ObjectId>, NoteProblem> {
+    let Ok(Some(notes_commit)) = git.ref_target(NOTES_REF) else {
+        return Ok(None);
+    };
+    let Ok(mut tree) = notes_tree(git, Some(notes_commit)) else {
+        return Ok(None);
+    };
+    let mut current = Some(head);
+    let mut steps = 0;
+    while let Some(commit) = current {
+        if tree
+            .get(&commit, &git.repo.objects)
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            return Ok(None);
+        }
+        let parents = git.parents(commit).unwrap_or_default();
+        if parents.len() > 1 {
+            return Ok(Some(commit));
+        }
+        steps += 1;
+        if steps >= MAX_WALK {
+            break;
+        }
+        current = parents.first().copied();
+    }
+    Ok(None)
+}
+
+/// Three-way merge of two states: each module, managed file and the
+/// identity is taken from the side that changed it; both changed it
+/// differently is a conflict (named in the error).
+fn merge_states(
+    base: Option<&AppliedState>,
+    ours: &AppliedState,
+    theirs: &AppliedState,
+) -> Result<AppliedState, String> {
+    fn pick<T: PartialEq + Clone>(
+        base: Option<Option<&T>>,
+        ours: Option<&T>,
+        theirs: Option<&T>,
+        what: &str,
+    ) -> Result<Option<T>, String> {
+        if ours == theirs {
+            return Ok(ours.cloned());
+        }
+        match base {
+            Some(b) if b == ours => Ok(theirs.cloned()),
+            Some(b) if b == theirs => Ok(ours.cloned()),
+            // Without a base, a side that lacks it did not know it.
+            None if ours.is_none() => Ok(theirs.cloned()),
+            None if theirs.is_none() => Ok(ours.cloned()),
+            _ => Err(format!("{what} differs on both sides")),
+        }
+    }
+    let project = pick(
+        base.map(|b| Some(&b.project)),
+        Some(&ours.project),
+        Some(&theirs.project),
+        "the project identity",
+    )?
+    .unwrap_or_else(|| ours.project.clone());
+    let mut merged = AppliedState {
+        project,
+        operation: None,
+        ..ours.clone()
+    };
+    let names: std::collections::BTreeSet<&String> =
+        ours.modules.keys().chain(theirs.modules.keys()).collect();
+    merged.modules.clear();
+    for name in names {
+        if let Some(m) = pick(
+            base.map(|b| b.modules.get(name)),
+            ours.modules.get(name),
+            theirs.modules.get(name),
+            &format!("module {name}"),
+        )? {
+            merged.modules.insert(name.clone(), m);
+        }
+    }
+    let paths: std::collections::BTreeSet<&String> =
+        ours.managed.keys().chain(theirs.managed.keys()).collect();
+    merged.managed.clear();
+    for path in paths {
+        if let Some(blob) = pick(
+            base.map(|b| b.managed.get(path)),
+            ours.managed.get(path),
+            theirs.managed.get(path),
+            &format!("managed file {path}"),
+        )? {
+            merged.managed.insert(path.clone(), blob);
+        }
+    }
+    Ok(merged)
+}
+
 /// Writes a notes commit adding `notes` (commit → text) on top of
 /// `parent`; the caller moves NOTES_REF to it.
 pub fn write_commit(

@@ -16,8 +16,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::spec::{UrlInclude, check_dotted_name, check_route, check_setting_name};
 use crate::value::Value;
-use crate::wiring::spec::{UrlInclude, check_dotted_name, check_route, check_setting_name};
 use crate::yaml::{Checker, Node, NodeKind, Pos};
 
 /// The Django wiring a projection contributes to (upstream's `wiring_field`).
@@ -223,7 +223,7 @@ fn python_str(v: &Value) -> String {
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Str(s) => s.clone(),
-        other => crate::wiring::python::literal(other),
+        other => crate::pyliteral::literal(other),
     }
 }
 

@@ -372,27 +372,91 @@ pub fn is_placeholder_version(v: &str) -> bool {
     matches!(v.trim_start_matches(['v', 'V']), "0.72.0" | "0.62.0")
 }
 
-/// Whether an option holds a raw credential (upstream's storage module
-/// kept `access_key_id`/`secret_access_key` in plain text): a secret-like
-/// name with a non-empty literal value, not the name of an environment
-/// variable.
-pub fn is_raw_credential(option: &str, value: &Value) -> bool {
-    let name = option.to_ascii_lowercase();
+/// Key names that hold credentials (matched case-insensitively as a part
+/// of the key): documented in docs/user-guide.md ("adopt").
+pub const SECRET_KEY_PARTS: &[&str] = &[
+    "secret",
+    "password",
+    "passwd",
+    "api_key",
+    "apikey",
+    "access_key",
+    "token",
+    "private_key",
+    "credential",
+    "dsn",
+];
+
+/// Whether a key names a credential (and not the name of an environment
+/// variable holding one: `*_env_var`, `*_env`).
+pub fn is_secret_key(key: &str) -> bool {
+    let name = key.to_ascii_lowercase();
     if name.ends_with("_env_var") || name.ends_with("_env") {
         return false;
     }
-    let secret = [
-        "secret",
-        "password",
-        "api_key",
-        "access_key",
-        "token",
-        "private_key",
-    ]
-    .iter()
-    .any(|s| name.contains(s));
-    secret
-        && matches!(value, Value::Str(s) if !s.trim().is_empty() && !s.starts_with("__QS_ENV__:"))
+    SECRET_KEY_PARTS.iter().any(|s| name.contains(s))
+}
+
+/// One raw credential inside an option's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Where it is, e.g. `storage.nested.api_token` (module first).
+    pub path: String,
+    /// The key that named it (the innermost secret key).
+    pub key: String,
+    /// The value as YAML wrote the scalar (a string, an integer, a float).
+    pub text: String,
+}
+
+/// Every raw credential in `value` (option `option`), at any depth: a
+/// non-empty scalar of any type under a secret-named key, or any scalar
+/// inside a mapping or list under one. Environment placeholders
+/// (`__QS_ENV__:`) and booleans are not credentials.
+pub fn credentials_in(path: &str, option: &str, value: &Value) -> Vec<Credential> {
+    let mut out = Vec::new();
+    walk(path, option, value, None, &mut out);
+    out
+}
+
+fn walk(path: &str, key: &str, value: &Value, secret: Option<&str>, out: &mut Vec<Credential>) {
+    let secret = if is_secret_key(key) {
+        Some(key)
+    } else {
+        secret
+    };
+    let here = format!("{path}.{key}");
+    let text = match value {
+        Value::Str(s) if !s.trim().is_empty() && !s.starts_with("__QS_ENV__:") => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Map(m) => {
+            for (k, v) in m {
+                walk(&here, k, v, secret, out);
+            }
+            None
+        }
+        Value::List(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk(&here, &format!("[{i}]"), v, secret, out);
+            }
+            None
+        }
+        _ => None,
+    };
+    if let (Some(text), Some(secret)) = (text, secret) {
+        out.push(Credential {
+            path: here,
+            key: secret.to_owned(),
+            text,
+        });
+    }
+}
+
+/// Whether an option holds a raw credential anywhere in its value
+/// (upstream's storage module kept `access_key_id`/`secret_access_key` in
+/// plain text).
+pub fn is_raw_credential(option: &str, value: &Value) -> bool {
+    !credentials_in("", option, value).is_empty()
 }
 
 #[cfg(test)]
@@ -497,5 +561,26 @@ mod tests {
             "bucket_name",
             &Value::Str("media".into())
         ));
+        // Any scalar type, at any depth, named by the innermost secret key.
+        assert!(is_raw_credential("db_password", &Value::Int(123456789)));
+        let nested = Value::Map(
+            [
+                ("api_token".to_owned(), Value::Str("t0k".into())),
+                ("region".to_owned(), Value::Str("eu".into())),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        assert_eq!(
+            credentials_in("m", "nested", &nested),
+            vec![Credential {
+                path: "m.nested.api_token".into(),
+                key: "api_token".into(),
+                text: "t0k".into()
+            }]
+        );
+        let list = Value::List(vec![Value::Str("a1b2c3".into())]);
+        assert_eq!(credentials_in("m", "tokens", &list)[0].key, "tokens");
+        assert!(!is_raw_credential("password_enabled", &Value::Bool(true)));
     }
 }

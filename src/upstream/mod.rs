@@ -8,4 +8,3 @@
 
 pub mod derivation;
 pub mod files;
-pub mod python;

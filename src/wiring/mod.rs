@@ -6,9 +6,9 @@
 //! them as the managed files. Output is sorted and stable; every value is
 //! written as an inert literal.
 
-pub mod python;
+pub use crate::pyliteral as python;
 pub mod rules;
-pub mod spec;
+pub use crate::spec;
 
 use std::collections::BTreeMap;
 
@@ -16,22 +16,12 @@ use crate::diag::Diagnostics;
 use crate::manifest::Manifest;
 use crate::render::{FileMap, GeneratedFile};
 use crate::value::Value;
-use spec::{UrlInclude, WiringHints};
+use spec::{Access, AccessSpec, NAV_SETTING, NavEntry, UrlInclude, WiringHints};
 
 /// The first line of every managed file says so.
 pub const MANAGED_MARKER: &str = "Managed by git-quickscale";
 
-/// Paths of the managed files for a package, relative to the project root.
-pub fn managed_paths(package: &str) -> [String; 3] {
-    [
-        format!("{package}/settings/modules.py"),
-        format!("{package}/urls_modules.py"),
-        REQUIREMENTS_FILE.to_owned(),
-    ]
-}
-
-/// The managed requirements file, included by the user-owned requirements.txt.
-pub const REQUIREMENTS_FILE: &str = "requirements-modules.txt";
+pub use crate::layout::{REQUIREMENTS_FILE, managed_paths};
 
 /// What one embedded module contributes.
 #[derive(Debug, Clone)]
@@ -44,6 +34,9 @@ pub struct ModuleInput {
     /// The module directory holds an installable Python package
     /// (pyproject.toml or setup.py), so pip installs it from `modules/<name>`.
     pub installable: bool,
+    /// The owner's access levels (quickscale.yml `sources.<name>.access`),
+    /// which win over the manifest's and the catalog's.
+    pub access: Option<AccessSpec>,
 }
 
 /// One Django setting and the module (and option) it came from.
@@ -64,6 +57,8 @@ pub struct Wiring {
     /// URL includes mounted before the project's home page (upstream 0.88's
     /// `pre_home_url_includes`).
     pub pre_home_urls: Vec<UrlInclude>,
+    /// Who may open each include's views; an include not listed is public.
+    pub access: BTreeMap<UrlInclude, Access>,
     pub requirements: Vec<String>,
 }
 
@@ -140,6 +135,7 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
     let mut sorted: Vec<&ModuleInput> = inputs.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut w = Wiring::default();
+    let mut nav: Vec<(String, NavEntry)> = Vec::new();
     for m in sorted {
         if let Some(problem) = crate::identity::module_name_problem(&m.name) {
             return Err(WiringError::Invalid {
@@ -176,8 +172,16 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                     .collect(),
             ),
             dependencies: Some(deps.clone()),
+            access: None,
+            nav: None,
         };
         check.validate().map_err(invalid)?;
+        for u in urls.iter().chain(&pre_home_urls) {
+            let level = include_access(m, &u.include);
+            if level != Access::Public {
+                w.access.entry(u.clone()).or_insert(level);
+            }
+        }
         push_unique(&mut w.apps, apps);
         push_unique(&mut w.middleware, middleware);
         for u in urls {
@@ -247,6 +251,13 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 }
             }
         }
+        let entries = m
+            .manifest
+            .as_ref()
+            .and_then(|x| x.wiring.nav.clone())
+            .or_else(|| m.hints.nav.clone())
+            .unwrap_or_default();
+        nav.extend(entries.into_iter().map(|e| (m.name.clone(), e)));
         push_unique(&mut w.requirements, deps);
         if m.installable {
             push_unique(
@@ -255,7 +266,43 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
             );
         }
     }
+    if !nav.is_empty() {
+        if let Some(existing) = w.settings.get(NAV_SETTING) {
+            return Err(WiringError::Invalid {
+                module: existing.module.clone(),
+                message: format!(
+                    "sets {NAV_SETTING}, which the tool fills from the modules' `nav` entries"
+                ),
+            });
+        }
+        let mut modules: Vec<String> = nav.iter().map(|(m, _)| m.clone()).collect();
+        modules.dedup();
+        w.settings.insert(
+            NAV_SETTING.to_owned(),
+            SettingValue {
+                value: Value::List(nav.iter().map(|(_, e)| e.to_value()).collect()),
+                module: modules.join(", "),
+                option: None,
+            },
+        );
+    }
     Ok(w)
+}
+
+/// Who may open the views of `include`, a URL include of module `m`: the
+/// owner's quickscale.yml, else the manifest, else the catalog, else
+/// [`Access::DEFAULT`].
+pub fn include_access(m: &ModuleInput, include: &str) -> Access {
+    [
+        m.access.as_ref(),
+        m.manifest.as_ref().and_then(|x| x.wiring.access.as_ref()),
+        m.hints.access.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|spec| spec.for_include(include))
+    .cloned()
+    .unwrap_or(Access::DEFAULT)
 }
 
 /// One module's wiring as it will be written.
@@ -507,16 +554,69 @@ fn render_settings(w: &Wiring) -> String {
     out
 }
 
+/// The guard urls_modules.py defines when some include is not public.
+const PROTECT_PY: &str = r#"import functools
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import URLPattern, URLResolver, include, path
+
+
+def _guard(view, access):
+    """Lets through only the users `access` admits; visitors go to the sign-in page."""
+    if getattr(view, "cls", None) is not None:
+        # Django REST framework views keep their own authentication and
+        # permission classes (the project's default: signed-in users).
+        return view
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if access == "staff" and not user.is_staff:
+            raise PermissionDenied
+        if access.startswith("permission:") and not user.has_perm(access[len("permission:") :]):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def _guard_all(patterns, access):
+    out = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            out.append(
+                URLResolver(p.pattern, _guard_all(p.url_patterns, access), p.default_kwargs, p.app_name, p.namespace)
+            )
+        else:
+            out.append(URLPattern(p.pattern, _guard(p.callback, access), p.default_args, p.name))
+    return out
+
+
+def protected(module, access):
+    """`include(module)` with every view behind `access` (login, staff or permission:<app_label.codename>)."""
+    urlconf, app_name, namespace = include(module)
+    return (_guard_all(getattr(urlconf, "urlpatterns", urlconf), access), app_name, namespace)
+"#;
+
 fn render_urls(w: &Wiring, style: UrlStyle) -> String {
     let mut out = format!("\"\"\"{PY_HEADER}\n\"\"\"\n\n");
     let paths = |urls: &[UrlInclude]| -> String {
         urls.iter()
-            .map(|u| {
-                format!(
+            .map(|u| match w.access.get(u) {
+                Some(level) => format!(
+                    "    path({}, protected({}, {})),\n",
+                    python::string(&u.route),
+                    python::string(&u.include),
+                    python::string(&level.label())
+                ),
+                None => format!(
                     "    path({}, include({})),\n",
                     python::string(&u.route),
                     python::string(&u.include)
-                )
+                ),
             })
             .collect()
     };
@@ -528,7 +628,10 @@ fn render_urls(w: &Wiring, style: UrlStyle) -> String {
         }
     };
     let any = !w.urls.is_empty() || !w.pre_home_urls.is_empty();
-    if any {
+    if !w.access.is_empty() {
+        out.push_str(PROTECT_PY);
+        out.push_str("\n\n");
+    } else if any {
         out.push_str("from django.urls import include, path\n\n");
     }
     match style {
@@ -579,6 +682,7 @@ mod tests {
             hints: WiringHints::default(),
             options,
             installable: true,
+            access: None,
         }
     }
 
@@ -658,8 +762,9 @@ derivation:
         assert_eq!(saas.middleware, ["mod_d.middleware.Tenant"]);
         let plain = render("shop", &saas);
         let urls = String::from_utf8(plain["shop/urls_modules.py"].contents.clone()).expect("utf8");
+        // Declaring no access, its pages are for signed-in users.
         assert!(
-            urls.contains("MODULE_URLPATTERNS: list = [\n    path(\"pricing/\", include(\"mod_d.pricing\")),\n    path(\"d/\", include(\"mod_d.urls\")),\n]\n"),
+            urls.contains("MODULE_URLPATTERNS: list = [\n    path(\"pricing/\", protected(\"mod_d.pricing\", \"login\")),\n    path(\"d/\", protected(\"mod_d.urls\", \"login\")),\n]\n"),
             "{urls}"
         );
         let split = render_styled("shop", &saas, UrlStyle::SplitHome);
@@ -703,9 +808,119 @@ derivation:
             hints: WiringHints::default(),
             options,
             installable: false,
+            access: None,
         }])
         .expect_err("refused");
         assert!(err.to_string().contains("x; import os"), "{err}");
+    }
+
+    const PAGES: &str = "name: p\nversion: \"1\"\nurls:\n  - {route: p/, include: mod_p.urls}\n  - {route: hooks/, include: mod_p.hooks}\n";
+
+    fn urls_py(m: ModuleInput) -> String {
+        let w = compute(&[m]).expect("wiring");
+        String::from_utf8(render("shop", &w)["shop/urls_modules.py"].contents.clone())
+            .expect("utf8")
+    }
+
+    #[test]
+    fn module_pages_need_a_login_unless_declared_otherwise() {
+        // Nothing declared: every include is behind the sign-in.
+        let urls = urls_py(module("p", PAGES, &[]));
+        assert!(
+            urls.contains("    path(\"p/\", protected(\"mod_p.urls\", \"login\")),\n"),
+            "{urls}"
+        );
+        assert!(
+            urls.contains("    path(\"hooks/\", protected(\"mod_p.hooks\", \"login\")),\n"),
+            "{urls}"
+        );
+        assert!(urls.contains("def protected(module, access):"), "{urls}");
+        assert!(urls.contains("return redirect_to_login("), "{urls}");
+        // The manifest opens its webhook; the catalog's hint loses to it.
+        let mut m = module(
+            "p",
+            &format!("{PAGES}access: {{\"*\": login, mod_p.hooks: public}}\n"),
+            &[],
+        );
+        m.hints.access = AccessSpec::from_value(&Value::Str("public".into())).ok();
+        let urls = urls_py(m.clone());
+        assert!(
+            urls.contains("    path(\"hooks/\", include(\"mod_p.hooks\")),\n"),
+            "{urls}"
+        );
+        assert!(
+            urls.contains("    path(\"p/\", protected(\"mod_p.urls\", \"login\")),\n"),
+            "{urls}"
+        );
+        // The owner's quickscale.yml wins over both.
+        m.access = AccessSpec::from_value(&Value::Str("permission:mod_p.view_thing".into())).ok();
+        let urls = urls_py(m);
+        assert!(
+            urls.contains("    path(\"hooks/\", protected(\"mod_p.hooks\", \"permission:mod_p.view_thing\")),\n"),
+            "{urls}"
+        );
+        // The catalog decides for a manifest that says nothing.
+        let mut m = module("p", PAGES, &[]);
+        m.hints.access = AccessSpec::from_value(&Value::Str("public".into())).ok();
+        let urls = urls_py(m);
+        assert!(!urls.contains("protected"), "{urls}");
+        assert!(
+            urls.starts_with("\"\"\"Managed by git-quickscale"),
+            "{urls}"
+        );
+        assert!(
+            urls.contains("from django.urls import include, path\n"),
+            "{urls}"
+        );
+    }
+
+    #[test]
+    fn nav_entries_of_every_module_become_one_setting() {
+        let billing = module(
+            "billing",
+            "name: billing\nversion: \"1\"\nnav:\n  - {label: Pricing, url: \"b:pricing\"}\n  - {label: Billing, url: \"b:dashboard\", show: signed_in}\n",
+            &[],
+        );
+        let mut crm = module("crm", "name: crm\nversion: \"1\"\n", &[]);
+        crm.hints.nav =
+            spec::NavEntry::list_from_value(&Value::List(vec![Value::Map(BTreeMap::from([
+                ("label".to_owned(), Value::Str("CRM".into())),
+                (
+                    "url".to_owned(),
+                    Value::Str("quickscale_crm:dashboard".into()),
+                ),
+                ("show".to_owned(), Value::Str("staff".into())),
+            ]))]))
+            .ok();
+        let w = compute(&[crm, billing]).expect("wiring");
+        let nav = &w.settings[NAV_SETTING];
+        assert_eq!(nav.module, "billing, crm");
+        let Value::List(items) = &nav.value else {
+            panic!("{nav:?}")
+        };
+        let labels: Vec<String> = items
+            .iter()
+            .map(|i| match i {
+                Value::Map(m) => format!("{}:{}", m["label"].to_yaml(), m["show"].to_yaml()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(labels, ["Pricing:always", "Billing:signed_in", "CRM:staff"]);
+        let files = render("shop", &w);
+        let settings =
+            String::from_utf8(files["shop/settings/modules.py"].contents.clone()).expect("utf8");
+        assert!(settings.contains("\"QUICKSCALE_NAV\": ["), "{settings}");
+        // None declared: no setting.
+        let w = compute(&[module("p", PAGES, &[])]).expect("wiring");
+        assert!(!w.settings.contains_key(NAV_SETTING));
+        // A manifest with a bad entry is refused with its line.
+        let err = Manifest::parse(
+            "name: p\nversion: \"1\"\nnav:\n  - {label: X, url: \"a b\"}\n",
+            "module.yml",
+            "p",
+        )
+        .expect_err("bad nav");
+        assert!(err.to_string().contains("nav: url `a b`"), "{err}");
     }
 
     #[test]

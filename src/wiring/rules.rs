@@ -417,7 +417,7 @@ fn move_route_help(from_manifest: bool) -> &'static str {
 mod tests {
     use super::*;
     use crate::manifest::Manifest;
-    use crate::wiring::spec::WiringHints;
+    use crate::spec::WiringHints;
 
     fn module(name: &str, extra: &str) -> ModuleInput {
         let text = format!("name: {name}\nversion: \"1\"\n{extra}");
@@ -430,6 +430,7 @@ mod tests {
             manifest: Some(manifest),
             hints: WiringHints::default(),
             installable: false,
+            access: None,
         }
     }
 
@@ -440,6 +441,7 @@ mod tests {
             hints,
             options: BTreeMap::new(),
             installable: false,
+            access: None,
         }
     }
 

@@ -10,6 +10,8 @@ use crate::yaml::{Node, NodeKind};
 pub struct Checker {
     pub file: String,
     pub problems: Vec<Diagnostic>,
+    /// What is accepted but deserves a word (older manifests' looseness).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Checker {
@@ -17,11 +19,17 @@ impl Checker {
         Self {
             file: file.into(),
             problems: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
     pub fn error(&mut self, node: &Node, message: impl Into<String>) {
         self.problems
+            .push(Diagnostic::new(&self.file, Some(node.start), message));
+    }
+
+    pub fn warn(&mut self, node: &Node, message: impl Into<String>) {
+        self.warnings
             .push(Diagnostic::new(&self.file, Some(node.start), message));
     }
 

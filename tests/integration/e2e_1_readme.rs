@@ -4,14 +4,15 @@
 //! checkout, so it sees committed files only: commit before running this
 //! test. It runs `cargo install`, a release build; to keep that affordable
 //! the build reuses a target directory under this suite's own target
-//! (`<target>/readme-install`) and builds the release profile without
-//! optimisation (docs/architecture.md, "Testing", has the timings).
+//! (`<target>/readme-install`), builds the release profile without
+//! optimisation (docs/architecture.md, "Testing", has the timings), and
+//! shares the clone and the build with the wheel (common::release).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::common::python::{self, Venv};
-use crate::common::{BIN, TestEnv, describe, repo_root, stdout};
+use crate::common::{TestEnv, describe, release, repo_root, stdout};
 
 /// The README's first screen: what a new user reads before scrolling.
 const FIRST_SCREEN_LINES: usize = 24;
@@ -89,31 +90,6 @@ fn setup_commands_are_read_without_their_comments() {
     );
 }
 
-/// `<target>`: where this test binary's target directory is.
-fn target_dir() -> PathBuf {
-    Path::new(BIN)
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_owned)
-        .expect("BIN is <target>/<profile>/git-quickscale")
-}
-
-/// The cargo and rustup homes of the user running the tests: the README
-/// command runs with a temporary HOME but must find the same toolchain and
-/// crate cache.
-fn tool_homes() -> Vec<(&'static str, PathBuf)> {
-    let home = PathBuf::from(std::env::var_os("HOME").expect("HOME"));
-    let from_env = |var: &str, default: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .unwrap_or_else(|| home.join(default))
-    };
-    vec![
-        ("CARGO_HOME", from_env("CARGO_HOME", ".cargo")),
-        ("RUSTUP_HOME", from_env("RUSTUP_HOME", ".rustup")),
-    ]
-}
-
 #[test]
 fn the_readme_first_command_works_on_a_fresh_clone() {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
@@ -121,55 +97,15 @@ fn the_readme_first_command_works_on_a_fresh_clone() {
     let first = &commands[0];
 
     let env = TestEnv::new();
-    let clone = env.root().join("clone");
-    env.git(
-        env.root(),
-        &[
-            "clone",
-            "-q",
-            repo_root().to_str().expect("utf8"),
-            clone.to_str().expect("utf8"),
-        ],
-    );
+    // The same clone and build settings as the wheel the wheel and
+    // pre-commit tests install (common::release): one release build per run.
+    let clone = release::fresh_clone();
     let install_root = env.root().join("install");
 
     let mut cmd = Command::new("sh");
     env.env(&mut cmd);
-    for (var, path) in tool_homes() {
-        cmd.env(var, path);
-    }
-    // The toolchain, and how cargo reaches its registry (proxies, mirrors).
-    for (key, value) in std::env::vars_os() {
-        let name = key.to_string_lossy().to_ascii_uppercase();
-        if name == "RUSTUP_TOOLCHAIN"
-            || name.ends_with("_PROXY")
-            || name.starts_with("SSL_CERT_")
-            || [
-                "CARGO_NET_",
-                "CARGO_HTTP_",
-                "CARGO_REGISTRIES_",
-                "CARGO_REGISTRY_",
-            ]
-            .iter()
-            .any(|p| name.starts_with(p))
-        {
-            cmd.env(&key, value);
-        }
-    }
+    release::release_env(&mut cmd);
     cmd.env("CARGO_INSTALL_ROOT", &install_root)
-        .env("CARGO_TARGET_DIR", target_dir().join("readme-install"))
-        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
-        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
-        // Incremental helps a rerun on a warm directory; a CI run is cold.
-        .env(
-            "CARGO_PROFILE_RELEASE_INCREMENTAL",
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                "false"
-            } else {
-                "true"
-            },
-        )
-        .env("CARGO_TERM_COLOR", "never")
         .current_dir(&clone)
         .args(["-c", first]);
     let started = std::time::Instant::now();

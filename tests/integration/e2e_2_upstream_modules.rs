@@ -49,8 +49,14 @@ from django.urls import Resolver404, resolve, reverse
 from quickscale_modules_notifications.services import build_webhook_signature_headers
 
 setup_test_environment()
+from quickscale_modules_crm.models import Company, Contact, Deal, Stage
+stage = Stage.objects.order_by("order").first() or Stage.objects.create(name="Lead", order=0)
+company = Company.objects.create(name="Leak Industries")
+contact = Contact.objects.create(first_name="Carol", last_name="Leak", email="carol@leak.example", company=company)
+Deal.objects.create(title="QS-LEAK-DEAL", contact=contact, amount=4321, stage=stage)
+walk = anonymous_walk(["carol@leak.example", "QS-LEAK-DEAL"])
 client = Client()
-out = {"reverse": {
+out = {"walk": walk, "reverse": {
     "login": reverse("account_login"),
     "crm": reverse("quickscale_crm:dashboard"),
     "webhook": reverse("quickscale_notifications:resend-webhook"),
@@ -93,7 +99,7 @@ print("QS-PROBE " + json.dumps(out))
 
 fn run_probe(venv: &Venv<'_>) -> serde_json::Value {
     let out = venv.shell(
-        PROBE,
+        &format!("{}{PROBE}", python::ANONYMOUS_WALK),
         &[("QUICKSCALE_NOTIFICATIONS_WEBHOOK_SECRET", "qs-test-secret")],
     );
     let text = stdout(&out);
@@ -210,6 +216,16 @@ fn upstream_modules_work_in(theme: Theme) {
     );
     assert_eq!(seen["signup_post"]["status"], 302, "{seen}");
     assert_eq!(seen["crm"]["status"], 200, "{seen}");
+    // The dashboard lists the records to the signed-in user, never to a visitor.
+    let crm = seen["crm"]["html"].as_str().unwrap_or_default();
+    assert!(crm.contains("QS-LEAK-DEAL"), "{crm}");
+    let walk = &seen["walk"];
+    assert_eq!(
+        walk["leaks"],
+        serde_json::json!([]),
+        "pages list CRM records to visitors: {walk:#}"
+    );
+    assert_eq!(walk["statuses"]["/crm/"], 302, "{walk:#}");
     assert_eq!(seen["api"]["status"], 200, "{seen}");
     assert!(
         seen["api"]["json"]["contacts"]

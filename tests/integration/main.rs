@@ -11,6 +11,7 @@
 
 mod common;
 mod e2e_1_readme;
+mod e2e_1_wheel;
 mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
 mod e2e_2_teams_module;
@@ -25,17 +26,22 @@ mod test_extract;
 mod test_failures;
 mod test_first_hour;
 mod test_generated_project;
+mod test_guard;
 mod test_hooks;
 mod test_interop;
 mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
 mod test_push;
+mod test_python;
+mod test_real_refs;
 mod test_safety;
 mod test_split;
 mod test_sync;
+mod test_team;
 mod test_untrusted;
 mod test_update;
+mod test_workflows;
 mod test_yaml_edit;
 
 #[test]

@@ -1256,3 +1256,147 @@ fn adopts_a_copy_of_a_real_upstream_project() {
         describe(&again)
     );
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 6: adopt's input is untrusted
+// ---------------------------------------------------------------------------
+
+/// Runs adopt with a deadline: a FIFO must be refused, never read.
+fn adopt_within(env: &TestEnv, up: &Upstream, secs: u64) -> std::process::Output {
+    use std::process::Stdio;
+    let mut cmd = std::process::Command::new(crate::common::BIN);
+    env.env(&mut cmd);
+    let mut child = cmd
+        .current_dir(&up.dir)
+        .args(["--index", up.index.as_str(), "adopt", "--yes", "--no-hooks"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if started.elapsed().as_secs() > secs {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("adopt hung:\n{}", describe(&out));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn adopt_refuses_a_quickscale_directory_that_is_a_link_and_touches_nothing_outside() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V079, &["crm"]) else {
+        return;
+    };
+    let outside = env.root().join("elsewhere");
+    std::fs::rename(up.dir.join(".quickscale"), &outside).expect("move");
+    std::os::unix::fs::symlink(&outside, up.dir.join(".quickscale")).expect("link");
+    env.git(&up.dir, &["add", "-A"]);
+    env.git(&up.dir, &["commit", "-qm", "link"]);
+    let before = crate::common::snapshot(&outside);
+    let head = env.rev(&up.dir, "HEAD");
+    let out = adopt(&env, &up, &["--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("`.quickscale` is a symbolic link"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert_eq!(crate::common::snapshot(&outside), before, "outside files changed");
+    assert_eq!(env.rev(&up.dir, "HEAD"), head);
+    assert!(
+        env.git(&up.dir, &["for-each-ref", "refs/quickscale"]).is_empty(),
+        "refs written"
+    );
+}
+
+#[test]
+fn adopt_refuses_links_fifos_and_huge_files_in_quickscale_without_reading_them() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V079, &["crm"]) else {
+        return;
+    };
+    let state = up.dir.join(".quickscale/state.yml");
+    let original = std::fs::read(&state).expect("state");
+    // A link to a device that never ends.
+    std::fs::remove_file(&state).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &state).expect("link");
+    let out = adopt_within(&env, &up, 30);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("`.quickscale/state.yml` is a symbolic link"),
+        "{}",
+        describe(&out)
+    );
+    // A FIFO: refused at once, not waited on.
+    std::fs::remove_file(&state).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&state)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let out = adopt_within(&env, &up, 30);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("is not a regular file"),
+        "{}",
+        describe(&out)
+    );
+    // Over the size limit: refused from its size, before reading.
+    std::fs::remove_file(&state).expect("rm");
+    let mut big = original.clone();
+    big.extend(std::iter::repeat_n(b'#', 2 << 20));
+    std::fs::write(&state, &big).expect("big");
+    let out = adopt_within(&env, &up, 30);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(stderr(&out).contains("bytes"), "{}", describe(&out));
+    // Put back, adopt works.
+    std::fs::write(&state, &original).expect("w");
+    let out = adopt_within(&env, &up, 60);
+    assert!(out.status.success(), "{}", describe(&out));
+}
+
+#[test]
+fn adopt_redacts_credentials_at_any_depth_and_never_stores_them() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V079, &["crm"]) else {
+        return;
+    };
+    let state = read(&up.dir, ".quickscale/state.yml").replace(
+        "      page_size: 20\n",
+        "      page_size: 20\n      db_password: 987654321\n      nested:\n        api_token: N3stedT0kenValue\n        region: eu-west-1\n      smtp: {host: mail, password: Fl0wP4ssw0rd}\n",
+    );
+    std::fs::write(up.dir.join(".quickscale/state.yml"), &state).expect("w");
+    let out = adopt(&env, &up, &["--yes"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let err = format!("{}{}", stdout(&out), stderr(&out));
+    for path in ["crm.db_password", "crm.nested.api_token", "crm.smtp.password"] {
+        assert!(err.contains(path), "{path} not reported:\n{err}");
+    }
+    let kept = env.git(
+        &up.dir,
+        &["show", "refs/quickscale/adopted:.quickscale/state.yml"],
+    );
+    assert!(kept.contains("region: eu-west-1"), "{kept}");
+    assert!(kept.contains("host: mail"), "{kept}");
+    // Nothing in the object database (loose or packed, reachable or not)
+    // holds a credential.
+    let mut cmd = std::process::Command::new("git");
+    env.env(&mut cmd);
+    let all = cmd
+        .current_dir(&up.dir)
+        .args(["cat-file", "--batch-all-objects", "--batch", "--unordered"])
+        .output()
+        .expect("cat-file");
+    let all = String::from_utf8_lossy(&all.stdout);
+    for secret in ["987654321", "N3stedT0kenValue", "Fl0wP4ssw0rd"] {
+        assert!(!all.contains(secret), "{secret} is in the object database");
+        assert!(!kept.contains(secret), "{secret} kept");
+    }
+    assert!(!crate::common::snapshot(&up.dir.join(".git"))
+        .values()
+        .any(|(b, _)| String::from_utf8_lossy(b).contains("N3stedT0kenValue")));
+}

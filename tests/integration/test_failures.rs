@@ -73,7 +73,7 @@ fn invalid_manifest_of_second_module_changes_nothing() {
     let b = module_repo(&env, "b");
     let broken = std::fs::read_to_string(b.join("module.yml"))
         .expect("manifest")
-        .replace("      django_setting: B_GREETING\n", "");
+        .replace("django_setting: B_GREETING", "django_setting: b_greeting");
     commit_to(
         &env,
         &b,
@@ -84,7 +84,7 @@ fn invalid_manifest_of_second_module_changes_nothing() {
     assert_failed_cleanly(
         &env,
         &dir,
-        "module b: option greeting: a mutable option must define `django_setting`",
+        "module b: option greeting: django_setting `b_greeting`",
     );
 }
 
@@ -107,7 +107,7 @@ fn missing_ref_lists_the_existing_ones() {
     assert_failed_cleanly(
         &env,
         &dir,
-        "has no branch or tag `v9.9.9`; it has: main, v1.0.0, v1.1.0, v2.0.0",
+        "has no branch, tag or commit `v9.9.9`; the module has: main, v1.0.0, v1.1.0, v2.0.0",
     );
 }
 

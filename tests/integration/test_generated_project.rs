@@ -477,6 +477,7 @@ fn fixture_input(options: &[(&str, Value)]) -> ModuleInput {
         hints: WiringHints::default(),
         options,
         installable: true,
+        access: None,
     }
 }
 
@@ -734,6 +735,12 @@ middleware: [allauth.account.middleware.AccountMiddleware]
 urls:
   - {{route: "accounts/", include: allauth.urls}}
   - {{route: "api/", include: {pkg}.api}}
+# Its pages under api/ declare nothing: signed-in users only.
+access: {{allauth.urls: public}}
+nav:
+  - {{label: Records, url: accounts-records, show: signed_in}}
+  - {{label: Join us, url: account_signup, show: signed_out}}
+  - {{label: Not mounted, url: "nowhere:page"}}
 settings:
   SITE_ID: 1
   AUTHENTICATION_BACKENDS:
@@ -744,8 +751,9 @@ settings:
     ));
     files.push((
         format!("{pkg}/api.py"),
-        r#"from django.urls import path
-from django.views.generic import TemplateView
+        r#"from django.contrib.auth import get_user_model
+from django.urls import path
+from django.views.generic import ListView, TemplateView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -757,9 +765,20 @@ class WhoAmI(APIView):
         return Response({"user": request.user.get_username()})
 
 
+class Records(ListView):
+    """Lists every user's e-mail address, like a CRM dashboard lists contacts."""
+
+    template_name = "accounts_fixture/records.html"
+
+    def get_queryset(self):
+        return get_user_model().objects.order_by("pk")
+
+
 urlpatterns = [
     path("whoami/", WhoAmI.as_view(), name="accounts-whoami"),
     path("page/", TemplateView.as_view(template_name="accounts_fixture/page.html")),
+    path("records/", Records.as_view(), name="accounts-records"),
+    path("records/<int:pk>/", Records.as_view(), name="accounts-record"),
 ]
 "#
         .into(),
@@ -774,6 +793,13 @@ urlpatterns = [
 "#
         .into(),
     ));
+    files.push((
+        format!("{pkg}/templates/accounts_fixture/records.html"),
+        r#"{% extends "base.html" %}
+{% block content %}<ul id="records">{% for u in object_list %}<li>{{ u.email }}</li>{% endfor %}</ul>{% endblock %}
+"#
+        .into(),
+    ));
     files
 }
 
@@ -785,19 +811,26 @@ from django.test import Client
 from django.test.utils import setup_test_environment
 
 setup_test_environment()
+get_user_model().objects.create_user("alice", "alice@example.com", "correct horse battery staple")
+out = {"walk": anonymous_walk(["alice@example.com"])}
 client = Client()
-out = {}
-for name, url in [("login", "/accounts/login/"), ("signup", "/accounts/signup/"), ("page", "/api/page/")]:
+response = client.get("/api/records/")
+out["anonymous_records"] = {"status": response.status_code, "location": response.get("Location", "")}
+def page(name, url):
     response = client.get(url)
     out[name] = {
         "status": response.status_code,
         "templates": [t.name for t in response.templates],
         "html": response.content.decode(),
     }
+out["home_anonymous"] = client.get("/").content.decode()
+page("login", "/accounts/login/")
+page("signup", "/accounts/signup/")
 out["anonymous_api"] = client.get("/api/whoami/").status_code
-get_user_model().objects.create_user("alice", "alice@example.com", "correct horse battery staple")
 response = client.post("/accounts/login/", {"login": "alice", "password": "correct horse battery staple"})
-out["login_post"] = response.status_code
+out["login_post"] = {"status": response.status_code, "location": response.get("Location", "")}
+page("page", "/api/page/")
+out["records"] = client.get("/api/records/").content.decode()
 response = client.get("/api/whoami/")
 out["user_api"] = {"status": response.status_code, "body": response.content.decode()}
 out["home_signed_in"] = client.get("/").content.decode()
@@ -862,13 +895,34 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
     }
     let venv = Venv::create(&env, &project);
     venv.manage(&["migrate", "--noinput"], &[]);
-    let out = venv.shell(ACCOUNT_PROBE, &[]);
+    let out = venv.shell(&format!("{}{ACCOUNT_PROBE}", python::ANONYMOUS_WALK), &[]);
     let text = stdout(&out);
     let line = text
         .lines()
         .find_map(|l| l.strip_prefix("QS-PROBE "))
         .unwrap_or_else(|| panic!("the probe printed no result:\n{}", describe(&out)));
     let seen: serde_json::Value = serde_json::from_str(line).expect("probe JSON");
+
+    // No page lists records to a visitor: the module's pages, which
+    // declare no access, send visitors to the sign-in page.
+    let walk = &seen["walk"];
+    assert_eq!(
+        walk["leaks"],
+        serde_json::json!([]),
+        "pages list records to visitors: {walk:#}"
+    );
+    assert!(walk["requested"].as_u64().unwrap_or(0) >= 10, "{walk:#}");
+    for path in ["/api/records/", "/api/records/1/", "/api/page/"] {
+        assert_eq!(walk["statuses"][path], 302, "{path}: {walk:#}");
+    }
+    assert_eq!(walk["statuses"]["/accounts/login/"], 200, "{walk:#}");
+    assert_eq!(
+        seen["anonymous_records"]["location"], "/accounts/login/?next=/api/records/",
+        "{seen}"
+    );
+    // Signed in, the same page lists them (the walk would have seen a leak).
+    let records = seen["records"].as_str().unwrap_or_default();
+    assert!(records.contains("<li>alice@example.com</li>"), "{records}");
 
     // django-allauth's pages render inside the theme's own layout.
     for page in ["login", "signup", "page"] {
@@ -917,11 +971,37 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
         seen["anonymous_api"], 403,
         "an API view without permission_classes answers anonymous requests: {seen}"
     );
-    assert_eq!(seen["login_post"], 302, "signing in failed: {seen}");
+    assert_eq!(
+        seen["login_post"]["status"], 302,
+        "signing in failed: {seen}"
+    );
+    // Signing in without ?next= lands on the project's main page.
+    assert_eq!(seen["login_post"]["location"], "/", "{seen}");
     assert_eq!(seen["user_api"]["status"], 200, "{seen}");
     assert_eq!(seen["user_api"]["body"], "{\"user\":\"alice\"}", "{seen}");
     let home = seen["home_signed_in"].as_str().unwrap_or_default();
     assert!(home.contains(">Sign out</a>"), "{home}");
+    // The module's nav entries, as each visitor should see them, behind a
+    // "Menu" toggle on narrow screens; an entry whose URL is not mounted is left out.
+    let anonymous = seen["home_anonymous"].as_str().unwrap_or_default();
+    assert!(
+        anonymous.contains("<a href=\"/accounts/signup/\">Join us</a>"),
+        "{anonymous}"
+    );
+    assert!(!anonymous.contains(">Records</a>"), "{anonymous}");
+    assert!(!anonymous.contains(">Admin</a>"), "{anonymous}");
+    assert!(
+        home.contains("<a href=\"/api/records/\">Records</a>"),
+        "{home}"
+    );
+    assert!(!home.contains(">Join us</a>"), "{home}");
+    for html in [anonymous, home] {
+        assert!(!html.contains("Not mounted"), "{html}");
+        assert!(
+            html.contains("<label for=\"nav-toggle\" class=\"nav-toggle\""),
+            "{html}"
+        );
+    }
 
     // For eyes: target/test-cache/screenshots/<theme>-{home,login}.png.
     if let Some(chromium) = python::chromium("the screenshots of the sign-in page") {
@@ -931,6 +1011,16 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
             let png = python::cache_dir("screenshots").join(format!("{}-{name}.png", theme.name()));
             python::screenshot(&env, &chromium, &format!("{}{path}", server.base_url), &png);
         }
+        // A phone: the navigation folds behind "Menu".
+        let png =
+            python::cache_dir("screenshots").join(format!("{}-login-phone.png", theme.name()));
+        python::screenshot_sized(
+            &env,
+            &chromium,
+            &format!("{}/accounts/login/", server.base_url),
+            &png,
+            (390, 844),
+        );
         drop(server);
     }
     assert_clean(&env, &project, "after running the project");
@@ -1158,6 +1248,7 @@ fn hostile_option_values_render_as_inert_python_literals() {
         },
         options: BTreeMap::new(),
         installable: false,
+        access: None,
     };
 
     let mut settings_files = Vec::new();

@@ -879,36 +879,46 @@ fn outside_a_project_the_hook_does_nothing() {
 
 #[test]
 fn pre_commit_try_repo_blocks_a_mixed_commit() {
-    use crate::common::python::{base_command, cache_dir, python_enabled, run_with_timeout};
+    use crate::common::python::{base_command, python_enabled, run_with_timeout};
+    use crate::common::release;
     if !python_enabled() {
         return;
     }
     let env = TestEnv::new();
+    // `language: python`: pre-commit pip-installs the repository's root
+    // pyproject.toml, which pins the git-quickscale wheel; pip finds it in
+    // the wheel directory of this run's one release build, as users get it
+    // from PyPI. Nothing else provides the binary: PATH has git only.
+    let Some((wheels, _)) = release::wheel(&env) else {
+        return;
+    };
+    let tools = release::tools(&env).expect("tools, as for the wheel");
     let (dir, _) = project(&env, false);
-    let venv = env.root().join("venv");
-    let mut cmd = base_command(&env, "python3", env.root());
-    cmd.args(["-m", "venv"]).arg(&venv);
-    let out = run_with_timeout(cmd, std::time::Duration::from_secs(300));
-    assert!(out.status.success(), "{}", describe(&out));
-    let mut cmd = base_command(&env, venv.join("bin/python"), env.root());
-    cmd.args(["-m", "pip", "install", "-q", "pre-commit"])
-        .env("PIP_CACHE_DIR", cache_dir("pip"))
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-    let out = run_with_timeout(cmd, std::time::Duration::from_secs(900));
-    assert!(
-        out.status.success(),
-        "pip install pre-commit:\n{}",
-        describe(&out)
-    );
+    let find_links = match std::env::var("PIP_FIND_LINKS") {
+        Ok(more) if !more.is_empty() => format!("{} {more}", wheels.display()),
+        _ => wheels.display().to_string(),
+    };
+    let git_dir = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "dirname \"$(command -v git)\""])
+            .output()
+            .expect("git")
+            .stdout,
+    )
+    .expect("utf8");
+    let venv_path = format!("{}:{}", tools.display(), git_dir.trim());
+    let pre_commit_env = |cmd: &mut Command| {
+        cmd.env("PATH", &venv_path)
+            .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
+            .env("PIP_FIND_LINKS", &find_links)
+            .env("PIP_CACHE_DIR", crate::common::python::cache_dir("pip"));
+    };
+    let venv = tools.parent().expect("venv").to_owned();
 
     let try_repo = |dir: &Path| {
         let mut cmd = base_command(&env, venv.join("bin/pre-commit"), dir);
-        cmd.env(
-            "PATH",
-            format!("{}:{}", venv.join("bin").display(), path_with_bin()),
-        )
-        .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
-        .args([
+        pre_commit_env(&mut cmd);
+        cmd.args([
             "try-repo",
             crate::common::repo_root().to_str().expect("utf8"),
             "git-quickscale",
@@ -946,17 +956,15 @@ fn pre_commit_try_repo_blocks_a_mixed_commit() {
     env.git(&dir, &["add", "-A"]);
     env.git(&dir, &["commit", "--no-verify", "-qm", "pre-commit config"]);
     qs_run_ok(&env, &dir, &["hooks", "install"]);
-    let venv_path = format!("{}:{}", venv.join("bin").display(), path_with_bin());
     let mut cmd = base_command(&env, venv.join("bin/pre-commit"), &dir);
-    cmd.env("PATH", &venv_path)
-        .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
-        .args([
-            "install",
-            "--hook-type",
-            "pre-commit",
-            "--hook-type",
-            "pre-merge-commit",
-        ]);
+    pre_commit_env(&mut cmd);
+    cmd.args([
+        "install",
+        "--hook-type",
+        "pre-commit",
+        "--hook-type",
+        "pre-merge-commit",
+    ]);
     let out = run_with_timeout(cmd, std::time::Duration::from_secs(300));
     assert!(out.status.success(), "{}", describe(&out));
     assert!(dir.join(".git/hooks/pre-commit.legacy").is_file());
@@ -971,10 +979,8 @@ fn pre_commit_try_repo_blocks_a_mixed_commit() {
     let git_pc = |args: &[&str]| {
         let mut cmd = Command::new("git");
         env.env(&mut cmd);
-        cmd.env("PATH", &venv_path)
-            .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))
-            .current_dir(&dir)
-            .args(args);
+        pre_commit_env(&mut cmd);
+        cmd.current_dir(&dir).args(args);
         run_with_timeout(cmd, std::time::Duration::from_secs(600))
     };
     append(&dir, "modules/a/README.md", "x\n");

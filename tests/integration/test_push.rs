@@ -164,7 +164,7 @@ fn push_sends_only_the_module_fixes_as_a_fast_forward_branch() {
         describe(&again)
     );
     // The project's own state never goes to the module's repository (the
-    // project's pre-push hook is not run for this push).
+    // project's pre-push hook stands aside for this push).
     append_commit(&env, &dir, MODELS, "# fix 3", "Fix a: third");
     assert_eq!(status(&env)["unpushed_commits"], 1);
     let text = stdout(&env.qs_ok(&dir, &["status"]));

@@ -122,8 +122,14 @@ fn two_clones_share_the_state_and_no_note_is_lost() {
             clone_b.to_str().expect("utf8"),
         ],
     );
+    // status never asks the remote (nothing was fetched yet); --remote does.
     let text = stdout(&qs_ok(&env, &clone_b, &["status"]));
     assert!(text.contains("State: derived from the tree"), "{text}");
+    assert!(
+        text.contains("the state notes of `origin` were never fetched: run `git quickscale sync` if it holds them"),
+        "{text}"
+    );
+    let text = stdout(&qs_ok(&env, &clone_b, &["status", "--remote"]));
     assert!(
         text.contains("the remote `origin` has state notes this clone has not fetched: run `git quickscale sync`"),
         "{text}"

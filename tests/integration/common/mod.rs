@@ -51,8 +51,17 @@ impl TestEnv {
             .env("QUICKSCALE_INDEX", "");
     }
 
-    /// Runs git-quickscale in `dir`.
+    /// Runs git-quickscale in `dir`, then checks that it left no scratch
+    /// ref and no ref lock of its own (whatever its exit status).
     pub fn qs(&self, dir: &Path, args: &[&str]) -> Output {
+        let out = self.qs_unchecked(dir, args);
+        assert_no_scratch(dir, args, &out);
+        out
+    }
+
+    /// Runs git-quickscale in `dir` without the scratch-ref check (for
+    /// tests that plant leftovers on purpose).
+    pub fn qs_unchecked(&self, dir: &Path, args: &[&str]) -> Output {
         let mut cmd = Command::new(BIN);
         self.env(&mut cmd);
         cmd.current_dir(dir).args(args);
@@ -82,6 +91,84 @@ impl TestEnv {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+}
+
+/// The common git directory of the repository `dir` is in, if any.
+fn common_git_dir(dir: &Path) -> Option<PathBuf> {
+    let mut here = Some(dir);
+    while let Some(d) = here {
+        let dotgit = d.join(".git");
+        if dotgit.is_dir() {
+            return Some(dotgit);
+        }
+        if dotgit.is_file() {
+            let text = std::fs::read_to_string(&dotgit).ok()?;
+            let gitdir = d.join(text.trim().strip_prefix("gitdir:")?.trim());
+            return Some(match std::fs::read_to_string(gitdir.join("commondir")) {
+                Ok(common) => gitdir.join(common.trim()),
+                Err(_) => gitdir,
+            });
+        }
+        here = d.parent();
+    }
+    None
+}
+
+/// Every file under `dir`, recursively (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The suite-wide check of issue 19: after any command, whatever its exit
+/// status, `refs/quickscale/tmp` is empty (loose and packed) and no ref
+/// lock of the tool's namespace remains.
+pub fn assert_no_scratch(dir: &Path, args: &[&str], out: &Output) {
+    let Some(git_dir) = common_git_dir(dir) else {
+        return;
+    };
+    let mut left: Vec<String> = files_under(&git_dir.join("refs/quickscale/tmp"))
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    left.extend(
+        files_under(&git_dir.join("refs/quickscale"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+            .map(|p| p.display().to_string()),
+    );
+    if let Ok(packed) = std::fs::read_to_string(git_dir.join("packed-refs")) {
+        left.extend(
+            packed
+                .lines()
+                .filter(|l| l.contains(" refs/quickscale/tmp/"))
+                .map(str::to_owned),
+        );
+    }
+    if git_dir.join("packed-refs.lock").exists() {
+        left.push("packed-refs.lock".into());
+    }
+    left.sort();
+    left.dedup();
+    assert!(
+        left.is_empty(),
+        "git-quickscale {args:?} left scratch refs or ref locks: {left:?}\n{}",
+        describe(out)
+    );
 }
 
 pub fn describe(out: &Output) -> String {
@@ -156,6 +243,7 @@ pub fn repo_root() -> PathBuf {
 pub mod first_party;
 pub mod fixtures;
 pub mod python;
+pub mod release;
 
 /// HEAD, the index file, every ref and every worktree file: what an
 /// all-or-nothing operation must leave exactly as it found it.

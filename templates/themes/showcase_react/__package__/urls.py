@@ -2,11 +2,12 @@
 
 Your own URLs go into ``urlpatterns`` below. Module URLs are managed by
 git-quickscale (see urls_modules.py) and are appended after them; the React
-app's catch-all comes last so that it never hides another URL.
+app's client-side routes (CLIENT_ROUTES) come last so that they never hide
+another URL.
 """
 
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import path
 
 from . import views
 from .urls_modules import MODULE_URLPATTERNS
@@ -21,13 +22,9 @@ urlpatterns = [
 # Managed by git-quickscale, see urls_modules.py.
 urlpatterns += MODULE_URLPATTERNS
 
-# Client-side routes of the React app: any other path ending in "/" without a dot,
-# except the API, admin and static prefixes (those keep Django's 404 page).
-# Keep this last.
-urlpatterns += [
-    re_path(
-        r"^(?!(?:api|admin|static|media|healthz)(?:/|$))[^.]*/$",
-        views.home,
-        name="spa",
-    ),
-]
+# Client-side routes of the React app: list each route the app handles (a
+# React Router path, served by views.home, e.g. a "settings/" route). Any other path is a
+# real 404, so a mistyped link or a crawler never gets the home page with a 200.
+CLIENT_ROUTES: list = []
+
+urlpatterns += CLIENT_ROUTES

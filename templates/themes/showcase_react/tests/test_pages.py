@@ -10,10 +10,12 @@ def test_home_page(client):
     assert 'id="root"' in response.content.decode()
 
 
-def test_client_side_routes_serve_the_app(client):
-    response = client.get("/some/client/route/")
-    assert response.status_code == 200
-    assert 'id="root"' in response.content.decode()
+def test_unknown_paths_are_real_404s(client):
+    # No soft 404: only the routes in urls.CLIENT_ROUTES serve the app.
+    response = client.get("/some/unknown/page/")
+    assert response.status_code == 404
+    assert 'id="root"' not in response.content.decode()
+    assert "Page not found" in response.content.decode()
 
 
 def test_unknown_api_url_renders_404_page(client):

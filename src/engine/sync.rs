@@ -32,6 +32,8 @@ pub enum SyncError {
     PushRefused { remote: String, output: String },
     #[error("the remote `{remote}` kept changing its state; gave up after {ATTEMPTS} attempts")]
     Raced { remote: String },
+    #[error(transparent)]
+    Txn(#[from] crate::txn::TxnError),
 }
 
 impl SyncError {
@@ -44,6 +46,7 @@ impl SyncError {
                 "you may lack push access to refs/notes/* or refs/quickscale/*; the local state is merged and kept".into()
             }
             SyncError::Raced { .. } => "run `git quickscale sync` again".into(),
+            SyncError::Txn(e) => return e.hint(),
         })
     }
 }
@@ -80,7 +83,11 @@ pub struct Report {
 
 /// Syncs the state with `remote` (default: the branch's upstream remote,
 /// else `origin`).
+///
+/// It moves the notes and module refs that writing commands move, so it
+/// holds the same lock (the pre-push hook included).
 pub fn sync(git: &Git, remote: Option<&str>) -> Result<Report, SyncError> {
+    let _lock = crate::txn::Lock::acquire(git)?;
     let remote = match remote {
         Some(r) => r.to_owned(),
         None => git.default_remote().ok_or(SyncError::NoRemote)?,
@@ -264,47 +271,82 @@ fn merge_notes(
     Ok(Some(merge))
 }
 
-/// [`remote_has_unfetched_state`] for the repository at `workdir`, given
-/// at most `timeout`: a read must never hang on a slow or offline remote
-/// (the probe is abandoned, and the answer is "don't know").
+/// What this clone knows of the remote's state without asking it: the
+/// remote-tracking notes ref (`refs/notes/remotes/<remote>/quickscale`)
+/// that the last `sync` (or a fetch of `refs/notes/quickscale`) brought.
+/// A read (`status`) answers from this and never opens a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KnownRemoteState {
+    /// No remote is configured.
+    NoRemote,
+    /// The remote's notes were never fetched: it may or may not have some.
+    NeverFetched { remote: String },
+    /// The last fetch brought notes the local ones do not contain.
+    Unmerged { remote: String },
+    /// The local notes contain what the last fetch brought.
+    Merged { remote: String },
+}
+
+/// [`KnownRemoteState`] of the default remote, from local refs only.
+pub fn known_remote_state(git: &Git) -> KnownRemoteState {
+    let Some(remote) = git.default_remote() else {
+        return KnownRemoteState::NoRemote;
+    };
+    let Ok(tracking) = tracking_name(&remote) else {
+        return KnownRemoteState::NeverFetched { remote };
+    };
+    let theirs = match git.ref_target(&refs::remote_notes_ref(&tracking)) {
+        Ok(Some(id)) => id,
+        _ => return KnownRemoteState::NeverFetched { remote },
+    };
+    let merged = match git.ref_target(refs::NOTES_REF) {
+        Ok(Some(ours)) => ours == theirs || git.is_ancestor(theirs, ours).unwrap_or(false),
+        _ => false,
+    };
+    if merged {
+        KnownRemoteState::Merged { remote }
+    } else {
+        KnownRemoteState::Unmerged { remote }
+    }
+}
+
+/// [`ask_remote_state`] for the repository at `workdir`, given at most
+/// `timeout` (the question is abandoned, and the answer is an error).
+/// Only `status --remote` asks: it opens a connection to the remote.
 pub fn probe_remote_state(
     workdir: std::path::PathBuf,
     timeout: std::time::Duration,
-) -> Option<String> {
+) -> Result<Option<String>, String> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let found = Git::open_at_root(&workdir)
-            .ok()
-            .flatten()
-            .and_then(|git| remote_has_unfetched_state(&git));
+        let found = match Git::open_at_root(&workdir) {
+            Ok(Some(git)) => ask_remote_state(&git).map_err(|e| e.to_string()),
+            Ok(None) => Err("not a git repository".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
         let _ = tx.send(found);
     });
-    rx.recv_timeout(timeout).ok().flatten()
+    rx.recv_timeout(timeout)
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
 }
 
-/// Whether the default remote holds notes this clone has not fetched (for
-/// `status` in a fresh clone). Errors (offline) count as "no". SSH remotes
-/// are not asked: ssh may prompt for a passphrase, and a read never prompts.
-pub fn remote_has_unfetched_state(git: &Git) -> Option<String> {
-    let remote = git.default_remote()?;
-    let tracking = tracking_name(&remote).ok()?;
-    let url = git.remote_url(&remote).ok()?;
-    let ssh = url.starts_with("ssh://")
-        || (!url.contains("://")
-            && url
-                .split_once(':')
-                .is_some_and(|(host, _)| host.contains('@')));
-    if ssh {
-        return None;
-    }
+/// Asks the default remote whether it holds notes this clone lacks: the
+/// remote's name when it does, `None` when it does not. Fetches nothing into
+/// the live notes ref.
+pub fn ask_remote_state(git: &Git) -> Result<Option<String>, SyncError> {
+    let remote = git.default_remote().ok_or(SyncError::NoRemote)?;
+    let tracking = tracking_name(&remote)?;
+    let url = git.remote_url(&remote)?;
     let spec = format!("+{}:{}", refs::NOTES_REF, refs::remote_notes_ref(&tracking));
-    let fetched = git.fetch_refspecs(&url, &[spec], true).ok()?;
-    let theirs = *fetched.remote_refs.get(refs::NOTES_REF)?;
+    let fetched = git.fetch_refspecs(&url, &[spec], true)?;
+    let Some(theirs) = fetched.remote_refs.get(refs::NOTES_REF).copied() else {
+        return Ok(None);
+    };
     // A local clone may already have the objects (hard links): ask whether
     // the local notes contain the remote's.
-    let known = match git.ref_target(refs::NOTES_REF).ok()? {
+    let known = match git.ref_target(refs::NOTES_REF)? {
         Some(ours) => git.repo.has_object(theirs) && git.is_ancestor(theirs, ours).unwrap_or(false),
         None => false,
     };
-    (!known).then_some(remote)
+    Ok((!known).then_some(remote))
 }

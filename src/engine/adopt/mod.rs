@@ -134,6 +134,10 @@ pub enum AdoptError {
     },
     #[error("the project has no commit yet; upstream commits every project it generates")]
     NoCommit,
+    #[error(
+        "`{path}` {why}; adopt reads upstream's files only as regular files inside the project"
+    )]
+    Untrusted { path: String, why: String },
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
@@ -162,6 +166,9 @@ impl AdoptError {
             AdoptError::Config(_) => format!("fix {CONFIG_FILE} and run adopt again; nothing was written"),
             AdoptError::Read { .. } => "check the file's permissions".into(),
             AdoptError::NoCommit => "commit the project first (`git add -A && git commit`)".into(),
+            AdoptError::Untrusted { path, .. } => format!(
+                "replace `{path}` with the regular file upstream wrote (or remove it), commit, and run adopt again; nothing was read through it or written"
+            ),
             AdoptError::Engine(e) => return e.hint(),
             AdoptError::Git(_) => "run `git status` to see the repository's state".into(),
         })
@@ -201,6 +208,7 @@ pub fn prepare(
 ) -> Result<Prepared, AdoptError> {
     let head = git.head()?.commit.ok_or(AdoptError::NoCommit)?;
     let head_tree = git.tree_of(head)?;
+    refuse_untrusted(&root, &git, head_tree)?;
     let present: Vec<String> = files::RETIRED
         .iter()
         .filter(|p| {
@@ -292,9 +300,53 @@ pub fn run(adoption: Adoption, events: &mut dyn FnMut(Event)) -> Result<Outcome,
         mut ws,
         resolved,
     } = adoption;
-    let takeover = takeover(&ws, &survey)?;
-    let resolved = resolved.with_takeover(takeover);
-    Ok(execute::execute_resolved(&mut ws, resolved, events)?)
+    set_credentials_aside(&ws, &survey)?;
+    let result = takeover(&ws, &survey).and_then(|takeover| {
+        let resolved = resolved.with_takeover(takeover);
+        Ok(execute::execute_resolved(&mut ws, resolved, events)?)
+    });
+    if result.is_err()
+        && let Some(git) = ws.git.as_ref()
+    {
+        // Failed before the transaction began: the originals go back.
+        let _ = crate::txn::recover_aside(git);
+    }
+    result
+}
+
+/// Before the transaction, the worktree copy of each file holding raw
+/// credentials becomes its redacted text, so that the transaction's
+/// journal, its blobs and refs/quickscale/adopted only ever hold the
+/// redacted one. The original waits outside the object database
+/// (`txn::set_aside`) and is put back if adopt fails or is rolled back.
+fn set_credentials_aside(ws: &Workspace, survey: &Survey) -> Result<(), AdoptError> {
+    let Some(git) = ws.git.as_ref() else {
+        return Ok(());
+    };
+    let mut files: Vec<&str> = survey
+        .credentials
+        .iter()
+        .map(|(f, _, _)| f.as_str())
+        .collect();
+    files.sort();
+    files.dedup();
+    for path in files {
+        let full = ws.root.join(path);
+        if std::fs::symlink_metadata(&full).is_err() {
+            continue;
+        }
+        let bytes = read_regular(&full, path)?;
+        let kept = redact(&bytes, path, &survey.credentials);
+        if kept == bytes {
+            continue;
+        }
+        crate::txn::set_aside(git, path, &bytes).map_err(EngineError::from)?;
+        crate::fsutil::write_atomic(&full, &kept).map_err(|source| AdoptError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// Upstream's files and the wiring, as found, in a commit on top of HEAD.
@@ -312,18 +364,10 @@ fn takeover(ws: &Workspace, survey: &Survey) -> Result<Takeover, AdoptError> {
     for path in &paths {
         let full = ws.root.join(path);
         let blob = if std::fs::symlink_metadata(&full).is_ok() {
-            let bytes = fs_err::read(&full).map_err(|source| AdoptError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            let kept = redact(&bytes, path, &survey.credentials);
-            if kept != bytes {
-                // Recovery puts the file back from its blob if the
-                // transaction is interrupted: the original must exist, as an
-                // object no ref names (git gc prunes it).
-                git.write_blob(&bytes)?;
-            }
-            Some(git.write_blob(&kept)?)
+            // Redacted already in the worktree (see `stash_credentials`);
+            // redacting again is for files read before that.
+            let bytes = read_regular(&full, path)?;
+            Some(git.write_blob(&redact(&bytes, path, &survey.credentials))?)
         } else {
             match git.entry_at(head_tree, path)? {
                 Some((_, id)) if survey.credentials.iter().all(|(f, _, _)| f != path) => Some(id),
@@ -378,21 +422,36 @@ fn takeover(ws: &Workspace, survey: &Survey) -> Result<Takeover, AdoptError> {
     })
 }
 
-/// `bytes` with every raw credential of `path` replaced.
+/// `bytes` with every raw credential of `path` replaced: on the lines
+/// that name its key (block or flow style); a value found on no such line
+/// (a list item under a secret key) is replaced wherever it occurs.
 fn redact(bytes: &[u8], path: &str, credentials: &[(String, String, String)]) -> Vec<u8> {
-    let mut text = String::from_utf8_lossy(bytes).into_owned();
-    let mut touched = false;
-    for (file, _, value) in credentials {
-        if file == path && !value.is_empty() {
-            text = text.replace(value.as_str(), REDACTED);
-            touched = true;
+    let mine: Vec<(&str, &str)> = credentials
+        .iter()
+        .filter(|(file, _, value)| file == path && !value.is_empty())
+        .map(|(_, key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    if mine.is_empty() {
+        return bytes.to_vec();
+    }
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let mut done = vec![false; mine.len()];
+    let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
+    for line in lines.iter_mut() {
+        for (i, (key, value)) in mine.iter().enumerate() {
+            if line.contains(&format!("{key}:")) && line.contains(value) {
+                *line = line.replace(value, REDACTED);
+                done[i] = true;
+            }
         }
     }
-    if touched {
-        text.into_bytes()
-    } else {
-        bytes.to_vec()
+    let mut text = lines.concat();
+    for (i, (_, value)) in mine.iter().enumerate() {
+        if !done[i] {
+            text = text.replace(value, REDACTED);
+        }
     }
+    text.into_bytes()
 }
 
 /// The text of `path` in the worktree, else in HEAD, with how it is committed.
@@ -408,10 +467,7 @@ fn read_upstream(
     };
     let full = root.join(path);
     let on_disk = if std::fs::symlink_metadata(&full).is_ok() {
-        Some(fs_err::read(&full).map_err(|source| AdoptError::Read {
-            path: path.to_owned(),
-            source,
-        })?)
+        Some(read_regular(&full, path)?)
     } else {
         None
     };
@@ -422,6 +478,119 @@ fn read_upstream(
         (None, Some(c)) => Some((lossy(c), Committed::Deleted)),
         (None, None) => None,
     })
+}
+
+/// The largest file of upstream's that adopt reads (upstream's own are a
+/// few KiB); checked before reading.
+pub const MAX_UPSTREAM_FILE: u64 = 1 << 20;
+
+/// Refuses what upstream never wrote and what would make adopt read or
+/// delete outside the project: `.quickscale` or one of its files as a
+/// symbolic link (in the worktree or committed), anything but a regular
+/// file (a FIFO would hang, a device never end), a file over
+/// [`MAX_UPSTREAM_FILE`].
+fn refuse_untrusted(root: &Path, git: &Git, head_tree: ObjectId) -> Result<(), AdoptError> {
+    let refuse = |path: &str, why: &str| AdoptError::Untrusted {
+        path: path.to_owned(),
+        why: why.to_owned(),
+    };
+    let dir = files::STATE_FILE
+        .rsplit_once('/')
+        .map_or(files::STATE_FILE, |(d, _)| d);
+    if let Ok(meta) = std::fs::symlink_metadata(root.join(dir)) {
+        if meta.file_type().is_symlink() {
+            return Err(refuse(dir, "is a symbolic link"));
+        }
+        if !meta.is_dir() {
+            return Err(refuse(dir, "is not a directory"));
+        }
+    }
+    if let Some((EntryKind::Link, _)) = git.entry_at(head_tree, dir)? {
+        return Err(refuse(dir, "is committed as a symbolic link"));
+    }
+    let mut paths: Vec<&str> = files::RETIRED.to_vec();
+    paths.extend([files::RECOVERY_FILE, files::LOCK_FILE]);
+    for path in paths {
+        if let Ok(meta) = std::fs::symlink_metadata(root.join(path)) {
+            if meta.file_type().is_symlink() {
+                return Err(refuse(path, "is a symbolic link"));
+            }
+            if !meta.is_file() {
+                return Err(refuse(
+                    path,
+                    "is not a regular file (a FIFO, device or directory)",
+                ));
+            }
+            if meta.len() > MAX_UPSTREAM_FILE {
+                return Err(refuse(
+                    path,
+                    &format!(
+                        "is {} bytes, more than upstream ever wrote ({MAX_UPSTREAM_FILE} at most)",
+                        meta.len()
+                    ),
+                ));
+            }
+        }
+        match git.entry_at(head_tree, path)? {
+            Some((EntryKind::Link, _)) => {
+                return Err(refuse(path, "is committed as a symbolic link"));
+            }
+            Some((EntryKind::Tree | EntryKind::Commit, _)) => {
+                return Err(refuse(path, "is committed as a directory or submodule"));
+            }
+            Some((_, id)) => {
+                let size = git.blob_size(id)?;
+                if size > MAX_UPSTREAM_FILE {
+                    return Err(refuse(
+                        path,
+                        &format!(
+                            "is committed with {size} bytes, more than upstream ever wrote ({MAX_UPSTREAM_FILE} at most)"
+                        ),
+                    ));
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Reads a regular file checked by [`refuse_untrusted`]; it must still be
+/// the same regular file when opened (never a link, FIFO or device), and no
+/// more than [`MAX_UPSTREAM_FILE`] bytes are read.
+fn read_regular(full: &Path, path: &str) -> Result<Vec<u8>, AdoptError> {
+    use std::io::Read;
+    use std::os::unix::fs::MetadataExt;
+    let read_err = |source| AdoptError::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let before = std::fs::symlink_metadata(full).map_err(read_err)?;
+    if !before.is_file() {
+        return Err(AdoptError::Untrusted {
+            path: path.to_owned(),
+            why: "is not a regular file".into(),
+        });
+    }
+    let file = std::fs::File::open(full).map_err(read_err)?;
+    let now = file.metadata().map_err(read_err)?;
+    if !now.is_file() || now.ino() != before.ino() || now.dev() != before.dev() {
+        return Err(AdoptError::Untrusted {
+            path: path.to_owned(),
+            why: "changed while adopt read it".into(),
+        });
+    }
+    let mut out = Vec::new();
+    file.take(MAX_UPSTREAM_FILE + 1)
+        .read_to_end(&mut out)
+        .map_err(read_err)?;
+    if out.len() as u64 > MAX_UPSTREAM_FILE {
+        return Err(AdoptError::Untrusted {
+            path: path.to_owned(),
+            why: format!("is more than {MAX_UPSTREAM_FILE} bytes"),
+        });
+    }
+    Ok(out)
 }
 
 fn lossy(bytes: Vec<u8>) -> String {
@@ -587,15 +756,13 @@ fn survey(
     // Raw credentials upstream kept in plain text, whatever became of the module.
     for (name, m) in &in_state {
         for (k, v) in &m.options {
-            if files::is_raw_credential(k, v)
-                && let Value::Str(secret) = v
-            {
+            for c in files::credentials_in(name, k, v) {
                 let file = files::STATE_FILE;
-                s.credentials
-                    .push((file.to_owned(), format!("{name}.{k}"), secret.clone()));
                 s.problems.push(format!(
-                    "{name}.{k}: {file} holds a raw credential; it is not copied into the note, {CONFIG_FILE} or refs/quickscale/adopted (redacted there); keep it in an environment variable, and rotate it if the file was ever pushed"
+                    "{}: {file} holds a raw credential; it is not copied into the note, {CONFIG_FILE} or refs/quickscale/adopted (redacted there); keep it in an environment variable, and rotate it if the file was ever pushed",
+                    c.path
                 ));
+                s.credentials.push((file.to_owned(), c.key, c.text));
             }
         }
     }
@@ -862,16 +1029,37 @@ mod tests {
         let creds = vec![
             (
                 files::STATE_FILE.to_owned(),
-                "storage.secret_access_key".to_owned(),
+                "secret_access_key".to_owned(),
                 "s3cr3t".to_owned(),
             ),
             (
                 files::MODULES_FILE.to_owned(),
-                "x.token".to_owned(),
+                "token".to_owned(),
                 "hello".to_owned(),
             ),
         ];
         let text = b"options:\n  secret_access_key: s3cr3t\n  greeting: hello\n";
+        // Any depth, any scalar: only the value on its key's line.
+        let nested = vec![
+            (
+                files::STATE_FILE.to_owned(),
+                "db_password".to_owned(),
+                "123456789".to_owned(),
+            ),
+            (
+                files::STATE_FILE.to_owned(),
+                "api_token".to_owned(),
+                "tok".to_owned(),
+            ),
+        ];
+        let deep = b"m:\n  options:\n    db_password: 123456789\n    port: 123456789\n    nested: {api_token: tok, tokenizer: x}\n";
+        let out = String::from_utf8(redact(deep, files::STATE_FILE, &nested)).expect("utf8");
+        assert_eq!(
+            out,
+            format!(
+                "m:\n  options:\n    db_password: {REDACTED}\n    port: 123456789\n    nested: {{api_token: {REDACTED}, tokenizer: x}}\n"
+            )
+        );
         let out = String::from_utf8(redact(text, files::STATE_FILE, &creds)).expect("utf8");
         assert_eq!(
             out,

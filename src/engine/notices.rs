@@ -153,7 +153,7 @@ pub fn vintage_note(m: &ModuleInput) -> Option<String> {
 mod tests {
     use super::*;
     use crate::manifest::Manifest;
-    use crate::wiring::spec::WiringHints;
+    use crate::spec::WiringHints;
 
     fn input(manifest: &str, hints: WiringHints) -> ModuleInput {
         let m = Manifest::parse(manifest, "module.yml", "legacy").expect("manifest");
@@ -166,6 +166,7 @@ mod tests {
             hints,
             options,
             installable: true,
+            access: None,
         }
     }
 

@@ -1,0 +1,508 @@
+//! Team workflows and crash recovery under real git use (issue 20): the
+//! defects seen with two clones, `git status` between commands, linked
+//! worktrees and kills, each as a scenario that failed before its fix.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::fixtures::{app_package, module_repo};
+use crate::common::{BIN, TestEnv, assert_same_repo, describe, kill_at, stderr, stdout};
+use crate::test_update::{project_with, versions_repo};
+
+fn views(name: &str) -> String {
+    format!("modules/{name}/{}/views.py", app_package(name))
+}
+
+/// A committed local change that conflicts with every later version.
+fn conflicting_patch(env: &TestEnv, dir: &Path, name: &str) {
+    let path = dir.join(views(name));
+    let text = std::fs::read_to_string(&path).expect("views");
+    let patched = text.replace(
+        &format!("\"module\": \"{name}\""),
+        &format!("\"module\": \"{name} (ours)\""),
+    );
+    assert_ne!(patched, text);
+    std::fs::write(&path, patched).expect("write");
+    env.git(dir, &["commit", "-qam", "Local change on the version line"]);
+}
+
+/// Starts `git quickscale ARGS` and waits until it is paused (alive, lock
+/// held) at the test pause point `point`.
+pub fn start_paused(env: &TestEnv, dir: &Path, args: &[&str], point: &str) -> Child {
+    let marker = git_dir(env, dir).join(format!("quickscale/paused-at-{point}"));
+    let _ = std::fs::remove_file(&marker);
+    let mut cmd = Command::new(BIN);
+    env.env(&mut cmd);
+    let mut child = cmd
+        .current_dir(dir)
+        .env("QUICKSCALE_TEST_PAUSE_AT", point)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while !marker.exists() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{args:?} exited ({status}) before reaching {point}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{args:?} never reached {point}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+/// SIGKILLs a child started by [`start_paused`].
+pub fn kill(mut child: Child) {
+    let killed = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    child.wait().expect("reap");
+}
+
+fn git_dir(env: &TestEnv, dir: &Path) -> PathBuf {
+    let out = env.git(dir, &["rev-parse", "--absolute-git-dir"]);
+    PathBuf::from(out.trim())
+}
+
+/// Every `*.lock` file under `dir` (recursively).
+fn lock_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(lock_files(&p));
+        } else if p.extension().is_some_and(|x| x == "lock") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn abort_refuses_like_git_merge_abort_when_a_merged_file_was_edited_and_keeps_the_edit() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    // module.yml merged cleanly (staged M); the user edits it (MM).
+    let manifest = dir.join("modules/crm/module.yml");
+    let mut text = std::fs::read_to_string(&manifest).expect("read");
+    assert!(text.contains("1.1.0") || text.contains("1.2.0"), "{text}");
+    text.push_str("# my own note\n");
+    std::fs::write(&manifest, &text).expect("write");
+    let out = env.qs(&dir, &["update", "--abort"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("modules/crm/module.yml"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&manifest).expect("read"),
+        text,
+        "the user's edit was lost"
+    );
+    // Still paused: the edit reverted, abort goes through.
+    assert!(dir.join(".git/MERGE_HEAD").exists());
+    env.git(&dir, &["checkout", "--", "modules/crm/module.yml"]);
+    env.qs_ok(&dir, &["update", "--abort"]);
+    assert!(!dir.join(".git/MERGE_HEAD").exists());
+}
+
+/// Project `shop` with module a; `plan --add b` waits to be applied.
+fn apply_scenario(env: &TestEnv) -> PathBuf {
+    let a = module_repo(env, "a");
+    let b = module_repo(env, "b");
+    let dir = env.new_project(&[]);
+    env.plan_add(&dir, &[("a", &a)]);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    env.plan_add(&dir, &[("b", &b)]);
+    dir
+}
+
+/// `git status` after touching a tracked file: git rewrites the index with
+/// new stat data (and nothing else).
+fn refresh_index(env: &TestEnv, dir: &Path) {
+    let before = std::fs::read(dir.join(".git/index")).expect("index");
+    let readme = dir.join("README.md");
+    let text = std::fs::read(&readme).expect("README");
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::write(&readme, &text).expect("touch");
+    env.git(&dir, &["status", "--porcelain"]);
+    let after = std::fs::read(dir.join(".git/index")).expect("index");
+    assert_ne!(before, after, "git status did not refresh the index");
+}
+
+#[test]
+fn recovery_is_not_defeated_by_git_status_refreshing_the_index() {
+    for point in ["journal-written", "files-written", "index-written"] {
+        let env = TestEnv::new();
+        let dir = apply_scenario(&env);
+        let before = env.repo_snapshot(&dir);
+        let status = env.git(&dir, &["status", "--porcelain"]);
+        kill_at(&env, &dir, &["apply", "--yes"], point);
+        refresh_index(&env, &dir);
+        let out = env.qs(&dir, &["recover"]);
+        assert!(out.status.success(), "{point}: {}", describe(&out));
+        assert!(
+            stderr(&out).contains("rolled back"),
+            "{point}: {}",
+            describe(&out)
+        );
+        let after = env.repo_snapshot(&dir);
+        assert_eq!(before.refs, after.refs, "{point}");
+        assert_eq!(before.files, after.files, "{point}: worktree");
+        assert_eq!(
+            env.git(&dir, &["status", "--porcelain"]),
+            status,
+            "{point}: the index is not as before"
+        );
+    }
+}
+
+#[test]
+fn a_killed_recover_then_git_status_then_recover_finishes_the_rollback() {
+    let env = TestEnv::new();
+    let dir = apply_scenario(&env);
+    let before = env.repo_snapshot(&dir);
+    let status = env.git(&dir, &["status", "--porcelain"]);
+    kill_at(&env, &dir, &["apply", "--yes"], "index-written");
+    kill_at(&env, &dir, &["recover"], "recovering");
+    env.git(&dir, &["status", "--porcelain"]);
+    refresh_index(&env, &dir);
+    let out = env.qs(&dir, &["recover"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let after = env.repo_snapshot(&dir);
+    assert_eq!(before.refs, after.refs);
+    assert_eq!(before.files, after.files, "worktree");
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), status);
+}
+
+#[test]
+fn one_lock_is_shared_by_linked_worktrees() {
+    let env = TestEnv::new();
+    let dir = apply_scenario(&env);
+    env.git(&dir, &["commit", "-qam", "plan b"]);
+    let other = env.root().join("other");
+    env.git(
+        &dir,
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "other",
+            other.to_str().expect("utf8"),
+        ],
+    );
+    let child = start_paused(&env, &dir, &["apply", "--yes"], "journal-written");
+    let out = env.qs(&other, &["remove", "a", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("another git quickscale"),
+        "{}",
+        describe(&out)
+    );
+    // The lock lives in the common git dir, in one place.
+    let common = PathBuf::from(
+        env.git(
+            &other,
+            &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+        )
+        .trim(),
+    );
+    assert!(common.join("quickscale/lock").exists());
+    kill(child);
+    env.qs_ok(&dir, &["recover"]);
+    env.qs_ok(&other, &["remove", "a", "--yes"]);
+}
+
+#[test]
+fn a_stale_ref_lock_the_tool_left_does_not_wedge_the_next_command() {
+    let env = TestEnv::new();
+    let dir = apply_scenario(&env);
+    let refs = dir.join(".git/refs/quickscale");
+    std::fs::create_dir_all(refs.join("tmp/b")).expect("mkdir");
+    std::fs::write(refs.join("tmp/b/target.lock"), "").expect("lock");
+    std::fs::write(refs.join("modules/b.lock"), "").expect("lock");
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert_eq!(lock_files(&refs), Vec::<PathBuf>::new());
+    assert!(
+        !env.git(&dir, &["for-each-ref", "refs/quickscale/modules/b"])
+            .is_empty(),
+        "b was not applied"
+    );
+    std::fs::create_dir_all(refs.join("tmp/b")).expect("mkdir");
+    std::fs::write(refs.join("tmp/b/target.lock"), "").expect("lock");
+    env.qs_ok(&dir, &["recover"]);
+    assert_eq!(lock_files(&refs), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn plan_and_sync_wait_for_the_lock_of_a_running_apply() {
+    let env = TestEnv::new();
+    let dir = apply_scenario(&env);
+    let remote = env.root().join("remote.git");
+    env.git(
+        env.root(),
+        &["init", "-q", "--bare", remote.to_str().expect("utf8")],
+    );
+    env.git(
+        &dir,
+        &["remote", "add", "origin", remote.to_str().expect("utf8")],
+    );
+    let child = start_paused(&env, &dir, &["apply", "--yes"], "journal-written");
+    let config = std::fs::read(dir.join("quickscale.yml")).expect("read");
+    let out = env.qs(&dir, &["plan", "--remove", "a", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "plan: {}", describe(&out));
+    assert!(
+        stderr(&out).contains("another git quickscale"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.join("quickscale.yml")).expect("read"),
+        config
+    );
+    let out = env.qs(&dir, &["sync", "origin"]);
+    assert_eq!(out.status.code(), Some(1), "sync: {}", describe(&out));
+    assert!(
+        stderr(&out).contains("another git quickscale"),
+        "{}",
+        describe(&out)
+    );
+    kill(child);
+}
+
+#[test]
+fn read_commands_leave_no_lock_and_no_scratch_refs() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    let clone = env.root().join("clone");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            dir.to_str().expect("utf8"),
+            clone.to_str().expect("utf8"),
+        ],
+    );
+    let objects = |d: &Path| {
+        let mut names: Vec<String> = walk(&d.join(".git/objects"))
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    for args in [
+        &["check"][..],
+        &["status"][..],
+        &["apply", "--dry-run"][..],
+        &["update", "--check"][..],
+        &["update", "crm", "--dry-run"][..],
+    ] {
+        let before = objects(&clone);
+        let out = env.qs(&clone, args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "{args:?}: {}",
+            describe(&out)
+        );
+        assert!(
+            !clone.join(".git/quickscale/lock").exists(),
+            "{args:?} left the lock file behind"
+        );
+        assert_eq!(
+            env.git(&clone, &["for-each-ref", "refs/quickscale/tmp"]),
+            "",
+            "{args:?} left scratch refs"
+        );
+        assert_eq!(
+            lock_files(&clone.join(".git")),
+            Vec::<PathBuf>::new(),
+            "{args:?}"
+        );
+        // Fetching a version it has not seen writes its objects (a known
+        // limit of `update --check/--dry-run`); the others write none.
+        if args[0] != "update" {
+            assert!(objects(&clone) == before, "{args:?} wrote objects");
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn check_compares_the_source_ref_exactly_as_apply_does() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    for new_ref in ["v1.1.0", "no-such-ref"] {
+        let config = std::fs::read_to_string(dir.join("quickscale.yml")).expect("read");
+        let edited = config.replace("ref: v1.0.0", &format!("ref: {new_ref}"));
+        assert_ne!(edited, config, "{config}");
+        std::fs::write(dir.join("quickscale.yml"), &edited).expect("write");
+        let apply = env.qs(&dir, &["apply", "--dry-run", "--detailed-exitcode"]);
+        let check = env.qs(&dir, &["check"]);
+        assert_ne!(apply.status.code(), Some(0), "{}", describe(&apply));
+        assert_eq!(
+            check.status.code(),
+            Some(2),
+            "{new_ref}: check says no drift while apply has work:\n{}\n{}",
+            describe(&check),
+            describe(&apply)
+        );
+        assert!(stdout(&check).contains(new_ref) || stderr(&check).contains(new_ref));
+        std::fs::write(dir.join("quickscale.yml"), &config).expect("write");
+    }
+    let out = env.qs(&dir, &["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}
+
+/// Two clones of one project sharing a bare remote.
+fn two_clones(env: &TestEnv) -> (PathBuf, PathBuf, PathBuf) {
+    let a = module_repo(env, "a");
+    let crm = versions_repo(env, "crm");
+    let dir = project_with(env, "crm", &crm, "v1.0.0");
+    env.plan_add(&dir, &[("a", &a)]);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    let remote = env.root().join("remote.git");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            dir.to_str().expect("utf8"),
+            remote.to_str().expect("utf8"),
+        ],
+    );
+    env.git(
+        &dir,
+        &["remote", "add", "origin", remote.to_str().expect("utf8")],
+    );
+    env.git(&dir, &["fetch", "-q", "origin"]);
+    env.git(&dir, &["branch", "-q", "-u", "origin/main"]);
+    env.qs_ok(&dir, &["sync", "origin"]);
+    let other = env.root().join("other");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().expect("utf8"),
+            other.to_str().expect("utf8"),
+        ],
+    );
+    env.qs_ok(&other, &["sync", "origin"]);
+    (dir, other, remote)
+}
+
+#[test]
+fn a_clean_merge_of_two_clones_states_is_in_sync() {
+    let env = TestEnv::new();
+    let (one, two, _remote) = two_clones(&env);
+    // One reconfigures a and pushes (state too).
+    env.qs_ok(
+        &one,
+        &["plan", "--reconfigure", "--set", "a.page_size=31", "--yes"],
+    );
+    env.qs_ok(&one, &["apply", "--yes"]);
+    env.git(&one, &["push", "-q", "origin", "main"]);
+    env.qs_ok(&one, &["sync", "origin"]);
+    // Two updates crm, then pulls (a clean merge) and syncs.
+    env.qs_ok(&two, &["update", "crm", "--to", "v1.1.0", "--yes"]);
+    env.git(
+        &two,
+        &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"],
+    );
+    env.qs_ok(&two, &["sync", "origin"]);
+    assert_eq!(
+        env.git(&two, &["rev-list", "--parents", "-1", "HEAD"])
+            .split(' ')
+            .count(),
+        3
+    );
+    let check = env.qs(&two, &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", describe(&check));
+    let apply = env.qs(&two, &["apply", "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", describe(&apply));
+    // The same commit in a note-less clone agrees.
+    let bare = env.root().join("noteless");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            two.to_str().expect("utf8"),
+            bare.to_str().expect("utf8"),
+        ],
+    );
+    let check = env.qs(&bare, &["check"]);
+    assert_eq!(check.status.code(), Some(0), "{}", describe(&check));
+}
+
+#[test]
+fn messages_a_new_user_sees_name_the_next_step() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let dir = project_with(&env, "crm", &crm, "v1.0.0");
+    conflicting_patch(&env, &dir, "crm");
+    // A module that is not embedded: no advice about options.
+    let out = env.qs(&dir, &["update", "nosuchmod"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("options"), "{err}");
+    assert!(err.contains("plan --add nosuchmod"), "{err}");
+    // A dry run lists a conflicted file once, as a conflict.
+    let out = env.qs(&dir, &["update", "crm", "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let text = stdout(&out);
+    assert_eq!(text.matches(&views("crm")).count(), 1, "{text}");
+    // Dirty files refuse an update with advice for that command.
+    let readme = dir.join("modules/crm/README.md");
+    std::fs::write(&readme, "edited\n").expect("write");
+    let out = env.qs(&dir, &["update", "crm", "--conflicts=merge", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("modules/crm/README.md"), "{err}");
+    assert!(
+        !err.contains("apply again") && err.contains("run the command again"),
+        "{err}"
+    );
+    env.git(&dir, &["checkout", "--", "modules/crm/README.md"]);
+    // remove: the advice about the tables comes after the removal.
+    let out = env.qs_ok(&dir, &["remove", "crm", "--yes"]);
+    let err = stderr(&out);
+    let removed = err.find("Removed crm").expect("removed");
+    let advice = err
+        .find("migrate quickscale_modules_crm zero")
+        .expect("advice");
+    assert!(advice > removed, "{err}");
+    assert!(err.contains("git quickscale undo"), "{err}");
+}

@@ -128,7 +128,7 @@ pub fn main() -> ExitCode {
             ui.out(&version_line());
             return ExitCode::from(exit::OK);
         }
-        Some(Fast::Command(command)) => (Vec::new(), command),
+        Some(Fast::Command(command)) => (Vec::new(), *command),
         None => match Cli::try_parse_from(&args) {
             Ok(cli) => (cli.index, cli.command),
             Err(e) => {
@@ -166,7 +166,7 @@ pub fn main() -> ExitCode {
 #[derive(Debug)]
 enum Fast {
     Version,
-    Command(Command),
+    Command(Box<Command>),
 }
 
 /// The invocations that run most often, parsed by hand so they skip
@@ -189,12 +189,12 @@ fn fast_path(args: &[std::ffi::OsString]) -> Option<Fast> {
             hook @ ("pre-commit" | "pre-merge-commit" | "pre-push"),
             rest @ ..,
         ] if rest.iter().all(|a| !a.starts_with('-')) => {
-            Some(Fast::Command(Command::Hooks(hooks::HooksArgs {
+            Some(Fast::Command(Box::new(Command::Hooks(hooks::HooksArgs {
                 command: hooks::HooksCommand::Run(hooks::RunArgs {
                     hook: (*hook).to_owned(),
                     args: rest.iter().map(|a| (*a).to_owned()).collect(),
                 }),
-            })))
+            }))))
         }
         _ => None,
     }

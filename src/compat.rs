@@ -391,7 +391,7 @@ pub fn stale_python(path: &str, text: &str, required: &str) -> Vec<StalePython> 
                 .strip_prefix("FROM ")
                 .map(str::trim)
                 .and_then(|img| img.strip_prefix("python:"))
-                .map(|tag| leading_version(tag))
+                .map(leading_version)
         } else if name.ends_with(".yml") || name.ends_with(".yaml") {
             trimmed
                 .strip_prefix("python-version:")

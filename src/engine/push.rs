@@ -11,7 +11,7 @@
 //! check-ref-format --branch` does and what would leave (the outgoing
 //! commits' messages and the lines they add) is scanned for secrets
 //! (`crate::secrets`). The push runs the user's pre-push hooks; the tool's
-//! own pre-push block sees [`crate::hooks::MODULE_PUSH_ENV`] and does
+//! own pre-push block sees [`MODULE_PUSH_ENV`] and does
 //! nothing (it would send the project's state to the module's repository).
 
 use std::collections::{HashMap, HashSet};
@@ -25,6 +25,11 @@ use crate::git::{Git, GitContext, GitError, RefUpdate};
 use crate::source::{self, Location};
 use crate::state::refs;
 use crate::txn::{self, Prepared, RefChange, TxnError};
+
+/// Set (to `1`) in the environment of the `git push` that `git quickscale
+/// push` runs: the pre-push block then does nothing, since that push sends a
+/// module's split history to the module's repository, not the project.
+pub const MODULE_PUSH_ENV: &str = "GIT_QUICKSCALE_MODULE_PUSH";
 
 /// What `split --branch` did to the branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +282,7 @@ impl PushPlan {
     pub fn command(&self) -> String {
         format!(
             "{}=1 git push {} {}:refs/heads/{}",
-            crate::hooks::MODULE_PUSH_ENV,
+            MODULE_PUSH_ENV,
             source::shell_word(&self.push_url),
             self.split.tip,
             self.branch
@@ -650,7 +655,7 @@ impl Refused {
 
 /// `git push <url> <tip>:refs/heads/<branch>`, never forced, with the
 /// user's git config, credentials and pre-push hooks. The tool's own
-/// pre-push block sees [`crate::hooks::MODULE_PUSH_ENV`] and does nothing
+/// pre-push block sees [`MODULE_PUSH_ENV`] and does nothing
 /// (it would send the project's state refs to the module's repository).
 /// `prompt`: git may ask for credentials on the terminal. Returns git's
 /// porcelain line for the branch.
@@ -676,7 +681,7 @@ pub fn git_push(
         .env_remove("GIT_INDEX_FILE")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
-        .env(crate::hooks::MODULE_PUSH_ENV, "1")
+        .env(MODULE_PUSH_ENV, "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if prompt {

@@ -21,11 +21,6 @@ pub const END_MARKER: &str = "## END QUICKSCALE";
 /// `warn` (report, never block) or `off`.
 pub const MODE_KEY: &str = "quickscale.hooks.mode";
 
-/// Set (to `1`) in the environment of the `git push` that `git quickscale
-/// push` runs: the pre-push block then does nothing, since that push sends a
-/// module's split history to the module's repository, not the project.
-pub const MODULE_PUSH_ENV: &str = "GIT_QUICKSCALE_MODULE_PUSH";
-
 /// The hooks the tool installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

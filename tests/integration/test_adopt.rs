@@ -1305,10 +1305,15 @@ fn adopt_refuses_a_quickscale_directory_that_is_a_link_and_touches_nothing_outsi
     let err = stderr(&out);
     assert!(err.contains("`.quickscale` is a symbolic link"), "{err}");
     assert!(err.contains("hint:"), "{err}");
-    assert_eq!(crate::common::snapshot(&outside), before, "outside files changed");
+    assert_eq!(
+        crate::common::snapshot(&outside),
+        before,
+        "outside files changed"
+    );
     assert_eq!(env.rev(&up.dir, "HEAD"), head);
     assert!(
-        env.git(&up.dir, &["for-each-ref", "refs/quickscale"]).is_empty(),
+        env.git(&up.dir, &["for-each-ref", "refs/quickscale"])
+            .is_empty(),
         "refs written"
     );
 }
@@ -1373,7 +1378,11 @@ fn adopt_redacts_credentials_at_any_depth_and_never_stores_them() {
     let out = adopt(&env, &up, &["--yes"]);
     assert!(out.status.success(), "{}", describe(&out));
     let err = format!("{}{}", stdout(&out), stderr(&out));
-    for path in ["crm.db_password", "crm.nested.api_token", "crm.smtp.password"] {
+    for path in [
+        "crm.db_password",
+        "crm.nested.api_token",
+        "crm.smtp.password",
+    ] {
         assert!(err.contains(path), "{path} not reported:\n{err}");
     }
     let kept = env.git(
@@ -1396,7 +1405,9 @@ fn adopt_redacts_credentials_at_any_depth_and_never_stores_them() {
         assert!(!all.contains(secret), "{secret} is in the object database");
         assert!(!kept.contains(secret), "{secret} kept");
     }
-    assert!(!crate::common::snapshot(&up.dir.join(".git"))
-        .values()
-        .any(|(b, _)| String::from_utf8_lossy(b).contains("N3stedT0kenValue")));
+    assert!(
+        !crate::common::snapshot(&up.dir.join(".git"))
+            .values()
+            .any(|(b, _)| String::from_utf8_lossy(b).contains("N3stedT0kenValue"))
+    );
 }

@@ -569,7 +569,11 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
     let env = TestEnv::new();
     let branches = env.git(
         &upstream,
-        &["for-each-ref", "--format=%(refname:short)", "refs/heads/splits/"],
+        &[
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "refs/heads/splits/",
+        ],
     );
     let mut report = Vec::new();
     let (mut embedded, mut updated, mut refused) = (0, 0, Vec::new());
@@ -589,7 +593,14 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
             let out = if embedded_at.is_none() {
                 let plan = env.qs(
                     &dir,
-                    &["plan", "--add", &format!("{name}@{c}"), "--source", &source, "--yes"],
+                    &[
+                        "plan",
+                        "--add",
+                        &format!("{name}@{c}"),
+                        "--source",
+                        &source,
+                        "--yes",
+                    ],
                 );
                 if plan.status.success() {
                     env.qs(&dir, &["apply", "--yes"])
@@ -613,7 +624,11 @@ fn upstream_sweep_embeds_and_updates_every_split_commit() {
                 );
             } else {
                 let err = stderr(&out);
-                let first = err.lines().find(|l| l.starts_with("error")).unwrap_or("").to_owned();
+                let first = err
+                    .lines()
+                    .find(|l| l.starts_with("error"))
+                    .unwrap_or("")
+                    .to_owned();
                 refused.push(format!("{name}@{}: {first}", &c[..9]));
                 // A refused first embed is taken back out of the plan; a
                 // refused update leaves the project at the previous commit.
@@ -657,7 +672,10 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
             }
         }
         commit_to(&env, &dir, &files, &format!("crm {version}"));
-        env.git(&dir, &["tag", "-a", "-m", "release", &format!("v{version}")]);
+        env.git(
+            &dir,
+            &["tag", "-a", "-m", "release", &format!("v{version}")],
+        );
     }
     let project = project(&env);
     env.qs_ok(
@@ -674,7 +692,8 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
     let out = env.qs_ok(&project, &["apply", "--yes"]);
     let err = stderr(&out);
     assert!(
-        err.contains("module.yml:6:") && err.contains("option enable_api")
+        err.contains("module.yml:6:")
+            && err.contains("option enable_api")
             && err.contains("reaches no Django setting"),
         "{}",
         describe(&out)
@@ -682,8 +701,17 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
     let n = note(&env, &project);
     assert_eq!(n["modules"]["crm"]["options"]["enable_api"], true, "{n:#}");
     env.qs_ok(&project, &["update", "crm", "--to", "v1.1.0", "--yes"]);
-    let files = env.git(&project, &["grep", "-l", "CRM_ENABLE_API", "HEAD", "--", ":!modules"]);
-    assert!(!files.trim().is_empty(), "the setting is wired after the update");
-    let wired = env.git(&project, &["grep", "-h", "CRM_ENABLE_API", "HEAD", "--", ":!modules"]);
+    let files = env.git(
+        &project,
+        &["grep", "-l", "CRM_ENABLE_API", "HEAD", "--", ":!modules"],
+    );
+    assert!(
+        !files.trim().is_empty(),
+        "the setting is wired after the update"
+    );
+    let wired = env.git(
+        &project,
+        &["grep", "-h", "CRM_ENABLE_API", "HEAD", "--", ":!modules"],
+    );
     assert!(wired.contains("True"), "{wired}");
 }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::fixtures::{app_package, module_repo};
-use crate::common::{BIN, TestEnv, assert_same_repo, describe, kill_at, stderr, stdout};
+use crate::common::{BIN, TestEnv, describe, kill_at, stderr, stdout};
 use crate::test_update::{project_with, versions_repo};
 
 fn views(name: &str) -> String {
@@ -138,7 +138,7 @@ fn refresh_index(env: &TestEnv, dir: &Path) {
     let text = std::fs::read(&readme).expect("README");
     std::thread::sleep(Duration::from_millis(20));
     std::fs::write(&readme, &text).expect("touch");
-    env.git(&dir, &["status", "--porcelain"]);
+    env.git(dir, &["status", "--porcelain"]);
     let after = std::fs::read(dir.join(".git/index")).expect("index");
     assert_ne!(before, after, "git status did not refresh the index");
 }

@@ -65,6 +65,12 @@ def med(samples):
     return statistics.median(samples)
 
 
+def cpu_ms(samples):
+    """Median CPU time (user + system of every process): on a loaded machine
+    the wall time of a short command is mostly waiting for a core."""
+    return statistics.median(getattr(s, "cpu", 0.0) for s in samples) * 1000
+
+
 def peak_mib(samples):
     return max(getattr(s, "peak_kib", 0) for s in samples) / 1024
 
@@ -79,10 +85,10 @@ class Results:
     def add(self, sweep, command, size, ours, theirs, ours_label, theirs_label):
         self.labels[(sweep, command)] = (ours_label, theirs_label)
         row = {"size": size, "ours_ms": med(ours) * 1000, "ours_mib": peak_mib(ours),
-               "runs": len(ours)}
+               "ours_cpu_ms": cpu_ms(ours), "runs": len(ours)}
         if theirs:
             row.update(theirs_ms=med(theirs) * 1000, theirs_mib=peak_mib(theirs),
-                       theirs_runs=len(theirs))
+                       theirs_cpu_ms=cpu_ms(theirs), theirs_runs=len(theirs))
         self.points.setdefault(sweep, {}).setdefault(command, []).append(row)
         t = f"{row['theirs_ms']:9.1f} ms {row['theirs_mib']:6.1f} MiB" if theirs else "   (not run)"
         ratio = f"{row['ours_ms'] / row['theirs_ms']:6.2f}x" if theirs else ""
@@ -396,13 +402,18 @@ def plots(results, out):
         if not commands:
             continue
         panels = []
-        for metric, unit in (("ms", "wall time, ms"), ("mib", "peak RSS, MiB")):
+        metrics = [("ms", "wall time, ms")]
+        if any(r.get("ours_cpu_ms") for rows in commands.values() for r in rows):
+            metrics.append(("cpu_ms", "CPU time, ms"))
+        metrics.append(("mib", "peak RSS, MiB"))
+        for metric, unit in metrics:
             for command, rows in commands.items():
                 ours_label, theirs_label = results.labels[(sweep, command)]
-                series = [(ours_label, COLORS["ours"], [(r["size"], r[f"ours_{metric}"]) for r in rows]),
+                series = [(ours_label, COLORS["ours"], [(r["size"], r.get(f"ours_{metric}")) for r in rows]),
                           (theirs_label, COLORS["theirs"],
                            [(r["size"], r.get(f"theirs_{metric}")) for r in rows])]
-                panels.append((f"{command} ({'time' if metric == 'ms' else 'memory'})", unit, series))
+                what = {"ms": "time", "cpu_ms": "CPU", "mib": "memory"}[metric]
+                panels.append((f"{command} ({what})", unit, series))
         path = out / f"scaling-{sweep}.svg"
         svg(path, f"Cost by {axis} (log-log; blue: git quickscale, grey: git)", panels,
             cols=len(commands))
@@ -440,6 +451,10 @@ def summary(results):
                 print(f"  time growth: ours k={go:.2f}"
                       + (f", git k={gt:.2f}" if gt is not None else "")
                       + ("  GROWS FASTER THAN GIT" if faster else ""))
+            co, ct = growth(rows, "ours_cpu_ms"), growth(rows, "theirs_cpu_ms")
+            if co is not None and ct is not None:
+                print(f"  CPU growth: ours k={co:.2f}, git k={ct:.2f}"
+                      + ("  GROWS FASTER THAN GIT" if co > ct + 0.1 else ""))
             if mo is not None and mt is not None:
                 print(f"  memory growth: ours k={mo:.2f}, git k={mt:.2f}")
 

@@ -70,6 +70,18 @@ pub fn load_catalog(cwd: &Path, cli_overrides: &[PathBuf]) -> Result<Catalog, Ca
     Catalog::load(&catalog::override_paths(&from_git, cli_overrides))
 }
 
+/// [`load_catalog`] for a project whose repository is already open: its
+/// configuration is read from that handle, not from a second discovery.
+pub fn load_catalog_in(
+    git: &crate::git::Git,
+    cli_overrides: &[PathBuf],
+) -> Result<Catalog, CatalogError> {
+    let repo = &git.repo;
+    let base = repo.workdir().unwrap_or_else(|| repo.git_dir());
+    let from_git = catalog::git_config_index_paths(repo.config_snapshot().plumbing(), base);
+    Catalog::load(&catalog::override_paths(&from_git, cli_overrides))
+}
+
 fn git_config_paths(cwd: &Path) -> Vec<PathBuf> {
     let (values, base) = crate::git::query::config_strings_at(cwd, catalog::INDEX_GIT_CONFIG);
     catalog::git_config_index_paths(&values, &base)

@@ -93,23 +93,55 @@ impl Context {
     }
 }
 
+/// The catalog, the project directory and its repository, which is opened
+/// once (the catalog's `quickscale.index` settings come from its
+/// configuration). Errors come in the order they always did: the catalog's,
+/// then the project's, then the repository's.
+fn open_project(
+    ctx: &Context,
+) -> Result<(Catalog, project::ProjectDir, Option<crate::git::Git>), CliError> {
+    let dir = project_dir(ctx);
+    let git = dir
+        .as_ref()
+        .ok()
+        .map(|d| crate::git::Git::open_at_root(&d.root));
+    let catalog = match &git {
+        Some(Ok(Some(git))) => project::load_catalog_in(git, &ctx.index_overrides)?,
+        _ => ctx.catalog()?,
+    };
+    let dir = dir?;
+    let git = match git {
+        Some(git) => git.map_err(|e| CliError::from_error(&e, e.hint()))?,
+        None => None,
+    };
+    Ok((catalog, dir, git))
+}
+
 /// What a command reports back: its exit code (errors go through `CliError`).
 pub type CmdResult = Result<u8, CliError>;
 
 /// Parses the arguments, runs the command, prints any error.
 pub fn main() -> ExitCode {
     let ui = Ui::new();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::ERROR
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (index, command) = match fast_path(&args) {
+        Some(Fast::Version) => {
+            ui.out(&version_line());
+            return ExitCode::from(exit::OK);
         }
+        Some(Fast::Command(command)) => (Vec::new(), *command),
+        None => match Cli::try_parse_from(&args) {
+            Ok(cli) => (cli.index, cli.command),
+            Err(e) => {
+                let code = if e.use_stderr() {
+                    exit::ERROR
+                } else {
+                    exit::OK
+                };
+                let _ = e.print();
+                return ExitCode::from(code);
+            }
+        },
     };
     let result = project::current_dir()
         .map_err(CliError::from)
@@ -117,9 +149,9 @@ pub fn main() -> ExitCode {
             let ctx = Context {
                 ui,
                 cwd,
-                index_overrides: cli.index.clone(),
+                index_overrides: index,
             };
-            let code = run(&ctx, cli.command);
+            let code = run(&ctx, command);
             if let Err(e) = &code {
                 ctx.ui.error(e);
             }
@@ -129,6 +161,49 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(e.code),
     }
+}
+
+/// What [`fast_path`] recognised.
+#[derive(Debug)]
+enum Fast {
+    Version,
+    Command(Box<Command>),
+}
+
+/// The invocations that run most often, parsed by hand so they skip
+/// building clap's whole command tree (every subcommand, every argument and
+/// its help text): `--version`, and `hooks run <hook>` as the installed
+/// hooks call it on every commit and push. Anything else (an option, a
+/// hyphenated hook argument, a non-UTF-8 argument) goes to clap, which
+/// parses these the same way (tests below compare the two).
+fn fast_path(args: &[std::ffi::OsString]) -> Option<Fast> {
+    let args: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str())
+        .collect::<Option<_>>()?;
+    match args.as_slice() {
+        ["--version" | "-V"] => Some(Fast::Version),
+        [
+            "hooks",
+            "run",
+            hook @ ("pre-commit" | "pre-merge-commit" | "pre-push"),
+            rest @ ..,
+        ] if rest.iter().all(|a| !a.starts_with('-')) => {
+            Some(Fast::Command(Box::new(Command::Hooks(hooks::HooksArgs {
+                command: hooks::HooksCommand::Run(hooks::RunArgs {
+                    hook: (*hook).to_owned(),
+                    args: rest.iter().map(|a| (*a).to_owned()).collect(),
+                }),
+            }))))
+        }
+        _ => None,
+    }
+}
+
+/// What `--version` prints (clap's format: the command name and version).
+fn version_line() -> String {
+    format!("git-quickscale {}", env!("CARGO_PKG_VERSION"))
 }
 
 fn run(ctx: &Context, command: Command) -> CmdResult {
@@ -201,10 +276,7 @@ pub fn txn_error(e: crate::txn::TxnError) -> CliError {
 /// Opens the project for a command that only reads: nothing is written,
 /// not even to finish an interrupted operation (that is said instead).
 pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
-    let catalog = ctx.catalog()?;
-    let dir = project_dir(ctx)?;
-    let git =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?;
+    let (catalog, dir, git) = open_project(ctx)?;
     if let Some(git) = &git {
         warn_interrupted(ctx, git);
     }
@@ -229,10 +301,7 @@ pub fn open_for_write_paused(ctx: &Context) -> Result<crate::engine::Workspace, 
 }
 
 fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace, CliError> {
-    let catalog = ctx.catalog()?;
-    let dir = project_dir(ctx)?;
-    let git =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?;
+    let (catalog, dir, git) = open_project(ctx)?;
     let mut lock = None;
     if let Some(git) = &git {
         let mode = if resume { Mode::Resume } else { Mode::Write };
@@ -510,5 +579,68 @@ mod tests {
     #[test]
     fn verify_app() {
         Cli::command().debug_assert();
+    }
+
+    fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+        std::iter::once("git-quickscale")
+            .chain(args.iter().copied())
+            .map(Into::into)
+            .collect()
+    }
+
+    #[test]
+    fn fast_version_is_what_clap_prints() {
+        assert!(matches!(
+            fast_path(&os(&["--version"])),
+            Some(Fast::Version)
+        ));
+        assert!(matches!(fast_path(&os(&["-V"])), Some(Fast::Version)));
+        let clap = Cli::command().render_version().to_string();
+        assert_eq!(format!("{}\n", version_line()), clap);
+    }
+
+    /// The hand-parsed hook invocations give the same command as clap.
+    #[test]
+    fn fast_hook_run_is_what_clap_parses() {
+        for args in [
+            &["hooks", "run", "pre-commit"][..],
+            &["hooks", "run", "pre-merge-commit"],
+            &[
+                "hooks",
+                "run",
+                "pre-push",
+                "origin",
+                "git@example.com:shop.git",
+            ],
+        ] {
+            let Some(Fast::Command(fast)) = fast_path(&os(args)) else {
+                panic!("{args:?} not on the fast path");
+            };
+            let clap = Cli::try_parse_from(os(args)).expect("clap parses");
+            assert!(clap.index.is_empty());
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{:?}", clap.command),
+                "{args:?}"
+            );
+        }
+    }
+
+    /// Everything else is clap's: options, help, unknown hooks, other commands.
+    #[test]
+    fn fast_path_leaves_the_rest_to_clap() {
+        for args in [
+            &[][..],
+            &["--help"],
+            &["--version", "status"],
+            &["status"],
+            &["--index", "x.toml", "hooks", "run", "pre-commit"],
+            &["hooks", "run", "pre-commit", "--help"],
+            &["hooks", "run", "pre-rebase"],
+            &["hooks", "run"],
+            &["hooks", "status"],
+        ] {
+            assert!(fast_path(&os(args)).is_none(), "{args:?}");
+        }
     }
 }

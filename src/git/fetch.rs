@@ -529,6 +529,10 @@ impl Git {
         url: &str,
         specs: &[String],
     ) -> Result<(Vec<RemoteRef>, bool), FetchError> {
+        // A repository on this machine is copied from directly (local.rs).
+        if let Some(copied) = self.copy_local_specs(url, specs) {
+            return Ok(copied);
+        }
         let fail = unreachable(url);
         let remote = self
             .repo

@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod fetch;
+mod local;
 pub mod merge;
 pub mod query;
 pub mod remote;
@@ -75,6 +76,18 @@ impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> GitContext<T> for Res
 pub struct Git {
     /// Private: callers ask `Git` (query.rs and the other files here).
     repo: gix::Repository,
+}
+
+/// Decoded objects kept per repository handle. A command looks up paths in
+/// the same few trees again and again (HEAD's root tree, `modules/`): without
+/// the cache each lookup re-reads and re-inflates them (a `status` read the
+/// root tree 32 times). Small, so memory stays below git's.
+const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A repository handle with the object cache set (unless configured).
+pub(crate) fn with_object_cache(mut repo: gix::Repository) -> gix::Repository {
+    repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
+    repo
 }
 
 /// Where HEAD points.
@@ -263,7 +276,9 @@ impl Git {
     /// creates one at `root`, as `git init` in a subdirectory would).
     pub fn open_at_root(root: &Path) -> Result<Option<Git>, GitError> {
         Ok(match discover_project(root)? {
-            Discovered::Root(repo) => Some(Git { repo: *repo }),
+            Discovered::Root(repo) => Some(Git {
+                repo: with_object_cache(*repo),
+            }),
             Discovered::Enclosing(_) | Discovered::None => None,
         })
     }
@@ -281,7 +296,9 @@ impl Git {
     pub fn init(root: &Path) -> Result<Git, GitError> {
         let repo =
             gix::init(root).ctx(|| format!("create a git repository in `{}`", root.display()))?;
-        Ok(Git { repo })
+        Ok(Git {
+            repo: with_object_cache(repo),
+        })
     }
 
     pub fn workdir(&self) -> PathBuf {

@@ -76,9 +76,8 @@ pub fn load_catalog_in(
     git: &crate::git::Git,
     cli_overrides: &[PathBuf],
 ) -> Result<Catalog, CatalogError> {
-    let repo = &git.repo;
-    let base = repo.workdir().unwrap_or_else(|| repo.git_dir());
-    let from_git = catalog::git_config_index_paths(repo.config_snapshot().plumbing(), base);
+    let (values, base) = git.config_strings_with_base(catalog::INDEX_GIT_CONFIG);
+    let from_git = catalog::git_config_index_paths(&values, &base);
     Catalog::load(&catalog::override_paths(&from_git, cli_overrides))
 }
 

@@ -217,6 +217,17 @@ impl Git {
             .collect()
     }
 
+    /// Every value of `key` with the base relative paths in it are read
+    /// against (the worktree, or the git dir of a bare repository).
+    pub fn config_strings_with_base(&self, key: &str) -> (Vec<String>, PathBuf) {
+        let base = self
+            .repo
+            .workdir()
+            .unwrap_or_else(|| self.repo.git_dir())
+            .to_owned();
+        (self.config_strings(key), base)
+    }
+
     /// An integer value of the repository's config.
     pub fn config_integer(&self, key: &str) -> Option<i64> {
         self.repo.config_snapshot().integer(key)

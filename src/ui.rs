@@ -120,7 +120,10 @@ impl Ui {
         let mut e = anstream::stderr();
         let message = safe_text(&err.message);
         let mut lines = message.split('\n');
-        let first = lines.next().unwrap_or("unknown error");
+        let first = lines
+            .next()
+            .filter(|l| !l.is_empty())
+            .unwrap_or("unknown error");
         let _ = writeln!(e, "{ERROR}error:{ERROR:#} {first}");
         for line in lines {
             let _ = writeln!(e, "{line}");

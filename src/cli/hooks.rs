@@ -49,12 +49,18 @@ pub enum HooksCommand {
 /// the block and changes nothing else.
 #[derive(Debug, clap::Args)]
 pub struct InstallArgs {
-    /// Write even when core.hooksPath points outside this repository (hooks shared with other repositories)
+    /// Write even when core.hooksPath, or a hook that is a symlink, points outside this repository (hooks shared with other repositories)
     #[arg(long)]
     pub allow_outside_repo: bool,
 }
 
 /// Remove the git-quickscale block from the hooks, leaving the rest of each file byte for byte
+///
+/// Also from the copies hook managers moved aside (`<hook>.legacy` of the
+/// pre-commit framework, `<hook>.old` of lefthook), from the git
+/// directory's own hooks when core.hooksPath points elsewhere, and from
+/// husky's hook files; names every file it changed. A symlink to nothing is
+/// left alone.
 #[derive(Debug, clap::Args)]
 pub struct UninstallArgs {}
 
@@ -150,6 +156,13 @@ fn report_install(ctx: &Context, git: &Git, outcome: &install::Outcome) {
         };
         if *action == Action::Dangling {
             ctx.ui.warn(&format!("{}: {what}", hook.name()));
+        } else if !path.starts_with(&outcome.location.dir) {
+            // A symlinked hook: the block went where it points.
+            ctx.ui.status(&format!(
+                "  {:<17} {what} (in {}, which the hook file links to)",
+                hook.name(),
+                shown(git, path)
+            ));
         } else {
             ctx.ui.status(&format!("  {:<17} {what}", hook.name()));
         }
@@ -198,7 +211,7 @@ fn cmd_uninstall(ctx: &Context) -> CmdResult {
                 "removed the block from {}; the rest of the file is as it was",
                 shown(&git, path)
             ),
-            Action::Deleted => format!("deleted {} (it only held the block)", shown(&git, path)),
+            Action::Deleted => format!("deleted (it only held the block): {}", shown(&git, path)),
             Action::Absent => "not installed".to_owned(),
             _ => String::new(),
         };
@@ -308,7 +321,8 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
         merge_heads: merge_heads_from_env(),
         index_overrides: ctx.index_overrides.clone(),
         args: args.args.clone(),
-        module_push: std::env::var_os(crate::hooks::MODULE_PUSH_ENV).is_some_and(|v| v == "1"),
+        module_push: std::env::var_os(crate::engine::push::MODULE_PUSH_ENV)
+            .is_some_and(|v| v == "1"),
     };
     let outcome = run::run(hook, &ctx.cwd, &invocation).map_err(|e| {
         hooks_error(e).hint(format!(

@@ -15,6 +15,10 @@ use crate::ui::Tone;
 /// files leave: a commit that also changed project files sends its module
 /// part (with its message and author as they are). Never force-pushes: when
 /// the branch has moved upstream, it refuses and says how to update first.
+/// Your pre-push hooks run (the git-quickscale block in them stands aside).
+/// Before anything leaves, the outgoing commits' messages and the lines they
+/// add are scanned for secrets (gitleaks-format rules, docs/user-guide.md);
+/// a finding refuses the push unless allowed with --allow-secret.
 /// What was pushed is recorded in refs/quickscale/pushed/<name>/<branch>.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:

@@ -21,9 +21,6 @@ pub const END_MARKER: &str = "## END QUICKSCALE";
 /// `warn` (report, never block) or `off`.
 pub const MODE_KEY: &str = "quickscale.hooks.mode";
 
-/// Set by `git quickscale push` for its own `git push` (defined beside it).
-pub use crate::engine::push::MODULE_PUSH_ENV;
-
 /// The hooks the tool installs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]

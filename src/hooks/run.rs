@@ -23,7 +23,7 @@ pub struct Invocation {
     /// The arguments git passed to the hook (pre-push: remote, URL).
     pub args: Vec<String>,
     /// The push is `git quickscale push` sending a module upstream
-    /// ([`super::MODULE_PUSH_ENV`] set): pre-push does nothing.
+    /// (`GIT_QUICKSCALE_MODULE_PUSH` set): pre-push does nothing.
     pub module_push: bool,
 }
 

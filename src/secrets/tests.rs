@@ -75,6 +75,16 @@ fn secrets() -> Vec<(&'static str, String)> {
             ),
         ),
         (
+            "slack-user-token",
+            format!(
+                "xoxp-{}-{}-{}-{}",
+                g.pick("0123456789", 12),
+                g.pick("0123456789", 12),
+                g.pick("0123456789", 13),
+                g.pick(HEX, 32)
+            ),
+        ),
+        (
             "slack-webhook-url",
             format!(
                 "https://hooks.slack.com/services/T{}/B{}/{}",
@@ -153,6 +163,9 @@ fn real_format_secrets_of_many_kinds_are_found() {
     let corpus = secrets();
     let kinds: BTreeSet<&str> = corpus.iter().map(|(k, _)| *k).collect();
     assert!(kinds.len() >= 20, "{} kinds", kinds.len());
+    // Every built-in rule has a secret in the corpus.
+    let ids: BTreeSet<&str> = scanner.rule_ids().into_iter().collect();
+    assert_eq!(ids, kinds);
     for (rule, line) in &corpus {
         let found = scanner.scan_lines("c0ffee", "settings.py", [(3, line.as_str())]);
         assert!(

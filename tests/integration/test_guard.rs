@@ -686,6 +686,13 @@ fn symlinked_hooks_are_judged_where_they_resolve_and_dangling_ones_left_alone() 
     );
     assert!(!gone.exists() && !gone.parent().expect("dir").exists());
     assert!(err.contains("dangling symlink"), "reported: {err}");
+    assert!(
+        err.contains(&format!(
+            "in {}, which the hook file links to",
+            shared_hook.canonicalize().expect("real").display()
+        )),
+        "names where the block went: {err}"
+    );
     let status = hooks_json(&env, &dir);
     assert_eq!(
         hook_json(&status, "pre-push")["state"],

@@ -20,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Hermetic git: a private global config, no system config, fixed identity and dates.
+# Hermetic git: a private global config, no system config, fixed identity and dates,
+# no automatic gc (a detached gc would run during the timings and the copies).
 mkdir -p "$tmp/home" "$tmp/bin"
 cat >"$tmp/home/.gitconfig" <<'EOF'
 [user]
@@ -32,6 +33,8 @@ cat >"$tmp/home/.gitconfig" <<'EOF'
 	allow = always
 [advice]
 	detachedHead = false
+[gc]
+	auto = 0
 EOF
 export HOME="$tmp/home"
 export GIT_CONFIG_GLOBAL="$tmp/home/.gitconfig"

@@ -46,6 +46,9 @@ HEAVY_RUNS = int(os.environ.get("BENCH_SCALE_HEAVY_RUNS", "2"))
 # git subtree split is a shell loop over every commit: ~60 s at 2,000
 # commits on this machine, so by default it is only run up to 20,000.
 SUBTREE_SPLIT_MAX = int(os.environ.get("BENCH_SCALE_SUBTREE_SPLIT_MAX", "20000"))
+# apply and update in the files sweep copy the whole project for each run:
+# only up to this many user files.
+FILES_HEAVY_MAX = int(os.environ.get("BENCH_SCALE_FILES_HEAVY_MAX", "1000000"))
 UPDATE_TARGET = bench.UPDATE_TAGS[-1]
 
 
@@ -62,6 +65,12 @@ def med(samples):
     return statistics.median(samples)
 
 
+def cpu_ms(samples):
+    """Median CPU time (user + system of every process): on a loaded machine
+    the wall time of a short command is mostly waiting for a core."""
+    return statistics.median(getattr(s, "cpu", 0.0) for s in samples) * 1000
+
+
 def peak_mib(samples):
     return max(getattr(s, "peak_kib", 0) for s in samples) / 1024
 
@@ -76,10 +85,10 @@ class Results:
     def add(self, sweep, command, size, ours, theirs, ours_label, theirs_label):
         self.labels[(sweep, command)] = (ours_label, theirs_label)
         row = {"size": size, "ours_ms": med(ours) * 1000, "ours_mib": peak_mib(ours),
-               "runs": len(ours)}
+               "ours_cpu_ms": cpu_ms(ours), "runs": len(ours)}
         if theirs:
             row.update(theirs_ms=med(theirs) * 1000, theirs_mib=peak_mib(theirs),
-                       theirs_runs=len(theirs))
+                       theirs_cpu_ms=cpu_ms(theirs), theirs_runs=len(theirs))
         self.points.setdefault(sweep, {}).setdefault(command, []).append(row)
         t = f"{row['theirs_ms']:9.1f} ms {row['theirs_mib']:6.1f} MiB" if theirs else "   (not run)"
         ratio = f"{row['ours_ms'] / row['theirs_ms']:6.2f}x" if theirs else ""
@@ -247,6 +256,9 @@ def sweep_files(work, upstream, results, have_subtree):
         bench.git(project, "status", "--porcelain")  # refresh the index
         print(f"  setup {time.perf_counter() - t0:.0f} s", flush=True)
         light_commands(project, results, "files", n, names)
+        if n > FILES_HEAVY_MAX:
+            print(f"  apply and update not run at {n} files (BENCH_SCALE_FILES_HEAVY_MAX)")
+            continue
         heavy(results, "files", "apply", n,
               apply_pair(work, project, extra, upstream, f"fapply{n}"),
               "git quickscale apply (5 modules)", "5 x git subtree add --squash", have_subtree)
@@ -390,13 +402,18 @@ def plots(results, out):
         if not commands:
             continue
         panels = []
-        for metric, unit in (("ms", "wall time, ms"), ("mib", "peak RSS, MiB")):
+        metrics = [("ms", "wall time, ms")]
+        if any(r.get("ours_cpu_ms") for rows in commands.values() for r in rows):
+            metrics.append(("cpu_ms", "CPU time, ms"))
+        metrics.append(("mib", "peak RSS, MiB"))
+        for metric, unit in metrics:
             for command, rows in commands.items():
                 ours_label, theirs_label = results.labels[(sweep, command)]
-                series = [(ours_label, COLORS["ours"], [(r["size"], r[f"ours_{metric}"]) for r in rows]),
+                series = [(ours_label, COLORS["ours"], [(r["size"], r.get(f"ours_{metric}")) for r in rows]),
                           (theirs_label, COLORS["theirs"],
                            [(r["size"], r.get(f"theirs_{metric}")) for r in rows])]
-                panels.append((f"{command} ({'time' if metric == 'ms' else 'memory'})", unit, series))
+                what = {"ms": "time", "cpu_ms": "CPU", "mib": "memory"}[metric]
+                panels.append((f"{command} ({what})", unit, series))
         path = out / f"scaling-{sweep}.svg"
         svg(path, f"Cost by {axis} (log-log; blue: git quickscale, grey: git)", panels,
             cols=len(commands))
@@ -434,6 +451,10 @@ def summary(results):
                 print(f"  time growth: ours k={go:.2f}"
                       + (f", git k={gt:.2f}" if gt is not None else "")
                       + ("  GROWS FASTER THAN GIT" if faster else ""))
+            co, ct = growth(rows, "ours_cpu_ms"), growth(rows, "theirs_cpu_ms")
+            if co is not None and ct is not None:
+                print(f"  CPU growth: ours k={co:.2f}, git k={ct:.2f}"
+                      + ("  GROWS FASTER THAN GIT" if co > ct + 0.1 else ""))
             if mo is not None and mt is not None:
                 print(f"  memory growth: ours k={mo:.2f}, git k={mt:.2f}")
 
@@ -444,6 +465,8 @@ def main():
     ap.add_argument("--subtree", default="")
     ap.add_argument("--out", required=True)
     ap.add_argument("--sweeps", default=os.environ.get("BENCH_SCALE_SWEEPS", "modules,files,commits"))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other sweeps of <out>/scaling.json (BENCH_SCALE_MERGE=1)")
     a = ap.parse_args()
     work = Path(a.work)
     have_subtree = bool(a.subtree)
@@ -459,25 +482,41 @@ def main():
             bench.module_repo(work, n)
         bench.upstream_commits(upstream, names)
         print(f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
-    if "modules" in sweeps:
-        sweep_modules(work, upstream, results, have_subtree)
-    if "files" in sweeps:
-        sweep_files(work, upstream, results, have_subtree)
-    if "commits" in sweeps:
-        sweep_commits(work, results, have_subtree)
-    summary(results)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    (out / "scaling.json").write_text(json.dumps(
-        {"points": results.points,
-         "labels": {f"{s}/{c}": list(v) for (s, c), v in results.labels.items()},
-         "machine": {"nproc": os.cpu_count(), "load_at_end": load,
-                     "git": bench.git(work, "--version").strip()}}, indent=1) + "\n")
-    for p in plots(results, out):
-        print(f"wrote {p}")
-    print(f"\nload average now {load}; total {time.perf_counter() - t0:.0f} s")
+    if a.merge and (out / "scaling.json").exists():
+        # Keep the sweeps of an earlier run that this one does not redo.
+        old = json.loads((out / "scaling.json").read_text())
+        for sweep, commands in old["points"].items():
+            if sweep not in sweeps:
+                results.points[sweep] = commands
+        for key, labels in old["labels"].items():
+            sweep, command = key.split("/", 1)
+            if sweep not in sweeps:
+                results.labels[(sweep, command)] = tuple(labels)
 
+    def save():
+        """Results so far (a long run that is stopped keeps its finished sweeps)."""
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        (out / "scaling.json").write_text(json.dumps(
+            {"points": results.points,
+             "labels": {f"{s}/{c}": list(v) for (s, c), v in results.labels.items()},
+             "machine": {"nproc": os.cpu_count(), "load_now": load,
+                         "git": bench.git(work, "--version").strip()}}, indent=1) + "\n")
+        for p in plots(results, out):
+            print(f"wrote {p}", flush=True)
+        return load
+
+    # The cheapest sweep first: a stopped run still has something to show.
+    for sweep, fn in (("commits", lambda: sweep_commits(work, results, have_subtree)),
+                      ("modules", lambda: sweep_modules(work, upstream, results, have_subtree)),
+                      ("files", lambda: sweep_files(work, upstream, results, have_subtree))):
+        if sweep in sweeps:
+            fn()
+            save()
+    summary(results)
+    load = save()
+    print(f"\nload average now {load}; total {time.perf_counter() - t0:.0f} s")
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,10 @@
 # Environment: BENCH_SCALE_MODULES (10,50,100), BENCH_SCALE_FILES
 #   (10000,50000,200000), BENCH_SCALE_COMMITS (2000,20000,100000),
 #   BENCH_SCALE_SWEEPS (modules,files,commits), BENCH_SCALE_RUNS (7),
-#   BENCH_SCALE_HEAVY_RUNS (2), BENCH_SCALE_SUBTREE_SPLIT_MAX (20000), BENCH_TMPDIR.
+#   BENCH_SCALE_HEAVY_RUNS (2), BENCH_SCALE_SUBTREE_SPLIT_MAX (20000),
+#   BENCH_SCALE_FILES_HEAVY_MAX (apply/update in the files sweep only up to
+#   this size), BENCH_SCALE_MERGE=1 (keep the other sweeps of an earlier
+#   scaling.json), BENCH_TMPDIR.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,7 +25,7 @@ while [ $# -gt 0 ]; do
         --keep) keep=1 ;;
         --no-build) build=0 ;;
         --out) out="$2"; shift ;;
-        -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -32,4 +35,6 @@ out="$(cd "$out" && pwd)"
 
 source "$here/common.sh"
 
-python3 "$here/scale.py" --work "$tmp" --subtree "${subtree:+yes}" --out "$out"
+merge=()
+[ "${BENCH_SCALE_MERGE:-0}" = 1 ] && merge=(--merge)
+python3 "$here/scale.py" --work "$tmp" --subtree "${subtree:+yes}" --out "$out" "${merge[@]}"

@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::catalog::Catalog;
+use crate::engine::session::{Mode, WriteSession};
 use crate::error::{CliError, exit};
 use crate::project;
 use crate::ui::Ui;
@@ -92,23 +93,55 @@ impl Context {
     }
 }
 
+/// The catalog, the project directory and its repository, which is opened
+/// once (the catalog's `quickscale.index` settings come from its
+/// configuration). Errors come in the order they always did: the catalog's,
+/// then the project's, then the repository's.
+fn open_project(
+    ctx: &Context,
+) -> Result<(Catalog, project::ProjectDir, Option<crate::git::Git>), CliError> {
+    let dir = project_dir(ctx);
+    let git = dir
+        .as_ref()
+        .ok()
+        .map(|d| crate::git::Git::open_at_root(&d.root));
+    let catalog = match &git {
+        Some(Ok(Some(git))) => project::load_catalog_in(git, &ctx.index_overrides)?,
+        _ => ctx.catalog()?,
+    };
+    let dir = dir?;
+    let git = match git {
+        Some(git) => git.map_err(|e| CliError::from_error(&e, e.hint()))?,
+        None => None,
+    };
+    Ok((catalog, dir, git))
+}
+
 /// What a command reports back: its exit code (errors go through `CliError`).
 pub type CmdResult = Result<u8, CliError>;
 
 /// Parses the arguments, runs the command, prints any error.
 pub fn main() -> ExitCode {
     let ui = Ui::new();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::ERROR
-            } else {
-                exit::OK
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let (index, command) = match fast_path(&args) {
+        Some(Fast::Version) => {
+            ui.out(&version_line());
+            return ExitCode::from(exit::OK);
         }
+        Some(Fast::Command(command)) => (Vec::new(), *command),
+        None => match Cli::try_parse_from(&args) {
+            Ok(cli) => (cli.index, cli.command),
+            Err(e) => {
+                let code = if e.use_stderr() {
+                    exit::ERROR
+                } else {
+                    exit::OK
+                };
+                let _ = e.print();
+                return ExitCode::from(code);
+            }
+        },
     };
     let result = project::current_dir()
         .map_err(CliError::from)
@@ -116,9 +149,9 @@ pub fn main() -> ExitCode {
             let ctx = Context {
                 ui,
                 cwd,
-                index_overrides: cli.index.clone(),
+                index_overrides: index,
             };
-            let code = run(&ctx, cli.command);
+            let code = run(&ctx, command);
             if let Err(e) = &code {
                 ctx.ui.error(e);
             }
@@ -128,6 +161,49 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(e.code),
     }
+}
+
+/// What [`fast_path`] recognised.
+#[derive(Debug)]
+enum Fast {
+    Version,
+    Command(Box<Command>),
+}
+
+/// The invocations that run most often, parsed by hand so they skip
+/// building clap's whole command tree (every subcommand, every argument and
+/// its help text): `--version`, and `hooks run <hook>` as the installed
+/// hooks call it on every commit and push. Anything else (an option, a
+/// hyphenated hook argument, a non-UTF-8 argument) goes to clap, which
+/// parses these the same way (tests below compare the two).
+fn fast_path(args: &[std::ffi::OsString]) -> Option<Fast> {
+    let args: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str())
+        .collect::<Option<_>>()?;
+    match args.as_slice() {
+        ["--version" | "-V"] => Some(Fast::Version),
+        [
+            "hooks",
+            "run",
+            hook @ ("pre-commit" | "pre-merge-commit" | "pre-push"),
+            rest @ ..,
+        ] if rest.iter().all(|a| !a.starts_with('-')) => {
+            Some(Fast::Command(Box::new(Command::Hooks(hooks::HooksArgs {
+                command: hooks::HooksCommand::Run(hooks::RunArgs {
+                    hook: (*hook).to_owned(),
+                    args: rest.iter().map(|a| (*a).to_owned()).collect(),
+                }),
+            }))))
+        }
+        _ => None,
+    }
+}
+
+/// What `--version` prints (clap's format: the command name and version).
+fn version_line() -> String {
+    format!("git-quickscale {}", env!("CARGO_PKG_VERSION"))
 }
 
 fn run(ctx: &Context, command: Command) -> CmdResult {
@@ -161,10 +237,9 @@ pub fn command() -> clap::Command {
 /// and `GIT_DIR=… git quickscale`), else the nearest quickscale.yml.
 fn project_dir(ctx: &Context) -> Result<project::ProjectDir, CliError> {
     if std::env::var_os("GIT_DIR").is_some()
-        && let Ok(repo) = gix::discover_with_environment_overrides(&ctx.cwd)
-        && let Some(workdir) = repo.workdir()
+        && let Some(workdir) = crate::git::Git::discover_workdir(&ctx.cwd)
     {
-        return Ok(project::require(workdir)?);
+        return Ok(project::require(&workdir)?);
     }
     Ok(project::require(&ctx.cwd)?)
 }
@@ -193,7 +268,7 @@ fn load_config(
     })
 }
 
-fn txn_error(e: crate::txn::TxnError) -> CliError {
+pub fn txn_error(e: crate::txn::TxnError) -> CliError {
     let hint = e.hint();
     CliError::from_error(&e, hint)
 }
@@ -201,10 +276,7 @@ fn txn_error(e: crate::txn::TxnError) -> CliError {
 /// Opens the project for a command that only reads: nothing is written,
 /// not even to finish an interrupted operation (that is said instead).
 pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
-    let catalog = ctx.catalog()?;
-    let dir = project_dir(ctx)?;
-    let git =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?;
+    let (catalog, dir, git) = open_project(ctx)?;
     if let Some(git) = &git {
         warn_interrupted(ctx, git);
     }
@@ -229,32 +301,11 @@ pub fn open_for_write_paused(ctx: &Context) -> Result<crate::engine::Workspace, 
 }
 
 fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace, CliError> {
-    let catalog = ctx.catalog()?;
-    let dir = project_dir(ctx)?;
-    let git =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?;
+    let (catalog, dir, git) = open_project(ctx)?;
     let mut lock = None;
     if let Some(git) = &git {
-        let held = crate::txn::Lock::acquire(git).map_err(txn_error)?;
-        // The merge state of a paused update is ours, not git's own work.
-        if !crate::txn::owns_merge_state(git.git_dir()) {
-            crate::engine::check_git_idle(git).map_err(apply::engine_error)?;
-        }
-        report_recovery(ctx, crate::txn::recover(git, &held).map_err(txn_error)?);
-        if !resume {
-            crate::txn::refuse_if_paused(git).map_err(txn_error)?;
-        }
-        if git
-            .head()
-            .map_err(|e| CliError::from_error(&e, None))?
-            .branch
-            .is_none()
-        {
-            ctx.ui.warn(
-                "HEAD is detached: the commits will not be on any branch (`git switch -c <name>` keeps them)",
-            );
-        }
-        lock = Some(held);
+        let mode = if resume { Mode::Resume } else { Mode::Write };
+        lock = Some(start_session(ctx, git, mode)?);
     }
     let config = load_config(ctx, &dir, &catalog)?;
     let ws = crate::engine::Workspace::open(dir.root, config, catalog, git, lock)
@@ -270,7 +321,7 @@ fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace,
 pub fn open_unparsed(
     ctx: &Context,
     write: bool,
-) -> Result<(PathBuf, crate::git::Git, Option<crate::txn::Lock>, Catalog), CliError> {
+) -> Result<(PathBuf, crate::git::Git, Option<WriteSession>, Catalog), CliError> {
     let catalog = ctx.catalog()?;
     let dir = project_dir(ctx)?;
     let git = crate::git::Git::open_at_root(&dir.root)
@@ -281,15 +332,25 @@ pub fn open_unparsed(
         })?;
     let mut lock = None;
     if write {
-        let held = crate::txn::Lock::acquire(&git).map_err(txn_error)?;
-        crate::engine::check_git_idle(&git).map_err(apply::engine_error)?;
-        report_recovery(ctx, crate::txn::recover(&git, &held).map_err(txn_error)?);
-        crate::txn::refuse_if_paused(&git).map_err(txn_error)?;
-        lock = Some(held);
+        lock = Some(start_session(ctx, &git, Mode::Write)?);
     } else {
         warn_interrupted(ctx, &git);
     }
     Ok((dir.root, git, lock, catalog))
+}
+
+/// Opens the write session (engine::session) and says what it found.
+pub fn start_session(
+    ctx: &Context,
+    git: &crate::git::Git,
+    mode: Mode,
+) -> Result<WriteSession, CliError> {
+    let opened = crate::engine::session::open_for_write(git, mode).map_err(apply::engine_error)?;
+    report_recovery(ctx, opened.recovered);
+    for w in &opened.warnings {
+        ctx.ui.warn(w);
+    }
+    Ok(opened.session)
 }
 
 /// Reads never repair: they say that an interrupted operation waits.
@@ -518,5 +579,68 @@ mod tests {
     #[test]
     fn verify_app() {
         Cli::command().debug_assert();
+    }
+
+    fn os(args: &[&str]) -> Vec<std::ffi::OsString> {
+        std::iter::once("git-quickscale")
+            .chain(args.iter().copied())
+            .map(Into::into)
+            .collect()
+    }
+
+    #[test]
+    fn fast_version_is_what_clap_prints() {
+        assert!(matches!(
+            fast_path(&os(&["--version"])),
+            Some(Fast::Version)
+        ));
+        assert!(matches!(fast_path(&os(&["-V"])), Some(Fast::Version)));
+        let clap = Cli::command().render_version().to_string();
+        assert_eq!(format!("{}\n", version_line()), clap);
+    }
+
+    /// The hand-parsed hook invocations give the same command as clap.
+    #[test]
+    fn fast_hook_run_is_what_clap_parses() {
+        for args in [
+            &["hooks", "run", "pre-commit"][..],
+            &["hooks", "run", "pre-merge-commit"],
+            &[
+                "hooks",
+                "run",
+                "pre-push",
+                "origin",
+                "git@example.com:shop.git",
+            ],
+        ] {
+            let Some(Fast::Command(fast)) = fast_path(&os(args)) else {
+                panic!("{args:?} not on the fast path");
+            };
+            let clap = Cli::try_parse_from(os(args)).expect("clap parses");
+            assert!(clap.index.is_empty());
+            assert_eq!(
+                format!("{fast:?}"),
+                format!("{:?}", clap.command),
+                "{args:?}"
+            );
+        }
+    }
+
+    /// Everything else is clap's: options, help, unknown hooks, other commands.
+    #[test]
+    fn fast_path_leaves_the_rest_to_clap() {
+        for args in [
+            &[][..],
+            &["--help"],
+            &["--version", "status"],
+            &["status"],
+            &["--index", "x.toml", "hooks", "run", "pre-commit"],
+            &["hooks", "run", "pre-commit", "--help"],
+            &["hooks", "run", "pre-rebase"],
+            &["hooks", "run"],
+            &["hooks", "status"],
+        ] {
+            assert!(fast_path(&os(args)).is_none(), "{args:?}");
+        }
     }
 }

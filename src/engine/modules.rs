@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use super::EngineError;
 use crate::catalog::Catalog;

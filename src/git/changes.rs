@@ -97,7 +97,9 @@ impl Git {
         // As `open_at_root`: any failure to find a repository means "none".
         gix::discover_with_environment_overrides(dir)
             .ok()
-            .map(|repo| Git { repo })
+            .map(|repo| Git {
+                repo: super::with_object_cache(repo),
+            })
     }
 
     /// Reads the index (the one `GIT_INDEX_FILE` names, if set) without

@@ -17,7 +17,7 @@ use gix::remote::Direction;
 
 use super::remote::RemoteRef;
 use super::{Git, GitContext, GitError};
-use crate::state::refs::TMP_PREFIX;
+use crate::refs::TMP_PREFIX;
 
 /// Why a fetch did not produce a commit.
 #[derive(Debug, thiserror::Error)]
@@ -428,11 +428,8 @@ pub fn local_refs(repo: &gix::Repository) -> Result<Vec<RemoteRef>, GitError> {
 
 /// Resolves `want` in a local repository (a `file://` or path source read
 /// at plan time) exactly as [`Git::fetch_commit`] resolves it remotely.
-pub fn resolve_local(
-    repo: &gix::Repository,
-    url: &str,
-    want: &Want,
-) -> Result<Resolved, FetchError> {
+pub fn resolve_local(repo: &super::Git, url: &str, want: &Want) -> Result<Resolved, FetchError> {
+    let repo = &repo.repo;
     let refs = local_refs(repo)?;
     let p = pick(&refs, want);
     finish(repo, url, &refs, want, &p)
@@ -532,6 +529,10 @@ impl Git {
         url: &str,
         specs: &[String],
     ) -> Result<(Vec<RemoteRef>, bool), FetchError> {
+        // A repository on this machine is copied from directly (local.rs).
+        if let Some(copied) = self.copy_local_specs(url, specs) {
+            return Ok(copied);
+        }
         let fail = unreachable(url);
         let remote = self
             .repo

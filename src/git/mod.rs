@@ -1,11 +1,13 @@
-//! A thin wrapper over gix: the only module (with `state`) that touches it.
+//! A thin wrapper over gix: the only module that names it (tests/architecture.rs).
 //!
 //! Shelling out to `git` is left to what gix cannot do (push), and to the
 //! `git upload-pack` that gix itself spawns for local fetches.
 
 pub mod changes;
 pub mod fetch;
+mod local;
 pub mod merge;
+pub mod query;
 pub mod remote;
 pub mod split;
 pub mod subtree;
@@ -26,10 +28,17 @@ pub(crate) fn ensure_tls_provider() {
 
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
-use gix::bstr::{BStr, BString, ByteSlice};
+/// Object ids, as every layer names commits, trees and blobs.
+pub use gix::ObjectId;
+/// Byte-string helpers (`lines`, `contains_str`, `to_str_lossy`) for file
+/// contents and paths as git stores them.
+pub use gix::bstr::ByteSlice;
+use gix::bstr::{BStr, BString};
+/// The kind of a tree entry (blob, executable, link, tree, submodule).
+pub use gix::objs::tree::EntryKind;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
+pub use query::{InProgress, IndexEntry, NotesTree, Time};
 
 /// A git failure with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +74,20 @@ impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> GitContext<T> for Res
 
 /// A repository whose worktree is a project root.
 pub struct Git {
-    pub repo: gix::Repository,
+    /// Private: callers ask `Git` (query.rs and the other files here).
+    repo: gix::Repository,
+}
+
+/// Decoded objects kept per repository handle. A command looks up paths in
+/// the same few trees again and again (HEAD's root tree, `modules/`): without
+/// the cache each lookup re-reads and re-inflates them (a `status` read the
+/// root tree 32 times). Small, so memory stays below git's.
+const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A repository handle with the object cache set (unless configured).
+pub(crate) fn with_object_cache(mut repo: gix::Repository) -> gix::Repository {
+    repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
+    repo
 }
 
 /// Where HEAD points.
@@ -254,7 +276,9 @@ impl Git {
     /// creates one at `root`, as `git init` in a subdirectory would).
     pub fn open_at_root(root: &Path) -> Result<Option<Git>, GitError> {
         Ok(match discover_project(root)? {
-            Discovered::Root(repo) => Some(Git { repo: *repo }),
+            Discovered::Root(repo) => Some(Git {
+                repo: with_object_cache(*repo),
+            }),
             Discovered::Enclosing(_) | Discovered::None => None,
         })
     }
@@ -272,7 +296,9 @@ impl Git {
     pub fn init(root: &Path) -> Result<Git, GitError> {
         let repo =
             gix::init(root).ctx(|| format!("create a git repository in `{}`", root.display()))?;
-        Ok(Git { repo })
+        Ok(Git {
+            repo: with_object_cache(repo),
+        })
     }
 
     pub fn workdir(&self) -> PathBuf {

@@ -328,7 +328,8 @@ fn derivation_rules_wire_the_module_and_no_module_python_runs() {
     assert!(dir.join("modules/legacy/module.yml").exists());
     let urls = read(&dir, "shop/urls_modules.py");
     assert!(
-        urls.contains("path(\"dash/\", include(\"quickscale_modules_dash.urls\"))"),
+        // dash declares no access: its pages are for signed-in users.
+        urls.contains("path(\"dash/\", protected(\"quickscale_modules_dash.urls\", \"login\"))"),
         "{urls}"
     );
 

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
@@ -26,7 +26,6 @@ use crate::git::tree::TreeEdit;
 use crate::git::{Git, GitError};
 use crate::state::derive::MODULES_DIR;
 use crate::state::{self, AppliedState, Origin};
-use crate::txn::Lock;
 use crate::upstream::files::{self, FileError};
 use crate::value::Value;
 
@@ -204,7 +203,7 @@ pub enum Prepared {
 pub fn prepare(
     root: PathBuf,
     git: Git,
-    lock: Option<Lock>,
+    lock: Option<crate::engine::session::WriteSession>,
     catalog: Catalog,
     events: &mut dyn FnMut(Event),
 ) -> Result<Prepared, AdoptError> {
@@ -930,7 +929,7 @@ fn survey(
                 split.to_hex_with_len(12)
             ));
         }
-        if !git.repo.has_object(*split) {
+        if !git.has_object(*split) {
             s.unverified.push(format!(
                 "{name}: the upstream commit {} is not in this repository (a clone leaves out what `git subtree add` fetched), so refs/quickscale/modules/{name} is not set; `git quickscale update` fetches it",
                 split.to_hex_with_len(12)

@@ -91,6 +91,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             slug: "bench-shop".into(),
             package: "bench_shop".into(),
             theme,
+            name: None,
         };
         for _ in 0..WARMUP {
             timed_run(&identity)?;

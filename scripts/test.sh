@@ -28,6 +28,17 @@ if [ -z "${QUICKSCALE_GIT_SUBTREE:-}" ]; then
         if [ -n "$s" ] && [ -f "$s" ]; then export QUICKSCALE_GIT_SUBTREE="$s" && break; fi
     done
 fi
+# The wheel, pre-commit and zizmor tests need maturin, pre-commit and zizmor (from PyPI, in a
+# venv of their own; tests/integration/common/release.rs makes the same one
+# when it is missing). The wheel is built once per run and shares the README
+# test's release build.
+tools="target/test-cache/tools"
+if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/pre-commit" ] || [ ! -x "$tools/bin/zizmor" ]; then
+    mkdir -p target/test-cache
+    python3 -m venv "$tools"
+    "$tools/bin/python" -m pip install -q "maturin>=1.7,<2" pre-commit zizmor
+fi
+
 mkdir -p target && export QUICKSCALE_SKIP_LOG="$PWD/target/test-skips.log" && : >"$QUICKSCALE_SKIP_LOG"
 trap '[ ! -s "$QUICKSCALE_SKIP_LOG" ] || { echo; echo "Skipped tests ($(wc -l <"$QUICKSCALE_SKIP_LOG")):"; cat "$QUICKSCALE_SKIP_LOG"; }' EXIT
 

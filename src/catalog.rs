@@ -427,13 +427,11 @@ fn entry_at_line(text: &str, line: usize) -> Option<String> {
 }
 
 /// Reads index paths from git config (relative paths are relative to `base`).
-pub fn git_config_index_paths(config: &gix::config::File, base: &Path) -> Vec<PathBuf> {
-    config
-        .strings(INDEX_GIT_CONFIG)
-        .unwrap_or_default()
-        .into_iter()
+pub fn git_config_index_paths(values: &[String], base: &Path) -> Vec<PathBuf> {
+    values
+        .iter()
         .map(|v| {
-            let p = PathBuf::from(v.to_string());
+            let p = PathBuf::from(v);
             if p.is_absolute() { p } else { base.join(p) }
         })
         .collect()

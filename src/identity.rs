@@ -78,6 +78,26 @@ pub struct Identity {
     pub slug: String,
     pub package: String,
     pub theme: Theme,
+    /// `project.name`: the display name in page titles and the brand (the
+    /// slug when absent). Free text, always written as an escaped literal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Identity {
+    /// The name people see: `project.name`, else the slug.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.slug)
+    }
+}
+
+/// Checks `project.name`: 1 to 80 characters, no control characters.
+pub fn validate_display_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        Err("must be 1 to 80 characters without control characters (line breaks, tabs)".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// Longest module name: it names a directory, a ref component and a Python label.

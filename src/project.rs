@@ -76,20 +76,12 @@ pub fn load_catalog_in(
     git: &crate::git::Git,
     cli_overrides: &[PathBuf],
 ) -> Result<Catalog, CatalogError> {
-    let repo = &git.repo;
-    let base = repo.workdir().unwrap_or_else(|| repo.git_dir());
-    let from_git = catalog::git_config_index_paths(repo.config_snapshot().plumbing(), base);
+    let (values, base) = git.config_strings_with_base(catalog::INDEX_GIT_CONFIG);
+    let from_git = catalog::git_config_index_paths(&values, &base);
     Catalog::load(&catalog::override_paths(&from_git, cli_overrides))
 }
 
 fn git_config_paths(cwd: &Path) -> Vec<PathBuf> {
-    if let Ok(repo) = gix::discover(cwd) {
-        let base = repo.workdir().unwrap_or_else(|| repo.git_dir()).to_owned();
-        let snapshot = repo.config_snapshot();
-        return catalog::git_config_index_paths(snapshot.plumbing(), &base);
-    }
-    match gix::config::File::from_globals() {
-        Ok(file) => catalog::git_config_index_paths(&file, cwd),
-        Err(_) => Vec::new(),
-    }
+    let (values, base) = crate::git::query::config_strings_at(cwd, catalog::INDEX_GIT_CONFIG);
+    catalog::git_config_index_paths(&values, &base)
 }

@@ -59,6 +59,9 @@ pub fn render_project_for(
             "slug": project.slug.clone(),
             "package": project.package.clone(),
             "theme": project.theme.name(),
+            // The display name, and the same as a Python string literal.
+            "name": project.display_name(),
+            "name_literal": crate::wiring::python::string(project.display_name()),
         },
         "quickscale": {
             "version": env!("CARGO_PKG_VERSION"),
@@ -164,6 +167,7 @@ mod tests {
             slug: "my-shop".into(),
             package: "my_shop".into(),
             theme,
+            name: None,
         }
     }
 
@@ -182,6 +186,25 @@ mod tests {
             let manage = String::from_utf8(files["manage.py"].contents.clone()).expect("utf8");
             assert!(manage.contains("my_shop.settings"), "{theme}");
         }
+    }
+
+    #[test]
+    fn the_display_name_is_project_name_else_the_slug_as_an_inert_literal() {
+        let base = |id: &Identity| {
+            let files = render_project(id).expect("render");
+            String::from_utf8(files["my_shop/settings/base.py"].contents.clone()).expect("utf8")
+        };
+        let plain = identity(Theme::ShowcaseHtml);
+        assert!(base(&plain).contains("\nPROJECT_NAME = \"my-shop\"\n"));
+        let named = Identity {
+            name: Some("Acme \"HQ\" \\ Café".into()),
+            ..identity(Theme::ShowcaseHtml)
+        };
+        let text = base(&named);
+        assert!(
+            text.contains("\nPROJECT_NAME = \"Acme \\\"HQ\\\" \\\\ Caf\\u00e9\"\n"),
+            "{text}"
+        );
     }
 
     #[test]

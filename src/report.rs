@@ -70,7 +70,7 @@ pub fn plan_lines(plan: &crate::engine::Plan) -> Vec<(Mark, String)> {
         out.push((
             Mark::Change,
             format!(
-                "~ {} {} → {} (merged with its local changes)",
+                "~ {} {} → {} (a three-way merge that keeps local changes, if any)",
                 u.name, u.from_ref, u.to_ref
             ),
         ));

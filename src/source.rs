@@ -7,6 +7,7 @@ use crate::catalog::Catalog;
 use crate::config::ProjectConfig;
 use crate::diag::Diagnostics;
 use crate::git::fetch::{self, FetchError, MonorepoVersion, Offers, Resolved, Want};
+use crate::git::{Git, ObjectId};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 
 /// The ref used for a private module whose `sources:` entry names no ref.
@@ -215,18 +216,18 @@ pub fn want(module: &str, url: &str, git_ref: &str, catalog: Option<&Catalog>) -
 /// Resolves `git_ref` in `repo` to a commit id, with the errors users need
 /// (annotated tags peeled, commit ids of 7+ hex, monorepo versions).
 pub fn resolve_commit(
-    repo: &gix::Repository,
+    repo: &Git,
     module: &str,
     url: &str,
     git_ref: &str,
-) -> Result<gix::ObjectId, SourceError> {
+) -> Result<ObjectId, SourceError> {
     resolve_want(repo, module, url, &want(module, url, git_ref, None)).map(|r| r.commit)
 }
 
 /// [`resolve_commit`] with the catalog's tag scheme, saying how the
 /// commit was found when it took more than a ref lookup.
 pub fn resolve_want(
-    repo: &gix::Repository,
+    repo: &Git,
     module: &str,
     url: &str,
     want: &Want,
@@ -253,8 +254,8 @@ pub fn resolve_want(
 
 /// Reads `module.yml` at `commit`; `Ok(None)` when the module has none.
 pub fn manifest_at_commit(
-    repo: &gix::Repository,
-    commit: gix::ObjectId,
+    repo: &Git,
+    commit: ObjectId,
     module: &str,
     label: &str,
 ) -> Result<Option<Manifest>, SourceError> {
@@ -263,19 +264,15 @@ pub fn manifest_at_commit(
         what: label.to_owned(),
         source: e,
     };
-    let tree = repo
-        .find_commit(commit)
-        .map_err(|e| git(boxed(e)))?
-        .tree()
-        .map_err(|e| git(boxed(e)))?;
-    let Some(entry) = tree
-        .lookup_entry_by_path(MANIFEST_FILE)
-        .map_err(|e| git(boxed(e)))?
+    let tree = repo.tree_of(commit).map_err(|e| git(e.source))?;
+    let Some((_, blob)) = repo
+        .entry_at(tree, MANIFEST_FILE)
+        .map_err(|e| git(e.source))?
     else {
         return Ok(None);
     };
-    let blob = entry.object().map_err(|e| git(boxed(e)))?;
-    let text = String::from_utf8(blob.data.clone()).map_err(|e| git(boxed(e)))?;
+    let data = repo.read_blob(blob).map_err(|e| git(e.source))?;
+    let text = String::from_utf8(data).map_err(|e| git(boxed(e)))?;
     Manifest::parse(&text, label, module)
         .map(Some)
         .map_err(SourceError::Manifest)
@@ -288,10 +285,10 @@ pub fn read_local_manifest(
     git_ref: &str,
     module: &str,
 ) -> Result<Option<Manifest>, SourceError> {
-    let repo = gix::open(path).map_err(|e| SourceError::NotARepository {
+    let repo = Git::open_path(path).map_err(|e| SourceError::NotARepository {
         module: module.to_owned(),
         path: path.to_owned(),
-        source: boxed(e),
+        source: e.source,
     })?;
     let commit = resolve_commit(&repo, module, url, git_ref)?;
     manifest_at_commit(

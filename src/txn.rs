@@ -16,8 +16,8 @@
 
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::git::tree::Leaf;
@@ -101,7 +101,7 @@ impl TxnError {
                 "`git quickscale recover --forget` drops the journal and keeps everything as it is now"
                     .into()
             }
-            TxnError::Diverged { .. } => "look at them with `git status` and `git log`; to keep everything as it is now and drop the record of the interrupted operation, run `git quickscale recover --forget`".into(),
+            TxnError::Diverged { .. } => "look at them with `git status` and `git log`; move your changes away (`git stash -u`, or undo the commit) and run `git quickscale recover` again to finish it cleanly; `git quickscale recover --forget` instead keeps everything as it is now, the interrupted operation half-done".into(),
             TxnError::Paused { operation, .. } => format!(
                 "resolve the conflicts (edit the files, or `git mergetool`), then run `git quickscale {operation} --continue`; or give up with `git quickscale {operation} --abort`"
             ),
@@ -297,7 +297,7 @@ pub struct Entry {
     pub kind: EntryKindName,
 }
 
-/// Serializable entry kinds (gix's are not).
+/// Serializable entry kinds (git's own are not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKindName {
@@ -691,7 +691,7 @@ pub fn run_with(
 ) -> Result<(), TxnError> {
     let dir = dir_of(git.git_dir());
     fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
-    let index_path = git.repo.index_path();
+    let index_path = git.index_path();
     let index_existed = index_path.exists();
     if index_existed {
         let backup = dir.join(INDEX_BACKUP);
@@ -1022,7 +1022,7 @@ fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnE
                 differences.push(format!("{} was changed after the interruption", p.path));
             }
         }
-        let index = std::fs::read(git.repo.index_path()).ok();
+        let index = std::fs::read(git.index_path()).ok();
         let backup = std::fs::read(dir.join(INDEX_BACKUP)).ok();
         let staged = std::fs::read(dir.join(INDEX_NEW)).ok();
         let before = if journal.index_existed {
@@ -1032,7 +1032,7 @@ fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnE
         };
         // `git status` rewrites the index with fresh stat data: only the
         // entries count.
-        let index_path = git.repo.index_path();
+        let index_path = git.index_path();
         let same = |a: &Option<Vec<u8>>, b: &Option<Vec<u8>>, b_path: &Path| match (a, b) {
             (Some(a), Some(b)) => a == b || git.same_index_entries(&index_path, b_path),
             (None, None) => true,
@@ -1091,7 +1091,7 @@ fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnE
         match std::fs::read(dir.join(INDEX_BACKUP)) {
             Ok(bytes) if journal.index_existed => git.write_index_bytes(&bytes)?,
             _ => {
-                let index = git.repo.index_path();
+                let index = git.index_path();
                 match std::fs::remove_file(&index) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -1140,7 +1140,7 @@ impl Git {
 }
 
 mod hex_id {
-    use gix::ObjectId;
+    use crate::git::ObjectId;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(id: &ObjectId, s: S) -> Result<S::Ok, S::Error> {
@@ -1154,7 +1154,7 @@ mod hex_id {
 }
 
 mod hex_opt {
-    use gix::ObjectId;
+    use crate::git::ObjectId;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(id: &Option<ObjectId>, s: S) -> Result<S::Ok, S::Error> {

@@ -1,6 +1,7 @@
 //! The code's shape, measured from the source (docs/architecture.md, "Layers"):
 //! no import cycles between the top-level modules of src/ or between the
-//! modules of src/engine/, and gix named only inside src/git/.
+//! modules of src/engine/, gix named only inside src/git/, and no function
+//! over 100 lines beyond the ones still listed to be split.
 //!
 //! Reads the files only (no build, no subprocess): milliseconds.
 
@@ -40,6 +41,7 @@ fn rust_files(dir: &Path) -> Vec<(String, String)> {
 
 /// The source with comments removed and string and char literals emptied, so
 /// only code is searched (a doc comment or a message may say `crate::x`).
+/// Line breaks are kept, so line numbers stay true.
 fn code_only(src: &str) -> String {
     let b: Vec<char> = src.chars().collect();
     let mut out = String::with_capacity(src.len());
@@ -54,6 +56,9 @@ fn code_only(src: &str) -> String {
         } else if c == '/' && next == Some('*') {
             let mut depth = 0;
             while i < b.len() {
+                if b[i] == '\n' {
+                    out.push('\n');
+                }
                 if b[i] == '/' && b.get(i + 1) == Some(&'*') {
                     depth += 1;
                     i += 2;
@@ -92,6 +97,9 @@ fn code_only(src: &str) -> String {
                     j += 1 + hashes;
                     break 'scan;
                 }
+                if b[j] == '\n' {
+                    out.push('\n');
+                }
                 j += 1;
             }
             out.push_str("\"\"");
@@ -101,6 +109,9 @@ fn code_only(src: &str) -> String {
             while i < b.len() && b[i] != '"' {
                 if b[i] == '\\' {
                     i += 1;
+                }
+                if b.get(i) == Some(&'\n') {
+                    out.push('\n');
                 }
                 i += 1;
             }
@@ -385,4 +396,204 @@ fn the_cycle_finder_finds_cycles() {
     );
     let engine = cycles(&engine_graph(&files));
     assert_eq!(engine, vec![vec!["x".to_owned(), "y".to_owned()]]);
+}
+
+/// Files outside src/git/ whose code (comments and strings aside) names gix.
+fn files_naming_gix(files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter(|(rel, _)| !rel.starts_with("git/"))
+        .filter(|(_, text)| {
+            let code = code_only(text);
+            code.match_indices("gix").any(|(at, _)| {
+                let before = code[..at].chars().next_back();
+                let after = code[at + 3..].chars().next();
+                let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !word(before) && !word(after)
+            })
+        })
+        .map(|(rel, _)| rel.clone())
+        .collect()
+}
+
+#[test]
+fn gix_is_named_only_inside_src_git() {
+    let files = rust_files(&src_dir());
+    let naming = files_naming_gix(&files);
+    assert!(
+        naming.is_empty(),
+        "these files name gix; ask `Git` instead (src/git/query.rs holds what callers need, in the project's own types):\n  {}",
+        naming.join("\n  ")
+    );
+    // The check itself can fail.
+    let sample = vec![
+        ("engine/x.rs".to_owned(), "use gix::ObjectId;".to_owned()),
+        (
+            "engine/y.rs".to_owned(),
+            "// gix is behind git/\nlet s = \"gix\"; let gixy = 1;".to_owned(),
+        ),
+        ("git/z.rs".to_owned(), "use gix::ObjectId;".to_owned()),
+    ];
+    assert_eq!(files_naming_gix(&sample), vec!["engine/x.rs".to_owned()]);
+}
+
+/// The longest a function may be: it should read top to bottom on a screen or two.
+const MAX_FN_LINES: usize = 100;
+
+/// Functions longer than [`MAX_FN_LINES`] that are still to be split along
+/// their steps (issue 22). A function may leave this list, never join it.
+const STILL_TOO_LONG: &[(&str, &str)] = &[
+    ("engine/execute.rs", "prepare"),
+    ("engine/adopt/mod.rs", "survey"),
+    ("engine/execute.rs", "resolve"),
+    ("engine/extract.rs", "prepare"),
+    ("engine/plan.rs", "build"),
+    ("engine/update.rs", "resolve_step"),
+    ("engine/extract.rs", "plan_extract"),
+    ("engine/update.rs", "select"),
+    ("cli/update.rs", "cmd_update"),
+    ("manifest.rs", "parse_root"),
+    ("yaml/mod.rs", "push"),
+    ("cli/status.rs", "render"),
+    ("wiring/mod.rs", "compute"),
+    ("cli/plan.rs", "plan_new"),
+    ("engine/undo.rs", "undo"),
+    ("txn.rs", "settle"),
+    ("engine/pause.rs", "pause"),
+    ("cli/update.rs", "show_previews"),
+    ("git/changes.rs", "walk_staged"),
+    ("manifest.rs", "parse_option"),
+    ("cli/apply.rs", "cmd_apply"),
+    ("secrets/tests.rs", "secrets"),
+    ("catalog.rs", "merge_text"),
+];
+
+/// Every function with a body in `text`: (name, first line, lines from its
+/// `fn` line to its closing brace).
+fn functions(text: &str) -> Vec<(String, usize, usize)> {
+    let code: Vec<char> = code_only(text).chars().collect();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    // line_at[i]: the line of code[i] (1-based).
+    let mut line_at = Vec::with_capacity(code.len());
+    let mut line = 1;
+    for c in &code {
+        line_at.push(line);
+        if *c == '\n' {
+            line += 1;
+        }
+    }
+    let line_of = |at: usize| line_at[at];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 2 < code.len() {
+        let starts_fn = code[i] == 'f'
+            && code[i + 1] == 'n'
+            && code[i + 2].is_whitespace()
+            && (i == 0 || !is_word(code[i - 1]));
+        if !starts_fn {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 2;
+        while j < code.len() && code[j].is_whitespace() {
+            j += 1;
+        }
+        let name: String = code[j..].iter().take_while(|c| is_word(**c)).collect();
+        // The body's `{` (or a `;` for a declaration) outside the signature's brackets.
+        let mut depth = 0i32;
+        let mut body = None;
+        while j < code.len() {
+            match code[j] {
+                '-' | '=' if code.get(j + 1) == Some(&'>') => j += 1,
+                '(' | '<' | '[' => depth += 1,
+                ')' | '>' | ']' => depth -= 1,
+                ';' if depth <= 0 => break,
+                '{' if depth <= 0 => {
+                    body = Some(j);
+                    break;
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        let Some(open) = body else {
+            i = j;
+            continue;
+        };
+        let mut braces = 0;
+        let mut close = open;
+        for (k, c) in code.iter().enumerate().skip(open) {
+            match c {
+                '{' => braces += 1,
+                '}' => {
+                    braces -= 1;
+                    if braces == 0 {
+                        close = k;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let first = line_of(i);
+        out.push((name, first, line_of(close) - first + 1));
+        // Nested functions are measured too.
+        i = open + 1;
+    }
+    out
+}
+
+#[test]
+fn no_function_grows_past_a_hundred_lines() {
+    let files = rust_files(&src_dir());
+    let mut too_long = Vec::new();
+    let mut listed_and_short = Vec::new();
+    let mut measured = Vec::new();
+    for (rel, text) in &files {
+        for (name, line, lines) in functions(text) {
+            let listed = STILL_TOO_LONG.contains(&(rel.as_str(), name.as_str()));
+            if lines > MAX_FN_LINES && !listed {
+                too_long.push(format!("src/{rel}:{line} fn {name}: {lines} lines"));
+            }
+            if listed {
+                measured.push((rel.clone(), name.clone(), lines));
+            }
+        }
+    }
+    for (rel, name) in STILL_TOO_LONG {
+        let longest = measured
+            .iter()
+            .filter(|(r, n, _)| r == rel && n == name)
+            .map(|(_, _, l)| *l)
+            .max();
+        if longest.is_none_or(|l| l <= MAX_FN_LINES) {
+            listed_and_short.push(format!("src/{rel} fn {name}"));
+        }
+    }
+    assert!(
+        too_long.is_empty(),
+        "functions over {MAX_FN_LINES} lines; split them along their steps, each named for its step:\n  {}",
+        too_long.join("\n  ")
+    );
+    assert!(
+        listed_and_short.is_empty(),
+        "these are no longer over {MAX_FN_LINES} lines (or gone): take them off STILL_TOO_LONG:\n  {}",
+        listed_and_short.join("\n  ")
+    );
+}
+
+#[test]
+fn function_lengths_count_from_fn_to_its_closing_brace() {
+    let text = "fn a() -> Result<(), String> {\n    let s = \"}\";\n    // }\n    Ok(())\n}\n\
+                pub(crate) fn b<T: Into<String>>(t: T)\nwhere\n    T: Clone,\n{\n    let c = '}';\n    /* {\n */\n}\n\
+                fn c(f: impl Fn(u8) -> u8) -> u8 { f(1) }\ntrait X { fn d(&self); }\n";
+    let found = functions(text);
+    assert_eq!(
+        found,
+        vec![
+            ("a".to_owned(), 1, 5),
+            ("b".to_owned(), 6, 8),
+            ("c".to_owned(), 14, 1)
+        ]
+    );
 }

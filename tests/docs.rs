@@ -23,6 +23,35 @@ fn cli_reference_is_generated_from_clap() {
     );
 }
 
+/// The gallery is linked from the README and every screenshot it shows is
+/// in the repository, a PNG, and small (the clone stays light).
+#[test]
+fn the_gallery_is_linked_and_its_screenshots_exist_and_are_small() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(
+        readme.contains("(docs/gallery.md)"),
+        "README.md does not link the gallery"
+    );
+    let gallery = std::fs::read_to_string(root.join("docs/gallery.md")).expect("docs/gallery.md");
+    let images: Vec<&str> = gallery
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|target| target.ends_with(".png"))
+        .collect();
+    assert!(images.len() >= 5, "{images:?}");
+    for image in images {
+        let bytes = std::fs::read(root.join("docs").join(image))
+            .unwrap_or_else(|e| panic!("docs/gallery.md shows {image}, which is missing: {e}"));
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{image} is not a PNG"
+        );
+        assert!(bytes.len() < 150_000, "{image} has {} bytes", bytes.len());
+    }
+}
+
 /// The man pages the wheel installs (packaging/pypi/wheel-data) are what
 /// `git quickscale man --dir` writes now.
 #[test]

@@ -95,7 +95,6 @@ pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
         }
     }
     if args.dry_run {
-        let _ = crate::engine::execute::abandon(&adoption.ws);
         ctx.ui.status("Dry run: nothing was written.");
         return Ok(exit::OK);
     }
@@ -103,7 +102,6 @@ pub fn cmd_adopt(ctx: &Context, args: &AdoptArgs) -> CmdResult {
         && !args.yes
         && !ctx.ui.confirm("Adopt this project?", true, "--yes")?
     {
-        let _ = crate::engine::execute::abandon(&adoption.ws);
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use crate::git::ObjectId;
 use clap::Subcommand;
-use gix::ObjectId;
 
 use super::{CmdResult, Context};
 use crate::error::{CliError, exit};

@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::catalog::Catalog;
+use crate::engine::session::{Mode, WriteSession};
 use crate::error::{CliError, exit};
 use crate::project;
 use crate::ui::Ui;
@@ -236,10 +237,9 @@ pub fn command() -> clap::Command {
 /// and `GIT_DIR=… git quickscale`), else the nearest quickscale.yml.
 fn project_dir(ctx: &Context) -> Result<project::ProjectDir, CliError> {
     if std::env::var_os("GIT_DIR").is_some()
-        && let Ok(repo) = gix::discover_with_environment_overrides(&ctx.cwd)
-        && let Some(workdir) = repo.workdir()
+        && let Some(workdir) = crate::git::Git::discover_workdir(&ctx.cwd)
     {
-        return Ok(project::require(workdir)?);
+        return Ok(project::require(&workdir)?);
     }
     Ok(project::require(&ctx.cwd)?)
 }
@@ -268,7 +268,7 @@ fn load_config(
     })
 }
 
-fn txn_error(e: crate::txn::TxnError) -> CliError {
+pub fn txn_error(e: crate::txn::TxnError) -> CliError {
     let hint = e.hint();
     CliError::from_error(&e, hint)
 }
@@ -304,26 +304,8 @@ fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace,
     let (catalog, dir, git) = open_project(ctx)?;
     let mut lock = None;
     if let Some(git) = &git {
-        let held = crate::txn::Lock::acquire(git).map_err(txn_error)?;
-        // The merge state of a paused update is ours, not git's own work.
-        if !crate::txn::owns_merge_state(git.git_dir()) {
-            crate::engine::check_git_idle(git).map_err(apply::engine_error)?;
-        }
-        report_recovery(ctx, crate::txn::recover(git, &held).map_err(txn_error)?);
-        if !resume {
-            crate::txn::refuse_if_paused(git).map_err(txn_error)?;
-        }
-        if git
-            .head()
-            .map_err(|e| CliError::from_error(&e, None))?
-            .branch
-            .is_none()
-        {
-            ctx.ui.warn(
-                "HEAD is detached: the commits will not be on any branch (`git switch -c <name>` keeps them)",
-            );
-        }
-        lock = Some(held);
+        let mode = if resume { Mode::Resume } else { Mode::Write };
+        lock = Some(start_session(ctx, git, mode)?);
     }
     let config = load_config(ctx, &dir, &catalog)?;
     let ws = crate::engine::Workspace::open(dir.root, config, catalog, git, lock)
@@ -339,7 +321,7 @@ fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace,
 pub fn open_unparsed(
     ctx: &Context,
     write: bool,
-) -> Result<(PathBuf, crate::git::Git, Option<crate::txn::Lock>, Catalog), CliError> {
+) -> Result<(PathBuf, crate::git::Git, Option<WriteSession>, Catalog), CliError> {
     let catalog = ctx.catalog()?;
     let dir = project_dir(ctx)?;
     let git = crate::git::Git::open_at_root(&dir.root)
@@ -350,15 +332,25 @@ pub fn open_unparsed(
         })?;
     let mut lock = None;
     if write {
-        let held = crate::txn::Lock::acquire(&git).map_err(txn_error)?;
-        crate::engine::check_git_idle(&git).map_err(apply::engine_error)?;
-        report_recovery(ctx, crate::txn::recover(&git, &held).map_err(txn_error)?);
-        crate::txn::refuse_if_paused(&git).map_err(txn_error)?;
-        lock = Some(held);
+        lock = Some(start_session(ctx, &git, Mode::Write)?);
     } else {
         warn_interrupted(ctx, &git);
     }
     Ok((dir.root, git, lock, catalog))
+}
+
+/// Opens the write session (engine::session) and says what it found.
+pub fn start_session(
+    ctx: &Context,
+    git: &crate::git::Git,
+    mode: Mode,
+) -> Result<WriteSession, CliError> {
+    let opened = crate::engine::session::open_for_write(git, mode).map_err(apply::engine_error)?;
+    report_recovery(ctx, opened.recovered);
+    for w in &opened.warnings {
+        ctx.ui.warn(w);
+    }
+    Ok(opened.session)
 }
 
 /// Reads never repair: they say that an interrupted operation waits.

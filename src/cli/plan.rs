@@ -212,6 +212,7 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
             slug: slug.clone(),
             package,
             theme,
+            name: None,
         },
         modules: &modules,
         sources: &args.sources,
@@ -365,10 +366,12 @@ fn draft_config(
             slug: slug.to_owned(),
             package: package.to_owned(),
             theme,
+            name: None,
         },
         modules: Vec::new(),
         docker: Default::default(),
         sources: Default::default(),
+        updates: Default::default(),
     };
     for m in modules {
         if let Some(r) = &m.git_ref {

@@ -1,7 +1,8 @@
 //! `git quickscale recover`: finish an interrupted operation.
 
 use super::{CmdResult, Context};
-use crate::error::{CliError, exit};
+use crate::engine::recover::{self, RecoverOutcome};
+use crate::error::exit;
 use crate::ui::Tone;
 
 /// Finish an operation that was interrupted (killed, power loss)
@@ -24,36 +25,26 @@ pub struct RecoverArgs {
 
 pub fn cmd_recover(ctx: &Context, args: &RecoverArgs) -> CmdResult {
     let dir = super::project_dir(ctx)?;
-    let Some(git) =
-        crate::git::Git::open_at_root(&dir.root).map_err(|e| CliError::from_error(&e, e.hint()))?
-    else {
-        crate::txn::remove_leftovers(&dir.root).map_err(super::txn_error)?;
-        ctx.ui
-            .status("Nothing to recover: there is no repository yet.");
-        return Ok(exit::OK);
-    };
-    let lock = crate::txn::Lock::acquire(&git).map_err(super::txn_error)?;
-    if args.forget {
-        match crate::txn::forget(&git, &lock).map_err(super::txn_error)? {
-            Some(op) => ctx.ui.status_styled(
-                Tone::Ok,
-                &format!(
-                    "Dropped the record of the interrupted `git quickscale {op}`; nothing else was changed."
-                ),
+    let recovery = recover::recover(&dir.root, args.forget).map_err(super::apply::engine_error)?;
+    match recovery.outcome {
+        RecoverOutcome::NoRepository => ctx
+            .ui
+            .status("Nothing to recover: there is no repository yet."),
+        RecoverOutcome::Forgot(Some(op)) => ctx.ui.status_styled(
+            Tone::Ok,
+            &format!(
+                "Dropped the record of the interrupted `git quickscale {op}`; nothing else was changed."
             ),
-            None => ctx.ui.status("Nothing to recover."),
+        ),
+        RecoverOutcome::Recovered(Some(r)) => super::report_recovery(ctx, Some(r)),
+        RecoverOutcome::Forgot(None) | RecoverOutcome::Recovered(None) => {
+            ctx.ui.status("Nothing to recover.")
         }
-        return Ok(exit::OK);
-    }
-    match crate::txn::recover(&git, &lock).map_err(super::txn_error)? {
-        Some(r) => super::report_recovery(ctx, Some(r)),
-        None => ctx.ui.status("Nothing to recover."),
     }
     // A paused update is not interrupted: it waits for the user.
-    if let Some(p) = crate::txn::paused(&git).map_err(super::txn_error)? {
+    if let Some(op) = recovery.paused {
         ctx.ui.warn(&format!(
-            "a `git quickscale {op}` is paused with conflicts (recovery leaves it alone): resolve them and run `git quickscale {op} --continue`, or `git quickscale {op} --abort`",
-            op = p.operation
+            "a `git quickscale {op}` is paused with conflicts (recovery leaves it alone): resolve them and run `git quickscale {op} --continue`, or `git quickscale {op} --abort`"
         ));
     }
     Ok(exit::OK)

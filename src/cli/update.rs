@@ -25,13 +25,14 @@ use crate::ui::Tone;
 /// A conflict refuses the whole update before anything is written, unless
 /// `--conflicts=merge`: then the conflicted files get git's markers and
 /// index stages, and the update waits for `--continue` or `--abort`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 #[command(after_help = "Examples:
   git quickscale update --check                 # exit 2 when updates are available
   git quickscale update --dry-run crm           # the full preview; nothing is written
   git quickscale update --all --yes
   git quickscale update crm --to v2.0.0
-  git quickscale update crm --conflicts=merge   # then resolve, and: update --continue")]
+  git quickscale update crm --conflicts=merge   # then resolve, and: update --continue
+  git quickscale update --dry-run --format markdown > pr-body.md")]
 pub struct UpdateArgs {
     /// Modules to update [default: every embedded module]
     #[arg(value_name = "NAME", conflicts_with_all = ["continue_", "abort"])]
@@ -62,8 +63,13 @@ pub struct UpdateArgs {
     pub diff: bool,
 
     /// Print the preview (and with --check the versions) as JSON
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// How to print the preview: text, json (= --json) or markdown (a pull
+    /// request body, for the update workflow; with --dry-run)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<PreviewFormat>,
 
     /// With --dry-run: exit 2 when updates are pending, 0 when there are none
     #[arg(long)]
@@ -95,6 +101,15 @@ pub struct UpdateArgs {
     pub strict: bool,
 }
 
+/// How the preview is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PreviewFormat {
+    Text,
+    Json,
+    /// GitHub-flavoured Markdown: a pull request body (stdout only)
+    Markdown,
+}
+
 /// What a merge conflict does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Conflicts {
@@ -105,6 +120,18 @@ pub enum Conflicts {
 }
 
 pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
+    let mut args = args.clone();
+    if args.format == Some(PreviewFormat::Json) {
+        args.json = true;
+    }
+    let markdown = args.format == Some(PreviewFormat::Markdown);
+    if markdown && !args.dry_run {
+        return Err(
+            CliError::new("--format markdown renders a preview; add --dry-run")
+                .hint("git quickscale update --dry-run --format markdown > body.md"),
+        );
+    }
+    let args = &args;
     if args.continue_ {
         return cmd_continue(ctx, args);
     }
@@ -147,13 +174,11 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         Ok(s) => s,
         Err(e) => {
             drop(progress);
-            let _ = execute::abandon(&ws);
             return Err(super::apply::engine_error(e));
         }
     };
     drop(progress);
     if args.check {
-        let _ = execute::abandon(&ws);
         return show_check(ctx, &ws, &selection, args.json);
     }
     for u in &selection.unchanged {
@@ -163,7 +188,6 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         ));
     }
     if selection.steps.is_empty() {
-        let _ = execute::abandon(&ws);
         if args.json {
             ctx.ui.out(&json(&serde_json::json!({
                 "schema": 1,
@@ -205,7 +229,6 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         Ok(r) => r,
         Err(e) => {
             drop(progress);
-            let _ = execute::abandon(&ws);
             return Err(super::apply::engine_error(e));
         }
     };
@@ -217,7 +240,11 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         Vec::new()
     };
     let previews: Vec<&Preview> = resolved.updates().iter().map(|u| &u.preview).collect();
-    if args.json {
+    if markdown {
+        ctx.ui.out(
+            crate::markdown::update_preview(&previews, &wiring, &selection.unchanged).trim_end(),
+        );
+    } else if args.json {
         ctx.ui.out(&json(&serde_json::json!({
             "schema": 1,
             "modules": previews,
@@ -229,7 +256,6 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         show_previews(ctx, &previews, &wiring, &diffs);
     }
     if args.dry_run {
-        let _ = execute::abandon(&ws);
         ctx.ui.status("Dry run: nothing was written.");
         return Ok(if args.detailed_exitcode {
             exit::PENDING
@@ -241,15 +267,11 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         && !args.yes
         && !ctx.ui.confirm("Update these modules?", true, "--yes")?
     {
-        let _ = execute::abandon(&ws);
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
     if resolved.has_conflicts() {
-        let outcome = pause::pause(&ws, &resolved).map_err(|e| {
-            let _ = execute::abandon(&ws);
-            super::apply::engine_error(e)
-        })?;
+        let outcome = pause::pause(&ws, &resolved).map_err(super::apply::engine_error)?;
         ctx.ui.warn(&format!(
             "the update is paused: {} file(s) have conflicts",
             outcome
@@ -391,8 +413,12 @@ fn show_check(
         }
     }
     if as_json {
-        ctx.ui
-            .out(&json(&serde_json::json!({ "schema": 1, "modules": rows }))?);
+        ctx.ui.out(&json(&serde_json::json!({
+            "schema": 1,
+            "modules": rows,
+            // quickscale.yml's `updates:` (the update workflow reads it here).
+            "updates": ws.config.config.updates,
+        }))?);
     }
     let pending = !selection.steps.is_empty()
         || selection
@@ -667,6 +693,7 @@ fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResu
             dry_run: false,
             diff: false,
             json: false,
+            format: None,
             detailed_exitcode: false,
             conflicts: Conflicts::Refuse,
             interactive: false,

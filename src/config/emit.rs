@@ -25,6 +25,9 @@ pub fn render(cfg: &NewConfig) -> String {
     out.push_str("version: \"1\"\n");
     out.push_str("project:\n");
     out.push_str(&format!("  slug: {}\n", yaml_string(&cfg.project.slug)));
+    if let Some(name) = &cfg.project.name {
+        out.push_str(&format!("  name: {}\n", yaml_string(name)));
+    }
     out.push_str(&format!(
         "  package: {}\n",
         yaml_string(&cfg.project.package)

@@ -25,8 +25,11 @@ use crate::yaml::{self, Checker, Node, NodeKind, Pos};
 
 pub use crate::layout::CONFIG_FILE;
 
-const ROOT_KEYS: &[&str] = &["version", "project", "modules", "docker", "sources"];
-const PROJECT_KEYS: &[&str] = &["slug", "package", "theme"];
+const ROOT_KEYS: &[&str] = &[
+    "version", "project", "modules", "docker", "sources", "updates",
+];
+const UPDATES_KEYS: &[&str] = &["pull_requests"];
+const PROJECT_KEYS: &[&str] = &["slug", "package", "theme", "name"];
 const DOCKER_KEYS: &[&str] = &["start", "build", "create_superuser"];
 const SOURCE_KEYS: &[&str] = &["url", "ref", "allow_settings", "access"];
 
@@ -83,6 +86,15 @@ pub struct ProjectConfig {
     pub modules: Vec<ModuleRequest>,
     pub docker: Docker,
     pub sources: BTreeMap<String, SourceOverride>,
+    pub updates: Updates,
+}
+
+/// `updates.*`: how module updates reach the project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Updates {
+    /// The generated `quickscale-updates.yml` workflow opens pull requests
+    /// (off unless set: the workflow then only says how to opt in).
+    pub pull_requests: bool,
 }
 
 impl ProjectConfig {
@@ -251,6 +263,40 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
         Some(p) => validate_project(c, p),
     };
 
+    let docker = validate_docker(c, root);
+    let updates = validate_updates(c, root);
+
+    let sources = root
+        .get("sources")
+        .map(|s| validate_sources(c, s))
+        .unwrap_or_default();
+
+    let modules = validate_modules(c, root, catalog, &sources);
+    if let Some(s) = root.get("sources").and_then(Node::as_map) {
+        for (k, _) in s {
+            let name = k.key_str().unwrap_or_default();
+            let listed = root.get("modules").is_some_and(|m| m.get(name).is_some());
+            if !listed {
+                c.error_help(
+                    k,
+                    format!("`sources.{name}` names a module that is not under `modules`"),
+                    format!("add `{name}` under `modules`, or remove `sources.{name}`"),
+                );
+            }
+        }
+    }
+
+    Some(ProjectConfig {
+        project: project?,
+        modules,
+        docker,
+        sources,
+        updates,
+    })
+}
+
+/// `docker:` (accepted for compatibility; the tool runs no containers).
+fn validate_docker(c: &mut Checker, root: &Node) -> Docker {
     let mut docker = Docker::default();
     if let Some(d) = root.get("docker")
         && let Some(entries) = c.map(d, "`docker`", true)
@@ -269,12 +315,35 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
             }
         }
     }
+    docker
+}
 
-    let sources = root
-        .get("sources")
-        .map(|s| validate_sources(c, s))
-        .unwrap_or_default();
+/// `updates:`: how module updates reach the project.
+fn validate_updates(c: &mut Checker, root: &Node) -> Updates {
+    let mut updates = Updates::default();
+    if let Some(u) = root.get("updates")
+        && let Some(entries) = c.map(u, "`updates`", true)
+    {
+        c.known_keys(entries, UPDATES_KEYS, "`updates`");
+        if let Some((_, v)) = entries
+            .iter()
+            .find(|(k, _)| k.key_str() == Some("pull_requests"))
+            && let Some(b) = c.boolean(v, "`updates.pull_requests`")
+        {
+            updates.pull_requests = b;
+        }
+    }
+    updates
+}
 
+/// `modules:`: each a catalog module (or one with a private source) with
+/// its options as given.
+fn validate_modules(
+    c: &mut Checker,
+    root: &Node,
+    catalog: &Catalog,
+    sources: &BTreeMap<String, SourceOverride>,
+) -> Vec<ModuleRequest> {
     let mut modules = Vec::new();
     if let Some(m) = root.get("modules")
         && let Some(entries) = c.map(m, "`modules`", true)
@@ -309,26 +378,7 @@ fn validate(c: &mut Checker, root: &Node, catalog: &Catalog) -> Option<ProjectCo
             });
         }
     }
-    if let Some(s) = root.get("sources").and_then(Node::as_map) {
-        for (k, _) in s {
-            let name = k.key_str().unwrap_or_default();
-            let listed = root.get("modules").is_some_and(|m| m.get(name).is_some());
-            if !listed {
-                c.error_help(
-                    k,
-                    format!("`sources.{name}` names a module that is not under `modules`"),
-                    format!("add `{name}` under `modules`, or remove `sources.{name}`"),
-                );
-            }
-        }
-    }
-
-    Some(ProjectConfig {
-        project: project?,
-        modules,
-        docker,
-        sources,
-    })
+    modules
 }
 
 fn validate_project(c: &mut Checker, node: &Node) -> Option<Identity> {
@@ -406,10 +456,21 @@ fn validate_project(c: &mut Checker, node: &Node) -> Option<Identity> {
             theme
         }),
     };
+    let name = node.get("name").filter(|n| !n.is_null()).and_then(|n| {
+        let text = c.string(n, "`project.name`")?;
+        match identity::validate_display_name(&text) {
+            Ok(()) => Some(text),
+            Err(why) => {
+                c.error(n, format!("`project.name`: {why}"));
+                None
+            }
+        }
+    });
     Some(Identity {
         slug: slug?,
         package: package?,
         theme: theme?,
+        name,
     })
 }
 
@@ -538,6 +599,33 @@ mod tests {
             "version: 1\nproject: {slug: a-b, package: a_b, theme: showcase_htmx}\nmodules:\n",
         );
         assert!(c.modules.is_empty());
+    }
+
+    #[test]
+    fn project_name_and_module_access_are_read_and_checked() {
+        let c = parse_ok(
+            "version: \"1\"\nproject: {slug: a, package: a, name: \"Acme HQ\"}\nmodules:\n  crm: {}\nsources:\n  crm:\n    access: {\"*\": staff, quickscale_modules_crm.api: login}\n",
+        );
+        assert_eq!(c.project.display_name(), "Acme HQ");
+        let access = &c.access_overrides()["crm"];
+        assert_eq!(access.all, Some(crate::wiring::spec::Access::Staff));
+        let bad = parse(
+            "version: \"1\"\nproject: {slug: a, package: a, name: \"a\\tb\"}\nmodules:\n  crm: {}\nsources:\n  crm: {access: everyone}\n",
+            "quickscale.yml",
+            &catalog(),
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            bad.contains("`project.name`: must be 1 to 80 characters"),
+            "{bad}"
+        );
+        assert!(
+            bad.contains(
+                "quickscale.yml:6:17: `sources.crm.access`: `everyone` is not an access level"
+            ),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -8,8 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
-use gix::bstr::ByteSlice;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use super::execute::{prefix_of, read_manifest, render_wiring};
@@ -17,7 +16,7 @@ use super::plan::{self, Plan};
 use super::{EngineError, Workspace};
 use crate::config::CONFIG_FILE;
 use crate::git::subtree::parse_trailers;
-use crate::git::{Git, GitContext, GitError};
+use crate::git::{Git, GitError};
 use crate::ownership::{self, Class};
 use crate::policy::{self, ChangeSet};
 use crate::state::derive::{Evidence, MODULES_DIR, Provenance};
@@ -178,7 +177,7 @@ impl CheckError {
 /// Checks the workspace (opened read-only). Never writes.
 pub fn check(ws: &Workspace, opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     let git = ws.git.as_ref();
-    let shallow = git.is_some_and(|g| g.repo.is_shallow().unwrap_or(false));
+    let shallow = git.is_some_and(|g| g.is_shallow());
     let mut findings = state_findings(ws);
     let pending = plan::build(ws)?;
     let yml = YmlLines::new(&ws.config.text);
@@ -446,7 +445,7 @@ fn module_findings(
 ) -> Result<Vec<Finding>, CheckError> {
     let mut out = Vec::new();
     let tree_of_commit = |id: ObjectId| -> Result<Option<ObjectId>, CheckError> {
-        if git.repo.has_object(id) {
+        if git.has_object(id) {
             Ok(Some(git.tree_of(id)?))
         } else {
             Ok(None)
@@ -471,7 +470,7 @@ fn module_findings(
         let recorded = match (&ws.origin, provenance.map(|p| p.of(name))) {
             (Origin::Note(_), _) => ObjectId::from_hex(m.tree.as_bytes())
                 .ok()
-                .filter(|t| git.repo.has_object(*t)),
+                .filter(|t| git.has_object(*t)),
             (_, Some(Evidence::Trailers(squash, _))) => tree_of_commit(squash)?,
             (_, Some(Evidence::Ref(id))) => tree_of_commit(id)?,
             _ => None,
@@ -534,40 +533,26 @@ impl RangeContext<'_> {
             base: base.to_owned(),
             shallow,
         };
-        let base_commit = git
-            .repo
-            .rev_parse_single(base)
-            .map_err(|_| not_found())?
-            .object()
-            .map_err(|_| not_found())?
-            .peel_to_commit()
-            .map_err(|_| not_found())?
-            .id;
+        let base_commit = git.rev_parse_commit(base).ok_or_else(not_found)?;
         let too_shallow = |commit: String| CheckError::TooShallow {
             base: base.to_owned(),
             commit,
         };
-        let cut: Vec<ObjectId> = match git.repo.shallow_commits() {
-            Ok(Some(commits)) => commits.iter().copied().collect(),
-            _ => Vec::new(),
-        };
+        let cut: Vec<ObjectId> = git.shallow_commits();
         let walk = git
-            .repo
-            .rev_walk([head])
-            .with_hidden([base_commit])
-            .all()
-            .ctx(|| format!("walk {base}..HEAD"))?;
+            .walk(head, &[base_commit])
+            .map_err(|e| GitError::new(format!("walk {base}..HEAD"), e.source))?;
         let mut commits = Vec::new();
         for info in walk {
-            let info = match info {
-                Ok(info) => info,
-                Err(e) if shallow => return Err(too_shallow(format!("? ({e})"))),
-                Err(e) => return Err(GitError::new(format!("walk {base}..HEAD"), e).into()),
+            let id = match info {
+                Ok((id, _)) => id,
+                Err(e) if shallow => return Err(too_shallow(format!("? ({})", e.source))),
+                Err(e) => return Err(GitError::new(format!("walk {base}..HEAD"), e.source).into()),
             };
-            if cut.contains(&info.id) {
-                return Err(too_shallow(info.id.to_hex_with_len(12).to_string()));
+            if cut.contains(&id) {
+                return Err(too_shallow(id.to_hex_with_len(12).to_string()));
             }
-            commits.push(info.id);
+            commits.push(id);
         }
         commits.reverse();
         for &id in &commits {
@@ -639,7 +624,7 @@ impl RangeContext<'_> {
         Ok(git
             .tree_entries(dir)?
             .into_iter()
-            .filter(|(_, (kind, _))| *kind == gix::objs::tree::EntryKind::Tree)
+            .filter(|(_, (kind, _))| *kind == crate::git::EntryKind::Tree)
             .map(|(name, _)| name)
             .filter(|name| {
                 embedded.contains(name)
@@ -723,12 +708,7 @@ impl RangeContext<'_> {
             return Ok(false);
         };
         for (path, file) in files {
-            let rendered = gix::objs::compute_hash(
-                git.repo.object_hash(),
-                gix::objs::Kind::Blob,
-                &file.contents,
-            )
-            .ok();
+            let rendered = git.hash_blob(&file.contents);
             if git.entry_at(tree, &path)?.map(|(_, id)| id) != rendered {
                 return Ok(false);
             }
@@ -781,14 +761,7 @@ fn history_fix(v: &policy::Violation, short: &str) -> String {
 }
 
 fn commit_message(git: &Git, id: ObjectId) -> Result<String, CheckError> {
-    let commit = git
-        .repo
-        .find_commit(id)
-        .ctx(|| format!("find commit {id}"))?;
-    let message = commit
-        .message_raw()
-        .ctx(|| format!("read the message of {id}"))?;
-    Ok(message.to_str_lossy().into_owned())
+    Ok(git.commit_message(id)?)
 }
 
 /// The 1-based number of the first line where `now` differs from
@@ -875,6 +848,7 @@ mod tests {
                 slug: "shop".into(),
                 package: "shop".into(),
                 theme,
+                name: None,
             };
             let files = crate::render::render_project(&identity).expect("render");
             let file = files

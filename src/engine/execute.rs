@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 pub use super::modules::{
@@ -26,9 +26,9 @@ use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::render::{self, FileMap};
 use crate::source::{self, Location};
-use crate::state::refs::{self, NOTES_REF, TMP_PREFIX, UNDO_REF};
+use crate::state::refs::{self, NOTES_REF, UNDO_REF};
 use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, Lock, PathChange, Prepared, RefChange};
+use crate::txn::{self, PathChange, Prepared, RefChange};
 use crate::value::Value;
 use crate::wiring::{self, ModuleInput};
 
@@ -102,6 +102,9 @@ pub struct Takeover {
     pub record: Option<crate::state::Adopted>,
     /// The title of the operation's commit.
     pub summary: Option<String>,
+    /// User-owned files the operation creates, named in its plan (adopt's
+    /// kept upstream wiring); the user owns them afterwards.
+    pub creates: Vec<String>,
 }
 
 /// What a merge conflict of an update does.
@@ -171,6 +174,12 @@ impl Resolved {
         self
     }
 
+    /// `adopt`: the managed files, plus the user-owned file of upstream's
+    /// kept wiring, as the transaction writes them.
+    pub fn managed_mut(&mut self) -> &mut FileMap {
+        &mut self.managed
+    }
+
     /// `adopt`: the upstream files the transaction takes over.
     pub fn with_takeover(mut self, takeover: Takeover) -> Self {
         self.opts.takeover = Some(takeover);
@@ -194,7 +203,8 @@ pub fn execute(
         // Objects of a failed attempt cannot be half-removed: start clean.
         txn::remove_leftovers(&ws.root)?;
         let git = Git::init(&ws.root)?;
-        ws.lock = Some(Lock::acquire(&git)?);
+        ws.lock =
+            Some(super::session::open_for_write(&git, super::session::Mode::LockOnly)?.session);
         ws.git = Some(git);
     }
     let result = resolve(ws, plan, op, config_text, opts, events)
@@ -240,16 +250,6 @@ pub fn execute_resolved(
     conclude(ws, result, false, events)
 }
 
-/// Leaves the repository clean after an operation failed before its
-/// transaction (scratch refs of fetches): for callers that stop after
-/// [`resolve`] (a dry run, a refused preview).
-pub fn abandon(ws: &Workspace) -> Result<(), EngineError> {
-    if let (Some(git), Some(lock)) = (&ws.git, &ws.lock) {
-        txn::recover(git, lock)?;
-    }
-    Ok(())
-}
-
 fn conclude(
     ws: &mut Workspace,
     result: Result<Outcome, EngineError>,
@@ -266,18 +266,13 @@ fn conclude(
             Ok(outcome)
         }
         Err(e) => {
-            if let Some(git) = ws.git.as_ref().filter(|g| g.git_dir().exists()) {
-                if created_repo && git.head()?.commit.is_none() {
-                    // Nothing was committed into the repository this run created.
-                    let git_dir = git.git_dir().to_owned();
-                    ws.git = None;
-                    ws.lock = None;
-                    fs_err::remove_dir_all(&git_dir).map_err(|io| {
-                        GitError::new(format!("remove `{}`", git_dir.display()), io)
-                    })?;
-                } else if let Some(lock) = &ws.lock {
-                    txn::recover(git, lock)?;
-                }
+            // The error that stopped the operation is reported first, even
+            // when cleaning up after it fails too.
+            if let Err(cleanup) = clean_up_after_failure(ws, created_repo) {
+                return Err(EngineError::NotRolledBack {
+                    original: Box::new(e),
+                    cleanup: cleanup.to_string(),
+                });
             }
             Err(match e {
                 EngineError::NoIdentity | EngineError::WouldOverwrite(_) => e,
@@ -285,6 +280,28 @@ fn conclude(
             })
         }
     }
+}
+
+/// Removes a repository this run created with nothing committed, or
+/// rolls back what the failed operation wrote.
+fn clean_up_after_failure(ws: &mut Workspace, created_repo: bool) -> Result<(), EngineError> {
+    let Some(git) = ws.git.as_ref().filter(|g| g.git_dir().exists()) else {
+        return Ok(());
+    };
+    if created_repo && git.head()?.commit.is_none() {
+        // Nothing was committed into the repository this run created.
+        let git_dir = git.git_dir().to_owned();
+        ws.git = None;
+        if let Some(session) = ws.lock.take() {
+            // The repository goes away whole: nothing to clean in it.
+            session.release_without_cleanup();
+        }
+        fs_err::remove_dir_all(&git_dir)
+            .map_err(|io| GitError::new(format!("remove `{}`", git_dir.display()), io))?;
+    } else if let Some(lock) = &ws.lock {
+        txn::recover(git, lock)?;
+    }
+    Ok(())
 }
 
 /// Fetches, checks and reads everything the plan needs.
@@ -376,7 +393,7 @@ pub fn resolve(
         let catalog_entry = ws.catalog.get(&add.name);
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
-        let manifest = source::manifest_at_commit(&git.repo, upstream, &add.name, &label)?;
+        let manifest = source::manifest_at_commit(git, upstream, &add.name, &label)?;
         for w in manifest.iter().flat_map(|m| &m.warnings) {
             events(Event::Warning(w.clone()));
         }
@@ -564,7 +581,8 @@ pub fn resolve(
         &inputs,
     )?;
     let style = url_style(git, head_tree, &project.package)?;
-    let managed = wiring::render_styled(&project.package, &wiring, style);
+    let mut managed = wiring::render_styled(&project.package, &wiring, style);
+    super::modules::keep_upstream_settings(git, head_tree, &project.package, &mut managed)?;
     let python = final_python(git, head_tree, &modules, &module_trees)?;
     // A new project names the Python its first modules need.
     let generate = match (&plan.generate, generate) {
@@ -706,7 +724,7 @@ fn prepare(
         tip = Some(sa.merge);
         tree = sa.tree;
     }
-    let branch_name = head_state.branch.clone().unwrap_or_else(|| "HEAD".into());
+    let branch_name = super::session::branch_ref(head_state.branch.as_deref());
     for u in &updates {
         let m = modules.get(&u.step.name);
         state.modules.insert(
@@ -754,7 +772,7 @@ fn prepare(
                 options: m.map(|m| m.options.clone()).unwrap_or_default(),
             },
         );
-        if let Some(u) = a.upstream.filter(|u| git.repo.has_object(*u)) {
+        if let Some(u) = a.upstream.filter(|u| git.has_object(*u)) {
             module_refs.push((a.name.clone(), u));
         }
     }
@@ -843,7 +861,9 @@ fn prepare(
             .filter(|p| inside(p))
             .collect();
     }
-    guard_writes(ws, &changes, generate.as_ref(), &takeover.retire, &state)?;
+    let mut allowed = takeover.retire.clone();
+    allowed.extend(takeover.creates.iter().cloned());
+    guard_writes(ws, &changes, generate.as_ref(), &allowed, &state)?;
     let blocked = git.check_clean(&changes, &adopted_paths)?;
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(
@@ -921,7 +941,7 @@ fn prepare(
         &committer,
         &format!("Notes added by 'git quickscale {op}'\n"),
     )?;
-    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
     let mut ref_changes = vec![RefChange {
         name: branch.clone(),
         old: head,
@@ -964,13 +984,8 @@ fn prepare(
         }
     }
     ref_changes.extend(module_ref_moves(git, module_refs)?);
-    for (name, id) in git.refs_with_prefix(TMP_PREFIX)? {
-        ref_changes.push(RefChange {
-            name,
-            old: Some(id),
-            new: None,
-        });
-    }
+    // Fetches write no scratch refs (src/git/fetch.rs); leftovers of older
+    // versions went at the start, in recovery (`Git::remove_scratch_refs`).
     txn::test_pause(git.git_dir(), "prepared");
     let files_written = paths.len();
     Ok((
@@ -1001,7 +1016,7 @@ pub fn recorded_upstreams(git: &Git, state: &AppliedState) -> Vec<(String, Objec
         .filter_map(|(name, m)| {
             ObjectId::from_hex(m.commit.as_bytes())
                 .ok()
-                .filter(|id| git.repo.has_object(*id))
+                .filter(|id| git.has_object(*id))
                 .map(|id| (name.clone(), id))
         })
         .collect()
@@ -1180,13 +1195,8 @@ fn plural(n: usize) -> &'static str {
 /// (environment, then global config), so nothing is written without one.
 fn check_identity_without_repo() -> Result<(), EngineError> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-    let globals = gix::config::File::from_globals().ok();
     let cfg = |k: &str| {
-        globals
-            .as_ref()
-            .and_then(|f| f.string(k))
-            .map(|v| v.to_string())
-            .filter(|v| !v.trim().is_empty())
+        crate::git::query::global_config_string(k).filter(|v: &String| !v.trim().is_empty())
     };
     let name = env("GIT_AUTHOR_NAME")
         .or_else(|| cfg("author.name"))

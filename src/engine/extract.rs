@@ -18,8 +18,8 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 
 use super::execute::{prefix_of, read_manifest, render_wiring};
 use super::push::{self, PushError};
@@ -283,12 +283,7 @@ pub fn plan_extract(
     let nested = git.nest_history(split.tip, &app)?;
     let module_history = count_commits(git, nested)? + 1;
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
-    let when = git
-        .repo
-        .find_commit(head)
-        .ok()
-        .and_then(|c| c.time().ok())
-        .unwrap_or(committer.time);
+    let when = git.commit_time(head).unwrap_or(committer.time);
     let stamp = |s: &Signature| Signature {
         name: s.name.clone(),
         email: s.email.clone(),
@@ -617,7 +612,7 @@ fn prepare(
         &committer,
         "Notes added by 'git quickscale extract'\n",
     )?;
-    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
     let mut ref_changes = vec![
         RefChange {
             name: branch.clone(),
@@ -667,13 +662,7 @@ fn prepare(
 }
 
 fn count_commits(git: &Git, tip: ObjectId) -> Result<usize, GitError> {
-    use crate::git::GitContext;
-    let walk = git
-        .repo
-        .rev_walk([tip])
-        .all()
-        .ctx(|| format!("walk the history of {tip}"))?;
-    Ok(walk.count())
+    Ok(git.walk(tip, &[])?.len())
 }
 
 fn blob_edit(git: &Git, path: &str, text: &str) -> Result<TreeEdit, GitError> {
@@ -926,6 +915,9 @@ fn manifest_text(
                 yaml_string(&u.include)
             ));
         }
+        // The project's urls.py served these pages to anyone: extracting
+        // the app keeps that (a module that says nothing gets `login`).
+        out.push_str("access: public\n");
     }
     if !settings.is_empty() {
         out.push_str("config:\n  mutable:\n");

@@ -11,7 +11,9 @@ pub mod pause;
 pub mod plan;
 pub mod push;
 pub mod python;
+pub mod recover;
 pub mod request;
+pub mod session;
 pub mod status;
 pub mod sync;
 pub mod undo;
@@ -21,7 +23,7 @@ pub mod upstream_cache;
 
 use std::path::PathBuf;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use crate::catalog::Catalog;
 use crate::config::ConfigFile;
@@ -32,7 +34,7 @@ use crate::render::RenderError;
 use crate::source::SourceError;
 use crate::state::derive::Provenance;
 use crate::state::{self, AppliedState, Origin, StateError};
-use crate::txn::{Lock, TxnError};
+use crate::txn::TxnError;
 use crate::wiring::WiringError;
 
 pub use plan::Plan;
@@ -46,8 +48,9 @@ pub struct Workspace {
     pub head: Option<ObjectId>,
     pub applied: Option<AppliedState>,
     pub origin: Origin,
-    /// Held by writing commands from before anything was read.
-    pub lock: Option<Lock>,
+    /// The write session (its lock), held by writing commands from before
+    /// anything was read ([`session::open_for_write`]).
+    pub lock: Option<session::WriteSession>,
 }
 
 impl Workspace {
@@ -58,7 +61,7 @@ impl Workspace {
         config: ConfigFile,
         catalog: Catalog,
         git: Option<Git>,
-        lock: Option<Lock>,
+        lock: Option<session::WriteSession>,
     ) -> Result<Workspace, EngineError> {
         let head = match &git {
             Some(g) => g.head()?.commit,
@@ -107,8 +110,8 @@ impl Workspace {
 
 /// Refuses to write in the middle of git's own work (a merge, rebase, …).
 pub fn check_git_idle(git: &Git) -> Result<(), EngineError> {
-    use gix::state::InProgress;
-    let Some(state) = git.repo.state() else {
+    use crate::git::InProgress;
+    let Some(state) = git.in_progress() else {
         return Ok(());
     };
     let (what, finish) = match state {
@@ -116,15 +119,15 @@ pub fn check_git_idle(git: &Git) -> Result<(), EngineError> {
             "a merge",
             "finish it with `git commit` or abort it with `git merge --abort`",
         ),
-        InProgress::Rebase | InProgress::RebaseInteractive | InProgress::ApplyMailboxRebase => (
+        InProgress::Rebase => (
             "a rebase",
             "finish it with `git rebase --continue` or abort it with `git rebase --abort`",
         ),
-        InProgress::CherryPick | InProgress::CherryPickSequence => (
+        InProgress::CherryPick => (
             "a cherry-pick",
             "finish it with `git cherry-pick --continue` or abort it with `git cherry-pick --abort`",
         ),
-        InProgress::Revert | InProgress::RevertSequence => (
+        InProgress::Revert => (
             "a revert",
             "finish it with `git revert --continue` or abort it with `git revert --abort`",
         ),
@@ -206,6 +209,13 @@ pub enum EngineError {
     NoIdentity,
     #[error("{0}\nnothing was changed: the repository is as it was before")]
     RolledBack(#[source] Box<EngineError>),
+    /// The operation failed and undoing what it wrote failed too: the
+    /// original error comes first.
+    #[error("{original}\nundoing what it wrote failed too: {cleanup}")]
+    NotRolledBack {
+        original: Box<EngineError>,
+        cleanup: String,
+    },
     #[error("{}", .0.join("\n"))]
     Incompatible(Vec<String>),
     #[error("a module's requirements are not met; nothing was changed:\n{}", crate::diag::indented(.0))]
@@ -274,6 +284,9 @@ impl EngineError {
                 "git config --global user.name \"Your Name\" && git config --global user.email you@example.com".into(),
             ),
             EngineError::RolledBack(inner) => inner.hint(),
+            EngineError::NotRolledBack { .. } => Some(
+                "`git quickscale recover` finishes the rollback; `git status` shows the repository's state".into(),
+            ),
             EngineError::Incompatible(_) => Some(
                 "pin a module version that supports the project's stack (`git quickscale plan --add NAME@REF`), or drop --strict to embed it anyway".into(),
             ),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use super::EngineError;
 use crate::catalog::Catalog;
@@ -41,11 +41,26 @@ pub fn render_wiring(
         });
     }
     let style = url_style(git, tree, package)?;
-    Ok(wiring::render_styled(
-        package,
-        &wiring::compute(&inputs)?,
-        style,
-    ))
+    let mut files = wiring::render_styled(package, &wiring::compute(&inputs)?, style);
+    keep_upstream_settings(git, tree, package, &mut files)?;
+    Ok(files)
+}
+
+/// While the user-owned file of upstream's kept wiring exists (written by
+/// `adopt`), the managed settings import it (src/upstream/kept.rs).
+pub fn keep_upstream_settings(
+    git: &Git,
+    tree: ObjectId,
+    package: &str,
+    files: &mut FileMap,
+) -> Result<(), EngineError> {
+    if git
+        .entry_at(tree, &crate::upstream::kept::kept_path(package))?
+        .is_some()
+    {
+        crate::upstream::kept::with_kept(files, package);
+    }
+    Ok(())
 }
 
 /// What the project's own urls.py imports from urls_modules.py (projects

@@ -3,8 +3,8 @@
 //! `managed_files`). This tool never imports or runs module code, so it
 //! says what it could not derive and how to declare it in the catalog.
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 
 use crate::git::{Git, GitError};
 use crate::wiring::{Declared, ModuleInput, declared};

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
-use gix::bstr::ByteSlice;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::execute::{ExecOptions, Resolved, prefix_of};
@@ -96,7 +95,7 @@ pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, Engine
         .iter()
         .flat_map(|(_, p)| p.iter().cloned())
         .collect();
-    let branch = head_state.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
     let merge_heads: Vec<String> = updates.iter().map(|u| u.squash.to_string()).collect();
     let mut merge_msg = match updates {
         [one] => git
@@ -139,7 +138,7 @@ pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, Engine
         conflicted,
         merge_heads,
         merge_msg,
-        index_existed: git.repo.index_path().exists(),
+        index_existed: git.index_path().exists(),
         record: serde_json::to_value(&record)
             .map_err(|e| GitError::new("record the paused update", e))?,
     };
@@ -319,23 +318,11 @@ pub fn resolution(
     if !markers.is_empty() {
         return Err(EngineError::Pause(PauseError::Markers(markers)));
     }
-    let index = git
-        .repo
-        .open_index()
-        .map_err(|e| GitError::new("read the index", e))?;
     let mut out = BTreeMap::new();
     for step in &record.steps {
         let prefix = prefix_of(&step.name);
         let dir = format!("{prefix}/");
-        let mut paths: Vec<String> = index
-            .entries()
-            .iter()
-            .map(|e| e.path(&index).to_str_lossy().into_owned())
-            .filter(|p| p.starts_with(&dir))
-            .collect();
-        paths.extend(git.untracked_under(&prefix, &index)?);
-        paths.sort();
-        paths.dedup();
+        let paths = git.paths_under(&prefix)?;
         let mut leaves = Vec::new();
         for p in paths {
             if let crate::git::worktree::OnDisk::Leaf(l) = git.on_disk(&p)? {
@@ -380,7 +367,7 @@ fn read_leaf(git: &Git, rel: &str, leaf: Leaf) -> Result<Vec<u8>, GitError> {
 /// not one: reStructuredText underlines look the same).
 pub fn has_markers(bytes: &[u8]) -> bool {
     bytes
-        .lines()
+        .split(|&b| b == b'\n')
         .any(|l| l.starts_with(b"<<<<<<< ") || l.starts_with(b">>>>>>> "))
 }
 

@@ -335,7 +335,7 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
 fn drifted_managed_files(
     ws: &Workspace,
     git: &crate::git::Git,
-    head_tree: gix::ObjectId,
+    head_tree: crate::git::ObjectId,
     applied: &crate::state::AppliedState,
 ) -> Result<Vec<String>, EngineError> {
     Ok(managed_drift(ws, git, head_tree, applied)?
@@ -360,7 +360,7 @@ pub struct ManagedDrift {
 pub fn managed_drift(
     ws: &Workspace,
     git: &crate::git::Git,
-    head_tree: gix::ObjectId,
+    head_tree: crate::git::ObjectId,
     applied: &crate::state::AppliedState,
 ) -> Result<Vec<ManagedDrift>, EngineError> {
     let options: BTreeMap<String, BTreeMap<String, Value>> = applied
@@ -382,12 +382,7 @@ pub fn managed_drift(
         Ok(files) => {
             for (path, file) in files {
                 let now = git.entry_at(head_tree, &path)?.map(|(_, id)| id);
-                let rendered = gix::objs::compute_hash(
-                    git.repo.object_hash(),
-                    gix::objs::Kind::Blob,
-                    &file.contents,
-                )
-                .ok();
+                let rendered = git.hash_blob(&file.contents);
                 if now != rendered {
                     drifted.push(ManagedDrift {
                         path,
@@ -451,17 +446,18 @@ pub fn compat_preview(ws: &Workspace, plan: &Plan) -> Vec<crate::compat::Mismatc
         let source::Location::Local(path) = source::location(&add.source, &ws.root) else {
             continue;
         };
-        let Ok(repo) = gix::open(&path) else { continue };
+        let Ok(repo) = crate::git::Git::open_path(&path) else {
+            continue;
+        };
         let Ok(commit) = source::resolve_commit(&repo, &add.name, &add.source, &add.git_ref) else {
             continue;
         };
         let text = repo
-            .find_commit(commit)
+            .tree_of(commit)
             .ok()
-            .and_then(|c| c.tree().ok())
-            .and_then(|t| t.lookup_entry_by_path("pyproject.toml").ok().flatten())
-            .and_then(|e| e.object().ok())
-            .map(|o| String::from_utf8_lossy(&o.data).into_owned());
+            .and_then(|t| repo.entry_at(t, "pyproject.toml").ok().flatten())
+            .and_then(|(_, blob)| repo.read_blob(blob).ok())
+            .map(|data| String::from_utf8_lossy(&data).into_owned());
         if let Some(text) = text {
             out.extend(crate::compat::check(
                 &add.name,

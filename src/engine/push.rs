@@ -17,7 +17,7 @@
 use std::collections::{HashMap, HashSet};
 use std::process::{Command, Stdio};
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use super::Workspace;
 use crate::git::split::{Split, SplitError};
@@ -324,7 +324,7 @@ pub fn plan_push(
     let recorded = git.latest_squash(head, &prefix)?.map(|(_, split)| split);
     let base = recorded
         .or_else(|| ObjectId::from_hex(module.commit.as_bytes()).ok())
-        .filter(|id| git.repo.has_object(*id))
+        .filter(|id| git.has_object(*id))
         .ok_or_else(|| PushError::MissingBase {
             name: name.to_owned(),
             commit: recorded.map_or_else(|| module.commit.clone(), |r| r.to_string()),
@@ -337,9 +337,7 @@ pub fn plan_push(
     let url = remote.unwrap_or(&module.source).to_owned();
     let push_url = match (remote, source::location(&url, &ws.root)) {
         // `--remote origin`: a remote configured in this repository.
-        (Some(name), Location::Local(path))
-            if !path.exists() && git.repo.try_find_remote(name).is_some() =>
-        {
+        (Some(name), Location::Local(path)) if !path.exists() && git.has_remote(name) => {
             git.remote_url(name)?
         }
         (_, Location::Local(path)) => path.to_string_lossy().into_owned(),
@@ -350,7 +348,7 @@ pub fn plan_push(
     let pushed_before = git.ref_target(&refs::pushed_ref(name, &branch))?;
     let mut hidden = vec![base];
     if let Some(p) = pushed_before
-        && git.repo.has_object(p)
+        && git.has_object(p)
     {
         hidden.push(p);
     }
@@ -428,18 +426,18 @@ fn scan_secrets(
         ));
         let parent_tree = match git.parents(*id)?.first() {
             Some(p) => git.tree_of(*p)?,
-            None => ObjectId::empty_tree(gix::hash::Kind::Sha1),
+            None => git.empty_tree(),
         };
         for change in git.diff_trees(parent_tree, git.tree_of(*id)?)? {
             let Some(new) = change
                 .new
-                .filter(|l| l.kind != gix::objs::tree::EntryKind::Commit)
+                .filter(|l| l.kind != crate::git::EntryKind::Commit)
             else {
                 continue;
             };
             let after = git.read_blob(new.id)?;
             let before = match change.old {
-                Some(l) if l.kind != gix::objs::tree::EntryKind::Commit => git.read_blob(l.id)?,
+                Some(l) if l.kind != crate::git::EntryKind::Commit => git.read_blob(l.id)?,
                 _ => Vec::new(),
             };
             if after.contains(&0) || after.len() > SCAN_LIMIT || before.len() > SCAN_LIMIT {
@@ -466,15 +464,9 @@ fn scan_secrets(
 /// Commits reachable from `tip` and from none of `hidden`, parents first.
 fn leaving(git: &Git, tip: ObjectId, hidden: &[ObjectId]) -> Result<Vec<ObjectId>, GitError> {
     let mut parents: HashMap<ObjectId, Vec<ObjectId>> = HashMap::new();
-    let walk = git
-        .repo
-        .rev_walk([tip])
-        .with_hidden(hidden.iter().copied())
-        .all()
-        .ctx(|| format!("walk the history of {tip}"))?;
-    for info in walk {
-        let info = info.ctx(|| format!("walk the history of {tip}"))?;
-        parents.insert(info.id, info.parent_ids.to_vec());
+    for info in git.walk(tip, hidden)? {
+        let (id, commit_parents) = info?;
+        parents.insert(id, commit_parents);
     }
     let mut order = Vec::new();
     let mut done = HashSet::new();
@@ -504,7 +496,7 @@ fn diffstat(git: &Git, old: ObjectId, new: ObjectId) -> Result<Vec<FileStat>, Gi
     for change in git.diff_trees(old, new)? {
         let read = |leaf: Option<crate::git::tree::Leaf>| -> Result<Vec<u8>, GitError> {
             match leaf {
-                Some(l) if l.kind != gix::objs::tree::EntryKind::Commit => git.read_blob(l.id),
+                Some(l) if l.kind != crate::git::EntryKind::Commit => git.read_blob(l.id),
                 _ => Ok(Vec::new()),
             }
         };
@@ -610,16 +602,14 @@ pub fn push_state(
         .into_iter()
         .map(|(r, id)| (r[prefix.len()..].to_owned(), id))
         .collect();
-    let memory = Git {
-        repo: git.repo.clone().with_object_memory(),
-    };
+    let memory = git.with_object_memory();
     let split = memory.split_read_only(head, &prefix_of(name), &refs::split_cache_ref(name))?;
     let mut hidden: Vec<ObjectId> = vec![base];
     hidden.extend(
         pushed
             .iter()
             .map(|(_, id)| *id)
-            .filter(|id| git.repo.has_object(*id)),
+            .filter(|id| git.has_object(*id)),
     );
     let unpushed = leaving(&memory, split.tip, &hidden)?.len();
     Ok(PushState { pushed, unpushed })

@@ -2,9 +2,9 @@
 //! pyproject.toml and manifest `requires:`), and the project files that
 //! still name an older one.
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
-use super::execute::prefix_of;
+use super::modules::{prefix_of, read_manifest};
 use super::{EngineError, Workspace};
 use crate::compat::{self, Needs, ProjectPython, StalePython};
 use crate::git::Git;
@@ -51,9 +51,7 @@ pub fn of_tree(
 ) -> Result<ProjectPython, EngineError> {
     let mut needs = Vec::new();
     for name in modules {
-        let manifest = super::execute::read_manifest(git, tree, name)
-            .ok()
-            .flatten();
+        let manifest = read_manifest(git, tree, name).ok().flatten();
         needs.push((
             name.clone(),
             needs_at(git, tree, &prefix_of(name), manifest.as_ref())?,

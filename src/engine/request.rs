@@ -338,6 +338,7 @@ pub fn build_new(
         modules: Vec::new(),
         docker: Default::default(),
         sources: sources.clone(),
+        updates: Default::default(),
     };
     let mut modules = Vec::new();
     for name in &seen {
@@ -394,13 +395,9 @@ pub struct EditRequest<'a> {
     pub offline: bool,
 }
 
-/// Applies the edits to the file text; returns the new text.
-pub fn build_edit(
-    text: &str,
-    current: &ProjectConfig,
-    req: &EditRequest<'_>,
-    catalog: &Catalog,
-) -> Result<Planned<String>, RequestError> {
+/// What is wrong with an edit request against the current quickscale.yml
+/// (problems refuse it), and what the user should know (notes).
+fn check_edit(current: &ProjectConfig, req: &EditRequest<'_>) -> (Vec<String>, Vec<String>) {
     let mut problems = Vec::new();
     let mut notes = Vec::new();
     let theme = current.project.theme;
@@ -462,6 +459,18 @@ pub fn build_edit(
             ));
         }
     }
+    (problems, notes)
+}
+
+/// Applies the edits to the file text; returns the new text.
+pub fn build_edit(
+    text: &str,
+    current: &ProjectConfig,
+    req: &EditRequest<'_>,
+    catalog: &Catalog,
+) -> Result<Planned<String>, RequestError> {
+    let (mut problems, mut notes) = check_edit(current, req);
+    let added: Vec<&str> = req.add.iter().map(|m| m.name.as_str()).collect();
     if !problems.is_empty() {
         return Err(RequestError::Invalid(problems));
     }

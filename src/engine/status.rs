@@ -3,8 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use gix::ObjectId;
-use gix::bstr::ByteSlice;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use super::execute::prefix_of;
@@ -120,7 +119,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
             let prefix = prefix_of(name);
             let current = git.subtree_at(head_tree, &prefix)?;
             let committed = match (ObjectId::from_hex(m.tree.as_bytes()).ok(), current) {
-                (Some(recorded), Some(now)) if git.repo.has_object(recorded) => git
+                (Some(recorded), Some(now)) if git.has_object(recorded) => git
                     .diff_trees(recorded, now)?
                     .into_iter()
                     .map(|c| format!("{prefix}/{}", c.path))
@@ -164,22 +163,7 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                 unpushed_commits,
             });
         }
-        for path in wiring::managed_paths(&desired.project.package) {
-            let recorded = applied.managed.get(&path);
-            let in_head = git
-                .entry_at(head_tree, &path)?
-                .map(|(_, id)| id.to_string());
-            let status = if in_head.is_none() {
-                "missing"
-            } else if recorded.is_some() && recorded != in_head.as_ref() {
-                "edited"
-            } else if worktree.contains(&path) {
-                "modified"
-            } else {
-                "ok"
-            };
-            managed.push(ManagedStatus { path, status });
-        }
+        managed = managed_status(git, head_tree, applied, &desired.project.package, &worktree)?;
     }
     let in_sync = !pending.has_changes()
         && pending.refused.is_empty()
@@ -212,6 +196,35 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     })
 }
 
+/// Each managed file against the applied state: missing from HEAD, edited
+/// in a commit, modified in the worktree, or as recorded.
+fn managed_status(
+    git: &Git,
+    head_tree: ObjectId,
+    applied: &crate::state::AppliedState,
+    package: &str,
+    worktree: &BTreeSet<String>,
+) -> Result<Vec<ManagedStatus>, EngineError> {
+    let mut managed = Vec::new();
+    for path in wiring::managed_paths(package) {
+        let recorded = applied.managed.get(&path);
+        let in_head = git
+            .entry_at(head_tree, &path)?
+            .map(|(_, id)| id.to_string());
+        let status = if in_head.is_none() {
+            "missing"
+        } else if recorded.is_some() && recorded != in_head.as_ref() {
+            "edited"
+        } else if worktree.contains(&path) {
+            "modified"
+        } else {
+            "ok"
+        };
+        managed.push(ManagedStatus { path, status });
+    }
+    Ok(managed)
+}
+
 /// The module's pushes and its unpushed split commits (counted only when
 /// the prefix has committed local changes: otherwise there is nothing).
 fn push_status(
@@ -235,7 +248,7 @@ fn push_status(
     }
     let unpushed = ObjectId::from_hex(commit.as_bytes())
         .ok()
-        .filter(|base| git.repo.has_object(*base))
+        .filter(|base| git.has_object(*base))
         .and_then(|base| super::push::push_state(git, head, name, base).ok())
         .map(|s| s.unpushed);
     (pushed, unpushed)
@@ -249,17 +262,11 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         return Ok(BTreeSet::new());
     };
     let head_tree = git.tree_of(head)?;
-    let workdir = git.workdir();
-    let index_path = git.repo.index_path();
     let mut out = BTreeSet::new();
-    if !index_path.exists() {
-        return Ok(out);
-    }
-    let index = git
-        .repo
-        .open_index()
-        .map_err(|e| crate::git::GitError::new("read the index", e))?;
     let interesting = |p: &str| p.starts_with("modules/") || ownership::is_managed_candidate(p);
+    let Some(entries) = git.index_entries(interesting)? else {
+        return Ok(out);
+    };
     let mut head_entries: BTreeMap<String, ObjectId> = BTreeMap::new();
     if let Some(modules) = git.subtree_at(head_tree, "modules")? {
         for (path, leaf) in git.list_leaves(modules)? {
@@ -267,13 +274,9 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         }
     }
     let mut seen = BTreeSet::new();
-    let stat_opts = gix::index::entry::stat::Options::default();
-    let index_time = index.timestamp();
-    for e in index.entries() {
-        let path = e.path(&index).to_str_lossy().into_owned();
-        if !interesting(&path) {
-            continue;
-        }
+    let workdir = git.workdir();
+    for e in entries {
+        let path = e.path;
         seen.insert(path.clone());
         let head_id = match head_entries.get(&path) {
             Some(id) => Some(*id),
@@ -283,32 +286,20 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
             out.insert(path.clone());
             continue;
         }
-        let full = workdir.join(&path);
-        // Like git: an entry whose stat data still matches, and is not racy, is clean.
-        let stat_clean = gix::index::fs::Metadata::from_path_no_follow(&full)
-            .ok()
-            .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
-            .is_some_and(|st| {
-                e.stat.matches(&st, stat_opts) && !e.stat.is_racy(index_time, stat_opts)
-            });
-        if stat_clean {
+        if e.stat_clean {
             continue;
         }
+        let full = workdir.join(&path);
         let same = match std::fs::symlink_metadata(&full) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 std::fs::read_link(&full)
                     .ok()
                     .map(|t| t.into_os_string().into_encoded_bytes())
-                    .and_then(|d| {
-                        gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d)
-                            .ok()
-                    })
+                    .and_then(|d| git.hash_blob(&d))
                     == Some(e.id)
             }
             Ok(meta) if meta.is_file() => {
-                fs_err::read(&full).ok().and_then(|d| {
-                    gix::objs::compute_hash(git.repo.object_hash(), gix::objs::Kind::Blob, &d).ok()
-                }) == Some(e.id)
+                fs_err::read(&full).ok().and_then(|d| git.hash_blob(&d)) == Some(e.id)
             }
             _ => false,
         };
@@ -317,7 +308,7 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         }
     }
     // Untracked files inside module prefixes, as git sees them (ignore rules honoured).
-    for path in git.untracked_under(crate::state::derive::MODULES_DIR, &index)? {
+    for path in git.untracked_paths_under(crate::state::derive::MODULES_DIR)? {
         if !seen.contains(&path) {
             out.insert(path);
         }
@@ -352,7 +343,7 @@ pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
         git,
         super::execute::recorded_upstreams(git, &state),
     )?);
-    let branch = git.head()?.branch.unwrap_or_else(|| "HEAD".into());
+    let branch = super::session::branch_ref(git.head()?.branch.as_deref());
     let prepared = Prepared {
         operation: "repair-state".into(),
         created_repo: false,

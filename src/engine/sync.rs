@@ -10,7 +10,7 @@
 //!    on, with leases on the values just fetched; when someone pushed in
 //!    between, start again (a few times).
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use crate::git::sync::LeasedPush;
@@ -173,7 +173,7 @@ fn attempt(
         let Some(module) = name.strip_prefix(refs::MODULES_PREFIX) else {
             continue;
         };
-        if !local_modules.iter().any(|(n, _)| n == name) && git.repo.has_object(*id) {
+        if !local_modules.iter().any(|(n, _)| n == name) && git.has_object(*id) {
             local_updates.push(RefUpdate {
                 name: refs::module_ref(module),
                 expected: None,
@@ -186,7 +186,7 @@ fn attempt(
         let module = name.trim_start_matches(refs::MODULES_PREFIX);
         match fetched.remote_refs.get(name) {
             Some(theirs) if theirs == id => {}
-            Some(theirs) if git.repo.has_object(*theirs) && git.is_ancestor(*theirs, *id)? => {
+            Some(theirs) if git.has_object(*theirs) && git.is_ancestor(*theirs, *id)? => {
                 pushes.push(LeasedPush {
                     local: id.to_string(),
                     remote: name.clone(),
@@ -345,7 +345,7 @@ pub fn ask_remote_state(git: &Git) -> Result<Option<String>, SyncError> {
     // A local clone may already have the objects (hard links): ask whether
     // the local notes contain the remote's.
     let known = match git.ref_target(refs::NOTES_REF)? {
-        Some(ours) => git.repo.has_object(theirs) && git.is_ancestor(theirs, ours).unwrap_or(false),
+        Some(ours) => git.has_object(theirs) && git.is_ancestor(theirs, ours).unwrap_or(false),
         None => false,
     };
     Ok((!known).then_some(remote))

@@ -3,8 +3,8 @@
 //! can step back through several; quickscale.yml gets the user's text back
 //! as it was before the operation (an uncommitted change where it differs).
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 
 use super::{EngineError, Workspace};
 use crate::config::CONFIG_FILE;
@@ -137,11 +137,8 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
     }
     let index = changes.iter().map(|c| (c.path.clone(), c.new)).collect();
 
-    let branch = git
-        .head()
-        .map_err(EngineError::from)?
-        .branch
-        .unwrap_or_else(|| "HEAD".into());
+    let branch =
+        super::session::branch_ref(git.head().map_err(EngineError::from)?.branch.as_deref());
     let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
     let mut ref_changes = vec![RefChange {
         name: branch.clone(),
@@ -166,7 +163,7 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
                 .ok()
                 .map(|id| (refs::module_ref(n), id))
         })
-        .filter(|(_, id)| git.repo.has_object(*id))
+        .filter(|(_, id)| git.has_object(*id))
         .collect();
     let current = git
         .refs_with_prefix(MODULES_PREFIX)

@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 
 use crate::catalog::CatalogEntry;
-use crate::git::{Git, GitContext, GitError};
+use crate::git::{Git, GitError};
 use crate::manifest::MANIFEST_FILE;
 
 /// Limits on a module tree; `git config quickscale.maxModuleBytes` and
@@ -37,12 +37,17 @@ impl Default for Limits {
 
 impl Limits {
     pub fn from_config(git: &Git) -> Self {
-        let cfg = git.repo.config_snapshot();
         let mut limits = Limits::default();
-        if let Some(b) = cfg.integer("quickscale.maxModuleBytes").filter(|b| *b > 0) {
+        if let Some(b) = git
+            .config_integer("quickscale.maxModuleBytes")
+            .filter(|b| *b > 0)
+        {
             limits.max_bytes = b.unsigned_abs();
         }
-        if let Some(f) = cfg.integer("quickscale.maxModuleFiles").filter(|f| *f > 0) {
+        if let Some(f) = git
+            .config_integer("quickscale.maxModuleFiles")
+            .filter(|f| *f > 0)
+        {
             limits.max_files = usize::try_from(f).unwrap_or(usize::MAX);
         }
         limits
@@ -134,9 +139,7 @@ pub fn check_tree(
     let mut bytes = 0u64;
     let mut paths: BTreeMap<String, Kind> = BTreeMap::new();
     while let Some((id, dir)) = stack.pop() {
-        let obj = git.repo.find_object(id).ctx(|| format!("read tree {id}"))?;
-        let tree = obj.into_tree();
-        let decoded = tree.decode().ctx(|| format!("decode tree {id}"))?;
+        let entries = git.tree_entries_raw(id)?;
         let parent = || {
             if dir.is_empty() {
                 ".".to_owned()
@@ -144,8 +147,8 @@ pub fn check_tree(
                 dir.clone()
             }
         };
-        for e in &decoded.entries {
-            let Ok(name) = std::str::from_utf8(e.filename) else {
+        for (filename, kind, oid) in entries {
+            let Ok(name) = std::str::from_utf8(&filename) else {
                 return Err(UntrustedError::NotUtf8 {
                     module: module.to_owned(),
                     parent: parent(),
@@ -182,8 +185,7 @@ pub fn check_tree(
             if path.len() > limits.max_path_bytes {
                 return Err(too_long(path.len(), limits.max_path_bytes));
             }
-            let oid = e.oid.to_owned();
-            match e.mode.kind() {
+            match kind {
                 EntryKind::Tree => {
                     paths.insert(path.clone(), Kind::Dir);
                     stack.push((oid, path));
@@ -200,11 +202,7 @@ pub fn check_tree(
                     files += 1;
                 }
                 EntryKind::Blob | EntryKind::BlobExecutable => {
-                    let header = git
-                        .repo
-                        .find_header(oid)
-                        .ctx(|| format!("read object {oid}"))?;
-                    bytes += header.size();
+                    bytes += git.object_size(oid)?;
                     paths.insert(path, Kind::File);
                     files += 1;
                 }
@@ -441,23 +439,7 @@ pub fn check_shape(
 }
 
 fn root_entries(git: &Git, tree: ObjectId) -> Result<Vec<(String, EntryKind, ObjectId)>, GitError> {
-    let obj = git
-        .repo
-        .find_object(tree)
-        .ctx(|| format!("read tree {tree}"))?;
-    let tree_obj = obj.into_tree();
-    let decoded = tree_obj.decode().ctx(|| format!("decode tree {tree}"))?;
-    Ok(decoded
-        .entries
-        .iter()
-        .map(|e| {
-            (
-                String::from_utf8_lossy(e.filename).into_owned(),
-                e.mode.kind(),
-                e.oid.to_owned(),
-            )
-        })
-        .collect())
+    git.tree_entries_lossy(tree)
 }
 
 /// Directories one or two levels down that hold a Python project

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use super::modules::{self, prefix_of};
@@ -303,38 +303,7 @@ pub fn choose(
     scheme: &TagScheme,
 ) -> Result<Target, String> {
     if let Some(to) = &policy.to {
-        // A commit id (7+ hex) that is no ref name: found in the fetched history.
-        if is_commit_id(to) && find_ref(refs, to).is_none() {
-            return Ok(Target::Move {
-                git_ref: to.clone(),
-                fetch: to.clone(),
-            });
-        }
-        // A bare version names the module's own tag (`--to 0.88.1`).
-        let to = &match find_ref(refs, to) {
-            None => scheme.tag_for(to).unwrap_or_else(|| to.clone()),
-            Some(_) => to.clone(),
-        };
-        return match find_ref(refs, to) {
-            Some(r) => Ok(Target::Move {
-                git_ref: to.clone(),
-                fetch: r.name.clone(),
-            }),
-            // A version of the module's scheme without its tag: the fetch
-            // looks for it through the monorepo's version tag.
-            None if matches!(scheme, TagScheme::Pattern { .. })
-                && scheme.version_of(to).is_some() =>
-            {
-                Ok(Target::Move {
-                    git_ref: to.clone(),
-                    fetch: to.clone(),
-                })
-            }
-            None => Err(format!(
-                "`{to}` is not a branch, tag or commit upstream; the module has: {}",
-                names(refs, scheme)
-            )),
-        };
+        return choose_explicit(to, refs, scheme);
     }
     match follows(current_ref, refs, scheme) {
         Follows::Version => {
@@ -396,6 +365,41 @@ pub fn choose(
         Follows::Commit => Ok(Target::Current {
             why: "it is pinned to a commit (--to REF moves it)".into(),
         }),
+    }
+}
+
+/// The target `--to` names: a ref, a commit id, or a bare version of the
+/// module's tag scheme.
+fn choose_explicit(to: &str, refs: &[RemoteRef], scheme: &TagScheme) -> Result<Target, String> {
+    // A commit id (7+ hex) that is no ref name: found in the fetched history.
+    if is_commit_id(to) && find_ref(refs, to).is_none() {
+        return Ok(Target::Move {
+            git_ref: to.to_owned(),
+            fetch: to.to_owned(),
+        });
+    }
+    // A bare version names the module's own tag (`--to 0.88.1`).
+    let to = &match find_ref(refs, to) {
+        None => scheme.tag_for(to).unwrap_or_else(|| to.to_owned()),
+        Some(_) => to.to_owned(),
+    };
+    match find_ref(refs, to) {
+        Some(r) => Ok(Target::Move {
+            git_ref: to.clone(),
+            fetch: r.name.clone(),
+        }),
+        // A version of the module's scheme without its tag: the fetch
+        // looks for it through the monorepo's version tag.
+        None if matches!(scheme, TagScheme::Pattern { .. }) && scheme.version_of(to).is_some() => {
+            Ok(Target::Move {
+                git_ref: to.clone(),
+                fetch: to.clone(),
+            })
+        }
+        None => Err(format!(
+            "`{to}` is not a branch, tag or commit upstream; the module has: {}",
+            names(refs, scheme)
+        )),
     }
 }
 
@@ -546,7 +550,7 @@ pub fn select(
         wanted.retain(|src| {
             refs.iter()
                 .find(|r| &r.name == src)
-                .is_none_or(|r| !git.repo.has_object(r.commit))
+                .is_none_or(|r| !git.has_object(r.commit))
         });
         if !wanted.is_empty() {
             events(Event::Fetching {
@@ -595,11 +599,11 @@ pub fn select(
                 .commit
                 .as_deref()
                 .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-                .filter(|id| git.repo.has_object(*id));
+                .filter(|id| git.has_object(*id));
             if available.branch_tip.is_some()
                 && let Some(tip) = tip
                 && let Ok(Some(m)) =
-                    crate::source::manifest_at_commit(&git.repo, tip, &step.name, "module.yml")
+                    crate::source::manifest_at_commit(git, tip, &step.name, "module.yml")
             {
                 available.tip_version = Some(m.version);
                 if let Some(c) = cache.get_mut(&step.name) {
@@ -774,7 +778,7 @@ pub fn resolve_step(
         .commit
         .as_deref()
         .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-        .filter(|id| git.repo.has_object(*id));
+        .filter(|id| git.has_object(*id));
     let upstream = match known {
         Some(id) => id,
         None => {
@@ -798,13 +802,7 @@ pub fn resolve_step(
             id
         }
     };
-    let upstream = git
-        .repo
-        .find_object(upstream)
-        .map_err(|e| GitError::new(format!("read {upstream}"), e))?
-        .peel_to_commit()
-        .map_err(|e| GitError::new(format!("read {upstream} as a commit"), e))?
-        .id;
+    let upstream = git.peel_to_commit(upstream)?;
     let upstream_tree = git.tree_of(upstream)?;
     untrusted::check_tree(git, name, upstream_tree, cx.limits)?;
     untrusted::check_shape(
@@ -839,7 +837,7 @@ pub fn resolve_step(
                 cx.head_tree,
                 &[TreeEdit {
                     path: prefix.clone(),
-                    target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
+                    target: Some((crate::git::EntryKind::Tree, prefix_tree)),
                 }],
             )?;
             (
@@ -876,7 +874,7 @@ pub fn resolve_step(
     let manifest_path = format!("{prefix}/{MANIFEST_FILE}");
     let label = format!("{}@{}:{MANIFEST_FILE}", step.source, step.to_ref);
     let manifest = if merge.conflicts.iter().any(|c| c.path == manifest_path) {
-        crate::source::manifest_at_commit(&git.repo, upstream, name, &label)?
+        crate::source::manifest_at_commit(git, upstream, name, &label)?
     } else {
         modules::read_manifest(git, merge.tree, name)?
     };
@@ -985,7 +983,7 @@ pub fn commit_step(
         tree,
         &[TreeEdit {
             path: prefix,
-            target: Some((gix::objs::tree::EntryKind::Tree, prefix_tree)),
+            target: Some((crate::git::EntryKind::Tree, prefix_tree)),
         }],
     )?;
     let merge =

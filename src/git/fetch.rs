@@ -17,7 +17,7 @@ use gix::remote::Direction;
 
 use super::remote::RemoteRef;
 use super::{Git, GitContext, GitError};
-use crate::state::refs::TMP_PREFIX;
+use crate::refs::TMP_PREFIX;
 
 /// Why a fetch did not produce a commit.
 #[derive(Debug, thiserror::Error)]
@@ -235,6 +235,17 @@ fn finish(
                 how: None,
             })
         }
+        Pick::Commit(prefix) if prefix.len() == 40 => {
+            // A full id names one object: no history walk needed.
+            let id = ObjectId::from_hex(prefix.as_bytes()).ctx(|| format!("parse `{prefix}`"))?;
+            if !repo.has_object(id) {
+                return Err(not_found());
+            }
+            Ok(Resolved {
+                commit: peel_to_commit(repo, id, url, &want.git_ref)?,
+                how: None,
+            })
+        }
         Pick::Commit(prefix) => {
             let tips: Vec<ObjectId> = refs
                 .iter()
@@ -270,7 +281,13 @@ fn finish(
             let Some(tree) = subtree_of(repo, mono, &m.subdir)? else {
                 return Err(not_found());
             };
-            let Some(commit) = commit_with_tree(repo, tip, tree)? else {
+            let when = repo
+                .find_commit(mono)
+                .ctx(|| format!("read {mono}"))?
+                .time()
+                .map(|t| t.seconds)
+                .unwrap_or_default();
+            let Some(commit) = commit_with_tree(repo, tip, tree, when)? else {
                 return Err(not_found());
             };
             let short_tag = tag.trim_start_matches("refs/tags/");
@@ -342,16 +359,21 @@ fn subtree_of(
     Ok(entry.filter(|e| e.mode().is_tree()).map(|e| e.object_id()))
 }
 
-/// The newest commit reachable from `tip` whose tree is `tree`.
+/// The commit reachable from `tip` whose tree is `tree`; among several
+/// (a later merge that changed nothing), the one committed closest to
+/// `when` (`git subtree split` keeps the monorepo commit's dates, so that
+/// is the split of the tagged commit).
 fn commit_with_tree(
     repo: &gix::Repository,
     tip: ObjectId,
     tree: ObjectId,
+    when: i64,
 ) -> Result<Option<ObjectId>, GitError> {
     let walk = repo
         .rev_walk([tip])
         .all()
         .ctx(|| format!("walk the history of {tip}"))?;
+    let mut best: Option<(i64, ObjectId)> = None;
     for info in walk {
         let info = info.ctx(|| format!("walk the history of {tip}"))?;
         let commit = repo
@@ -361,12 +383,17 @@ fn commit_with_tree(
             .tree_id()
             .ctx(|| format!("read {}", info.id))?
             .detach()
-            == tree
+            != tree
         {
-            return Ok(Some(info.id));
+            continue;
+        }
+        let time = commit.time().map(|t| t.seconds).unwrap_or_default();
+        let distance = (time - when).abs();
+        if best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, info.id));
         }
     }
-    Ok(None)
+    Ok(best.map(|(_, id)| id))
 }
 
 /// Every branch and tag of a local repository with the commit it names
@@ -401,11 +428,8 @@ pub fn local_refs(repo: &gix::Repository) -> Result<Vec<RemoteRef>, GitError> {
 
 /// Resolves `want` in a local repository (a `file://` or path source read
 /// at plan time) exactly as [`Git::fetch_commit`] resolves it remotely.
-pub fn resolve_local(
-    repo: &gix::Repository,
-    url: &str,
-    want: &Want,
-) -> Result<Resolved, FetchError> {
+pub fn resolve_local(repo: &super::Git, url: &str, want: &Want) -> Result<Resolved, FetchError> {
+    let repo = &repo.repo;
     let refs = local_refs(repo)?;
     let p = pick(&refs, want);
     finish(repo, url, &refs, want, &p)
@@ -452,7 +476,19 @@ impl Git {
         // case): its specs are fetched; otherwise a second one fetches what
         // the advertisement showed is needed.
         let r = want.git_ref.as_str();
-        if is_commit_id(r) && !r.is_empty() {
+        // A full id whose commit is here already needs nothing fetched (as
+        // `update` skips refs whose objects it has).
+        if r.len() == 40
+            && let Ok(id) = ObjectId::from_hex(r.as_bytes())
+            && let Ok(Some(object)) = self.repo.try_find_object(id)
+            && let Ok(commit) = object.peel_to_commit()
+        {
+            return Ok(Resolved {
+                commit: commit.id,
+                how: None,
+            });
+        }
+        if is_commit_id(r) {
             let refs = self.list_remote(url)?;
             if let Pick::Commit(_) = pick(&refs, want) {
                 // Every branch and tag, by name (a glob would need a

@@ -1,4 +1,4 @@
-//! A thin wrapper over gix: the only module (with `state`) that touches it.
+//! A thin wrapper over gix: the only module that names it (tests/architecture.rs).
 //!
 //! Shelling out to `git` is left to what gix cannot do (push), and to the
 //! `git upload-pack` that gix itself spawns for local fetches.
@@ -7,6 +7,7 @@ pub mod changes;
 pub mod fetch;
 mod local;
 pub mod merge;
+pub mod query;
 pub mod remote;
 pub mod split;
 pub mod subtree;
@@ -27,10 +28,17 @@ pub(crate) fn ensure_tls_provider() {
 
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
-use gix::bstr::{BStr, BString, ByteSlice};
+/// Object ids, as every layer names commits, trees and blobs.
+pub use gix::ObjectId;
+/// Byte-string helpers (`lines`, `contains_str`, `to_str_lossy`) for file
+/// contents and paths as git stores them.
+pub use gix::bstr::ByteSlice;
+use gix::bstr::{BStr, BString};
+/// The kind of a tree entry (blob, executable, link, tree, submodule).
+pub use gix::objs::tree::EntryKind;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use gix::refs::{FullName, Target};
+pub use query::{InProgress, IndexEntry, NotesTree, Time};
 
 /// A git failure with what was being done.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +74,8 @@ impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> GitContext<T> for Res
 
 /// A repository whose worktree is a project root.
 pub struct Git {
-    pub repo: gix::Repository,
+    /// Private: callers ask `Git` (query.rs and the other files here).
+    repo: gix::Repository,
 }
 
 /// Decoded objects kept per repository handle. A command looks up paths in

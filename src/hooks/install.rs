@@ -9,10 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use gix::bstr::ByteSlice;
 use serde::Serialize;
 
 use super::{END_MARKER, Hook, HooksError, MODE_KEY, Mode, START_MARKER};
+use crate::git::ByteSlice;
 use crate::git::Git;
 
 /// The first line of a hook file the tool creates.
@@ -143,21 +143,18 @@ pub struct Outcome {
 
 /// Finds where the hooks of the repository at `git` live.
 pub fn locate(git: &Git) -> Result<Location, HooksError> {
-    let repo = &git.repo;
-    let workdir = repo.workdir().map(real_path);
+    let workdir = git.workdir_if_any().map(real_path);
     // Canonical: from a linked worktree the common dir reads
     // `.git/worktrees/<name>/../..`.
-    let common = real_path(repo.common_dir());
-    let configured = repo
-        .config_snapshot()
-        .string("core.hooksPath")
-        .map(|v| v.to_str_lossy().into_owned())
+    let common = real_path(git.common_dir());
+    let configured = git
+        .config_string("core.hooksPath")
         .filter(|v| !v.is_empty());
     let (dir, source) = match configured {
         None => (common.join("hooks"), Source::GitDir),
         Some(value) => {
             let expanded = match value.strip_prefix("~/") {
-                Some(rest) => gix::path::env::home_dir()
+                Some(rest) => crate::git::query::home_dir()
                     .map(|h| h.join(rest))
                     .unwrap_or_else(|| PathBuf::from(&value)),
                 None => PathBuf::from(&value),
@@ -192,7 +189,7 @@ pub fn locate(git: &Git) -> Result<Location, HooksError> {
 fn inside_repository(git: &Git, path: &Path) -> bool {
     let real = real_path(path);
     let inside = |root: &Path| real.starts_with(real_path(root));
-    git.repo.workdir().is_some_and(inside) || inside(git.repo.common_dir())
+    git.workdir_if_any().is_some_and(inside) || inside(git.common_dir())
 }
 
 /// A hook file as git would open it.
@@ -344,7 +341,7 @@ pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
 /// them elsewhere (husky), and husky's user hook file. Canonical, deduplicated.
 fn block_candidates(git: &Git, location: &Location, hook: Hook) -> Vec<HookFile> {
     let mut dirs = vec![location.dir.clone()];
-    let git_hooks = real_path(&git.repo.common_dir().join("hooks"));
+    let git_hooks = real_path(&git.common_dir().join("hooks"));
     if !dirs.contains(&git_hooks) {
         dirs.push(git_hooks);
     }
@@ -363,7 +360,7 @@ fn block_candidates(git: &Git, location: &Location, hook: Hook) -> Vec<HookFile>
             push(dir.join(format!("{}{suffix}", hook.name())));
         }
     }
-    if let Some(root) = git.repo.workdir() {
+    if let Some(root) = git.workdir_if_any() {
         let husky = real_path(&root.join(".husky"));
         if husky.is_dir() && !dirs.contains(&husky) {
             push(husky.join(hook.name()));
@@ -494,12 +491,9 @@ pub fn status(git: &Git, path_var: Option<&std::ffi::OsStr>) -> Result<Status, H
 
 /// The configured mode; unset means `block`.
 pub fn read_mode(git: &Git) -> Result<Mode, HooksError> {
-    match git.repo.config_snapshot().string(MODE_KEY) {
+    match git.config_string_raw(MODE_KEY) {
         None => Ok(Mode::Block),
-        Some(value) => {
-            let value = value.to_str_lossy().into_owned();
-            Mode::parse(&value).ok_or(HooksError::BadMode { value })
-        }
+        Some(value) => Mode::parse(&value).ok_or(HooksError::BadMode { value }),
     }
 }
 
@@ -523,7 +517,7 @@ fn block_state(hook: Hook, found: &[u8]) -> HookState {
     if normal == current {
         return HookState::Installed;
     }
-    let id = gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, &normal)
+    let id = crate::git::query::sha1_blob_id(&normal)
         .map(|id| id.to_string())
         .unwrap_or_default();
     if PREVIOUS_BLOCKS.contains(&id.as_str()) {
@@ -584,7 +578,7 @@ fn manager_of(content: &[u8], location: &Location) -> Option<Manager> {
 /// Managers configured in the project's worktree.
 fn project_managers(git: &Git, location: &Location) -> Vec<Manager> {
     let mut out = Vec::new();
-    if let Some(root) = git.repo.workdir() {
+    if let Some(root) = git.workdir_if_any() {
         let has = |names: &[&str]| names.iter().any(|n| root.join(n).is_file());
         if has(&[
             "lefthook.yml",

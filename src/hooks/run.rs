@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use super::{Hook, HooksError, Mode, install};
 use crate::config::{CONFIG_FILE, ConfigFile};
@@ -72,7 +72,7 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
     if mode == Mode::Off {
         return Ok(Outcome::skipped(hook, mode, "quickscale.hooks.mode is off"));
     }
-    let Some(workdir) = git.repo.workdir().map(Path::to_owned) else {
+    let Some(workdir) = git.workdir_if_any().map(Path::to_owned) else {
         return Ok(Outcome::skipped(hook, mode, "a bare repository"));
     };
     if hook == Hook::PrePush && invocation.module_push {
@@ -98,9 +98,7 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
     };
     let index = git.read_index_fast()?;
     let config_path = workdir.join(CONFIG_FILE);
-    let in_index = index
-        .entry_by_path(gix::bstr::BStr::new(CONFIG_FILE.as_bytes()))
-        .is_some();
+    let in_index = crate::git::query::index_contains(&index, CONFIG_FILE);
     if !in_index && !config_path.is_file() {
         return Ok(Outcome::skipped(hook, mode, "not a git-quickscale project"));
     }
@@ -146,7 +144,7 @@ fn applied_state(
         let package = state.project.package.clone();
         return Ok((Some(state), package));
     }
-    let root = git.repo.workdir().unwrap_or(config_path);
+    let root = git.workdir_if_any().unwrap_or(config_path);
     let catalog = match crate::project::load_catalog(root, &invocation.index_overrides) {
         Ok(c) => Some(c),
         Err(e) => {

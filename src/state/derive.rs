@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 
 use super::{AppliedState, Derived, ModuleState, StateError};
 use crate::config::{CONFIG_FILE, ProjectConfig};
@@ -54,7 +54,7 @@ impl Provenance {
                 )
             })
             .collect();
-        let shallow = git.repo.is_shallow().unwrap_or(false);
+        let shallow = git.is_shallow();
         Ok(Provenance {
             squashes,
             refs,
@@ -73,6 +73,46 @@ impl Provenance {
             shallow: self.shallow,
         }
     }
+}
+
+/// One embedded module's state, read from its prefix's tree: its manifest
+/// and the options and source quickscale.yml gives it.
+fn module_state(
+    git: &Git,
+    config: &ProjectConfig,
+    catalog: &crate::catalog::Catalog,
+    name: &str,
+    prefix: String,
+    prefix_tree: ObjectId,
+    commit: String,
+) -> Result<ModuleState, StateError> {
+    let manifest = match git.entry_at(prefix_tree, MANIFEST_FILE)? {
+        Some((_, blob)) => {
+            let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
+            Manifest::parse(&text, &format!("{prefix}/{MANIFEST_FILE}"), name).ok()
+        }
+        None => None,
+    };
+    let given = config
+        .module(name)
+        .map(|w| w.options.clone())
+        .unwrap_or_default();
+    let options = manifest
+        .as_ref()
+        .and_then(|m| m.resolve_options(name, &given).ok())
+        .unwrap_or_default();
+    let (source, git_ref) = crate::source::resolve(name, config, catalog)
+        .map(|s| (s.url, s.git_ref))
+        .unwrap_or_default();
+    Ok(ModuleState {
+        source,
+        git_ref,
+        commit,
+        prefix,
+        tree: prefix_tree.to_string(),
+        version: manifest.map(|m| m.version),
+        options,
+    })
 }
 
 /// Rebuilds the state at `head` from its tree, its committed quickscale.yml,
@@ -118,7 +158,7 @@ pub fn derive(
     let mut state = AppliedState::new(config.project.clone());
     if let Some(modules_tree) = git.subtree_at(tree, MODULES_DIR)? {
         for (name, (kind, prefix_tree)) in git.tree_entries(modules_tree)? {
-            if kind != gix::objs::tree::EntryKind::Tree {
+            if kind != crate::git::EntryKind::Tree {
                 continue;
             }
             let prefix = format!("{MODULES_DIR}/{name}");
@@ -141,36 +181,8 @@ pub fn derive(
                 derived.user_dirs.push(prefix);
                 continue;
             }
-            let manifest = match git.entry_at(prefix_tree, MANIFEST_FILE)? {
-                Some((_, blob)) => {
-                    let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
-                    Manifest::parse(&text, &format!("{prefix}/{MANIFEST_FILE}"), &name).ok()
-                }
-                None => None,
-            };
-            let given = config
-                .module(&name)
-                .map(|w| w.options.clone())
-                .unwrap_or_default();
-            let options = manifest
-                .as_ref()
-                .and_then(|m| m.resolve_options(&name, &given).ok())
-                .unwrap_or_default();
-            let (source, git_ref) = crate::source::resolve(&name, config, catalog)
-                .map(|s| (s.url, s.git_ref))
-                .unwrap_or_default();
-            state.modules.insert(
-                name.clone(),
-                ModuleState {
-                    source,
-                    git_ref,
-                    commit,
-                    prefix,
-                    tree: prefix_tree.to_string(),
-                    version: manifest.map(|m| m.version),
-                    options,
-                },
-            );
+            let module = module_state(git, config, catalog, &name, prefix, prefix_tree, commit)?;
+            state.modules.insert(name.clone(), module);
         }
     }
     for path in wiring::managed_paths(&config.project.package) {

@@ -7,11 +7,12 @@
 
 pub mod derive;
 pub mod notes;
-pub mod refs;
+/// Ref and note names live in a leaf (`crate::refs`), so `git` can name them.
+pub use crate::refs;
 
 use std::collections::BTreeMap;
 
-use gix::ObjectId;
+use crate::git::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Identity;

@@ -3,22 +3,15 @@
 //! Writes build the notes commit as an object only, so the caller moves the
 //! notes ref in the same ref transaction as the branch.
 
-use gix::ObjectId;
-use gix::note::plumbing::State as NotesTree;
-
 use super::AppliedState;
 use super::refs::NOTES_REF;
-use crate::git::{Git, GitContext, GitError, Signature};
+use crate::git::{Git, GitError, NotesTree, ObjectId, Signature};
 
 /// How far back the first-parent walk looks for a note.
 const MAX_WALK: usize = 10_000;
 
 fn notes_tree(git: &Git, notes_commit: Option<ObjectId>) -> Result<NotesTree, GitError> {
-    let root = match notes_commit {
-        Some(c) => git.tree_of(c)?,
-        None => git.empty_tree(),
-    };
-    NotesTree::new(root, &git.repo.objects).ctx(|| format!("read the notes tree {root}"))
+    git.notes_tree(notes_commit)
 }
 
 /// The note text on `commit`, if any.
@@ -31,10 +24,7 @@ pub fn read(git: &Git, commit: ObjectId) -> Result<Option<String>, GitError> {
 }
 
 fn read_in(git: &Git, tree: &mut NotesTree, commit: ObjectId) -> Result<Option<String>, GitError> {
-    match tree
-        .get(&commit, &git.repo.objects)
-        .ctx(|| format!("look up the note of {commit}"))?
-    {
+    match git.note_of(tree, commit)? {
         Some(blob) => Ok(Some(
             String::from_utf8_lossy(&git.read_blob(blob)?).into_owned(),
         )),
@@ -66,15 +56,16 @@ pub fn nearest(git: &Git, head: ObjectId) -> Result<Option<(ObjectId, AppliedSta
     let mut current = Some(head);
     let mut steps = 0;
     while let Some(commit) = current {
-        let blob = tree
-            .get(&commit, &git.repo.objects)
-            .map_err(|e| problem(commit, format!("the notes tree is unreadable: {e}")))?;
+        let blob = git.note_of(&mut tree, commit).map_err(|e| {
+            problem(
+                commit,
+                format!("the notes tree is unreadable: {}", e.source),
+            )
+        })?;
         if let Some(blob) = blob {
             let size = git
-                .repo
-                .find_header(blob)
-                .map_err(|e| problem(commit, format!("its blob is unreadable: {e}")))?
-                .size();
+                .object_size(blob)
+                .map_err(|e| problem(commit, format!("its blob is unreadable: {}", e.source)))?;
             if size > MAX_NOTE_BYTES {
                 return Err(problem(commit, format!("it is {size} bytes")));
             }
@@ -136,9 +127,9 @@ fn nearest_within(
         merged = match (merged, theirs) {
             (Some(ours), Some(theirs)) if ours.1 == theirs.1 => Some(ours),
             (Some(ours), Some(theirs)) => {
-                let base = match git.repo.merge_base(parents[0], *other) {
-                    Ok(Some(b)) => nearest_within(git, b.detach(), depth - 1)?.map(|(_, s)| s),
-                    _ => None,
+                let base = match git.merge_base(parents[0], *other) {
+                    Some(b) => nearest_within(git, b, depth - 1)?.map(|(_, s)| s),
+                    None => None,
                 };
                 let state =
                     merge_states(base.as_ref(), &ours.1, &theirs.1).map_err(|why| NoteProblem {
@@ -168,12 +159,7 @@ fn first_noteless_merge(git: &Git, head: ObjectId) -> Result<Option<ObjectId>, N
     let mut current = Some(head);
     let mut steps = 0;
     while let Some(commit) = current {
-        if tree
-            .get(&commit, &git.repo.objects)
-            .ok()
-            .flatten()
-            .is_some()
-        {
+        if git.note_of(&mut tree, commit).ok().flatten().is_some() {
             return Ok(None);
         }
         let parents = git.parents(commit).unwrap_or_default();
@@ -268,12 +254,47 @@ pub fn write_commit(
     let mut tree = notes_tree(git, parent)?;
     for (commit, text) in notes {
         let blob = git.write_blob(text.as_bytes())?;
-        tree.edit(*commit, Some(blob), &git.repo.objects)
-            .ctx(|| format!("add the note of {commit}"))?;
+        git.set_note(&mut tree, *commit, blob)?;
     }
-    let root = tree
-        .write(&git.repo.objects)
-        .ctx(|| "write the notes tree".into())?;
+    let root = git.write_notes_tree(tree)?;
     let parents: Vec<ObjectId> = parent.into_iter().collect();
     git.write_commit(message, root, &parents, signature, signature)
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+    use crate::identity::{Identity, Theme};
+
+    fn state(managed: &[(&str, &str)]) -> AppliedState {
+        let mut s = AppliedState::new(Identity {
+            slug: "shop".into(),
+            package: "shop".into(),
+            theme: Theme::ShowcaseHtml,
+            name: None,
+        });
+        for (path, blob) in managed {
+            s.managed.insert((*path).into(), (*blob).into());
+        }
+        s
+    }
+
+    #[test]
+    fn each_side_brings_what_it_changed_and_both_changing_one_thing_conflicts() {
+        let base = state(&[("settings.py", "1"), ("urls.py", "1")]);
+        let ours = state(&[("settings.py", "2"), ("urls.py", "1")]);
+        let theirs = state(&[("settings.py", "1"), ("urls.py", "3"), ("new.py", "4")]);
+        let merged = merge_states(Some(&base), &ours, &theirs).expect("clean");
+        assert_eq!(merged.managed["settings.py"], "2");
+        assert_eq!(merged.managed["urls.py"], "3");
+        assert_eq!(merged.managed["new.py"], "4");
+        assert!(merged.operation.is_none());
+        let clash = state(&[("settings.py", "5"), ("urls.py", "1")]);
+        let err = merge_states(Some(&base), &ours, &clash).expect_err("conflict");
+        assert!(err.contains("settings.py"), "{err}");
+        // A removal on one side stays removed.
+        let removed = state(&[("urls.py", "1")]);
+        let merged = merge_states(Some(&base), &removed, &base).expect("clean");
+        assert!(!merged.managed.contains_key("settings.py"));
+    }
 }

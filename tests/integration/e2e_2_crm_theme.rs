@@ -187,6 +187,7 @@ fn identity() -> Identity {
         slug: SLUG.into(),
         package: SLUG.into(),
         theme: Theme::CrmReact,
+        name: None,
     }
 }
 
@@ -334,6 +335,9 @@ fn the_frontend_passes_its_tests_and_builds_and_django_serves_it() {
         describe(&check)
     );
     venv.manage(&["migrate", "--noinput"], &[]);
+    // The project's lint passes as generated (CI's lint job, pre-commit).
+    venv.python(&["-m", "ruff", "check", "--no-cache", "."], &[]);
+    venv.python(&["-m", "ruff", "format", "--no-cache", "--check", "."], &[]);
     let tests = venv.pytest(&["-rA"], &[("REQUIRE_FRONTEND_BUILD", "1")]);
     let text = stdout(&tests);
     assert_pytest_passed(&tests);

@@ -11,7 +11,6 @@
 
 mod common;
 mod e2e_1_readme;
-mod e2e_1_wheel;
 mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
 mod e2e_2_teams_module;
@@ -41,6 +40,9 @@ mod test_sync;
 mod test_team;
 mod test_untrusted;
 mod test_update;
+mod test_update_prs;
+mod test_wheel;
+mod test_workflow_fuzz;
 mod test_workflows;
 mod test_yaml_edit;
 

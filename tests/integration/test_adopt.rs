@@ -328,7 +328,8 @@ fn derivation_rules_wire_the_module_and_no_module_python_runs() {
     assert!(dir.join("modules/legacy/module.yml").exists());
     let urls = read(&dir, "shop/urls_modules.py");
     assert!(
-        urls.contains("path(\"dash/\", include(\"quickscale_modules_dash.urls\"))"),
+        // dash declares no access: its pages are for signed-in users.
+        urls.contains("path(\"dash/\", protected(\"quickscale_modules_dash.urls\", \"login\"))"),
         "{urls}"
     );
 
@@ -1410,4 +1411,234 @@ fn adopt_redacts_credentials_at_any_depth_and_never_stores_them() {
             .values()
             .any(|(b, _)| String::from_utf8_lossy(b).contains("N3stedT0kenValue"))
     );
+}
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 5: adopt changes nothing Django runs
+// ---------------------------------------------------------------------------
+
+/// Adds to the fixture's (uncommitted, as upstream leaves it) wiring what
+/// upstream's v0.79 CLI wrote from its own code and no manifest declares:
+/// e-mail, allauth and DRF settings (a set literal among them) and an app.
+fn with_upstream_only_wiring(dir: &Path) {
+    let path = dir.join("shop/settings/modules.py");
+    let text = read(dir, "shop/settings/modules.py")
+        .replace(
+            "MODULE_INSTALLED_APPS: list[str] = [",
+            "MODULE_INSTALLED_APPS: list[str] = ['django.contrib.humanize', ",
+        )
+        .replace(
+            "MODULE_SETTINGS: dict[str, object] = {",
+            "MODULE_SETTINGS: dict[str, object] = {'ACCOUNT_LOGIN_METHODS': {'email'},\n 'DEFAULT_FROM_EMAIL': 'noreply@example.com',\n 'EMAIL_BACKEND': 'django.core.mail.backends.locmem.EmailBackend',\n 'REST_FRAMEWORK': {'DEFAULT_PERMISSION_CLASSES': ['rest_framework.permissions.IsAuthenticated'],\n                    'PAGE_SIZE': 25},\n ",
+        );
+    std::fs::write(path, text).expect("w");
+}
+
+#[test]
+fn adopt_keeps_the_settings_upstream_wrote_that_no_manifest_declares() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V079, &["crm"]) else {
+        return;
+    };
+    with_upstream_only_wiring(&up.dir);
+    let out = adopt(&env, &up, &["--dry-run"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let plan = format!("{}{}", stdout(&out), stderr(&out));
+    for name in [
+        "EMAIL_BACKEND",
+        "DEFAULT_FROM_EMAIL",
+        "ACCOUNT_LOGIN_METHODS",
+        "REST_FRAMEWORK",
+        "django.contrib.humanize",
+    ] {
+        assert!(
+            plan.contains(name) && plan.contains("shop/settings/upstream_settings.py"),
+            "{name} is not named in the plan:\n{plan}"
+        );
+    }
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let kept = env.git(
+        &up.dir,
+        &["show", "HEAD:shop/settings/upstream_settings.py"],
+    );
+    assert!(
+        kept.contains("\"ACCOUNT_LOGIN_METHODS\": {'email'},"),
+        "{kept}"
+    );
+    assert!(
+        kept.contains("\"EMAIL_BACKEND\": 'django.core.mail.backends.locmem.EmailBackend',"),
+        "{kept}"
+    );
+    assert!(kept.contains("'PAGE_SIZE': 25}"), "{kept}");
+    assert!(kept.contains("\"django.contrib.humanize\""), "{kept}");
+    let wired = env.git(&up.dir, &["show", "HEAD:shop/settings/modules.py"]);
+    assert!(wired.contains("from .upstream_settings import"), "{wired}");
+    assert!(wired.contains("\"CRM_PAGE_SIZE\": 20"), "{wired}");
+    // The settings the manifests give are not duplicated into the kept file.
+    assert!(!kept.contains("CRM_PAGE_SIZE"), "{kept}");
+    // check == apply, and a later apply keeps importing the user's file.
+    let out = env.qs(&up.dir, &["--index", up.index.as_str(), "check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    qs_ok_in(
+        &env,
+        &up,
+        &[
+            "plan",
+            "--reconfigure",
+            "--set",
+            "crm.page_size=30",
+            "--yes",
+        ],
+    );
+    qs_ok_in(&env, &up, &["apply", "--yes", "--no-hooks"]);
+    let wired = env.git(&up.dir, &["show", "HEAD:shop/settings/modules.py"]);
+    assert!(
+        wired.contains("from .upstream_settings import") && wired.contains("\"CRM_PAGE_SIZE\": 30"),
+        "{wired}"
+    );
+    // The user's file is theirs: once deleted, the import goes with it.
+    env.git(&up.dir, &["rm", "-q", "shop/settings/upstream_settings.py"]);
+    env.git(&up.dir, &["commit", "-qm", "drop the kept settings"]);
+    qs_ok_in(
+        &env,
+        &up,
+        &[
+            "plan",
+            "--reconfigure",
+            "--set",
+            "crm.page_size=31",
+            "--yes",
+        ],
+    );
+    qs_ok_in(&env, &up, &["apply", "--yes", "--no-hooks"]);
+    let wired = env.git(&up.dir, &["show", "HEAD:shop/settings/modules.py"]);
+    assert!(!wired.contains("upstream_settings"), "{wired}");
+}
+
+/// Every uppercase setting (repr) and every URL pattern (route, name),
+/// as Django loads them.
+const DUMP: &str = r#"
+import json
+from django.conf import settings
+from django.urls import get_resolver
+
+def walk(resolver, prefix=""):
+    out = []
+    for p in resolver.url_patterns:
+        route = prefix + str(p.pattern)
+        if hasattr(p, "url_patterns"):
+            out.extend(walk(p, route))
+        else:
+            out.append([route, p.name or ""])
+    return out
+
+def canon(v):
+    # Mapping order means nothing to Django; list and tuple order does.
+    if isinstance(v, dict):
+        return "{" + ", ".join(canon(k) + ": " + canon(x) for k, x in sorted(v.items(), key=lambda i: repr(i[0]))) + "}"
+    if isinstance(v, (list, tuple)):
+        return type(v).__name__ + "[" + ", ".join(canon(x) for x in v) + "]"
+    if isinstance(v, (set, frozenset)):
+        return "set{" + ", ".join(sorted(canon(x) for x in v)) + "}"
+    return repr(v)
+
+names = sorted(k for k in dir(settings) if k.isupper())
+print(json.dumps({
+    "settings": {k: canon(getattr(settings, k)) for k in names},
+    "urls": sorted(walk(get_resolver())),
+}, sort_keys=True))
+"#;
+
+#[test]
+fn adopt_changes_no_setting_and_no_url_django_runs() {
+    if !crate::common::python::python_enabled() {
+        crate::common::python::skipped(
+            "set QUICKSCALE_PYTHON_TESTS=1 to compare Django's settings and URLs before and after adopt",
+        );
+        return;
+    }
+    let env = TestEnv::new();
+    // crm only: the fixture's blog wiring lacks the MARKDOWNX_MEDIA_PATH
+    // upstream's real blog wiring has (a fixture artefact, not a change).
+    let Some(up) = upstream_project(&env, Era::V079, &["crm"]) else {
+        return;
+    };
+    with_upstream_only_wiring(&up.dir);
+    // Upstream's projects install their modules through poetry; the venv
+    // helper reads requirements-modules.txt, which adopt writes: lent for
+    // the install only, then removed so that adopt finds the project as is.
+    let reqs = up.dir.join("requirements-modules.txt");
+    std::fs::write(&reqs, "-e ./modules/crm\n").expect("w");
+    let venv = crate::common::python::Venv::create(&env, &up.dir);
+    std::fs::remove_file(&reqs).expect("rm");
+    let dump = |what: &str| -> serde_json::Value {
+        let out = venv.manage(&["shell", "-c", DUMP], &[]);
+        assert!(out.status.success(), "{what}: {}", describe(&out));
+        let text = stdout(&out);
+        let line = text.lines().last().unwrap_or_default();
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
+    };
+    let before = dump("before adopt");
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let after = dump("after adopt");
+    assert_eq!(before["urls"], after["urls"], "URL patterns changed");
+    let (b, a) = (&before["settings"], &after["settings"]);
+    let keys: std::collections::BTreeSet<&String> = b
+        .as_object()
+        .expect("settings")
+        .keys()
+        .chain(a.as_object().expect("settings").keys())
+        .collect();
+    let changed: Vec<String> = keys
+        .into_iter()
+        .filter(|k| b[k.as_str()] != a[k.as_str()])
+        .map(|k| format!("{k}: {} -> {}", b[k.as_str()], a[k.as_str()]))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "settings changed by adopt:\n{}",
+        changed.join("\n")
+    );
+    assert!(
+        b["EMAIL_BACKEND"].as_str().unwrap_or("").contains("locmem"),
+        "{b:#}"
+    );
+}
+
+#[test]
+fn adopt_records_a_version_tag_only_when_the_source_confirms_it() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V088, &["crm", "blog"]) else {
+        return;
+    };
+    // crm's recorded version has no tag at the source (upstream recorded
+    // 0.71.0 for a module it embedded from a branch); blog's is right.
+    let state = read(&up.dir, ".quickscale/state.yml");
+    let crm_at = state.find("  crm:\n").expect("crm");
+    let fixed = format!(
+        "{}{}",
+        &state[..crm_at],
+        state[crm_at..].replacen("version: 0.88.0", "version: 0.71.0", 1)
+    );
+    std::fs::write(up.dir.join(".quickscale/state.yml"), fixed).expect("w");
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        text.contains("records version 0.71.0, but its tag splits/crm-module/0.71.0 does not exist at the source"),
+        "{text}"
+    );
+    let n = note(&env, &up.dir);
+    let crm_split = env.rev(&up.repo, "splits/crm-module/0.88.0^{commit}");
+    assert_eq!(n["modules"]["crm"]["ref"], crm_split, "{n:#}");
+    assert_eq!(n["modules"]["crm"]["commit"], crm_split, "{n:#}");
+    // blog's tag names the embedded commit at the source: recorded as is.
+    assert_eq!(
+        n["modules"]["blog"]["ref"], "splits/blog-module/0.88.0",
+        "{n:#}"
+    );
+    let status = json(&qs_ok_in(&env, &up, &["status", "--json"]));
+    assert_eq!(status["in_sync"], true, "{status:#}");
 }

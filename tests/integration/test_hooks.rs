@@ -898,15 +898,13 @@ fn pre_commit_try_repo_blocks_a_mixed_commit() {
         Ok(more) if !more.is_empty() => format!("{} {more}", wheels.display()),
         _ => wheels.display().to_string(),
     };
-    let git_dir = String::from_utf8(
-        Command::new("sh")
-            .args(["-c", "dirname \"$(command -v git)\""])
-            .output()
-            .expect("git")
-            .stdout,
-    )
-    .expect("utf8");
-    let venv_path = format!("{}:{}", tools.display(), git_dir.trim());
+    // PATH without any git-quickscale: only the hook's environment has one.
+    let system_path = std::env::var("PATH").unwrap_or_default();
+    let without_tool: Vec<&str> = system_path
+        .split(':')
+        .filter(|d| !d.is_empty() && !Path::new(d).join("git-quickscale").exists())
+        .collect();
+    let venv_path = format!("{}:{}", tools.display(), without_tool.join(":"));
     let pre_commit_env = |cmd: &mut Command| {
         cmd.env("PATH", &venv_path)
             .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"))

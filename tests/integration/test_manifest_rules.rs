@@ -84,7 +84,7 @@ fn a_module_cannot_set_secret_key() {
         &dir,
         &[
             &format!(
-                "{}:30:3: module evil: settings: `SECRET_KEY` is a protected Django setting; a module cannot set it",
+                "{}:32:3: module evil: settings: `SECRET_KEY` is a protected Django setting; a module cannot set it",
                 label(&repo)
             ),
             "allow it in quickscale.yml only if you trust this module with it: `sources: {evil: {allow_settings: [SECRET_KEY]}}`",

@@ -47,10 +47,11 @@ pub fn start_paused(env: &TestEnv, dir: &Path, args: &[&str], point: &str) -> Ch
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{args:?} exited ({status}) before reaching {point}");
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{args:?} never reached {point}"
-        );
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?} never reached {point}");
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
     child
@@ -378,6 +379,12 @@ fn check_compares_the_source_ref_exactly_as_apply_does() {
             describe(&apply)
         );
         assert!(stdout(&check).contains(new_ref) || stderr(&check).contains(new_ref));
+        // The module has no local changes: the plan does not claim any.
+        assert!(
+            !stdout(&apply).contains("merged with its local changes"),
+            "{}",
+            describe(&apply)
+        );
         std::fs::write(dir.join("quickscale.yml"), &config).expect("write");
     }
     let out = env.qs(&dir, &["check"]);
@@ -505,4 +512,25 @@ fn messages_a_new_user_sees_name_the_next_step() {
         .expect("advice");
     assert!(advice > removed, "{err}");
     assert!(err.contains("git quickscale undo"), "{err}");
+}
+
+#[test]
+fn a_git_process_holding_index_lock_stops_apply_with_that_error_and_a_rollback() {
+    let env = TestEnv::new();
+    let dir = apply_scenario(&env);
+    let before = env.repo_snapshot(&dir);
+    std::fs::write(dir.join(".git/index.lock"), "").expect("lock");
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("index.lock"), "{err}");
+    assert!(!err.contains("cannot be rolled back"), "{err}");
+    // git's lock is git's: left alone.
+    assert!(dir.join(".git/index.lock").exists());
+    std::fs::remove_file(dir.join(".git/index.lock")).expect("unlock");
+    let after = env.repo_snapshot(&dir);
+    assert_eq!(before.refs, after.refs);
+    assert_eq!(before.files, after.files, "worktree");
+    assert!(!dir.join(".git/quickscale/journal.json").exists());
+    env.qs_ok(&dir, &["apply", "--yes"]);
 }

@@ -65,6 +65,7 @@ fn every_shipped_and_generated_workflow_passes_actionlint() {
             slug: "shop".into(),
             package: "shop".into(),
             theme,
+            name: None,
         };
         for (label, python) in [
             ("base", git_quickscale::compat::ProjectPython::baseline()),
@@ -106,4 +107,50 @@ fn every_shipped_and_generated_workflow_passes_actionlint() {
     )
     .expect("bad");
     assert!(lint(&env, &linter, &[bad]).contains("\"nope\""));
+}
+
+/// zizmor (offline audits) passes on every theme's generated workflows with
+/// the project's own `.github/zizmor.yml`; the update workflow included.
+#[test]
+fn generated_workflows_pass_zizmor() {
+    if !crate::common::python::python_enabled() {
+        return;
+    }
+    let env = TestEnv::new();
+    let Some(tools) = crate::common::release::tools(&env) else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for theme in git_quickscale::render::available_themes() {
+        let identity = git_quickscale::config::Identity {
+            slug: "shop".into(),
+            package: "shop".into(),
+            theme,
+            name: None,
+        };
+        let rendered = git_quickscale::render::render_project(&identity).expect("render");
+        let root = env.root().join(theme.name());
+        for (path, file) in rendered.iter().filter(|(p, _)| p.starts_with(".github/")) {
+            let out = root.join(path);
+            std::fs::create_dir_all(out.parent().expect("dir")).expect("mkdir");
+            std::fs::write(&out, &file.contents).expect("write");
+        }
+        assert!(
+            root.join(".github/workflows/quickscale-updates.yml")
+                .is_file()
+        );
+        let mut cmd = base_command(&env, tools.join("zizmor"), &root);
+        cmd.args([
+            "--offline",
+            "--no-progress",
+            "--config",
+            ".github/zizmor.yml",
+            ".github/workflows",
+        ]);
+        let out = run_with_timeout(cmd, std::time::Duration::from_secs(120));
+        if !out.status.success() {
+            failures.push(format!("{}:\n{}", theme.name(), describe(&out)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -26,6 +28,29 @@ def test_the_pricing_page_lists_public_plans_in_the_projects_layout(client, plan
         assert text in html, text
     assert "Secret" not in html
     assert html.count('action="/billing/checkout/"') == 3  # Basic monthly + yearly, Pro
+    # The project's components; "Free" once for the free plan (its price), not twice.
+    assert '<p class="badge billing-badge">Recommended</p>' in html
+    assert html.count('class="card billing-plan') == 3
+    assert all('class="button' in b for b in re.findall(r"<button[^>]*>", html))
+    free_card = html.split('id="plan-free"')[1].split("</article>")[0]
+    assert free_card.count("Free") == 1, free_card
+    # The page title carries the project's name when the project provides it.
+    assert "<title>Pricing</title>" in html
+
+
+def test_page_titles_carry_the_project_name(client, plans, settings):
+    processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "context_processors": [*processors, "tests.context.project"],
+            },
+        }
+    ]
+    html = client.get(reverse("quickscale_billing:pricing")).content.decode()
+    assert "<title>Pricing &middot; Acme HQ</title>" in html
 
 
 def test_a_project_template_overrides_a_page(client, plans, settings, tmp_path):

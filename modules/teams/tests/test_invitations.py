@@ -26,6 +26,11 @@ def test_invite_sends_an_email_with_a_single_use_link(team_a, django_capture_on_
     assert "Team A" in message.subject and "a_admin" in message.body
     token = token_from(message)
     assert "http://testserver/teams/invitations/" in message.body
+    # An HTML part beside the text, with the same link, in an e-mail layout.
+    (html, mimetype), = message.alternatives
+    assert mimetype == "text/html"
+    assert f"http://testserver/teams/invitations/{token}/" in html
+    assert "<strong>Team A</strong>" in html and 'class="email-button"' in html
     invitation = Invitation.objects.get(email="zoe@example.com")
     # Only a hash is stored.
     assert token not in invitation.token_hash and Invitation.from_token(token) == invitation

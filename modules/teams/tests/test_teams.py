@@ -1,5 +1,7 @@
 """Teams and memberships: creation, roles, the last owner, leaving, transfer."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
 
@@ -115,6 +117,11 @@ def test_dashboard_lists_members_and_pending_invitations(team_a, invite):
     for text in ["Team A", "a_owner", "a_admin", "a_member", "new@example.com", "Pending invitations", "Test site"]:
         assert text in html, text
     assert "quickscale_modules_teams/teams.css" in html
+    # The project's components, never browser-default buttons or bare tables.
+    assert '<table class="table">' in html and 'class="page-header teams-header"' in html
+    buttons = re.findall(r"<button[^>]*>", html)
+    assert len(buttons) >= 5 and all('class="button' in b for b in buttons), buttons
+    assert 'class="button small danger">Remove</button>' in html
     # A plain member sees the members, not the invitations or the admin forms.
     html = client_for(team_a.member).get("/teams/team-a/").content.decode()
     assert "a_owner" in html and "new@example.com" not in html and "Change role" not in html

@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
-use gix::objs::tree::EntryKind;
+use crate::git::EntryKind;
+use crate::git::ObjectId;
 use serde::Serialize;
 
 use crate::catalog::Catalog;
@@ -26,7 +26,6 @@ use crate::git::tree::TreeEdit;
 use crate::git::{Git, GitError};
 use crate::state::derive::MODULES_DIR;
 use crate::state::{self, AppliedState, Origin};
-use crate::txn::Lock;
 use crate::upstream::files::{self, FileError};
 use crate::value::Value;
 
@@ -100,7 +99,9 @@ pub struct Survey {
     /// quickscale.yml as it will be committed.
     #[serde(skip)]
     pub config_text: String,
-    /// Raw credentials found: (file, module.option, value), never shown.
+    /// User-owned files adopt creates (the kept upstream wiring).
+    creates: Vec<String>,
+    /// Raw credentials found: (file, key, value), never shown.
     #[serde(skip)]
     credentials: Vec<(String, String, String)>,
 }
@@ -202,7 +203,7 @@ pub enum Prepared {
 pub fn prepare(
     root: PathBuf,
     git: Git,
-    lock: Option<Lock>,
+    lock: Option<crate::engine::session::WriteSession>,
     catalog: Catalog,
     events: &mut dyn FnMut(Event),
 ) -> Result<Prepared, AdoptError> {
@@ -262,8 +263,42 @@ pub fn prepare(
         "adopt: the state upstream QuickScale recorded becomes a note".into(),
     );
     let text = survey.config_text.clone();
-    let resolved = execute::resolve(&ws, &plan, "adopt", &text, ExecOptions::default(), events)?;
+    let mut resolved =
+        execute::resolve(&ws, &plan, "adopt", &text, ExecOptions::default(), events)?;
     let mut survey = survey;
+    // What upstream's CLI wired from its own code, that the manifests do
+    // not give: kept as it was, in a user-owned file (src/upstream/kept.rs).
+    let package = ws
+        .applied
+        .as_ref()
+        .map(|a| a.project.package.clone())
+        .unwrap_or_default();
+    let settings_path = format!("{package}/settings/modules.py");
+    let running = std::fs::read_to_string(ws.root.join(&settings_path)).unwrap_or_default();
+    let regenerated = resolved
+        .managed()
+        .get(&settings_path)
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    let kept = crate::upstream::kept::compute(&running, &regenerated);
+    let mut managed_paths = managed_paths.to_vec();
+    if kept.is_empty() {
+        survey.problems.extend(kept.lines(&package));
+    } else {
+        let files = resolved.managed_mut();
+        crate::upstream::kept::with_kept(files, &package);
+        let path = crate::upstream::kept::kept_path(&package);
+        files.insert(
+            path.clone(),
+            crate::render::GeneratedFile {
+                contents: crate::upstream::kept::render(&kept).into_bytes(),
+                executable: false,
+            },
+        );
+        survey.problems.extend(kept.lines(&package));
+        survey.creates.push(path.clone());
+        managed_paths.push(path);
+    }
     for path in managed_paths {
         let new = resolved
             .managed()
@@ -411,6 +446,7 @@ fn takeover(ws: &Workspace, survey: &Survey) -> Result<Takeover, AdoptError> {
             retired,
             unverified: survey.unverified.clone(),
         }),
+        creates: survey.creates.clone(),
         summary: Some(if names.is_empty() {
             "Adopt the project from upstream QuickScale".to_owned()
         } else {
@@ -439,19 +475,56 @@ fn redact(bytes: &[u8], path: &str, credentials: &[(String, String, String)]) ->
     let mut lines: Vec<String> = text.split_inclusive('\n').map(str::to_owned).collect();
     for line in lines.iter_mut() {
         for (i, (key, value)) in mine.iter().enumerate() {
-            if line.contains(&format!("{key}:")) && line.contains(value) {
-                *line = line.replace(value, REDACTED);
+            // The value after its own key (`key: value`, also in flow style).
+            let Some(at) = find_token(line, &format!("{key}:"), 0) else {
+                continue;
+            };
+            if let Some(start) = find_token(line, value, at + key.len() + 1) {
+                line.replace_range(start..start + value.len(), REDACTED);
                 done[i] = true;
             }
         }
     }
     let mut text = lines.concat();
     for (i, (_, value)) in mine.iter().enumerate() {
-        if !done[i] {
-            text = text.replace(value, REDACTED);
+        while !done[i]
+            && let Some(start) = find_token(&text, value, 0)
+        {
+            text.replace_range(start..start + value.len(), REDACTED);
         }
     }
     text.into_bytes()
+}
+
+/// The first occurrence of `needle` in `hay` from `from` that is a whole
+/// token (no letter, digit or `_` right before or after it).
+fn find_token(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut pos = from;
+    while let Some(i) = hay.get(pos..)?.find(needle) {
+        let start = pos + i;
+        let end = start + needle.len();
+        let before = hay[..start].chars().next_back();
+        let after = hay[end..].chars().next();
+        let edge_ok = |c: Option<char>, n: Option<char>| !(word(c) && word(n));
+        if edge_ok(before, needle.chars().next()) && edge_ok(after, needle.chars().next_back()) {
+            return Some(start);
+        }
+        pos = start + needle.len().max(1);
+    }
+    None
+}
+
+/// The commit `tag` names at `url` (annotated tags peeled): `None` when
+/// the source cannot be reached, `Some(None)` when it has no such tag.
+fn tag_commit(git: &Git, root: &Path, url: &str, tag: &str) -> Option<Option<ObjectId>> {
+    let fetch_url = match crate::source::location(url, root) {
+        crate::source::Location::Local(path) => path.to_string_lossy().into_owned(),
+        crate::source::Location::Remote(url) => url,
+    };
+    let refs = git.list_remote(&fetch_url).ok()?;
+    let full = format!("refs/tags/{tag}");
+    Some(refs.iter().find(|r| r.name == full).map(|r| r.commit))
 }
 
 /// The text of `path` in the worktree, else in HEAD, with how it is committed.
@@ -616,6 +689,7 @@ fn survey(
         retire: present.to_vec(),
         regenerate: Vec::new(),
         config_text: String::new(),
+        creates: Vec::new(),
         credentials: Vec::new(),
     };
     let mut state_file = None;
@@ -826,6 +900,7 @@ fn survey(
         }
         // Versions upstream recorded: null before 0.88, placeholders in config.yml.
         let mut recorded_version = None;
+        let mut recorded_in = files::STATE_FILE;
         if let Some(v) = st.and_then(|m| m.version.clone()) {
             recorded_version = Some(v);
         } else if st.is_some() {
@@ -842,6 +917,7 @@ fn survey(
                 ));
             } else if recorded_version.is_none() {
                 recorded_version = Some(v);
+                recorded_in = files::MODULES_FILE;
             }
         }
         if let Some(sha) = st.and_then(|m| m.commit_sha.clone())
@@ -853,7 +929,7 @@ fn survey(
                 split.to_hex_with_len(12)
             ));
         }
-        if !git.repo.has_object(*split) {
+        if !git.has_object(*split) {
             s.unverified.push(format!(
                 "{name}: the upstream commit {} is not in this repository (a clone leaves out what `git subtree add` fetched), so refs/quickscale/modules/{name} is not set; `git quickscale update` fetches it",
                 split.to_hex_with_len(12)
@@ -920,15 +996,33 @@ fn survey(
             .and_then(|v| scheme.tag_for(v))
         {
             let v = recorded_version.clone().unwrap_or_default();
-            s.unverified.push(format!(
-                "{name}: the ref {tag} is the tag of version {v} that upstream recorded; that it is commit {} was not checked against the source",
-                split.to_hex_with_len(12)
-            ));
-            (
-                tag,
-                format!("version {v} in {}", files::STATE_FILE),
-                Some(v),
-            )
+            match tag_commit(git, root, &source_url, &tag) {
+                // The tag names the embedded commit at the source (peeled).
+                Some(Some(c)) if c == *split => (
+                    tag,
+                    format!("version {v} in {recorded_in}, checked at the source"),
+                    Some(v),
+                ),
+                found => {
+                    let why = match found {
+                        Some(Some(c)) => {
+                            format!("is commit {} at the source", c.to_hex_with_len(12))
+                        }
+                        Some(None) => "does not exist at the source".to_owned(),
+                        None => "could not be checked (the source is out of reach)".to_owned(),
+                    };
+                    s.unverified.push(format!(
+                        "{name}: {recorded_in} records version {v}, but its tag {tag} {why}: the module is recorded at the commit it embedded, {} (`git quickscale update {name} --to {tag}` moves it to the tag)",
+                        split.to_hex_with_len(12)
+                    ));
+                    let hex = split.to_string();
+                    (
+                        hex.clone(),
+                        format!("the git-subtree trailers of {prefix}"),
+                        Some(hex),
+                    )
+                }
+            }
         } else if let Some(b) = branch {
             let from = if st.and_then(|m| m.branch.as_ref()).is_some() {
                 files::STATE_FILE
@@ -1014,7 +1108,14 @@ pub fn lines(s: &Survey) -> Vec<String> {
         out.push(format!("  retire {r} (kept in refs/quickscale/adopted)"));
     }
     for r in &s.regenerate {
-        out.push(format!("  regenerate {}:", r.path));
+        if s.creates.contains(&r.path) {
+            out.push(format!(
+                "  create {} (yours: upstream's wiring kept as it was):",
+                r.path
+            ));
+        } else {
+            out.push(format!("  regenerate {}:", r.path));
+        }
         out.extend(r.diff.lines().map(|l| format!("    {l}")));
     }
     out
@@ -1095,6 +1196,7 @@ mod tests {
                 diff: "-a\n+b\n".into(),
             }],
             config_text: String::new(),
+            creates: Vec::new(),
             credentials: Vec::new(),
         };
         let text = lines(&survey).join("\n");

@@ -11,7 +11,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Environment variables that would leak the developer's configuration into the
 # production subprocess tests below (SECURE_* variables are dropped as well).
-_CONFIG_VARS = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS")
+_CONFIG_VARS = ("SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL", "CSRF_TRUSTED_ORIGINS", "DEFAULT_FROM_EMAIL")
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +22,7 @@ def _enable_db_access(db):
 @pytest.fixture
 def production_env(tmp_path):
     """Realistic production environment variables, without secrets from the host."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in _CONFIG_VARS and not key.startswith("SECURE_")
-    }
+    env = {key: value for key, value in os.environ.items() if key not in _CONFIG_VARS and not key.startswith("SECURE_")}
     package = settings.SETTINGS_MODULE.split(".settings.")[0]
     env.update(
         DJANGO_SETTINGS_MODULE=f"{package}.settings.production",

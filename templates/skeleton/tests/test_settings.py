@@ -32,6 +32,21 @@ def test_production_settings_pass_deploy_check(manage, production_env):
     assert "no issues" in result.stdout
 
 
+def test_production_hsts_starts_small_without_preload(manage, production_env):
+    code = "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_PRELOAD)"
+    result = manage("shell", "-c", code, env=production_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The last line: Django 5.2's shell may first say what it imported.
+    assert result.stdout.strip().splitlines()[-1].split() == ["3600", "False"]
+
+
+def test_production_sender_is_the_project_not_webmaster_localhost(manage, production_env):
+    code = "from django.conf import settings as s; print(s.DEFAULT_FROM_EMAIL)"
+    result = manage("shell", "-c", code, env=production_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == f"{settings.PROJECT_NAME} <noreply@example.com>"
+
+
 def test_production_settings_require_secret_key(manage, production_env):
     del production_env["SECRET_KEY"]
     result = manage("check", env=production_env)

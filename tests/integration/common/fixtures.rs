@@ -53,6 +53,8 @@ django_apps: [{pkg}]
 urls:
   - route: "{name}/"
     include: {pkg}.urls
+# Its one view shows a greeting, no records: open to visitors.
+access: public
 "#
             ),
         ),

@@ -362,6 +362,7 @@ fn theme_requirements() -> Vec<String> {
             slug: "demo".into(),
             package: "demo".into(),
             theme,
+            name: None,
         };
         let files = git_quickscale::render::render_project(&identity).expect("render a theme");
         for name in ["requirements.txt", "requirements-dev.txt"] {

@@ -101,7 +101,7 @@ pub fn release_env(cmd: &mut Command) {
         .env("CARGO_TERM_COLOR", "never");
 }
 
-/// A venv with maturin and pre-commit from PyPI
+/// A venv with maturin, pre-commit and zizmor from PyPI
 /// (`<target>/test-cache/tools`, made once; scripts/test.sh makes it
 /// before the tests). None when pip cannot install them.
 pub fn tools(env: &TestEnv) -> Option<PathBuf> {
@@ -110,7 +110,10 @@ pub fn tools(env: &TestEnv) -> Option<PathBuf> {
     let result = guard.get_or_insert_with(|| {
         let dir = super::python::cache_dir("tools");
         let bin = dir.join("bin");
-        if bin.join("maturin").is_file() && bin.join("pre-commit").is_file() {
+        if ["maturin", "pre-commit", "zizmor"]
+            .iter()
+            .all(|t| bin.join(t).is_file())
+        {
             return Ok(bin);
         }
         let mut venv = base_command(env, "python3", env.root());

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.template.loader import render_to_string
+from django.template.loader import render_to_string, select_template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -168,7 +168,14 @@ def _send(request, invitation: Invitation, token: str) -> None:
     }
     subject = render_to_string("quickscale_modules_teams/email/invitation_subject.txt", context).strip()
     body = render_to_string("quickscale_modules_teams/email/invitation_body.txt", context)
-    send_mail(subject, body, conf.from_email() or settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    # HTML beside the text, in the project's e-mail layout when it has one.
+    context["email_base"] = select_template(["email/base.html", "quickscale_modules_teams/email/base.html"])
+    html = render_to_string("quickscale_modules_teams/email/invitation.html", context)
+    message = EmailMultiAlternatives(
+        subject, body, conf.from_email() or settings.DEFAULT_FROM_EMAIL, [invitation.email]
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
     invitation.sent_at = timezone.now()
     invitation.save(update_fields=["sent_at"])
 

@@ -5,11 +5,10 @@ PATCHing its stage, notes added to a deal. Needs the crm module.
 """
 
 import pytest
+from crm_helpers import app_config, user  # noqa: F401 (user is a fixture)
 from django.apps import apps
 from django.test import Client
 from django.urls import reverse
-
-from crm_helpers import app_config, user  # noqa: F401 (user is a fixture)
 
 if not apps.is_installed("quickscale_modules_crm"):
     pytest.skip(
@@ -76,7 +75,13 @@ def test_a_contact_is_created_and_edited_with_company_and_tags(browser):
     vip = Tag.objects.create(name="vip")
     created = browser.post(
         api("contact-list"),
-        {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com", "company_id": company.id, "tag_ids": [vip.id]},
+        {
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email": "grace@example.com",
+            "company_id": company.id,
+            "tag_ids": [vip.id],
+        },
         content_type="application/json",
         headers=browser.csrf_headers,
     )
@@ -131,7 +136,10 @@ def test_changes_without_the_csrf_token_are_refused(browser, deal):
 
 def test_a_deal_shows_its_contact_company_and_notes(browser, deal):
     added = browser.post(
-        api("deal-notes", deal.id), {"text": "Called, sending a quote."}, content_type="application/json", headers=browser.csrf_headers
+        api("deal-notes", deal.id),
+        {"text": "Called, sending a quote."},
+        content_type="application/json",
+        headers=browser.csrf_headers,
     )
     assert added.status_code == 201, added.content
     assert added.json()["created_by_name"] == "Alice Lane"

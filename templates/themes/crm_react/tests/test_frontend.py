@@ -2,10 +2,9 @@ import json
 import os
 
 import pytest
+from crm_helpers import user  # noqa: F401 (a fixture)
 from django.conf import settings
 from django.contrib.staticfiles import finders
-
-from crm_helpers import user  # noqa: F401 (a fixture)
 
 NOT_BUILT = "frontend/dist is not built: run `npm ci && npm run build` in frontend/"
 

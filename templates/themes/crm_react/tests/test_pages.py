@@ -1,11 +1,10 @@
 import pytest
+from crm_helpers import app_config, user  # noqa: F401 (user is a fixture)
 from django.apps import apps
 from django.conf import settings
 from django.shortcuts import resolve_url
 from django.template.loader import render_to_string
 from django.urls import reverse
-
-from crm_helpers import app_config, user  # noqa: F401 (user is a fixture)
 
 APP_ROUTES = ["/", "/contacts/", "/contacts/new/", "/contacts/7/", "/deals/", "/deals/new/", "/deals/12/"]
 

@@ -46,6 +46,9 @@ describe('Api', () => {
       'The request was refused (CSRF Failed: CSRF token missing.). Reload the page and try again.',
     )
     expect((await failure(json({ detail: 'Not found.' }, 404))).message).toBe('Not found: it may have been deleted.')
+    expect((await failure(json({ detail: 'No Deal matches the given query.' }, 404))).message).toBe(
+      'Not found: it may have been deleted.',
+    )
     const invalid = await failure(json({ stage_id: ['This field is required.'], non_field_errors: ['Nope.'] }, 400))
     expect(invalid.message).toBe('Please correct the form. stage_id: This field is required. Nope.')
     expect(invalid.fields).toEqual({ stage_id: ['This field is required.'], non_field_errors: ['Nope.'] })

@@ -138,7 +138,8 @@ async function failure(response: Response, method: string): Promise<ApiError> {
     return new ApiError(`You are not allowed to do that${detail ? `: ${detail}` : '.'}`, status)
   }
   if (status === 404) {
-    return new ApiError(detail && detail !== 'Not found.' ? detail : 'Not found: it may have been deleted.', status)
+    // Django's own text ("No Deal matches the given query.") names a model, not what happened.
+    return new ApiError('Not found: it may have been deleted.', status)
   }
   if (status === 400 && data && typeof data === 'object' && !detail) {
     const fields: Record<string, string[]> = {}

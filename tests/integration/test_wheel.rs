@@ -1,6 +1,9 @@
 //! The PyPI wheel, as a user gets it: built with maturin (once per run,
 //! shared with the README test's build: common::release), installed with
-//! pip into a fresh venv, and used through that venv's PATH only.
+//! pip into a fresh venv, and used through that venv's PATH only. Named
+//! `test_*` (not `e2e_1_*`) so that it starts after the README test's
+//! build has had its head start, instead of holding a test thread while
+//! it waits for that build.
 
 use std::process::Command;
 

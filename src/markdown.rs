@@ -142,15 +142,25 @@ fn module_section(out: &mut String, p: &Preview) {
         code(short(&p.from.commit)),
         code(short(&p.to.commit)),
     ));
-    let list = |out: &mut String, title: &str, items: Vec<String>| {
-        if items.is_empty() {
-            return;
-        }
-        out.push_str(&format!("\n**{title}**\n\n"));
-        for i in items {
-            out.push_str(&format!("- {i}\n"));
-        }
-    };
+    upstream_history(out, p);
+    changed_files(out, p);
+    local_side(out, p);
+    options_and_notes(out, p);
+}
+
+/// A titled bullet list; nothing when there are no items.
+fn list(out: &mut String, title: &str, items: Vec<String>) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str(&format!("\n**{title}**\n\n"));
+    for i in items {
+        out.push_str(&format!("- {i}\n"));
+    }
+}
+
+/// The upstream commits the update brings (folded) or takes back.
+fn upstream_history(out: &mut String, p: &Preview) {
     if !p.commits.is_empty() {
         out.push_str(&format!(
             "\n<details><summary>Upstream commits ({})</summary>\n\n",
@@ -173,6 +183,9 @@ fn module_section(out: &mut String, p: &Preview) {
             .map(|c| format!("{} {}", code(short(&c.commit)), escape(&c.subject)))
             .collect(),
     );
+}
+
+fn changed_files(out: &mut String, p: &Preview) {
     let (ins, del) = totals(p);
     list(
         out,
@@ -194,6 +207,10 @@ fn module_section(out: &mut String, p: &Preview) {
             })
             .collect(),
     );
+}
+
+/// The project's own patches kept, and where they conflict.
+fn local_side(out: &mut String, p: &Preview) {
     if p.local_changes.is_empty() {
         out.push_str("\n**Local patches:** none\n");
     }
@@ -213,6 +230,9 @@ fn module_section(out: &mut String, p: &Preview) {
             .map(|c| format!("{}: {}", code(&c.path), escape(&c.what)))
             .collect(),
     );
+}
+
+fn options_and_notes(out: &mut String, p: &Preview) {
     list(
         out,
         "Options",

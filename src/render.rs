@@ -61,7 +61,7 @@ pub fn render_project_for(
             "theme": project.theme.name(),
             // The display name, and the same as a Python string literal.
             "name": project.display_name(),
-            "name_literal": crate::wiring::python::string(project.display_name()),
+            "name_literal": crate::pyliteral::string(project.display_name()),
         },
         "quickscale": {
             "version": env!("CARGO_PKG_VERSION"),

@@ -55,10 +55,10 @@ pub fn keep_upstream_settings(
     files: &mut FileMap,
 ) -> Result<(), EngineError> {
     if git
-        .entry_at(tree, &crate::upstream::kept::kept_path(package))?
+        .entry_at(tree, &super::kept::kept_path(package))?
         .is_some()
     {
-        crate::upstream::kept::with_kept(files, package);
+        super::kept::with_kept(files, package);
     }
     Ok(())
 }

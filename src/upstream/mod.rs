@@ -9,5 +9,4 @@
 
 pub mod derivation;
 pub mod files;
-pub mod kept;
 pub mod pyliteral;

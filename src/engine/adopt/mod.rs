@@ -266,8 +266,30 @@ pub fn prepare(
     let mut resolved =
         execute::resolve(&ws, &plan, "adopt", &text, ExecOptions::default(), events)?;
     let mut survey = survey;
-    // What upstream's CLI wired from its own code, that the manifests do
-    // not give: kept as it was, in a user-owned file (src/upstream/kept.rs).
+    let mut managed_paths = managed_paths.to_vec();
+    managed_paths.extend(keep_upstream_wiring(&ws, &mut resolved, &mut survey));
+    for path in managed_paths {
+        if let Some(regenerated) = regenerated_diff(&ws.root, &resolved, &path) {
+            survey.regenerate.push(regenerated);
+            plan.rewire.push(path);
+        }
+    }
+    let resolved = resolved.with_plan(plan);
+    Ok(Prepared::Ready(Box::new(Adoption {
+        survey,
+        ws,
+        resolved,
+    })))
+}
+
+/// What upstream's CLI wired from its own code, that the manifests do not
+/// give: kept as it was, in a user-owned file (src/engine/kept.rs), and
+/// named in the plan. Returns the path of that file when there is one.
+fn keep_upstream_wiring(
+    ws: &Workspace,
+    resolved: &mut execute::Resolved,
+    survey: &mut Survey,
+) -> Option<String> {
     let package = ws
         .applied
         .as_ref()
@@ -280,51 +302,45 @@ pub fn prepare(
         .get(&settings_path)
         .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
         .unwrap_or_default();
-    let kept = crate::upstream::kept::compute(&running, &regenerated);
-    let mut managed_paths = managed_paths.to_vec();
+    let kept = crate::engine::kept::compute(&running, &regenerated);
+    survey.problems.extend(kept.lines(&package));
     if kept.is_empty() {
-        survey.problems.extend(kept.lines(&package));
-    } else {
-        let files = resolved.managed_mut();
-        crate::upstream::kept::with_kept(files, &package);
-        let path = crate::upstream::kept::kept_path(&package);
-        files.insert(
-            path.clone(),
-            crate::render::GeneratedFile {
-                contents: crate::upstream::kept::render(&kept).into_bytes(),
-                executable: false,
-            },
-        );
-        survey.problems.extend(kept.lines(&package));
-        survey.creates.push(path.clone());
-        managed_paths.push(path);
+        return None;
     }
-    for path in managed_paths {
-        let new = resolved
-            .managed()
-            .get(&path)
-            .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
-            .unwrap_or_default();
-        let old = std::fs::read_to_string(ws.root.join(&path)).unwrap_or_default();
-        if old != new {
-            let diff = similar::TextDiff::from_lines(&old, &new)
-                .unified_diff()
-                .context_radius(1)
-                .header(&format!("a/{path}"), &format!("b/{path}"))
-                .to_string();
-            survey.regenerate.push(Regenerated {
-                path: path.clone(),
-                diff,
-            });
-            plan.rewire.push(path);
-        }
+    let files = resolved.managed_mut();
+    crate::engine::kept::with_kept(files, &package);
+    let path = crate::engine::kept::kept_path(&package);
+    files.insert(
+        path.clone(),
+        crate::render::GeneratedFile {
+            contents: crate::engine::kept::render(&kept).into_bytes(),
+            executable: false,
+        },
+    );
+    survey.creates.push(path.clone());
+    Some(path)
+}
+
+/// The diff of a managed file adopt rewrites; `None` when it stays as is.
+fn regenerated_diff(root: &Path, resolved: &execute::Resolved, path: &str) -> Option<Regenerated> {
+    let new = resolved
+        .managed()
+        .get(path)
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    let old = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+    if old == new {
+        return None;
     }
-    let resolved = resolved.with_plan(plan);
-    Ok(Prepared::Ready(Box::new(Adoption {
-        survey,
-        ws,
-        resolved,
-    })))
+    let diff = similar::TextDiff::from_lines(&old, &new)
+        .unified_diff()
+        .context_radius(1)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string();
+    Some(Regenerated {
+        path: path.to_owned(),
+        diff,
+    })
 }
 
 /// Runs a prepared adoption: keeps upstream's files as found in a snapshot

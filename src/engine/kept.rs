@@ -214,7 +214,7 @@ pub fn render(kept: &Kept) -> String {
         }
         let mut s = "[\n".to_owned();
         for i in items {
-            s.push_str(&format!("    {},\n", crate::wiring::python::string(i)));
+            s.push_str(&format!("    {},\n", crate::pyliteral::string(i)));
         }
         s.push(']');
         s
@@ -231,7 +231,7 @@ pub fn render(kept: &Kept) -> String {
     for s in &kept.settings {
         out.push_str(&format!(
             "    {}: {},\n",
-            crate::wiring::python::string(&s.name),
+            crate::pyliteral::string(&s.name),
             s.value
         ));
     }

@@ -92,7 +92,9 @@ describe('DealDetail', () => {
   it('says when the deal does not exist', async () => {
     mockApi({ 'GET /crm/api/deals/99/': json({ detail: 'No Deal matches the given query.' }, 404), 'GET /crm/api/stages/': page(stages) })
     renderWithApp(<DealDetail id={99} />)
-    expect((await screen.findByRole('alert')).textContent).toContain('No Deal matches the given query.')
+    const alert = (await screen.findByRole('alert')).textContent
+    expect(alert).toContain('Not found: it may have been deleted.')
+    expect(alert).not.toContain('No Deal matches')
     expect(screen.getByRole('link', { name: 'Back to the pipeline' })).toBeTruthy()
   })
 })

@@ -49,6 +49,7 @@ describe('Api', () => {
     expect((await failure(json({ detail: 'No Deal matches the given query.' }, 404))).message).toBe(
       'Not found: it may have been deleted.',
     )
+    expect((await failure(json({ detail: 'Invalid page.' }, 404))).message).toBe('Not found: Invalid page.')
     const invalid = await failure(json({ stage_id: ['This field is required.'], non_field_errors: ['Nope.'] }, 400))
     expect(invalid.message).toBe('Please correct the form. stage_id: This field is required. Nope.')
     expect(invalid.fields).toEqual({ stage_id: ['This field is required.'], non_field_errors: ['Nope.'] })

@@ -138,8 +138,12 @@ async function failure(response: Response, method: string): Promise<ApiError> {
     return new ApiError(`You are not allowed to do that${detail ? `: ${detail}` : '.'}`, status)
   }
   if (status === 404) {
-    // Django's own text ("No Deal matches the given query.") names a model, not what happened.
-    return new ApiError('Not found: it may have been deleted.', status)
+    // Django's own text ("No Deal matches the given query.") names a model, not what happened;
+    // any other reason (DRF's "Invalid page.") is kept.
+    if (!detail || detail === 'Not found.' || /^No \w+ matches the given query\.$/.test(detail)) {
+      return new ApiError('Not found: it may have been deleted.', status)
+    }
+    return new ApiError(`Not found: ${detail}`, status)
   }
   if (status === 400 && data && typeof data === 'object' && !detail) {
     const fields: Record<string, string[]> = {}

@@ -267,9 +267,14 @@ fn module_requirements(pyproject: &str, out: &mut Vec<String>, pythons: &mut Vec
 /// once): pip before 24 checks `Requires-Python` of a `--target` dry run
 /// against the running interpreter, not `--python-version`.
 fn resolver_python(env: &TestEnv) -> PathBuf {
+    // Several resolutions run on threads at once: one makes the venv, the
+    // others wait (two pip upgrades into one venv leave a broken pip).
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
     let dir = crate::common::python::cache_dir("resolver-pip");
     let python = dir.join("bin/python");
     if !dir.join("ready").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
         let mut venv = crate::common::python::base_command(env, "python3", env.root());
         venv.arg("-m").arg("venv").arg(&dir);
         let mut pip = crate::common::python::base_command(env, &python, env.root());

@@ -432,52 +432,7 @@ fn index_module_dirs(index: &gix::index::State) -> BTreeSet<String> {
 mod tests {
     use super::*;
 
-    /// A scratch repository driven by the git binary, hermetically.
-    struct Repo {
-        dir: tempfile::TempDir,
-    }
-
-    impl Repo {
-        fn new() -> Repo {
-            let repo = Repo {
-                dir: tempfile::tempdir().expect("tempdir"),
-            };
-            repo.git(&["init", "-q", "-b", "main"]);
-            repo
-        }
-
-        fn git(&self, args: &[&str]) -> String {
-            let out = std::process::Command::new("git")
-                .current_dir(self.dir.path())
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_AUTHOR_NAME", "T")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "T")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .args(args)
-                .output()
-                .expect("git");
-            assert!(out.status.success(), "git {args:?}: {out:?}");
-            String::from_utf8_lossy(&out.stdout).trim().to_owned()
-        }
-
-        fn write(&self, rel: &str, text: &str) {
-            let path = self.dir.path().join(rel);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(path, text).expect("write");
-        }
-
-        fn open(&self) -> Git {
-            Git::open_at_root(self.dir.path())
-                .expect("open")
-                .expect("repo")
-        }
-
-        fn id(&self, rev: &str) -> ObjectId {
-            ObjectId::from_hex(self.git(&["rev-parse", rev]).as_bytes()).expect("hex")
-        }
-    }
+    use crate::git::scratch_repo::ScratchRepo as Repo;
 
     fn kinds(set: &ChangeSet) -> Vec<(String, ChangeKind)> {
         set.changes

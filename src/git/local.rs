@@ -219,52 +219,7 @@ impl Git {
 mod tests {
     use super::*;
 
-    /// A scratch repository driven by the git binary, hermetically.
-    struct Repo {
-        dir: tempfile::TempDir,
-    }
-
-    impl Repo {
-        fn new() -> Repo {
-            let repo = Repo {
-                dir: tempfile::tempdir().expect("tempdir"),
-            };
-            repo.git(&["init", "-q", "-b", "main"]);
-            repo
-        }
-
-        fn git(&self, args: &[&str]) -> String {
-            let out = std::process::Command::new("git")
-                .current_dir(self.dir.path())
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("GIT_CONFIG_GLOBAL", "/dev/null")
-                .env("GIT_AUTHOR_NAME", "T")
-                .env("GIT_AUTHOR_EMAIL", "t@example.com")
-                .env("GIT_COMMITTER_NAME", "T")
-                .env("GIT_COMMITTER_EMAIL", "t@example.com")
-                .args(args)
-                .output()
-                .expect("git");
-            assert!(out.status.success(), "git {args:?}: {out:?}");
-            String::from_utf8_lossy(&out.stdout).trim().to_owned()
-        }
-
-        fn commit(&self, file: &str, text: &str) {
-            let path = self.dir.path().join(file);
-            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            std::fs::write(path, text).expect("write");
-            self.git(&["add", "-A"]);
-            self.git(&["commit", "-qm", file]);
-        }
-
-        fn url(&self) -> String {
-            self.dir.path().to_string_lossy().into_owned()
-        }
-
-        fn id(&self, rev: &str) -> ObjectId {
-            ObjectId::from_hex(self.git(&["rev-parse", rev]).as_bytes()).expect("hex")
-        }
-    }
+    use crate::git::scratch_repo::ScratchRepo as Repo;
 
     fn module_source() -> Repo {
         let src = Repo::new();

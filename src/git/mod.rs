@@ -9,6 +9,8 @@ mod local;
 pub mod merge;
 pub mod query;
 pub mod remote;
+#[cfg(test)]
+mod scratch_repo;
 pub mod split;
 pub mod subtree;
 pub mod sync;

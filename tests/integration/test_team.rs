@@ -135,10 +135,18 @@ fn apply_scenario(env: &TestEnv) -> PathBuf {
 /// new stat data (and nothing else).
 fn refresh_index(env: &TestEnv, dir: &Path) {
     let before = std::fs::read(dir.join(".git/index")).expect("index");
-    let readme = dir.join("README.md");
-    let text = std::fs::read(&readme).expect("README");
-    std::thread::sleep(Duration::from_millis(20));
-    std::fs::write(&readme, &text).expect("touch");
+    // Move README.md's mtime by whole seconds: git compares seconds only
+    // (unless built with USE_NSEC), so a rewrite within the same second
+    // would not make `git status` refresh anything.
+    let readme = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("README.md"))
+        .expect("README");
+    let mtime = readme.metadata().and_then(|m| m.modified()).expect("mtime");
+    readme
+        .set_modified(mtime + Duration::from_secs(2))
+        .expect("set mtime");
+    drop(readme);
     env.git(dir, &["status", "--porcelain"]);
     let after = std::fs::read(dir.join(".git/index")).expect("index");
     assert_ne!(before, after, "git status did not refresh the index");

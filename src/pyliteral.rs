@@ -25,6 +25,20 @@ pub fn string(s: &str) -> String {
     out
 }
 
+/// A list of Python string literals, one per line (`[]` when empty): the
+/// shape of the app and middleware lists in the settings files we write.
+pub fn string_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return "[]".into();
+    }
+    let mut s = "[\n".to_owned();
+    for i in items {
+        s.push_str(&format!("    {},\n", string(i)));
+    }
+    s.push(']');
+    s
+}
+
 /// A Python literal for any value.
 pub fn literal(v: &Value) -> String {
     match v {

@@ -208,17 +208,7 @@ pub fn render(kept: &Kept) -> String {
     let mut out = String::from(
         "\"\"\"Upstream QuickScale's wiring that no module manifest declares (or declares\ndifferently), kept as upstream's CLI wrote it by `git quickscale adopt`, so that\nthe project runs as it did. This file is yours: `settings/modules.py` imports\nit while it exists. Move what you need into your settings (or a manifest) and\ndelete the rest.\n\"\"\"\n\n",
     );
-    let list = |items: &[String]| -> String {
-        if items.is_empty() {
-            return "[]".into();
-        }
-        let mut s = "[\n".to_owned();
-        for i in items {
-            s.push_str(&format!("    {},\n", crate::pyliteral::string(i)));
-        }
-        s.push(']');
-        s
-    };
+    let list = crate::pyliteral::string_list;
     out.push_str(&format!(
         "UPSTREAM_INSTALLED_APPS: list[str] = {}\n\n",
         list(&kept.apps)

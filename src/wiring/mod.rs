@@ -514,18 +514,7 @@ pub fn render_styled(package: &str, w: &Wiring, style: UrlStyle) -> FileMap {
 
 fn render_settings(w: &Wiring) -> String {
     let mut out = format!("\"\"\"{PY_HEADER}\n\"\"\"\n\n");
-    let list = |items: &[String]| -> String {
-        if items.is_empty() {
-            "[]".into()
-        } else {
-            let mut s = "[\n".to_owned();
-            for i in items {
-                s.push_str(&format!("    {},\n", python::string(i)));
-            }
-            s.push(']');
-            s
-        }
-    };
+    let list = crate::pyliteral::string_list;
     out.push_str(&format!(
         "MODULE_INSTALLED_APPS: list[str] = {}\n\n",
         list(&w.apps)

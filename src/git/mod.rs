@@ -86,6 +86,40 @@ pub struct Git {
 /// root tree 32 times). Small, so memory stays below git's.
 const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Pack slots of a project's object store. gix sizes its slot map once,
+/// when the repository is opened (by default the packs on disk + 10%, at
+/// least 32), and a pack written later that finds no free slot makes every
+/// lookup fail ("too few index slots"): one `apply` writes a pack per module
+/// it fetches, so 33 modules broke it. A slot costs a few dozen bytes.
+const MIN_PACK_SLOTS: usize = 1024;
+
+/// How project repositories are opened: gix's defaults, with room for the
+/// packs this process writes (see [`MIN_PACK_SLOTS`]).
+pub(crate) fn open_options() -> gix::sec::trust::Mapping<gix::open::Options> {
+    let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
+    for o in [&mut options.full, &mut options.reduced] {
+        *o = std::mem::take(o).object_store_slots(
+            gix::odb::store::init::Slots::AsNeededByDiskState {
+                multiplier: 2.0,
+                minimum: MIN_PACK_SLOTS,
+            },
+        );
+    }
+    options
+}
+
+/// Discovers the repository containing `dir` as git does (honouring
+/// `GIT_DIR` and friends), opened with [`open_options`].
+pub(crate) fn discover_repo(dir: &Path) -> Option<gix::Repository> {
+    gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+        dir,
+        Default::default(),
+        open_options(),
+    )
+    .ok()
+    .map(Into::into)
+}
+
 /// A repository handle with the object cache set (unless configured).
 pub(crate) fn with_object_cache(mut repo: gix::Repository) -> gix::Repository {
     repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
@@ -175,7 +209,7 @@ enum Discovered {
 /// repository that tracks files under `root` is an error: the project
 /// cannot have a repository of its own there.
 fn discover_project(root: &Path) -> Result<Discovered, GitError> {
-    let Ok(repo) = gix::discover_with_environment_overrides(root) else {
+    let Some(repo) = discover_repo(root) else {
         return Ok(Discovered::None);
     };
     let Some(workdir) = repo.workdir() else {
@@ -296,8 +330,14 @@ impl Git {
 
     /// Creates a repository at `root` (honouring `init.defaultBranch`).
     pub fn init(root: &Path) -> Result<Git, GitError> {
-        let repo =
-            gix::init(root).ctx(|| format!("create a git repository in `{}`", root.display()))?;
+        let repo: gix::Repository = gix::ThreadSafeRepository::init_opts(
+            root,
+            gix::create::Kind::WithWorktree,
+            gix::create::Options::default(),
+            open_options().full,
+        )
+        .map(Into::into)
+        .ctx(|| format!("create a git repository in `{}`", root.display()))?;
         Ok(Git {
             repo: with_object_cache(repo),
         })

@@ -95,7 +95,7 @@ impl Git {
     /// (as [`Git::open_at_root`], any failure to open counts as none).
     pub fn discover_with_env(dir: &Path) -> Option<Git> {
         // As `open_at_root`: any failure to find a repository means "none".
-        super::discover_repo(dir).map(|repo| Git {
+        super::discover_repo(dir, false).map(|repo| Git {
             repo: super::with_object_cache(repo),
         })
     }

@@ -58,12 +58,13 @@ fn direct_target(src: &gix::Repository, name: &str) -> Option<Option<ObjectId>> 
     }
 }
 
-/// The most objects copied one by one. Each is a loose file (create, write,
-/// rename): an update's few new commits are cheapest that way, but a whole
-/// module's history (a first embed, ~100 objects) costs more system time as
-/// loose files than as one pack (measured on `apply` of 5 modules: 190–260
-/// ms of system time against 150–165 ms), so it is written as a pack.
-const MAX_LOOSE_OBJECTS: usize = 64;
+/// The most objects copied one by one. Each loose file costs a create, a
+/// write and a rename (and often a directory); a pack costs a handful of
+/// such operations whatever it holds. A module's first embed (~60 objects)
+/// as loose files was most of `apply`'s system time, so anything beyond a
+/// small update is written as one pack. (git's `fetch.unpackLimit`, 100,
+/// keeps fewer packs; `git gc --auto` merges them once there are 50.)
+const MAX_LOOSE_OBJECTS: usize = 16;
 
 /// The most compressed bytes a pack is built of in memory; a larger history
 /// is left to the fetch, which streams its pack.

@@ -86,38 +86,39 @@ pub struct Git {
 /// root tree 32 times). Small, so memory stays below git's.
 const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
 
-/// Pack slots of a project's object store. gix sizes its slot map once,
-/// when the repository is opened (by default the packs on disk + 10%, at
-/// least 32), and a pack written later that finds no free slot makes every
-/// lookup fail ("too few index slots"): one `apply` writes a pack per module
-/// it fetches, so 33 modules broke it. A slot costs a few dozen bytes.
-const MIN_PACK_SLOTS: usize = 1024;
-
-/// How project repositories are opened: gix's defaults, with room for the
-/// packs this process writes (see [`MIN_PACK_SLOTS`]).
-pub(crate) fn open_options() -> gix::sec::trust::Mapping<gix::open::Options> {
-    let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
-    for o in [&mut options.full, &mut options.reduced] {
-        *o = std::mem::take(o).object_store_slots(
-            gix::odb::store::init::Slots::AsNeededByDiskState {
-                multiplier: 2.0,
-                minimum: MIN_PACK_SLOTS,
-            },
-        );
-    }
-    options
-}
+/// Pack slots of the object store of a command that writes. gix sizes its
+/// slot map once, when the repository is opened (the packs on disk + 10%,
+/// at least 32), and a pack written later that finds no free slot makes
+/// every lookup fail ("too few index slots"): one `apply` writes a pack per
+/// module it fetches, so its 33rd module broke it. Reading commands keep
+/// gix's default: the slots cost an allocation each at start and exit,
+/// which a no-op `status` or hook would pay on every run.
+const WRITE_PACK_SLOTS: usize = 1024;
 
 /// Discovers the repository containing `dir` as git does (honouring
-/// `GIT_DIR` and friends), opened with [`open_options`].
-pub(crate) fn discover_repo(dir: &Path) -> Option<gix::Repository> {
+/// `GIT_DIR` and friends); with room for [`WRITE_PACK_SLOTS`] packs when
+/// `writes`.
+pub(crate) fn discover_repo(dir: &Path, writes: bool) -> Option<gix::Repository> {
+    let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
+    if writes {
+        for o in [&mut options.full, &mut options.reduced] {
+            *o = std::mem::take(o).object_store_slots(pack_slots());
+        }
+    }
     gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
         dir,
         Default::default(),
-        open_options(),
+        options,
     )
     .ok()
     .map(Into::into)
+}
+
+fn pack_slots() -> gix::odb::store::init::Slots {
+    gix::odb::store::init::Slots::AsNeededByDiskState {
+        multiplier: 2.0,
+        minimum: WRITE_PACK_SLOTS,
+    }
 }
 
 /// A repository handle with the object cache set (unless configured).
@@ -209,7 +210,7 @@ enum Discovered {
 /// repository that tracks files under `root` is an error: the project
 /// cannot have a repository of its own there.
 fn discover_project(root: &Path) -> Result<Discovered, GitError> {
-    let Some(repo) = discover_repo(root) else {
+    let Some(repo) = discover_repo(root, false) else {
         return Ok(Discovered::None);
     };
     let Some(workdir) = repo.workdir() else {
@@ -319,6 +320,18 @@ impl Git {
         })
     }
 
+    /// The same repository, reopened with room for the packs a writing
+    /// command may add (see [`WRITE_PACK_SLOTS`]); unchanged when it cannot
+    /// be reopened (the caller already holds a working handle).
+    pub fn for_writing(self) -> Git {
+        match discover_repo(&self.workdir(), true) {
+            Some(repo) if repo.git_dir() == self.repo.git_dir() => Git {
+                repo: with_object_cache(repo),
+            },
+            _ => self,
+        }
+    }
+
     /// The repository around `root` that does not track it, when `root` has
     /// no repository of its own yet; `None` otherwise.
     pub fn enclosing(root: &Path) -> Result<Option<Enclosing>, GitError> {
@@ -334,7 +347,7 @@ impl Git {
             root,
             gix::create::Kind::WithWorktree,
             gix::create::Options::default(),
-            open_options().full,
+            gix::open::Options::default().object_store_slots(pack_slots()),
         )
         .map(Into::into)
         .ctx(|| format!("create a git repository in `{}`", root.display()))?;

@@ -446,8 +446,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("engine/execute.rs", "prepare"),
     ("engine/adopt/mod.rs", "survey"),
     ("engine/execute.rs", "resolve"),
-    ("engine/update.rs", "resolve_step"),
-    ("engine/update.rs", "select"),
     ("cli/update.rs", "cmd_update"),
     ("manifest.rs", "parse_root"),
     ("yaml/mod.rs", "push"),

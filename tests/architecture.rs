@@ -447,7 +447,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("engine/adopt/mod.rs", "survey"),
     ("engine/execute.rs", "resolve"),
     ("cli/update.rs", "cmd_update"),
-    ("yaml/mod.rs", "push"),
     ("cli/status.rs", "render"),
     ("wiring/mod.rs", "compute"),
     ("cli/plan.rs", "plan_new"),

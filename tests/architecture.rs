@@ -448,7 +448,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("engine/execute.rs", "resolve"),
     ("cli/update.rs", "cmd_update"),
     ("cli/status.rs", "render"),
-    ("wiring/mod.rs", "compute"),
     ("cli/plan.rs", "plan_new"),
     ("engine/undo.rs", "undo"),
     ("txn.rs", "settle"),

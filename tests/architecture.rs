@@ -453,7 +453,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("txn.rs", "settle"),
     ("engine/pause.rs", "pause"),
     ("cli/update.rs", "show_previews"),
-    ("git/changes.rs", "walk_staged"),
     ("cli/apply.rs", "cmd_apply"),
     ("secrets/tests.rs", "secrets"),
     ("catalog.rs", "merge_text"),

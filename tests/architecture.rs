@@ -447,7 +447,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("engine/adopt/mod.rs", "survey"),
     ("engine/execute.rs", "resolve"),
     ("cli/update.rs", "cmd_update"),
-    ("cli/plan.rs", "plan_new"),
     ("engine/undo.rs", "undo"),
     ("txn.rs", "settle"),
     ("engine/pause.rs", "pause"),

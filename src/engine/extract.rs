@@ -1166,6 +1166,45 @@ mod tests {
     }
 
     #[test]
+    fn the_app_s_wiring_lines_leave_the_project_files() {
+        let urls = "urlpatterns = [\n    path(\"\", views.home),\n    path(\"journal/\", include(\"journal.urls\")),\n]\n";
+        let line = |file: &str, line: usize| RemovedLine {
+            file: file.into(),
+            line,
+            text: String::new(),
+        };
+        let wiring = AppWiring {
+            settings_path: "shop/settings/base.py".into(),
+            settings_text: SETTINGS.into(),
+            urls_text: Some(urls.into()),
+            django_app: "journal".into(),
+            urls: Vec::new(),
+            removed: vec![line("shop/settings/base.py", 6), line("shop/urls.py", 3)],
+        };
+        let edited = wiring.edited_files();
+        assert_eq!(edited.len(), 2, "{edited:?}");
+        assert_eq!(edited[0].0, "shop/settings/base.py");
+        assert_eq!(
+            edited[0].1,
+            SETTINGS.replace("    \"journal\",  # ours\n", "")
+        );
+        assert_eq!(
+            edited[1],
+            (
+                "shop/urls.py".to_owned(),
+                "urlpatterns = [\n    path(\"\", views.home),\n]\n".to_owned()
+            )
+        );
+        // Without URL includes, only the settings file changes.
+        let settings_only = AppWiring {
+            removed: vec![line("shop/settings/base.py", 6)],
+            urls_text: None,
+            ..wiring
+        };
+        assert_eq!(settings_only.edited_files().len(), 1);
+    }
+
+    #[test]
     fn the_manifest_parses() {
         let text = manifest_text(
             "journal",

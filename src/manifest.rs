@@ -425,16 +425,7 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
         .unwrap_or_default();
-    let access = root.get("access").and_then(|n| {
-        AccessSpec::from_value(&Value::from_node(n))
-            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
-            .ok()
-    });
-    let nav = root.get("nav").and_then(|n| {
-        NavEntry::list_from_value(&Value::from_node(n))
-            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
-            .ok()
-    });
+    let (access, nav) = parse_access_and_nav(c, root, &ctx);
     let wiring = WiringHints {
         django_apps: None,
         middleware,
@@ -461,6 +452,25 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         spans,
         warnings: Vec::new(),
     })
+}
+
+/// `access:` (who may open the module's views) and `nav:` (its menu links).
+fn parse_access_and_nav(
+    c: &mut Checker,
+    root: &Node,
+    ctx: &str,
+) -> (Option<AccessSpec>, Option<Vec<NavEntry>>) {
+    let access = root.get("access").and_then(|n| {
+        AccessSpec::from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
+            .ok()
+    });
+    let nav = root.get("nav").and_then(|n| {
+        NavEntry::list_from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
+            .ok()
+    });
+    (access, nav)
 }
 
 /// A key every manifest has (`name`, `version`): a string.

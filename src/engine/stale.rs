@@ -16,9 +16,12 @@ use super::EngineError;
 
 /// The state to read at `head` when the note on `note_commit` says
 /// something else than the tree: the state derived from the tree when the
-/// tree renders consistently from it and it differs from the note (the
-/// note is stale); the note otherwise, so real drift — a hand edit, a
-/// deleted module — is still measured against what the tool wrote.
+/// note no longer holds (it asks for other modules, refs or options than
+/// quickscale.yml, or does not render the tree) while the tree renders
+/// consistently from the derived state, which differs from the note: the
+/// note is stale. The note otherwise, so real drift — a hand edit, a
+/// deleted module, quickscale.yml edited without apply — is still measured
+/// against what the tool wrote.
 pub fn settle_note(
     git: &Git,
     head: ObjectId,
@@ -34,7 +37,14 @@ pub fn settle_note(
     let Some((derived, mut how)) = derive::derive(git, head, Some(&config.config), catalog)? else {
         return keep(note);
     };
-    if same_facts(&note, &derived) || !renders_consistently(git, head, config, catalog, &derived)
+    // The note still says what quickscale.yml asks and renders the tree:
+    // the tree changed in ways that are not the tool's (a `git subtree
+    // pull`, a local edit), which the note measures.
+    let note_holds =
+        asks_the_same(&note, &derived) && renders_consistently(git, head, config, catalog, &note);
+    if same_facts(&note, &derived)
+        || note_holds
+        || !renders_consistently(git, head, config, catalog, &derived)
     {
         return keep(note);
     }
@@ -56,6 +66,17 @@ fn same_facts(note: &AppliedState, derived: &AppliedState) -> bool {
         && note.modules.iter().all(|(name, n)| {
             derived.modules.get(name).is_some_and(|d| {
                 d.commit == n.commit && d.options == n.options && d.version == n.version
+            })
+        })
+}
+
+/// Whether the note has the modules, sources, refs and options that
+/// quickscale.yml gives the derived state (what `plan` compares).
+fn asks_the_same(note: &AppliedState, derived: &AppliedState) -> bool {
+    note.modules.len() == derived.modules.len()
+        && note.modules.iter().all(|(name, n)| {
+            derived.modules.get(name).is_some_and(|d| {
+                d.source == n.source && d.git_ref == n.git_ref && d.options == n.options
             })
         })
 }
@@ -88,11 +109,7 @@ fn renders_consistently(
         return false;
     };
     files.iter().all(|(path, file)| {
-        git.entry_at(tree, path)
-            .ok()
-            .flatten()
-            .map(|(_, id)| id)
-            == git.hash_blob(&file.contents)
+        git.entry_at(tree, path).ok().flatten().map(|(_, id)| id) == git.hash_blob(&file.contents)
     })
 }
 
@@ -110,7 +127,8 @@ mod tests {
             theme: Theme::ShowcaseHtml,
             name: None,
         });
-        s.managed.insert("shop/settings/modules.py".into(), settings.into());
+        s.managed
+            .insert("shop/settings/modules.py".into(), settings.into());
         s.modules.insert(
             "a".into(),
             ModuleState {

@@ -268,7 +268,9 @@ pub fn note_agrees_with_tree(
 ) -> Result<bool, GitError> {
     let head_tree = git.tree_of(head)?;
     for path in crate::wiring::managed_paths(&state.project.package) {
-        let now = git.entry_at(head_tree, &path)?.map(|(_, id)| id.to_string());
+        let now = git
+            .entry_at(head_tree, &path)?
+            .map(|(_, id)| id.to_string());
         if now.as_ref() != state.managed.get(&path) {
             return Ok(false);
         }

@@ -458,7 +458,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("wiring/mod.rs", "compute"),
     ("cli/plan.rs", "plan_new"),
     ("engine/undo.rs", "undo"),
-    ("txn.rs", "settle"),
     ("engine/pause.rs", "pause"),
     ("cli/update.rs", "show_previews"),
     ("git/changes.rs", "walk_staged"),

@@ -51,7 +51,9 @@ impl Git {
         )
         .ctx(|| format!("open the object store {}", objects.display()))?;
         let handle: gix::odb::Handle = std::sync::Arc::new(store).to_cache();
-        self.repo.objects = handle.into();
+        // Written through to the temporary directory (a proxy keeping them
+        // in memory would hide them from abbreviation).
+        self.repo.objects = gix::OdbHandle::from(handle).with_write_passthrough();
         self.repo
             .object_cache_size_if_unset(super::OBJECT_CACHE_BYTES);
         Ok(ObjectOverlay { dir })
@@ -89,14 +91,24 @@ mod tests {
     fn objects_written_through_the_overlay_are_readable_and_gone_with_it() {
         let repo = Repo::new();
         repo.commit("README.md", "project\n");
+        repo.git(&["gc", "-q"]);
         let before = objects(&repo);
         let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");
         let head = git.head().expect("head").commit.expect("commit");
         let overlay = git.overlay_objects().expect("overlay");
+        // Abbreviating a new object, nothing read before.
+        let fresh = git.write_blob(b"fresh\n").expect("write");
+        assert_eq!(git.short_id(fresh).expect("short fresh").len(), 7);
         // The repository's objects are still read …
         assert!(git.tree_of(head).is_ok());
         // … and new ones land in the overlay only.
         let blob = git.write_blob(b"never in the project\n").expect("write");
+        assert!(
+            walk(&overlay.objects_dir())
+                .iter()
+                .any(|p| p.ends_with(&blob.to_string()[2..])),
+            "written to the temporary directory"
+        );
         assert_eq!(
             git.read_blob(blob).expect("read"),
             b"never in the project\n"

@@ -161,7 +161,10 @@ impl<'a> World<'a> {
         let mut cmd = std::process::Command::new("git");
         self.env.env(&mut cmd);
         let out = cmd.current_dir(dir).args(args).output().expect("run git");
-        self.spent(format!("git {}", args[0]), started);
+        let sub = args
+            .iter()
+            .find(|a| !a.starts_with('-') && !a.contains('='));
+        self.spent(format!("git {}", sub.unwrap_or(&args[0])), started);
         out
     }
 
@@ -488,8 +491,16 @@ impl<'a> World<'a> {
                         let _ = self.git(&dir, &["switch", "-q", "-"]);
                     }
                     3 => {
-                        self.log.push(format!("[{actor}] git commit --amend"));
-                        let _ = self.git(&dir, &["commit", "-q", "--amend", "-m", "Amended"]);
+                        // Without notes.rewrite, an amended tool commit loses its note.
+                        let notes = if rng.chance(50) { "true" } else { "false" };
+                        self.log.push(format!(
+                            "[{actor}] git -c notes.rewrite.amend={notes} commit --amend"
+                        ));
+                        let rewrite = format!("notes.rewrite.amend={notes}");
+                        let _ = self.git(
+                            &dir,
+                            &["-c", &rewrite, "commit", "-q", "--amend", "-m", "Amended"],
+                        );
                     }
                     _ => {}
                 }
@@ -538,9 +549,29 @@ impl<'a> World<'a> {
         let dir = self.actors[actor].clone();
         let rebase = rng.chance(40);
         let mode = if rebase { "--rebase" } else { "--no-rebase" };
-        self.log
-            .push(format!("[{actor}] git pull {mode} origin main"));
-        let out = self.git(&dir, &["pull", "-q", mode, "--no-edit", "origin", "main"]);
+        // Without notes.rewrite, rebased tool commits lose their notes.
+        let notes = if rebase && rng.chance(50) {
+            "false"
+        } else {
+            "true"
+        };
+        self.log.push(format!(
+            "[{actor}] git -c notes.rewrite.rebase={notes} pull {mode} origin main"
+        ));
+        let rewrite = format!("notes.rewrite.rebase={notes}");
+        let out = self.git(
+            &dir,
+            &[
+                "-c",
+                &rewrite,
+                "pull",
+                "-q",
+                mode,
+                "--no-edit",
+                "origin",
+                "main",
+            ],
+        );
         *self
             .stats
             .entry(format!("pull {mode} ok={}", out.status.success()))

@@ -660,6 +660,13 @@ fn a_cherry_picked_tool_commit_without_its_note_is_not_drift_but_real_drift_is()
         report["state"], "derived",
         "the stale note is not the state"
     );
+    // `apply` records the state: a note again, still in sync, tree unchanged.
+    let tree = env.rev(&dir, "HEAD^{tree}");
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    assert_eq!(env.rev(&dir, "HEAD^{tree}"), tree);
+    let (code, report, shown) = check_json(&env, &dir);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(report["state"], "note", "{shown}");
 }
 
 /// Amend and rebase copy no note without `notes.rewriteRef` (a clone where

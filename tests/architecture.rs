@@ -448,7 +448,6 @@ const STILL_TOO_LONG: &[(&str, &str)] = &[
     ("engine/execute.rs", "resolve"),
     ("cli/update.rs", "cmd_update"),
     ("engine/undo.rs", "undo"),
-    ("txn.rs", "settle"),
     ("engine/pause.rs", "pause"),
     ("cli/update.rs", "show_previews"),
     ("cli/apply.rs", "cmd_apply"),

@@ -17,6 +17,8 @@ use crate::git::EntryKind;
 use crate::git::ObjectId;
 use serde::Serialize;
 
+mod access;
+
 use crate::catalog::Catalog;
 use crate::config::{CONFIG_FILE, ConfigFile};
 use crate::engine::execute::{self, ExecOptions, Outcome, Resolved, Takeover};
@@ -99,6 +101,9 @@ pub struct Survey {
     /// quickscale.yml as it will be committed.
     #[serde(skip)]
     pub config_text: String,
+    /// Module pages upstream served to everyone that stay public, each a
+    /// warning recommending `login`.
+    pub access_kept: Vec<String>,
     /// User-owned files adopt creates (the kept upstream wiring).
     creates: Vec<String>,
     /// Raw credentials found: (file, key, value), never shown.
@@ -229,18 +234,10 @@ pub fn prepare(
     if present.is_empty() {
         return Err(AdoptError::NotUpstream);
     }
-    let survey = survey(&root, &git, head, head_tree, &present, &catalog)?;
-    let config = crate::config::parse(&survey.config_text, CONFIG_FILE, &catalog)
-        .map_err(AdoptError::Config)?;
-    let config = ConfigFile {
-        path: root.join(CONFIG_FILE),
-        display: CONFIG_FILE.to_owned(),
-        text: survey.config_text.clone(),
-        config,
-    };
+    let mut survey = survey(&root, &git, head, head_tree, &present, &catalog)?;
+    let config = config_file(&root, &survey.config_text, &catalog)?;
     let applied = AppliedState::new(config.config.project.clone());
-    let managed_paths = crate::wiring::managed_paths(&applied.project.package);
-    let ws = Workspace {
+    let mut ws = Workspace {
         root,
         config,
         catalog,
@@ -262,11 +259,35 @@ pub fn prepare(
             .collect(),
         "adopt: the state upstream QuickScale recorded becomes a note".into(),
     );
-    let text = survey.config_text.clone();
-    let mut resolved =
-        execute::resolve(&ws, &plan, "adopt", &text, ExecOptions::default(), events)?;
-    let mut survey = survey;
-    let mut managed_paths = managed_paths.to_vec();
+    let mut resolved = execute::resolve(
+        &ws,
+        &plan,
+        "adopt",
+        &survey.config_text.clone(),
+        ExecOptions::default(),
+        events,
+    )?;
+    if keep_open_access(&ws, &resolved, &mut survey)? {
+        // quickscale.yml now records the levels upstream's project had.
+        ws.config = config_file(&ws.root, &survey.config_text, &ws.catalog)?;
+        resolved = execute::resolve(
+            &ws,
+            &plan,
+            "adopt",
+            &survey.config_text.clone(),
+            ExecOptions::default(),
+            &mut |_| {},
+        )?;
+    }
+    for w in &survey.access_kept {
+        events(Event::Warning(w.clone()));
+    }
+    let package = ws
+        .applied
+        .as_ref()
+        .map(|a| a.project.package.clone())
+        .unwrap_or_default();
+    let mut managed_paths = crate::wiring::managed_paths(&package).to_vec();
     managed_paths.extend(keep_upstream_wiring(&ws, &mut resolved, &mut survey));
     for path in managed_paths {
         if let Some(regenerated) = regenerated_diff(&ws.root, &resolved, &path) {
@@ -280,6 +301,53 @@ pub fn prepare(
         ws,
         resolved,
     })))
+}
+
+/// quickscale.yml as adopt commits it, parsed.
+fn config_file(root: &Path, text: &str, catalog: &Catalog) -> Result<ConfigFile, AdoptError> {
+    let config = crate::config::parse(text, CONFIG_FILE, catalog).map_err(AdoptError::Config)?;
+    Ok(ConfigFile {
+        path: root.join(CONFIG_FILE),
+        display: CONFIG_FILE.to_owned(),
+        text: text.to_owned(),
+        config,
+    })
+}
+
+/// Records in quickscale.yml `public` for the module pages upstream served
+/// to everyone that the wiring would guard (see [`access`]), and names each
+/// in the plan. True when quickscale.yml changed.
+fn keep_open_access(
+    ws: &Workspace,
+    resolved: &execute::Resolved,
+    survey: &mut Survey,
+) -> Result<bool, AdoptError> {
+    let package = ws
+        .applied
+        .as_ref()
+        .map(|a| a.project.package.clone())
+        .unwrap_or_default();
+    let running = std::fs::read_to_string(ws.root.join(format!("{package}/urls_modules.py")))
+        .unwrap_or_default();
+    let owned = ws.config.config.access_overrides();
+    let modules: Vec<String> = survey
+        .modules
+        .iter()
+        .map(|m| m.name.clone())
+        .filter(|m| !owned.contains_key(m))
+        .collect();
+    let opened = access::opened_by_upstream(&running, resolved.access(), &modules);
+    for (m, opened) in &opened {
+        let value = access::recorded(&resolved.access()[m], opened);
+        survey.config_text =
+            crate::config::edit::set_source_access(&survey.config_text, m, value.clone())?;
+        survey.config_changes.push(format!(
+            "sources.{m}.access: {} (the access upstream's project gave these pages)",
+            value.to_yaml().trim_end()
+        ));
+        survey.access_kept.push(access::warning(m, opened, &value));
+    }
+    Ok(!opened.is_empty())
 }
 
 /// What upstream's CLI wired from its own code, that the manifests do not
@@ -705,6 +773,7 @@ fn survey(
         retire: present.to_vec(),
         regenerate: Vec::new(),
         config_text: String::new(),
+        access_kept: Vec::new(),
         creates: Vec::new(),
         credentials: Vec::new(),
     };
@@ -1110,6 +1179,10 @@ pub fn lines(s: &Survey) -> Vec<String> {
         out.push(format!("{CONFIG_FILE}:"));
         out.extend(s.config_changes.iter().map(|c| format!("  {c}")));
     }
+    if !s.access_kept.is_empty() {
+        out.push("Access kept as upstream served it (a risk: see each warning):".to_owned());
+        out.extend(s.access_kept.iter().map(|a| format!("  warning: {a}")));
+    }
     if !s.unverified.is_empty() {
         out.push("Unverified:".to_owned());
         out.extend(s.unverified.iter().map(|u| format!("  {u}")));
@@ -1212,6 +1285,7 @@ mod tests {
                 diff: "-a\n+b\n".into(),
             }],
             config_text: String::new(),
+            access_kept: vec!["crm: upstream served /crm/".into()],
             creates: Vec::new(),
             credentials: Vec::new(),
         };
@@ -1220,6 +1294,7 @@ mod tests {
             ".quickscale/state.yml: fmt, not committed",
             "crm at 0123456789ab from splits/crm-module (https://example.com/q.git; ref from the catalog)",
             "  c1",
+            "  warning: crm: upstream served /crm/",
             "  u1",
             "  p1",
             "retire .quickscale/state.yml",

@@ -1,9 +1,11 @@
 # What Django runs in a project, as one JSON line: every uppercase setting,
 # the URL patterns, and the status of anonymous and signed-in requests to
 # every URL without parameters (GET; POST too where the path is an API).
-# Run with `manage.py shell -c` on a migrated database; the adopt tests
-# (tests/integration/test_adopt.rs) compare it before and after adopt.
+# Run with `manage.py shell -c`; the requests only with QS_DUMP_REQUESTS=1,
+# on a migrated database. The adopt tests (tests/integration/test_adopt.rs)
+# compare it before and after adopt.
 import json
+import os
 import re
 
 from django.conf import settings
@@ -62,16 +64,17 @@ def signed_in_client():
 
 
 patterns = walk(get_resolver())
-paths = sorted({p for _, _, p in patterns if p is not None and not p.startswith(("admin/", "__debug__/", "static/", "media/"))})
-anonymous = Client(raise_request_exception=False)
-signed_in = signed_in_client()
 requests = {}
-for path in paths:
-    url = "/" + path
-    for who, client in (("anonymous", anonymous), ("signed-in", signed_in)):
-        requests[f"GET {url} {who}"] = client.get(url).status_code
-        if {"api", "webhooks"} & set(path.split("/")):
-            requests[f"POST {url} {who}"] = client.post(url, {}).status_code
+if os.environ.get("QS_DUMP_REQUESTS") == "1":
+    paths = sorted({p for _, _, p in patterns if p is not None and not p.startswith(("admin/", "__debug__/", "static/", "media/"))})
+    anonymous = Client(raise_request_exception=False)
+    signed_in = signed_in_client()
+    for path in paths:
+        url = "/" + path
+        for who, client in (("anonymous", anonymous), ("signed-in", signed_in)):
+            requests[f"GET {url} {who}"] = client.get(url).status_code
+            if {"api", "webhooks"} & set(path.split("/")):
+                requests[f"POST {url} {who}"] = client.post(url, {}).status_code
 
 names = sorted(k for k in dir(settings) if k.isupper())
 print(json.dumps({

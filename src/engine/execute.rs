@@ -388,7 +388,10 @@ pub fn resolve(
                     source,
                 })?;
         if let Some(how) = &resolved.how {
-            events(Event::Warning(format!("module {}: {how}", add.name)));
+            events(Event::Resolved {
+                module: add.name.clone(),
+                how: how.clone(),
+            });
         }
         let upstream = resolved.commit;
         events(Event::Fetched {

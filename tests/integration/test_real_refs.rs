@@ -440,7 +440,23 @@ fn a_version_before_the_split_tags_resolves_through_the_monorepo_tag() {
         &["--index", &index, "plan", "--add", "auth@v0.63.0", "--yes"],
     );
     let text = format!("{}{}", stdout(&out), stderr(&out));
+    // The plan says how the version resolves, before anything is fetched
+    // (a plan line on stdout, not a warning), and apply says it again.
+    let dry = env.qs_ok(&dir, &["--index", &index, "apply", "--dry-run"]);
+    let plan_line = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("  ~ auth: ") && l.ends_with("(monorepo tag)"))
+            .map(str::to_owned)
+    };
+    let line = plan_line(&stdout(&dry)).unwrap_or_else(|| panic!("{}", describe(&dry)));
+    assert!(
+        line.contains("has no tag `splits/auth-module/0.63.0`: version 0.63.0 is commit")
+            && line.contains("at the repository's tag `0.63.0`"),
+        "{line}"
+    );
     let out = env.qs_ok(&dir, &["--index", &index, "apply", "--yes"]);
+    assert_eq!(plan_line(&stderr(&out)), Some(line), "{}", describe(&out));
+    assert!(!stderr(&out).contains("warning: module auth: "), "{}", describe(&out));
     let text = format!("{text}{}{}", stdout(&out), stderr(&out));
     let expected = env.git(
         &repo,

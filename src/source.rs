@@ -267,9 +267,14 @@ pub fn local_resolution(
         return None;
     };
     let repo = Git::open_path(&path).ok()?;
-    resolve_want(&repo, module, url, &want(module, url, git_ref, Some(catalog)))
-        .ok()?
-        .how
+    resolve_want(
+        &repo,
+        module,
+        url,
+        &want(module, url, git_ref, Some(catalog)),
+    )
+    .ok()?
+    .how
 }
 
 /// Reads `module.yml` at `commit`; `Ok(None)` when the module has none.

@@ -1685,7 +1685,9 @@ fn adopt_keeps_module_pages_upstream_served_openly_public_and_warns() {
     assert!(dry.status.success(), "{}", describe(&dry));
     let plan = stdout(&dry);
     assert!(
-        plan.contains("sources.crm.access: public (the access upstream's project gave these pages)"),
+        plan.contains(
+            "sources.crm.access: public (the access upstream's project gave these pages)"
+        ),
         "{plan}"
     );
     assert!(
@@ -1706,7 +1708,10 @@ fn adopt_keeps_module_pages_upstream_served_openly_public_and_warns() {
         urls.contains("path(\"crm/\", include(\"quickscale_modules_crm.urls\"))"),
         "{urls}"
     );
-    assert!(!urls.contains("protected(\"quickscale_modules_crm.urls\""), "{urls}");
+    assert!(
+        !urls.contains("protected(\"quickscale_modules_crm.urls\""),
+        "{urls}"
+    );
     // Recorded in the committed quickscale.yml, where the owner changes it.
     let committed = env.git(&up.dir, &["show", "HEAD:quickscale.yml"]);
     assert!(
@@ -1743,7 +1748,11 @@ fn upstream_cli_project(env: &TestEnv, repo: &Path) -> PathBuf {
     let out = crate::common::python::run_with_timeout(cmd, std::time::Duration::from_secs(600));
     assert!(out.status.success(), "{}", describe(&out));
     let dir = PathBuf::from(stdout(&out).lines().last().unwrap_or_default().trim());
-    assert!(dir.join(".quickscale/state.yml").is_file(), "{}", describe(&out));
+    assert!(
+        dir.join(".quickscale/state.yml").is_file(),
+        "{}",
+        describe(&out)
+    );
     dir
 }
 
@@ -1780,12 +1789,8 @@ fn adopting_a_project_made_by_upstreams_own_cli_changes_nothing_django_runs() {
         ),
     )
     .expect("w");
-    let venv = crate::common::python::Venv::create_on(
-        &env,
-        &dir,
-        &stack,
-        &["--ignore-requires-python"],
-    );
+    let venv =
+        crate::common::python::Venv::create_on(&env, &dir, &stack, &["--ignore-requires-python"]);
     std::fs::remove_file(&reqs).expect("rm");
     let db = format!("sqlite:///{}", env.root().join("db.sqlite3").display());
     let vars = [("DATABASE_URL", db.as_str()), ("QS_DUMP_REQUESTS", "1")];

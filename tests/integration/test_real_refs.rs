@@ -456,7 +456,11 @@ fn a_version_before_the_split_tags_resolves_through_the_monorepo_tag() {
     );
     let out = env.qs_ok(&dir, &["--index", &index, "apply", "--yes"]);
     assert_eq!(plan_line(&stderr(&out)), Some(line), "{}", describe(&out));
-    assert!(!stderr(&out).contains("warning: module auth: "), "{}", describe(&out));
+    assert!(
+        !stderr(&out).contains("warning: module auth: "),
+        "{}",
+        describe(&out)
+    );
     let text = format!("{text}{}{}", stdout(&out), stderr(&out));
     let expected = env.git(
         &repo,

@@ -18,9 +18,12 @@ pub type Opened = Vec<(UrlInclude, Access)>;
 
 /// Whether upstream's `urls_modules.py` mounts `include` without a guard.
 fn mounted_openly(running_urls: &str, include: &str) -> bool {
-    [format!("include(\"{include}\")"), format!("include('{include}')")]
-        .iter()
-        .any(|call| running_urls.contains(call.as_str()))
+    [
+        format!("include(\"{include}\")"),
+        format!("include('{include}')"),
+    ]
+    .iter()
+    .any(|call| running_urls.contains(call.as_str()))
         && !running_urls.contains(&format!("protected(\"{include}\""))
 }
 

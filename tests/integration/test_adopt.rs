@@ -1300,7 +1300,9 @@ fn adopt_within(env: &TestEnv, up: &Upstream, secs: u64) -> std::process::Output
     let started = std::time::Instant::now();
     loop {
         if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
+            let out = child.wait_with_output().expect("output");
+            crate::common::assert_no_scratch(&up.dir, &["adopt"], &out);
+            return out;
         }
         if started.elapsed().as_secs() > secs {
             let _ = child.kill();

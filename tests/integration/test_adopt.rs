@@ -25,12 +25,11 @@ fn split_tags_repo(env: &TestEnv, modules: &[(&str, &[&str])]) -> PathBuf {
     split_tags_repo_with(env, modules, &|_| {})
 }
 
+/// Changes a module's files (path, text) before they are committed.
+type EditFiles = dyn Fn(&mut Vec<(String, String)>);
+
 /// [`split_tags_repo`] with each module's files changed by `edit` first.
-fn split_tags_repo_with(
-    env: &TestEnv,
-    modules: &[(&str, &[&str])],
-    edit: &dyn Fn(&mut Vec<(String, String)>),
-) -> PathBuf {
+fn split_tags_repo_with(env: &TestEnv, modules: &[(&str, &[&str])], edit: &EditFiles) -> PathBuf {
     let dir = env.root().join("upstream").join("quickscale");
     std::fs::create_dir_all(&dir).expect("mkdir");
     env.git(&dir, &["init", "-q", "-b", "main"]);
@@ -483,7 +482,7 @@ fn upstream_project_with(
     env: &TestEnv,
     era: Era,
     modules: &[&str],
-    edit: &dyn Fn(&mut Vec<(String, String)>),
+    edit: &EditFiles,
 ) -> Option<Upstream> {
     let path = crate::common::git_subtree_path()?;
     let versions = [era.module_version()];

@@ -682,7 +682,10 @@ fn fetch_unlisted(
         match git.fetch_commit(fetch_url, &want) {
             Ok(resolved) => {
                 if let Some(how) = &resolved.how {
-                    events(Event::Warning(format!("module {name}: {how}")));
+                    events(Event::Resolved {
+                        module: name.clone(),
+                        how: how.clone(),
+                    });
                 }
                 if let Some(step) = steps.iter_mut().find(|s| s.name == name) {
                     step.commit = Some(resolved.commit.to_string());

@@ -33,7 +33,7 @@ mod test_nested_project;
 mod test_plan;
 mod test_push;
 mod test_python;
-mod test_real_refs;
+pub mod test_real_refs;
 mod test_safety;
 mod test_split;
 mod test_sync;

@@ -93,8 +93,8 @@ if "billing" in MODULES:
     page(reverse("quickscale_billing:pricing"), signed_in=False, shot="billing-pricing")
     page(reverse("quickscale_billing:dashboard"), shot="billing-dashboard")
 if "auth" in MODULES:
-    page(reverse("account_login"), signed_in=False, title=None)
-    page(reverse("account_signup"), signed_in=False, title=None)
+    page(reverse("account_login"), signed_in=False)
+    page(reverse("account_signup"), signed_in=False)
     page(reverse("quickscale_auth:profile"), shot="auth-profile")
     page(reverse("quickscale_auth:profile-edit"))
     page(reverse("quickscale_auth:account-delete"))
@@ -355,21 +355,81 @@ fn findings_of(theme: Theme, results: &serde_json::Value) -> Vec<String> {
     findings
 }
 
-/// Copies `layout-<theme>-<name>.png` into docs/gallery/ with `UPDATE_DOCS=1`.
-fn update_gallery(theme: Theme, names: &[&str]) {
+/// With `UPDATE_DOCS=1`, copies the screenshots of `theme` that
+/// docs/gallery.md shows (`gallery/<theme>-<name>.png`) into docs/gallery/.
+fn update_gallery(theme: Theme) {
     if std::env::var_os("UPDATE_DOCS").is_none() {
         return;
     }
+    let gallery = std::fs::read_to_string(repo_root().join("docs/gallery.md")).expect("docs/gallery.md");
     let shots = python::cache_dir("screenshots");
-    for name in names {
-        let file = format!("layout-{}-{name}.png", theme.name());
-        let from = shots.join(&file);
+    let prefix = format!("](gallery/{}-", theme.name());
+    for (at, _) in gallery.match_indices(&prefix) {
+        let rest = &gallery[at + prefix.len()..];
+        let Some(name) = rest.split(".png)").next() else { continue };
+        let from = shots.join(format!("layout-{}-{name}.png", theme.name()));
         if from.is_file() {
-            let to = repo_root()
-                .join("docs/gallery")
-                .join(format!("{}-{name}.png", theme.name()));
+            let to = repo_root().join(format!("docs/gallery/{}-{name}.png", theme.name()));
             std::fs::copy(&from, &to).expect("copy a screenshot into docs/gallery");
         }
+    }
+}
+
+/// Always (no Python): every theme's project carries the overrides of the
+/// upstream auth and crm pages, user-owned (a module update never writes
+/// them), in the component layer: page header, the project's name in the
+/// title, no emoji icons, no "QuickScale" title, formatted amounts.
+#[test]
+fn every_theme_ships_the_overrides_of_upstream_module_pages_as_user_files() {
+    use git_quickscale::config::Identity;
+    use git_quickscale::ownership::{Class, classify};
+    const OVERRIDES: [&str; 6] = [
+        "templates/quickscale_modules_auth/account/profile.html",
+        "templates/quickscale_modules_auth/account/profile_edit.html",
+        "templates/quickscale_modules_auth/account/account_delete.html",
+        "templates/quickscale_modules_auth/account/login.html",
+        "templates/quickscale_modules_auth/account/signup.html",
+        "templates/quickscale_modules_crm/crm/dashboard.html",
+    ];
+    for theme in Theme::ALL {
+        let identity = Identity {
+            slug: "acme".into(),
+            package: "acme".into(),
+            theme,
+            name: Some("Acme Robotics".into()),
+        };
+        let files = git_quickscale::render::render_project(&identity).expect("render");
+        for path in OVERRIDES {
+            let file = files
+                .get(path)
+                .unwrap_or_else(|| panic!("{}: no {path}", theme.name()));
+            let text = String::from_utf8(file.contents.clone()).expect("UTF-8");
+            let embedded = vec!["auth".to_owned(), "crm".to_owned()];
+            assert_eq!(classify(path, "acme", &embedded), Class::UserOwned, "{path}");
+            let title = text
+                .split("{% block title %}")
+                .nth(1)
+                .and_then(|t| t.split("{% endblock %}").next())
+                .unwrap_or_else(|| panic!("{path} sets no title"));
+            assert!(title.contains("{{ project_name }}"), "{path}: {title}");
+            assert!(!text.contains("QuickScale"), "{path}");
+            assert!(text.contains("class=\"page-header\""), "{path}");
+            assert!(
+                !text.chars().any(|c| matches!(c as u32, 0x2600..=0x27BF | 0x1F300..=0x1FAFF)),
+                "{path} prints emoji"
+            );
+            assert!(!text.contains("btn"), "{path} uses the module's button classes");
+        }
+        let crm = String::from_utf8(
+            files["templates/quickscale_modules_crm/crm/dashboard.html"].contents.clone(),
+        )
+        .expect("UTF-8");
+        assert!(crm.contains("{% extends \"base.html\" %}"), "the theme's shell");
+        assert_eq!(
+            crm.matches("|floatformat:\"2g\"").count(),
+            2,
+            "amounts with thousands separators"
+        );
     }
 }
 
@@ -403,16 +463,7 @@ fn billing_and_teams_pages_pass_the_layout_check_in_every_theme() {
         if shared.is_none() {
             shared = made;
         }
-        update_gallery(
-            theme,
-            &[
-                "teams-list",
-                "teams-dashboard",
-                "teams-invitation",
-                "billing-pricing",
-                "billing-dashboard",
-            ],
-        );
+        update_gallery(theme);
     }
     assert!(
         findings.is_empty(),
@@ -469,7 +520,7 @@ fn upstream_auth_and_crm_pages_pass_the_layout_check_in_every_theme() {
         if shared.is_none() {
             shared = made;
         }
-        update_gallery(theme, &["auth-profile", "crm-dashboard"]);
+        update_gallery(theme);
     }
     assert!(
         findings.is_empty(),

@@ -7,9 +7,9 @@
 //! 1280 px: the theme's shell and stylesheet, a page header (`.page-header`
 //! with an `<h1>`) on module pages, the project's name in the page title, no
 //! emoji icons, navigation links on one line (and one row), no element
-//! wider than the viewport outside a scrolling container, and no `<button>`
+//! wider than the viewport outside a scrolling container, no `<button>`
 //! in the browser's default look (its computed style compared with a
-//! default button's in a shadow root). Screenshots land in
+//! default button's in a shadow root), and no two buttons touching. Screenshots land in
 //! `target/test-cache/screenshots/layout-*.png`; `UPDATE_DOCS=1` copies
 //! the ones docs/gallery.md shows into docs/gallery/.
 //!
@@ -127,7 +127,13 @@ fn timing(what: &str, started: Instant) {
 /// `python <args>` of `venv` in `project`: with the settings shim (its
 /// directory first on the path) when there is one, and a project's own
 /// module copies when it shares another project's venv.
-fn command(venv: &Venv<'_>, project: &Path, names: &[&str], shim: Option<&Path>, args: &[&str]) -> Command {
+fn command(
+    venv: &Venv<'_>,
+    project: &Path,
+    names: &[&str],
+    shim: Option<&Path>,
+    args: &[&str],
+) -> Command {
     let extra: &[(&str, &str)] = if shim.is_some() {
         &[("DJANGO_SETTINGS_MODULE", "layout_settings")]
     } else {
@@ -137,11 +143,12 @@ fn command(venv: &Venv<'_>, project: &Path, names: &[&str], shim: Option<&Path>,
     cmd.current_dir(project);
     let mut path: Vec<String> = shim.iter().map(|s| s.display().to_string()).collect();
     if project != venv.project() {
-        path.extend(
-            names
-                .iter()
-                .map(|m| project.join(format!("modules/{m}/src")).display().to_string()),
-        );
+        path.extend(names.iter().map(|m| {
+            project
+                .join(format!("modules/{m}/src"))
+                .display()
+                .to_string()
+        }));
     }
     if !path.is_empty() {
         cmd.env("PYTHONPATH", path.join(":"));
@@ -211,7 +218,11 @@ fn healthy(port: u16) -> bool {
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut head = [0u8; 12];
-    write!(stream, "GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_ok()
+    write!(
+        stream,
+        "GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .is_ok()
         && stream.read_exact(&mut head).is_ok()
         && &head[9..12] == b"200"
 }
@@ -265,10 +276,17 @@ fn measure<'e>(
         dir
     });
     let python = |args: &[&str]| command(venv, &project, &names, shim.as_deref(), args);
-    run(python(&["manage.py", "migrate", "--noinput", "--run-syncdb"]), "migrate");
+    run(
+        python(&["manage.py", "migrate", "--noinput", "--run-syncdb"]),
+        "migrate",
+    );
     let seed = format!(
         "MODULES = {names:?}\nHOME = {}\n{SEED}",
-        if case.theme == Theme::CrmReact { "False" } else { "True" },
+        if case.theme == Theme::CrmReact {
+            "False"
+        } else {
+            "True"
+        },
     );
     let seeded = run(python(&["manage.py", "shell", "-c", &seed]), "the seed");
     let line = seeded
@@ -284,6 +302,8 @@ fn measure<'e>(
     for page in config["pages"].as_array_mut().into_iter().flatten() {
         if let Some(name) = page["screenshot"].as_str() {
             let file = shots.join(format!("layout-{}-{name}.png", case.theme.name()));
+            // Not a previous run's: UPDATE_DOCS copies what exists.
+            let _ = std::fs::remove_file(&file);
             page["screenshot"] = file.display().to_string().into();
         }
     }
@@ -361,12 +381,15 @@ fn update_gallery(theme: Theme) {
     if std::env::var_os("UPDATE_DOCS").is_none() {
         return;
     }
-    let gallery = std::fs::read_to_string(repo_root().join("docs/gallery.md")).expect("docs/gallery.md");
+    let gallery =
+        std::fs::read_to_string(repo_root().join("docs/gallery.md")).expect("docs/gallery.md");
     let shots = python::cache_dir("screenshots");
     let prefix = format!("](gallery/{}-", theme.name());
     for (at, _) in gallery.match_indices(&prefix) {
         let rest = &gallery[at + prefix.len()..];
-        let Some(name) = rest.split(".png)").next() else { continue };
+        let Some(name) = rest.split(".png)").next() else {
+            continue;
+        };
         let from = shots.join(format!("layout-{}-{name}.png", theme.name()));
         if from.is_file() {
             let to = repo_root().join(format!("docs/gallery/{}-{name}.png", theme.name()));
@@ -405,7 +428,11 @@ fn every_theme_ships_the_overrides_of_upstream_module_pages_as_user_files() {
                 .unwrap_or_else(|| panic!("{}: no {path}", theme.name()));
             let text = String::from_utf8(file.contents.clone()).expect("UTF-8");
             let embedded = vec!["auth".to_owned(), "crm".to_owned()];
-            assert_eq!(classify(path, "acme", &embedded), Class::UserOwned, "{path}");
+            assert_eq!(
+                classify(path, "acme", &embedded),
+                Class::UserOwned,
+                "{path}"
+            );
             let title = text
                 .split("{% block title %}")
                 .nth(1)
@@ -415,16 +442,26 @@ fn every_theme_ships_the_overrides_of_upstream_module_pages_as_user_files() {
             assert!(!text.contains("QuickScale"), "{path}");
             assert!(text.contains("class=\"page-header\""), "{path}");
             assert!(
-                !text.chars().any(|c| matches!(c as u32, 0x2600..=0x27BF | 0x1F300..=0x1FAFF)),
+                !text
+                    .chars()
+                    .any(|c| matches!(c as u32, 0x2600..=0x27BF | 0x1F300..=0x1FAFF)),
                 "{path} prints emoji"
             );
-            assert!(!text.contains("btn"), "{path} uses the module's button classes");
+            assert!(
+                !text.contains("btn"),
+                "{path} uses the module's button classes"
+            );
         }
         let crm = String::from_utf8(
-            files["templates/quickscale_modules_crm/crm/dashboard.html"].contents.clone(),
+            files["templates/quickscale_modules_crm/crm/dashboard.html"]
+                .contents
+                .clone(),
         )
         .expect("UTF-8");
-        assert!(crm.contains("{% extends \"base.html\" %}"), "the theme's shell");
+        assert!(
+            crm.contains("{% extends \"base.html\" %}"),
+            "the theme's shell"
+        );
         assert_eq!(
             crm.matches("|floatformat:\"2g\"").count(),
             2,
@@ -453,7 +490,11 @@ fn billing_and_teams_pages_pass_the_layout_check_in_every_theme() {
     let stack = python::lts_stack();
     let mut shared: Option<Venv<'_>> = None;
     let mut findings = Vec::new();
-    for theme in [Theme::ShowcaseHtml, Theme::ShowcaseHtmx, Theme::ShowcaseReact] {
+    for theme in [
+        Theme::ShowcaseHtml,
+        Theme::ShowcaseHtmx,
+        Theme::ShowcaseReact,
+    ] {
         let case = Case {
             theme,
             modules: vec![("teams", teams.clone()), ("billing", billing.clone())],

@@ -88,6 +88,19 @@ MEASURE = r"""
     if (look(b) === defaults[b.tagName.toLowerCase()]) findings.push(`${name(b)} has the browser's default look (unstyled)`);
   }
   host.remove();
+  // Buttons never touch: at least 4px between any two (a spacing collision
+  // otherwise, e.g. two forms' buttons stacked without a gap).
+  const boxes = [...document.querySelectorAll("main button, main .button, main .btn, main input[type=submit]")]
+    .filter(visible).map((el) => [el, el.getBoundingClientRect()]);
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, ra] = boxes[i], [b, rb] = boxes[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const dx = Math.max(0, rb.left - ra.right, ra.left - rb.right);
+      const dy = Math.max(0, rb.top - ra.bottom, ra.top - rb.bottom);
+      if (Math.max(dx, dy) < 4) findings.push(`${name(a)} and ${name(b)} touch (${Math.round(Math.max(dx, dy))}px apart)`);
+    }
+  }
   return JSON.stringify({ title: document.title, findings });
 })()
 """

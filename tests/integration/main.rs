@@ -28,6 +28,7 @@ mod test_generated_project;
 mod test_guard;
 mod test_hooks;
 mod test_interop;
+mod test_layout;
 mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;

@@ -740,9 +740,10 @@ django_apps: [django.contrib.sites, allauth, allauth.account, rest_framework, {p
 middleware: [allauth.account.middleware.AccountMiddleware]
 urls:
   - {{route: "accounts/", include: allauth.urls}}
+  - {{route: "accounts/", include: {pkg}.account_urls}}
   - {{route: "api/", include: {pkg}.api}}
 # Its pages under api/ declare nothing: signed-in users only.
-access: {{allauth.urls: public}}
+access: {{allauth.urls: public, {pkg}.account_urls: public}}
 nav:
   - {{label: Records, url: accounts-records, show: signed_in}}
   - {{label: Join us, url: account_signup, show: signed_out}}
@@ -754,6 +755,21 @@ settings:
     - allauth.account.auth_backends.AuthenticationBackend
 "#
         ),
+    ));
+    // Like upstream auth's urls.py: allauth's URLs again, inside its namespace.
+    files.push((
+        format!("{pkg}/account_urls.py"),
+        r#"from django.urls import include, path
+from django.views.generic import TemplateView
+
+app_name = "accounts_fixture"
+
+urlpatterns = [
+    path("", include("allauth.urls")),
+    path("profile/", TemplateView.as_view(template_name="accounts_fixture/page.html"), name="profile"),
+]
+"#
+        .into(),
     ));
     files.push((
         format!("{pkg}/api.py"),
@@ -819,6 +835,22 @@ from django.test.utils import setup_test_environment
 setup_test_environment()
 get_user_model().objects.create_user("alice", "alice@example.com", "correct horse battery staple")
 out = {"walk": anonymous_walk(["alice@example.com"])}
+
+from collections import Counter
+from allauth import urls as allauth_urls
+from django.urls import URLResolver, get_resolver, reverse
+
+def url_names(patterns):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from url_names(p.url_patterns)
+        elif p.name:
+            yield p.name
+
+allauth_names = set(url_names(allauth_urls.urlpatterns))
+mounted = Counter(n for n in url_names(get_resolver().url_patterns) if n in allauth_names)
+out["allauth_names"] = {n: mounted[n] for n in sorted(allauth_names)}
+out["profile_url"] = reverse("accounts_fixture:profile")
 client = Client()
 response = client.get("/api/records/")
 out["anonymous_records"] = {"status": response.status_code, "location": response.get("Location", "")}
@@ -942,6 +974,12 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
             );
         }
     }
+    // allauth's URLs are mounted once, though the module's URLconf includes them again.
+    let names = seen["allauth_names"].as_object().expect("allauth names");
+    assert!(names.contains_key("account_login"), "{names:?}");
+    let twice: Vec<_> = names.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "allauth URL names mounted other than once: {twice:?}");
+    assert_eq!(seen["profile_url"], "/accounts/profile/", "{seen}");
     let login_templates = seen["login"]["templates"].to_string();
     assert!(
         login_templates.contains("\"allauth/layouts/base.html\"")

@@ -890,7 +890,10 @@ derivation:
             urls.contains("\nMODULE_URLPATTERNS = mounted_once(MODULE_URLPATTERNS, {\"allauth.urls\", \"mod_p.urls\"})\n"),
             "{urls}"
         );
-        assert!(urls.contains("def _drop_mounted(patterns, mounted):"), "{urls}");
+        assert!(
+            urls.contains("def _drop_mounted(patterns, mounted):"),
+            "{urls}"
+        );
         assert!(
             urls.contains("import types\n\nfrom django.urls import URLResolver, include, path\n"),
             "{urls}"

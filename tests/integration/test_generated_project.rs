@@ -978,7 +978,10 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
     let names = seen["allauth_names"].as_object().expect("allauth names");
     assert!(names.contains_key("account_login"), "{names:?}");
     let twice: Vec<_> = names.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "allauth URL names mounted other than once: {twice:?}");
+    assert!(
+        twice.is_empty(),
+        "allauth URL names mounted other than once: {twice:?}"
+    );
     assert_eq!(seen["profile_url"], "/accounts/profile/", "{seen}");
     let login_templates = seen["login"]["templates"].to_string();
     assert!(
@@ -1489,4 +1492,208 @@ fn hostile_slugs_and_packages_are_refused_and_write_nothing() {
         );
         assert_eq!(snapshot(env.root()), before, "apply wrote something");
     }
+}
+
+// --- h. The team tooling: CI's lint job, pre-commit, the lock files ---------------
+
+/// Prints CI's lint job's `run` steps (name, run, env) as JSON.
+const LINT_STEPS: &str = r#"
+import json, yaml
+ci = yaml.safe_load(open(".github/workflows/ci.yml"))
+print("QS-STEPS " + json.dumps([s for s in ci["jobs"]["lint"]["steps"] if "run" in s]))
+"#;
+
+/// Writes the `repo: local` part of .pre-commit-config.yaml to `out`; prints the hook ids.
+const LOCAL_HOOKS: &str = r#"
+import json, sys, yaml
+config = yaml.safe_load(open(".pre-commit-config.yaml"))
+config["repos"] = [r for r in config["repos"] if r["repo"] == "local"]
+yaml.safe_dump(config, open(sys.argv[1], "w"))
+print("QS-HOOKS " + json.dumps([h["id"] for r in config["repos"] for h in r["hooks"]]))
+"#;
+
+/// Runs CI's lint job's steps in `project` as GitHub does (bash -eo pipefail,
+/// the step's env), the venv first on PATH; pre-commit with the repo-local
+/// hooks only (`config`): offline. Returns the failed step's name and output.
+fn run_lint_job(
+    env: &TestEnv,
+    venv: &Venv<'_>,
+    steps: &[serde_json::Value],
+    config: &Path,
+) -> Result<(), String> {
+    let path = lint_path(venv);
+    for step in steps {
+        let name = step["name"].as_str().unwrap_or("(unnamed)");
+        let run = step["run"].as_str().expect("run").replace(
+            "pre-commit run",
+            &format!("pre-commit run -c {}", config.display()),
+        );
+        let mut cmd = python::base_command(env, "bash", venv.project());
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &run])
+            .env("PATH", &path)
+            .env("VIRTUAL_ENV", venv.bin_dir().parent().expect("venv"))
+            .env("PIP_CACHE_DIR", python::cache_dir("pip"))
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("UV_CACHE_DIR", python::cache_dir("uv"))
+            .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"));
+        for (k, v) in step["env"].as_object().into_iter().flatten() {
+            cmd.env(k, v.as_str().expect("env value"));
+        }
+        let out = python::run_with_timeout(cmd, std::time::Duration::from_secs(300));
+        if !out.status.success() {
+            return Err(format!("{name}:\n{}", describe(&out)));
+        }
+    }
+    Ok(())
+}
+
+/// PATH for the lint job: the venv's bin/ (with a `pip` of its own, so that
+/// nothing installs into the shared base venv), then the base venv's (its
+/// ruff and pre-commit), then the host's.
+fn lint_path(venv: &Venv<'_>) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let shim = venv.bin_dir().join("pip");
+    if !shim.exists() {
+        let script = format!(
+            "#!/bin/sh\nexec \"{}\" -m pip \"$@\"\n",
+            venv.python_path().display()
+        );
+        std::fs::write(&shim, script).expect("pip shim");
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let base = python::cache_dir("venvs")
+        .join(venv.stack().label())
+        .join("bin");
+    std::env::join_paths(
+        [venv.bin_dir(), base]
+            .into_iter()
+            .chain(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            )),
+    )
+    .expect("PATH")
+}
+
+/// The README's "Pinned dependencies" commands that write a lock.
+fn lock_commands(readme: &str) -> Vec<String> {
+    let section = readme
+        .split("## Pinned dependencies")
+        .nth(1)
+        .expect("README has a Pinned dependencies section");
+    section
+        .lines()
+        .filter(|l| l.starts_with("uv pip compile "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A generated project passes CI's lint job as written in its ci.yml (ruff
+/// check, ruff format --check, pre-commit's repo-local hooks, the lock
+/// check), and each of them can fail; the README's uv commands write locks
+/// that pin every package, which the lint job then checks against
+/// requirements*.txt.
+#[test]
+fn generated_lint_job_pre_commit_hooks_and_locks_work() {
+    let env = TestEnv::new();
+    let project = generate(&env, Theme::ShowcaseHtml);
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    let steps_out = venv.python(&["-c", LINT_STEPS], &[]);
+    let steps: Vec<serde_json::Value> = stdout(&steps_out)
+        .lines()
+        .find_map(|l| l.strip_prefix("QS-STEPS "))
+        .map(|j| serde_json::from_str(j).expect("steps JSON"))
+        .unwrap_or_else(|| panic!("{}", describe(&steps_out)));
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    for needed in [
+        "ruff check",
+        "ruff format --check",
+        "pre-commit run --all-files",
+    ] {
+        assert!(
+            runs.iter().any(|r| r.contains(needed)),
+            "the lint job does not run `{needed}`: {runs:?}"
+        );
+    }
+    let config = env.root().join("pre-commit-local.yaml");
+    let hooks_out = venv.python(&["-c", LOCAL_HOOKS, config.to_str().expect("UTF-8")], &[]);
+    assert!(
+        stdout(&hooks_out).contains("QS-HOOKS [\"ruff-check\", \"ruff-format\"]"),
+        "{}",
+        describe(&hooks_out)
+    );
+
+    // As generated: every step passes, and leaves the worktree as it was.
+    if let Err(e) = run_lint_job(&env, &venv, &steps, &config) {
+        panic!("CI's lint job fails on the generated project: {e}");
+    }
+    assert_clean(&env, &project, "after the lint job");
+
+    // An unused import, committed: ruff check and pre-commit's hook refuse it.
+    std::fs::write(project.join("demo/extra.py"), "import os\n").expect("write");
+    env.git(&project, &["add", "demo/extra.py"]);
+    env.git(&project, &["commit", "-qm", "extra", "--no-verify"]);
+    let err = run_lint_job(&env, &venv, &steps, &config).expect_err("ruff accepted it");
+    assert!(
+        err.starts_with("ruff check:") && err.contains("F401"),
+        "{err}"
+    );
+    let pre_commit: Vec<serde_json::Value> = steps
+        .iter()
+        .filter(|s| s["run"].as_str().is_some_and(|r| r.contains("pre-commit")))
+        .cloned()
+        .collect();
+    let err = run_lint_job(&env, &venv, &pre_commit, &config).expect_err("pre-commit accepted it");
+    assert!(
+        err.contains("ruff check") && err.contains("Failed"),
+        "{err}"
+    );
+    env.git(&project, &["reset", "-q", "--hard", "HEAD~1"]);
+
+    // The README's lock commands (uv, from PyPI into the venv): every package pinned.
+    venv.pip(&["install", "-q", "uv"]);
+    let readme = read(&project.join("README.md"));
+    let commands = lock_commands(&readme);
+    assert_eq!(commands.len(), 2, "{readme}");
+    for command in &commands {
+        let mut cmd = python::base_command(&env, "bash", &project);
+        cmd.args(["-c", command])
+            .env("PATH", lint_path(&venv))
+            .env("UV_CACHE_DIR", python::cache_dir("uv"));
+        let out = python::run_with_timeout(cmd, std::time::Duration::from_secs(300));
+        assert!(out.status.success(), "{command}:\n{}", describe(&out));
+    }
+    for lock in ["requirements.lock", "requirements-dev.lock"] {
+        let text = read(&project.join(lock));
+        let pins: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+            .collect();
+        assert!(
+            pins.iter().any(|l| l.starts_with("django==")),
+            "{lock}:\n{text}"
+        );
+        let loose: Vec<&&str> = pins.iter().filter(|l| !l.contains("==")).collect();
+        assert!(loose.is_empty(), "{lock} leaves these unpinned: {loose:?}");
+    }
+    env.git(
+        &project,
+        &["add", "requirements.lock", "requirements-dev.lock"],
+    );
+    env.git(&project, &["commit", "-qm", "Lock", "--no-verify"]);
+    if let Err(e) = run_lint_job(&env, &venv, &steps, &config) {
+        panic!("CI's lint job fails with fresh locks: {e}");
+    }
+    assert_clean(&env, &project, "after the lint job checked the locks");
+    // A requirement the lock lacks: the lint job says so.
+    let reqs = project.join("requirements.txt");
+    std::fs::write(&reqs, read(&reqs) + "six>=1.16\n").expect("write");
+    env.git(&project, &["commit", "-qam", "six", "--no-verify"]);
+    let err = run_lint_job(&env, &venv, &steps, &config).expect_err("a stale lock passed");
+    assert!(
+        err.starts_with("Lock files match the requirements:") && err.contains("+six=="),
+        "{err}"
+    );
 }

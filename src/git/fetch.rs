@@ -9,13 +9,11 @@
 //! cleanup every writing command and `recover` run.
 
 use std::collections::HashSet;
-use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use gix::remote::Direction;
 
-use super::remote::RemoteRef;
+use super::remote::{Advertise, RemoteRef};
 use super::{Git, GitContext, GitError};
 use crate::refs::TMP_PREFIX;
 
@@ -435,13 +433,6 @@ pub fn resolve_local(repo: &super::Git, url: &str, want: &Want) -> Result<Resolv
     finish(repo, url, &refs, want, &p)
 }
 
-fn unreachable(url: &str) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> FetchError + '_ {
-    move |e| FetchError::Unreachable {
-        url: url.to_owned(),
-        source: e,
-    }
-}
-
 /// The refs a remote advertises (branches, tags, HEAD; annotated tags peeled).
 pub(super) fn advertised(map: &gix::remote::fetch::RefMap) -> Vec<RemoteRef> {
     let mut out: Vec<RemoteRef> = map
@@ -533,34 +524,10 @@ impl Git {
         if let Some(copied) = self.copy_local_specs(url, specs) {
             return Ok(copied);
         }
-        let fail = unreachable(url);
-        let remote = self
-            .repo
-            .remote_at(url)
-            .map_err(|e| fail(e.into()))?
-            .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-            .map_err(|e| fail(e.into()))?;
-        super::ensure_tls_provider();
-        let conn = remote
-            .connect(Direction::Fetch)
-            .map_err(|e| fail(e.into()))?;
-        let options = gix::remote::ref_map::Options {
-            // The full list names what exists when the ref asked for does not.
-            prefix_from_spec_as_filter_on_remote: false,
-            ..Default::default()
-        };
-        let prepare = conn
-            .prepare_fetch(gix::progress::Discard, options)
-            .map_err(|e| fail(e.into()))?;
-        let refs = advertised(prepare.ref_map());
-        if prepare.ref_map().mappings.is_empty() {
-            return Ok((refs, false));
-        }
-        prepare
-            .receive(gix::progress::Discard, &AtomicBool::new(false))
-            .map_err(|e| fail(e.into()))?;
-        Ok((refs, true))
+        let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        let listing = self
+            .connect::<FetchError>(url, &specs, Advertise::All, |listing| Ok(listing.any_match))?;
+        Ok((listing.refs, listing.any_match))
     }
 
     /// Removes every scratch ref under `refs/quickscale/tmp/` (loose or

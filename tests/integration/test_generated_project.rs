@@ -408,6 +408,7 @@ fn showcase_react_frontend_builds_tests_and_is_served_by_django() {
     }
     let frontend = project.join("frontend");
     python::npm(&env, &frontend, &["ci"], &[]);
+    python::frontend_lint_passes_and_can_fail(&env, &frontend);
     python::npm(&env, &frontend, &["run", "build"], &[]);
     let vitest = python::npm(&env, &frontend, &["test"], &[]);
     let vitest_out = stdout(&vitest);

@@ -1516,7 +1516,7 @@ print("QS-HOOKS " + json.dumps([h["id"] for r in config["repos"] for h in r["hoo
 /// Runs CI's lint job's steps in `project` as GitHub does (bash -eo pipefail,
 /// the step's env), the venv first on PATH; pre-commit with the repo-local
 /// hooks only (`config`): offline. Returns the failed step's name and output.
-fn run_lint_job(
+pub(crate) fn run_lint_job(
     env: &TestEnv,
     venv: &Venv<'_>,
     steps: &[serde_json::Value],
@@ -1575,6 +1575,40 @@ fn lint_path(venv: &Venv<'_>) -> std::ffi::OsString {
     .expect("PATH")
 }
 
+/// CI's lint job's `run` steps as ci.yml has them, and a pre-commit config
+/// of the repo-local hooks only (written under `env`), for [`run_lint_job`].
+pub(crate) fn lint_job(venv: &Venv<'_>) -> (Vec<serde_json::Value>, PathBuf) {
+    let steps_out = venv.python(&["-c", LINT_STEPS], &[]);
+    let steps: Vec<serde_json::Value> = stdout(&steps_out)
+        .lines()
+        .find_map(|l| l.strip_prefix("QS-STEPS "))
+        .map(|j| serde_json::from_str(j).expect("steps JSON"))
+        .unwrap_or_else(|| panic!("{}", describe(&steps_out)));
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    for needed in [
+        "ruff check",
+        "ruff format --check",
+        "pre-commit run --all-files",
+    ] {
+        assert!(
+            runs.iter().any(|r| r.contains(needed)),
+            "the lint job does not run `{needed}`: {runs:?}"
+        );
+    }
+    let config = venv
+        .bin_dir()
+        .parent()
+        .expect("venv dir")
+        .join("pre-commit-local.yaml");
+    let hooks_out = venv.python(&["-c", LOCAL_HOOKS, config.to_str().expect("UTF-8")], &[]);
+    assert!(
+        stdout(&hooks_out).contains("QS-HOOKS [\"ruff-check\", \"ruff-format\"]"),
+        "{}",
+        describe(&hooks_out)
+    );
+    (steps, config)
+}
+
 /// The README's "Pinned dependencies" commands that write a lock.
 fn lock_commands(readme: &str) -> Vec<String> {
     let section = readme
@@ -1601,30 +1635,7 @@ fn generated_lint_job_pre_commit_hooks_and_locks_work() {
         return;
     }
     let venv = Venv::create(&env, &project);
-    let steps_out = venv.python(&["-c", LINT_STEPS], &[]);
-    let steps: Vec<serde_json::Value> = stdout(&steps_out)
-        .lines()
-        .find_map(|l| l.strip_prefix("QS-STEPS "))
-        .map(|j| serde_json::from_str(j).expect("steps JSON"))
-        .unwrap_or_else(|| panic!("{}", describe(&steps_out)));
-    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
-    for needed in [
-        "ruff check",
-        "ruff format --check",
-        "pre-commit run --all-files",
-    ] {
-        assert!(
-            runs.iter().any(|r| r.contains(needed)),
-            "the lint job does not run `{needed}`: {runs:?}"
-        );
-    }
-    let config = env.root().join("pre-commit-local.yaml");
-    let hooks_out = venv.python(&["-c", LOCAL_HOOKS, config.to_str().expect("UTF-8")], &[]);
-    assert!(
-        stdout(&hooks_out).contains("QS-HOOKS [\"ruff-check\", \"ruff-format\"]"),
-        "{}",
-        describe(&hooks_out)
-    );
+    let (steps, config) = lint_job(&venv);
 
     // As generated: every step passes, and leaves the worktree as it was.
     if let Err(e) = run_lint_job(&env, &venv, &steps, &config) {

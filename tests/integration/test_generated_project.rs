@@ -211,6 +211,17 @@ const DEPRECATIONS_ARE_ERRORS: [&str; 4] = [
     "error::PendingDeprecationWarning",
 ];
 
+/// In the development settings: the toolbar is installed, its URLs are
+/// mounted and a page requested from 127.0.0.1 carries it.
+const DEBUG_TOOLBAR_PROBE: &str = r#"
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+response = Client(REMOTE_ADDR="127.0.0.1", HTTP_HOST="localhost").get("/")
+print("QS-TOOLBAR", "debug_toolbar" in settings.INSTALLED_APPS, reverse("djdt:render_panel"),
+      response.status_code, 'id="djDebug"' in response.content.decode())
+"#;
+
 /// A generated project installs on `stack` and passes `check` (with
 /// deprecation warnings as errors), `migrate`, its own tests and the
 /// production `check --deploy`.
@@ -239,6 +250,18 @@ fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack:
     venv.manage(&["migrate", "--noinput"], &[]);
     let tests = venv.pytest(&["-v"], &[]);
     assert_pytest_passed(&tests);
+    // --reuse-db (pyproject.toml): the SQLite test database outlives the run.
+    assert!(
+        project.join("test-db.sqlite3").is_file(),
+        "pytest did not keep its test database"
+    );
+    // django-debug-toolbar: in development only, on pages requested from 127.0.0.1.
+    let toolbar = venv.shell(DEBUG_TOOLBAR_PROBE, &[]);
+    assert!(
+        stdout(&toolbar).contains("QS-TOOLBAR True /__debug__/render_panel/ 200 True"),
+        "{}",
+        describe(&toolbar)
+    );
     assert!(
         !stdout(&tests).contains("RemovedInDjango"),
         "the project's tests raise Django deprecation warnings:\n{}",
@@ -260,6 +283,16 @@ fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack:
         !stderr(&deploy).contains("ERROR") && !stderr(&deploy).contains("WARNING"),
         "{}",
         describe(&deploy)
+    );
+
+    let prod_apps = venv.shell(
+        "from django.conf import settings; print('QS-PROD-TOOLBAR', 'debug_toolbar' in settings.INSTALLED_APPS)",
+        &as_pairs(&prod),
+    );
+    assert!(
+        stdout(&prod_apps).contains("QS-PROD-TOOLBAR False"),
+        "{}",
+        describe(&prod_apps)
     );
 
     venv.python(&["-m", "compileall", "-q", "."], &[]);

@@ -13,6 +13,7 @@ mod common;
 mod e2e_1_readme;
 mod e2e_2_billing_module;
 mod e2e_2_crm_theme;
+mod e2e_2_matrix;
 mod e2e_2_teams_module;
 mod e2e_2_upstream_modules;
 mod e2e_3_update_properties;

@@ -492,6 +492,16 @@ impl<'u> EventView<'u> {
                     self.ui.warn(&text);
                 }
             }
+            // A line of the plan, on stderr like the progress around it
+            // (stdout may be JSON).
+            Event::Resolved { module, how } => {
+                let line = format!("  ~ {module}: {how}");
+                if let Some(bar) = &self.spinner {
+                    bar.suspend(|| self.ui.status(&line));
+                } else {
+                    self.ui.status(&line);
+                }
+            }
             Event::WritingFiles { count } => self.ui.status(&format!("Writing {count} file(s)")),
             Event::Done => {
                 if let Some(bar) = self.spinner.take() {

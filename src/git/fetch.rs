@@ -9,13 +9,11 @@
 //! cleanup every writing command and `recover` run.
 
 use std::collections::HashSet;
-use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use gix::remote::Direction;
 
-use super::remote::RemoteRef;
+use super::remote::{Advertise, RemoteRef};
 use super::{Git, GitContext, GitError};
 use crate::refs::TMP_PREFIX;
 
@@ -236,23 +234,21 @@ fn finish(
             })
         }
         Pick::Commit(prefix) if prefix.len() == 40 => {
-            // A full id names one object: no history walk needed.
             let id = ObjectId::from_hex(prefix.as_bytes()).ctx(|| format!("parse `{prefix}`"))?;
             if !repo.has_object(id) {
                 return Err(not_found());
             }
-            Ok(Resolved {
-                commit: peel_to_commit(repo, id, url, &want.git_ref)?,
-                how: None,
-            })
+            let commit = peel_to_commit(repo, id, url, &want.git_ref)?;
+            // Being in the object database is not enough (another module's
+            // commit, the project's own): the source's history must hold it.
+            let found = commits_with_prefix(repo, &source_tips(refs), &commit.to_string())?;
+            if !found.contains(&commit) {
+                return Err(not_found());
+            }
+            Ok(Resolved { commit, how: None })
         }
         Pick::Commit(prefix) => {
-            let tips: Vec<ObjectId> = refs
-                .iter()
-                .filter(|r| r.tag().is_some() || r.branch().is_some() || r.name == "HEAD")
-                .map(|r| r.commit)
-                .collect();
-            let found = commits_with_prefix(repo, &tips, prefix)?;
+            let found = commits_with_prefix(repo, &source_tips(refs), prefix)?;
             match found.as_slice() {
                 [one] => Ok(Resolved {
                     commit: *one,
@@ -305,6 +301,14 @@ fn finish(
         }
         Pick::Missing => Err(not_found()),
     }
+}
+
+/// The commits the source's branches, tags and HEAD name.
+fn source_tips(refs: &[RemoteRef]) -> Vec<ObjectId> {
+    refs.iter()
+        .filter(|r| r.tag().is_some() || r.branch().is_some() || r.name == "HEAD")
+        .map(|r| r.commit)
+        .collect()
 }
 
 /// Every commit reachable from `tips` whose id starts with `prefix`.
@@ -435,13 +439,6 @@ pub fn resolve_local(repo: &super::Git, url: &str, want: &Want) -> Result<Resolv
     finish(repo, url, &refs, want, &p)
 }
 
-fn unreachable(url: &str) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> FetchError + '_ {
-    move |e| FetchError::Unreachable {
-        url: url.to_owned(),
-        source: e,
-    }
-}
-
 /// The refs a remote advertises (branches, tags, HEAD; annotated tags peeled).
 pub(super) fn advertised(map: &gix::remote::fetch::RefMap) -> Vec<RemoteRef> {
     let mut out: Vec<RemoteRef> = map
@@ -476,17 +473,26 @@ impl Git {
         // case): its specs are fetched; otherwise a second one fetches what
         // the advertisement showed is needed.
         let r = want.git_ref.as_str();
-        // A full id whose commit is here already needs nothing fetched (as
-        // `update` skips refs whose objects it has).
+        // A full id whose commit is here already needs nothing fetched when
+        // a branch or tag the source advertises, also here, reaches it (as
+        // `update` skips refs whose objects it has). Being here is not
+        // enough: it may be another module's commit, or the project's.
         if r.len() == 40
             && let Ok(id) = ObjectId::from_hex(r.as_bytes())
             && let Ok(Some(object)) = self.repo.try_find_object(id)
             && let Ok(commit) = object.peel_to_commit()
         {
-            return Ok(Resolved {
-                commit: commit.id,
-                how: None,
-            });
+            let refs = self.list_remote(url)?;
+            // A history not all here (a walk error) is fetched below.
+            let reached =
+                commits_with_prefix(&self.repo, &source_tips(&refs), &commit.id.to_string())
+                    .unwrap_or_default();
+            if reached.contains(&commit.id) {
+                return Ok(Resolved {
+                    commit: commit.id,
+                    how: None,
+                });
+            }
         }
         if is_commit_id(r) {
             let refs = self.list_remote(url)?;
@@ -533,34 +539,10 @@ impl Git {
         if let Some(copied) = self.copy_local_specs(url, specs) {
             return Ok(copied);
         }
-        let fail = unreachable(url);
-        let remote = self
-            .repo
-            .remote_at(url)
-            .map_err(|e| fail(e.into()))?
-            .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-            .map_err(|e| fail(e.into()))?;
-        super::ensure_tls_provider();
-        let conn = remote
-            .connect(Direction::Fetch)
-            .map_err(|e| fail(e.into()))?;
-        let options = gix::remote::ref_map::Options {
-            // The full list names what exists when the ref asked for does not.
-            prefix_from_spec_as_filter_on_remote: false,
-            ..Default::default()
-        };
-        let prepare = conn
-            .prepare_fetch(gix::progress::Discard, options)
-            .map_err(|e| fail(e.into()))?;
-        let refs = advertised(prepare.ref_map());
-        if prepare.ref_map().mappings.is_empty() {
-            return Ok((refs, false));
-        }
-        prepare
-            .receive(gix::progress::Discard, &AtomicBool::new(false))
-            .map_err(|e| fail(e.into()))?;
-        Ok((refs, true))
+        let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        let listing = self
+            .connect::<FetchError>(url, &specs, Advertise::All, |listing| Ok(listing.any_match))?;
+        Ok((listing.refs, listing.any_match))
     }
 
     /// Removes every scratch ref under `refs/quickscale/tmp/` (loose or

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod fetch;
 mod local;
 pub mod merge;
+pub mod overlay;
 pub mod query;
 pub mod remote;
 #[cfg(test)]

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 use gix::remote::Direction;
 
+use super::remote::Advertise;
 use super::{Git, GitContext, GitError, Signature};
 
 /// One fetch refspec and what it brought.
@@ -84,34 +84,16 @@ impl Git {
         specs: &[String],
         dry: bool,
     ) -> Result<Fetched, GitError> {
-        let remote = self
-            .repo
-            .remote_at(url)
-            .ctx(|| format!("use remote `{url}`"))?
-            .with_fetch_tags(gix::remote::fetch::Tags::None)
-            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-            .ctx(|| format!("use the refspecs {}", specs.join(" ")))?;
-        super::ensure_tls_provider();
-        let conn = remote
-            .connect(Direction::Fetch)
-            .ctx(|| format!("connect to `{url}`"))?;
-        let prepare = conn
-            .prepare_fetch(gix::progress::Discard, Default::default())
-            .ctx(|| format!("list the refs of `{url}`"))?;
-        let remote_refs: BTreeMap<String, ObjectId> = prepare
-            .ref_map()
-            .mappings
-            .iter()
-            .filter_map(|m| {
-                let name = m.remote.as_name()?.to_str_lossy().into_owned();
-                Some((name, m.remote.as_id()?.to_owned()))
-            })
-            .collect();
-        if !dry && !remote_refs.is_empty() {
-            prepare
-                .receive(gix::progress::Discard, &AtomicBool::new(false))
-                .ctx(|| format!("fetch from `{url}`"))?;
-        }
+        let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        let mut remote_refs = BTreeMap::new();
+        self.connect::<GitError>(url, &specs, Advertise::Matching, |listing| {
+            remote_refs = listing
+                .matched
+                .iter()
+                .filter_map(|(name, id)| Some((name.clone(), (*id)?)))
+                .collect();
+            Ok(!dry && !remote_refs.is_empty())
+        })?;
         Ok(Fetched { remote_refs })
     }
 

@@ -260,3 +260,32 @@ pub fn load(
         None => Ok((None, Origin::None)),
     }
 }
+
+/// Whether the note's state (on, or merged at, `note_commit`) still says
+/// what `head`'s tree holds: the managed files are the blobs it recorded,
+/// and `modules/` is as it was at `note_commit`. Cheap (a few tree reads).
+/// A note that disagrees may be stale — a commit the tool made was
+/// cherry-picked, amended or rebased without its note — or the tree has
+/// drifted; the engine tells the two apart by rendering
+/// (`engine::stale`).
+pub fn note_agrees_with_tree(
+    git: &Git,
+    note_commit: ObjectId,
+    head: ObjectId,
+    state: &AppliedState,
+) -> Result<bool, GitError> {
+    let head_tree = git.tree_of(head)?;
+    for path in crate::wiring::managed_paths(&state.project.package) {
+        let now = git
+            .entry_at(head_tree, &path)?
+            .map(|(_, id)| id.to_string());
+        if now.as_ref() != state.managed.get(&path) {
+            return Ok(false);
+        }
+    }
+    if note_commit == head {
+        return Ok(true);
+    }
+    let then = git.subtree_at(git.tree_of(note_commit)?, derive::MODULES_DIR)?;
+    Ok(git.subtree_at(head_tree, derive::MODULES_DIR)? == then)
+}

@@ -18,17 +18,18 @@ pub use super::modules::{
     compat_of, has_package, prefix_of, read_manifest, render_wiring, resolve_options, url_style,
 };
 use super::plan::{Plan, Scope};
+use super::session::{Transaction, WriteSession};
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
 use crate::config::CONFIG_FILE;
 use crate::git::tree::{Leaf, TreeEdit};
-use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
+use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::render::{self, FileMap};
 use crate::source::{self, Location};
-use crate::state::refs::{self, NOTES_REF, UNDO_REF};
-use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, PathChange, Prepared, RefChange};
+use crate::state::refs;
+use crate::state::{AppliedState, ModuleState, Operation};
+use crate::txn::{self, PathChange};
 use crate::value::Value;
 use crate::wiring::{self, ModuleInput};
 
@@ -220,22 +221,17 @@ fn commit_resolved(
     events: &mut dyn FnMut(Event),
 ) -> Result<Outcome, EngineError> {
     let resume = !resolved.opts.resolutions.is_empty();
-    let (prepared, outcome) = prepare(ws, resolved, created_repo)?;
-    let (Some(git), Some(lock)) = (&ws.git, &ws.lock) else {
-        return Err(GitError::new("write", "the repository is not locked").into());
-    };
+    let (mut tx, outcome) = prepare(ws, resolved, created_repo)?;
     events(Event::WritingFiles {
-        count: prepared.paths.len(),
+        count: tx.paths().len(),
     });
-    let extra = txn::Extra {
-        pause: if resume {
-            txn::PauseEffect::Resume
-        } else {
-            txn::PauseEffect::None
-        },
-        ..Default::default()
-    };
-    txn::run_with(git, lock, &prepared, &extra)?;
+    if resume {
+        tx.with_extra(txn::Extra {
+            pause: txn::PauseEffect::Resume,
+            ..Default::default()
+        });
+    }
+    tx.run()?;
     Ok(outcome)
 }
 
@@ -258,9 +254,6 @@ fn conclude(
 ) -> Result<Outcome, EngineError> {
     match result {
         Ok(mut outcome) => {
-            if let Some(git) = &ws.git {
-                git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
-            }
             outcome.created_repo = created_repo;
             events(Event::Done);
             Ok(outcome)
@@ -626,16 +619,448 @@ fn final_python(
     Ok(crate::compat::project_python(&needs))
 }
 
-/// Builds every object of the operation and what the transaction must do.
+/// The commits of an operation as they are built, oldest first, with the
+/// applied state each one records.
+struct Commits<'a> {
+    git: &'a Git,
+    author: Signature,
+    committer: Signature,
+    state: AppliedState,
+    /// The newest commit (HEAD before the first one).
+    tip: Option<ObjectId>,
+    tree: ObjectId,
+    made: Vec<(ObjectId, String)>,
+    notes: Vec<(ObjectId, String)>,
+    /// The module refs the operation moves, with their commits.
+    module_refs: Vec<(String, ObjectId)>,
+}
+
+/// A module's state as the operation leaves it.
+fn module_state(
+    source: &str,
+    git_ref: &str,
+    commit: String,
+    name: &str,
+    tree: ObjectId,
+    resolved: Option<&FinalModule>,
+) -> ModuleState {
+    ModuleState {
+        source: source.to_owned(),
+        git_ref: git_ref.to_owned(),
+        commit,
+        prefix: prefix_of(name),
+        tree: tree.to_string(),
+        version: resolved
+            .and_then(|m| m.manifest.as_ref())
+            .map(|m| m.version.clone()),
+        options: resolved.map(|m| m.options.clone()).unwrap_or_default(),
+    }
+}
+
+/// The applied state an operation starts from: what is applied (or an
+/// empty state for the project), stamped with this operation.
+fn starting_state(ws: &Workspace, op: &str, head: Option<ObjectId>) -> AppliedState {
+    let mut state = ws
+        .applied
+        .clone()
+        .unwrap_or_else(|| AppliedState::new(ws.config.config.project.clone()));
+    state.schema = crate::state::SCHEMA;
+    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
+    state.operation = Some(Operation {
+        kind: op.to_owned(),
+        before: head.map(|h| h.to_string()),
+        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
+    });
+    state.adopted = None;
+    state
+}
+
+impl Commits<'_> {
+    /// Records `id` (titled `summary`) as the new tip, noted with the state.
+    fn made(&mut self, id: ObjectId, summary: String, tree: ObjectId) {
+        self.made.push((id, summary));
+        self.notes.push((id, self.state.to_note()));
+        self.tip = Some(id);
+        self.tree = tree;
+    }
+
+    /// "Initial project structure": a new project's files and quickscale.yml.
+    fn commit_generated(
+        &mut self,
+        files: &FileMap,
+        config_blob: ObjectId,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        let mut edits = file_edits(git, files)?;
+        edits.push(TreeEdit {
+            path: CONFIG_FILE.to_owned(),
+            target: Some((EntryKind::Blob, config_blob)),
+        });
+        let tree = git.edit_tree(self.tree, &edits)?;
+        self.state.managed = managed_ids(git, tree, &self.state.project.package)?;
+        let summary = "Initial project structure";
+        let id = git.write_commit(
+            &format!("{summary}\n"),
+            tree,
+            &parents(self.tip),
+            &self.author,
+            &self.committer,
+        )?;
+        self.made(id, summary.to_owned(), tree);
+        Ok(())
+    }
+
+    /// A squash commit and a merge commit per fetched module (`git subtree add`).
+    fn embed_fetched(
+        &mut self,
+        fetched: &[Fetched],
+        modules: &BTreeMap<String, FinalModule>,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        for f in fetched {
+            let parent = self.tip.ok_or_else(|| {
+                GitError::new("embed a module", "there is no commit to merge into")
+            })?;
+            let prefix = prefix_of(&f.name);
+            let sa = git.squash_add(
+                parent,
+                self.tree,
+                &prefix,
+                f.upstream,
+                &self.author,
+                &self.committer,
+            )?;
+            self.state.modules.insert(
+                f.name.clone(),
+                module_state(
+                    &f.source,
+                    &f.git_ref,
+                    f.upstream.to_string(),
+                    &f.name,
+                    f.upstream_tree,
+                    modules.get(&f.name),
+                ),
+            );
+            self.module_refs.push((f.name.clone(), f.upstream));
+            self.made(sa.merge, git.commit_summary(sa.merge)?, sa.tree);
+        }
+        Ok(())
+    }
+
+    /// A squash and merge commit per updated module (`git subtree pull`),
+    /// none when it only changes the ref or the user committed the merge.
+    fn commit_updates(
+        &mut self,
+        updates: &[super::update::Merged],
+        modules: &BTreeMap<String, FinalModule>,
+        premerged: bool,
+        branch: &str,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        for u in updates {
+            let name = &u.step.name;
+            self.state.modules.insert(
+                name.clone(),
+                module_state(
+                    &u.step.source,
+                    &u.step.to_ref,
+                    u.upstream.to_string(),
+                    name,
+                    u.upstream_tree,
+                    modules.get(name),
+                ),
+            );
+            self.module_refs.push((name.clone(), u.upstream));
+            if u.noop || premerged {
+                // Nothing to merge (or merged already by `git commit`): only
+                // the state moves.
+                continue;
+            }
+            let parent = self.tip.ok_or_else(|| {
+                GitError::new("update a module", "there is no commit to merge into")
+            })?;
+            let (merge, tree) = super::update::commit_step(
+                git,
+                u,
+                parent,
+                self.tree,
+                branch,
+                &self.author,
+                &self.committer,
+            )?;
+            self.made(merge, git.commit_summary(merge)?, tree);
+        }
+        Ok(())
+    }
+
+    /// Prefixes already in the tree enter the state as they are.
+    fn record_adopted(&mut self, adopted: &[Adopted], modules: &BTreeMap<String, FinalModule>) {
+        for a in adopted {
+            let commit = a.upstream.map(|u| u.to_string()).unwrap_or_default();
+            self.state.modules.insert(
+                a.name.clone(),
+                module_state(
+                    &a.source,
+                    &a.git_ref,
+                    commit,
+                    &a.name,
+                    a.prefix_tree,
+                    modules.get(&a.name),
+                ),
+            );
+            if let Some(u) = a.upstream.filter(|u| self.git.has_object(*u)) {
+                self.module_refs.push((a.name.clone(), u));
+            }
+        }
+    }
+
+    /// Removals, wiring and quickscale.yml go into one final commit (none
+    /// when the tree stays; the state is then noted on HEAD).
+    fn commit_final(
+        &mut self,
+        plan: &Plan,
+        mut modules: BTreeMap<String, FinalModule>,
+        managed: &FileMap,
+        takeover: &Takeover,
+        config_blob: ObjectId,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        let mut edits = Vec::new();
+        for name in &plan.remove {
+            edits.push(TreeEdit {
+                path: prefix_of(name),
+                target: None,
+            });
+            self.state.modules.remove(name);
+        }
+        for (name, m) in self.state.modules.iter_mut() {
+            if let Some(resolved) = modules.remove(name) {
+                m.options = resolved.options;
+            }
+        }
+        edits.extend(file_edits(git, managed)?);
+        for path in &takeover.retire {
+            if git.entry_at(self.tree, path)?.is_some() {
+                edits.push(TreeEdit {
+                    path: path.clone(),
+                    target: None,
+                });
+            }
+        }
+        edits.push(TreeEdit {
+            path: CONFIG_FILE.to_owned(),
+            target: Some((EntryKind::Blob, config_blob)),
+        });
+        let final_tree = git.edit_tree(self.tree, &edits)?;
+        self.state.managed = managed_ids(git, final_tree, &self.state.project.package)?;
+        self.state.adopted = takeover.record.clone();
+        if final_tree != self.tree {
+            let summary = match &takeover.summary {
+                Some(s) => s.clone(),
+                None => final_summary(plan, git, self.tree, final_tree)?,
+            };
+            let parent = self.tip.ok_or_else(|| {
+                GitError::new("commit the wiring", "there is no commit to build on")
+            })?;
+            let id = git.write_commit(
+                &format!("{summary}\n"),
+                final_tree,
+                &[parent],
+                &self.author,
+                &self.committer,
+            )?;
+            self.made(id, summary, final_tree);
+        } else if let Some(t) = self.tip
+            && self.notes.last().map(|(c, _)| *c) != Some(t)
+        {
+            // Nothing to commit (e.g. adopting a subtree): record the state on HEAD.
+            let mut recorded = self.state.clone();
+            recorded.operation = None;
+            self.notes.push((t, recorded.to_note()));
+        }
+        Ok(())
+    }
+}
+
+/// The paths whose worktree content the operation may replace although it
+/// is not what HEAD holds: quickscale.yml, the taken-over files, and the
+/// prefixes of a resolved update as the user left them.
+fn adopted_paths(
+    changes: &[crate::git::tree::TreeChange],
+    takeover: &Takeover,
+    resolutions: &BTreeMap<String, (ObjectId, ObjectId)>,
+) -> Vec<String> {
+    let mut out = vec![CONFIG_FILE.to_owned()];
+    out.extend(takeover.paths.iter().cloned());
+    out.extend(
+        changes
+            .iter()
+            .filter(|c| inside_resolved(resolutions, &c.path))
+            .map(|c| c.path.clone()),
+    );
+    out
+}
+
+/// Whether `path` is inside the prefix of a module whose update the user resolved.
+fn inside_resolved(resolutions: &BTreeMap<String, (ObjectId, ObjectId)>, path: &str) -> bool {
+    resolutions
+        .keys()
+        .any(|n| path.starts_with(format!("{}/", prefix_of(n)).as_str()))
+}
+
+/// What a changed path's worktree move starts from: what is on disk for an
+/// adopted path (`None` to skip it: already as committed), else HEAD's entry.
+fn worktree_old(
+    change: &crate::git::tree::TreeChange,
+    adopted: bool,
+    on_disk: impl FnOnce() -> Result<Option<txn::Entry>, GitError>,
+) -> Result<Option<Option<txn::Entry>>, GitError> {
+    if !adopted {
+        return Ok(Some(change.old.map(Into::into)));
+    }
+    let on_disk = on_disk()?;
+    if on_disk == change.new.map(Into::into) {
+        // Already as it will be committed (a resolved conflict).
+        return Ok(None);
+    }
+    Ok(Some(on_disk))
+}
+
+/// The worktree and index moves from `base_tree` to the built `tree`,
+/// refused when they would touch user-owned paths or uncommitted work.
+#[allow(clippy::too_many_arguments)]
+fn plan_worktree(
+    ws: &Workspace,
+    tx: &mut Transaction<'_>,
+    base_tree: ObjectId,
+    tree: ObjectId,
+    state: &AppliedState,
+    opts: &ExecOptions,
+    takeover: &Takeover,
+    generate: Option<&FileMap>,
+) -> Result<(), EngineError> {
+    let git = tx_git(ws)?;
+    let changes = git.diff_trees(base_tree, tree)?;
+    let adopted = adopted_paths(&changes, takeover, &opts.resolutions);
+    let mut allowed = takeover.retire.clone();
+    allowed.extend(takeover.creates.iter().cloned());
+    guard_writes(ws, &changes, generate, &allowed, state)?;
+    let blocked = git.check_clean(&changes, &adopted)?;
+    if !blocked.is_empty() {
+        return Err(EngineError::Dirty(
+            blocked.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    for c in changes.iter().filter(|c| c.path != CONFIG_FILE) {
+        let is_adopted = adopted.contains(&c.path);
+        if let Some(old) = worktree_old(c, is_adopted, || git.journal_entry(&c.path))? {
+            tx.write_path(PathChange {
+                path: c.path.clone(),
+                old,
+                new: c.new.map(Into::into),
+            });
+        }
+    }
+    tx.set_index(changes.iter().map(|c| (c.path.clone(), c.new)));
+    // Taken-over files the trees do not change (e.g. an untracked state
+    // file): the worktree still moves to what the commit holds.
+    for path in &takeover.paths {
+        if tx.paths().iter().any(|p| p.path == *path) || changes.iter().any(|c| c.path == *path) {
+            continue;
+        }
+        let planned = leaf_at(git, tree, path)?;
+        let on_disk = git.journal_entry(path)?;
+        if on_disk.map(Leaf::from) != planned {
+            tx.write_path(PathChange {
+                path: path.clone(),
+                old: on_disk,
+                new: planned.map(Into::into),
+            });
+        }
+        tx.set_index([(path.clone(), planned)]);
+    }
+    if !opts.resolutions.is_empty() {
+        // Unmerged entries of a resolved update's prefixes get their stage 0.
+        let unmerged: Vec<String> = git
+            .unmerged_paths()?
+            .into_iter()
+            .filter(|p| inside_resolved(&opts.resolutions, p))
+            .collect();
+        for path in unmerged {
+            if !tx.prepared().index.iter().any(|(p, _)| *p == path) {
+                let leaf = leaf_at(git, tree, &path)?;
+                tx.set_index([(path, leaf)]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The operation's ref moves: the branch, undo, the notes, the module refs
+/// and adopt's snapshot.
+#[allow(clippy::too_many_arguments)]
+fn move_refs(
+    tx: &mut Transaction<'_>,
+    git: &Git,
+    plan: &Plan,
+    head: Option<ObjectId>,
+    tip: ObjectId,
+    c: &Commits<'_>,
+    op: &str,
+    snapshot: Option<ObjectId>,
+) -> Result<(), EngineError> {
+    tx.move_branch(head, tip);
+    if let Some(h) = head.filter(|h| *h != tip) {
+        tx.set_undo(Some(h))?;
+    }
+    tx.write_notes(&c.notes, &c.committer, op)?;
+    for name in &plan.remove {
+        tx.remove_module_ref(name)?;
+    }
+    if let Some(snapshot) = snapshot {
+        tx.move_ref(refs::ADOPTED_REF, Some(snapshot))?;
+    }
+    let mut module_refs = c.module_refs.clone();
+    if plan.record_state.is_some() {
+        for (name, id) in recorded_upstreams(git, &c.state) {
+            if !module_refs.iter().any(|(n, _)| *n == name) {
+                module_refs.push((name, id));
+            }
+        }
+    }
+    tx.move_module_refs(module_refs)?;
+    Ok(())
+}
+
+/// The blob or link at `path` in `tree`.
+fn leaf_at(git: &Git, tree: ObjectId, path: &str) -> Result<Option<Leaf>, GitError> {
+    Ok(match git.entry_at(tree, path)? {
+        Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
+        _ => None,
+    })
+}
+
+/// The repository and the write session of a writing workspace.
+fn writing(ws: &Workspace) -> Result<(&Git, &WriteSession), EngineError> {
+    match (&ws.git, &ws.lock) {
+        (Some(git), Some(session)) => Ok((git, session)),
+        (None, _) => Err(GitError::new("open the repository", "it is missing").into()),
+        (Some(_), None) => Err(GitError::new("write", "the repository is not locked").into()),
+    }
+}
+
+fn tx_git(ws: &Workspace) -> Result<&Git, EngineError> {
+    Ok(writing(ws)?.0)
+}
+
+/// Builds every object of the operation and the transaction that makes it
+/// visible.
 fn prepare(
     ws: &Workspace,
     resolved: Resolved,
     created_repo: bool,
-) -> Result<(Prepared, Outcome), EngineError> {
-    let git = ws
-        .git
-        .as_ref()
-        .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
+) -> Result<(Transaction<'_>, Outcome), EngineError> {
+    let (git, session) = writing(ws)?;
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
     let Resolved {
         plan,
@@ -644,364 +1069,70 @@ fn prepare(
         generate,
         fetched,
         adopted,
-        mut modules,
+        modules,
         managed,
         updates,
         opts,
         python,
     } = resolved;
-    let head_state = git.head()?;
-    let head = head_state.commit;
+    let head = git.head()?.commit;
     let base_tree = match head {
         Some(h) => git.tree_of(h)?,
         None => git.empty_tree(),
     };
-    let desired = &ws.config.config;
-    let mut state = ws
-        .applied
-        .clone()
-        .unwrap_or_else(|| AppliedState::new(desired.project.clone()));
-    state.schema = crate::state::SCHEMA;
-    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
-    state.operation = Some(Operation {
-        kind: op.clone(),
-        before: head.map(|h| h.to_string()),
-        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
-    });
-    state.adopted = None;
     let takeover = opts.takeover.clone().unwrap_or_default();
-    let mut tip = head;
-    let mut tree = base_tree;
-    let mut commits = Vec::new();
-    let mut notes_to_write: Vec<(ObjectId, String)> = Vec::new();
     let config_blob = git.write_blob(config_text.as_bytes())?;
-
+    let mut c = Commits {
+        git,
+        author,
+        committer,
+        state: starting_state(ws, &op, head),
+        tip: head,
+        tree: base_tree,
+        made: Vec::new(),
+        notes: Vec::new(),
+        module_refs: Vec::new(),
+    };
     if let Some(files) = &generate {
-        let mut edits = file_edits(git, files)?;
-        edits.push(TreeEdit {
-            path: CONFIG_FILE.to_owned(),
-            target: Some((EntryKind::Blob, config_blob)),
-        });
-        tree = git.edit_tree(tree, &edits)?;
-        state.managed = managed_ids(git, tree, &state.project.package)?;
-        let summary = "Initial project structure";
-        let id = git.write_commit(
-            &format!("{summary}\n"),
-            tree,
-            &parents(tip),
-            &author,
-            &committer,
-        )?;
-        commits.push((id, summary.to_owned()));
-        notes_to_write.push((id, state.to_note()));
-        tip = Some(id);
+        c.commit_generated(files, config_blob)?;
     }
-
-    let mut module_refs: Vec<(String, ObjectId)> = Vec::new();
-    for f in &fetched {
-        let prefix = prefix_of(&f.name);
-        let parent =
-            tip.ok_or_else(|| GitError::new("embed a module", "there is no commit to merge into"))?;
-        let sa = git.squash_add(parent, tree, &prefix, f.upstream, &author, &committer)?;
-        let m = modules.get(&f.name);
-        state.modules.insert(
-            f.name.clone(),
-            ModuleState {
-                source: f.source.clone(),
-                git_ref: f.git_ref.clone(),
-                commit: f.upstream.to_string(),
-                prefix: prefix.clone(),
-                tree: f.upstream_tree.to_string(),
-                version: m
-                    .and_then(|m| m.manifest.as_ref())
-                    .map(|m| m.version.clone()),
-                options: m.map(|m| m.options.clone()).unwrap_or_default(),
-            },
-        );
-        module_refs.push((f.name.clone(), f.upstream));
-        commits.push((sa.merge, git.commit_summary(sa.merge)?));
-        notes_to_write.push((sa.merge, state.to_note()));
-        tip = Some(sa.merge);
-        tree = sa.tree;
-    }
-    let branch_name = super::session::branch_ref(head_state.branch.as_deref());
-    for u in &updates {
-        let m = modules.get(&u.step.name);
-        state.modules.insert(
-            u.step.name.clone(),
-            ModuleState {
-                source: u.step.source.clone(),
-                git_ref: u.step.to_ref.clone(),
-                commit: u.upstream.to_string(),
-                prefix: prefix_of(&u.step.name),
-                tree: u.upstream_tree.to_string(),
-                version: m
-                    .and_then(|m| m.manifest.as_ref())
-                    .map(|m| m.version.clone()),
-                options: m.map(|m| m.options.clone()).unwrap_or_default(),
-            },
-        );
-        module_refs.push((u.step.name.clone(), u.upstream));
-        if u.noop || opts.premerged {
-            // Nothing to merge (or merged already by `git commit`): only
-            // the state moves.
-            continue;
-        }
-        let parent = tip
-            .ok_or_else(|| GitError::new("update a module", "there is no commit to merge into"))?;
-        let (merge, new_tree) =
-            super::update::commit_step(git, u, parent, tree, &branch_name, &author, &committer)?;
-        commits.push((merge, git.commit_summary(merge)?));
-        notes_to_write.push((merge, state.to_note()));
-        tip = Some(merge);
-        tree = new_tree;
-    }
-    for a in &adopted {
-        let m = modules.get(&a.name);
-        state.modules.insert(
-            a.name.clone(),
-            ModuleState {
-                source: a.source.clone(),
-                git_ref: a.git_ref.clone(),
-                commit: a.upstream.map(|u| u.to_string()).unwrap_or_default(),
-                prefix: prefix_of(&a.name),
-                tree: a.prefix_tree.to_string(),
-                version: m
-                    .and_then(|m| m.manifest.as_ref())
-                    .map(|m| m.version.clone()),
-                options: m.map(|m| m.options.clone()).unwrap_or_default(),
-            },
-        );
-        if let Some(u) = a.upstream.filter(|u| git.has_object(*u)) {
-            module_refs.push((a.name.clone(), u));
-        }
-    }
-
-    // Removals, wiring and quickscale.yml go into one final commit.
-    let mut edits = Vec::new();
-    for name in &plan.remove {
-        edits.push(TreeEdit {
-            path: prefix_of(name),
-            target: None,
-        });
-        state.modules.remove(name);
-    }
-    for (name, m) in state.modules.iter_mut() {
-        if let Some(resolved) = modules.remove(name) {
-            m.options = resolved.options;
-        }
-    }
-    edits.extend(file_edits(git, &managed)?);
-    for path in &takeover.retire {
-        if git.entry_at(tree, path)?.is_some() {
-            edits.push(TreeEdit {
-                path: path.clone(),
-                target: None,
-            });
-        }
-    }
-    edits.push(TreeEdit {
-        path: CONFIG_FILE.to_owned(),
-        target: Some((EntryKind::Blob, config_blob)),
-    });
-    let final_tree = git.edit_tree(tree, &edits)?;
-    state.managed = managed_ids(git, final_tree, &state.project.package)?;
-    state.adopted = takeover.record.clone();
-    if final_tree != tree {
-        let summary = match &takeover.summary {
-            Some(s) => s.clone(),
-            None => final_summary(&plan, git, tree, final_tree)?,
-        };
-        let parent = tip
-            .ok_or_else(|| GitError::new("commit the wiring", "there is no commit to build on"))?;
-        let id = git.write_commit(
-            &format!("{summary}\n"),
-            final_tree,
-            &[parent],
-            &author,
-            &committer,
-        )?;
-        commits.push((id, summary));
-        notes_to_write.push((id, state.to_note()));
-        tip = Some(id);
-        tree = final_tree;
-    } else if let Some(t) = tip
-        && notes_to_write.last().map(|(c, _)| *c) != Some(t)
-    {
-        // Nothing to commit (e.g. adopting a subtree): record the state on HEAD.
-        let mut recorded = state.clone();
-        recorded.operation = None;
-        notes_to_write.push((t, recorded.to_note()));
-    }
-    let tip = tip.ok_or_else(|| GitError::new("finish the operation", "no commit was made"))?;
+    c.embed_fetched(&fetched, &modules)?;
+    c.commit_updates(&updates, &modules, opts.premerged, &session.branch_ref())?;
+    c.record_adopted(&adopted, &modules);
+    c.commit_final(&plan, modules, &managed, &takeover, config_blob)?;
+    let tip = c
+        .tip
+        .ok_or_else(|| GitError::new("finish the operation", "no commit was made"))?;
 
     // Everything is objects so far. Refuse to touch user-owned paths, or
     // paths with uncommitted work.
-    let changes = git.diff_trees(base_tree, tree)?;
-    let mut adopted_paths = vec![CONFIG_FILE.to_owned()];
-    adopted_paths.extend(takeover.paths.iter().cloned());
-    let mut unmerged = Vec::new();
-    if !opts.resolutions.is_empty() {
-        // A resolved update commits the prefixes as the user left them.
-        let prefixes: Vec<String> = opts
-            .resolutions
-            .keys()
-            .map(|n| format!("{}/", prefix_of(n)))
-            .collect();
-        let inside = |p: &str| prefixes.iter().any(|pre| p.starts_with(pre.as_str()));
-        adopted_paths.extend(
-            changes
-                .iter()
-                .filter(|c| inside(&c.path))
-                .map(|c| c.path.clone()),
-        );
-        unmerged = git
-            .unmerged_paths()?
-            .into_iter()
-            .filter(|p| inside(p))
-            .collect();
+    let mut tx = session.transaction(git, &op);
+    if created_repo {
+        tx.created_repo();
     }
-    let mut allowed = takeover.retire.clone();
-    allowed.extend(takeover.creates.iter().cloned());
-    guard_writes(ws, &changes, generate.as_ref(), &allowed, &state)?;
-    let blocked = git.check_clean(&changes, &adopted_paths)?;
-    if !blocked.is_empty() {
-        return Err(EngineError::Dirty(
-            blocked.iter().map(ToString::to_string).collect(),
-        ));
-    }
-    let mut paths: Vec<PathChange> = Vec::new();
-    for c in changes.iter().filter(|c| c.path != CONFIG_FILE) {
-        let old = if adopted_paths.contains(&c.path) {
-            let on_disk = git.journal_entry(&c.path)?;
-            if on_disk == c.new.map(Into::into) {
-                // Already as it will be committed (a resolved conflict).
-                continue;
-            }
-            on_disk
-        } else {
-            c.old.map(Into::into)
-        };
-        paths.push(PathChange {
-            path: c.path.clone(),
-            old,
-            new: c.new.map(Into::into),
-        });
-    }
-    // Taken-over files the trees do not change (e.g. an untracked state
-    // file): the worktree still moves to what the commit holds.
-    let mut index_extra: Vec<(String, Option<Leaf>)> = Vec::new();
-    for path in &takeover.paths {
-        if paths.iter().any(|p| p.path == *path) || changes.iter().any(|c| c.path == *path) {
-            continue;
-        }
-        let planned = match git.entry_at(tree, path)? {
-            Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
-            _ => None,
-        };
-        let on_disk = git.journal_entry(path)?;
-        if on_disk.map(Leaf::from) != planned {
-            paths.push(PathChange {
-                path: path.clone(),
-                old: on_disk,
-                new: planned.map(Into::into),
-            });
-        }
-        index_extra.push((path.clone(), planned));
-    }
-    let config_on_disk = git.journal_entry(CONFIG_FILE)?;
-    let config_new = Leaf {
-        id: config_blob,
-        kind: EntryKind::Blob,
-    };
-    if config_on_disk.map(Leaf::from) != Some(config_new) {
-        paths.push(PathChange {
-            path: CONFIG_FILE.to_owned(),
-            old: config_on_disk,
-            new: Some(config_new.into()),
-        });
-    }
-    let mut index: Vec<(String, Option<Leaf>)> =
-        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
-    index.extend(index_extra);
-    for path in unmerged {
-        if !index.iter().any(|(p, _)| *p == path) {
-            let leaf = match git.entry_at(tree, &path)? {
-                Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
-                _ => None,
-            };
-            index.push((path, leaf));
-        }
-    }
-    let notes_parent = git.ref_target(NOTES_REF)?;
-    let notes_commit = notes::write_commit(
-        git,
-        notes_parent,
-        &notes_to_write,
-        &committer,
-        &format!("Notes added by 'git quickscale {op}'\n"),
+    plan_worktree(
+        ws,
+        &mut tx,
+        base_tree,
+        c.tree,
+        &c.state,
+        &opts,
+        &takeover,
+        generate.as_ref(),
     )?;
-    let branch = super::session::branch_ref(head_state.branch.as_deref());
-    let mut ref_changes = vec![RefChange {
-        name: branch.clone(),
-        old: head,
-        new: Some(tip),
-    }];
-    if let Some(h) = head.filter(|h| *h != tip) {
-        ref_changes.push(RefChange {
-            name: UNDO_REF.to_owned(),
-            old: git.ref_target(UNDO_REF)?,
-            new: Some(h),
-        });
-    }
-    ref_changes.push(RefChange {
-        name: NOTES_REF.to_owned(),
-        old: notes_parent,
-        new: Some(notes_commit),
-    });
-    for name in &plan.remove {
-        let r = refs::module_ref(name);
-        if let Some(current) = git.ref_target(&r)? {
-            ref_changes.push(RefChange {
-                name: r,
-                old: Some(current),
-                new: None,
-            });
-        }
-    }
-    if let Some(snapshot) = takeover.snapshot {
-        ref_changes.push(RefChange {
-            name: refs::ADOPTED_REF.to_owned(),
-            old: git.ref_target(refs::ADOPTED_REF)?,
-            new: Some(snapshot),
-        });
-    }
-    if plan.record_state.is_some() {
-        for (name, id) in recorded_upstreams(git, &state) {
-            if !module_refs.iter().any(|(n, _)| *n == name) {
-                module_refs.push((name, id));
-            }
-        }
-    }
-    ref_changes.extend(module_ref_moves(git, module_refs)?);
+    tx.write_config(config_blob)?;
+    move_refs(&mut tx, git, &plan, head, tip, &c, &op, takeover.snapshot)?;
     // Fetches write no scratch refs (src/git/fetch.rs); leftovers of older
     // versions went at the start, in recovery (`Git::remove_scratch_refs`).
     txn::test_pause(git.git_dir(), "prepared");
-    let files_written = paths.len();
+    let files_written = tx.paths().len();
     Ok((
-        Prepared {
-            operation: op,
-            created_repo,
-            branch,
-            paths,
-            index,
-            refs: ref_changes,
-        },
+        tx,
         Outcome {
             python,
             head: tip,
-            commits,
-            state,
+            commits: c.made,
+            state: c.state,
             created_repo,
             files_written,
         },
@@ -1020,26 +1151,6 @@ pub fn recorded_upstreams(git: &Git, state: &AppliedState) -> Vec<(String, Objec
                 .map(|id| (name.clone(), id))
         })
         .collect()
-}
-
-/// Moves `refs/quickscale/modules/<name>` to each given commit where it differs.
-pub fn module_ref_moves(
-    git: &Git,
-    targets: impl IntoIterator<Item = (String, ObjectId)>,
-) -> Result<Vec<RefChange>, EngineError> {
-    let mut out = Vec::new();
-    for (name, id) in targets {
-        let r = refs::module_ref(&name);
-        let current = git.ref_target(&r)?;
-        if current != Some(id) {
-            out.push(RefChange {
-                name: r,
-                old: current,
-                new: Some(id),
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// The engine's own guard (design §3): apart from generating a new project,

@@ -24,7 +24,7 @@ use crate::git::split::{Split, SplitError};
 use crate::git::{Git, GitContext, GitError, RefUpdate};
 use crate::source::{self, Location};
 use crate::state::refs;
-use crate::txn::{self, Prepared, RefChange, TxnError};
+use crate::txn::TxnError;
 
 /// Set (to `1`) in the environment of the `git push` that `git quickscale
 /// push` runs: the pre-push block then does nothing, since that push sends a
@@ -721,7 +721,7 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
-    let lock = ws
+    let session = ws
         .lock
         .as_ref()
         .ok_or_else(|| GitError::new("record the push", "the repository is not locked"))?;
@@ -730,21 +730,12 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
         Err(refused) => return Err(refused.into_error(&plan.module, &plan.url, &plan.branch)),
     };
     let record = refs::pushed_ref(&plan.module, &plan.branch);
-    let old = git.ref_target(&record)?;
-    if old != Some(plan.split.tip) {
-        let prepared = Prepared {
-            operation: "push".into(),
-            created_repo: false,
-            branch: record.clone(),
-            paths: Vec::new(),
-            index: Vec::new(),
-            refs: vec![RefChange {
-                name: record.clone(),
-                old,
-                new: Some(plan.split.tip),
-            }],
-        };
-        txn::run(git, lock, &prepared)?;
+    if git.ref_target(&record)? != Some(plan.split.tip) {
+        // The record is the point of no return: the branch does not move.
+        let mut tx = session.transaction(git, "push");
+        tx.point_of_no_return(&record);
+        tx.move_ref(&record, Some(plan.split.tip))?;
+        tx.run()?;
     }
     Ok(Pushed {
         summary: line,

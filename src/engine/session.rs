@@ -9,12 +9,20 @@
 //! early return — the scratch refs of its fetches are removed
 //! ([`end_session`], the one place that does it). Nothing here prints: the caller renders
 //! [`Opened::recovered`] and [`Opened::warnings`].
+//!
+//! Every writer builds what it makes visible through the session
+//! ([`WriteSession::transaction`]): the branch, the state notes, the module
+//! refs, quickscale.yml and the notes-rewrite config are said once, here,
+//! and every ref move states the value it expects to replace.
 
 use std::ops::Deref;
 
 use super::EngineError;
-use crate::git::{Git, ObjectId};
-use crate::txn::{self, Lock, Recovered};
+use crate::git::tree::Leaf;
+use crate::git::{EntryKind, Git, GitError, NOTES_REWRITE_KEY, ObjectId, Signature};
+use crate::layout::CONFIG_FILE;
+use crate::refs::{self, NOTES_REF, UNDO_REF};
+use crate::txn::{self, Extra, Lock, PathChange, Prepared, Recovered, RefChange};
 
 /// What opening for write does besides taking the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +118,230 @@ impl WriteSession {
     /// created and now removes whole.
     pub fn release_without_cleanup(mut self) {
         self.skip_cleanup = true;
+    }
+}
+
+impl WriteSession {
+    /// Starts building `operation`'s transaction, written through `git`
+    /// (the caller's handle, which wrote the objects) under this session's
+    /// lock. Its point of no return is the session's branch.
+    pub fn transaction<'s>(&'s self, git: &'s Git, operation: &str) -> Transaction<'s> {
+        Transaction {
+            git,
+            session: self,
+            prepared: Prepared {
+                operation: operation.to_owned(),
+                created_repo: false,
+                branch: self.branch_ref(),
+                paths: Vec::new(),
+                index: Vec::new(),
+                refs: Vec::new(),
+            },
+            extra: Extra::default(),
+            notes_moved: false,
+        }
+    }
+}
+
+/// One operation's transaction as it is built: the worktree paths, index
+/// entries and ref moves [`txn::run_with`] makes visible. Each ref move reads
+/// the ref's current value here, as the value the move expects to replace.
+pub struct Transaction<'s> {
+    git: &'s Git,
+    session: &'s WriteSession,
+    prepared: Prepared,
+    extra: Extra,
+    notes_moved: bool,
+}
+
+impl Transaction<'_> {
+    /// The repository is this operation's own (a new project): a rollback
+    /// removes it.
+    pub fn created_repo(&mut self) {
+        self.prepared.created_repo = true;
+    }
+
+    /// The ref whose move decides, after a kill, whether the operation
+    /// completes or rolls back, when it is not the branch (`push`'s record,
+    /// `sync`'s notes, a paused update's branch).
+    pub fn point_of_no_return(&mut self, name: &str) {
+        self.prepared.branch = name.to_owned();
+    }
+
+    /// The branch (or HEAD, detached) moves from `old` to `new`.
+    pub fn move_branch(&mut self, old: Option<ObjectId>, new: ObjectId) {
+        self.prepared.refs.push(RefChange {
+            name: self.session.branch_ref(),
+            old,
+            new: Some(new),
+        });
+    }
+
+    /// Moves (or with `None` deletes) `name`, expecting its current value.
+    pub fn move_ref(&mut self, name: &str, new: Option<ObjectId>) -> Result<(), GitError> {
+        self.prepared.refs.push(RefChange {
+            name: name.to_owned(),
+            old: self.git.ref_target(name)?,
+            new,
+        });
+        Ok(())
+    }
+
+    /// Moves (or with `None` deletes) `name`, expecting `expected`: the
+    /// value the caller read before computing `new` (sync's merged notes).
+    pub fn move_ref_expecting(
+        &mut self,
+        name: &str,
+        expected: Option<ObjectId>,
+        new: Option<ObjectId>,
+    ) {
+        self.prepared.refs.push(RefChange {
+            name: name.to_owned(),
+            old: expected,
+            new,
+        });
+    }
+
+    /// What `git quickscale undo` goes back to next.
+    pub fn set_undo(&mut self, to: Option<ObjectId>) -> Result<(), GitError> {
+        self.move_ref(UNDO_REF, to)
+    }
+
+    /// Writes a notes commit adding `notes` (commit → text) on the current
+    /// notes ref and moves the ref to it; the repository is then configured
+    /// so that git's rebase and amend carry the notes along.
+    pub fn write_notes(
+        &mut self,
+        notes: &[(ObjectId, String)],
+        committer: &Signature,
+        command: &str,
+    ) -> Result<ObjectId, GitError> {
+        let parent = self.git.ref_target(NOTES_REF)?;
+        let commit = crate::state::notes::write_commit(
+            self.git,
+            parent,
+            notes,
+            committer,
+            &format!("Notes added by 'git quickscale {command}'\n"),
+        )?;
+        self.prepared.refs.push(RefChange {
+            name: NOTES_REF.to_owned(),
+            old: parent,
+            new: Some(commit),
+        });
+        self.notes_moved = true;
+        Ok(commit)
+    }
+
+    /// Moves `refs/quickscale/modules/<name>` to each given commit where it
+    /// differs.
+    pub fn move_module_refs(
+        &mut self,
+        targets: impl IntoIterator<Item = (String, ObjectId)>,
+    ) -> Result<(), GitError> {
+        for (name, id) in targets {
+            let r = refs::module_ref(&name);
+            let current = self.git.ref_target(&r)?;
+            if current != Some(id) {
+                self.prepared.refs.push(RefChange {
+                    name: r,
+                    old: current,
+                    new: Some(id),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a module's ref, if it has one.
+    pub fn remove_module_ref(&mut self, name: &str) -> Result<(), GitError> {
+        let r = refs::module_ref(name);
+        if let Some(current) = self.git.ref_target(&r)? {
+            self.prepared.refs.push(RefChange {
+                name: r,
+                old: Some(current),
+                new: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets the module refs to exactly `wanted` (full ref name → commit):
+    /// every module ref there is moves to its wanted commit or goes.
+    pub fn set_module_refs(&mut self, wanted: &[(String, ObjectId)]) -> Result<(), GitError> {
+        let current = self.git.refs_with_prefix(refs::MODULES_PREFIX)?;
+        for (name, id) in &current {
+            let new = wanted.iter().find(|(n, _)| n == name).map(|(_, w)| *w);
+            self.prepared.refs.push(RefChange {
+                name: name.clone(),
+                old: Some(*id),
+                new,
+            });
+        }
+        for (name, id) in wanted {
+            if !current.iter().any(|(n, _)| n == name) {
+                self.prepared.refs.push(RefChange {
+                    name: name.clone(),
+                    old: None,
+                    new: Some(*id),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// quickscale.yml in the worktree becomes `blob` (`None`: goes), unless
+    /// it is already.
+    pub fn write_config(&mut self, blob: impl Into<Option<ObjectId>>) -> Result<(), GitError> {
+        let on_disk = self.git.journal_entry(CONFIG_FILE)?;
+        let new = blob.into().map(|id| Leaf {
+            id,
+            kind: EntryKind::Blob,
+        });
+        if on_disk.map(Leaf::from) != new {
+            self.prepared.paths.push(PathChange {
+                path: CONFIG_FILE.to_owned(),
+                old: on_disk,
+                new: new.map(Into::into),
+            });
+        }
+        Ok(())
+    }
+
+    /// A worktree path to write, with what is on disk now.
+    pub fn write_path(&mut self, change: PathChange) {
+        self.prepared.paths.push(change);
+    }
+
+    /// The worktree paths planned so far.
+    pub fn paths(&self) -> &[PathChange] {
+        &self.prepared.paths
+    }
+
+    /// Index entries to set (or with `None` remove).
+    pub fn set_index(&mut self, entries: impl IntoIterator<Item = (String, Option<Leaf>)>) {
+        self.prepared.index.extend(entries);
+    }
+
+    /// What the operation does to a paused one, and the index work of a
+    /// pause (conflict stages) or an abort (the index put back).
+    pub fn with_extra(&mut self, extra: Extra) {
+        self.extra = extra;
+    }
+
+    /// The transaction as built (for tests and previews).
+    pub fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+
+    /// Journal, worktree, index and one ref transaction ([`txn::run_with`]).
+    /// The notes-rewrite config is set first when the notes move, so no
+    /// kill after the point of no return leaves notes git would drop.
+    pub fn run(self) -> Result<(), txn::TxnError> {
+        if self.notes_moved {
+            self.git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
+        }
+        txn::run_with(self.git, self.session.lock(), &self.prepared, &self.extra)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod sync;
 pub mod undo;
 pub mod untrusted;
 pub mod update;
+pub mod update_run;
 pub mod upstream_cache;
 
 use std::path::PathBuf;
@@ -168,6 +169,15 @@ pub enum Event {
     Merging {
         module: String,
     },
+    /// A module `update` leaves where it is, and why.
+    UpToDate {
+        module: String,
+        git_ref: String,
+        why: String,
+    },
+    /// `update --continue` found the paused merge committed by `git commit`:
+    /// only the wiring and the state follow.
+    MergeCommitted,
     /// Something the user should know before anything is written.
     Warning(String),
     WritingFiles {
@@ -231,6 +241,16 @@ pub enum EngineError {
     Conflicts(Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>),
     #[error("{}:\n{}", .0.message, crate::diag::indented(&.0.paths))]
     UserOwnedWrite(Box<crate::policy::Violation>),
+    /// quickscale.yml cannot take an update's new refs (`resuming`: for
+    /// `--continue`, where `apply` is no way out).
+    #[error("{error}")]
+    ConfigRefs {
+        error: crate::config::edit::EditError,
+        resuming: bool,
+    },
+    /// quickscale.yml with an update's new refs is not valid.
+    #[error("{0}")]
+    ConfigInvalid(String),
 }
 
 fn conflict_report(modules: &[(String, String, Vec<crate::git::merge::MergeConflict>)]) -> String {
@@ -305,6 +325,10 @@ impl EngineError {
                 "each line says what would satisfy it; `git quickscale update --dry-run` previews a version before it is applied".into(),
             ),
             EngineError::UserOwnedWrite(v) => Some(v.fix.clone()),
+            EngineError::ConfigRefs { resuming: false, .. } => Some(
+                "set `sources.<name>.ref` in quickscale.yml by hand, then run `git quickscale apply`".into(),
+            ),
+            EngineError::ConfigRefs { resuming: true, .. } | EngineError::ConfigInvalid(_) => None,
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
             )),

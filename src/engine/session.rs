@@ -33,14 +33,24 @@ pub enum Mode {
     /// `update --continue/--abort`: the paused update is what they work on.
     Resume,
     /// Only the lock (`recover` decides itself what to do with a journal;
-    /// the split cache and a new repository need nothing else).
+    /// the split cache, `plan`'s edit of quickscale.yml, `sync` and a new
+    /// repository need nothing else). An interrupted operation found at the
+    /// start is left as it is at the end too: the session settles only its own.
     LockOnly,
+    /// A reading command that fetches (`update --check/--dry-run`): a
+    /// transient lock (its file goes with it), nothing refused or
+    /// recovered; at the end only the scratch refs go.
+    Fetch,
 }
 
 /// The lock, the branch and the clean-up of one writing command.
 pub struct WriteSession {
     git: Git,
     lock: Lock,
+    mode: Mode,
+    /// An interrupted operation's journal was there when the session opened
+    /// (and, with [`Mode::LockOnly`], left there).
+    journal_at_open: bool,
     branch: Option<String>,
     head: Option<ObjectId>,
     /// Set when the repository itself is being removed (a failed first apply).
@@ -59,9 +69,14 @@ pub struct Opened {
 /// Opens `git` for writing (see the module's doc).
 pub fn open_for_write(git: &Git, mode: Mode) -> Result<Opened, EngineError> {
     // Where the lock lives is `txn::lock_path`'s to say (the common git dir).
-    let lock = Lock::acquire(git)?;
+    let lock = if mode == Mode::Fetch {
+        Lock::acquire_transient(git)?
+    } else {
+        Lock::acquire(git)?
+    };
+    let journal_at_open = txn::interrupted(git.git_dir()).is_some();
     let mut recovered = None;
-    if mode != Mode::LockOnly {
+    if matches!(mode, Mode::Write | Mode::Resume) {
         // The merge state of a paused update is ours, not git's own work.
         if !txn::owns_merge_state(git.git_dir()) {
             super::check_git_idle(git)?;
@@ -73,7 +88,7 @@ pub fn open_for_write(git: &Git, mode: Mode) -> Result<Opened, EngineError> {
     }
     let head = git.head()?;
     let mut warnings = Vec::new();
-    if mode != Mode::LockOnly && head.branch.is_none() {
+    if matches!(mode, Mode::Write | Mode::Resume) && head.branch.is_none() {
         warnings.push(
             "HEAD is detached: the commits will not be on any branch (`git switch -c <name>` keeps them)"
                 .to_owned(),
@@ -83,6 +98,8 @@ pub fn open_for_write(git: &Git, mode: Mode) -> Result<Opened, EngineError> {
         session: WriteSession {
             git: git.handle(),
             lock,
+            mode,
+            journal_at_open,
             branch: head.branch,
             head: head.commit,
             skip_cleanup: false,
@@ -338,6 +355,19 @@ impl Transaction<'_> {
     /// The notes-rewrite config is set first when the notes move, so no
     /// kill after the point of no return leaves notes git would drop.
     pub fn run(self) -> Result<(), txn::TxnError> {
+        // A journal here is a killed operation's (the lock is ours): it is
+        // what recovery needs, never overwritten (`sync` and the other
+        // lock-only sessions leave it to `recover`).
+        if let Some(i) = txn::interrupted(self.git.git_dir()) {
+            return Err(GitError::new(
+                format!("start `git quickscale {}`", self.prepared.operation),
+                format!(
+                    "an interrupted `git quickscale {}` was found; run `git quickscale recover` first",
+                    i.operation
+                ),
+            )
+            .into());
+        }
         if self.notes_moved {
             self.git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
         }
@@ -362,9 +392,18 @@ impl Drop for WriteSession {
     fn drop(&mut self) {
         // Best effort: what is left behind is cleaned by the next writing
         // command (it recovers first).
-        if !self.skip_cleanup {
-            let _ = end_session(&self.git, &self.lock);
+        if self.skip_cleanup {
+            return;
         }
+        // Another operation's journal the session did not settle at the
+        // start is not settled at the end either.
+        let others =
+            self.mode == Mode::Fetch || (self.mode == Mode::LockOnly && self.journal_at_open);
+        let _ = if others {
+            txn::remove_scratch_refs_locked(&self.git, &self.lock).map_err(EngineError::from)
+        } else {
+            end_session(&self.git, &self.lock)
+        };
     }
 }
 

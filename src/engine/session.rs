@@ -423,11 +423,174 @@ pub fn end_session(git: &Git, lock: &Lock) -> Result<(), EngineError> {
 mod tests {
     use super::*;
     use crate::git::RefUpdate;
+    use crate::txn::RefChange;
 
     #[test]
     fn a_detached_head_writes_through_head_itself() {
         assert_eq!(branch_ref(Some("main")), "main");
         assert_eq!(branch_ref(None), "HEAD");
+    }
+
+    fn signature() -> Signature {
+        Signature {
+            name: "T".into(),
+            email: "t@example.com".into(),
+            time: Default::default(),
+        }
+    }
+
+    /// A repository with one commit on `main`.
+    fn repo_with_commit() -> (tempfile::TempDir, Git, ObjectId) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let git = Git::init(dir.path()).expect("init");
+        let sig = signature();
+        let commit = git
+            .write_commit("first\n", git.empty_tree(), &[], &sig, &sig)
+            .expect("commit");
+        git.update_refs(
+            &[RefUpdate {
+                name: "refs/heads/main".into(),
+                expected: None,
+                new: Some(commit),
+            }],
+            "test",
+        )
+        .expect("main");
+        (dir, git, commit)
+    }
+
+    #[test]
+    fn every_ref_move_states_what_the_ref_held() {
+        let (dir, git, first) = repo_with_commit();
+        let sig = signature();
+        let second = git
+            .write_commit("second\n", git.empty_tree(), &[first], &sig, &sig)
+            .expect("commit");
+        let crm = refs::module_ref("crm");
+        let blog = refs::module_ref("blog");
+        git.update_refs(
+            &[
+                RefUpdate {
+                    name: crm.clone(),
+                    expected: None,
+                    new: Some(first),
+                },
+                RefUpdate {
+                    name: blog.clone(),
+                    expected: None,
+                    new: Some(first),
+                },
+            ],
+            "test",
+        )
+        .expect("module refs");
+        let opened = open_for_write(&git, Mode::Write).expect("open");
+        let mut tx = opened.session.transaction(&git, "apply");
+        tx.move_branch(Some(first), second);
+        tx.set_undo(Some(first)).expect("undo");
+        // crm already there: no move; shop is new; blog goes.
+        tx.move_module_refs([("crm".to_owned(), first), ("shop".to_owned(), second)])
+            .expect("module refs");
+        tx.remove_module_ref("blog").expect("remove");
+        tx.remove_module_ref("absent").expect("nothing to remove");
+        let notes = tx
+            .write_notes(&[(second, "state".into())], &sig, "apply")
+            .expect("notes");
+        let moves: Vec<(&str, Option<ObjectId>, Option<ObjectId>)> = tx
+            .prepared()
+            .refs
+            .iter()
+            .map(|r| (r.name.as_str(), r.old, r.new))
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                ("refs/heads/main", Some(first), Some(second)),
+                (UNDO_REF, None, Some(first)),
+                (refs::module_ref("shop").as_str(), None, Some(second)),
+                (blog.as_str(), Some(first), None),
+                (NOTES_REF, None, Some(notes)),
+            ]
+        );
+        assert_eq!(tx.prepared().branch, "refs/heads/main");
+        tx.run().expect("run");
+        assert_eq!(
+            git.ref_target("refs/heads/main").expect("main"),
+            Some(second)
+        );
+        assert_eq!(git.ref_target(&blog).expect("blog"), None);
+        assert_eq!(git.ref_target(NOTES_REF).expect("notes"), Some(notes));
+        let reopened = Git::open_at_root(dir.path()).expect("open").expect("repo");
+        assert_eq!(
+            reopened.config_string(NOTES_REWRITE_KEY).as_deref(),
+            Some(NOTES_REF),
+            "moving the notes configures git to carry them on rebase"
+        );
+    }
+
+    #[test]
+    fn another_operations_journal_is_never_overwritten_nor_settled_by_a_lock_only_session() {
+        let (_dir, git, first) = repo_with_commit();
+        let journal = txn::Journal {
+            version: 2,
+            operation: "apply".into(),
+            pid: 1,
+            created_repo: false,
+            branch: "refs/heads/main".into(),
+            paths: Vec::new(),
+            refs: vec![RefChange {
+                name: "refs/heads/main".into(),
+                old: Some(first),
+                new: Some(first),
+            }],
+            index_existed: false,
+            pause: Default::default(),
+        };
+        let path = txn::lock_path(&git).with_file_name("journal.json");
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        let text = serde_json::to_string(&journal).expect("json");
+        std::fs::write(&path, &text).expect("journal");
+        let opened = open_for_write(&git, Mode::LockOnly).expect("open");
+        let mut tx = opened.session.transaction(&git, "sync");
+        tx.move_ref(UNDO_REF, Some(first)).expect("move");
+        let err = tx.run().expect_err("refused");
+        let mut chain = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            chain.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        assert!(
+            chain.contains("run `git quickscale recover` first"),
+            "{chain}"
+        );
+        assert_eq!(git.ref_target(UNDO_REF).expect("undo"), None);
+        drop(opened);
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("journal kept"),
+            text,
+            "the session leaves the journal it found to `recover`"
+        );
+    }
+
+    #[test]
+    fn a_fetching_session_leaves_no_lock_file_and_no_scratch_ref() {
+        let (_dir, git, first) = repo_with_commit();
+        let opened = open_for_write(&git, Mode::Fetch).expect("open");
+        assert!(opened.warnings.is_empty());
+        let scratch = crate::refs::tmp_ref("crm/full");
+        git.update_refs(
+            &[RefUpdate {
+                name: scratch.clone(),
+                expected: None,
+                new: Some(first),
+            }],
+            "test: a fetch's scratch ref",
+        )
+        .expect("scratch ref");
+        drop(opened);
+        assert_eq!(git.ref_target(&scratch).expect("read ref"), None);
+        assert!(!txn::lock_path(&git).exists());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde::Serialize;
 pub use super::modules::{
     compat_of, has_package, prefix_of, read_manifest, render_wiring, resolve_options, url_style,
 };
-use super::plan::{Plan, Scope};
+use super::plan::{Plan, Scope, UpdateModule};
 use super::session::{Transaction, WriteSession};
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
@@ -297,6 +297,22 @@ fn clean_up_after_failure(ws: &mut Workspace, created_repo: bool) -> Result<(), 
     Ok(())
 }
 
+/// What resolving gathers, module by module, before the wiring is computed.
+#[derive(Default)]
+struct Gathered {
+    modules: BTreeMap<String, FinalModule>,
+    /// Whether each module has a Python package to install.
+    installable: BTreeMap<String, bool>,
+    fetched: Vec<Fetched>,
+    adopted: Vec<Adopted>,
+    updates: Vec<super::update::Merged>,
+    /// The files of each module the plan changes, for what upstream
+    /// computes in Python.
+    module_trees: BTreeMap<String, ObjectId>,
+    /// Requirements the project does not meet (errors with `strict`).
+    incompatible: Vec<String>,
+}
+
 /// Fetches, checks and reads everything the plan needs.
 pub fn resolve(
     ws: &Workspace,
@@ -310,23 +326,7 @@ pub fn resolve(
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
-    let desired = &ws.config.config;
-    let generate = match &plan.generate {
-        Some(identity) => {
-            let files = generated_files(identity)?;
-            let existing: Vec<String> = files
-                .keys()
-                .filter(|p| std::fs::symlink_metadata(ws.root.join(p)).is_ok())
-                .cloned()
-                .collect();
-            if !existing.is_empty() {
-                return Err(EngineError::WouldOverwrite(existing));
-            }
-            events(Event::Generating { files: files.len() });
-            Some(files)
-        }
-        None => None,
-    };
+    let generate = generated_for_plan(ws, plan, events)?;
     let head = git.head()?.commit;
     let head_tree = match head {
         Some(h) => git.tree_of(h)?,
@@ -342,20 +342,192 @@ pub fn resolve(
             )]));
         }
     }
-    let given = |name: &str| {
-        desired
+    let cx = ResolveContext {
+        ws,
+        git,
+        head,
+        head_tree,
+        limits: Limits::from_config(git),
+    };
+    let mut g = Gathered::default();
+    for add in &plan.add {
+        cx.fetch_added(&mut g, add, events)?;
+    }
+    for adopt in &plan.adopt {
+        cx.read_adopted(&mut g, adopt)?;
+    }
+    if !plan.update.is_empty() {
+        cx.merge_updates(&mut g, &plan.update, &opts, events)?;
+        refuse_conflicts(&g.updates, opts.conflicts)?;
+    }
+    cx.read_staying(&mut g, plan)?;
+    let changed = changed_modules(plan);
+    check_requirements(&mut g, &changed, opts.strict, events)?;
+    let inputs = cx.module_inputs(&g);
+    cx.show_notices(&g, &inputs, &changed, events)?;
+    let project = match &plan.generate {
+        Some(identity) => identity.clone(),
+        None => ws
+            .applied
+            .as_ref()
+            .map(|a| a.project.clone())
+            .unwrap_or_else(|| ws.config.config.project.clone()),
+    };
+    let managed = cx.render_managed(&project, &inputs)?;
+    let python = final_python(git, head_tree, &g.modules, &g.module_trees)?;
+    // A new project names the Python its first modules need.
+    let generate = match (&plan.generate, generate) {
+        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
+        (_, generate) => generate,
+    };
+    Ok(Resolved {
+        python,
+        plan: plan.clone(),
+        op: op.to_owned(),
+        config_text: config_text.to_owned(),
+        generate,
+        fetched: g.fetched,
+        adopted: g.adopted,
+        modules: g.modules,
+        managed,
+        updates: g.updates,
+        opts,
+    })
+}
+
+/// A new project's files, refused when any is already on disk.
+fn generated_for_plan(
+    ws: &Workspace,
+    plan: &Plan,
+    events: &mut dyn FnMut(Event),
+) -> Result<Option<FileMap>, EngineError> {
+    let Some(identity) = &plan.generate else {
+        return Ok(None);
+    };
+    let files = generated_files(identity)?;
+    let existing: Vec<String> = files
+        .keys()
+        .filter(|p| std::fs::symlink_metadata(ws.root.join(p)).is_ok())
+        .cloned()
+        .collect();
+    if !existing.is_empty() {
+        return Err(EngineError::WouldOverwrite(existing));
+    }
+    events(Event::Generating { files: files.len() });
+    Ok(Some(files))
+}
+
+/// Every module the plan embeds, adopts, updates or removes: the ones
+/// whose requirements and upstream notices are checked.
+fn changed_modules(plan: &Plan) -> std::collections::BTreeSet<String> {
+    plan.add
+        .iter()
+        .chain(&plan.adopt)
+        .map(|a| a.name.clone())
+        .chain(plan.update.iter().map(|u| u.name.clone()))
+        .chain(plan.remove.iter().cloned())
+        .collect()
+}
+
+/// A merge conflict refuses the whole operation unless the caller pauses
+/// with it (`--conflicts=merge`) or only shows it (a preview).
+fn refuse_conflicts(
+    updates: &[super::update::Merged],
+    mode: ConflictMode,
+) -> Result<(), EngineError> {
+    let conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)> = updates
+        .iter()
+        .filter(|u| !u.merge.conflicts.is_empty())
+        .map(|u| {
+            (
+                u.step.name.clone(),
+                u.step.to_ref.clone(),
+                u.merge.conflicts.clone(),
+            )
+        })
+        .collect();
+    conflict_decision(conflicts, mode)
+}
+
+/// [`refuse_conflicts`]'s decision on the conflicts by module.
+fn conflict_decision(
+    conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>,
+    mode: ConflictMode,
+) -> Result<(), EngineError> {
+    if !conflicts.is_empty() && mode == ConflictMode::Refuse {
+        return Err(EngineError::Conflicts(conflicts));
+    }
+    Ok(())
+}
+
+/// What the modules declare they need (`requires:` in module.yml): unmet
+/// ones of changed modules refuse; the rest are warnings, errors with `strict`.
+fn check_requirements(
+    g: &mut Gathered,
+    changed: &std::collections::BTreeSet<String>,
+    strict: bool,
+    events: &mut dyn FnMut(Event),
+) -> Result<(), EngineError> {
+    let manifests: BTreeMap<String, Option<&Manifest>> = g
+        .modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.manifest.as_ref()))
+        .collect();
+    let (refusals, warnings) = super::update::check_requirements(&manifests, changed);
+    if !refusals.is_empty() {
+        return Err(EngineError::Requirements(refusals));
+    }
+    for w in warnings {
+        events(Event::Warning(w.clone()));
+        g.incompatible.push(w);
+    }
+    if strict && !g.incompatible.is_empty() {
+        return Err(EngineError::Incompatible(g.incompatible.clone()));
+    }
+    Ok(())
+}
+
+/// The options a module that stays is resolved from: quickscale.yml's for
+/// a full apply (when it lists the module); `None`: they stay as applied
+/// (an update, a removal).
+fn staying_options(
+    scope: Scope,
+    in_config: Option<&BTreeMap<String, Value>>,
+) -> Option<&BTreeMap<String, Value>> {
+    match scope {
+        Scope::Full => in_config,
+        _ => None,
+    }
+}
+
+/// What every step of [`resolve`] reads.
+struct ResolveContext<'a> {
+    ws: &'a Workspace,
+    git: &'a Git,
+    head: Option<ObjectId>,
+    head_tree: ObjectId,
+    limits: Limits,
+}
+
+impl ResolveContext<'_> {
+    fn given(&self, name: &str) -> BTreeMap<String, Value> {
+        self.ws
+            .config
+            .config
             .module(name)
             .map(|m| m.options.clone())
             .unwrap_or_default()
-    };
-    let limits = Limits::from_config(git);
-    let mut modules: BTreeMap<String, FinalModule> = BTreeMap::new();
-    let mut installable: BTreeMap<String, bool> = BTreeMap::new();
-    let mut fetched = Vec::new();
-    let mut incompatible = Vec::new();
-    // The files of each module the plan changes, for what upstream computes in Python.
-    let mut module_trees: BTreeMap<String, ObjectId> = BTreeMap::new();
-    for add in &plan.add {
+    }
+
+    /// Fetches a module to embed, checks its tree (untrusted input), reads
+    /// its manifest and resolves its options.
+    fn fetch_added(
+        &self,
+        g: &mut Gathered,
+        add: &super::plan::AddModule,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), EngineError> {
+        let (ws, git) = (self.ws, self.git);
         let fetch_url = match source::location(&add.source, &ws.root) {
             Location::Local(path) => path.to_string_lossy().into_owned(),
             Location::Remote(url) => url,
@@ -382,7 +554,7 @@ pub fn resolve(
         });
         txn::test_pause(git.git_dir(), "fetched");
         let upstream_tree = git.tree_of(upstream)?;
-        untrusted::check_tree(git, &add.name, upstream_tree, limits)?;
+        untrusted::check_tree(git, &add.name, upstream_tree, self.limits)?;
         let catalog_entry = ws.catalog.get(&add.name);
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
@@ -390,46 +562,74 @@ pub fn resolve(
         for w in manifest.iter().flat_map(|m| &m.warnings) {
             events(Event::Warning(w.clone()));
         }
-        let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
+        let options = resolve_options(&add.name, manifest.as_ref(), &self.given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));
-            incompatible.push(m.message);
+            g.incompatible.push(m.message);
         }
-        installable.insert(add.name.clone(), has_package(git, upstream_tree, "")?);
-        module_trees.insert(add.name.clone(), upstream_tree);
-        modules.insert(add.name.clone(), FinalModule { manifest, options });
-        fetched.push(Fetched {
+        g.installable
+            .insert(add.name.clone(), has_package(git, upstream_tree, "")?);
+        g.module_trees.insert(add.name.clone(), upstream_tree);
+        g.modules
+            .insert(add.name.clone(), FinalModule { manifest, options });
+        g.fetched.push(Fetched {
             name: add.name.clone(),
             source: add.source.clone(),
             git_ref: add.git_ref.clone(),
             upstream,
             upstream_tree,
         });
+        Ok(())
     }
-    let mut adopted = Vec::new();
-    for adopt in &plan.adopt {
+
+    /// A prefix already in HEAD's tree, recorded as it is (its upstream:
+    /// the newest git-subtree squash).
+    fn read_adopted(
+        &self,
+        g: &mut Gathered,
+        adopt: &super::plan::AddModule,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
         let prefix = prefix_of(&adopt.name);
-        let head = head.ok_or_else(|| GitError::new("adopt a module", "there is no commit"))?;
-        let prefix_tree = git.subtree_at(head_tree, &prefix)?.ok_or_else(|| {
+        let head = self
+            .head
+            .ok_or_else(|| GitError::new("adopt a module", "there is no commit"))?;
+        let prefix_tree = git.subtree_at(self.head_tree, &prefix)?.ok_or_else(|| {
             GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD")
         })?;
         let upstream = git.latest_squash(head, &prefix)?.map(|(_, split)| split);
-        let manifest = read_manifest(git, head_tree, &adopt.name)?;
-        let options = resolve_options(&adopt.name, manifest.as_ref(), &given(&adopt.name))?;
-        installable.insert(adopt.name.clone(), has_package(git, head_tree, &prefix)?);
-        module_trees.insert(adopt.name.clone(), prefix_tree);
-        modules.insert(adopt.name.clone(), FinalModule { manifest, options });
-        adopted.push(Adopted {
+        let manifest = read_manifest(git, self.head_tree, &adopt.name)?;
+        let options = resolve_options(&adopt.name, manifest.as_ref(), &self.given(&adopt.name))?;
+        g.installable.insert(
+            adopt.name.clone(),
+            has_package(git, self.head_tree, &prefix)?,
+        );
+        g.module_trees.insert(adopt.name.clone(), prefix_tree);
+        g.modules
+            .insert(adopt.name.clone(), FinalModule { manifest, options });
+        g.adopted.push(Adopted {
             name: adopt.name.clone(),
             source: adopt.source.clone(),
             git_ref: adopt.git_ref.clone(),
             upstream,
             prefix_tree,
         });
+        Ok(())
     }
-    let mut updates = Vec::new();
-    if !plan.update.is_empty() {
-        let head = head.ok_or_else(|| GitError::new("update a module", "there is no commit"))?;
+
+    /// Merges each update in memory (the user's resolution, when going on
+    /// with a paused one).
+    fn merge_updates(
+        &self,
+        g: &mut Gathered,
+        steps: &[UpdateModule],
+        opts: &ExecOptions,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        let head = self
+            .head
+            .ok_or_else(|| GitError::new("update a module", "there is no commit"))?;
         let squashes = git.squashes(head)?;
         // Without an identity (a dry run) the squash commit only labels conflicts.
         let (author, committer) = git.identity().unwrap_or_else(|_| {
@@ -440,161 +640,142 @@ pub fn resolve(
             };
             (sig.clone(), sig)
         });
-        for step in &plan.update {
+        for step in steps {
             let cx = super::update::StepContext {
-                ws,
+                ws: self.ws,
                 git,
-                head_tree,
+                head_tree: self.head_tree,
                 squashes: &squashes,
-                limits,
+                limits: self.limits,
                 author: &author,
                 committer: &committer,
                 resolution: opts.resolutions.get(&step.name).copied(),
             };
-            let merged = super::update::resolve_step(&cx, step, &given(&step.name), events)?;
+            let merged = super::update::resolve_step(&cx, step, &self.given(&step.name), events)?;
             for w in &merged.preview.incompatible {
                 events(Event::Warning(w.clone()));
-                incompatible.push(w.clone());
+                g.incompatible.push(w.clone());
             }
-            installable.insert(
+            let prefix = prefix_of(&step.name);
+            g.installable.insert(
                 step.name.clone(),
-                has_package(git, merged.merge.tree, &prefix_of(&step.name))?,
+                has_package(git, merged.merge.tree, &prefix)?,
             );
-            if let Some(t) = git.subtree_at(merged.merge.tree, &prefix_of(&step.name))? {
-                module_trees.insert(step.name.clone(), t);
+            if let Some(t) = git.subtree_at(merged.merge.tree, &prefix)? {
+                g.module_trees.insert(step.name.clone(), t);
             }
-            modules.insert(
+            g.modules.insert(
                 step.name.clone(),
                 FinalModule {
                     manifest: merged.manifest.clone(),
                     options: merged.options.clone(),
                 },
             );
-            updates.push(merged);
+            g.updates.push(merged);
         }
-        let conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)> = updates
-            .iter()
-            .filter(|u| !u.merge.conflicts.is_empty())
-            .map(|u| {
-                (
-                    u.step.name.clone(),
-                    u.step.to_ref.clone(),
-                    u.merge.conflicts.clone(),
-                )
-            })
-            .collect();
-        if !conflicts.is_empty() && opts.conflicts == ConflictMode::Refuse {
-            return Err(EngineError::Conflicts(conflicts));
-        }
+        Ok(())
     }
-    // Modules that stay: their manifest from HEAD, their options as the scope says.
-    if let Some(applied) = &ws.applied {
+
+    /// Modules that stay: their manifest from HEAD, their options as the
+    /// scope says.
+    fn read_staying(&self, g: &mut Gathered, plan: &Plan) -> Result<(), EngineError> {
+        let Some(applied) = &self.ws.applied else {
+            return Ok(());
+        };
+        let git = self.git;
         for (name, current) in &applied.modules {
-            if plan.remove.contains(name) || modules.contains_key(name) {
+            if plan.remove.contains(name) || g.modules.contains_key(name) {
                 continue;
             }
-            let manifest = read_manifest(git, head_tree, name)?;
-            let options = match (plan.scope, desired.module(name)) {
-                (Scope::Full, Some(wanted)) => {
-                    resolve_options(name, manifest.as_ref(), &wanted.options)?
-                }
-                _ => current.options.clone(),
+            let manifest = read_manifest(git, self.head_tree, name)?;
+            let in_config = self.ws.config.config.module(name).map(|m| &m.options);
+            let options = match staying_options(plan.scope, in_config) {
+                Some(wanted) => resolve_options(name, manifest.as_ref(), wanted)?,
+                None => current.options.clone(),
             };
-            installable.insert(name.clone(), has_package(git, head_tree, &prefix_of(name))?);
-            modules.insert(name.clone(), FinalModule { manifest, options });
+            g.installable.insert(
+                name.clone(),
+                has_package(git, self.head_tree, &prefix_of(name))?,
+            );
+            g.modules
+                .insert(name.clone(), FinalModule { manifest, options });
         }
+        Ok(())
     }
-    // What the modules declare they need (`requires:` in module.yml).
-    let changed: std::collections::BTreeSet<String> = plan
-        .add
-        .iter()
-        .chain(&plan.adopt)
-        .map(|a| a.name.clone())
-        .chain(plan.update.iter().map(|u| u.name.clone()))
-        .chain(plan.remove.iter().cloned())
-        .collect();
-    let manifests: BTreeMap<String, Option<&Manifest>> = modules
-        .iter()
-        .map(|(n, m)| (n.clone(), m.manifest.as_ref()))
-        .collect();
-    let (refusals, warnings) = super::update::check_requirements(&manifests, &changed);
-    if !refusals.is_empty() {
-        return Err(EngineError::Requirements(refusals));
+
+    /// What the wiring is computed from, module by module.
+    fn module_inputs(&self, g: &Gathered) -> Vec<ModuleInput> {
+        let access = self.ws.config.config.access_overrides();
+        g.modules
+            .iter()
+            .map(|(name, m)| ModuleInput {
+                name: name.clone(),
+                hints: self
+                    .ws
+                    .catalog
+                    .get(name)
+                    .map(|e| e.wiring.clone())
+                    .unwrap_or_default(),
+                options: m.options.clone(),
+                manifest: m.manifest.clone(),
+                installable: g.installable.get(name).copied().unwrap_or(false),
+                access: access.get(name).cloned(),
+            })
+            .collect()
     }
-    for w in warnings {
-        events(Event::Warning(w.clone()));
-        incompatible.push(w);
-    }
-    if opts.strict && !incompatible.is_empty() {
-        return Err(EngineError::Incompatible(incompatible));
-    }
-    let access = desired.access_overrides();
-    let inputs: Vec<ModuleInput> = modules
-        .iter()
-        .map(|(name, m)| ModuleInput {
-            name: name.clone(),
-            hints: ws
-                .catalog
-                .get(name)
-                .map(|e| e.wiring.clone())
-                .unwrap_or_default(),
-            options: m.options.clone(),
-            manifest: m.manifest.clone(),
-            installable: installable.get(name).copied().unwrap_or(false),
-            access: access.get(name).cloned(),
-        })
-        .collect();
-    for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
-        let Some(tree) = module_trees.get(&input.name) else {
-            continue;
-        };
-        let adapters = crate::engine::notices::adapters(git, *tree)?;
-        let notes = [
-            crate::engine::notices::notice(input, &prefix_of(&input.name), &adapters),
-            crate::engine::notices::vintage_note(input),
-        ];
-        for note in notes.into_iter().flatten() {
-            events(Event::Warning(note));
+
+    /// What upstream computes in a changed module's Python that the wiring
+    /// does not, and modules of another QuickScale vintage: warnings.
+    fn show_notices(
+        &self,
+        g: &Gathered,
+        inputs: &[ModuleInput],
+        changed: &std::collections::BTreeSet<String>,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), EngineError> {
+        for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
+            let Some(tree) = g.module_trees.get(&input.name) else {
+                continue;
+            };
+            let adapters = crate::engine::notices::adapters(self.git, *tree)?;
+            let notes = [
+                crate::engine::notices::notice(input, &prefix_of(&input.name), &adapters),
+                crate::engine::notices::vintage_note(input),
+            ];
+            for note in notes.into_iter().flatten() {
+                events(Event::Warning(note));
+            }
         }
+        Ok(())
     }
-    let project = match &plan.generate {
-        Some(identity) => identity.clone(),
-        None => ws
-            .applied
-            .as_ref()
-            .map(|a| a.project.clone())
-            .unwrap_or_else(|| desired.project.clone()),
-    };
-    let wiring = wiring::compute_for(
-        &wiring::rules::Project {
-            package: &project.package,
-            theme: project.theme.name(),
-            allowed: &desired.allowed_settings(),
-        },
-        &inputs,
-    )?;
-    let style = url_style(git, head_tree, &project.package)?;
-    let mut managed = wiring::render_styled(&project.package, &wiring, style);
-    super::modules::keep_upstream_settings(git, head_tree, &project.package, &mut managed)?;
-    let python = final_python(git, head_tree, &modules, &module_trees)?;
-    // A new project names the Python its first modules need.
-    let generate = match (&plan.generate, generate) {
-        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
-        (_, generate) => generate,
-    };
-    Ok(Resolved {
-        python,
-        plan: plan.clone(),
-        op: op.to_owned(),
-        config_text: config_text.to_owned(),
-        generate,
-        fetched,
-        adopted,
-        modules,
-        managed,
-        updates,
-        opts,
-    })
+
+    /// The managed files rendered from the wiring (checked against the
+    /// project's rules), in the project's URL style, upstream's kept
+    /// settings included.
+    fn render_managed(
+        &self,
+        project: &crate::config::Identity,
+        inputs: &[ModuleInput],
+    ) -> Result<FileMap, EngineError> {
+        let desired = &self.ws.config.config;
+        let wiring = wiring::compute_for(
+            &wiring::rules::Project {
+                package: &project.package,
+                theme: project.theme.name(),
+                allowed: &desired.allowed_settings(),
+            },
+            inputs,
+        )?;
+        let style = url_style(self.git, self.head_tree, &project.package)?;
+        let mut managed = wiring::render_styled(&project.package, &wiring, style);
+        super::modules::keep_upstream_settings(
+            self.git,
+            self.head_tree,
+            &project.package,
+            &mut managed,
+        )?;
+        Ok(managed)
+    }
 }
 
 /// The Python the modules of the operation's result need: each module's
@@ -1245,6 +1426,21 @@ fn final_summary(
     before: ObjectId,
     after: ObjectId,
 ) -> Result<String, EngineError> {
+    let mut parts = summary_parts(plan);
+    if parts.is_empty() {
+        let changed = git.diff_trees(before, after)?;
+        let wiring = changed.iter().any(|c| c.path != CONFIG_FILE);
+        parts.push(if wiring {
+            "Regenerate module wiring".to_owned()
+        } else {
+            format!("Record {CONFIG_FILE}")
+        });
+    }
+    Ok(parts.join("; "))
+}
+
+/// One part of the final commit's title per kind of change the plan makes.
+fn summary_parts(plan: &Plan) -> Vec<String> {
     let mut parts = Vec::new();
     if !plan.add.is_empty() || !plan.adopt.is_empty() {
         let names: Vec<&str> = plan
@@ -1286,16 +1482,7 @@ fn final_summary(
             .collect();
         parts.push(format!("Reconfigure {}", opts.join(", ")));
     }
-    if parts.is_empty() {
-        let changed = git.diff_trees(before, after)?;
-        let wiring = changed.iter().any(|c| c.path != CONFIG_FILE);
-        parts.push(if wiring {
-            "Regenerate module wiring".to_owned()
-        } else {
-            format!("Record {CONFIG_FILE}")
-        });
-    }
-    Ok(parts.join("; "))
+    parts
 }
 
 fn plural(n: usize) -> &'static str {
@@ -1398,4 +1585,171 @@ pub fn module_changes(ws: &Workspace, resolved: &Resolved) -> Result<Vec<TextCha
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::plan::{AddModule, OptionChange};
+    use crate::git::merge::MergeConflict;
+    use crate::git::tree::TreeChange;
+
+    fn id(hex: &str) -> ObjectId {
+        ObjectId::from_hex(hex.repeat(40 / hex.len()).as_bytes()).expect("hex")
+    }
+
+    fn leaf(hex: &str) -> Leaf {
+        Leaf {
+            id: id(hex),
+            kind: EntryKind::Blob,
+        }
+    }
+
+    fn add(name: &str) -> AddModule {
+        AddModule {
+            name: name.into(),
+            source: format!("https://example.com/{name}.git"),
+            git_ref: "v1.0.0".into(),
+        }
+    }
+
+    fn step(name: &str, from: &str, to: &str) -> UpdateModule {
+        UpdateModule {
+            name: name.into(),
+            source: format!("https://example.com/{name}.git"),
+            from_ref: from.into(),
+            to_ref: to.into(),
+            commit: None,
+        }
+    }
+
+    /// A plan with one change of every kind.
+    fn every_kind() -> Plan {
+        let mut plan = super::super::plan::updating(vec![step("blog", "v1.0.0", "v1.1.0")]);
+        plan.add = vec![add("crm"), add("shop")];
+        plan.adopt = vec![add("auth")];
+        plan.remove = vec!["billing".into()];
+        plan.reconfigure = vec![OptionChange {
+            module: "crm".into(),
+            option: "page_size".into(),
+            old: Value::Int(10),
+            new: Value::Int(20),
+            setting: None,
+        }];
+        plan
+    }
+
+    #[test]
+    fn the_changed_modules_are_those_embedded_adopted_updated_or_removed() {
+        let changed: Vec<String> = changed_modules(&every_kind()).into_iter().collect();
+        // A reconfigured module keeps its files: not "changed".
+        assert_eq!(changed, ["auth", "billing", "blog", "crm", "shop"]);
+    }
+
+    #[test]
+    fn the_final_title_names_every_kind_of_change() {
+        assert_eq!(
+            summary_parts(&every_kind()).join("; "),
+            "Wire modules crm, shop, auth; Update module blog v1.0.0 → v1.1.0; Remove module billing; Reconfigure crm.page_size"
+        );
+        assert!(summary_parts(&super::super::plan::updating(Vec::new())).is_empty());
+    }
+
+    #[test]
+    fn only_refuse_mode_turns_conflicts_into_an_error() {
+        let conflicts = || {
+            vec![(
+                "crm".to_owned(),
+                "v2.0.0".to_owned(),
+                vec![MergeConflict {
+                    path: "modules/crm/views.py".into(),
+                    what: "both modified".into(),
+                }],
+            )]
+        };
+        assert!(matches!(
+            conflict_decision(conflicts(), ConflictMode::Refuse),
+            Err(EngineError::Conflicts(c)) if c.len() == 1
+        ));
+        assert!(conflict_decision(conflicts(), ConflictMode::Merge).is_ok());
+        assert!(conflict_decision(conflicts(), ConflictMode::Report).is_ok());
+        assert!(conflict_decision(Vec::new(), ConflictMode::Refuse).is_ok());
+    }
+
+    #[test]
+    fn staying_modules_take_quickscale_yml_options_only_in_a_full_apply() {
+        let listed: BTreeMap<String, Value> = [("page_size".to_owned(), Value::Int(20))].into();
+        assert_eq!(staying_options(Scope::Full, Some(&listed)), Some(&listed));
+        assert_eq!(staying_options(Scope::Full, None), None);
+        assert_eq!(staying_options(Scope::UpdateOnly, Some(&listed)), None);
+        assert_eq!(staying_options(Scope::RemoveOnly, Some(&listed)), None);
+    }
+
+    #[test]
+    fn adopted_paths_are_the_config_taken_over_files_and_resolved_prefixes() {
+        let change = |path: &str| TreeChange {
+            path: path.into(),
+            old: Some(leaf("a")),
+            new: Some(leaf("b")),
+        };
+        let changes = [
+            change("modules/crm/views.py"),
+            change("modules/crm2/views.py"),
+            change("shop/settings/base.py"),
+        ];
+        let takeover = Takeover {
+            paths: vec![".quickscale/state.yml".into()],
+            ..Default::default()
+        };
+        let resolutions: BTreeMap<String, (ObjectId, ObjectId)> =
+            [("crm".to_owned(), (id("c"), id("d")))].into();
+        assert_eq!(
+            adopted_paths(&changes, &takeover, &resolutions),
+            [CONFIG_FILE, ".quickscale/state.yml", "modules/crm/views.py"],
+            "a prefix is a directory: modules/crm2 is not inside modules/crm"
+        );
+        assert_eq!(
+            adopted_paths(&changes, &Takeover::default(), &BTreeMap::new()),
+            [CONFIG_FILE]
+        );
+    }
+
+    #[test]
+    fn an_adopted_path_moves_from_what_is_on_disk_and_is_skipped_when_already_there() {
+        let c = TreeChange {
+            path: "modules/crm/views.py".into(),
+            old: Some(leaf("a")),
+            new: Some(leaf("b")),
+        };
+        let head_side = worktree_old(&c, false, || panic!("the disk is not read")).expect("ok");
+        assert_eq!(head_side, Some(Some(leaf("a").into())));
+        let resolved = worktree_old(&c, true, || Ok(Some(leaf("b").into()))).expect("ok");
+        assert_eq!(resolved, None, "already as it will be committed");
+        let edited = worktree_old(&c, true, || Ok(Some(leaf("e").into()))).expect("ok");
+        assert_eq!(edited, Some(Some(leaf("e").into())));
+        let gone = worktree_old(&c, true, || Ok(None)).expect("ok");
+        assert_eq!(gone, Some(None));
+    }
+
+    #[test]
+    fn a_module_state_takes_version_and_options_from_what_was_resolved() {
+        let resolved = FinalModule {
+            manifest: None,
+            options: [("page_size".to_owned(), Value::Int(20))].into(),
+        };
+        let s = module_state(
+            "src",
+            "v1",
+            "c0ffee".into(),
+            "crm",
+            id("a"),
+            Some(&resolved),
+        );
+        assert_eq!(s.prefix, "modules/crm");
+        assert_eq!(s.tree, id("a").to_string());
+        assert_eq!(s.version, None, "no manifest, no version");
+        assert_eq!(s.options, resolved.options);
+        let bare = module_state("src", "v1", String::new(), "crm", id("a"), None);
+        assert!(bare.options.is_empty());
+    }
 }

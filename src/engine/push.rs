@@ -20,8 +20,9 @@ use std::process::{Command, Stdio};
 use crate::git::ObjectId;
 
 use super::Workspace;
+use super::session::WriteSession;
 use crate::git::split::{Split, SplitError};
-use crate::git::{Git, GitContext, GitError, RefUpdate};
+use crate::git::{Git, GitContext, GitError};
 use crate::source::{self, Location};
 use crate::state::refs;
 use crate::txn::TxnError;
@@ -184,6 +185,7 @@ pub fn branch_name_ok(name: &str) -> bool {
 /// `branch` to the result when given: created, or moved forward only.
 pub fn split_module(
     git: &Git,
+    session: &WriteSession,
     name: &str,
     branch: Option<&str>,
 ) -> Result<SplitOutcome, PushError> {
@@ -207,14 +209,11 @@ pub fn split_module(
                 None => BranchMove::Created,
             };
             if how != BranchMove::Unchanged {
-                git.update_refs(
-                    &[RefUpdate {
-                        name: full,
-                        expected: current,
-                        new: Some(split.tip),
-                    }],
-                    "git quickscale split",
-                )?;
+                // The branch was checked to move forward from `current`.
+                let mut tx = session.transaction(git, "split");
+                tx.point_of_no_return(&full);
+                tx.move_ref_expecting(&full, current, Some(split.tip));
+                tx.run()?;
             }
             Some((short.to_owned(), how))
         }

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod push;
 pub mod python;
 pub mod recover;
+pub mod remove;
 pub mod request;
 pub mod session;
 pub mod status;
@@ -248,9 +249,13 @@ pub enum EngineError {
         error: crate::config::edit::EditError,
         resuming: bool,
     },
-    /// quickscale.yml with an update's new refs is not valid.
+    /// quickscale.yml with an update's new refs (or without a removed
+    /// module) is not valid.
     #[error("{0}")]
     ConfigInvalid(String),
+    /// quickscale.yml cannot be edited automatically.
+    #[error("{0}")]
+    ConfigEdit(crate::config::edit::EditError),
 }
 
 fn conflict_report(modules: &[(String, String, Vec<crate::git::merge::MergeConflict>)]) -> String {
@@ -329,6 +334,7 @@ impl EngineError {
                 "set `sources.<name>.ref` in quickscale.yml by hand, then run `git quickscale apply`".into(),
             ),
             EngineError::ConfigRefs { resuming: true, .. } | EngineError::ConfigInvalid(_) => None,
+            EngineError::ConfigEdit(e) => Some(e.hint()),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
             )),

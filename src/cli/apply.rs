@@ -56,7 +56,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         return Ok(exit::OK);
     }
     if args.dry_run {
-        return show_dry_run(ctx, &plan, args);
+        return show_dry_run(ctx, &ws, &plan, args);
     }
     if ctx.ui.is_interactive()
         && !args.yes
@@ -131,7 +131,12 @@ fn check_plan(
 }
 
 /// `--dry-run`: the files a new project and each module would write.
-fn show_dry_run(ctx: &Context, plan: &engine::Plan, args: &ApplyArgs) -> CmdResult {
+fn show_dry_run(
+    ctx: &Context,
+    ws: &engine::Workspace,
+    plan: &engine::Plan,
+    args: &ApplyArgs,
+) -> CmdResult {
     if let Some(identity) = &plan.generate {
         let files = engine::execute::generated_files(identity).map_err(engine_error)?;
         ctx.ui.out(&format!(
@@ -147,6 +152,11 @@ fn show_dry_run(ctx: &Context, plan: &engine::Plan, args: &ApplyArgs) -> CmdResu
             "  modules/{}/ (the module's files at {})",
             a.name, a.git_ref
         ));
+        let how =
+            crate::source::local_resolution(&ws.root, &ws.catalog, &a.name, &a.source, &a.git_ref);
+        if let Some(how) = how {
+            ctx.ui.out(&format!("  ~ {}: {how}", a.name));
+        }
     }
     ctx.ui.status("Dry run: nothing was written.");
     Ok(if args.detailed_exitcode {

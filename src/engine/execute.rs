@@ -133,9 +133,17 @@ pub struct Resolved {
     updates: Vec<super::update::Merged>,
     opts: ExecOptions,
     python: crate::compat::ProjectPython,
+    /// Who may open each URL include, by module (`adopt` keeps upstream's
+    /// public pages public).
+    access: BTreeMap<String, Vec<(crate::spec::UrlInclude, crate::spec::Access)>>,
 }
 
 impl Resolved {
+    /// Each module's URL includes with the access level the wiring gives them.
+    pub fn access(&self) -> &BTreeMap<String, Vec<(crate::spec::UrlInclude, crate::spec::Access)>> {
+        &self.access
+    }
+
     /// The updates, merged in memory, with their previews.
     pub fn updates(&self) -> &[super::update::Merged] {
         &self.updates
@@ -374,6 +382,7 @@ pub fn resolve(
             .unwrap_or_else(|| ws.config.config.project.clone()),
     };
     let managed = cx.render_managed(&project, &inputs)?;
+    let access = access_levels(&inputs);
     let python = final_python(git, head_tree, &g.modules, &g.module_trees)?;
     // A new project names the Python its first modules need.
     let generate = match (&plan.generate, generate) {
@@ -392,6 +401,7 @@ pub fn resolve(
         managed,
         updates: g.updates,
         opts,
+        access,
     })
 }
 
@@ -545,7 +555,10 @@ impl ResolveContext<'_> {
                     source,
                 })?;
         if let Some(how) = &resolved.how {
-            events(Event::Warning(format!("module {}: {how}", add.name)));
+            events(Event::Resolved {
+                module: add.name.clone(),
+                how: how.clone(),
+            });
         }
         let upstream = resolved.commit;
         events(Event::Fetched {
@@ -776,6 +789,26 @@ impl ResolveContext<'_> {
         )?;
         Ok(managed)
     }
+}
+
+/// Each module's URL includes with the access level the wiring gives them.
+fn access_levels(
+    inputs: &[ModuleInput],
+) -> BTreeMap<String, Vec<(crate::spec::UrlInclude, crate::spec::Access)>> {
+    inputs
+        .iter()
+        .map(|i| {
+            let levels = wiring::module_urls(i)
+                .0
+                .into_iter()
+                .map(|u| {
+                    let level = wiring::include_access(i, &u.include);
+                    (u, level)
+                })
+                .collect();
+            (i.name.clone(), levels)
+        })
+        .collect()
 }
 
 /// The Python the modules of the operation's result need: each module's
@@ -1255,6 +1288,7 @@ fn prepare(
         updates,
         opts,
         python,
+        access: _,
     } = resolved;
     let head = git.head()?.commit;
     let base_tree = match head {

@@ -23,16 +23,17 @@ use crate::git::ObjectId;
 
 use super::execute::{prefix_of, read_manifest, render_wiring};
 use super::push::{self, PushError};
+use super::session::{Transaction, WriteSession};
 use super::{EngineError, Workspace};
 use crate::config::{self, CONFIG_FILE, edit};
-use crate::git::tree::{Leaf, TreeEdit};
-use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
+use crate::git::tree::TreeEdit;
+use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source;
 use crate::spec::UrlInclude;
-use crate::state::refs::{self, NOTES_REF, UNDO_REF};
-use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, PathChange, Prepared, RefChange};
+use crate::state::refs;
+use crate::state::{AppliedState, ModuleState, Operation};
+use crate::txn;
 use crate::value::Value;
 use crate::yaml::yaml_string;
 
@@ -188,6 +189,75 @@ pub fn plan_extract(
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
     let head = ws.head.ok_or(PushError::NoCommit)?;
     let head_tree = git.tree_of(head)?;
+    let project = match &ws.applied {
+        Some(a) => a.project.clone(),
+        None => ws.config.config.project.clone(),
+    };
+    let (app, app_tree) = check_app(git, head_tree, &project.package, path)?;
+    let prefix = prefix_of(name);
+    if git.entry_at(head_tree, &prefix)?.is_some() {
+        return Err(ExtractError::Exists { path: prefix });
+    }
+    if ws.config.config.module(name).is_some() {
+        return Err(ExtractError::InConfig {
+            name: name.to_owned(),
+        });
+    }
+
+    let wiring = find_wiring(git, head_tree, &project.package, &app)?;
+    let (settings, unowned) = moved_settings(git, app_tree, &app, &wiring.settings_text)?;
+
+    // The module: the app's history nested under its package, plus the module files.
+    let manifest = manifest_text(
+        name,
+        &project.slug,
+        &wiring.django_app,
+        &wiring.urls,
+        &settings,
+    );
+    Manifest::parse(&manifest, MANIFEST_FILE, name).map_err(|d| ExtractError::BadManifest {
+        name: name.to_owned(),
+        why: d.to_string(),
+    })?;
+    let (module_commit, module_history) =
+        write_module_history(git, head, &app, name, &project.slug, &manifest)?;
+    let (destination, source_url, source_ref) = destination_of(ws, git, name, to, module_commit)?;
+
+    let edited = wiring.edited_files();
+    let config_text = edit::add_module(&ws.config.text, name)
+        .and_then(|t| edit::set_source(&t, name, Some(&source_url), Some(&source_ref)))
+        .map_err(|e| ExtractError::Config(e.to_string()))?;
+    config::parse(&config_text, &ws.config.display, &ws.catalog)
+        .map_err(|d| ExtractError::Config(d.to_string()))?;
+    Ok(ExtractPlan {
+        name: name.to_owned(),
+        app,
+        prefix,
+        django_app: wiring.django_app,
+        urls: wiring.urls,
+        settings,
+        unowned,
+        removed: wiring.removed,
+        manifest,
+        module_commit,
+        module_history,
+        destination,
+        source_url,
+        source_ref,
+        edited,
+        config_text,
+    })
+}
+
+/// The app's directory name and tree, once it is shown to be a Python
+/// package at the project's root that is not part of the project's own
+/// structure.
+fn check_app(
+    git: &Git,
+    head_tree: ObjectId,
+    package: &str,
+    path: &str,
+) -> Result<(String, ObjectId), ExtractError> {
     let app = path
         .trim_end_matches('/')
         .trim_start_matches("./")
@@ -204,17 +274,7 @@ pub fn plan_extract(
     if !is_identifier(&app) {
         return Err(not_app("its name is not a Python package name"));
     }
-    let project = match &ws.applied {
-        Some(a) => a.project.clone(),
-        None => ws.config.config.project.clone(),
-    };
-    let reserved = [
-        project.package.as_str(),
-        "modules",
-        "tests",
-        "templates",
-        "static",
-    ];
+    let reserved = [package, "modules", "tests", "templates", "static"];
     if reserved.contains(&app.as_str()) {
         return Err(not_app("it is part of the project's own structure"));
     }
@@ -226,28 +286,56 @@ pub fn plan_extract(
             "it has no __init__.py, so it is not a Python package",
         ));
     }
-    let prefix = prefix_of(name);
-    if git.entry_at(head_tree, &prefix)?.is_some() {
-        return Err(ExtractError::Exists { path: prefix });
-    }
-    if ws.config.config.module(name).is_some() {
-        return Err(ExtractError::InConfig {
-            name: name.to_owned(),
-        });
-    }
+    Ok((app, app_tree))
+}
 
-    // The project's wiring of the app.
-    let settings_file = settings_file(git, head_tree, &project.package)?;
+/// How the project wires the app in: its `INSTALLED_APPS` line and URL
+/// includes, and the lines that go once the managed wiring provides them.
+struct AppWiring {
+    settings_path: String,
+    settings_text: String,
+    urls_text: Option<String>,
+    django_app: String,
+    urls: Vec<UrlInclude>,
+    removed: Vec<RemovedLine>,
+}
+
+impl AppWiring {
+    /// The settings and urls files without the removed lines.
+    fn edited_files(&self) -> Vec<(String, String)> {
+        let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for r in &self.removed {
+            by_file.entry(r.file.as_str()).or_default().push(r.line - 1);
+        }
+        by_file
+            .into_iter()
+            .map(|(file, lines)| {
+                let text = if file == self.settings_path {
+                    self.settings_text.as_str()
+                } else {
+                    self.urls_text.as_deref().unwrap_or_default()
+                };
+                (file.to_owned(), without_lines(text, &lines))
+            })
+            .collect()
+    }
+}
+
+/// The project's wiring of the app, read from HEAD.
+fn find_wiring(
+    git: &Git,
+    head_tree: ObjectId,
+    package: &str,
+    app: &str,
+) -> Result<AppWiring, ExtractError> {
     let (settings_path, settings_text) =
-        settings_file
-            .clone()
-            .ok_or_else(|| ExtractError::NotInstalled {
-                package: app.clone(),
-                file: format!("{}/settings/base.py", project.package),
-            })?;
+        settings_file(git, head_tree, package)?.ok_or_else(|| ExtractError::NotInstalled {
+            package: app.to_owned(),
+            file: format!("{package}/settings/base.py"),
+        })?;
     let (django_app, installed_line) =
-        find_installed(&settings_text, &app).ok_or_else(|| ExtractError::NotInstalled {
-            package: app.clone(),
+        find_installed(&settings_text, app).ok_or_else(|| ExtractError::NotInstalled {
+            package: app.to_owned(),
             file: settings_path.clone(),
         })?;
     let mut removed = vec![RemovedLine {
@@ -255,11 +343,11 @@ pub fn plan_extract(
         line: installed_line + 1,
         text: line_at(&settings_text, installed_line),
     }];
-    let urls_path = format!("{}/urls.py", project.package);
+    let urls_path = format!("{package}/urls.py");
     let urls_text = read_text(git, head_tree, &urls_path)?;
     let mut urls = Vec::new();
     if let Some(text) = &urls_text {
-        for (i, route) in find_url_includes(text, &app) {
+        for (i, route) in find_url_includes(text, app) {
             urls.push(UrlInclude {
                 route,
                 include: format!("{app}.urls"),
@@ -271,16 +359,29 @@ pub fn plan_extract(
             });
         }
     }
-    let (settings, unowned) = moved_settings(git, app_tree, &app, &settings_text)?;
+    Ok(AppWiring {
+        settings_path,
+        settings_text,
+        urls_text,
+        django_app,
+        urls,
+        removed,
+    })
+}
 
-    // The module: the app's history nested under its package, plus the module files.
-    let manifest = manifest_text(name, &project.slug, &django_app, &urls, &settings);
-    Manifest::parse(&manifest, MANIFEST_FILE, name).map_err(|d| ExtractError::BadManifest {
-        name: name.to_owned(),
-        why: d.to_string(),
-    })?;
-    let split = git.split(head, &app, None).map_err(PushError::from)?;
-    let nested = git.nest_history(split.tip, &app)?;
+/// Writes the module's history (objects only): the app's split history
+/// nested under its package, plus one commit adding the module files.
+/// Returns that commit and how many commits the history has.
+fn write_module_history(
+    git: &Git,
+    head: ObjectId,
+    app: &str,
+    name: &str,
+    project_slug: &str,
+    manifest: &str,
+) -> Result<(ObjectId, usize), ExtractError> {
+    let split = git.split(head, app, None).map_err(PushError::from)?;
+    let nested = git.nest_history(split.tip, app)?;
     let module_history = count_commits(git, nested)? + 1;
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
     let when = git.commit_time(head).unwrap_or(committer.time);
@@ -292,23 +393,33 @@ pub fn plan_extract(
     let module_tree = git.edit_tree(
         git.tree_of(nested)?,
         &[
-            blob_edit(git, MANIFEST_FILE, &manifest)?,
-            blob_edit(git, "pyproject.toml", &pyproject_text(name, &app))?,
-            blob_edit(git, "README.md", &readme_text(name, &app, &project.slug))?,
+            blob_edit(git, MANIFEST_FILE, manifest)?,
+            blob_edit(git, "pyproject.toml", &pyproject_text(name, app))?,
+            blob_edit(git, "README.md", &readme_text(name, app, project_slug))?,
         ],
     )?;
     let module_commit = git.write_commit(
         &format!(
-            "Make {app} the module {name}\n\nExtracted from the project {} by `git quickscale extract`: module.yml is a best effort to review.\n",
-            project.slug
+            "Make {app} the module {name}\n\nExtracted from the project {project_slug} by `git quickscale extract`: module.yml is a best effort to review.\n",
         ),
         module_tree,
         &[nested],
         &stamp(&author),
         &stamp(&committer),
     )?;
+    Ok((module_commit, module_history))
+}
 
-    let (destination, source_url, source_ref) = match to {
+/// Where the module's history goes (`--to URL`, else the branch
+/// `splits/<name>-module`) and the source quickscale.yml records for it.
+fn destination_of(
+    ws: &Workspace,
+    git: &Git,
+    name: &str,
+    to: Option<&str>,
+    module_commit: ObjectId,
+) -> Result<(Destination, String, String), ExtractError> {
+    Ok(match to {
         Some(url) => {
             let push_url = match source::location(url, &ws.root) {
                 source::Location::Local(p) => p.to_string_lossy().into_owned(),
@@ -335,43 +446,6 @@ pub fn plan_extract(
             }
             (Destination::Branch(branch.clone()), ".".to_owned(), branch)
         }
-    };
-
-    let mut edited = Vec::new();
-    let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for r in &removed {
-        by_file.entry(r.file.as_str()).or_default().push(r.line - 1);
-    }
-    for (file, lines) in by_file {
-        let text = if file == settings_path {
-            settings_text.clone()
-        } else {
-            urls_text.clone().unwrap_or_default()
-        };
-        edited.push((file.to_owned(), without_lines(&text, &lines)));
-    }
-    let config_text = edit::add_module(&ws.config.text, name)
-        .and_then(|t| edit::set_source(&t, name, Some(&source_url), Some(&source_ref)))
-        .map_err(|e| ExtractError::Config(e.to_string()))?;
-    config::parse(&config_text, &ws.config.display, &ws.catalog)
-        .map_err(|d| ExtractError::Config(d.to_string()))?;
-    Ok(ExtractPlan {
-        name: name.to_owned(),
-        app,
-        prefix,
-        django_app,
-        urls,
-        settings,
-        unowned,
-        removed,
-        manifest,
-        module_commit,
-        module_history,
-        destination,
-        source_url,
-        source_ref,
-        edited,
-        config_text,
     })
 }
 
@@ -386,11 +460,11 @@ pub fn extract(
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
-    let lock = ws
+    let session = ws
         .lock
         .as_ref()
         .ok_or_else(|| GitError::new("extract", "the repository is not locked"))?;
-    let (prepared, outcome) = prepare(ws, git, plan)?;
+    let (tx, outcome) = prepare(ws, session, git, plan)?;
     if let Destination::Remote {
         url,
         push_url,
@@ -407,8 +481,7 @@ pub fn extract(
             refused.into_error(&plan.name, url, branch).into()
         });
     }
-    txn::run(git, lock, &prepared)?;
-    git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
+    tx.run()?;
     let leftovers = clear_bytecode(&ws.root.join(&plan.app))
         .map_err(|e| GitError::new(format!("clean up `{}/`", plan.app), e))?;
     Ok(Extracted {
@@ -449,11 +522,12 @@ fn clear_bytecode(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
     Ok(others)
 }
 
-fn prepare(
+fn prepare<'s>(
     ws: &Workspace,
-    git: &Git,
+    session: &'s WriteSession,
+    git: &'s Git,
     plan: &ExtractPlan,
-) -> Result<(Prepared, Extracted), ExtractError> {
+) -> Result<(Transaction<'s>, Extracted), ExtractError> {
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
     let head_state = git.head()?;
     let head = head_state.commit.ok_or(PushError::NoCommit)?;
@@ -466,85 +540,16 @@ fn prepare(
         &author,
         &committer,
     )?;
-    let manifest =
-        read_manifest(git, sa.tree, &plan.name)?.ok_or_else(|| ExtractError::BadManifest {
-            name: plan.name.clone(),
-            why: "it is missing from the embedded tree".into(),
-        })?;
-    let options = manifest
-        .resolve_options(&plan.name, &BTreeMap::new())
-        .map_err(|why| ExtractError::BadManifest {
-            name: plan.name.clone(),
-            why: why.join("; "),
-        })?;
-    let mut state = ws
-        .applied
-        .clone()
-        .unwrap_or_else(|| AppliedState::new(ws.config.config.project.clone()));
-    state.schema = crate::state::SCHEMA;
-    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
-    state.operation = Some(Operation {
-        kind: "extract".into(),
-        before: Some(head.to_string()),
-        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
-    });
-    state.modules.insert(
-        plan.name.clone(),
-        ModuleState {
-            source: plan.source_url.clone(),
-            git_ref: plan.source_ref.clone(),
-            commit: plan.module_commit.to_string(),
-            prefix: plan.prefix.clone(),
-            tree: git.tree_of(plan.module_commit)?.to_string(),
-            version: Some(manifest.version.clone()),
-            options,
-        },
-    );
-    let all_options: BTreeMap<String, BTreeMap<String, Value>> = state
-        .modules
-        .iter()
-        .map(|(n, m)| (n.clone(), m.options.clone()))
-        .collect();
+    let mut state = state_with_module(ws, git, plan, head, sa.tree)?;
     let package = state.project.package.clone();
-    let managed = render_wiring(
-        git,
-        sa.tree,
-        &all_options,
-        &ws.catalog,
-        &ws.config.config.access_overrides(),
-        &package,
-    )?;
-    let mut edits = vec![TreeEdit {
-        path: plan.app.clone(),
-        target: None,
-    }];
-    for (path, text) in &plan.edited {
-        edits.push(blob_edit(git, path, text)?);
-    }
-    for (path, file) in &managed {
-        let blob = git.write_blob(&file.contents)?;
-        let kind = if file.executable {
-            EntryKind::BlobExecutable
-        } else {
-            EntryKind::Blob
-        };
-        edits.push(TreeEdit {
-            path: path.clone(),
-            target: Some((kind, blob)),
-        });
-    }
-    let config_blob = git.write_blob(plan.config_text.as_bytes())?;
-    edits.push(TreeEdit {
-        path: CONFIG_FILE.to_owned(),
-        target: Some((EntryKind::Blob, config_blob)),
-    });
-    let final_tree = git.edit_tree(sa.tree, &edits)?;
+    let (final_tree, config_blob) = write_final_tree(ws, git, plan, &state, sa.tree)?;
     state.managed = BTreeMap::new();
     for path in crate::wiring::managed_paths(&package) {
         if let Some((_, id)) = git.entry_at(final_tree, &path)? {
             state.managed.insert(path, id.to_string());
         }
     }
+    // The merge commit's note still records the managed files as they were.
     let mut merge_state = state.clone();
     merge_state.managed = ws
         .applied
@@ -578,87 +583,133 @@ fn prepare(
             blocked.iter().map(ToString::to_string).collect(),
         ));
     }
-    let mut paths: Vec<PathChange> = changes
-        .iter()
-        .filter(|c| c.path != CONFIG_FILE)
-        .map(|c| PathChange {
-            path: c.path.clone(),
-            old: c.old.map(Into::into),
-            new: c.new.map(Into::into),
-        })
-        .collect();
-    let config_on_disk = git.journal_entry(CONFIG_FILE)?;
-    let config_new = Leaf {
-        id: config_blob,
-        kind: EntryKind::Blob,
-    };
-    if config_on_disk.map(Leaf::from) != Some(config_new) {
-        paths.push(PathChange {
-            path: CONFIG_FILE.to_owned(),
-            old: config_on_disk,
-            new: Some(config_new.into()),
-        });
+    let mut tx = session.transaction(git, "extract");
+    for path in txn::worktree_paths(&changes, CONFIG_FILE) {
+        tx.write_path(path);
     }
-    let index: Vec<(String, Option<Leaf>)> =
-        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
-    let notes_parent = git.ref_target(NOTES_REF)?;
-    let notes_commit = notes::write_commit(
-        git,
-        notes_parent,
+    tx.write_config(config_blob)?;
+    tx.set_index(changes.iter().map(|c| (c.path.clone(), c.new)));
+    tx.move_branch(Some(head), final_commit);
+    tx.set_undo(Some(head))?;
+    tx.write_notes(
         &[
             (sa.merge, merge_state.to_note()),
             (final_commit, state.to_note()),
         ],
         &committer,
-        "Notes added by 'git quickscale extract'\n",
+        "extract",
     )?;
-    let branch = super::session::branch_ref(head_state.branch.as_deref());
-    let mut ref_changes = vec![
-        RefChange {
-            name: branch.clone(),
-            old: Some(head),
-            new: Some(final_commit),
-        },
-        RefChange {
-            name: UNDO_REF.to_owned(),
-            old: git.ref_target(UNDO_REF)?,
-            new: Some(head),
-        },
-        RefChange {
-            name: NOTES_REF.to_owned(),
-            old: notes_parent,
-            new: Some(notes_commit),
-        },
-    ];
-    let module_ref = refs::module_ref(&plan.name);
-    ref_changes.push(RefChange {
-        old: git.ref_target(&module_ref)?,
-        name: module_ref,
-        new: Some(plan.module_commit),
-    });
+    // The module's ref and (without `--to`) its split branch.
+    tx.move_ref(&refs::module_ref(&plan.name), Some(plan.module_commit))?;
     if let Destination::Branch(b) = &plan.destination {
-        let full = push::branch_ref(b)?;
-        ref_changes.push(RefChange {
-            old: git.ref_target(&full)?,
-            name: full,
-            new: Some(plan.module_commit),
-        });
+        tx.move_ref(&push::branch_ref(b)?, Some(plan.module_commit))?;
     }
     Ok((
-        Prepared {
-            operation: "extract".into(),
-            created_repo: false,
-            branch,
-            paths,
-            index,
-            refs: ref_changes,
-        },
+        tx,
         Extracted {
             head: final_commit,
             commits,
             leftovers: Vec::new(),
         },
     ))
+}
+
+/// The applied state after the extract: the project's state (or a new one)
+/// with the module recorded at its embedded commit and default options.
+fn state_with_module(
+    ws: &Workspace,
+    git: &Git,
+    plan: &ExtractPlan,
+    head: ObjectId,
+    embedded_tree: ObjectId,
+) -> Result<AppliedState, ExtractError> {
+    let manifest = read_manifest(git, embedded_tree, &plan.name)?.ok_or_else(|| {
+        ExtractError::BadManifest {
+            name: plan.name.clone(),
+            why: "it is missing from the embedded tree".into(),
+        }
+    })?;
+    let options = manifest
+        .resolve_options(&plan.name, &BTreeMap::new())
+        .map_err(|why| ExtractError::BadManifest {
+            name: plan.name.clone(),
+            why: why.join("; "),
+        })?;
+    let mut state = ws
+        .applied
+        .clone()
+        .unwrap_or_else(|| AppliedState::new(ws.config.config.project.clone()));
+    state.schema = crate::state::SCHEMA;
+    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
+    state.operation = Some(Operation {
+        kind: "extract".into(),
+        before: Some(head.to_string()),
+        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
+    });
+    state.modules.insert(
+        plan.name.clone(),
+        ModuleState {
+            source: plan.source_url.clone(),
+            git_ref: plan.source_ref.clone(),
+            commit: plan.module_commit.to_string(),
+            prefix: plan.prefix.clone(),
+            tree: git.tree_of(plan.module_commit)?.to_string(),
+            version: Some(manifest.version.clone()),
+            options,
+        },
+    );
+    Ok(state)
+}
+
+/// The project's tree once the app is gone: the app directory removed, the
+/// project files without the removed lines, the wiring regenerated for
+/// `state`'s modules and the new quickscale.yml. Returns the tree and
+/// quickscale.yml's blob.
+fn write_final_tree(
+    ws: &Workspace,
+    git: &Git,
+    plan: &ExtractPlan,
+    state: &AppliedState,
+    embedded_tree: ObjectId,
+) -> Result<(ObjectId, ObjectId), ExtractError> {
+    let all_options: BTreeMap<String, BTreeMap<String, Value>> = state
+        .modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.options.clone()))
+        .collect();
+    let managed = render_wiring(
+        git,
+        embedded_tree,
+        &all_options,
+        &ws.catalog,
+        &ws.config.config.access_overrides(),
+        &state.project.package,
+    )?;
+    let mut edits = vec![TreeEdit {
+        path: plan.app.clone(),
+        target: None,
+    }];
+    for (path, text) in &plan.edited {
+        edits.push(blob_edit(git, path, text)?);
+    }
+    for (path, file) in &managed {
+        let blob = git.write_blob(&file.contents)?;
+        let kind = if file.executable {
+            EntryKind::BlobExecutable
+        } else {
+            EntryKind::Blob
+        };
+        edits.push(TreeEdit {
+            path: path.clone(),
+            target: Some((kind, blob)),
+        });
+    }
+    let config_blob = git.write_blob(plan.config_text.as_bytes())?;
+    edits.push(TreeEdit {
+        path: CONFIG_FILE.to_owned(),
+        target: Some((EntryKind::Blob, config_blob)),
+    });
+    Ok((git.edit_tree(embedded_tree, &edits)?, config_blob))
 }
 
 fn count_commits(git: &Git, tip: ObjectId) -> Result<usize, GitError> {
@@ -1022,6 +1073,45 @@ mod tests {
     fn removed_lines_keep_the_rest_byte_for_byte() {
         assert_eq!(without_lines("a\nb\r\nc", &[1]), "a\nc");
         assert_eq!(without_lines("a\nb\n", &[]), "a\nb\n");
+    }
+
+    #[test]
+    fn the_app_s_wiring_lines_leave_the_project_files() {
+        let urls = "urlpatterns = [\n    path(\"\", views.home),\n    path(\"journal/\", include(\"journal.urls\")),\n]\n";
+        let line = |file: &str, line: usize| RemovedLine {
+            file: file.into(),
+            line,
+            text: String::new(),
+        };
+        let wiring = AppWiring {
+            settings_path: "shop/settings/base.py".into(),
+            settings_text: SETTINGS.into(),
+            urls_text: Some(urls.into()),
+            django_app: "journal".into(),
+            urls: Vec::new(),
+            removed: vec![line("shop/settings/base.py", 6), line("shop/urls.py", 3)],
+        };
+        let edited = wiring.edited_files();
+        assert_eq!(edited.len(), 2, "{edited:?}");
+        assert_eq!(edited[0].0, "shop/settings/base.py");
+        assert_eq!(
+            edited[0].1,
+            SETTINGS.replace("    \"journal\",  # ours\n", "")
+        );
+        assert_eq!(
+            edited[1],
+            (
+                "shop/urls.py".to_owned(),
+                "urlpatterns = [\n    path(\"\", views.home),\n]\n".to_owned()
+            )
+        );
+        // Without URL includes, only the settings file changes.
+        let settings_only = AppWiring {
+            removed: vec![line("shop/settings/base.py", 6)],
+            urls_text: None,
+            ..wiring
+        };
+        assert_eq!(settings_only.edited_files().len(), 1);
     }
 
     #[test]

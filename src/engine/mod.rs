@@ -16,6 +16,7 @@ pub mod recover;
 pub mod remove;
 pub mod request;
 pub mod session;
+pub mod stale;
 pub mod status;
 pub mod sync;
 pub mod undo;
@@ -70,9 +71,14 @@ impl Workspace {
             Some(g) => g.head()?.commit,
             None => None,
         };
-        let (applied, origin) = match &git {
-            Some(g) => state::load(g, head, Some(&config.config), &catalog)?,
-            None => (None, Origin::None),
+        let (applied, origin) = match (&git, head) {
+            (Some(g), Some(h)) => match state::load(g, head, Some(&config.config), &catalog)? {
+                (Some(note), Origin::Note(at)) => {
+                    stale::settle_note(g, h, &config, &catalog, at, note)?
+                }
+                loaded => loaded,
+            },
+            _ => (None, Origin::None),
         };
         Ok(Workspace {
             root,
@@ -181,6 +187,12 @@ pub enum Event {
     MergeCommitted,
     /// Something the user should know before anything is written.
     Warning(String),
+    /// A module's ref resolved other than by a branch or tag lookup (a
+    /// version found through the monorepo tag): part of the plan.
+    Resolved {
+        module: String,
+        how: String,
+    },
     WritingFiles {
         count: usize,
     },

@@ -35,6 +35,10 @@ pub struct Preview {
     pub wiring: Vec<TextChange>,
     /// With [`Request::diff`]: the module files the merge changes.
     pub diffs: Vec<TextChange>,
+    /// A reading update's temporary object store (what it fetches and the
+    /// previews merge), removed with the preview: the project's objects
+    /// stay as they were.
+    _objects: Option<crate::git::overlay::ObjectOverlay>,
     /// A reading update's session (its fetches): ends with the preview.
     _fetching: Option<WriteSession>,
 }
@@ -51,12 +55,17 @@ pub fn preview(
         (Some(git), true) => Some(session::open_for_write(git, Mode::Fetch)?.session),
         _ => None,
     };
+    let objects = match (&mut ws.git, request.read_only) {
+        (Some(git), true) => Some(git.overlay_objects()?),
+        _ => None,
+    };
     let selection = update::select(ws, &request.names, &request.policy, events)?;
     let mut preview = Preview {
         selection,
         resolved: None,
         wiring: Vec::new(),
         diffs: Vec::new(),
+        _objects: objects,
         _fetching: fetching,
     };
     if request.check {

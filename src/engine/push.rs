@@ -182,7 +182,8 @@ pub fn branch_name_ok(name: &str) -> bool {
 }
 
 /// Splits `modules/<name>` out of HEAD's history (with the cache), and sets
-/// `branch` to the result when given: created, or moved forward only.
+/// `branch` to the result when given: created, or moved forward only. The
+/// cache and the branch move in one transaction of the session.
 pub fn split_module(
     git: &Git,
     session: &WriteSession,
@@ -193,7 +194,12 @@ pub fn split_module(
     let branch_ref = branch.map(branch_ref).transpose()?;
     let head = git.head()?.commit.ok_or(PushError::NoCommit)?;
     let prefix = prefix_of(name);
-    let split = git.split(head, &prefix, Some(&refs::split_cache_ref(name)))?;
+    let (split, cache_move) = git.split_planned(head, &prefix, &refs::split_cache_ref(name))?;
+    let mut tx = session.transaction(git, "split");
+    if let Some(m) = &cache_move {
+        tx.point_of_no_return(&m.name);
+        tx.move_ref_expecting(&m.name, m.expected, m.new);
+    }
     let branch = match (branch, branch_ref) {
         (Some(short), Some(full)) => {
             let current = git.ref_target(&full)?;
@@ -201,6 +207,10 @@ pub fn split_module(
                 Some(c) if c == split.tip => BranchMove::Unchanged,
                 Some(c) if git.is_ancestor(c, split.tip)? => BranchMove::Updated,
                 Some(_) => {
+                    // The cache is kept: the next split starts from it.
+                    if cache_move.is_some() {
+                        tx.run()?;
+                    }
                     return Err(PushError::BranchDiverged {
                         branch: short.to_owned(),
                         split: split.tip,
@@ -210,20 +220,43 @@ pub fn split_module(
             };
             if how != BranchMove::Unchanged {
                 // The branch was checked to move forward from `current`.
-                let mut tx = session.transaction(git, "split");
                 tx.point_of_no_return(&full);
                 tx.move_ref_expecting(&full, current, Some(split.tip));
-                tx.run()?;
             }
             Some((short.to_owned(), how))
         }
         _ => None,
     };
+    if !tx.prepared().refs.is_empty() {
+        tx.run()?;
+    }
     Ok(SplitOutcome {
         prefix,
         split,
         branch,
     })
+}
+
+/// Splits `prefix` out of `head` with the cache at `cache`; the cache's ref
+/// moves through the session's transaction (directly without a session).
+fn split_cached(
+    git: &Git,
+    session: Option<&WriteSession>,
+    head: ObjectId,
+    prefix: &str,
+    cache: &str,
+) -> Result<crate::git::split::Split, PushError> {
+    let Some(session) = session else {
+        return Ok(git.split(head, prefix, Some(cache))?);
+    };
+    let (split, cache_move) = git.split_planned(head, prefix, cache)?;
+    if let Some(m) = cache_move {
+        let mut tx = session.transaction(git, "split");
+        tx.point_of_no_return(&m.name);
+        tx.move_ref_expecting(&m.name, m.expected, m.new);
+        tx.run()?;
+    }
+    Ok(split)
 }
 
 /// One commit that would leave the machine.
@@ -343,7 +376,7 @@ pub fn plan_push(
         (_, Location::Remote(u)) => u,
     };
     let cache = refs::split_cache_ref(name);
-    let split = git.split(head, &prefix, Some(&cache))?;
+    let split = split_cached(git, ws.lock.as_ref(), head, &prefix, &cache)?;
     let pushed_before = git.ref_target(&refs::pushed_ref(name, &branch))?;
     let mut hidden = vec![base];
     if let Some(p) = pushed_before

@@ -176,6 +176,12 @@ pub enum Event {
     },
     /// Something the user should know before anything is written.
     Warning(String),
+    /// A module's ref resolved other than by a branch or tag lookup (a
+    /// version found through the monorepo tag): part of the plan.
+    Resolved {
+        module: String,
+        how: String,
+    },
     WritingFiles {
         count: usize,
     },

@@ -302,6 +302,7 @@ pub fn open_for_write_paused(ctx: &Context) -> Result<crate::engine::Workspace, 
 
 fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace, CliError> {
     let (catalog, dir, git) = open_project(ctx)?;
+    let git = git.map(crate::git::Git::for_writing);
     let mut lock = None;
     if let Some(git) = &git {
         let mode = if resume { Mode::Resume } else { Mode::Write };

@@ -143,6 +143,8 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 message: format!("the name {problem}"),
             });
         }
+        let effective = effective(m);
+        validate_effective(m, &effective)?;
         let Effective {
             apps,
             middleware,
@@ -151,31 +153,7 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
             settings: static_settings,
             derived_settings,
             deps,
-        } = effective(m);
-        let invalid = |message: String| WiringError::Invalid {
-            module: m.name.clone(),
-            message,
-        };
-        let check = WiringHints {
-            django_apps: Some(apps.clone()),
-            middleware: Some(middleware.clone()),
-            urls: Some(urls.iter().chain(&pre_home_urls).cloned().collect()),
-            settings: Some(
-                static_settings
-                    .clone()
-                    .into_iter()
-                    .chain(
-                        derived_settings
-                            .iter()
-                            .map(|(k, v, _)| (k.clone(), v.clone())),
-                    )
-                    .collect(),
-            ),
-            dependencies: Some(deps.clone()),
-            access: None,
-            nav: None,
-        };
-        check.validate().map_err(invalid)?;
+        } = effective;
         for u in urls.iter().chain(&pre_home_urls) {
             let level = include_access(m, &u.include);
             if level != Access::Public {
@@ -194,63 +172,8 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 w.pre_home_urls.push(u);
             }
         }
-        let mut own: BTreeMap<String, SettingValue> = static_settings
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k,
-                    SettingValue {
-                        value: v,
-                        module: m.name.clone(),
-                        option: None,
-                    },
-                )
-            })
-            .collect();
-        if let Some(manifest) = &m.manifest {
-            for spec in &manifest.options {
-                if let Some(setting) = &spec.django_setting {
-                    let value = m.options.get(&spec.name).cloned().unwrap_or(Value::Null);
-                    // Within one module, an option overrides its static default.
-                    own.insert(
-                        setting.clone(),
-                        SettingValue {
-                            value,
-                            module: m.name.clone(),
-                            option: Some(spec.name.clone()),
-                        },
-                    );
-                }
-            }
-        }
-        // Then the `derivation:` rules, as upstream applies them.
-        for (setting, value, option) in derived_settings {
-            own.insert(
-                setting,
-                SettingValue {
-                    value,
-                    module: m.name.clone(),
-                    option,
-                },
-            );
-        }
-        for (name, sv) in own {
-            match w.settings.get(&name) {
-                Some(existing) if existing.value != sv.value => {
-                    return Err(WiringError::Conflict {
-                        setting: name,
-                        first: existing.module.clone(),
-                        first_value: existing.value.to_yaml(),
-                        second: sv.module,
-                        second_value: sv.value.to_yaml(),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    w.settings.insert(name, sv);
-                }
-            }
-        }
+        let own = module_settings(m, static_settings, derived_settings);
+        merge_settings(&mut w.settings, own)?;
         let entries = m
             .manifest
             .as_ref()
@@ -267,26 +190,121 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
         }
     }
     if !nav.is_empty() {
-        if let Some(existing) = w.settings.get(NAV_SETTING) {
-            return Err(WiringError::Invalid {
-                module: existing.module.clone(),
-                message: format!(
-                    "sets {NAV_SETTING}, which the tool fills from the modules' `nav` entries"
-                ),
-            });
-        }
-        let mut modules: Vec<String> = nav.iter().map(|(m, _)| m.clone()).collect();
-        modules.dedup();
-        w.settings.insert(
-            NAV_SETTING.to_owned(),
-            SettingValue {
-                value: Value::List(nav.iter().map(|(_, e)| e.to_value()).collect()),
-                module: modules.join(", "),
-                option: None,
-            },
-        );
+        set_nav(&mut w.settings, &nav)?;
     }
     Ok(w)
+}
+
+/// A module's effective wiring passes the same checks as a manifest's.
+fn validate_effective(m: &ModuleInput, e: &Effective) -> Result<(), WiringError> {
+    let check = WiringHints {
+        django_apps: Some(e.apps.clone()),
+        middleware: Some(e.middleware.clone()),
+        urls: Some(e.urls.iter().chain(&e.pre_home_urls).cloned().collect()),
+        settings: Some(
+            e.settings
+                .clone()
+                .into_iter()
+                .chain(
+                    e.derived_settings
+                        .iter()
+                        .map(|(k, v, _)| (k.clone(), v.clone())),
+                )
+                .collect(),
+        ),
+        dependencies: Some(e.deps.clone()),
+        access: None,
+        nav: None,
+    };
+    check.validate().map_err(|message| WiringError::Invalid {
+        module: m.name.clone(),
+        message,
+    })
+}
+
+/// The settings one module sets: its static settings, overridden by its
+/// options' `django_setting`s, then by its `derivation:` rules (as
+/// upstream applies them).
+fn module_settings(
+    m: &ModuleInput,
+    static_settings: BTreeMap<String, Value>,
+    derived_settings: Vec<(String, Value, Option<String>)>,
+) -> BTreeMap<String, SettingValue> {
+    let by_module = |value: Value, option: Option<String>| SettingValue {
+        value,
+        module: m.name.clone(),
+        option,
+    };
+    let mut own: BTreeMap<String, SettingValue> = static_settings
+        .into_iter()
+        .map(|(k, v)| (k, by_module(v, None)))
+        .collect();
+    if let Some(manifest) = &m.manifest {
+        for spec in &manifest.options {
+            if let Some(setting) = &spec.django_setting {
+                let value = m.options.get(&spec.name).cloned().unwrap_or(Value::Null);
+                // Within one module, an option overrides its static default.
+                own.insert(setting.clone(), by_module(value, Some(spec.name.clone())));
+            }
+        }
+    }
+    for (setting, value, option) in derived_settings {
+        own.insert(setting, by_module(value, option));
+    }
+    own
+}
+
+/// Adds one module's settings to the merged ones; two modules setting the
+/// same setting to different values conflict.
+fn merge_settings(
+    merged: &mut BTreeMap<String, SettingValue>,
+    own: BTreeMap<String, SettingValue>,
+) -> Result<(), WiringError> {
+    for (name, sv) in own {
+        match merged.get(&name) {
+            Some(existing) if existing.value != sv.value => {
+                return Err(WiringError::Conflict {
+                    setting: name,
+                    first: existing.module.clone(),
+                    first_value: existing.value.to_yaml(),
+                    second: sv.module,
+                    second_value: sv.value.to_yaml(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                merged.insert(name, sv);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The navigation setting, filled from the modules' `nav` entries (a
+/// module setting it itself is refused).
+fn set_nav(
+    settings: &mut BTreeMap<String, SettingValue>,
+    nav: &[(String, NavEntry)],
+) -> Result<(), WiringError> {
+    if let Some(existing) = settings.get(NAV_SETTING) {
+        return Err(WiringError::Invalid {
+            module: existing.module.clone(),
+            message: format!(
+                "sets {NAV_SETTING}, which the tool fills from the modules' `nav` entries"
+            ),
+        });
+    }
+    let mut modules: Vec<String> = nav.iter().map(|(m, _)| m.clone()).collect();
+    modules.dedup();
+    settings.insert(
+        NAV_SETTING.to_owned(),
+        SettingValue {
+            value: Value::List(nav.iter().map(|(_, e)| e.to_value()).collect()),
+            module: modules.join(", "),
+            option: None,
+        },
+    );
+    Ok(())
 }
 
 /// Who may open the views of `include`, a URL include of module `m`: the
@@ -545,6 +563,7 @@ fn render_settings(w: &Wiring) -> String {
 
 /// The guard urls_modules.py defines when some include is not public.
 const PROTECT_PY: &str = r#"import functools
+import types
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -576,9 +595,11 @@ def _guard_all(patterns, access):
     out = []
     for p in patterns:
         if isinstance(p, URLResolver):
-            out.append(
-                URLResolver(p.pattern, _guard_all(p.url_patterns, access), p.default_kwargs, p.app_name, p.namespace)
+            # Keeps the URLconf's name (for mounted_once) on the guarded copy.
+            urlconf = types.SimpleNamespace(
+                __name__=getattr(p.urlconf_name, "__name__", None), urlpatterns=_guard_all(p.url_patterns, access)
             )
+            out.append(URLResolver(p.pattern, urlconf, p.default_kwargs, p.app_name, p.namespace))
         else:
             out.append(URLPattern(p.pattern, _guard(p.callback, access), p.default_args, p.name))
     return out
@@ -589,6 +610,54 @@ def protected(module, access):
     urlconf, app_name, namespace = include(module)
     return (_guard_all(getattr(urlconf, "urlpatterns", urlconf), access), app_name, namespace)
 "#;
+
+/// What urls_modules.py adds when it mounts two or more URLconfs: a
+/// module's URLconf may include another one of them again (upstream auth's
+/// urls.py includes allauth.urls, which the wiring mounts itself so that
+/// allauth's un-namespaced URL names resolve), and each is mounted once.
+const ONCE_PY: &str = r#"def _drop_mounted(patterns, mounted):
+    """`patterns` without includes of the URLconfs named in `mounted`, at any depth."""
+    out, changed = [], False
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if getattr(p.urlconf_name, "__name__", None) in mounted:
+                changed = True
+                continue
+            inner = _drop_mounted(p.url_patterns, mounted)
+            if inner is not p.url_patterns:
+                changed = True
+                urlconf = types.SimpleNamespace(__name__=getattr(p.urlconf_name, "__name__", None), urlpatterns=inner)
+                p = URLResolver(p.pattern, urlconf, p.default_kwargs, p.app_name, p.namespace)
+        out.append(p)
+    return out if changed else patterns
+
+
+def mounted_once(patterns, mounted):
+    """`patterns` (this file's includes) with each URLconf of `mounted` mounted once:
+    what a module's URLconf includes again of them is left out, so every URL name resolves once."""
+    out = []
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = _drop_mounted(p.url_patterns, mounted)
+            if inner is not p.url_patterns:
+                urlconf = types.SimpleNamespace(__name__=getattr(p.urlconf_name, "__name__", None), urlpatterns=inner)
+                p = URLResolver(p.pattern, urlconf, p.default_kwargs, p.app_name, p.namespace)
+        out.append(p)
+    return out
+"#;
+
+/// The URLconfs urls_modules.py mounts, when there are two or more (see [`ONCE_PY`]).
+fn mounted_urlconfs(w: &Wiring) -> Option<Vec<&str>> {
+    let mut names: Vec<&str> = w
+        .pre_home_urls
+        .iter()
+        .chain(&w.urls)
+        .map(|u| u.include.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    (names.len() > 1).then_some(names)
+}
 
 fn render_urls(w: &Wiring, style: UrlStyle) -> String {
     let mut out = format!("\"\"\"{PY_HEADER}\n\"\"\"\n\n");
@@ -617,22 +686,39 @@ fn render_urls(w: &Wiring, style: UrlStyle) -> String {
         }
     };
     let any = !w.urls.is_empty() || !w.pre_home_urls.is_empty();
+    let mounted = mounted_urlconfs(w);
     if !w.access.is_empty() {
         out.push_str(PROTECT_PY);
         out.push_str("\n\n");
+    } else if mounted.is_some() {
+        out.push_str("import types\n\nfrom django.urls import URLResolver, include, path\n\n");
     } else if any {
         out.push_str("from django.urls import include, path\n\n");
+    }
+    // Applied to each list after it is built (see ONCE_PY).
+    let once = |name: &str| -> String {
+        mounted.as_ref().map_or_else(String::new, |names| {
+            let set: Vec<String> = names.iter().map(|n| python::string(n)).collect();
+            format!("{name} = mounted_once({name}, {{{}}})\n", set.join(", "))
+        })
+    };
+    if mounted.is_some() {
+        out.push_str(ONCE_PY);
+        out.push_str("\n\n");
     }
     match style {
         UrlStyle::Plain => {
             // Before-home includes first: the project's urls.py mounts these after its own.
             let all: Vec<UrlInclude> = w.pre_home_urls.iter().chain(&w.urls).cloned().collect();
             out.push_str(&list("MODULE_URLPATTERNS", &all));
+            out.push_str(&once("MODULE_URLPATTERNS"));
         }
         UrlStyle::SplitHome => {
             out.push_str(&list("PRE_HOME_MODULE_URLPATTERNS", &w.pre_home_urls));
+            out.push_str(&once("PRE_HOME_MODULE_URLPATTERNS"));
             out.push('\n');
             out.push_str(&list("POST_HOME_MODULE_URLPATTERNS", &w.urls));
+            out.push_str(&once("POST_HOME_MODULE_URLPATTERNS"));
             out.push_str(
                 "\nMODULE_URLPATTERNS: list = PRE_HOME_MODULE_URLPATTERNS + POST_HOME_MODULE_URLPATTERNS\n",
             );
@@ -811,6 +897,34 @@ derivation:
             .expect("utf8")
     }
 
+    /// Two URLconfs, one of which may include the other again (upstream
+    /// auth's urls.py includes allauth.urls): each list is filtered so that
+    /// every URLconf is mounted once; a single URLconf needs no filter.
+    #[test]
+    fn two_urlconfs_are_each_mounted_once() {
+        let two = "name: p\nversion: \"1\"\nurls:\n  - {route: accounts/, include: allauth.urls}\n  - {route: accounts/, include: mod_p.urls}\naccess: public\n";
+        let urls = urls_py(module("p", two, &[]));
+        assert!(
+            urls.contains("\nMODULE_URLPATTERNS = mounted_once(MODULE_URLPATTERNS, {\"allauth.urls\", \"mod_p.urls\"})\n"),
+            "{urls}"
+        );
+        assert!(
+            urls.contains("def _drop_mounted(patterns, mounted):"),
+            "{urls}"
+        );
+        assert!(
+            urls.contains("import types\n\nfrom django.urls import URLResolver, include, path\n"),
+            "{urls}"
+        );
+        let one = "name: p\nversion: \"1\"\nurls:\n  - {route: p/, include: mod_p.urls}\naccess: public\n";
+        let urls = urls_py(module("p", one, &[]));
+        assert!(!urls.contains("mounted_once"), "{urls}");
+        // Behind the sign-in, the guarded copies keep their URLconf's name.
+        let urls = urls_py(module("p", &two.replace("access: public\n", ""), &[]));
+        assert!(urls.contains("mounted_once(MODULE_URLPATTERNS"), "{urls}");
+        assert!(urls.contains("__name__=getattr(p.urlconf_name"), "{urls}");
+    }
+
     #[test]
     fn module_pages_need_a_login_unless_declared_otherwise() {
         // Nothing declared: every include is behind the sign-in.
@@ -858,7 +972,7 @@ derivation:
             "{urls}"
         );
         assert!(
-            urls.contains("from django.urls import include, path\n"),
+            urls.contains("from django.urls import URLResolver, include, path\n"),
             "{urls}"
         );
     }

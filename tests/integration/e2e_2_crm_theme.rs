@@ -316,6 +316,7 @@ fn the_frontend_passes_its_tests_and_builds_and_django_serves_it() {
     let project = write_project(env.root());
     let frontend = project.join("frontend");
     python::npm(&env, &frontend, &["ci"], &[]);
+    python::frontend_lint_passes_and_can_fail(&env, &frontend);
     let vitest = python::npm(&env, &frontend, &["test"], &[]);
     assert_vitest_passed(&vitest);
     python::npm(&env, &frontend, &["run", "build"], &[]);

@@ -211,6 +211,17 @@ const DEPRECATIONS_ARE_ERRORS: [&str; 4] = [
     "error::PendingDeprecationWarning",
 ];
 
+/// In the development settings: the toolbar is installed, its URLs are
+/// mounted and a page requested from 127.0.0.1 carries it.
+const DEBUG_TOOLBAR_PROBE: &str = r#"
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+response = Client(REMOTE_ADDR="127.0.0.1", HTTP_HOST="localhost").get("/")
+print("QS-TOOLBAR", "debug_toolbar" in settings.INSTALLED_APPS, reverse("djdt:render_panel"),
+      response.status_code, 'id="djDebug"' in response.content.decode())
+"#;
+
 /// A generated project installs on `stack` and passes `check` (with
 /// deprecation warnings as errors), `migrate`, its own tests and the
 /// production `check --deploy`.
@@ -239,6 +250,18 @@ fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack:
     venv.manage(&["migrate", "--noinput"], &[]);
     let tests = venv.pytest(&["-v"], &[]);
     assert_pytest_passed(&tests);
+    // --reuse-db (pyproject.toml): the SQLite test database outlives the run.
+    assert!(
+        project.join("test-db.sqlite3").is_file(),
+        "pytest did not keep its test database"
+    );
+    // django-debug-toolbar: in development only, on pages requested from 127.0.0.1.
+    let toolbar = venv.shell(DEBUG_TOOLBAR_PROBE, &[]);
+    assert!(
+        stdout(&toolbar).contains("QS-TOOLBAR True /__debug__/render_panel/ 200 True"),
+        "{}",
+        describe(&toolbar)
+    );
     assert!(
         !stdout(&tests).contains("RemovedInDjango"),
         "the project's tests raise Django deprecation warnings:\n{}",
@@ -260,6 +283,16 @@ fn project_passes_its_checks(env: &TestEnv, project: &Path, theme: Theme, stack:
         !stderr(&deploy).contains("ERROR") && !stderr(&deploy).contains("WARNING"),
         "{}",
         describe(&deploy)
+    );
+
+    let prod_apps = venv.shell(
+        "from django.conf import settings; print('QS-PROD-TOOLBAR', 'debug_toolbar' in settings.INSTALLED_APPS)",
+        &as_pairs(&prod),
+    );
+    assert!(
+        stdout(&prod_apps).contains("QS-PROD-TOOLBAR False"),
+        "{}",
+        describe(&prod_apps)
     );
 
     venv.python(&["-m", "compileall", "-q", "."], &[]);
@@ -408,6 +441,7 @@ fn showcase_react_frontend_builds_tests_and_is_served_by_django() {
     }
     let frontend = project.join("frontend");
     python::npm(&env, &frontend, &["ci"], &[]);
+    python::frontend_lint_passes_and_can_fail(&env, &frontend);
     python::npm(&env, &frontend, &["run", "build"], &[]);
     let vitest = python::npm(&env, &frontend, &["test"], &[]);
     let vitest_out = stdout(&vitest);
@@ -740,9 +774,10 @@ django_apps: [django.contrib.sites, allauth, allauth.account, rest_framework, {p
 middleware: [allauth.account.middleware.AccountMiddleware]
 urls:
   - {{route: "accounts/", include: allauth.urls}}
+  - {{route: "accounts/", include: {pkg}.account_urls}}
   - {{route: "api/", include: {pkg}.api}}
 # Its pages under api/ declare nothing: signed-in users only.
-access: {{allauth.urls: public}}
+access: {{allauth.urls: public, {pkg}.account_urls: public}}
 nav:
   - {{label: Records, url: accounts-records, show: signed_in}}
   - {{label: Join us, url: account_signup, show: signed_out}}
@@ -754,6 +789,21 @@ settings:
     - allauth.account.auth_backends.AuthenticationBackend
 "#
         ),
+    ));
+    // Like upstream auth's urls.py: allauth's URLs again, inside its namespace.
+    files.push((
+        format!("{pkg}/account_urls.py"),
+        r#"from django.urls import include, path
+from django.views.generic import TemplateView
+
+app_name = "accounts_fixture"
+
+urlpatterns = [
+    path("", include("allauth.urls")),
+    path("profile/", TemplateView.as_view(template_name="accounts_fixture/page.html"), name="profile"),
+]
+"#
+        .into(),
     ));
     files.push((
         format!("{pkg}/api.py"),
@@ -819,6 +869,22 @@ from django.test.utils import setup_test_environment
 setup_test_environment()
 get_user_model().objects.create_user("alice", "alice@example.com", "correct horse battery staple")
 out = {"walk": anonymous_walk(["alice@example.com"])}
+
+from collections import Counter
+from allauth import urls as allauth_urls
+from django.urls import URLResolver, get_resolver, reverse
+
+def url_names(patterns):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from url_names(p.url_patterns)
+        elif p.name:
+            yield p.name
+
+allauth_names = set(url_names(allauth_urls.urlpatterns))
+mounted = Counter(n for n in url_names(get_resolver().url_patterns) if n in allauth_names)
+out["allauth_names"] = {n: mounted[n] for n in sorted(allauth_names)}
+out["profile_url"] = reverse("accounts_fixture:profile")
 client = Client()
 response = client.get("/api/records/")
 out["anonymous_records"] = {"status": response.status_code, "location": response.get("Location", "")}
@@ -942,6 +1008,15 @@ fn account_pages_use_the_layout_and_apis_need_a_login(theme: Theme) {
             );
         }
     }
+    // allauth's URLs are mounted once, though the module's URLconf includes them again.
+    let names = seen["allauth_names"].as_object().expect("allauth names");
+    assert!(names.contains_key("account_login"), "{names:?}");
+    let twice: Vec<_> = names.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(
+        twice.is_empty(),
+        "allauth URL names mounted other than once: {twice:?}"
+    );
+    assert_eq!(seen["profile_url"], "/accounts/profile/", "{seen}");
     let login_templates = seen["login"]["templates"].to_string();
     assert!(
         login_templates.contains("\"allauth/layouts/base.html\"")
@@ -1451,4 +1526,219 @@ fn hostile_slugs_and_packages_are_refused_and_write_nothing() {
         );
         assert_eq!(snapshot(env.root()), before, "apply wrote something");
     }
+}
+
+// --- h. The team tooling: CI's lint job, pre-commit, the lock files ---------------
+
+/// Prints CI's lint job's `run` steps (name, run, env) as JSON.
+const LINT_STEPS: &str = r#"
+import json, yaml
+ci = yaml.safe_load(open(".github/workflows/ci.yml"))
+print("QS-STEPS " + json.dumps([s for s in ci["jobs"]["lint"]["steps"] if "run" in s]))
+"#;
+
+/// Writes the `repo: local` part of .pre-commit-config.yaml to `out`; prints the hook ids.
+const LOCAL_HOOKS: &str = r#"
+import json, sys, yaml
+config = yaml.safe_load(open(".pre-commit-config.yaml"))
+config["repos"] = [r for r in config["repos"] if r["repo"] == "local"]
+yaml.safe_dump(config, open(sys.argv[1], "w"))
+print("QS-HOOKS " + json.dumps([h["id"] for r in config["repos"] for h in r["hooks"]]))
+"#;
+
+/// Runs CI's lint job's steps in `project` as GitHub does (bash -eo pipefail,
+/// the step's env), the venv first on PATH; pre-commit with the repo-local
+/// hooks only (`config`): offline. Returns the failed step's name and output.
+pub(crate) fn run_lint_job(
+    env: &TestEnv,
+    venv: &Venv<'_>,
+    steps: &[serde_json::Value],
+    config: &Path,
+) -> Result<(), String> {
+    let path = lint_path(venv);
+    for step in steps {
+        let name = step["name"].as_str().unwrap_or("(unnamed)");
+        let run = step["run"].as_str().expect("run").replace(
+            "pre-commit run",
+            &format!("pre-commit run -c {}", config.display()),
+        );
+        let mut cmd = python::base_command(env, "bash", venv.project());
+        cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &run])
+            .env("PATH", &path)
+            .env("VIRTUAL_ENV", venv.bin_dir().parent().expect("venv"))
+            .env("PIP_CACHE_DIR", python::cache_dir("pip"))
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("UV_CACHE_DIR", python::cache_dir("uv"))
+            .env("PRE_COMMIT_HOME", env.root().join("pre-commit-home"));
+        for (k, v) in step["env"].as_object().into_iter().flatten() {
+            cmd.env(k, v.as_str().expect("env value"));
+        }
+        let out = python::run_with_timeout(cmd, std::time::Duration::from_secs(300));
+        if !out.status.success() {
+            return Err(format!("{name}:\n{}", describe(&out)));
+        }
+    }
+    Ok(())
+}
+
+/// PATH for the lint job: the venv's bin/ (with a `pip` of its own, so that
+/// nothing installs into the shared base venv), then the base venv's (its
+/// ruff and pre-commit), then the host's.
+fn lint_path(venv: &Venv<'_>) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let shim = venv.bin_dir().join("pip");
+    if !shim.exists() {
+        let script = format!(
+            "#!/bin/sh\nexec \"{}\" -m pip \"$@\"\n",
+            venv.python_path().display()
+        );
+        std::fs::write(&shim, script).expect("pip shim");
+        std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let base = python::cache_dir("venvs")
+        .join(venv.stack().label())
+        .join("bin");
+    std::env::join_paths(
+        [venv.bin_dir(), base]
+            .into_iter()
+            .chain(std::env::split_paths(
+                &std::env::var_os("PATH").unwrap_or_default(),
+            )),
+    )
+    .expect("PATH")
+}
+
+/// CI's lint job's `run` steps as ci.yml has them, and a pre-commit config
+/// of the repo-local hooks only (written under `env`), for [`run_lint_job`].
+pub(crate) fn lint_job(venv: &Venv<'_>) -> (Vec<serde_json::Value>, PathBuf) {
+    let steps_out = venv.python(&["-c", LINT_STEPS], &[]);
+    let steps: Vec<serde_json::Value> = stdout(&steps_out)
+        .lines()
+        .find_map(|l| l.strip_prefix("QS-STEPS "))
+        .map(|j| serde_json::from_str(j).expect("steps JSON"))
+        .unwrap_or_else(|| panic!("{}", describe(&steps_out)));
+    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+    for needed in [
+        "ruff check",
+        "ruff format --check",
+        "pre-commit run --all-files",
+    ] {
+        assert!(
+            runs.iter().any(|r| r.contains(needed)),
+            "the lint job does not run `{needed}`: {runs:?}"
+        );
+    }
+    let config = venv
+        .bin_dir()
+        .parent()
+        .expect("venv dir")
+        .join("pre-commit-local.yaml");
+    let hooks_out = venv.python(&["-c", LOCAL_HOOKS, config.to_str().expect("UTF-8")], &[]);
+    assert!(
+        stdout(&hooks_out).contains("QS-HOOKS [\"ruff-check\", \"ruff-format\"]"),
+        "{}",
+        describe(&hooks_out)
+    );
+    (steps, config)
+}
+
+/// The README's "Pinned dependencies" commands that write a lock.
+fn lock_commands(readme: &str) -> Vec<String> {
+    let section = readme
+        .split("## Pinned dependencies")
+        .nth(1)
+        .expect("README has a Pinned dependencies section");
+    section
+        .lines()
+        .filter(|l| l.starts_with("uv pip compile "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A generated project passes CI's lint job as written in its ci.yml (ruff
+/// check, ruff format --check, pre-commit's repo-local hooks, the lock
+/// check), and each of them can fail; the README's uv commands write locks
+/// that pin every package, which the lint job then checks against
+/// requirements*.txt.
+#[test]
+fn generated_lint_job_pre_commit_hooks_and_locks_work() {
+    let env = TestEnv::new();
+    let project = generate(&env, Theme::ShowcaseHtml);
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create(&env, &project);
+    let (steps, config) = lint_job(&venv);
+
+    // As generated: every step passes, and leaves the worktree as it was.
+    if let Err(e) = run_lint_job(&env, &venv, &steps, &config) {
+        panic!("CI's lint job fails on the generated project: {e}");
+    }
+    assert_clean(&env, &project, "after the lint job");
+
+    // An unused import, committed: ruff check and pre-commit's hook refuse it.
+    std::fs::write(project.join("demo/extra.py"), "import os\n").expect("write");
+    env.git(&project, &["add", "demo/extra.py"]);
+    env.git(&project, &["commit", "-qm", "extra", "--no-verify"]);
+    let err = run_lint_job(&env, &venv, &steps, &config).expect_err("ruff accepted it");
+    assert!(
+        err.starts_with("ruff check:") && err.contains("F401"),
+        "{err}"
+    );
+    let pre_commit: Vec<serde_json::Value> = steps
+        .iter()
+        .filter(|s| s["run"].as_str().is_some_and(|r| r.contains("pre-commit")))
+        .cloned()
+        .collect();
+    let err = run_lint_job(&env, &venv, &pre_commit, &config).expect_err("pre-commit accepted it");
+    assert!(
+        err.contains("ruff check") && err.contains("Failed"),
+        "{err}"
+    );
+    env.git(&project, &["reset", "-q", "--hard", "HEAD~1"]);
+
+    // The README's lock commands (uv, from PyPI into the venv): every package pinned.
+    venv.pip(&["install", "-q", "uv"]);
+    let readme = read(&project.join("README.md"));
+    let commands = lock_commands(&readme);
+    assert_eq!(commands.len(), 2, "{readme}");
+    for command in &commands {
+        let mut cmd = python::base_command(&env, "bash", &project);
+        cmd.args(["-c", command])
+            .env("PATH", lint_path(&venv))
+            .env("UV_CACHE_DIR", python::cache_dir("uv"));
+        let out = python::run_with_timeout(cmd, std::time::Duration::from_secs(300));
+        assert!(out.status.success(), "{command}:\n{}", describe(&out));
+    }
+    for lock in ["requirements.lock", "requirements-dev.lock"] {
+        let text = read(&project.join(lock));
+        let pins: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+            .collect();
+        assert!(
+            pins.iter().any(|l| l.starts_with("django==")),
+            "{lock}:\n{text}"
+        );
+        let loose: Vec<&&str> = pins.iter().filter(|l| !l.contains("==")).collect();
+        assert!(loose.is_empty(), "{lock} leaves these unpinned: {loose:?}");
+    }
+    env.git(
+        &project,
+        &["add", "requirements.lock", "requirements-dev.lock"],
+    );
+    env.git(&project, &["commit", "-qm", "Lock", "--no-verify"]);
+    if let Err(e) = run_lint_job(&env, &venv, &steps, &config) {
+        panic!("CI's lint job fails with fresh locks: {e}");
+    }
+    assert_clean(&env, &project, "after the lint job checked the locks");
+    // A requirement the lock lacks: the lint job says so.
+    let reqs = project.join("requirements.txt");
+    std::fs::write(&reqs, read(&reqs) + "six>=1.16\n").expect("write");
+    env.git(&project, &["commit", "-qam", "six", "--no-verify"]);
+    let err = run_lint_job(&env, &venv, &steps, &config).expect_err("a stale lock passed");
+    assert!(
+        err.starts_with("Lock files match the requirements:") && err.contains("+six=="),
+        "{err}"
+    );
 }

@@ -199,7 +199,12 @@ fn a_module_that_needs_a_newer_python_names_each_file_to_change() {
 /// `-r` files followed, each embedded module (`-e ./modules/<m>`) replaced
 /// by the dependencies its pyproject.toml declares (pip cannot build a
 /// local directory for another Python), and each module's own Python range.
-fn requirement_set(project: &Path, file: &str, out: &mut Vec<String>, pythons: &mut Vec<String>) {
+pub(crate) fn requirement_set(
+    project: &Path,
+    file: &str,
+    out: &mut Vec<String>,
+    pythons: &mut Vec<String>,
+) {
     let text = std::fs::read_to_string(project.join(file)).expect("requirements file");
     for line in text.lines().map(str::trim) {
         if line.is_empty() || line.starts_with('#') {
@@ -289,7 +294,7 @@ fn resolver_python(env: &TestEnv) -> PathBuf {
 }
 
 /// `pip install --dry-run` of `reqs` for `python`: pip's resolver, wheels' metadata only.
-fn pip_resolves(
+pub(crate) fn pip_resolves(
     env: &TestEnv,
     project: &Path,
     reqs: &[String],

@@ -2,9 +2,12 @@ from django.conf import settings
 from django.core import mail
 
 
-def test_local_settings_are_active():
-    assert settings.SETTINGS_MODULE.endswith(".settings.local")
+def test_test_settings_are_active():
+    """pytest runs settings/test.py: the development settings, without the debug toolbar."""
+    assert settings.SETTINGS_MODULE.endswith(".settings.test")
     assert settings.SECRET_KEY
+    assert "debug_toolbar" not in settings.INSTALLED_APPS
+    assert not any(m.startswith("debug_toolbar.") for m in settings.MIDDLEWARE)
 
 
 def test_email_can_be_sent(mailoutbox):

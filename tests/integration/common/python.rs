@@ -25,7 +25,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{BIN, TestEnv, describe};
+use super::{BIN, TestEnv, describe, stdout};
 
 /// Switch for the Python checks of generated projects.
 pub const PYTHON_SWITCH: &str = "QUICKSCALE_PYTHON_TESTS";
@@ -823,3 +823,37 @@ def anonymous_walk(markers):
             out["leaks"].append({"path": path, "found": found})
     return out
 "#;
+
+/// The React frontend's ESLint and Prettier pass as generated (`npm run
+/// lint`, `npm run format:check`, as CI runs them) and each refuses a file
+/// that breaks its rules (a hook called conditionally, a line left unformatted).
+pub fn frontend_lint_passes_and_can_fail(env: &TestEnv, frontend: &Path) {
+    npm(env, frontend, &["run", "lint"], &[]);
+    npm(env, frontend, &["run", "format:check"], &[]);
+    let bad = frontend.join("src/LintProbe.tsx");
+    std::fs::write(
+        &bad,
+        "import { useState } from 'react'\nexport function Probe({ on }: { on: boolean }) {\n  if (on) {   useState(0) }\n  return null\n}\n",
+    )
+    .expect("write the lint probe");
+    let try_npm = |script: &str| {
+        let mut cmd = base_command(env, "npm", frontend);
+        cmd.env("npm_config_cache", cache_dir("npm"))
+            .args(["run", script]);
+        run_with_timeout(cmd, RUN_TIMEOUT)
+    };
+    let lint = try_npm("lint");
+    let format = try_npm("format:check");
+    std::fs::remove_file(&bad).expect("remove the lint probe");
+    assert!(
+        !lint.status.success() && stdout(&lint).contains("react-hooks/rules-of-hooks"),
+        "ESLint accepted a conditional hook:\n{}",
+        describe(&lint)
+    );
+    assert!(
+        !format.status.success()
+            && format!("{}{}", stdout(&format), super::stderr(&format)).contains("LintProbe.tsx"),
+        "Prettier accepted an unformatted file:\n{}",
+        describe(&format)
+    );
+}

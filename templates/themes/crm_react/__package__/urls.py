@@ -6,6 +6,7 @@ app answers on ``/`` (the pipeline board), ``/contacts/…`` and ``/deals/…``;
 its data comes from the crm module's API (``/crm/api/``).
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
@@ -30,3 +31,9 @@ urlpatterns = [
 
 # Managed by git-quickscale, see urls_modules.py.
 urlpatterns += MODULE_URLPATTERNS
+
+# django-debug-toolbar in development (settings/local.py adds it while DEBUG is on).
+if "debug_toolbar" in settings.INSTALLED_APPS:
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns = [*debug_toolbar_urls(), *urlpatterns]

@@ -6,6 +6,7 @@ app's client-side routes (CLIENT_ROUTES) come last so that they never hide
 another URL.
 """
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
@@ -28,3 +29,9 @@ urlpatterns += MODULE_URLPATTERNS
 CLIENT_ROUTES: list = []
 
 urlpatterns += CLIENT_ROUTES
+
+# django-debug-toolbar in development (settings/local.py adds it while DEBUG is on).
+if "debug_toolbar" in settings.INSTALLED_APPS:
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns = [*debug_toolbar_urls(), *urlpatterns]

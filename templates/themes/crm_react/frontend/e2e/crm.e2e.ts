@@ -147,7 +147,10 @@ it('signs in, creates a contact and deals, and moves deals by mouse and keyboard
   }
 
   // Signing out goes through the auth module; the app then asks to sign in again.
-  await Promise.all([page.waitForURL(/\/accounts\/login\//), nav(page).getByRole('button', { name: 'Sign out' }).click()])
+  await Promise.all([
+    page.waitForURL(/\/accounts\/login\//),
+    nav(page).getByRole('button', { name: 'Sign out' }).click(),
+  ])
   await page.goto(`${base}/contacts/`)
   await page.waitForURL(/\/accounts\/login\/\?next=\/contacts\//)
 

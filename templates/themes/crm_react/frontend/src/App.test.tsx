@@ -5,7 +5,6 @@ import { readConfig } from './config'
 import { parseRoute } from './router'
 import { config, contactSummary, dealSummary, mockApi, page, stages } from './testing'
 
-
 function routes() {
   return mockApi({
     'GET /crm/api/stages/': page(stages),

@@ -91,9 +91,7 @@ function Layout({ route, children }: { route: Route; children: ReactNode }) {
       </main>
       <footer className="site-footer">
         <div className="container wide">
-          <p>
-            {config.project} · a CRM on the QuickScale crm module · built with Django, React and git-quickscale
-          </p>
+          <p>{config.project} · a CRM on the QuickScale crm module · built with Django, React and git-quickscale</p>
         </div>
       </footer>
     </>

@@ -3,7 +3,6 @@ import { describe, expect, it, vi } from 'vitest'
 import Board from './Board'
 import { dealDetail, dealSummary, deferred, json, mockApi, page, renderWithApp, stages } from './testing'
 
-
 const deals = [
   dealSummary(10, 'Big order', 1, '1500.00'),
   dealSummary(11, 'Renewal', 1, '250.50'),
@@ -163,7 +162,10 @@ describe('Board', () => {
   })
 
   it('shows a loading state, then errors that say what happened', async () => {
-    vi.stubGlobal('fetch', vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => Promise.reject(new TypeError('Failed to fetch'))),
+    )
     renderWithApp(<Board />)
     expect(screen.getByRole('status').textContent).toBe('Loading the pipeline…')
     expect((await screen.findByRole('alert')).textContent).toContain('The server cannot be reached')

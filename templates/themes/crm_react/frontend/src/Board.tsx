@@ -188,8 +188,8 @@ export default function Board() {
             </p>
           )}
           <p id="board-help" className="visually-hidden">
-            Drag a deal to another stage, or press its move button, choose a stage with the arrow keys and press
-            Space or Enter to drop it there.
+            Drag a deal to another stage, or press its move button, choose a stage with the arrow keys and press Space
+            or Enter to drop it there.
           </p>
           <div className="board">
             {stages.map((stage) => {

@@ -117,7 +117,9 @@ export default function ContactForm({ id }: { id: number | null }) {
         } catch (e) {
           if (e instanceof ApiError && e.fields.name) {
             const problem = e.fields.name.join(' ')
-            throw new ApiError(`Please correct the form. Company name: ${problem}`, e.status, { newCompany: e.fields.name })
+            throw new ApiError(`Please correct the form. Company name: ${problem}`, e.status, {
+              newCompany: e.fields.name,
+            })
           }
           throw e
         }
@@ -160,9 +162,31 @@ export default function ContactForm({ id }: { id: number | null }) {
       {error !== null && <ErrorNotice error={error} />}
       <form className="card form" onSubmit={onSubmit} noValidate>
         <div className="form-grid">
-          <Field name="first_name" label="First name" required value={form.first_name} onChange={set('first_name')} errors={errors} />
-          <Field name="last_name" label="Last name" required value={form.last_name} onChange={set('last_name')} errors={errors} />
-          <Field name="email" label="Email" type="email" required value={form.email} onChange={set('email')} errors={errors} />
+          <Field
+            name="first_name"
+            label="First name"
+            required
+            value={form.first_name}
+            onChange={set('first_name')}
+            errors={errors}
+          />
+          <Field
+            name="last_name"
+            label="Last name"
+            required
+            value={form.last_name}
+            onChange={set('last_name')}
+            errors={errors}
+          />
+          <Field
+            name="email"
+            label="Email"
+            type="email"
+            required
+            value={form.email}
+            onChange={set('email')}
+            errors={errors}
+          />
           <Field name="phone" label="Phone" type="tel" value={form.phone} onChange={set('phone')} errors={errors} />
           <Field name="title" label="Job title" value={form.title} onChange={set('title')} errors={errors} />
           <SelectField name="status" label="Status" value={form.status} onChange={set('status')} errors={errors}>
@@ -190,7 +214,14 @@ export default function ContactForm({ id }: { id: number | null }) {
             <option value={NEW_COMPANY}>New company…</option>
           </SelectField>
           {form.company === NEW_COMPANY && (
-            <Field name="newCompany" label="Company name" required value={form.newCompany} onChange={set('newCompany')} errors={errors} />
+            <Field
+              name="newCompany"
+              label="Company name"
+              required
+              value={form.newCompany}
+              onChange={set('newCompany')}
+              errors={errors}
+            />
           )}
         </div>
         <fieldset className="tag-choice">
@@ -198,7 +229,8 @@ export default function ContactForm({ id }: { id: number | null }) {
           {tags.length === 0 && <p className="muted">No tags yet.</p>}
           {tags.map((tag) => (
             <label key={tag.id} className="checkbox">
-              <input type="checkbox" checked={form.tags.includes(tag.id)} onChange={() => toggleTag(tag.id)} /> {tag.name}
+              <input type="checkbox" checked={form.tags.includes(tag.id)} onChange={() => toggleTag(tag.id)} />{' '}
+              {tag.name}
             </label>
           ))}
           <Field

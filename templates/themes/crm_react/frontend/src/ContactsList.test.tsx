@@ -19,7 +19,13 @@ describe('ContactsList', () => {
     expect(screen.getByRole('status').textContent).toBe('Loading contacts…')
     const table = await screen.findByRole('table')
     const rows = within(table).getAllByRole('row').slice(1)
-    expect(rows.map((r) => within(r).getAllByRole('cell').map((c) => c.textContent))).toEqual([
+    expect(
+      rows.map((r) =>
+        within(r)
+          .getAllByRole('cell')
+          .map((c) => c.textContent),
+      ),
+    ).toEqual([
       ['Ada Byron', 'Acme', 'ada@example.com', 'viptech', 'New'],
       ['Grace Hopper', 'Navy', 'grace@example.com', '', 'New'],
     ])
@@ -37,7 +43,12 @@ describe('ContactsList', () => {
         query.get('search') === 'a'
           ? json(
               query.get('page') === '2'
-                ? { count: 3, next: null, previous: 'http://testserver/crm/api/contacts/?page_size=2&search=a', results: [alan] }
+                ? {
+                    count: 3,
+                    next: null,
+                    previous: 'http://testserver/crm/api/contacts/?page_size=2&search=a',
+                    results: [alan],
+                  }
                 : page([ada, grace], 'http://testserver/crm/api/contacts/?page=2&page_size=2&search=a', 3),
             )
           : json(page([ada, grace, alan])),

@@ -7,7 +7,8 @@ import { useApp } from './context'
 import { ErrorNotice, Loading } from './notices'
 import { Link, navigate } from './router'
 
-type Load = { status: 'loading' } | { status: 'error'; error: unknown } | { status: 'ready'; page: Page<ContactSummary> }
+type Load =
+  { status: 'loading' } | { status: 'error'; error: unknown } | { status: 'ready'; page: Page<ContactSummary> }
 
 export function contactsUrl(search: string, page = 1): string {
   const params = new URLSearchParams()

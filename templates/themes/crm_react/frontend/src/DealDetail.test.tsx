@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import DealDetail from './DealDetail'
 import { dealDetail, deferred, json, mockApi, page, renderWithApp, stages } from './testing'
 
-
 function fact(term: string) {
   const dt = screen.getAllByRole('term').find((t) => t.textContent === term)!
   return dt.nextElementSibling as HTMLElement
@@ -11,7 +10,10 @@ function fact(term: string) {
 
 describe('DealDetail', () => {
   it('shows value, stage, expected close date, contact, company and notes', async () => {
-    mockApi({ 'GET /crm/api/deals/10/': dealDetail(10, 'Big order', 2, '1500.00'), 'GET /crm/api/stages/': page(stages) })
+    mockApi({
+      'GET /crm/api/deals/10/': dealDetail(10, 'Big order', 2, '1500.00'),
+      'GET /crm/api/stages/': page(stages),
+    })
     renderWithApp(<DealDetail id={10} />)
     expect(screen.getByRole('status').textContent).toBe('Loading the deal…')
     expect(await screen.findByRole('heading', { level: 1, name: 'Big order' })).toBeTruthy()
@@ -23,9 +25,11 @@ describe('DealDetail', () => {
     expect(fact('Company').textContent).toBe('Acme')
     expect(fact('Tags').textContent).toBe('vip')
     const notes = screen.getByRole('list', { name: 'Notes, newest first' })
-    expect(within(notes).getAllByRole('listitem').map((li) => li.querySelector('.note-text')?.textContent)).toEqual([
-      'First call went well.',
-    ])
+    expect(
+      within(notes)
+        .getAllByRole('listitem')
+        .map((li) => li.querySelector('.note-text')?.textContent),
+    ).toEqual(['First call went well.'])
     expect(notes.textContent).toContain('Alice Lane')
   })
 
@@ -90,7 +94,10 @@ describe('DealDetail', () => {
   })
 
   it('says when the deal does not exist', async () => {
-    mockApi({ 'GET /crm/api/deals/99/': json({ detail: 'No Deal matches the given query.' }, 404), 'GET /crm/api/stages/': page(stages) })
+    mockApi({
+      'GET /crm/api/deals/99/': json({ detail: 'No Deal matches the given query.' }, 404),
+      'GET /crm/api/stages/': page(stages),
+    })
     renderWithApp(<DealDetail id={99} />)
     const alert = (await screen.findByRole('alert')).textContent
     expect(alert).toContain('Not found: it may have been deleted.')

@@ -105,7 +105,14 @@ export default function DealForm({ stage }: { stage: number | null }) {
               </option>
             ))}
           </SelectField>
-          <SelectField name="stage" label="Stage" value={form.stage} onChange={set('stage')} errors={errors} errorKey="stage_id">
+          <SelectField
+            name="stage"
+            label="Stage"
+            value={form.stage}
+            onChange={set('stage')}
+            errors={errors}
+            errorKey="stage_id"
+          >
             {load.stages.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name}

@@ -3,7 +3,6 @@ import { Api, ApiError } from './api'
 import { csrfToken } from './config'
 import { config, json, mockApi, page } from './testing'
 
-
 const api = new Api('/crm/api', () => 'token-1', 'X-CSRFToken')
 
 async function failure(response: Response): Promise<ApiError> {

@@ -14,7 +14,14 @@ function FieldError({ id, messages }: { id: string; messages?: string[] }) {
 
 type Common = { name: string; label: string; errors: FieldErrors; errorKey?: string; hint?: ReactNode }
 
-export function Field({ name, label, errors, errorKey, hint, ...input }: Common & InputHTMLAttributes<HTMLInputElement>) {
+export function Field({
+  name,
+  label,
+  errors,
+  errorKey,
+  hint,
+  ...input
+}: Common & InputHTMLAttributes<HTMLInputElement>) {
   const messages = errors[errorKey ?? name]
   const id = `field-${name}`
   return (

@@ -20,7 +20,13 @@ export const config: AppConfig = {
   contactsPerPage: 2,
 }
 
-export type Call = { method: string; path: string; query: URLSearchParams; body: unknown; headers: Record<string, string> }
+export type Call = {
+  method: string
+  path: string
+  query: URLSearchParams
+  body: unknown
+  headers: Record<string, string>
+}
 type Reply = Response | Promise<Response>
 type Handler = (call: Call) => Reply
 

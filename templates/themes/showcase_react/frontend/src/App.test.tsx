@@ -9,10 +9,11 @@ afterEach(() => {
 
 describe('App', () => {
   it('shows the message from the Django API', async () => {
-    const fetchMock = vi.fn(async () =>
-      new Response(JSON.stringify({ message: 'Hello from Django!', project: 'demo' }), {
-        headers: { 'Content-Type': 'application/json' },
-      }),
+    const fetchMock = vi.fn(
+      async () =>
+        new Response(JSON.stringify({ message: 'Hello from Django!', project: 'demo' }), {
+          headers: { 'Content-Type': 'application/json' },
+        }),
     )
     vi.stubGlobal('fetch', fetchMock)
 
@@ -24,7 +25,10 @@ describe('App', () => {
   })
 
   it('reports API errors', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response('nope', { status: 500 })))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('nope', { status: 500 })),
+    )
 
     render(<App />)
 
@@ -32,7 +36,10 @@ describe('App', () => {
   })
 
   it('counts clicks', () => {
-    vi.stubGlobal('fetch', vi.fn(() => new Promise<Response>(() => {})))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(() => new Promise<Response>(() => {})),
+    )
 
     render(<App />)
     fireEvent.click(screen.getByRole('button', { name: 'Click me' }))

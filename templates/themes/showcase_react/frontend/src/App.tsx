@@ -5,10 +5,7 @@ export type Hello = {
   project: string
 }
 
-type State =
-  | { status: 'loading' }
-  | { status: 'ready'; hello: Hello }
-  | { status: 'error'; error: string }
+type State = { status: 'loading' } | { status: 'ready'; hello: Hello } | { status: 'error'; error: string }
 
 export default function App() {
   const [state, setState] = useState<State>({ status: 'loading' })
@@ -34,12 +31,10 @@ export default function App() {
     <>
       <section className="hero" aria-labelledby="hero-title">
         <p className="eyebrow">It works</p>
-        <h1 id="hero-title">
-          Welcome{state.status === 'ready' ? ` to ${state.hello.project}` : ''}
-        </h1>
+        <h1 id="hero-title">Welcome{state.status === 'ready' ? ` to ${state.hello.project}` : ''}</h1>
         <p className="lead">
-          A React + TypeScript app built with Vite and served by Django. Edit{' '}
-          <code>frontend/src/App.tsx</code> to make this page your own.
+          A React + TypeScript app built with Vite and served by Django. Edit <code>frontend/src/App.tsx</code> to make
+          this page your own.
         </p>
       </section>
 
@@ -57,7 +52,9 @@ export default function App() {
           </div>
           <div className="card">
             <h3>React state</h3>
-            <p>Clicked {count} {count === 1 ? 'time' : 'times'}.</p>
+            <p>
+              Clicked {count} {count === 1 ? 'time' : 'times'}.
+            </p>
             <p>
               <button type="button" className="button secondary" onClick={() => setCount((c) => c + 1)}>
                 Click me

@@ -146,24 +146,13 @@ fn timing(what: &str, started: Instant) {
     );
 }
 
-/// `python <args>` of `venv` in `project`: with the settings shim (its
-/// directory first on the path) when there is one, and a project's own
-/// module copies when it shares another project's venv.
-fn command(
-    venv: &Venv<'_>,
-    project: &Path,
-    names: &[&str],
-    shim: Option<&Path>,
-    args: &[&str],
-) -> Command {
-    let extra: &[(&str, &str)] = if shim.is_some() {
-        &[("DJANGO_SETTINGS_MODULE", "layout_settings")]
-    } else {
-        &[]
-    };
-    let mut cmd = venv.command(args, extra);
+/// `python <args>` of `venv` in `project` on the settings shim (its
+/// directory first on the path), and a project's own module copies when it
+/// shares another project's venv.
+fn command(venv: &Venv<'_>, project: &Path, names: &[&str], shim: &Path, args: &[&str]) -> Command {
+    let mut cmd = venv.command(args, &[("DJANGO_SETTINGS_MODULE", "layout_settings")]);
     cmd.current_dir(project);
-    let mut path: Vec<String> = shim.iter().map(|s| s.display().to_string()).collect();
+    let mut path = vec![shim.display().to_string()];
     if project != venv.project() {
         path.extend(names.iter().map(|m| {
             project
@@ -172,9 +161,7 @@ fn command(
                 .to_string()
         }));
     }
-    if !path.is_empty() {
-        cmd.env("PYTHONPATH", path.join(":"));
-    }
+    cmd.env("PYTHONPATH", path.join(":"));
     cmd
 }
 
@@ -283,21 +270,20 @@ fn measure<'e>(
     let venv = own.as_ref().or(shared).expect("a venv");
     timing(&format!("{slug}: generate + install"), started);
 
-    // dj-stripe's migration history takes minutes on SQLite: its tables
-    // come from its models here (as in e2e_2_teams_module.rs).
-    let shim = names.contains(&"billing").then(|| {
-        let dir = env.root().join(format!("shim-{slug}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(
-            dir.join("layout_settings.py"),
-            format!(
-                "from {slug}.settings.local import *  # noqa: F403\nMIGRATION_MODULES = {{\"djstripe\": None}}\n"
-            ),
-        )
-        .expect("write the settings shim");
-        dir
-    });
-    let python = |args: &[&str]| command(venv, &project, &names, shim.as_deref(), args);
+    // The development settings, as a visitor sees the site: without
+    // django-debug-toolbar's panel (not the theme's), and with dj-stripe's
+    // tables from its models (its migration history takes minutes on
+    // SQLite; as in e2e_2_teams_module.rs).
+    let shim = env.root().join(format!("shim-{slug}"));
+    std::fs::create_dir_all(&shim).expect("mkdir");
+    let mut settings = format!(
+        "from {slug}.settings.local import *  # noqa: F403\nDEBUG_TOOLBAR_CONFIG = {{\"SHOW_TOOLBAR_CALLBACK\": lambda request: False}}\n"
+    );
+    if names.contains(&"billing") {
+        settings.push_str("MIGRATION_MODULES = {\"djstripe\": None}\n");
+    }
+    std::fs::write(shim.join("layout_settings.py"), settings).expect("write the settings shim");
+    let python = |args: &[&str]| command(venv, &project, &names, &shim, args);
     run(
         python(&["manage.py", "migrate", "--noinput", "--run-syncdb"]),
         "migrate",

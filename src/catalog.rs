@@ -224,15 +224,7 @@ impl Catalog {
 
     /// Merges one index file; fields it sets replace earlier values.
     fn merge_text(&mut self, text: &str, file: &str) -> Result<(), CatalogError> {
-        let raw: RawIndex = toml::from_str(text).map_err(|e| {
-            let pos = e.span().map(|s| line_col(text, s.start));
-            let message = e.message().trim_end().to_owned();
-            let message = match pos.and_then(|p| entry_at_line(text, p.line)) {
-                Some(entry) => format!("entry `{entry}`: {message}"),
-                None => message,
-            };
-            CatalogError::Invalid(Diagnostics(vec![Diagnostic::new(file, pos, message)]))
-        })?;
+        let raw = parse_index(text, file)?;
         let mut problems = Vec::new();
         if let Some(schema) = raw.schema
             && schema != 1
@@ -257,72 +249,15 @@ impl Catalog {
             let existing = self.entries.iter().position(|e| e.name == name);
             let mut entry = match existing {
                 Some(i) => self.entries[i].clone(),
-                None => {
-                    let missing: Vec<&str> = [
-                        ("description", raw.description.is_none()),
-                        ("source", raw.source.is_none()),
-                        ("ref", raw.git_ref.is_none()),
-                    ]
-                    .into_iter()
-                    .filter(|(_, m)| *m)
-                    .map(|(f, _)| f)
-                    .collect();
-                    if !missing.is_empty() {
-                        problems.push(at(format!(
-                            "a new entry needs {}",
-                            missing
-                                .iter()
-                                .map(|f| format!("`{f}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )));
+                None => match new_entry(&name, &raw, file) {
+                    Ok(entry) => entry,
+                    Err(why) => {
+                        problems.push(at(why));
                         continue;
                     }
-                    CatalogEntry {
-                        name: name.clone(),
-                        description: String::new(),
-                        source: String::new(),
-                        git_ref: String::new(),
-                        ready: true,
-                        wiring: WiringHints::default(),
-                        tags: None,
-                        origin: file.to_owned(),
-                    }
-                }
+                },
             };
-            if let Some(d) = raw.description {
-                entry.description = d;
-            }
-            if let Some(s) = raw.source {
-                if s.trim().is_empty() {
-                    problems.push(at("`source` cannot be empty".into()));
-                }
-                entry.source = s;
-            }
-            if let Some(r) = raw.git_ref {
-                if let Err(why) = crate::identity::check_ref_name(&r) {
-                    problems.push(at(format!("`ref`: {why}")));
-                }
-                entry.git_ref = r;
-            }
-            if let Some(ready) = raw.ready {
-                entry.ready = ready;
-            }
-            if let Some(pattern) = raw.tags {
-                match TagScheme::parse(&pattern) {
-                    Ok(scheme) => entry.tags = Some(scheme),
-                    Err(why) => problems.push(at(format!("`tags`: {why}"))),
-                }
-            }
-            if let Some(w) = raw.wiring {
-                match convert_wiring(w) {
-                    Ok(hints) => entry.wiring.merge_from(hints),
-                    Err(why) => problems.push(at(format!("wiring: {why}"))),
-                }
-                if let Err(why) = entry.wiring.validate() {
-                    problems.push(at(format!("wiring: {why}")));
-                }
-            }
+            problems.extend(set_fields(&mut entry, raw).into_iter().map(&at));
             entry.origin = file.to_owned();
             match existing {
                 Some(i) => self.entries[i] = entry,
@@ -335,6 +270,85 @@ impl Catalog {
             Err(CatalogError::Invalid(Diagnostics::sorted(problems)))
         }
     }
+}
+
+/// An index file's TOML; a syntax error names the entry it is in.
+fn parse_index(text: &str, file: &str) -> Result<RawIndex, CatalogError> {
+    toml::from_str(text).map_err(|e| {
+        let pos = e.span().map(|s| line_col(text, s.start));
+        let message = e.message().trim_end().to_owned();
+        let message = match pos.and_then(|p| entry_at_line(text, p.line)) {
+            Some(entry) => format!("entry `{entry}`: {message}"),
+            None => message,
+        };
+        CatalogError::Invalid(Diagnostics(vec![Diagnostic::new(file, pos, message)]))
+    })
+}
+
+/// An entry the catalog does not have yet: it must give a description, a
+/// source and a ref (the fields themselves are set by [`set_fields`]).
+fn new_entry(name: &str, raw: &RawEntry, file: &str) -> Result<CatalogEntry, String> {
+    let missing: Vec<String> = [
+        ("description", raw.description.is_none()),
+        ("source", raw.source.is_none()),
+        ("ref", raw.git_ref.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, m)| *m)
+    .map(|(f, _)| format!("`{f}`"))
+    .collect();
+    if !missing.is_empty() {
+        return Err(format!("a new entry needs {}", missing.join(", ")));
+    }
+    Ok(CatalogEntry {
+        name: name.to_owned(),
+        description: String::new(),
+        source: String::new(),
+        git_ref: String::new(),
+        ready: true,
+        wiring: WiringHints::default(),
+        tags: None,
+        origin: file.to_owned(),
+    })
+}
+
+/// Sets the fields an index entry gives; returns what is wrong with them.
+fn set_fields(entry: &mut CatalogEntry, raw: RawEntry) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(d) = raw.description {
+        entry.description = d;
+    }
+    if let Some(s) = raw.source {
+        if s.trim().is_empty() {
+            problems.push("`source` cannot be empty".into());
+        }
+        entry.source = s;
+    }
+    if let Some(r) = raw.git_ref {
+        if let Err(why) = crate::identity::check_ref_name(&r) {
+            problems.push(format!("`ref`: {why}"));
+        }
+        entry.git_ref = r;
+    }
+    if let Some(ready) = raw.ready {
+        entry.ready = ready;
+    }
+    if let Some(pattern) = raw.tags {
+        match TagScheme::parse(&pattern) {
+            Ok(scheme) => entry.tags = Some(scheme),
+            Err(why) => problems.push(format!("`tags`: {why}")),
+        }
+    }
+    if let Some(w) = raw.wiring {
+        match convert_wiring(w) {
+            Ok(hints) => entry.wiring.merge_from(hints),
+            Err(why) => problems.push(format!("wiring: {why}")),
+        }
+        if let Err(why) = entry.wiring.validate() {
+            problems.push(format!("wiring: {why}"));
+        }
+    }
+    problems
 }
 
 /// Index files named by git config, `QUICKSCALE_INDEX` and `--index`, in merge order.

@@ -369,84 +369,31 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
     let ctx = format!("module {module}");
     let entries = c.map(root, &format!("{ctx}: the manifest"), false)?;
     c.known_keys_prefixed(entries, TOP_KEYS, &ctx);
-    let name = match root.get("name") {
-        Some(n) => c.string(n, &format!("{ctx}: `name`")),
-        None => {
-            c.error(root, format!("{ctx}: missing required key `name`"));
-            None
-        }
-    };
-    let version = match root.get("version") {
-        Some(n) => c.string(n, &format!("{ctx}: `version`")),
-        None => {
-            c.error(root, format!("{ctx}: missing required key `version`"));
-            None
-        }
-    };
+    let name = required_string(c, root, &ctx, "name");
+    let version = required_string(c, root, &ctx, "version");
     let description = root
         .get("description")
         .filter(|n| !n.is_null())
         .and_then(|n| c.string(n, &format!("{ctx}: `description`")));
-    let mut options = Vec::new();
     let mut spans = Spans::default();
-    if let Some(config) = root.get("config")
-        && let Some(sections) = c.map(config, &format!("{ctx}: `config`"), true)
-    {
-        c.known_keys_prefixed(
-            sections,
-            &["mutable", "immutable"],
-            &format!("{ctx}: `config`"),
-        );
-        for (mutable, section) in [(true, "mutable"), (false, "immutable")] {
-            let Some(node) = config.get(section) else {
-                continue;
-            };
-            let Some(opts) = c.map(node, &format!("{ctx}: `config.{section}`"), true) else {
-                continue;
-            };
-            for (key, spec) in opts {
-                let opt_name = key.key_str().unwrap_or_default().to_owned();
-                if options.iter().any(|o: &OptionSpec| o.name == opt_name) {
-                    c.error(
-                        key,
-                        format!("{ctx}: option {opt_name}: declared as both mutable and immutable"),
-                    );
-                    continue;
-                }
-                if let Some(o) = parse_option(c, &ctx, &opt_name, spec, mutable) {
-                    if let Some(n) = spec.get("django_setting") {
-                        spans.django_settings.insert(opt_name.clone(), n.start);
-                    }
-                    options.push(o);
-                }
-            }
-        }
-    }
+    let options = root
+        .get("config")
+        .map(|config| parse_config(c, &ctx, config, &mut spans))
+        .unwrap_or_default();
     let dependencies = checked_list(c, root, &ctx, "dependencies", check_requirement)
         .map(|(items, _)| items)
         .unwrap_or_default();
-    let (django_apps, app_spans) =
+    let (mut django_apps, app_spans) =
         checked_list(c, root, &ctx, "django_apps", check_dotted_name).unwrap_or_default();
     spans.django_apps = app_spans;
-    let middleware =
+    let mut middleware =
         checked_list(c, root, &ctx, "middleware", check_dotted_name).map(|(items, _)| items);
-    let urls = root
+    let mut urls = root
         .get("urls")
         .and_then(|n| parse_urls(c, &ctx, n, &mut spans));
-    let settings = root.get("settings").and_then(|n| {
-        let entries = c.map(n, &format!("{ctx}: `settings`"), true)?;
-        let mut out = BTreeMap::new();
-        for (k, v) in entries {
-            let key = k.key_str().unwrap_or_default().to_owned();
-            if let Err(why) = check_setting_name(&key) {
-                c.error(k, format!("{ctx}: settings: `{key}`: {why}"));
-                continue;
-            }
-            spans.settings.insert(key.clone(), k.start);
-            out.insert(key, Value::from_node(v));
-        }
-        Some(out)
-    });
+    let settings = root
+        .get("settings")
+        .and_then(|n| parse_settings(c, &ctx, n, &mut spans));
     let mut requires = root
         .get("requires")
         .map(|n| parse_requires(c, &ctx, n))
@@ -465,35 +412,11 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("managed_files")
         .map(|n| parse_managed_files(c, &ctx, n))
         .unwrap_or_default();
-    let mut django_apps = django_apps;
-    let mut middleware = middleware;
-    let mut urls = urls;
     let derivation = match root.get("derivation") {
         Some(n) => {
             let (rules, fixed) = derivation::parse(c, &ctx, n);
-            for (app, pos) in fixed.apps {
-                if !django_apps.contains(&app) {
-                    django_apps.push(app);
-                    spans.django_apps.push(pos);
-                }
-            }
-            if !fixed.middleware.is_empty() {
-                let list = middleware.get_or_insert_with(Vec::new);
-                for m in fixed.middleware {
-                    if !list.contains(&m) {
-                        list.push(m);
-                    }
-                }
-            }
-            if !fixed.urls.is_empty() {
-                let list = urls.get_or_insert_with(Vec::new);
-                for (u, pos) in fixed.urls {
-                    if !list.contains(&u) {
-                        list.push(u);
-                        spans.urls.push(pos);
-                    }
-                }
-            }
+            let wiring = (&mut django_apps, &mut middleware, &mut urls);
+            fold_static_wiring(fixed, wiring, &mut spans);
             rules
         }
         None => Derivation::default(),
@@ -502,16 +425,7 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         .get("upgrade_notes")
         .map(|n| parse_upgrade_notes(c, &ctx, n))
         .unwrap_or_default();
-    let access = root.get("access").and_then(|n| {
-        AccessSpec::from_value(&Value::from_node(n))
-            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
-            .ok()
-    });
-    let nav = root.get("nav").and_then(|n| {
-        NavEntry::list_from_value(&Value::from_node(n))
-            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
-            .ok()
-    });
+    let (access, nav) = parse_access_and_nav(c, root, &ctx);
     let wiring = WiringHints {
         django_apps: None,
         middleware,
@@ -538,6 +452,131 @@ fn parse_root(c: &mut Checker, root: &Node, module: &str) -> Option<Manifest> {
         spans,
         warnings: Vec::new(),
     })
+}
+
+/// `access:` (who may open the module's views) and `nav:` (its menu links).
+fn parse_access_and_nav(
+    c: &mut Checker,
+    root: &Node,
+    ctx: &str,
+) -> (Option<AccessSpec>, Option<Vec<NavEntry>>) {
+    let access = root.get("access").and_then(|n| {
+        AccessSpec::from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: access: {why}")))
+            .ok()
+    });
+    let nav = root.get("nav").and_then(|n| {
+        NavEntry::list_from_value(&Value::from_node(n))
+            .map_err(|why| c.error(n, format!("{ctx}: nav: {why}")))
+            .ok()
+    });
+    (access, nav)
+}
+
+/// A key every manifest has (`name`, `version`): a string.
+fn required_string(c: &mut Checker, root: &Node, ctx: &str, key: &str) -> Option<String> {
+    match root.get(key) {
+        Some(n) => c.string(n, &format!("{ctx}: `{key}`")),
+        None => {
+            c.error(root, format!("{ctx}: missing required key `{key}`"));
+            None
+        }
+    }
+}
+
+/// `config: {mutable: {...}, immutable: {...}}`: the options, each declared once.
+fn parse_config(c: &mut Checker, ctx: &str, config: &Node, spans: &mut Spans) -> Vec<OptionSpec> {
+    let mut options: Vec<OptionSpec> = Vec::new();
+    let Some(sections) = c.map(config, &format!("{ctx}: `config`"), true) else {
+        return options;
+    };
+    c.known_keys_prefixed(
+        sections,
+        &["mutable", "immutable"],
+        &format!("{ctx}: `config`"),
+    );
+    for (mutable, section) in [(true, "mutable"), (false, "immutable")] {
+        let Some(node) = config.get(section) else {
+            continue;
+        };
+        let Some(opts) = c.map(node, &format!("{ctx}: `config.{section}`"), true) else {
+            continue;
+        };
+        for (key, spec) in opts {
+            let opt_name = key.key_str().unwrap_or_default().to_owned();
+            if options.iter().any(|o| o.name == opt_name) {
+                c.error(
+                    key,
+                    format!("{ctx}: option {opt_name}: declared as both mutable and immutable"),
+                );
+                continue;
+            }
+            if let Some(o) = parse_option(c, ctx, &opt_name, spec, mutable) {
+                if let Some(n) = spec.get("django_setting") {
+                    spans.django_settings.insert(opt_name.clone(), n.start);
+                }
+                options.push(o);
+            }
+        }
+    }
+    options
+}
+
+/// `settings:`: Django setting names and their values.
+fn parse_settings(
+    c: &mut Checker,
+    ctx: &str,
+    node: &Node,
+    spans: &mut Spans,
+) -> Option<BTreeMap<String, Value>> {
+    let entries = c.map(node, &format!("{ctx}: `settings`"), true)?;
+    let mut out = BTreeMap::new();
+    for (k, v) in entries {
+        let key = k.key_str().unwrap_or_default().to_owned();
+        if let Err(why) = check_setting_name(&key) {
+            c.error(k, format!("{ctx}: settings: `{key}`: {why}"));
+            continue;
+        }
+        spans.settings.insert(key.clone(), k.start);
+        out.insert(key, Value::from_node(v));
+    }
+    Some(out)
+}
+
+/// A derivation's static projections are the manifest's own wiring: its
+/// apps, middleware and URLs join those the manifest lists (once each).
+fn fold_static_wiring(
+    fixed: derivation::StaticWiring,
+    (django_apps, middleware, urls): (
+        &mut Vec<String>,
+        &mut Option<Vec<String>>,
+        &mut Option<Vec<UrlInclude>>,
+    ),
+    spans: &mut Spans,
+) {
+    for (app, pos) in fixed.apps {
+        if !django_apps.contains(&app) {
+            django_apps.push(app);
+            spans.django_apps.push(pos);
+        }
+    }
+    if !fixed.middleware.is_empty() {
+        let list = middleware.get_or_insert_with(Vec::new);
+        for m in fixed.middleware {
+            if !list.contains(&m) {
+                list.push(m);
+            }
+        }
+    }
+    if !fixed.urls.is_empty() {
+        let list = urls.get_or_insert_with(Vec::new);
+        for (u, pos) in fixed.urls {
+            if !list.contains(&u) {
+                list.push(u);
+                spans.urls.push(pos);
+            }
+        }
+    }
 }
 
 /// `required_modules: ["orgs>=0.86.0", "auth"]` (upstream 0.88): each a
@@ -865,42 +904,10 @@ fn parse_option(
     c.known_keys_prefixed(entries, OPTION_KEYS, &octx);
     let ty = match node.get("type") {
         None => OptionType::String,
-        Some(t) => {
-            let text = Value::from_node(t);
-            match text {
-                Value::Str(s) => match OptionType::parse(&s) {
-                    Some(ty) => ty,
-                    None => {
-                        c.error_help(
-                            t,
-                            format!("{octx}: unknown type `{s}`"),
-                            "valid types: boolean, string, integer, list".into(),
-                        );
-                        return None;
-                    }
-                },
-                other => {
-                    c.error(
-                        t,
-                        format!(
-                            "{octx}: `type` must be a string, found {}",
-                            other.type_name()
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
+        Some(t) => parse_option_type(c, &octx, t)?,
     };
     let django_setting = match node.get("django_setting") {
-        Some(n) if !n.is_null() => {
-            let s = c.string(n, &format!("{octx}: `django_setting`"))?;
-            if let Err(why) = check_setting_name(&s) {
-                c.error(n, format!("{octx}: django_setting `{s}` {why}"));
-                return None;
-            }
-            Some(s)
-        }
+        Some(n) if !n.is_null() => Some(parse_django_setting(c, &octx, n)?),
         _ => None,
     };
     // Upstream's CLI accepted this (crm before 0.73 had `enable_api`
@@ -929,28 +936,7 @@ fn parse_option(
         max: None,
     };
     if let Some(v) = node.get("validation") {
-        let entries = c.map(v, &format!("{octx}: `validation`"), true)?;
-        c.known_keys_prefixed(entries, VALIDATION_KEYS, &format!("{octx}: `validation`"));
-        for key in ["choices", "allowed_values"] {
-            if let Some(list) = v.get(key) {
-                match Value::from_node(list) {
-                    Value::List(items) if !items.is_empty() => spec.choices = Some(items),
-                    _ => c.error(
-                        list,
-                        format!("{octx}: `validation.{key}` must be a non-empty list"),
-                    ),
-                }
-            }
-        }
-        for key in ["min", "max"] {
-            if let Some(n) = v.get(key) {
-                match Value::from_node(n) {
-                    Value::Int(i) if key == "min" => spec.min = Some(i),
-                    Value::Int(i) => spec.max = Some(i),
-                    _ => c.error(n, format!("{octx}: `validation.{key}` must be an integer")),
-                }
-            }
-        }
+        parse_validation(c, &octx, v, &mut spec)?;
     }
     if let Some(d) = node.get("default") {
         let value = Value::from_node(d);
@@ -963,6 +949,71 @@ fn parse_option(
         spec.default = value;
     }
     Some(spec)
+}
+
+/// An option's `type:` (a known type name).
+fn parse_option_type(c: &mut Checker, octx: &str, t: &Node) -> Option<OptionType> {
+    match Value::from_node(t) {
+        Value::Str(s) => {
+            let ty = OptionType::parse(&s);
+            if ty.is_none() {
+                c.error_help(
+                    t,
+                    format!("{octx}: unknown type `{s}`"),
+                    "valid types: boolean, string, integer, list".into(),
+                );
+            }
+            ty
+        }
+        other => {
+            c.error(
+                t,
+                format!(
+                    "{octx}: `type` must be a string, found {}",
+                    other.type_name()
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// An option's `django_setting:` (a valid Django setting name).
+fn parse_django_setting(c: &mut Checker, octx: &str, n: &Node) -> Option<String> {
+    let s = c.string(n, &format!("{octx}: `django_setting`"))?;
+    if let Err(why) = check_setting_name(&s) {
+        c.error(n, format!("{octx}: django_setting `{s}` {why}"));
+        return None;
+    }
+    Some(s)
+}
+
+/// An option's `validation:` (`choices`/`allowed_values`, `min`, `max`)
+/// into `spec`; `None` when it is not a map.
+fn parse_validation(c: &mut Checker, octx: &str, v: &Node, spec: &mut OptionSpec) -> Option<()> {
+    let entries = c.map(v, &format!("{octx}: `validation`"), true)?;
+    c.known_keys_prefixed(entries, VALIDATION_KEYS, &format!("{octx}: `validation`"));
+    for key in ["choices", "allowed_values"] {
+        if let Some(list) = v.get(key) {
+            match Value::from_node(list) {
+                Value::List(items) if !items.is_empty() => spec.choices = Some(items),
+                _ => c.error(
+                    list,
+                    format!("{octx}: `validation.{key}` must be a non-empty list"),
+                ),
+            }
+        }
+    }
+    for key in ["min", "max"] {
+        if let Some(n) = v.get(key) {
+            match Value::from_node(n) {
+                Value::Int(i) if key == "min" => spec.min = Some(i),
+                Value::Int(i) => spec.max = Some(i),
+                _ => c.error(n, format!("{octx}: `validation.{key}` must be an integer")),
+            }
+        }
+    }
+    Some(())
 }
 
 #[cfg(test)]

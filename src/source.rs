@@ -252,6 +252,31 @@ pub fn resolve_want(
     })
 }
 
+/// How `git_ref` of a module from a local source resolves when it takes
+/// more than a ref lookup (a version found through the monorepo tag), for
+/// a plan shown before anything is fetched; `None` for a remote source,
+/// a plain ref or a ref that does not resolve (apply says why).
+pub fn local_resolution(
+    root: &Path,
+    catalog: &Catalog,
+    module: &str,
+    url: &str,
+    git_ref: &str,
+) -> Option<String> {
+    let Location::Local(path) = location(url, root) else {
+        return None;
+    };
+    let repo = Git::open_path(&path).ok()?;
+    resolve_want(
+        &repo,
+        module,
+        url,
+        &want(module, url, git_ref, Some(catalog)),
+    )
+    .ok()?
+    .how
+}
+
 /// Reads `module.yml` at `commit`; `Ok(None)` when the module has none.
 pub fn manifest_at_commit(
     repo: &Git,

@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::git::tree::Leaf;
 use crate::git::worktree::OnDisk;
 use crate::git::{Git, GitError, RefUpdate};
-use crate::state::refs::TMP_PREFIX;
+
+mod settle;
+use settle::settle;
 
 const DIR: &str = "quickscale";
 const LOCK: &str = "lock";
@@ -958,152 +960,6 @@ pub fn remove_scratch_refs_locked(git: &Git, _lock: &Lock) -> Result<(), TxnErro
 /// one cleanup lives in src/git/fetch.rs.
 fn remove_scratch_refs(git: &Git) -> Result<(), TxnError> {
     git.remove_scratch_refs()?;
-    Ok(())
-}
-
-fn short(id: Option<ObjectId>) -> String {
-    match id {
-        Some(id) => id.to_hex_with_len(12).to_string(),
-        None => "(none)".into(),
-    }
-}
-
-/// Checks that every ref, path and the index holds the old or the planned
-/// value, then moves them all to one side. Nothing is touched unless
-/// everything can be.
-fn settle(git: &Git, journal: &Journal, direction: Direction) -> Result<(), TxnError> {
-    let dir = dir_of(git.git_dir());
-    let mut differences = Vec::new();
-    let mut ref_updates = Vec::new();
-    for r in &journal.refs {
-        let now = git.ref_target(&r.name)?;
-        if r.name.starts_with(TMP_PREFIX) {
-            continue;
-        }
-        let (from, to) = match direction {
-            Direction::Back => (r.new, r.old),
-            Direction::Forward => (r.old, r.new),
-        };
-        if now == to {
-            continue;
-        }
-        if now == from {
-            ref_updates.push(RefUpdate {
-                name: r.name.clone(),
-                expected: now,
-                new: to,
-            });
-        } else {
-            differences.push(format!(
-                "ref {} is at {} (the operation moved it from {} to {})",
-                r.name,
-                short(now),
-                short(r.old),
-                short(r.new)
-            ));
-        }
-    }
-    let mut restore_paths = Vec::new();
-    let mut restore_index = false;
-    if direction == Direction::Back {
-        for p in &journal.paths {
-            let on_disk = git.on_disk(&p.path)?;
-            let holds = |e: Option<Entry>| match (e, on_disk) {
-                (None, OnDisk::Absent) => true,
-                (Some(e), OnDisk::Leaf(l)) => Leaf::from(e) == l,
-                _ => false,
-            };
-            if holds(p.old) {
-                continue;
-            }
-            if holds(p.new) {
-                restore_paths.push(p);
-            } else {
-                differences.push(format!("{} was changed after the interruption", p.path));
-            }
-        }
-        let index = std::fs::read(git.index_path()).ok();
-        let backup = std::fs::read(dir.join(INDEX_BACKUP)).ok();
-        let staged = std::fs::read(dir.join(INDEX_NEW)).ok();
-        let before = if journal.index_existed {
-            backup.clone()
-        } else {
-            None
-        };
-        // `git status` rewrites the index with fresh stat data: only the
-        // entries count.
-        let index_path = git.index_path();
-        let same = |a: &Option<Vec<u8>>, b: &Option<Vec<u8>>, b_path: &Path| match (a, b) {
-            (Some(a), Some(b)) => a == b || git.same_index_entries(&index_path, b_path),
-            (None, None) => true,
-            _ => false,
-        };
-        if !same(&index, &before, &dir.join(INDEX_BACKUP)) {
-            if index.is_some() && same(&index, &staged, &dir.join(INDEX_NEW)) {
-                restore_index = true;
-            } else if journal.index_existed && backup.is_none() {
-                differences.push("the backup of the index is missing".into());
-            } else {
-                differences.push(
-                    "the index has other entries than before or after the operation (`git add`, `git rm` or `git reset` after the interruption?)"
-                        .into(),
-                );
-            }
-        }
-        if journal.created_repo {
-            let head = git.head()?;
-            if head.branch.as_deref() != Some(journal.branch.as_str()) && journal.branch != "HEAD" {
-                differences.push(format!(
-                    "HEAD now names {}",
-                    head.branch.as_deref().unwrap_or("a detached commit")
-                ));
-            }
-            let planned: Vec<&str> = journal.refs.iter().map(|r| r.name.as_str()).collect();
-            for (name, _) in git.refs_with_prefix("refs/")? {
-                if !planned.contains(&name.as_str()) && !name.starts_with(TMP_PREFIX) {
-                    differences.push(format!("ref {name} was created after the interruption"));
-                }
-            }
-        }
-    }
-    if !differences.is_empty() {
-        return Err(TxnError::Diverged {
-            operation: journal.operation.clone(),
-            forward: direction == Direction::Forward,
-            differences,
-        });
-    }
-    // Everything holds a value the operation knows: move it.
-    let mut restored = 0;
-    for p in restore_paths {
-        match p.old {
-            Some(e) => {
-                git.write_leaves(std::iter::once((p.path.as_str(), Leaf::from(e))))?;
-            }
-            None => git.remove_path(&p.path)?,
-        }
-        restored += 1;
-        if restored == 1 {
-            test_pause(git.git_dir(), "recovering");
-        }
-    }
-    if restore_index {
-        match std::fs::read(dir.join(INDEX_BACKUP)) {
-            Ok(bytes) if journal.index_existed => git.write_index_bytes(&bytes)?,
-            _ => {
-                let index = git.index_path();
-                match std::fs::remove_file(&index) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io("remove", &index)(e)),
-                }
-            }
-        }
-    }
-    git.update_refs(&ref_updates, "git quickscale: recover")?;
-    if journal.created_repo && direction == Direction::Back {
-        remove_created_repo(git)?;
-    }
     Ok(())
 }
 

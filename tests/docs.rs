@@ -41,6 +41,21 @@ fn the_gallery_is_linked_and_its_screenshots_exist_and_are_small() {
         .filter(|target| target.ends_with(".png"))
         .collect();
     assert!(images.len() >= 5, "{images:?}");
+    // The module pages and the overrides of upstream pages
+    // (tests/integration/test_layout.rs takes them).
+    for page in [
+        "billing-pricing",
+        "billing-dashboard",
+        "teams-dashboard",
+        "teams-invitation",
+        "auth-profile",
+        "crm-dashboard",
+    ] {
+        assert!(
+            images.iter().any(|i| i.ends_with(&format!("-{page}.png"))),
+            "docs/gallery.md shows no {page} screenshot: {images:?}"
+        );
+    }
     for image in images {
         let bytes = std::fs::read(root.join("docs").join(image))
             .unwrap_or_else(|e| panic!("docs/gallery.md shows {image}, which is missing: {e}"));

@@ -86,6 +86,16 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
                 "  modules/{}/ (the module's files at {})",
                 a.name, a.git_ref
             ));
+            let how = crate::source::local_resolution(
+                &ws.root,
+                &ws.catalog,
+                &a.name,
+                &a.source,
+                &a.git_ref,
+            );
+            if let Some(how) = how {
+                ctx.ui.out(&format!("  ~ {}: {how}", a.name));
+            }
         }
         ctx.ui.status("Dry run: nothing was written.");
         return Ok(if args.detailed_exitcode {

@@ -302,6 +302,7 @@ pub fn open_for_write_paused(ctx: &Context) -> Result<crate::engine::Workspace, 
 
 fn open_writing(ctx: &Context, resume: bool) -> Result<crate::engine::Workspace, CliError> {
     let (catalog, dir, git) = open_project(ctx)?;
+    let git = git.map(crate::git::Git::for_writing);
     let mut lock = None;
     if let Some(git) = &git {
         let mode = if resume { Mode::Resume } else { Mode::Write };
@@ -489,6 +490,16 @@ impl<'u> EventView<'u> {
                     bar.suspend(|| self.ui.warn(&text));
                 } else {
                     self.ui.warn(&text);
+                }
+            }
+            // A line of the plan, on stderr like the progress around it
+            // (stdout may be JSON).
+            Event::Resolved { module, how } => {
+                let line = format!("  ~ {module}: {how}");
+                if let Some(bar) = &self.spinner {
+                    bar.suspend(|| self.ui.status(&line));
+                } else {
+                    self.ui.status(&line);
                 }
             }
             Event::WritingFiles { count } => self.ui.status(&format!("Writing {count} file(s)")),

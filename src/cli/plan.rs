@@ -134,78 +134,20 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
         }
     }
 
-    let derived = identity::package_from_slug(&slug);
-    let package = match &args.package {
-        Some(p) => p.clone(),
-        None if asks(ctx, args) => {
-            ctx.ui
-                .input("Python package name", &derived, "--package NAME")?
-        }
-        None => derived,
-    };
-    identity::validate_package(&package)
-        .map_err(|p| identity_error("package name", &package, p))?;
+    let package = choose_package(ctx, args, &slug)?;
 
-    let theme = match &args.theme {
-        Some(t) => {
-            Theme::from_name(t).ok_or_else(|| CliError::new(format!("unknown theme `{t}`")))?
-        }
-        None if asks(ctx, args) => {
-            let items: Vec<String> = Theme::ALL
-                .iter()
-                .map(|t| format!("{} — {}", t.name(), t.description()))
-                .collect();
-            let default = Theme::ALL
-                .iter()
-                .position(|t| *t == Theme::DEFAULT)
-                .unwrap_or(0);
-            Theme::ALL[ctx.ui.select("Theme", &items, default, "--theme NAME")?]
-        }
-        None => Theme::DEFAULT,
-    };
+    let theme = choose_theme(ctx, args)?;
 
-    let mut modules: Vec<ModuleArg> = if !args.modules.is_empty() || !asks(ctx, args) {
-        args.modules.clone()
-    } else {
-        let ready: Vec<_> = catalog.entries().iter().filter(|e| e.ready).collect();
-        let items: Vec<String> = ready
-            .iter()
-            .map(|e| format!("{} — {}", e.name, e.description))
-            .collect();
-        ctx.ui
-            .multi_select(
-                "Modules (space to select, enter to confirm)",
-                &items,
-                "--module NAME",
-            )?
-            .into_iter()
-            .map(|i| ModuleArg {
-                name: ready[i].name.clone(),
-                git_ref: None,
-            })
-            .collect()
-    };
+    let mut modules = choose_modules(ctx, args, catalog)?;
     let added = request::add_theme_modules(theme, &mut modules);
 
     let project_root = output.parent().unwrap_or(&ctx.cwd).to_owned();
-    let mut sets = args.sets.clone();
-    if asks(ctx, args) {
+    let sets = if asks(ctx, args) {
         let draft = draft_config(&slug, &package, theme, &modules, &args.sources);
-        for m in &modules {
-            if sets.iter().any(|s| s.module == m.name) {
-                continue;
-            }
-            if let Some(manifest) =
-                readable_manifest(&project_root, &m.name, &draft, catalog, args.offline)
-                && !manifest.options.is_empty()
-                && ctx
-                    .ui
-                    .confirm(&format!("Configure {} options?", m.name), false, "--set")?
-            {
-                sets.extend(ask_options(ctx, &m.name, &manifest, |_| true)?);
-            }
-        }
-    }
+        ask_module_options(ctx, args, catalog, &draft, &modules, &project_root)?
+    } else {
+        args.sets.clone()
+    };
 
     let req = NewRequest {
         project: Identity {
@@ -256,6 +198,101 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
     };
     ctx.ui.status(&format!("Next: {cd}git quickscale apply"));
     Ok(exit::OK)
+}
+
+/// The Python package: `--package`, else asked (the slug's as default),
+/// else the slug's.
+fn choose_package(ctx: &Context, args: &PlanArgs, slug: &str) -> Result<String, CliError> {
+    let derived = identity::package_from_slug(slug);
+    let package = match &args.package {
+        Some(p) => p.clone(),
+        None if asks(ctx, args) => {
+            ctx.ui
+                .input("Python package name", &derived, "--package NAME")?
+        }
+        None => derived,
+    };
+    identity::validate_package(&package)
+        .map_err(|p| identity_error("package name", &package, p))?;
+    Ok(package)
+}
+
+/// The theme: `--theme`, else asked, else the default.
+fn choose_theme(ctx: &Context, args: &PlanArgs) -> Result<Theme, CliError> {
+    Ok(match &args.theme {
+        Some(t) => {
+            Theme::from_name(t).ok_or_else(|| CliError::new(format!("unknown theme `{t}`")))?
+        }
+        None if asks(ctx, args) => {
+            let items: Vec<String> = Theme::ALL
+                .iter()
+                .map(|t| format!("{} — {}", t.name(), t.description()))
+                .collect();
+            let default = Theme::ALL
+                .iter()
+                .position(|t| *t == Theme::DEFAULT)
+                .unwrap_or(0);
+            Theme::ALL[ctx.ui.select("Theme", &items, default, "--theme NAME")?]
+        }
+        None => Theme::DEFAULT,
+    })
+}
+
+/// The modules: `--module`s, else picked from the catalog's ready ones when asking.
+fn choose_modules(
+    ctx: &Context,
+    args: &PlanArgs,
+    catalog: &Catalog,
+) -> Result<Vec<ModuleArg>, CliError> {
+    Ok(if !args.modules.is_empty() || !asks(ctx, args) {
+        args.modules.clone()
+    } else {
+        let ready: Vec<_> = catalog.entries().iter().filter(|e| e.ready).collect();
+        let items: Vec<String> = ready
+            .iter()
+            .map(|e| format!("{} — {}", e.name, e.description))
+            .collect();
+        ctx.ui
+            .multi_select(
+                "Modules (space to select, enter to confirm)",
+                &items,
+                "--module NAME",
+            )?
+            .into_iter()
+            .map(|i| ModuleArg {
+                name: ready[i].name.clone(),
+                git_ref: None,
+            })
+            .collect()
+    })
+}
+
+/// The `--set`s, plus the options asked for each module that has some
+/// and was not given any.
+fn ask_module_options(
+    ctx: &Context,
+    args: &PlanArgs,
+    catalog: &Catalog,
+    draft: &ProjectConfig,
+    modules: &[ModuleArg],
+    project_root: &Path,
+) -> Result<Vec<SetArg>, CliError> {
+    let mut sets = args.sets.clone();
+    for m in modules {
+        if sets.iter().any(|s| s.module == m.name) {
+            continue;
+        }
+        if let Some(manifest) =
+            readable_manifest(project_root, &m.name, draft, catalog, args.offline)
+            && !manifest.options.is_empty()
+            && ctx
+                .ui
+                .confirm(&format!("Configure {} options?", m.name), false, "--set")?
+        {
+            sets.extend(ask_options(ctx, &m.name, &manifest, |_| true)?);
+        }
+    }
+    Ok(sets)
 }
 
 fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {

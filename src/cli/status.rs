@@ -138,6 +138,34 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
 
 fn render(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
     let ui = &ctx.ui;
+    render_project(ui, r);
+    render_state(ctx, r, remote);
+    if !r.modules.is_empty() {
+        render_modules(ui, r);
+    }
+    let edited: Vec<_> = r.managed.iter().filter(|m| m.status != "ok").collect();
+    if !edited.is_empty() {
+        ui.out("");
+        for m in edited {
+            ui.out_styled(
+                Tone::Warn,
+                &format!("managed file {}: {}", m.path, m.status),
+            );
+        }
+    }
+    ui.out("");
+    if r.in_sync {
+        ui.out_styled(Tone::Ok, "In sync with quickscale.yml.");
+    } else if r.pending.has_changes() || !r.pending.refused.is_empty() {
+        super::apply::show_plan(ctx, &r.pending);
+        ui.out("Run `git quickscale apply` to make these changes.");
+    } else {
+        ui.out("Not in sync: see above.");
+    }
+}
+
+/// The project's identity, HEAD, and the Python version it targets.
+fn render_project(ui: &crate::ui::Ui, r: &StatusReport) {
     ui.out(&format!(
         "Project {} (package {}, theme {}), HEAD {}",
         r.project.slug,
@@ -171,6 +199,11 @@ fn render(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
             ),
         );
     }
+}
+
+/// Where the applied state comes from (a note, derived, none yet).
+fn render_state(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
+    let ui = &ctx.ui;
     match r.state.origin {
         "note" => {
             ui.out(&format!(
@@ -207,93 +240,77 @@ fn render(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
         }
         _ => ui.out("State: none yet (run `git quickscale apply` to generate the project)"),
     }
-    if !r.modules.is_empty() {
-        let w = r
-            .modules
-            .iter()
-            .map(|m| m.name.len())
-            .max()
-            .unwrap_or(6)
-            .max(6);
-        let rw = r
-            .modules
-            .iter()
-            .map(|m| m.git_ref.len())
-            .max()
-            .unwrap_or(3)
-            .max(3);
-        ui.out("");
-        ui.out(&format!(
-            "{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  SOURCE",
-            "MODULE", "REF", "COMMIT", "VERSION", "STATE"
-        ));
-        for m in &r.modules {
-            let local = m.committed_changes.len() + m.uncommitted_changes.len();
-            let state = match (m.desired, local) {
-                ("in_sync", 0) => "in sync".to_owned(),
-                ("in_sync", n) => format!("{n} local edit(s)"),
-                ("to_remove", _) => "to remove".to_owned(),
-                (_, _) => "changes pending".to_owned(),
-            };
-            ui.out(&format!(
-                "{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  {}",
-                m.name,
-                m.git_ref,
-                &m.commit[..m.commit.len().min(12)],
-                m.version.as_deref().unwrap_or("-"),
-                state,
-                m.source
-            ));
-            if let Some(a) = &m.available {
-                let parts = a.available.phrases(&m.git_ref);
-                if !parts.is_empty() {
-                    ui.out_styled(
-                        Tone::Changed,
-                        &format!(
-                            "    newer upstream (last checked by `update`): {}",
-                            parts.join(", ")
-                        ),
-                    );
-                }
-            }
-            for p in &m.committed_changes {
-                ui.out(&format!("    committed: {p}"));
-            }
-            for p in &m.uncommitted_changes {
-                ui.out(&format!("    uncommitted: {p}"));
-            }
-            for p in &m.pushed {
-                ui.out(&format!(
-                    "    pushed: {} ({})",
-                    p.branch,
-                    &p.commit[..p.commit.len().min(12)]
-                ));
-            }
-            if let Some(n) = m.unpushed_commits.filter(|n| *n > 0) {
-                ui.out(&format!(
-                    "    not pushed: {n} module commit(s) (`git quickscale push {}` sends them)",
-                    m.name
-                ));
-            }
-        }
-    }
-    let edited: Vec<_> = r.managed.iter().filter(|m| m.status != "ok").collect();
-    if !edited.is_empty() {
-        ui.out("");
-        for m in edited {
-            ui.out_styled(
-                Tone::Warn,
-                &format!("managed file {}: {}", m.path, m.status),
-            );
-        }
-    }
+}
+
+/// The modules' table, each with what is newer upstream, its local
+/// changes and what it pushed.
+fn render_modules(ui: &crate::ui::Ui, r: &StatusReport) {
+    let w = r
+        .modules
+        .iter()
+        .map(|m| m.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let rw = r
+        .modules
+        .iter()
+        .map(|m| m.git_ref.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
     ui.out("");
-    if r.in_sync {
-        ui.out_styled(Tone::Ok, "In sync with quickscale.yml.");
-    } else if r.pending.has_changes() || !r.pending.refused.is_empty() {
-        super::apply::show_plan(ctx, &r.pending);
-        ui.out("Run `git quickscale apply` to make these changes.");
-    } else {
-        ui.out("Not in sync: see above.");
+    ui.out(&format!(
+        "{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  SOURCE",
+        "MODULE", "REF", "COMMIT", "VERSION", "STATE"
+    ));
+    for m in &r.modules {
+        let local = m.committed_changes.len() + m.uncommitted_changes.len();
+        let state = match (m.desired, local) {
+            ("in_sync", 0) => "in sync".to_owned(),
+            ("in_sync", n) => format!("{n} local edit(s)"),
+            ("to_remove", _) => "to remove".to_owned(),
+            (_, _) => "changes pending".to_owned(),
+        };
+        ui.out(&format!(
+            "{:<w$}  {:<rw$}  {:<12}  {:<9}  {:<15}  {}",
+            m.name,
+            m.git_ref,
+            &m.commit[..m.commit.len().min(12)],
+            m.version.as_deref().unwrap_or("-"),
+            state,
+            m.source
+        ));
+        if let Some(a) = &m.available {
+            let parts = a.available.phrases(&m.git_ref);
+            if !parts.is_empty() {
+                ui.out_styled(
+                    Tone::Changed,
+                    &format!(
+                        "    newer upstream (last checked by `update`): {}",
+                        parts.join(", ")
+                    ),
+                );
+            }
+        }
+        for p in &m.committed_changes {
+            ui.out(&format!("    committed: {p}"));
+        }
+        for p in &m.uncommitted_changes {
+            ui.out(&format!("    uncommitted: {p}"));
+        }
+        for p in &m.pushed {
+            ui.out(&format!(
+                "    pushed: {} ({})",
+                p.branch,
+                &p.commit[..p.commit.len().min(12)]
+            ));
+        }
+        if let Some(n) = m.unpushed_commits.filter(|n| *n > 0) {
+            ui.out(&format!(
+                "    not pushed: {n} module commit(s) (`git quickscale push {}` sends them)",
+                m.name
+            ));
+        }
     }
 }

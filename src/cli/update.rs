@@ -151,6 +151,15 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         (Some(_), true) => Some(ReadScratch::take(&ws.root)?),
         _ => None,
     };
+    // What they fetch (and the previews merge) goes to a temporary object
+    // store, removed on return: the project's objects stay as they were.
+    let _objects = match (&mut ws.git, read_only) {
+        (Some(git), true) => Some(
+            git.overlay_objects()
+                .map_err(|e| CliError::from_error(&e, e.hint()))?,
+        ),
+        _ => None,
+    };
     let names: Vec<String> = if args.names.is_empty() {
         ws.embedded()
     } else {

@@ -217,6 +217,21 @@ pub fn set_source(
     if let Some(r) = git_ref {
         fields.push(("ref".to_owned(), Value::Str(r.to_owned())));
     }
+    set_source_fields(text, module, fields)
+}
+
+/// Sets `sources.<module>.access` (`adopt` records the access upstream's
+/// project gave a module's pages).
+pub fn set_source_access(text: &str, module: &str, access: Value) -> Result<String, EditError> {
+    set_source_fields(text, module, vec![("access".to_owned(), access)])
+}
+
+/// Sets these fields of `sources.<module>` (creating the entry).
+fn set_source_fields(
+    text: &str,
+    module: &str,
+    fields: Vec<(String, Value)>,
+) -> Result<String, EditError> {
     if fields.is_empty() {
         return Ok(text.to_owned());
     }

@@ -132,9 +132,17 @@ pub struct Resolved {
     updates: Vec<super::update::Merged>,
     opts: ExecOptions,
     python: crate::compat::ProjectPython,
+    /// Who may open each URL include, by module (`adopt` keeps upstream's
+    /// public pages public).
+    access: BTreeMap<String, Vec<(crate::spec::UrlInclude, crate::spec::Access)>>,
 }
 
 impl Resolved {
+    /// Each module's URL includes with the access level the wiring gives them.
+    pub fn access(&self) -> &BTreeMap<String, Vec<(crate::spec::UrlInclude, crate::spec::Access)>> {
+        &self.access
+    }
+
     /// The updates, merged in memory, with their previews.
     pub fn updates(&self) -> &[super::update::Merged] {
         &self.updates
@@ -380,7 +388,10 @@ pub fn resolve(
                     source,
                 })?;
         if let Some(how) = &resolved.how {
-            events(Event::Warning(format!("module {}: {how}", add.name)));
+            events(Event::Resolved {
+                module: add.name.clone(),
+                how: how.clone(),
+            });
         }
         let upstream = resolved.commit;
         events(Event::Fetched {
@@ -580,6 +591,7 @@ pub fn resolve(
         },
         &inputs,
     )?;
+    let access = access_levels(&inputs);
     let style = url_style(git, head_tree, &project.package)?;
     let mut managed = wiring::render_styled(&project.package, &wiring, style);
     super::modules::keep_upstream_settings(git, head_tree, &project.package, &mut managed)?;
@@ -601,7 +613,28 @@ pub fn resolve(
         managed,
         updates,
         opts,
+        access,
     })
+}
+
+/// Each module's URL includes with the access level the wiring gives them.
+fn access_levels(
+    inputs: &[ModuleInput],
+) -> BTreeMap<String, Vec<(crate::spec::UrlInclude, crate::spec::Access)>> {
+    inputs
+        .iter()
+        .map(|i| {
+            let levels = wiring::module_urls(i)
+                .0
+                .into_iter()
+                .map(|u| {
+                    let level = wiring::include_access(i, &u.include);
+                    (u, level)
+                })
+                .collect();
+            (i.name.clone(), levels)
+        })
+        .collect()
 }
 
 /// The Python the modules of the operation's result need: each module's
@@ -649,6 +682,7 @@ fn prepare(
         updates,
         opts,
         python,
+        access: _,
     } = resolved;
     let head_state = git.head()?;
     let head = head_state.commit;

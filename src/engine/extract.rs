@@ -188,6 +188,75 @@ pub fn plan_extract(
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
     let head = ws.head.ok_or(PushError::NoCommit)?;
     let head_tree = git.tree_of(head)?;
+    let project = match &ws.applied {
+        Some(a) => a.project.clone(),
+        None => ws.config.config.project.clone(),
+    };
+    let (app, app_tree) = check_app(git, head_tree, &project.package, path)?;
+    let prefix = prefix_of(name);
+    if git.entry_at(head_tree, &prefix)?.is_some() {
+        return Err(ExtractError::Exists { path: prefix });
+    }
+    if ws.config.config.module(name).is_some() {
+        return Err(ExtractError::InConfig {
+            name: name.to_owned(),
+        });
+    }
+
+    let wiring = find_wiring(git, head_tree, &project.package, &app)?;
+    let (settings, unowned) = moved_settings(git, app_tree, &app, &wiring.settings_text)?;
+
+    // The module: the app's history nested under its package, plus the module files.
+    let manifest = manifest_text(
+        name,
+        &project.slug,
+        &wiring.django_app,
+        &wiring.urls,
+        &settings,
+    );
+    Manifest::parse(&manifest, MANIFEST_FILE, name).map_err(|d| ExtractError::BadManifest {
+        name: name.to_owned(),
+        why: d.to_string(),
+    })?;
+    let (module_commit, module_history) =
+        write_module_history(git, head, &app, name, &project.slug, &manifest)?;
+    let (destination, source_url, source_ref) = destination_of(ws, git, name, to, module_commit)?;
+
+    let edited = wiring.edited_files();
+    let config_text = edit::add_module(&ws.config.text, name)
+        .and_then(|t| edit::set_source(&t, name, Some(&source_url), Some(&source_ref)))
+        .map_err(|e| ExtractError::Config(e.to_string()))?;
+    config::parse(&config_text, &ws.config.display, &ws.catalog)
+        .map_err(|d| ExtractError::Config(d.to_string()))?;
+    Ok(ExtractPlan {
+        name: name.to_owned(),
+        app,
+        prefix,
+        django_app: wiring.django_app,
+        urls: wiring.urls,
+        settings,
+        unowned,
+        removed: wiring.removed,
+        manifest,
+        module_commit,
+        module_history,
+        destination,
+        source_url,
+        source_ref,
+        edited,
+        config_text,
+    })
+}
+
+/// The app's directory name and tree, once it is shown to be a Python
+/// package at the project's root that is not part of the project's own
+/// structure.
+fn check_app(
+    git: &Git,
+    head_tree: ObjectId,
+    package: &str,
+    path: &str,
+) -> Result<(String, ObjectId), ExtractError> {
     let app = path
         .trim_end_matches('/')
         .trim_start_matches("./")
@@ -204,17 +273,7 @@ pub fn plan_extract(
     if !is_identifier(&app) {
         return Err(not_app("its name is not a Python package name"));
     }
-    let project = match &ws.applied {
-        Some(a) => a.project.clone(),
-        None => ws.config.config.project.clone(),
-    };
-    let reserved = [
-        project.package.as_str(),
-        "modules",
-        "tests",
-        "templates",
-        "static",
-    ];
+    let reserved = [package, "modules", "tests", "templates", "static"];
     if reserved.contains(&app.as_str()) {
         return Err(not_app("it is part of the project's own structure"));
     }
@@ -226,28 +285,56 @@ pub fn plan_extract(
             "it has no __init__.py, so it is not a Python package",
         ));
     }
-    let prefix = prefix_of(name);
-    if git.entry_at(head_tree, &prefix)?.is_some() {
-        return Err(ExtractError::Exists { path: prefix });
-    }
-    if ws.config.config.module(name).is_some() {
-        return Err(ExtractError::InConfig {
-            name: name.to_owned(),
-        });
-    }
+    Ok((app, app_tree))
+}
 
-    // The project's wiring of the app.
-    let settings_file = settings_file(git, head_tree, &project.package)?;
+/// How the project wires the app in: its `INSTALLED_APPS` line and URL
+/// includes, and the lines that go once the managed wiring provides them.
+struct AppWiring {
+    settings_path: String,
+    settings_text: String,
+    urls_text: Option<String>,
+    django_app: String,
+    urls: Vec<UrlInclude>,
+    removed: Vec<RemovedLine>,
+}
+
+impl AppWiring {
+    /// The settings and urls files without the removed lines.
+    fn edited_files(&self) -> Vec<(String, String)> {
+        let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for r in &self.removed {
+            by_file.entry(r.file.as_str()).or_default().push(r.line - 1);
+        }
+        by_file
+            .into_iter()
+            .map(|(file, lines)| {
+                let text = if file == self.settings_path {
+                    self.settings_text.as_str()
+                } else {
+                    self.urls_text.as_deref().unwrap_or_default()
+                };
+                (file.to_owned(), without_lines(text, &lines))
+            })
+            .collect()
+    }
+}
+
+/// The project's wiring of the app, read from HEAD.
+fn find_wiring(
+    git: &Git,
+    head_tree: ObjectId,
+    package: &str,
+    app: &str,
+) -> Result<AppWiring, ExtractError> {
     let (settings_path, settings_text) =
-        settings_file
-            .clone()
-            .ok_or_else(|| ExtractError::NotInstalled {
-                package: app.clone(),
-                file: format!("{}/settings/base.py", project.package),
-            })?;
+        settings_file(git, head_tree, package)?.ok_or_else(|| ExtractError::NotInstalled {
+            package: app.to_owned(),
+            file: format!("{package}/settings/base.py"),
+        })?;
     let (django_app, installed_line) =
-        find_installed(&settings_text, &app).ok_or_else(|| ExtractError::NotInstalled {
-            package: app.clone(),
+        find_installed(&settings_text, app).ok_or_else(|| ExtractError::NotInstalled {
+            package: app.to_owned(),
             file: settings_path.clone(),
         })?;
     let mut removed = vec![RemovedLine {
@@ -255,11 +342,11 @@ pub fn plan_extract(
         line: installed_line + 1,
         text: line_at(&settings_text, installed_line),
     }];
-    let urls_path = format!("{}/urls.py", project.package);
+    let urls_path = format!("{package}/urls.py");
     let urls_text = read_text(git, head_tree, &urls_path)?;
     let mut urls = Vec::new();
     if let Some(text) = &urls_text {
-        for (i, route) in find_url_includes(text, &app) {
+        for (i, route) in find_url_includes(text, app) {
             urls.push(UrlInclude {
                 route,
                 include: format!("{app}.urls"),
@@ -271,16 +358,29 @@ pub fn plan_extract(
             });
         }
     }
-    let (settings, unowned) = moved_settings(git, app_tree, &app, &settings_text)?;
+    Ok(AppWiring {
+        settings_path,
+        settings_text,
+        urls_text,
+        django_app,
+        urls,
+        removed,
+    })
+}
 
-    // The module: the app's history nested under its package, plus the module files.
-    let manifest = manifest_text(name, &project.slug, &django_app, &urls, &settings);
-    Manifest::parse(&manifest, MANIFEST_FILE, name).map_err(|d| ExtractError::BadManifest {
-        name: name.to_owned(),
-        why: d.to_string(),
-    })?;
-    let split = git.split(head, &app, None).map_err(PushError::from)?;
-    let nested = git.nest_history(split.tip, &app)?;
+/// Writes the module's history (objects only): the app's split history
+/// nested under its package, plus one commit adding the module files.
+/// Returns that commit and how many commits the history has.
+fn write_module_history(
+    git: &Git,
+    head: ObjectId,
+    app: &str,
+    name: &str,
+    project_slug: &str,
+    manifest: &str,
+) -> Result<(ObjectId, usize), ExtractError> {
+    let split = git.split(head, app, None).map_err(PushError::from)?;
+    let nested = git.nest_history(split.tip, app)?;
     let module_history = count_commits(git, nested)? + 1;
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
     let when = git.commit_time(head).unwrap_or(committer.time);
@@ -292,23 +392,33 @@ pub fn plan_extract(
     let module_tree = git.edit_tree(
         git.tree_of(nested)?,
         &[
-            blob_edit(git, MANIFEST_FILE, &manifest)?,
-            blob_edit(git, "pyproject.toml", &pyproject_text(name, &app))?,
-            blob_edit(git, "README.md", &readme_text(name, &app, &project.slug))?,
+            blob_edit(git, MANIFEST_FILE, manifest)?,
+            blob_edit(git, "pyproject.toml", &pyproject_text(name, app))?,
+            blob_edit(git, "README.md", &readme_text(name, app, project_slug))?,
         ],
     )?;
     let module_commit = git.write_commit(
         &format!(
-            "Make {app} the module {name}\n\nExtracted from the project {} by `git quickscale extract`: module.yml is a best effort to review.\n",
-            project.slug
+            "Make {app} the module {name}\n\nExtracted from the project {project_slug} by `git quickscale extract`: module.yml is a best effort to review.\n",
         ),
         module_tree,
         &[nested],
         &stamp(&author),
         &stamp(&committer),
     )?;
+    Ok((module_commit, module_history))
+}
 
-    let (destination, source_url, source_ref) = match to {
+/// Where the module's history goes (`--to URL`, else the branch
+/// `splits/<name>-module`) and the source quickscale.yml records for it.
+fn destination_of(
+    ws: &Workspace,
+    git: &Git,
+    name: &str,
+    to: Option<&str>,
+    module_commit: ObjectId,
+) -> Result<(Destination, String, String), ExtractError> {
+    Ok(match to {
         Some(url) => {
             let push_url = match source::location(url, &ws.root) {
                 source::Location::Local(p) => p.to_string_lossy().into_owned(),
@@ -335,43 +445,6 @@ pub fn plan_extract(
             }
             (Destination::Branch(branch.clone()), ".".to_owned(), branch)
         }
-    };
-
-    let mut edited = Vec::new();
-    let mut by_file: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for r in &removed {
-        by_file.entry(r.file.as_str()).or_default().push(r.line - 1);
-    }
-    for (file, lines) in by_file {
-        let text = if file == settings_path {
-            settings_text.clone()
-        } else {
-            urls_text.clone().unwrap_or_default()
-        };
-        edited.push((file.to_owned(), without_lines(&text, &lines)));
-    }
-    let config_text = edit::add_module(&ws.config.text, name)
-        .and_then(|t| edit::set_source(&t, name, Some(&source_url), Some(&source_ref)))
-        .map_err(|e| ExtractError::Config(e.to_string()))?;
-    config::parse(&config_text, &ws.config.display, &ws.catalog)
-        .map_err(|d| ExtractError::Config(d.to_string()))?;
-    Ok(ExtractPlan {
-        name: name.to_owned(),
-        app,
-        prefix,
-        django_app,
-        urls,
-        settings,
-        unowned,
-        removed,
-        manifest,
-        module_commit,
-        module_history,
-        destination,
-        source_url,
-        source_ref,
-        edited,
-        config_text,
     })
 }
 
@@ -466,11 +539,98 @@ fn prepare(
         &author,
         &committer,
     )?;
-    let manifest =
-        read_manifest(git, sa.tree, &plan.name)?.ok_or_else(|| ExtractError::BadManifest {
+    let mut state = state_with_module(ws, git, plan, head, sa.tree)?;
+    let package = state.project.package.clone();
+    let (final_tree, config_blob) = write_final_tree(ws, git, plan, &state, sa.tree)?;
+    state.managed = BTreeMap::new();
+    for path in crate::wiring::managed_paths(&package) {
+        if let Some((_, id)) = git.entry_at(final_tree, &path)? {
+            state.managed.insert(path, id.to_string());
+        }
+    }
+    // The merge commit's note still records the managed files as they were.
+    let mut merge_state = state.clone();
+    merge_state.managed = ws
+        .applied
+        .as_ref()
+        .map(|a| a.managed.clone())
+        .unwrap_or_default();
+    let summary = format!("Extract {} into module {}", plan.app, plan.name);
+    let final_commit = git.write_commit(
+        &format!(
+            "{summary}\n\nThe app now lives in {}/ (its history is on {}); the managed wiring installs it.\n",
+            plan.prefix,
+            match &plan.destination {
+                Destination::Branch(b) => format!("branch {b}"),
+                Destination::Remote { url, branch, .. } => format!("{url} {branch}"),
+            }
+        ),
+        final_tree,
+        &[sa.merge],
+        &author,
+        &committer,
+    )?;
+    let commits = vec![
+        (sa.merge, git.commit_summary(sa.merge)?),
+        (final_commit, summary),
+    ];
+
+    let changes = git.diff_trees(base_tree, final_tree)?;
+    let paths = worktree_changes(git, &changes, config_blob)?;
+    let index: Vec<(String, Option<Leaf>)> =
+        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    let notes_parent = git.ref_target(NOTES_REF)?;
+    let notes_commit = notes::write_commit(
+        git,
+        notes_parent,
+        &[
+            (sa.merge, merge_state.to_note()),
+            (final_commit, state.to_note()),
+        ],
+        &committer,
+        "Notes added by 'git quickscale extract'\n",
+    )?;
+    let branch = super::session::branch_ref(head_state.branch.as_deref());
+    let moves = RefMoves {
+        branch: &branch,
+        head,
+        final_commit,
+        notes_parent,
+        notes_commit,
+    };
+    let refs = ref_changes(git, plan, &moves)?;
+    Ok((
+        Prepared {
+            operation: "extract".into(),
+            created_repo: false,
+            branch,
+            paths,
+            index,
+            refs,
+        },
+        Extracted {
+            head: final_commit,
+            commits,
+            leftovers: Vec::new(),
+        },
+    ))
+}
+
+/// The applied state after the extract: the project's state (or a new one)
+/// with the module recorded at its embedded commit and default options.
+fn state_with_module(
+    ws: &Workspace,
+    git: &Git,
+    plan: &ExtractPlan,
+    head: ObjectId,
+    embedded_tree: ObjectId,
+) -> Result<AppliedState, ExtractError> {
+    let manifest = read_manifest(git, embedded_tree, &plan.name)?.ok_or_else(|| {
+        ExtractError::BadManifest {
             name: plan.name.clone(),
             why: "it is missing from the embedded tree".into(),
-        })?;
+        }
+    })?;
     let options = manifest
         .resolve_options(&plan.name, &BTreeMap::new())
         .map_err(|why| ExtractError::BadManifest {
@@ -500,19 +660,32 @@ fn prepare(
             options,
         },
     );
+    Ok(state)
+}
+
+/// The project's tree once the app is gone: the app directory removed, the
+/// project files without the removed lines, the wiring regenerated for
+/// `state`'s modules and the new quickscale.yml. Returns the tree and
+/// quickscale.yml's blob.
+fn write_final_tree(
+    ws: &Workspace,
+    git: &Git,
+    plan: &ExtractPlan,
+    state: &AppliedState,
+    embedded_tree: ObjectId,
+) -> Result<(ObjectId, ObjectId), ExtractError> {
     let all_options: BTreeMap<String, BTreeMap<String, Value>> = state
         .modules
         .iter()
         .map(|(n, m)| (n.clone(), m.options.clone()))
         .collect();
-    let package = state.project.package.clone();
     let managed = render_wiring(
         git,
-        sa.tree,
+        embedded_tree,
         &all_options,
         &ws.catalog,
         &ws.config.config.access_overrides(),
-        &package,
+        &state.project.package,
     )?;
     let mut edits = vec![TreeEdit {
         path: plan.app.clone(),
@@ -538,41 +711,18 @@ fn prepare(
         path: CONFIG_FILE.to_owned(),
         target: Some((EntryKind::Blob, config_blob)),
     });
-    let final_tree = git.edit_tree(sa.tree, &edits)?;
-    state.managed = BTreeMap::new();
-    for path in crate::wiring::managed_paths(&package) {
-        if let Some((_, id)) = git.entry_at(final_tree, &path)? {
-            state.managed.insert(path, id.to_string());
-        }
-    }
-    let mut merge_state = state.clone();
-    merge_state.managed = ws
-        .applied
-        .as_ref()
-        .map(|a| a.managed.clone())
-        .unwrap_or_default();
-    let summary = format!("Extract {} into module {}", plan.app, plan.name);
-    let final_commit = git.write_commit(
-        &format!(
-            "{summary}\n\nThe app now lives in {}/ (its history is on {}); the managed wiring installs it.\n",
-            plan.prefix,
-            match &plan.destination {
-                Destination::Branch(b) => format!("branch {b}"),
-                Destination::Remote { url, branch, .. } => format!("{url} {branch}"),
-            }
-        ),
-        final_tree,
-        &[sa.merge],
-        &author,
-        &committer,
-    )?;
-    let commits = vec![
-        (sa.merge, git.commit_summary(sa.merge)?),
-        (final_commit, summary),
-    ];
+    Ok((git.edit_tree(embedded_tree, &edits)?, config_blob))
+}
 
-    let changes = git.diff_trees(base_tree, final_tree)?;
-    let blocked = git.check_clean(&changes, &[CONFIG_FILE.to_owned()])?;
+/// The worktree writes of the tree move, refused when one of them would
+/// overwrite an uncommitted change; quickscale.yml is compared with what is
+/// on disk rather than with the trees.
+fn worktree_changes(
+    git: &Git,
+    changes: &[crate::git::tree::TreeChange],
+    config_blob: ObjectId,
+) -> Result<Vec<PathChange>, ExtractError> {
+    let blocked = git.check_clean(changes, &[CONFIG_FILE.to_owned()])?;
     if !blocked.is_empty() {
         return Err(ExtractError::Dirty(
             blocked.iter().map(ToString::to_string).collect(),
@@ -599,35 +749,40 @@ fn prepare(
             new: Some(config_new.into()),
         });
     }
-    let index: Vec<(String, Option<Leaf>)> =
-        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
-    let notes_parent = git.ref_target(NOTES_REF)?;
-    let notes_commit = notes::write_commit(
-        git,
-        notes_parent,
-        &[
-            (sa.merge, merge_state.to_note()),
-            (final_commit, state.to_note()),
-        ],
-        &committer,
-        "Notes added by 'git quickscale extract'\n",
-    )?;
-    let branch = super::session::branch_ref(head_state.branch.as_deref());
+    Ok(paths)
+}
+
+/// The commits the extract's refs move between.
+struct RefMoves<'a> {
+    branch: &'a str,
+    head: ObjectId,
+    final_commit: ObjectId,
+    notes_parent: Option<ObjectId>,
+    notes_commit: ObjectId,
+}
+
+/// The ref moves, each stating the value it replaces: the branch, undo,
+/// notes, the module's ref and (without `--to`) the module's split branch.
+fn ref_changes(
+    git: &Git,
+    plan: &ExtractPlan,
+    moves: &RefMoves,
+) -> Result<Vec<RefChange>, ExtractError> {
     let mut ref_changes = vec![
         RefChange {
-            name: branch.clone(),
-            old: Some(head),
-            new: Some(final_commit),
+            name: moves.branch.to_owned(),
+            old: Some(moves.head),
+            new: Some(moves.final_commit),
         },
         RefChange {
             name: UNDO_REF.to_owned(),
             old: git.ref_target(UNDO_REF)?,
-            new: Some(head),
+            new: Some(moves.head),
         },
         RefChange {
             name: NOTES_REF.to_owned(),
-            old: notes_parent,
-            new: Some(notes_commit),
+            old: moves.notes_parent,
+            new: Some(moves.notes_commit),
         },
     ];
     let module_ref = refs::module_ref(&plan.name);
@@ -644,21 +799,7 @@ fn prepare(
             new: Some(plan.module_commit),
         });
     }
-    Ok((
-        Prepared {
-            operation: "extract".into(),
-            created_repo: false,
-            branch,
-            paths,
-            index,
-            refs: ref_changes,
-        },
-        Extracted {
-            head: final_commit,
-            commits,
-            leftovers: Vec::new(),
-        },
-    ))
+    Ok(ref_changes)
 }
 
 fn count_commits(git: &Git, tip: ObjectId) -> Result<usize, GitError> {
@@ -1022,6 +1163,45 @@ mod tests {
     fn removed_lines_keep_the_rest_byte_for_byte() {
         assert_eq!(without_lines("a\nb\r\nc", &[1]), "a\nc");
         assert_eq!(without_lines("a\nb\n", &[]), "a\nb\n");
+    }
+
+    #[test]
+    fn the_app_s_wiring_lines_leave_the_project_files() {
+        let urls = "urlpatterns = [\n    path(\"\", views.home),\n    path(\"journal/\", include(\"journal.urls\")),\n]\n";
+        let line = |file: &str, line: usize| RemovedLine {
+            file: file.into(),
+            line,
+            text: String::new(),
+        };
+        let wiring = AppWiring {
+            settings_path: "shop/settings/base.py".into(),
+            settings_text: SETTINGS.into(),
+            urls_text: Some(urls.into()),
+            django_app: "journal".into(),
+            urls: Vec::new(),
+            removed: vec![line("shop/settings/base.py", 6), line("shop/urls.py", 3)],
+        };
+        let edited = wiring.edited_files();
+        assert_eq!(edited.len(), 2, "{edited:?}");
+        assert_eq!(edited[0].0, "shop/settings/base.py");
+        assert_eq!(
+            edited[0].1,
+            SETTINGS.replace("    \"journal\",  # ours\n", "")
+        );
+        assert_eq!(
+            edited[1],
+            (
+                "shop/urls.py".to_owned(),
+                "urlpatterns = [\n    path(\"\", views.home),\n]\n".to_owned()
+            )
+        );
+        // Without URL includes, only the settings file changes.
+        let settings_only = AppWiring {
+            removed: vec![line("shop/settings/base.py", 6)],
+            urls_text: None,
+            ..wiring
+        };
+        assert_eq!(settings_only.edited_files().len(), 1);
     }
 
     #[test]

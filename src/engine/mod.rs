@@ -15,6 +15,7 @@ pub mod python;
 pub mod recover;
 pub mod request;
 pub mod session;
+pub mod stale;
 pub mod status;
 pub mod sync;
 pub mod undo;
@@ -68,9 +69,14 @@ impl Workspace {
             Some(g) => g.head()?.commit,
             None => None,
         };
-        let (applied, origin) = match &git {
-            Some(g) => state::load(g, head, Some(&config.config), &catalog)?,
-            None => (None, Origin::None),
+        let (applied, origin) = match (&git, head) {
+            (Some(g), Some(h)) => match state::load(g, head, Some(&config.config), &catalog)? {
+                (Some(note), Origin::Note(at)) => {
+                    stale::settle_note(g, h, &config, &catalog, at, note)?
+                }
+                loaded => loaded,
+            },
+            _ => (None, Origin::None),
         };
         Ok(Workspace {
             root,
@@ -170,6 +176,12 @@ pub enum Event {
     },
     /// Something the user should know before anything is written.
     Warning(String),
+    /// A module's ref resolved other than by a branch or tag lookup (a
+    /// version found through the monorepo tag): part of the plan.
+    Resolved {
+        module: String,
+        how: String,
+    },
     WritingFiles {
         count: usize,
     },

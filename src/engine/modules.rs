@@ -125,14 +125,36 @@ pub fn read_manifest(
 ) -> Result<Option<Manifest>, EngineError> {
     let path = format!("{}/{MANIFEST_FILE}", prefix_of(name));
     match git.entry_at(tree, &path)? {
-        Some((_, blob)) => {
-            let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
-            Manifest::parse(&text, &path, name)
-                .map(Some)
-                .map_err(|d| EngineError::Source(crate::source::SourceError::Manifest(d)))
-        }
+        Some((_, blob)) => parsed_manifest(git, blob, &path, name).map(Some),
         None => Ok(None),
     }
+}
+
+thread_local! {
+    /// Manifests parsed in this process, by blob and module name. A command
+    /// reads the same manifests several times (`status`: for the plan, the
+    /// wiring and the Python requirement, 3 YAML parses per module, a third
+    /// of its time); parsing is a pure function of those two, and failures
+    /// are not kept.
+    static MANIFESTS: std::cell::RefCell<BTreeMap<(ObjectId, String), Manifest>> =
+        const { std::cell::RefCell::new(BTreeMap::new()) };
+}
+
+fn parsed_manifest(
+    git: &Git,
+    blob: ObjectId,
+    path: &str,
+    name: &str,
+) -> Result<Manifest, EngineError> {
+    let key = (blob, name.to_owned());
+    if let Some(m) = MANIFESTS.with(|c| c.borrow().get(&key).cloned()) {
+        return Ok(m);
+    }
+    let text = String::from_utf8_lossy(&git.read_blob(blob)?).into_owned();
+    let manifest = Manifest::parse(&text, path, name)
+        .map_err(|d| EngineError::Source(crate::source::SourceError::Manifest(d)))?;
+    MANIFESTS.with(|c| c.borrow_mut().insert(key, manifest.clone()));
+    Ok(manifest)
 }
 
 /// A module's options resolved against its manifest (defaults, types).

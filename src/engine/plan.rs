@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{EngineError, Workspace};
-use crate::config::Identity;
+use crate::config::{Identity, ModuleRequest};
+use crate::manifest::Manifest;
 use crate::source::{self, ModuleSource};
-use crate::state::Origin;
 use crate::state::derive::{Evidence, MODULES_DIR};
+use crate::state::{ModuleState, Origin};
 use crate::value::Value;
 
 /// A module to embed.
@@ -130,46 +131,12 @@ impl Plan {
 /// Compares quickscale.yml with the applied state.
 pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
     let desired = &ws.config.config;
-    let mut plan = Plan::empty(Scope::Full);
     let Some(applied) = &ws.applied else {
-        // Not generated yet (or a repository without the project in it).
-        plan.generate = Some(desired.project.clone());
-        for m in &desired.modules {
-            let src = resolve(ws, &m.name)?;
-            plan.add.push(AddModule {
-                name: m.name.clone(),
-                source: src.url,
-                git_ref: src.git_ref,
-            });
-        }
-        return Ok(plan);
+        return new_project(ws);
     };
-
-    let identity = &applied.project;
-    for (what, old, new) in [
-        (
-            "slug",
-            identity.slug.as_str(),
-            desired.project.slug.as_str(),
-        ),
-        (
-            "package",
-            identity.package.as_str(),
-            desired.project.package.as_str(),
-        ),
-        ("theme", identity.theme.name(), desired.project.theme.name()),
-    ] {
-        if old != new {
-            plan.refused.push(Refusal {
-                subject: format!("project.{what}: {old} → {new}"),
-                reason: format!("the project's {what} is fixed once the project is generated"),
-                recipe: vec![format!(
-                    "set `project.{what}: {old}` back in quickscale.yml"
-                )],
-            });
-        }
-    }
-
+    let mut plan = Plan::empty(Scope::Full);
+    plan.refused
+        .extend(identity_refusals(&applied.project, &desired.project));
     let head_tree = match (&ws.git, ws.head) {
         (Some(git), Some(head)) => Some(git.tree_of(head)?),
         _ => None,
@@ -177,135 +144,31 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
     let mut provenance = None;
     for m in &desired.modules {
         let src = resolve(ws, &m.name)?;
-        let Some(current) = applied.modules.get(&m.name) else {
-            let entry = AddModule {
-                name: m.name.clone(),
-                source: src.url,
-                git_ref: src.git_ref,
-            };
-            let prefix = format!("{MODULES_DIR}/{}", m.name);
-            let present = match (&ws.git, head_tree) {
-                (Some(git), Some(tree)) => git.entry_at(tree, &prefix)?.is_some(),
-                _ => false,
-            };
-            if !present {
-                plan.add.push(entry);
-                continue;
-            }
-            if provenance.is_none() {
-                provenance = ws.provenance()?;
-            }
-            match provenance.as_ref().map(|p| p.of(&m.name)) {
-                Some(Evidence::Trailers(..) | Evidence::Ref(_)) => plan.adopt.push(entry),
-                _ => plan.refused.push(Refusal {
-                    subject: format!("{}: {prefix} exists", m.name),
-                    reason: format!(
-                        "`{prefix}` is not an embedded module (no state note, `refs/quickscale/modules/{}` ref or git-subtree trailers prove it was embedded), so it is your code and git quickscale will not replace it",
-                        m.name
-                    ),
-                    recipe: vec![
-                        format!(
-                            "git mv {prefix} {prefix}_local && git commit -m \"Move my code out of {prefix}\""
-                        ),
-                        "git quickscale apply".into(),
-                    ],
-                }),
-            }
-            continue;
-        };
-        let derived = ws.origin.derived();
-        if current.source == src.url && current.git_ref != src.git_ref {
-            plan.update.push(UpdateModule {
-                name: m.name.clone(),
-                source: src.url.clone(),
-                from_ref: current.git_ref.clone(),
-                to_ref: src.git_ref.clone(),
-                commit: None,
-            });
-            // Its options are resolved against the new manifest by the update.
-            continue;
-        } else if current.source != src.url {
-            plan.refused.push(Refusal {
-                subject: format!(
-                    "{}: source {}@{} → {}@{}",
-                    m.name, current.source, current.git_ref, src.url, src.git_ref
-                ),
-                reason: "moving an embedded module to another source is a new embed (`update` moves it to another ref of the same source)".into(),
-                recipe: vec![
-                    format!("git quickscale plan --remove {}", m.name),
-                    "git quickscale apply".into(),
-                    format!(
-                        "git quickscale plan --add {}",
-                        source::plan_args(&m.name, &src, &ws.catalog)
-                    ),
-                    "git quickscale apply".into(),
-                ],
-            });
-        }
-        let Some(manifest) = ws.embedded_manifest(&m.name)? else {
-            if !m.options.is_empty() {
-                plan.refused.push(Refusal {
-                    subject: format!("{}: options", m.name),
-                    reason: format!(
-                        "module {} has no module.yml, so it takes no options",
-                        m.name
-                    ),
-                    recipe: vec![format!("remove the options under `modules.{}`", m.name)],
-                });
-            }
-            continue;
-        };
-        let resolved = match manifest.resolve_options(&m.name, &m.options) {
-            Ok(r) => r,
-            Err(problems) => {
-                for p in problems {
-                    plan.refused.push(Refusal {
-                        subject: format!("{}: options", m.name),
-                        reason: p,
-                        recipe: vec![
-                            "git quickscale plan --reconfigure --set MODULE.OPTION=VALUE".into(),
-                        ],
-                    });
+        match applied.modules.get(&m.name) {
+            None => {
+                let entry = AddModule {
+                    name: m.name.clone(),
+                    source: src.url,
+                    git_ref: src.git_ref,
+                };
+                let present = match (&ws.git, head_tree) {
+                    (Some(git), Some(tree)) => git.entry_at(tree, &prefix(&m.name))?.is_some(),
+                    _ => false,
+                };
+                if !present {
+                    plan.add.push(entry);
+                    continue;
                 }
-                continue;
+                if provenance.is_none() {
+                    provenance = ws.provenance()?;
+                }
+                let evidence = provenance.as_ref().map(|p| p.of(&m.name));
+                match adopt_or_refuse(entry, evidence) {
+                    Ok(adopt) => plan.adopt.push(adopt),
+                    Err(refusal) => plan.refused.push(refusal),
+                }
             }
-        };
-        for spec in &manifest.options {
-            let old = current
-                .options
-                .get(&spec.name)
-                .cloned()
-                .unwrap_or(Value::Null);
-            let new = resolved.get(&spec.name).cloned().unwrap_or(Value::Null);
-            if old == new || derived.is_some() && !current.options.contains_key(&spec.name) {
-                continue;
-            }
-            if spec.mutable {
-                plan.reconfigure.push(OptionChange {
-                    module: m.name.clone(),
-                    option: spec.name.clone(),
-                    old,
-                    new,
-                    setting: spec.django_setting.clone(),
-                });
-            } else {
-                plan.refused.push(Refusal {
-                    subject: format!("{}.{}: {} → {}", m.name, spec.name, old, new),
-                    reason: format!("option {} of module {} is immutable", spec.name, m.name),
-                    recipe: vec![
-                        format!("git quickscale plan --remove {}", m.name),
-                        "git quickscale apply".into(),
-                        format!(
-                            "git quickscale plan --add {} --set {}.{}={}",
-                            source::plan_args(&m.name, &src, &ws.catalog),
-                            m.name,
-                            spec.name,
-                            new
-                        ),
-                        "git quickscale apply".into(),
-                    ],
-                });
-            }
+            Some(current) => plan_recorded_module(ws, m, current, &src, &mut plan)?,
         }
     }
     for name in applied.modules.keys() {
@@ -329,6 +192,217 @@ pub fn build(ws: &Workspace) -> Result<Plan, EngineError> {
         plan.rewire = drifted_managed_files(ws, git, head_tree, applied)?;
     }
     Ok(plan)
+}
+
+/// Not generated yet (or a repository without the project in it): generate
+/// the project and add every module quickscale.yml lists.
+fn new_project(ws: &Workspace) -> Result<Plan, EngineError> {
+    let desired = &ws.config.config;
+    let mut plan = Plan::empty(Scope::Full);
+    plan.generate = Some(desired.project.clone());
+    for m in &desired.modules {
+        let src = resolve(ws, &m.name)?;
+        plan.add.push(AddModule {
+            name: m.name.clone(),
+            source: src.url,
+            git_ref: src.git_ref,
+        });
+    }
+    Ok(plan)
+}
+
+/// The module's directory in the project.
+fn prefix(name: &str) -> String {
+    format!("{MODULES_DIR}/{name}")
+}
+
+/// Changes of the project's identity, each refused: it is fixed once the
+/// project is generated.
+fn identity_refusals(applied: &Identity, desired: &Identity) -> Vec<Refusal> {
+    let mut refused = Vec::new();
+    for (what, old, new) in [
+        ("slug", applied.slug.as_str(), desired.slug.as_str()),
+        (
+            "package",
+            applied.package.as_str(),
+            desired.package.as_str(),
+        ),
+        ("theme", applied.theme.name(), desired.theme.name()),
+    ] {
+        if old != new {
+            refused.push(Refusal {
+                subject: format!("project.{what}: {old} → {new}"),
+                reason: format!("the project's {what} is fixed once the project is generated"),
+                recipe: vec![format!(
+                    "set `project.{what}: {old}` back in quickscale.yml"
+                )],
+            });
+        }
+    }
+    refused
+}
+
+/// A module the state does not record whose directory already exists: it
+/// is adopted when a module ref or git-subtree trailers prove it was
+/// embedded, else refused (it is the user's code).
+fn adopt_or_refuse(entry: AddModule, evidence: Option<Evidence>) -> Result<AddModule, Refusal> {
+    match evidence {
+        Some(Evidence::Trailers(..) | Evidence::Ref(_)) => Ok(entry),
+        _ => {
+            let name = &entry.name;
+            let prefix = prefix(name);
+            Err(Refusal {
+                subject: format!("{name}: {prefix} exists"),
+                reason: format!(
+                    "`{prefix}` is not an embedded module (no state note, `refs/quickscale/modules/{name}` ref or git-subtree trailers prove it was embedded), so it is your code and git quickscale will not replace it",
+                ),
+                recipe: vec![
+                    format!(
+                        "git mv {prefix} {prefix}_local && git commit -m \"Move my code out of {prefix}\""
+                    ),
+                    "git quickscale apply".into(),
+                ],
+            })
+        }
+    }
+}
+
+/// A module the state records: moved to another ref of its source (an
+/// update), refused when its source changes, else its options compared.
+fn plan_recorded_module(
+    ws: &Workspace,
+    m: &ModuleRequest,
+    current: &ModuleState,
+    src: &ModuleSource,
+    plan: &mut Plan,
+) -> Result<(), EngineError> {
+    let add_args = source::plan_args(&m.name, src, &ws.catalog);
+    match source_move(&m.name, current, src, &add_args) {
+        Some(Ok(update)) => {
+            plan.update.push(update);
+            // Its options are resolved against the new manifest by the update.
+            return Ok(());
+        }
+        Some(Err(refusal)) => plan.refused.push(refusal),
+        None => {}
+    }
+    let Some(manifest) = ws.embedded_manifest(&m.name)? else {
+        if !m.options.is_empty() {
+            plan.refused.push(Refusal {
+                subject: format!("{}: options", m.name),
+                reason: format!(
+                    "module {} has no module.yml, so it takes no options",
+                    m.name
+                ),
+                recipe: vec![format!("remove the options under `modules.{}`", m.name)],
+            });
+        }
+        return Ok(());
+    };
+    let derived = ws.origin.derived().is_some();
+    option_changes(
+        &m.name, &m.options, current, &manifest, derived, &add_args, plan,
+    );
+    Ok(())
+}
+
+/// Whether quickscale.yml moves a recorded module: another ref of the same
+/// source is an update; another source is refused (it is a new embed, and
+/// `add_args` are the `plan --add` arguments that make it).
+fn source_move(
+    name: &str,
+    current: &ModuleState,
+    src: &ModuleSource,
+    add_args: &str,
+) -> Option<Result<UpdateModule, Refusal>> {
+    if current.source == src.url && current.git_ref != src.git_ref {
+        return Some(Ok(UpdateModule {
+            name: name.to_owned(),
+            source: src.url.clone(),
+            from_ref: current.git_ref.clone(),
+            to_ref: src.git_ref.clone(),
+            commit: None,
+        }));
+    }
+    if current.source == src.url {
+        return None;
+    }
+    Some(Err(Refusal {
+        subject: format!(
+            "{name}: source {}@{} → {}@{}",
+            current.source, current.git_ref, src.url, src.git_ref
+        ),
+        reason: "moving an embedded module to another source is a new embed (`update` moves it to another ref of the same source)".into(),
+        recipe: vec![
+            format!("git quickscale plan --remove {name}"),
+            "git quickscale apply".into(),
+            format!("git quickscale plan --add {add_args}"),
+            "git quickscale apply".into(),
+        ],
+    }))
+}
+
+/// The option changes quickscale.yml asks of an embedded module: mutable
+/// ones reconfigure, immutable ones and invalid values are refused. On a
+/// derived state (no note), options it does not record are not compared.
+fn option_changes(
+    name: &str,
+    given: &BTreeMap<String, Value>,
+    current: &ModuleState,
+    manifest: &Manifest,
+    derived: bool,
+    add_args: &str,
+    plan: &mut Plan,
+) {
+    let resolved = match manifest.resolve_options(name, given) {
+        Ok(r) => r,
+        Err(problems) => {
+            for p in problems {
+                plan.refused.push(Refusal {
+                    subject: format!("{name}: options"),
+                    reason: p,
+                    recipe: vec![
+                        "git quickscale plan --reconfigure --set MODULE.OPTION=VALUE".into(),
+                    ],
+                });
+            }
+            return;
+        }
+    };
+    for spec in &manifest.options {
+        let old = current
+            .options
+            .get(&spec.name)
+            .cloned()
+            .unwrap_or(Value::Null);
+        let new = resolved.get(&spec.name).cloned().unwrap_or(Value::Null);
+        if old == new || derived && !current.options.contains_key(&spec.name) {
+            continue;
+        }
+        if spec.mutable {
+            plan.reconfigure.push(OptionChange {
+                module: name.to_owned(),
+                option: spec.name.clone(),
+                old,
+                new,
+                setting: spec.django_setting.clone(),
+            });
+        } else {
+            plan.refused.push(Refusal {
+                subject: format!("{name}.{}: {} → {}", spec.name, old, new),
+                reason: format!("option {} of module {name} is immutable", spec.name),
+                recipe: vec![
+                    format!("git quickscale plan --remove {name}"),
+                    "git quickscale apply".into(),
+                    format!(
+                        "git quickscale plan --add {add_args} --set {name}.{}={}",
+                        spec.name, new
+                    ),
+                    "git quickscale apply".into(),
+                ],
+            });
+        }
+    }
 }
 
 /// Managed files in HEAD that differ from what the tool renders now.
@@ -501,4 +575,225 @@ fn resolve(ws: &Workspace, name: &str) -> Result<ModuleSource, EngineError> {
             "module {name}: no source (not in the catalog and no `sources.{name}.url`)"
         )])
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The plan's decisions from in-memory inputs: no repository, no files.
+    use super::*;
+    use crate::config::Theme;
+
+    const CRM: &str = r#"
+name: crm
+version: "1.0.0"
+config:
+  mutable:
+    deals_per_page: {type: integer, default: 25, django_setting: CRM_DEALS_PER_PAGE, validation: {min: 1}}
+  immutable:
+    stages: {type: list, default: [a, b], validation: {allowed_values: [a, b, c]}}
+"#;
+
+    fn crm() -> Manifest {
+        Manifest::parse(CRM, "module.yml", "crm").expect("valid manifest")
+    }
+
+    fn identity(slug: &str, package: &str, theme: Theme) -> Identity {
+        Identity {
+            slug: slug.into(),
+            package: package.into(),
+            theme,
+            name: None,
+        }
+    }
+
+    fn recorded(source: &str, git_ref: &str, options: &[(&str, Value)]) -> ModuleState {
+        ModuleState {
+            source: source.into(),
+            git_ref: git_ref.into(),
+            commit: "0".repeat(40),
+            prefix: "modules/crm".into(),
+            tree: "0".repeat(40),
+            version: Some("1.0.0".into()),
+            options: options
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+
+    fn src(url: &str, git_ref: &str) -> ModuleSource {
+        ModuleSource {
+            url: url.into(),
+            git_ref: git_ref.into(),
+        }
+    }
+
+    fn defaults() -> Vec<(&'static str, Value)> {
+        vec![
+            ("deals_per_page", Value::Int(25)),
+            (
+                "stages",
+                Value::List(vec![Value::Str("a".into()), Value::Str("b".into())]),
+            ),
+        ]
+    }
+
+    fn given(options: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        options
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn identity_changes_are_refused_one_by_one_with_the_way_back() {
+        let applied = identity("shop", "shop", Theme::ShowcaseHtml);
+        assert!(identity_refusals(&applied, &applied.clone()).is_empty());
+        let desired = identity("store", "shop", Theme::CrmReact);
+        let refused = identity_refusals(&applied, &desired);
+        let subjects: Vec<&str> = refused.iter().map(|r| r.subject.as_str()).collect();
+        assert_eq!(
+            subjects,
+            vec![
+                "project.slug: shop → store",
+                "project.theme: showcase_html → crm_react"
+            ]
+        );
+        assert_eq!(
+            refused[0].recipe,
+            vec!["set `project.slug: shop` back in quickscale.yml".to_owned()]
+        );
+    }
+
+    #[test]
+    fn an_existing_directory_is_adopted_only_with_proof() {
+        let entry = AddModule {
+            name: "crm".into(),
+            source: "https://example.com/crm.git".into(),
+            git_ref: "v1".into(),
+        };
+        let id = crate::git::ObjectId::from_hex(&[b'1'; 40]).expect("hex");
+        assert_eq!(
+            adopt_or_refuse(entry.clone(), Some(Evidence::Ref(id))),
+            Ok(entry.clone())
+        );
+        assert_eq!(
+            adopt_or_refuse(entry.clone(), Some(Evidence::Trailers(id, id))),
+            Ok(entry.clone())
+        );
+        for evidence in [None, Some(Evidence::None { shallow: true })] {
+            let refusal = adopt_or_refuse(entry.clone(), evidence).expect_err("not proven");
+            assert_eq!(refusal.subject, "crm: modules/crm exists");
+            assert!(
+                refusal.recipe[0].starts_with("git mv modules/crm modules/crm_local"),
+                "{:?}",
+                refusal.recipe
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_ref_of_the_same_source_is_an_update_and_a_new_source_is_refused() {
+        let url = "https://example.com/crm.git";
+        let current = recorded(url, "v1", &[]);
+        assert_eq!(source_move("crm", &current, &src(url, "v1"), "crm"), None);
+        assert_eq!(
+            source_move("crm", &current, &src(url, "v2"), "crm"),
+            Some(Ok(UpdateModule {
+                name: "crm".into(),
+                source: url.into(),
+                from_ref: "v1".into(),
+                to_ref: "v2".into(),
+                commit: None,
+            }))
+        );
+        let moved = source_move(
+            "crm",
+            &current,
+            &src("https://example.com/fork.git", "v1"),
+            "crm --source crm=https://example.com/fork.git",
+        );
+        let Some(Err(refusal)) = moved else {
+            panic!("another source must be refused: {moved:?}");
+        };
+        assert_eq!(
+            refusal.subject,
+            "crm: source https://example.com/crm.git@v1 → https://example.com/fork.git@v1"
+        );
+        assert_eq!(
+            refusal.recipe[2],
+            "git quickscale plan --add crm --source crm=https://example.com/fork.git"
+        );
+    }
+
+    #[test]
+    fn mutable_options_reconfigure_and_immutable_ones_are_refused() {
+        let current = recorded("u", "v1", &defaults());
+        let mut plan = Plan::empty(Scope::Full);
+        let asked = given(&[
+            ("deals_per_page", Value::Int(50)),
+            ("stages", Value::List(vec![Value::Str("c".into())])),
+        ]);
+        option_changes("crm", &asked, &current, &crm(), false, "crm", &mut plan);
+        assert_eq!(
+            plan.reconfigure,
+            vec![OptionChange {
+                module: "crm".into(),
+                option: "deals_per_page".into(),
+                old: Value::Int(25),
+                new: Value::Int(50),
+                setting: Some("CRM_DEALS_PER_PAGE".into()),
+            }]
+        );
+        assert_eq!(plan.refused.len(), 1, "{:?}", plan.refused);
+        assert_eq!(
+            plan.refused[0].reason,
+            "option stages of module crm is immutable"
+        );
+        assert_eq!(
+            plan.refused[0].recipe[2],
+            "git quickscale plan --add crm --set crm.stages=[c]"
+        );
+
+        // Unchanged options (defaults filled in) plan nothing.
+        let mut plan = Plan::empty(Scope::Full);
+        option_changes(
+            "crm",
+            &given(&[]),
+            &current,
+            &crm(),
+            false,
+            "crm",
+            &mut plan,
+        );
+        assert!(!plan.has_changes() && plan.refused.is_empty(), "{plan:?}");
+    }
+
+    #[test]
+    fn invalid_options_are_refused_and_nothing_is_reconfigured() {
+        let current = recorded("u", "v1", &defaults());
+        let mut plan = Plan::empty(Scope::Full);
+        let asked = given(&[("deals_per_page", Value::Int(0)), ("colour", Value::Null)]);
+        option_changes("crm", &asked, &current, &crm(), false, "crm", &mut plan);
+        assert!(plan.reconfigure.is_empty(), "{:?}", plan.reconfigure);
+        assert_eq!(plan.refused.len(), 2, "{:?}", plan.refused);
+        assert!(plan.refused.iter().all(|r| r.subject == "crm: options"));
+    }
+
+    #[test]
+    fn a_derived_state_compares_only_the_options_it_recorded() {
+        // Derived from history: the note is gone, only deals_per_page is known.
+        let current = recorded("u", "v1", &[("deals_per_page", Value::Int(25))]);
+        let asked = given(&[("stages", Value::List(vec![Value::Str("c".into())]))]);
+        let mut plan = Plan::empty(Scope::Full);
+        option_changes("crm", &asked, &current, &crm(), true, "crm", &mut plan);
+        assert!(
+            plan.refused.is_empty() && plan.reconfigure.is_empty(),
+            "{plan:?}"
+        );
+        // With a note, the same request is an immutable change.
+        let mut plan = Plan::empty(Scope::Full);
+        option_changes("crm", &asked, &current, &crm(), false, "crm", &mut plan);
+        assert_eq!(plan.refused.len(), 1, "{:?}", plan.refused);
+    }
 }

@@ -26,6 +26,7 @@ use crate::git::remote::RemoteRef;
 use crate::git::tree::TreeEdit;
 use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::state::ModuleState;
 use crate::value::Value;
 
 // ---------------------------------------------------------------------------
@@ -463,17 +464,7 @@ pub fn select(
         .applied
         .as_ref()
         .ok_or_else(|| EngineError::Options(vec!["no module is embedded yet".into()]))?;
-    let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
-    for name in names {
-        let m = applied
-            .modules
-            .get(name)
-            .ok_or_else(|| EngineError::NotEmbedded {
-                name: name.clone(),
-                embedded: applied.modules.keys().cloned().collect(),
-            })?;
-        by_url.entry(m.source.clone()).or_default().push(name);
-    }
+    let by_url = group_by_source(&applied.modules, names)?;
     let mut failed: Vec<(String, String)> = Vec::new();
     let mut selection = Selection::default();
     let mut cache = load_cache(git);
@@ -492,131 +483,50 @@ pub fn select(
                 continue;
             }
         };
-        let mut wanted: Vec<String> = Vec::new();
-        let mut by_want: Vec<(&String, String)> = Vec::new();
-        let mut steps = Vec::new();
-        for name in modules {
-            let current = &applied.modules[*name];
-            let scheme = ws
-                .catalog
-                .get(name)
-                .map(|e| e.scheme_for(url))
-                .unwrap_or_default();
-            let available = available(&current.git_ref, &current.commit, &refs, &scheme);
-            cache.insert((*name).clone(), cached(url, &current.git_ref, &available));
-            selection.available.insert((*name).clone(), available);
-            match choose(&current.git_ref, &current.commit, &refs, policy, &scheme) {
-                Ok(Target::Move { git_ref, fetch })
-                    if git_ref == current.git_ref
-                        && refs
-                            .iter()
-                            .find(|r| r.name == fetch)
-                            .is_some_and(|r| is_at(r.commit, &current.commit)) =>
-                {
-                    selection.unchanged.push(Unchanged {
-                        module: (*name).clone(),
-                        git_ref: current.git_ref.clone(),
-                        why: format!("it is at {git_ref} already"),
-                    });
-                }
-                Ok(Target::Move { git_ref, fetch }) => {
-                    if refs.iter().any(|r| r.name == fetch) {
-                        wanted.push(fetch.clone());
-                    } else {
-                        // A commit id or a version without its tag.
-                        by_want.push((name, git_ref.clone()));
-                    }
-                    steps.push(UpdateModule {
-                        name: (*name).clone(),
-                        source: url.clone(),
-                        from_ref: current.git_ref.clone(),
-                        to_ref: git_ref,
-                        commit: refs
-                            .iter()
-                            .find(|r| r.name == fetch)
-                            .map(|r| r.commit.to_string())
-                            .or_else(|| is_full_hex(&fetch).then(|| fetch.clone())),
-                    });
-                }
-                Ok(Target::Current { why }) => selection.unchanged.push(Unchanged {
-                    module: (*name).clone(),
-                    git_ref: current.git_ref.clone(),
-                    why,
-                }),
-                Err(why) => failed.push(((*name).clone(), why)),
-            }
+        let current: Vec<(&String, &ModuleState)> = modules
+            .iter()
+            .map(|name| (*name, &applied.modules[*name]))
+            .collect();
+        let targets = targets_of(url, &current, &refs, policy, &ws.catalog);
+        for (name, available) in &targets.available {
+            let git_ref = &applied.modules[name].git_ref;
+            cache.insert(name.clone(), cached(url, git_ref, available));
         }
-        // Already-present objects need no fetch (e.g. a second run).
-        wanted.retain(|src| {
-            refs.iter()
-                .find(|r| &r.name == src)
-                .is_none_or(|r| !git.has_object(r.commit))
-        });
-        if !wanted.is_empty() {
-            events(Event::Fetching {
-                module: modules
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                url: url.clone(),
-                git_ref: wanted
-                    .iter()
-                    .map(|s| short_ref(s))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-            if let Err(e) = git.fetch_refs(&fetch_url, &wanted) {
-                for m in modules {
-                    failed.push(((*m).clone(), fetch_error_text(&e)));
-                }
-                continue;
+        selection.available.extend(targets.available);
+        selection.unchanged.extend(targets.unchanged);
+        failed.extend(targets.failed);
+        let mut steps = targets.steps;
+        let module_list = modules
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Err(e) = fetch_listed(
+            git,
+            &fetch_url,
+            url,
+            &module_list,
+            &refs,
+            targets.wanted,
+            events,
+        ) {
+            for m in modules {
+                failed.push(((*m).clone(), fetch_error_text(&e)));
             }
+            continue;
         }
-        for (name, git_ref) in by_want {
-            let want = crate::source::want(name, url, &git_ref, Some(&ws.catalog));
-            match git.fetch_commit(&fetch_url, &want) {
-                Ok(resolved) => {
-                    if let Some(how) = &resolved.how {
-                        events(Event::Warning(format!("module {name}: {how}")));
-                    }
-                    if let Some(step) = steps.iter_mut().find(|s| s.name == *name) {
-                        step.commit = Some(resolved.commit.to_string());
-                        if is_commit_id(&git_ref) {
-                            step.to_ref = resolved.commit.to_string();
-                        }
-                    }
-                }
-                Err(e) => failed.push((name.clone(), fetch_error_text(&e))),
-            }
-        }
-        // A branch has no version in its name: its manifest says it.
-        for step in &steps {
-            let Some(available) = selection.available.get_mut(&step.name) else {
-                continue;
-            };
-            let tip = step
-                .commit
-                .as_deref()
-                .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-                .filter(|id| git.has_object(*id));
-            if available.branch_tip.is_some()
-                && let Some(tip) = tip
-                && let Ok(Some(m)) =
-                    crate::source::manifest_at_commit(git, tip, &step.name, "module.yml")
-            {
-                available.tip_version = Some(m.version);
-                if let Some(c) = cache.get_mut(&step.name) {
-                    c.available.tip_version = available.tip_version.clone();
-                }
-            }
-        }
+        failed.extend(fetch_unlisted(
+            ws,
+            git,
+            &fetch_url,
+            url,
+            targets.by_want,
+            &mut steps,
+            events,
+        ));
+        read_tip_versions(git, &steps, &mut selection.available, &mut cache);
         events(Event::Fetched {
-            module: modules
-                .iter()
-                .map(|m| m.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            module: module_list,
             commit: String::new(),
         });
         selection.steps.extend(steps);
@@ -631,6 +541,193 @@ pub fn select(
         .steps
         .sort_by_key(|s| names.iter().position(|n| *n == s.name));
     Ok(selection)
+}
+
+/// The modules to update by source URL (each URL is listed once).
+fn group_by_source<'n>(
+    embedded: &BTreeMap<String, ModuleState>,
+    names: &'n [String],
+) -> Result<BTreeMap<String, Vec<&'n String>>, EngineError> {
+    let mut by_url: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+    for name in names {
+        let m = embedded.get(name).ok_or_else(|| EngineError::NotEmbedded {
+            name: name.clone(),
+            embedded: embedded.keys().cloned().collect(),
+        })?;
+        by_url.entry(m.source.clone()).or_default().push(name);
+    }
+    Ok(by_url)
+}
+
+/// What one source's refs decide for its modules, before anything is fetched.
+#[derive(Debug, Default, PartialEq)]
+struct UrlTargets {
+    /// Refs the remote lists that the steps move to (fetched together).
+    wanted: Vec<String>,
+    /// (module, ref) the remote does not list by name — a commit id or a
+    /// version without its tag — fetched one by one.
+    by_want: Vec<(String, String)>,
+    steps: Vec<UpdateModule>,
+    unchanged: Vec<Unchanged>,
+    available: BTreeMap<String, Available>,
+    failed: Vec<(String, String)>,
+}
+
+/// Picks each module's target from its source's refs: a step, or why it
+/// stays (already at the target, or at the newest the policy allows), or
+/// why it cannot move.
+fn targets_of(
+    url: &str,
+    modules: &[(&String, &ModuleState)],
+    refs: &[RemoteRef],
+    policy: &Policy,
+    catalog: &crate::catalog::Catalog,
+) -> UrlTargets {
+    let mut out = UrlTargets::default();
+    for (name, current) in modules {
+        let scheme = catalog
+            .get(name)
+            .map(|e| e.scheme_for(url))
+            .unwrap_or_default();
+        let available = available(&current.git_ref, &current.commit, refs, &scheme);
+        out.available.insert((*name).clone(), available);
+        match choose(&current.git_ref, &current.commit, refs, policy, &scheme) {
+            Ok(Target::Move { git_ref, fetch })
+                if git_ref == current.git_ref
+                    && refs
+                        .iter()
+                        .find(|r| r.name == fetch)
+                        .is_some_and(|r| is_at(r.commit, &current.commit)) =>
+            {
+                out.unchanged.push(Unchanged {
+                    module: (*name).clone(),
+                    git_ref: current.git_ref.clone(),
+                    why: format!("it is at {git_ref} already"),
+                });
+            }
+            Ok(Target::Move { git_ref, fetch }) => {
+                if refs.iter().any(|r| r.name == fetch) {
+                    out.wanted.push(fetch.clone());
+                } else {
+                    out.by_want.push(((*name).clone(), git_ref.clone()));
+                }
+                out.steps.push(UpdateModule {
+                    name: (*name).clone(),
+                    source: url.to_owned(),
+                    from_ref: current.git_ref.clone(),
+                    to_ref: git_ref,
+                    commit: refs
+                        .iter()
+                        .find(|r| r.name == fetch)
+                        .map(|r| r.commit.to_string())
+                        .or_else(|| is_full_hex(&fetch).then(|| fetch.clone())),
+                });
+            }
+            Ok(Target::Current { why }) => out.unchanged.push(Unchanged {
+                module: (*name).clone(),
+                git_ref: current.git_ref.clone(),
+                why,
+            }),
+            Err(why) => out.failed.push(((*name).clone(), why)),
+        }
+    }
+    out
+}
+
+/// Fetches the listed refs the steps move to over one connection, unless
+/// their objects are here already (e.g. a second run).
+fn fetch_listed(
+    git: &Git,
+    fetch_url: &str,
+    url: &str,
+    module_list: &str,
+    refs: &[RemoteRef],
+    mut wanted: Vec<String>,
+    events: &mut dyn FnMut(Event),
+) -> Result<(), FetchError> {
+    wanted.retain(|src| {
+        refs.iter()
+            .find(|r| &r.name == src)
+            .is_none_or(|r| !git.has_object(r.commit))
+    });
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    events(Event::Fetching {
+        module: module_list.to_owned(),
+        url: url.to_owned(),
+        git_ref: wanted
+            .iter()
+            .map(|s| short_ref(s))
+            .collect::<Vec<_>>()
+            .join(", "),
+    });
+    git.fetch_refs(fetch_url, &wanted)
+}
+
+/// Fetches the targets the remote does not list by name and records their
+/// commits in the steps. Returns the modules that failed, with why.
+fn fetch_unlisted(
+    ws: &Workspace,
+    git: &Git,
+    fetch_url: &str,
+    url: &str,
+    by_want: Vec<(String, String)>,
+    steps: &mut [UpdateModule],
+    events: &mut dyn FnMut(Event),
+) -> Vec<(String, String)> {
+    let mut failed = Vec::new();
+    for (name, git_ref) in by_want {
+        let want = crate::source::want(&name, url, &git_ref, Some(&ws.catalog));
+        match git.fetch_commit(fetch_url, &want) {
+            Ok(resolved) => {
+                if let Some(how) = &resolved.how {
+                    events(Event::Resolved {
+                        module: name.clone(),
+                        how: how.clone(),
+                    });
+                }
+                if let Some(step) = steps.iter_mut().find(|s| s.name == name) {
+                    step.commit = Some(resolved.commit.to_string());
+                    if is_commit_id(&git_ref) {
+                        step.to_ref = resolved.commit.to_string();
+                    }
+                }
+            }
+            Err(e) => failed.push((name, fetch_error_text(&e))),
+        }
+    }
+    failed
+}
+
+/// A branch has no version in its name: its manifest at the fetched tip
+/// says it (shown by `--check`, kept in the upstream cache).
+fn read_tip_versions(
+    git: &Git,
+    steps: &[UpdateModule],
+    available: &mut BTreeMap<String, Available>,
+    cache: &mut BTreeMap<String, Cached>,
+) {
+    for step in steps {
+        let Some(available) = available.get_mut(&step.name) else {
+            continue;
+        };
+        let tip = step
+            .commit
+            .as_deref()
+            .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+            .filter(|id| git.has_object(*id));
+        if available.branch_tip.is_some()
+            && let Some(tip) = tip
+            && let Ok(Some(m)) =
+                crate::source::manifest_at_commit(git, tip, &step.name, "module.yml")
+        {
+            available.tip_version = Some(m.version);
+            if let Some(c) = cache.get_mut(&step.name) {
+                c.available.tip_version = available.tip_version.clone();
+            }
+        }
+    }
 }
 
 fn short_ref(full: &str) -> String {
@@ -774,35 +871,7 @@ pub fn resolve_step(
         .as_ref()
         .and_then(|a| a.modules.get(name))
         .ok_or_else(|| EngineError::Options(vec![format!("module {name} is not embedded")]))?;
-    let known = step
-        .commit
-        .as_deref()
-        .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-        .filter(|id| git.has_object(*id));
-    let upstream = match known {
-        Some(id) => id,
-        None => {
-            events(Event::Fetching {
-                module: name.clone(),
-                url: step.source.clone(),
-                git_ref: step.to_ref.clone(),
-            });
-            let want = crate::source::want(name, &step.source, &step.to_ref, Some(&cx.ws.catalog));
-            let id = git
-                .fetch_commit(&fetch_url(cx.ws, &step.source), &want)
-                .map_err(|source| EngineError::Fetch {
-                    module: name.clone(),
-                    source,
-                })?
-                .commit;
-            events(Event::Fetched {
-                module: name.clone(),
-                commit: id.to_string(),
-            });
-            id
-        }
-    };
-    let upstream = git.peel_to_commit(upstream)?;
+    let upstream = git.peel_to_commit(upstream_commit(cx, step, events)?)?;
     let upstream_tree = git.tree_of(upstream)?;
     untrusted::check_tree(git, name, upstream_tree, cx.limits)?;
     untrusted::check_shape(
@@ -820,14 +889,110 @@ pub fn resolve_step(
     events(Event::Merging {
         module: name.clone(),
     });
-    let base_tree = git.tree_of(old_squash)?;
+    let sides = Sides {
+        old_split,
+        base_tree: git.tree_of(old_squash)?,
+        upstream,
+        upstream_tree,
+    };
     let noop = upstream == old_split && cx.resolution.is_none();
-    let (squash, merge) = match cx.resolution {
+    let (squash, merge) = merge_module(cx, &prefix, old_squash, &sides, noop)?;
+    let manifest = merged_manifest(git, step, &merge, upstream)?;
+    for w in manifest.iter().flat_map(|m| &m.warnings) {
+        events(Event::Warning(w.clone()));
+    }
+    let old_manifest = modules::read_manifest(git, cx.head_tree, name)?;
+    let options = modules::resolve_options(name, manifest.as_ref(), given)?;
+    let option_deltas = option_deltas(
+        name,
+        old_manifest.as_ref(),
+        manifest.as_ref(),
+        &current.options,
+        &options,
+    );
+    let refused = refused_options(name, &option_deltas);
+    if !refused.is_empty() {
+        return Err(EngineError::Options(refused));
+    }
+    let manifests = (old_manifest.as_ref(), manifest.as_ref());
+    let preview = preview_of(cx, step, current, &sides, &merge, manifests, option_deltas)?;
+    Ok(Merged {
+        step: step.clone(),
+        upstream,
+        upstream_tree,
+        squash,
+        merge,
+        manifest,
+        options,
+        preview,
+        noop,
+    })
+}
+
+/// The upstream commit a step moves to: fetched by [`select`] already, or
+/// fetched now.
+fn upstream_commit(
+    cx: &StepContext<'_>,
+    step: &UpdateModule,
+    events: &mut dyn FnMut(Event),
+) -> Result<ObjectId, EngineError> {
+    let git = cx.git;
+    let name = &step.name;
+    let known = step
+        .commit
+        .as_deref()
+        .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+        .filter(|id| git.has_object(*id));
+    if let Some(id) = known {
+        return Ok(id);
+    }
+    events(Event::Fetching {
+        module: name.clone(),
+        url: step.source.clone(),
+        git_ref: step.to_ref.clone(),
+    });
+    let want = crate::source::want(name, &step.source, &step.to_ref, Some(&cx.ws.catalog));
+    let id = git
+        .fetch_commit(&fetch_url(cx.ws, &step.source), &want)
+        .map_err(|source| EngineError::Fetch {
+            module: name.clone(),
+            source,
+        })?
+        .commit;
+    events(Event::Fetched {
+        module: name.clone(),
+        commit: id.to_string(),
+    });
+    Ok(id)
+}
+
+/// The upstream versions a step moves between: the split commit embedded
+/// now (its squash's tree is the merge base) and the new upstream commit.
+struct Sides {
+    old_split: ObjectId,
+    base_tree: ObjectId,
+    upstream: ObjectId,
+    upstream_tree: ObjectId,
+}
+
+/// The squash commit and the merged tree: nothing to merge when upstream
+/// is the commit embedded already, the user's resolution of a paused
+/// update, else git-subtree's squash commit and a three-way merge of the
+/// prefix.
+fn merge_module(
+    cx: &StepContext<'_>,
+    prefix: &str,
+    old_squash: ObjectId,
+    sides: &Sides,
+    noop: bool,
+) -> Result<(ObjectId, PrefixMerge), EngineError> {
+    let git = cx.git;
+    Ok(match cx.resolution {
         None if noop => (
             old_squash,
             PrefixMerge {
                 tree: cx.head_tree,
-                prefix_tree: git.subtree_at(cx.head_tree, &prefix)?,
+                prefix_tree: git.subtree_at(cx.head_tree, prefix)?,
                 conflicts: Vec::new(),
                 raw: Vec::new(),
             },
@@ -836,7 +1001,7 @@ pub fn resolve_step(
             let tree = git.edit_tree(
                 cx.head_tree,
                 &[TreeEdit {
-                    path: prefix.clone(),
+                    path: prefix.to_owned(),
                     target: Some((crate::git::EntryKind::Tree, prefix_tree)),
                 }],
             )?;
@@ -852,67 +1017,88 @@ pub fn resolve_step(
         }
         None => {
             let squash = git.squash_pull_commit(
-                &prefix,
+                prefix,
                 old_squash,
-                old_split,
-                upstream,
+                sides.old_split,
+                sides.upstream,
                 cx.author,
                 cx.committer,
             )?;
             let merge = git.merge_prefix(
                 cx.head_tree,
-                &prefix,
-                base_tree,
-                upstream_tree,
+                prefix,
+                sides.base_tree,
+                sides.upstream_tree,
                 &squash.to_string(),
             )?;
             (squash, merge)
         }
-    };
-    // The manifest the wiring uses: the merged one (local patches kept),
-    // or upstream's while module.yml itself is in conflict.
-    let manifest_path = format!("{prefix}/{MANIFEST_FILE}");
+    })
+}
+
+/// The manifest the wiring uses: the merged one (local patches kept), or
+/// upstream's while module.yml itself is in conflict.
+fn merged_manifest(
+    git: &Git,
+    step: &UpdateModule,
+    merge: &PrefixMerge,
+    upstream: ObjectId,
+) -> Result<Option<Manifest>, EngineError> {
+    let name = &step.name;
+    let manifest_path = format!("{}/{MANIFEST_FILE}", prefix_of(name));
     let label = format!("{}@{}:{MANIFEST_FILE}", step.source, step.to_ref);
-    let manifest = if merge.conflicts.iter().any(|c| c.path == manifest_path) {
+    Ok(if merge.conflicts.iter().any(|c| c.path == manifest_path) {
         crate::source::manifest_at_commit(git, upstream, name, &label)?
     } else {
         modules::read_manifest(git, merge.tree, name)?
-    };
-    for w in manifest.iter().flat_map(|m| &m.warnings) {
-        events(Event::Warning(w.clone()));
-    }
-    let old_manifest = modules::read_manifest(git, cx.head_tree, name)?;
-    let options = modules::resolve_options(name, manifest.as_ref(), given)?;
-    let option_deltas = option_deltas(
-        name,
-        old_manifest.as_ref(),
-        manifest.as_ref(),
-        &current.options,
-        &options,
-    );
-    let refused: Vec<String> = option_deltas
+    })
+}
+
+/// The refused option changes, one line each.
+fn refused_options(module: &str, deltas: &[OptionDelta]) -> Vec<String> {
+    deltas
         .iter()
         .filter(|d| d.change == "refused")
-        .map(|d| format!("module {name}: option {}: {}", d.option, d.note))
-        .collect();
-    if !refused.is_empty() {
-        return Err(EngineError::Options(refused));
-    }
+        .map(|d| format!("module {module}: option {}: {}", d.option, d.note))
+        .collect()
+}
+
+/// What the preview shows of one step: the versions, the upstream commits
+/// and files, local changes kept, conflicts, options, new migrations,
+/// upgrade notes and unmet requirements.
+fn preview_of(
+    cx: &StepContext<'_>,
+    step: &UpdateModule,
+    current: &ModuleState,
+    sides: &Sides,
+    merge: &PrefixMerge,
+    (old_manifest, manifest): (Option<&Manifest>, Option<&Manifest>),
+    options: Vec<OptionDelta>,
+) -> Result<Preview, EngineError> {
+    let git = cx.git;
+    let name = &step.name;
+    let prefix = prefix_of(name);
+    let Sides {
+        old_split,
+        base_tree,
+        upstream,
+        upstream_tree,
+    } = *sides;
     let incompatible: Vec<String> = modules::compat_of(git, upstream_tree, "", name)?
         .into_iter()
         .map(|m| m.message)
         .collect();
-    let preview = Preview {
+    Ok(Preview {
         module: name.clone(),
         from: At {
             git_ref: current.git_ref.clone(),
             commit: old_split.to_string(),
-            version: old_manifest.as_ref().map(|m| m.version.clone()),
+            version: old_manifest.map(|m| m.version.clone()),
         },
         to: At {
             git_ref: step.to_ref.clone(),
             commit: upstream.to_string(),
-            version: manifest.as_ref().map(|m| m.version.clone()),
+            version: manifest.map(|m| m.version.clone()),
         },
         commits: commit_lines(git, upstream, old_split)?,
         reverted: commit_lines(git, old_split, upstream)?,
@@ -928,7 +1114,7 @@ pub fn resolve_step(
             .filter(|p| !merge.conflicts.iter().any(|c| &c.path == p))
             .collect(),
         conflicts: merge.conflicts.clone(),
-        options: option_deltas,
+        options,
         migrations: git
             .diff_trees(base_tree, upstream_tree)?
             .into_iter()
@@ -936,27 +1122,15 @@ pub fn resolve_step(
             .map(|c| format!("{prefix}/{}", c.path))
             .collect(),
         notes: manifest
-            .as_ref()
             .map(|m| {
                 notes_crossed(
                     &m.upgrade_notes,
-                    old_manifest.as_ref().map(|o| o.version.as_str()),
+                    old_manifest.map(|o| o.version.as_str()),
                     Some(m.version.as_str()),
                 )
             })
             .unwrap_or_default(),
         incompatible,
-    };
-    Ok(Merged {
-        step: step.clone(),
-        upstream,
-        upstream_tree,
-        squash,
-        merge,
-        manifest,
-        options,
-        preview,
-        noop,
     })
 }
 
@@ -1409,5 +1583,206 @@ mod tests {
         assert!(is_migration("pkg/migrations/0002_more.py"));
         assert!(!is_migration("pkg/migrations/__init__.py"));
         assert!(!is_migration("pkg/models.py"));
+    }
+
+    fn embedded(git_ref: &str, commit: u8) -> ModuleState {
+        ModuleState {
+            source: "https://example.com/crm.git".into(),
+            git_ref: git_ref.into(),
+            commit: ObjectId::from_bytes_or_panic(&[commit; 20]).to_string(),
+            prefix: "modules/crm".into(),
+            tree: "0".repeat(40),
+            version: None,
+            options: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn each_module_gets_a_step_or_a_reason_from_its_source_s_refs() {
+        let url = "https://example.com/crm.git";
+        let names: Vec<String> = ["crm", "orgs", "notes", "pinned", "headless"]
+            .map(String::from)
+            .to_vec();
+        let states = [
+            embedded("v1.0.0", 1), // moves to v1.2.0 (listed: fetched with the others)
+            embedded("v1.2.0", 3), // at the newest compatible version
+            embedded("main", 9),   // at the branch's tip
+            embedded("stable", 1), // a tag that moved upstream: fetch it again
+            embedded("HEAD", 1),   // follows a HEAD the remote does not list
+        ];
+        let modules: Vec<(&String, &ModuleState)> = names.iter().zip(&states).collect();
+        let catalog = crate::catalog::Catalog::default();
+        let t = targets_of(url, &modules, &refs(), &Policy::default(), &catalog);
+        assert_eq!(
+            t.steps
+                .iter()
+                .map(|s| (s.name.as_str(), s.from_ref.as_str(), s.to_ref.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("crm", "v1.0.0", "v1.2.0"), ("pinned", "stable", "stable")]
+        );
+        assert_eq!(
+            t.steps[0].commit,
+            Some(ObjectId::from_bytes_or_panic(&[3; 20]).to_string())
+        );
+        assert_eq!(t.wanted, vec!["refs/tags/v1.2.0", "refs/tags/stable"]);
+        assert!(t.by_want.is_empty(), "{:?}", t.by_want);
+        let unchanged: Vec<(&str, &str)> = t
+            .unchanged
+            .iter()
+            .map(|u| (u.module.as_str(), u.why.as_str()))
+            .collect();
+        assert_eq!(unchanged.len(), 2, "{unchanged:?}");
+        assert_eq!(unchanged[0].0, "orgs");
+        assert!(unchanged[0].1.contains("v2.0.0"), "{unchanged:?}");
+        assert_eq!(unchanged[1], ("notes", "it is at the tip of main"));
+        assert_eq!(t.failed.len(), 1, "{:?}", t.failed);
+        assert_eq!(t.failed[0].0, "headless");
+        assert!(t.failed[0].1.contains("is gone upstream"), "{:?}", t.failed);
+        assert_eq!(t.available.len(), 5, "every module's offer is kept");
+        assert_eq!(t.available["crm"].compatible.as_deref(), Some("v1.2.0"));
+    }
+
+    #[test]
+    fn a_target_the_remote_does_not_list_is_fetched_on_its_own() {
+        let url = "https://example.com/crm.git";
+        let name = "crm".to_owned();
+        let state = embedded("v1.0.0", 1);
+        let id = "b".repeat(40);
+        let to_commit = Policy {
+            major: false,
+            to: Some(id.clone()),
+        };
+        let catalog = crate::catalog::Catalog::default();
+        let t = targets_of(url, &[(&name, &state)], &refs(), &to_commit, &catalog);
+        assert!(t.wanted.is_empty(), "{:?}", t.wanted);
+        assert_eq!(t.by_want, vec![("crm".to_owned(), id.clone())]);
+        assert_eq!(t.steps.len(), 1, "{t:?}");
+        assert_eq!(t.steps[0].commit.as_deref(), Some(id.as_str()));
+
+        // `--to` the ref it is on: nothing to do when the ref is where it
+        // was embedded, a step when the tag moved since.
+        let to_same = Policy {
+            major: false,
+            to: Some("v1.0.0".into()),
+        };
+        let t = targets_of(url, &[(&name, &state)], &refs(), &to_same, &catalog);
+        assert!(t.steps.is_empty(), "{:?}", t.steps);
+        assert_eq!(t.unchanged[0].why, "it is at v1.0.0 already");
+        let moved_tag = embedded("v1.0.0", 7);
+        let t = targets_of(url, &[(&name, &moved_tag)], &refs(), &to_same, &catalog);
+        assert_eq!(t.steps.len(), 1, "{t:?}");
+        assert_eq!(t.wanted, vec!["refs/tags/v1.0.0"]);
+    }
+
+    #[test]
+    fn modules_are_grouped_by_source_and_unknown_ones_are_named() {
+        let mut fork = embedded("v1.0.0", 1);
+        fork.source = "https://example.com/fork.git".into();
+        let embedded_modules = BTreeMap::from([
+            ("crm".to_owned(), embedded("v1.0.0", 1)),
+            ("orgs".to_owned(), embedded("v1.0.0", 1)),
+            ("auth".to_owned(), fork),
+        ]);
+        let names: Vec<String> = ["orgs", "auth", "crm"].map(String::from).to_vec();
+        let by_url = group_by_source(&embedded_modules, &names).expect("all embedded");
+        let grouped: Vec<(&str, Vec<&str>)> = by_url
+            .iter()
+            .map(|(u, ms)| (u.as_str(), ms.iter().map(|m| m.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            grouped,
+            vec![
+                ("https://example.com/crm.git", vec!["orgs", "crm"]),
+                ("https://example.com/fork.git", vec!["auth"]),
+            ]
+        );
+        let missing = ["crm", "billing"].map(String::from).to_vec();
+        match group_by_source(&embedded_modules, &missing) {
+            Err(EngineError::NotEmbedded { name, embedded }) => {
+                assert_eq!(name, "billing");
+                assert_eq!(embedded, vec!["auth", "crm", "orgs"]);
+            }
+            other => panic!("expected NotEmbedded, got {other:?}"),
+        }
+    }
+
+    fn manifest(config: &str) -> Manifest {
+        let text = format!("name: crm\nversion: \"1.0.0\"\nconfig:\n{config}");
+        Manifest::parse(&text, "module.yml", "crm").expect("valid manifest")
+    }
+
+    fn options(pairs: &[(&str, Value)]) -> BTreeMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn option_deltas_between_two_manifests() {
+        let old = manifest(
+            "  mutable:\n    per_page: {type: integer, default: 25}\n    legacy: {type: boolean, default: true}\n  immutable:\n    stages: {type: list, default: [a]}\n",
+        );
+        let new = manifest(
+            "  mutable:\n    per_page: {type: integer, default: 50}\n    theme: {type: string, default: dark, description: Colours}\n  immutable:\n    stages: {type: list, default: [a]}\n",
+        );
+        let current = options(&[
+            ("per_page", Value::Int(25)),
+            ("legacy", Value::Bool(true)),
+            ("stages", Value::List(vec![Value::Str("a".into())])),
+        ]);
+        let resolved = options(&[
+            ("per_page", Value::Int(50)),
+            ("theme", Value::Str("dark".into())),
+            ("stages", Value::List(vec![Value::Str("a".into())])),
+        ]);
+        let deltas = option_deltas("crm", Some(&old), Some(&new), &current, &resolved);
+        let got: Vec<(&str, &str, &str)> = deltas
+            .iter()
+            .map(|d| (d.option.as_str(), d.change, d.note.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("per_page", "changed", "its default changed"),
+                ("theme", "added", "new option: Colours"),
+                (
+                    "legacy",
+                    "removed",
+                    "the new version no longer has this option"
+                ),
+            ]
+        );
+        assert!(refused_options("crm", &deltas).is_empty());
+    }
+
+    #[test]
+    fn an_immutable_option_that_would_change_refuses_the_update() {
+        let old = manifest("  immutable:\n    stages: {type: list, default: [a]}\n");
+        let retyped = manifest("  immutable:\n    stages: {type: string, default: a}\n");
+        let current = options(&[("stages", Value::List(vec![Value::Str("a".into())]))]);
+        let resolved = options(&[("stages", Value::Str("a".into()))]);
+        let deltas = option_deltas("crm", Some(&old), Some(&retyped), &current, &resolved);
+        assert_eq!(deltas.len(), 1, "{deltas:?}");
+        assert_eq!(deltas[0].change, "refused");
+        assert!(
+            deltas[0]
+                .note
+                .contains("its type changes from list to string")
+                && deltas[0].note.contains("cannot keep it"),
+            "{}",
+            deltas[0].note
+        );
+        // Same type, new default: keeping the old value is possible and said.
+        let redefaulted = manifest("  immutable:\n    stages: {type: list, default: [b]}\n");
+        let resolved = options(&[("stages", Value::List(vec![Value::Str("b".into())]))]);
+        let deltas = option_deltas("crm", Some(&old), Some(&redefaulted), &current, &resolved);
+        assert_eq!(
+            refused_options("crm", &deltas),
+            vec![
+                "module crm: option stages: it is immutable and would change from [a] to [b]; to keep it, set `modules.crm.stages: [a]` in quickscale.yml"
+                    .to_owned()
+            ]
+        );
     }
 }

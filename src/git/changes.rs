@@ -95,11 +95,9 @@ impl Git {
     /// (as [`Git::open_at_root`], any failure to open counts as none).
     pub fn discover_with_env(dir: &Path) -> Option<Git> {
         // As `open_at_root`: any failure to find a repository means "none".
-        gix::discover_with_environment_overrides(dir)
-            .ok()
-            .map(|repo| Git {
-                repo: super::with_object_cache(repo),
-            })
+        super::discover_repo(dir, false).map(|repo| Git {
+            repo: super::with_object_cache(repo),
+        })
     }
 
     /// Reads the index (the one `GIT_INDEX_FILE` names, if set) without
@@ -197,69 +195,85 @@ impl Git {
                 }
                 None => {
                     let name = rest.to_str_lossy().into_owned();
-                    // All stages of one path, and whether it is committed at all.
+                    // All stages of one path.
                     let mut end = i + 1;
                     while end < range.end && entries[end].path(index) == path {
                         end += 1;
                     }
-                    let committed = entries[i..end]
-                        .iter()
-                        .any(|e| !e.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD));
-                    let new = entries[i..end]
-                        .iter()
-                        .find(|e| e.stage_raw() == 0)
-                        .or_else(|| entries[i..end].first());
                     let old = tree_entries.remove(&name);
-                    let full = format!("{dir}{name}");
-                    match (old, new) {
-                        (Some((EntryKind::Tree, old_tree)), Some(e)) if e.mode.is_sparse() => {
-                            // A sparse index keeps a whole directory as one entry.
-                            if old_tree != e.id {
-                                self.raw_tree_diff(Some(old_tree), Some(e.id), &full, out)?;
-                            }
-                        }
-                        (old, Some(e)) if committed => {
-                            if let Some((EntryKind::Tree, old_tree)) = old {
-                                self.raw_tree_diff(Some(old_tree), None, &full, out)?;
-                            }
-                            let old_leaf = old.filter(|(k, _)| *k != EntryKind::Tree);
-                            let kind = e.mode.to_tree_entry_mode().map(|m| m.kind());
-                            let unchanged = e.stage_raw() == 0
-                                && old_leaf.is_some_and(|(k, id)| id == e.id && Some(k) == kind);
-                            if !unchanged {
-                                out.push(Raw {
-                                    path: full,
-                                    old: old_leaf.map(|(_, id)| id),
-                                    new: Some(e.id),
-                                });
-                            }
-                        }
-                        (Some((EntryKind::Tree, old_tree)), _) => {
-                            self.raw_tree_diff(Some(old_tree), None, &full, out)?;
-                        }
-                        (Some((_, id)), _) => out.push(Raw {
-                            path: full,
-                            old: Some(id),
-                            new: None,
-                        }),
-                        (None, _) => {}
-                    }
+                    self.diff_staged_path(old, &entries[i..end], format!("{dir}{name}"), out)?;
                     i = end;
                 }
             }
         }
         // What HEAD has here and the index does not: deleted.
         for (name, (kind, id)) in tree_entries {
-            let full = format!("{dir}{name}");
-            if kind == EntryKind::Tree {
-                self.raw_tree_diff(Some(id), None, &full, out)?;
-            } else {
-                out.push(Raw {
-                    path: full,
-                    old: Some(id),
-                    new: None,
-                });
+            self.push_deleted(kind, id, format!("{dir}{name}"), out)?;
+        }
+        Ok(())
+    }
+
+    /// One path of the index (all its stages) against what HEAD has there.
+    fn diff_staged_path(
+        &self,
+        old: Option<(EntryKind, ObjectId)>,
+        stages: &[gix::index::Entry],
+        full: String,
+        out: &mut Vec<Raw>,
+    ) -> Result<(), GitError> {
+        // Whether it is committed at all (not only `git add -N`).
+        let committed = stages
+            .iter()
+            .any(|e| !e.flags.contains(gix::index::entry::Flags::INTENT_TO_ADD));
+        let new = stages
+            .iter()
+            .find(|e| e.stage_raw() == 0)
+            .or_else(|| stages.first());
+        match (old, new) {
+            (Some((EntryKind::Tree, old_tree)), Some(e)) if e.mode.is_sparse() => {
+                // A sparse index keeps a whole directory as one entry.
+                if old_tree != e.id {
+                    self.raw_tree_diff(Some(old_tree), Some(e.id), &full, out)?;
+                }
             }
+            (old, Some(e)) if committed => {
+                if let Some((EntryKind::Tree, old_tree)) = old {
+                    self.raw_tree_diff(Some(old_tree), None, &full, out)?;
+                }
+                let old_leaf = old.filter(|(k, _)| *k != EntryKind::Tree);
+                let kind = e.mode.to_tree_entry_mode().map(|m| m.kind());
+                let unchanged = e.stage_raw() == 0
+                    && old_leaf.is_some_and(|(k, id)| id == e.id && Some(k) == kind);
+                if !unchanged {
+                    out.push(Raw {
+                        path: full,
+                        old: old_leaf.map(|(_, id)| id),
+                        new: Some(e.id),
+                    });
+                }
+            }
+            (Some((kind, id)), _) => self.push_deleted(kind, id, full, out)?,
+            (None, _) => {}
+        }
+        Ok(())
+    }
+
+    /// A path HEAD has and the index does not: every leaf under it is deleted.
+    fn push_deleted(
+        &self,
+        kind: EntryKind,
+        id: ObjectId,
+        full: String,
+        out: &mut Vec<Raw>,
+    ) -> Result<(), GitError> {
+        if kind == EntryKind::Tree {
+            self.raw_tree_diff(Some(id), None, &full, out)?;
+        } else {
+            out.push(Raw {
+                path: full,
+                old: Some(id),
+                new: None,
+            });
         }
         Ok(())
     }

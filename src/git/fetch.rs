@@ -234,23 +234,21 @@ fn finish(
             })
         }
         Pick::Commit(prefix) if prefix.len() == 40 => {
-            // A full id names one object: no history walk needed.
             let id = ObjectId::from_hex(prefix.as_bytes()).ctx(|| format!("parse `{prefix}`"))?;
             if !repo.has_object(id) {
                 return Err(not_found());
             }
-            Ok(Resolved {
-                commit: peel_to_commit(repo, id, url, &want.git_ref)?,
-                how: None,
-            })
+            let commit = peel_to_commit(repo, id, url, &want.git_ref)?;
+            // Being in the object database is not enough (another module's
+            // commit, the project's own): the source's history must hold it.
+            let found = commits_with_prefix(repo, &source_tips(refs), &commit.to_string())?;
+            if !found.contains(&commit) {
+                return Err(not_found());
+            }
+            Ok(Resolved { commit, how: None })
         }
         Pick::Commit(prefix) => {
-            let tips: Vec<ObjectId> = refs
-                .iter()
-                .filter(|r| r.tag().is_some() || r.branch().is_some() || r.name == "HEAD")
-                .map(|r| r.commit)
-                .collect();
-            let found = commits_with_prefix(repo, &tips, prefix)?;
+            let found = commits_with_prefix(repo, &source_tips(refs), prefix)?;
             match found.as_slice() {
                 [one] => Ok(Resolved {
                     commit: *one,
@@ -303,6 +301,14 @@ fn finish(
         }
         Pick::Missing => Err(not_found()),
     }
+}
+
+/// The commits the source's branches, tags and HEAD name.
+fn source_tips(refs: &[RemoteRef]) -> Vec<ObjectId> {
+    refs.iter()
+        .filter(|r| r.tag().is_some() || r.branch().is_some() || r.name == "HEAD")
+        .map(|r| r.commit)
+        .collect()
 }
 
 /// Every commit reachable from `tips` whose id starts with `prefix`.
@@ -467,17 +473,26 @@ impl Git {
         // case): its specs are fetched; otherwise a second one fetches what
         // the advertisement showed is needed.
         let r = want.git_ref.as_str();
-        // A full id whose commit is here already needs nothing fetched (as
-        // `update` skips refs whose objects it has).
+        // A full id whose commit is here already needs nothing fetched when
+        // a branch or tag the source advertises, also here, reaches it (as
+        // `update` skips refs whose objects it has). Being here is not
+        // enough: it may be another module's commit, or the project's.
         if r.len() == 40
             && let Ok(id) = ObjectId::from_hex(r.as_bytes())
             && let Ok(Some(object)) = self.repo.try_find_object(id)
             && let Ok(commit) = object.peel_to_commit()
         {
-            return Ok(Resolved {
-                commit: commit.id,
-                how: None,
-            });
+            let refs = self.list_remote(url)?;
+            // A history not all here (a walk error) is fetched below.
+            let reached =
+                commits_with_prefix(&self.repo, &source_tips(&refs), &commit.id.to_string())
+                    .unwrap_or_default();
+            if reached.contains(&commit.id) {
+                return Ok(Resolved {
+                    commit: commit.id,
+                    how: None,
+                });
+            }
         }
         if is_commit_id(r) {
             let refs = self.list_remote(url)?;

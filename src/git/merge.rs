@@ -272,3 +272,179 @@ fn describe(c: &gix::merge::tree::Conflict) -> String {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The three-way merge of a prefix, on trees written as objects (no
+    //! worktree, no commits): what is kept, what is taken, what conflicts.
+    use super::*;
+    use crate::git::scratch_repo::ScratchRepo;
+
+    const PREFIX: &str = "modules/crm";
+
+    /// A tree of the given files (path → text).
+    fn tree(git: &Git, files: &[(&str, &str)]) -> ObjectId {
+        let edits: Vec<TreeEdit> = files
+            .iter()
+            .map(|(path, text)| TreeEdit {
+                path: (*path).to_owned(),
+                target: Some((
+                    EntryKind::Blob,
+                    git.write_blob(text.as_bytes()).expect("blob"),
+                )),
+            })
+            .collect();
+        git.edit_tree(git.empty_tree(), &edits).expect("tree")
+    }
+
+    /// The text at `path` of `tree`, if any.
+    fn text_at(git: &Git, tree: ObjectId, path: &str) -> Option<String> {
+        let (_, id) = git.entry_at(tree, path).expect("entry")?;
+        Some(String::from_utf8(git.read_blob(id).expect("blob")).expect("utf-8"))
+    }
+
+    /// HEAD's tree: the project's own files plus the module's files under PREFIX.
+    fn head_with(git: &Git, module: &[(&str, &str)]) -> ObjectId {
+        let mut files: Vec<(String, &str)> = vec![
+            ("README.md".into(), "project\n"),
+            // Same name as a module file, outside the prefix: never merged.
+            ("views.py".into(), "the project's own\n"),
+        ];
+        files.extend(module.iter().map(|(p, t)| (format!("{PREFIX}/{p}"), *t)));
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), *t)).collect();
+        tree(git, &refs)
+    }
+
+    #[test]
+    fn local_patches_are_kept_and_upstream_changes_are_taken() {
+        let repo = ScratchRepo::new();
+        let git = repo.open();
+        let base = tree(
+            &git,
+            &[
+                ("views.py", "1\n2\n3\n4\n5\n"),
+                ("urls.py", "a\n"),
+                ("old.py", "o\n"),
+            ],
+        );
+        let head = head_with(
+            &git,
+            &[
+                ("views.py", "local\n2\n3\n4\n5\n"),
+                ("urls.py", "a\n"),
+                ("old.py", "o\n"),
+            ],
+        );
+        let theirs = tree(
+            &git,
+            &[
+                ("views.py", "1\n2\n3\n4\nupstream\n"),
+                ("urls.py", "b\n"),
+                ("new.py", "n\n"),
+            ],
+        );
+        let merged = git
+            .merge_prefix(head, PREFIX, base, theirs, "squash")
+            .expect("merge");
+        assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
+        let at = |p: &str| text_at(&git, merged.tree, p);
+        assert_eq!(
+            at("modules/crm/views.py").as_deref(),
+            Some("local\n2\n3\n4\nupstream\n")
+        );
+        assert_eq!(at("modules/crm/urls.py").as_deref(), Some("b\n"));
+        assert_eq!(at("modules/crm/new.py").as_deref(), Some("n\n"));
+        assert_eq!(
+            at("modules/crm/old.py"),
+            None,
+            "deleted upstream, untouched here"
+        );
+        assert_eq!(at("views.py").as_deref(), Some("the project's own\n"));
+        assert_eq!(at("README.md").as_deref(), Some("project\n"));
+        assert_eq!(
+            merged.prefix_tree,
+            git.subtree_at(merged.tree, PREFIX).expect("subtree")
+        );
+    }
+
+    #[test]
+    fn the_same_lines_changed_on_both_sides_conflict_with_git_s_markers() {
+        let repo = ScratchRepo::new();
+        let git = repo.open();
+        let base = tree(&git, &[("views.py", "1\n2\n3\n")]);
+        let head = head_with(&git, &[("views.py", "1\nmine\n3\n")]);
+        let theirs = tree(&git, &[("views.py", "1\ntheirs\n3\n")]);
+        let merged = git
+            .merge_prefix(head, PREFIX, base, theirs, "abc1234")
+            .expect("merge");
+        assert_eq!(
+            merged.conflicts,
+            vec![MergeConflict {
+                path: "modules/crm/views.py".into(),
+                what: "both changed the same lines (content conflict)".into(),
+            }]
+        );
+        let text = text_at(&git, merged.tree, "modules/crm/views.py").expect("file");
+        assert!(
+            text.contains("<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> abc1234\n"),
+            "{text}"
+        );
+        // The index gets git's three stages for the conflicted path only.
+        let stages = git
+            .conflict_stages(merged.tree, &merged.raw)
+            .expect("stages");
+        let got: Vec<(&str, u8)> = stages.iter().map(|(p, s, _)| (p.as_str(), *s)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("modules/crm/views.py", 1),
+                ("modules/crm/views.py", 2),
+                ("modules/crm/views.py", 3)
+            ]
+        );
+        let texts: Vec<String> = stages
+            .iter()
+            .map(|(_, _, leaf)| {
+                String::from_utf8(git.read_blob(leaf.id).expect("blob")).expect("utf-8")
+            })
+            .collect();
+        assert_eq!(texts, ["1\n2\n3\n", "1\nmine\n3\n", "1\ntheirs\n3\n"]);
+    }
+
+    #[test]
+    fn a_file_changed_locally_and_deleted_upstream_is_a_modify_delete_conflict() {
+        let repo = ScratchRepo::new();
+        let git = repo.open();
+        let base = tree(&git, &[("views.py", "1\n"), ("urls.py", "u\n")]);
+        let head = head_with(&git, &[("views.py", "1\npatched\n"), ("urls.py", "u\n")]);
+        let theirs = tree(&git, &[("urls.py", "u\n")]);
+        let merged = git
+            .merge_prefix(head, PREFIX, base, theirs, "squash")
+            .expect("merge");
+        assert_eq!(
+            merged.conflicts,
+            vec![MergeConflict {
+                path: "modules/crm/views.py".into(),
+                what: "changed on one side, deleted on the other (modify/delete)".into(),
+            }]
+        );
+        // The local version stays in the tree for the user to decide.
+        assert_eq!(
+            text_at(&git, merged.tree, "modules/crm/views.py").as_deref(),
+            Some("1\npatched\n")
+        );
+    }
+
+    #[test]
+    fn an_unchanged_upstream_leaves_head_as_it_is() {
+        let repo = ScratchRepo::new();
+        let git = repo.open();
+        let base = tree(&git, &[("views.py", "1\n")]);
+        let head = head_with(&git, &[("views.py", "1\nlocal\n"), ("mine.py", "m\n")]);
+        let merged = git
+            .merge_prefix(head, PREFIX, base, base, "squash")
+            .expect("merge");
+        assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
+        assert_eq!(merged.tree, head);
+    }
+}

@@ -7,6 +7,7 @@ pub mod changes;
 pub mod fetch;
 mod local;
 pub mod merge;
+pub mod overlay;
 pub mod query;
 pub mod remote;
 #[cfg(test)]
@@ -85,6 +86,41 @@ pub struct Git {
 /// the cache each lookup re-reads and re-inflates them (a `status` read the
 /// root tree 32 times). Small, so memory stays below git's.
 const OBJECT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Pack slots of the object store of a command that writes. gix sizes its
+/// slot map once, when the repository is opened (the packs on disk + 10%,
+/// at least 32), and a pack written later that finds no free slot makes
+/// every lookup fail ("too few index slots"): one `apply` writes a pack per
+/// module it fetches, so its 33rd module broke it. Reading commands keep
+/// gix's default: the slots cost an allocation each at start and exit,
+/// which a no-op `status` or hook would pay on every run.
+const WRITE_PACK_SLOTS: usize = 1024;
+
+/// Discovers the repository containing `dir` as git does (honouring
+/// `GIT_DIR` and friends); with room for [`WRITE_PACK_SLOTS`] packs when
+/// `writes`.
+pub(crate) fn discover_repo(dir: &Path, writes: bool) -> Option<gix::Repository> {
+    let mut options = gix::sec::trust::Mapping::<gix::open::Options>::default();
+    if writes {
+        for o in [&mut options.full, &mut options.reduced] {
+            *o = std::mem::take(o).object_store_slots(pack_slots());
+        }
+    }
+    gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+        dir,
+        Default::default(),
+        options,
+    )
+    .ok()
+    .map(Into::into)
+}
+
+fn pack_slots() -> gix::odb::store::init::Slots {
+    gix::odb::store::init::Slots::AsNeededByDiskState {
+        multiplier: 2.0,
+        minimum: WRITE_PACK_SLOTS,
+    }
+}
 
 /// A repository handle with the object cache set (unless configured).
 pub(crate) fn with_object_cache(mut repo: gix::Repository) -> gix::Repository {
@@ -175,7 +211,7 @@ enum Discovered {
 /// repository that tracks files under `root` is an error: the project
 /// cannot have a repository of its own there.
 fn discover_project(root: &Path) -> Result<Discovered, GitError> {
-    let Ok(repo) = gix::discover_with_environment_overrides(root) else {
+    let Some(repo) = discover_repo(root, false) else {
         return Ok(Discovered::None);
     };
     let Some(workdir) = repo.workdir() else {
@@ -285,6 +321,18 @@ impl Git {
         })
     }
 
+    /// The same repository, reopened with room for the packs a writing
+    /// command may add (see [`WRITE_PACK_SLOTS`]); unchanged when it cannot
+    /// be reopened (the caller already holds a working handle).
+    pub fn for_writing(self) -> Git {
+        match discover_repo(&self.workdir(), true) {
+            Some(repo) if repo.git_dir() == self.repo.git_dir() => Git {
+                repo: with_object_cache(repo),
+            },
+            _ => self,
+        }
+    }
+
     /// The repository around `root` that does not track it, when `root` has
     /// no repository of its own yet; `None` otherwise.
     pub fn enclosing(root: &Path) -> Result<Option<Enclosing>, GitError> {
@@ -296,8 +344,14 @@ impl Git {
 
     /// Creates a repository at `root` (honouring `init.defaultBranch`).
     pub fn init(root: &Path) -> Result<Git, GitError> {
-        let repo =
-            gix::init(root).ctx(|| format!("create a git repository in `{}`", root.display()))?;
+        let repo: gix::Repository = gix::ThreadSafeRepository::init_opts(
+            root,
+            gix::create::Kind::WithWorktree,
+            gix::create::Options::default(),
+            gix::open::Options::default().object_store_slots(pack_slots()),
+        )
+        .map(Into::into)
+        .ctx(|| format!("create a git repository in `{}`", root.display()))?;
         Ok(Git {
             repo: with_object_cache(repo),
         })

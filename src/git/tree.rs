@@ -35,20 +35,33 @@ pub type Entries = BTreeMap<String, (EntryKind, ObjectId)>;
 impl Git {
     /// The direct entries of a tree (names must be UTF-8).
     pub fn tree_entries(&self, id: ObjectId) -> Result<Entries, GitError> {
+        let mut out = Entries::new();
+        self.for_each_entry(id, |name, kind, oid| {
+            out.insert(name.to_owned(), (kind, oid));
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each direct entry of a tree, in the tree's order,
+    /// without collecting them (names must be UTF-8).
+    fn for_each_entry(
+        &self,
+        id: ObjectId,
+        mut f: impl FnMut(&str, EntryKind, ObjectId),
+    ) -> Result<(), GitError> {
         let obj = self
             .repo
             .find_object(id)
             .ctx(|| format!("read tree {id}"))?;
         let tree = obj.into_tree();
-        let decoded = tree.decode().ctx(|| format!("decode tree {id}"))?;
-        let mut out = Entries::new();
-        for e in &decoded.entries {
-            let name = String::from_utf8(e.filename.to_vec()).map_err(|_| {
+        for e in tree.iter() {
+            let e = e.ctx(|| format!("decode tree {id}"))?;
+            let name = std::str::from_utf8(e.filename()).map_err(|_| {
                 GitError::new(format!("read tree {id}"), "a path is not valid UTF-8")
             })?;
-            out.insert(name, (e.mode.kind(), e.oid.to_owned()));
+            f(name, e.mode().kind(), e.oid().to_owned());
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Every changed leaf between two trees; identical subtrees are skipped.
@@ -112,15 +125,32 @@ impl Git {
 
     /// Every leaf under `tree`, with paths relative to it.
     pub fn list_leaves(&self, tree: ObjectId) -> Result<Vec<(String, Leaf)>, GitError> {
-        let changes = {
-            let mut out = Vec::new();
-            self.diff_into(None, Some(tree), "", &mut out)?;
-            out
-        };
-        Ok(changes
-            .into_iter()
-            .filter_map(|c| c.new.map(|leaf| (c.path, leaf)))
-            .collect())
+        let mut out = Vec::new();
+        self.leaves_into(tree, "", &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Git::list_leaves`] under `prefix`, depth first, names in string
+    /// order (as [`Git::diff_trees`] from nothing lists them).
+    fn leaves_into(
+        &self,
+        tree: ObjectId,
+        prefix: &str,
+        out: &mut Vec<(String, Leaf)>,
+    ) -> Result<(), GitError> {
+        for (name, (kind, id)) in self.tree_entries(tree)? {
+            let path = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if kind == EntryKind::Tree {
+                self.leaves_into(id, &path, out)?;
+            } else {
+                out.push((path, Leaf { id, kind }));
+            }
+        }
+        Ok(())
     }
 
     /// The entry at `path` in `tree`, if any.
@@ -132,8 +162,15 @@ impl Git {
         let mut current = tree;
         let mut parts = path.split('/').filter(|p| !p.is_empty()).peekable();
         while let Some(part) = parts.next() {
-            let entries = self.tree_entries(current)?;
-            let Some((kind, id)) = entries.get(part).copied() else {
+            // A scan, not a map: a lookup reads one name (the last of
+            // duplicates wins, as in `tree_entries`).
+            let mut found = None;
+            self.for_each_entry(current, |name, kind, id| {
+                if name == part {
+                    found = Some((kind, id));
+                }
+            })?;
+            let Some((kind, id)) = found else {
                 return Ok(None);
             };
             if parts.peek().is_none() {

@@ -26,9 +26,13 @@ const UPPER32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const HEX: &str = "0123456789abcdef";
 const B64URL: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// (rule expected, a line holding a secret of that kind).
-fn secrets() -> Vec<(&'static str, String)> {
-    let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+// The corpus: (rule expected, a line holding a secret of that kind), by
+// family; each family draws from its own deterministic stream.
+
+/// Cloud and infrastructure credentials (AWS, GCP, Azure, DigitalOcean,
+/// HashiCorp, Vault, Doppler).
+fn cloud_keys() -> Vec<(&'static str, String)> {
+    let mut g = Gen(0x9e37_79b9_7f4a_7c15 ^ 1);
     vec![
         ("aws-access-token", format!("AKIA{}", g.pick(UPPER32, 16))),
         (
@@ -41,6 +45,29 @@ fn secrets() -> Vec<(&'static str, String)> {
                 )
             ),
         ),
+        ("gcp-api-key", format!("AIza{}", g.pick(B64URL, 35))),
+        (
+            "gcp-service-account",
+            format!("  \"private_key_id\": \"{}\",", g.pick(HEX, 40)),
+        ),
+        ("digitalocean-pat", format!("dop_v1_{}", g.pick(HEX, 64))),
+        (
+            "hashicorp-tf-api-token",
+            format!("{}.atlasv1.{}", g.pick(ALNUM, 14), g.pick(ALNUM, 67)),
+        ),
+        ("vault-service-token", format!("hvs.{}", g.pick(B64URL, 95))),
+        ("doppler-api-token", format!("dp.pt.{}", g.pick(ALNUM, 43))),
+        (
+            "azure-ad-client-secret",
+            format!("secret = \"{}8Q~{}\"", g.pick(ALNUM, 3), g.pick(ALNUM, 34)),
+        ),
+    ]
+}
+
+/// Code host and package registry tokens (GitHub, GitLab, npm, PyPI).
+fn forge_tokens() -> Vec<(&'static str, String)> {
+    let mut g = Gen(0x9e37_79b9_7f4a_7c15 ^ 2);
+    vec![
         ("github-pat", format!("token: ghp_{}", g.pick(ALNUM, 36))),
         (
             "github-fine-grained-pat",
@@ -53,17 +80,28 @@ fn secrets() -> Vec<(&'static str, String)> {
         ("gitlab-ptt", format!("glptt-{}", g.pick(HEX, 40))),
         ("gitlab-rrt", format!("glrt-{}", g.pick(ALNUM, 20))),
         (
+            "npm-access-token",
+            format!("//registry.npmjs.org/:_authToken=npm_{}", g.pick(ALNUM, 36)),
+        ),
+        (
+            "pypi-upload-token",
+            format!("pypi-AgEIcHlwaS5vcmc{}", g.pick(B64URL, 60)),
+        ),
+    ]
+}
+
+/// Keys of hosted services (Stripe, Slack, OpenAI, Anthropic, SendGrid,
+/// Twilio, Shopify).
+fn service_keys() -> Vec<(&'static str, String)> {
+    let mut g = Gen(0x9e37_79b9_7f4a_7c15 ^ 3);
+    vec![
+        (
             "stripe-access-token",
             format!("STRIPE = \"sk_live_{}\"", g.pick(ALNUM, 24)),
         ),
         (
             "stripe-webhook-secret",
             format!("whsec_{}", g.pick(ALNUM, 32)),
-        ),
-        ("private-key", "-----BEGIN RSA PRIVATE KEY-----".to_owned()),
-        (
-            "private-key",
-            "-----BEGIN OPENSSH PRIVATE KEY-----".to_owned(),
         ),
         (
             "slack-bot-token",
@@ -93,11 +131,6 @@ fn secrets() -> Vec<(&'static str, String)> {
                 g.pick(ALNUM, 24)
             ),
         ),
-        ("gcp-api-key", format!("AIza{}", g.pick(B64URL, 35))),
-        (
-            "gcp-service-account",
-            format!("  \"private_key_id\": \"{}\",", g.pick(HEX, 40)),
-        ),
         (
             "openai-api-key",
             format!("sk-proj-{}T3BlbkFJ{}", g.pick(ALNUM, 24), g.pick(ALNUM, 24)),
@@ -107,29 +140,22 @@ fn secrets() -> Vec<(&'static str, String)> {
             format!("sk-ant-api03-{}AA", g.pick(B64URL, 93)),
         ),
         (
-            "npm-access-token",
-            format!("//registry.npmjs.org/:_authToken=npm_{}", g.pick(ALNUM, 36)),
-        ),
-        (
-            "pypi-upload-token",
-            format!("pypi-AgEIcHlwaS5vcmc{}", g.pick(B64URL, 60)),
-        ),
-        (
             "sendgrid-api-token",
             format!("SG.{}.{}", g.pick(B64URL, 22), g.pick(B64URL, 43)),
         ),
         ("twilio-api-key", format!("SK{}", g.pick(HEX, 32))),
         ("shopify-access-token", format!("shpat_{}", g.pick(HEX, 32))),
-        ("digitalocean-pat", format!("dop_v1_{}", g.pick(HEX, 64))),
+    ]
+}
+
+/// Private keys, JWTs and generic `*_API_KEY`/password assignments.
+fn generic_secrets() -> Vec<(&'static str, String)> {
+    let mut g = Gen(0x9e37_79b9_7f4a_7c15 ^ 4);
+    vec![
+        ("private-key", "-----BEGIN RSA PRIVATE KEY-----".to_owned()),
         (
-            "hashicorp-tf-api-token",
-            format!("{}.atlasv1.{}", g.pick(ALNUM, 14), g.pick(ALNUM, 67)),
-        ),
-        ("vault-service-token", format!("hvs.{}", g.pick(B64URL, 95))),
-        ("doppler-api-token", format!("dp.pt.{}", g.pick(ALNUM, 43))),
-        (
-            "azure-ad-client-secret",
-            format!("secret = \"{}8Q~{}\"", g.pick(ALNUM, 3), g.pick(ALNUM, 34)),
+            "private-key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----".to_owned(),
         ),
         (
             "jwt",
@@ -150,29 +176,25 @@ fn secrets() -> Vec<(&'static str, String)> {
     ]
 }
 
-#[test]
-fn the_builtin_rules_all_compile() {
-    let scanner = Scanner::builtin().expect("builtin rules");
-    assert!(scanner.skipped.is_empty(), "{:?}", scanner.skipped);
-    assert!(scanner.rule_ids().len() >= 25);
+/// The whole corpus.
+fn secrets() -> Vec<(&'static str, String)> {
+    [
+        cloud_keys(),
+        forge_tokens(),
+        service_keys(),
+        generic_secrets(),
+    ]
+    .concat()
 }
 
-#[test]
-fn real_format_secrets_of_many_kinds_are_found() {
+/// Each line of `corpus` is found by its rule, at its line, redacted.
+fn assert_found(corpus: &[(&str, String)]) {
     let scanner = Scanner::builtin().expect("rules");
-    let corpus = secrets();
-    let kinds: BTreeSet<&str> = corpus.iter().map(|(k, _)| *k).collect();
-    assert!(kinds.len() >= 20, "{} kinds", kinds.len());
-    // Every built-in rule has a secret in the corpus.
-    let ids: BTreeSet<&str> = scanner.rule_ids().into_iter().collect();
-    assert_eq!(ids, kinds);
-    for (rule, line) in &corpus {
+    for (rule, line) in corpus {
         let found = scanner.scan_lines("c0ffee", "settings.py", [(3, line.as_str())]);
-        assert!(
-            found.iter().any(|f| f.rule == *rule),
-            "{rule} not found in {line:?}: {found:?}"
-        );
-        let f = found.iter().find(|f| f.rule == *rule).expect("finding");
+        let Some(f) = found.iter().find(|f| f.rule == *rule) else {
+            panic!("{rule} not found in {line:?}: {found:?}");
+        };
         assert_eq!(f.fingerprint, format!("c0ffee:settings.py:{rule}:3"));
         assert_eq!(f.line, 3);
         assert!(
@@ -181,6 +203,43 @@ fn real_format_secrets_of_many_kinds_are_found() {
             f.redacted
         );
     }
+}
+
+#[test]
+fn cloud_keys_are_found() {
+    assert_found(&cloud_keys());
+}
+
+#[test]
+fn forge_and_registry_tokens_are_found() {
+    assert_found(&forge_tokens());
+}
+
+#[test]
+fn service_keys_are_found() {
+    assert_found(&service_keys());
+}
+
+#[test]
+fn private_keys_jwts_and_generic_secrets_are_found() {
+    assert_found(&generic_secrets());
+}
+
+#[test]
+fn every_builtin_rule_has_a_secret_in_the_corpus() {
+    let scanner = Scanner::builtin().expect("rules");
+    let corpus = secrets();
+    let kinds: BTreeSet<&str> = corpus.iter().map(|(k, _)| *k).collect();
+    assert!(kinds.len() >= 20, "{} kinds", kinds.len());
+    let ids: BTreeSet<&str> = scanner.rule_ids().into_iter().collect();
+    assert_eq!(ids, kinds);
+}
+
+#[test]
+fn the_builtin_rules_all_compile() {
+    let scanner = Scanner::builtin().expect("builtin rules");
+    assert!(scanner.skipped.is_empty(), "{:?}", scanner.skipped);
+    assert!(scanner.rule_ids().len() >= 25);
 }
 
 #[test]

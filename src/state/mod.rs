@@ -104,6 +104,14 @@ impl AppliedState {
     }
 
     pub fn from_note(text: &str) -> Result<AppliedState, StateError> {
+        // One pass straight into the state (every hook and status reads a
+        // note); anything unusual takes the path below, whose errors say why.
+        if let Ok(state) = serde_json::from_str::<AppliedState>(text)
+            && state.schema == SCHEMA
+        {
+            state.validate()?;
+            return Ok(state);
+        }
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| StateError::Corrupt(e.to_string()))?;
         let schema = value
@@ -251,4 +259,33 @@ pub fn load(
         }
         None => Ok((None, Origin::None)),
     }
+}
+
+/// Whether the note's state (on, or merged at, `note_commit`) still says
+/// what `head`'s tree holds: the managed files are the blobs it recorded,
+/// and `modules/` is as it was at `note_commit`. Cheap (a few tree reads).
+/// A note that disagrees may be stale — a commit the tool made was
+/// cherry-picked, amended or rebased without its note — or the tree has
+/// drifted; the engine tells the two apart by rendering
+/// (`engine::stale`).
+pub fn note_agrees_with_tree(
+    git: &Git,
+    note_commit: ObjectId,
+    head: ObjectId,
+    state: &AppliedState,
+) -> Result<bool, GitError> {
+    let head_tree = git.tree_of(head)?;
+    for path in crate::wiring::managed_paths(&state.project.package) {
+        let now = git
+            .entry_at(head_tree, &path)?
+            .map(|(_, id)| id.to_string());
+        if now.as_ref() != state.managed.get(&path) {
+            return Ok(false);
+        }
+    }
+    if note_commit == head {
+        return Ok(true);
+    }
+    let then = git.subtree_at(git.tree_of(note_commit)?, derive::MODULES_DIR)?;
+    Ok(git.subtree_at(head_tree, derive::MODULES_DIR)? == then)
 }

@@ -143,6 +143,8 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 message: format!("the name {problem}"),
             });
         }
+        let effective = effective(m);
+        validate_effective(m, &effective)?;
         let Effective {
             apps,
             middleware,
@@ -151,31 +153,7 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
             settings: static_settings,
             derived_settings,
             deps,
-        } = effective(m);
-        let invalid = |message: String| WiringError::Invalid {
-            module: m.name.clone(),
-            message,
-        };
-        let check = WiringHints {
-            django_apps: Some(apps.clone()),
-            middleware: Some(middleware.clone()),
-            urls: Some(urls.iter().chain(&pre_home_urls).cloned().collect()),
-            settings: Some(
-                static_settings
-                    .clone()
-                    .into_iter()
-                    .chain(
-                        derived_settings
-                            .iter()
-                            .map(|(k, v, _)| (k.clone(), v.clone())),
-                    )
-                    .collect(),
-            ),
-            dependencies: Some(deps.clone()),
-            access: None,
-            nav: None,
-        };
-        check.validate().map_err(invalid)?;
+        } = effective;
         for u in urls.iter().chain(&pre_home_urls) {
             let level = include_access(m, &u.include);
             if level != Access::Public {
@@ -194,63 +172,8 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
                 w.pre_home_urls.push(u);
             }
         }
-        let mut own: BTreeMap<String, SettingValue> = static_settings
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k,
-                    SettingValue {
-                        value: v,
-                        module: m.name.clone(),
-                        option: None,
-                    },
-                )
-            })
-            .collect();
-        if let Some(manifest) = &m.manifest {
-            for spec in &manifest.options {
-                if let Some(setting) = &spec.django_setting {
-                    let value = m.options.get(&spec.name).cloned().unwrap_or(Value::Null);
-                    // Within one module, an option overrides its static default.
-                    own.insert(
-                        setting.clone(),
-                        SettingValue {
-                            value,
-                            module: m.name.clone(),
-                            option: Some(spec.name.clone()),
-                        },
-                    );
-                }
-            }
-        }
-        // Then the `derivation:` rules, as upstream applies them.
-        for (setting, value, option) in derived_settings {
-            own.insert(
-                setting,
-                SettingValue {
-                    value,
-                    module: m.name.clone(),
-                    option,
-                },
-            );
-        }
-        for (name, sv) in own {
-            match w.settings.get(&name) {
-                Some(existing) if existing.value != sv.value => {
-                    return Err(WiringError::Conflict {
-                        setting: name,
-                        first: existing.module.clone(),
-                        first_value: existing.value.to_yaml(),
-                        second: sv.module,
-                        second_value: sv.value.to_yaml(),
-                    });
-                }
-                Some(_) => {}
-                None => {
-                    w.settings.insert(name, sv);
-                }
-            }
-        }
+        let own = module_settings(m, static_settings, derived_settings);
+        merge_settings(&mut w.settings, own)?;
         let entries = m
             .manifest
             .as_ref()
@@ -267,26 +190,121 @@ pub fn compute(inputs: &[ModuleInput]) -> Result<Wiring, WiringError> {
         }
     }
     if !nav.is_empty() {
-        if let Some(existing) = w.settings.get(NAV_SETTING) {
-            return Err(WiringError::Invalid {
-                module: existing.module.clone(),
-                message: format!(
-                    "sets {NAV_SETTING}, which the tool fills from the modules' `nav` entries"
-                ),
-            });
-        }
-        let mut modules: Vec<String> = nav.iter().map(|(m, _)| m.clone()).collect();
-        modules.dedup();
-        w.settings.insert(
-            NAV_SETTING.to_owned(),
-            SettingValue {
-                value: Value::List(nav.iter().map(|(_, e)| e.to_value()).collect()),
-                module: modules.join(", "),
-                option: None,
-            },
-        );
+        set_nav(&mut w.settings, &nav)?;
     }
     Ok(w)
+}
+
+/// A module's effective wiring passes the same checks as a manifest's.
+fn validate_effective(m: &ModuleInput, e: &Effective) -> Result<(), WiringError> {
+    let check = WiringHints {
+        django_apps: Some(e.apps.clone()),
+        middleware: Some(e.middleware.clone()),
+        urls: Some(e.urls.iter().chain(&e.pre_home_urls).cloned().collect()),
+        settings: Some(
+            e.settings
+                .clone()
+                .into_iter()
+                .chain(
+                    e.derived_settings
+                        .iter()
+                        .map(|(k, v, _)| (k.clone(), v.clone())),
+                )
+                .collect(),
+        ),
+        dependencies: Some(e.deps.clone()),
+        access: None,
+        nav: None,
+    };
+    check.validate().map_err(|message| WiringError::Invalid {
+        module: m.name.clone(),
+        message,
+    })
+}
+
+/// The settings one module sets: its static settings, overridden by its
+/// options' `django_setting`s, then by its `derivation:` rules (as
+/// upstream applies them).
+fn module_settings(
+    m: &ModuleInput,
+    static_settings: BTreeMap<String, Value>,
+    derived_settings: Vec<(String, Value, Option<String>)>,
+) -> BTreeMap<String, SettingValue> {
+    let by_module = |value: Value, option: Option<String>| SettingValue {
+        value,
+        module: m.name.clone(),
+        option,
+    };
+    let mut own: BTreeMap<String, SettingValue> = static_settings
+        .into_iter()
+        .map(|(k, v)| (k, by_module(v, None)))
+        .collect();
+    if let Some(manifest) = &m.manifest {
+        for spec in &manifest.options {
+            if let Some(setting) = &spec.django_setting {
+                let value = m.options.get(&spec.name).cloned().unwrap_or(Value::Null);
+                // Within one module, an option overrides its static default.
+                own.insert(setting.clone(), by_module(value, Some(spec.name.clone())));
+            }
+        }
+    }
+    for (setting, value, option) in derived_settings {
+        own.insert(setting, by_module(value, option));
+    }
+    own
+}
+
+/// Adds one module's settings to the merged ones; two modules setting the
+/// same setting to different values conflict.
+fn merge_settings(
+    merged: &mut BTreeMap<String, SettingValue>,
+    own: BTreeMap<String, SettingValue>,
+) -> Result<(), WiringError> {
+    for (name, sv) in own {
+        match merged.get(&name) {
+            Some(existing) if existing.value != sv.value => {
+                return Err(WiringError::Conflict {
+                    setting: name,
+                    first: existing.module.clone(),
+                    first_value: existing.value.to_yaml(),
+                    second: sv.module,
+                    second_value: sv.value.to_yaml(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                merged.insert(name, sv);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The navigation setting, filled from the modules' `nav` entries (a
+/// module setting it itself is refused).
+fn set_nav(
+    settings: &mut BTreeMap<String, SettingValue>,
+    nav: &[(String, NavEntry)],
+) -> Result<(), WiringError> {
+    if let Some(existing) = settings.get(NAV_SETTING) {
+        return Err(WiringError::Invalid {
+            module: existing.module.clone(),
+            message: format!(
+                "sets {NAV_SETTING}, which the tool fills from the modules' `nav` entries"
+            ),
+        });
+    }
+    let mut modules: Vec<String> = nav.iter().map(|(m, _)| m.clone()).collect();
+    modules.dedup();
+    settings.insert(
+        NAV_SETTING.to_owned(),
+        SettingValue {
+            value: Value::List(nav.iter().map(|(_, e)| e.to_value()).collect()),
+            module: modules.join(", "),
+            option: None,
+        },
+    );
+    Ok(())
 }
 
 /// Who may open the views of `include`, a URL include of module `m`: the

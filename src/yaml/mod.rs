@@ -365,142 +365,160 @@ impl Builder<'_> {
                         ),
                     ));
                 }
-                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                // A block scalar's span runs over its trailing line breaks
-                // and into the next line's indentation.
-                let end = match style {
-                    _ if block => {
-                        let end = trim_blank_end(self.text, start, self.end(&span));
-                        // `|+` keeps its trailing blank lines: they are content.
-                        let breaks = text.len() - text.trim_end_matches('\n').len();
-                        if breaks > 1 {
-                            over_blank_lines(self.text, end, breaks - 1, self.end(&span))
-                        } else {
-                            end
-                        }
-                    }
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                        quoted_end(self.text, start).unwrap_or_else(|| self.end(&span))
-                    }
-                    _ => self.end(&span),
-                };
-                let quoted = !matches!(style, ScalarStyle::Plain);
-                let mut scalar = Scalar::new(text.into_owned(), quoted);
-                scalar.block = block;
-                let node = Node {
-                    kind: NodeKind::Scalar(scalar),
-                    start,
-                    end,
-                };
+                let node = self.scalar_node(text.into_owned(), style, start, &span);
                 self.attach(node)?;
             }
-            Event::SequenceStart(ref anchor, ref tag)
-            | Event::MappingStart(ref anchor, ref tag) => {
-                let (anchor, has_tag) = (*anchor, tag.is_some());
-                self.count(start)?;
-                if anchor != 0 || has_tag {
-                    return Err(YamlError::at(
-                        start,
-                        "YAML anchors and tags are not supported here; write the value out",
-                    ));
-                }
-                if self.stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::at(
-                        start,
-                        format!("nesting is deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
-                // A flow collection's start span covers its `[` or `{`.
-                let flow = span.end.index() > span.start.index();
-                let frame = match event {
-                    Event::SequenceStart(..) => Frame::Seq {
-                        items: Vec::new(),
-                        start,
-                        flow,
-                    },
-                    _ => Frame::Map {
-                        entries: Vec::new(),
-                        pending_key: None,
-                        start,
-                        flow,
-                    },
-                };
-                self.stack.push(frame);
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                let anchored = anchor != 0 || tag.is_some();
+                let seq = matches!(event, Event::SequenceStart(..));
+                self.open_collection(seq, anchored, start, &span)?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                // A flow end's span runs over the whitespace and comment that
-                // follow the bracket; the node ends just after the bracket.
-                let end_of_event = self.offsets.pos(
-                    span.start.index() + 1,
-                    span.start.line(),
-                    span.start.col() + 1,
-                );
-                let Some(frame) = self.stack.pop() else {
-                    return Err(YamlError::at(start, "unbalanced collection end"));
-                };
-                let node = match frame {
-                    Frame::Seq { items, start, flow } => {
-                        let end = if flow {
-                            let from = items.last().map_or(
-                                Pos {
-                                    offset: start.offset + 1,
-                                    column: start.column + 1,
-                                    ..start
-                                },
-                                |n| n.end,
-                            );
-                            flow_end(self.text, from, b']').unwrap_or(end_of_event)
-                        } else {
-                            items.last().map_or(start, |n| n.end)
-                        };
-                        let style = if flow { Style::Flow } else { Style::Block };
-                        Node {
-                            kind: NodeKind::Seq(items, style),
-                            start,
-                            end,
-                        }
-                    }
-                    Frame::Map {
-                        entries,
-                        start,
-                        flow,
-                        ..
-                    } => {
-                        let end = if flow {
-                            let from = entries.last().map_or(
-                                Pos {
-                                    offset: start.offset + 1,
-                                    column: start.column + 1,
-                                    ..start
-                                },
-                                |(k, v)| match &v.kind {
-                                    NodeKind::Scalar(s) if s.is_omitted() => k.end,
-                                    _ if v.end.offset < k.end.offset => k.end,
-                                    _ => v.end,
-                                },
-                            );
-                            flow_end(self.text, from, b'}').unwrap_or(end_of_event)
-                        } else {
-                            entries.last().map_or(start, |(k, v)| {
-                                if v.end.offset < k.end.offset {
-                                    k.end
-                                } else {
-                                    v.end
-                                }
-                            })
-                        };
-                        let style = if flow { Style::Flow } else { Style::Block };
-                        Node {
-                            kind: NodeKind::Map(entries, style),
-                            start,
-                            end,
-                        }
-                    }
-                };
+                let node = self.close_collection(start, &span)?;
                 self.attach(node)?;
             }
         }
         Ok(())
+    }
+
+    /// A scalar's node, ending where its text does.
+    fn scalar_node(&self, text: String, style: ScalarStyle, start: Pos, span: &Span) -> Node {
+        let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+        // A block scalar's span runs over its trailing line breaks
+        // and into the next line's indentation.
+        let end = match style {
+            _ if block => {
+                let end = trim_blank_end(self.text, start, self.end(span));
+                // `|+` keeps its trailing blank lines: they are content.
+                let breaks = text.len() - text.trim_end_matches('\n').len();
+                if breaks > 1 {
+                    over_blank_lines(self.text, end, breaks - 1, self.end(span))
+                } else {
+                    end
+                }
+            }
+            ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                quoted_end(self.text, start).unwrap_or_else(|| self.end(span))
+            }
+            _ => self.end(span),
+        };
+        let quoted = !matches!(style, ScalarStyle::Plain);
+        let mut scalar = Scalar::new(text, quoted);
+        scalar.block = block;
+        Node {
+            kind: NodeKind::Scalar(scalar),
+            start,
+            end,
+        }
+    }
+
+    /// A sequence or mapping starts: refused with an anchor or tag, or
+    /// nested too deep.
+    fn open_collection(
+        &mut self,
+        seq: bool,
+        anchored: bool,
+        start: Pos,
+        span: &Span,
+    ) -> Result<(), YamlError> {
+        self.count(start)?;
+        if anchored {
+            return Err(YamlError::at(
+                start,
+                "YAML anchors and tags are not supported here; write the value out",
+            ));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError::at(
+                start,
+                format!("nesting is deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        // A flow collection's start span covers its `[` or `{`.
+        let flow = span.end.index() > span.start.index();
+        let frame = if seq {
+            Frame::Seq {
+                items: Vec::new(),
+                start,
+                flow,
+            }
+        } else {
+            Frame::Map {
+                entries: Vec::new(),
+                pending_key: None,
+                start,
+                flow,
+            }
+        };
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// The open sequence or mapping ends: its node.
+    fn close_collection(&mut self, at: Pos, span: &Span) -> Result<Node, YamlError> {
+        // A flow end's span runs over the whitespace and comment that
+        // follow the bracket; the node ends just after the bracket.
+        let end_of_event = self.offsets.pos(
+            span.start.index() + 1,
+            span.start.line(),
+            span.start.col() + 1,
+        );
+        let Some(frame) = self.stack.pop() else {
+            return Err(YamlError::at(at, "unbalanced collection end"));
+        };
+        // Where a flow collection's closing bracket is looked for from when it is empty.
+        let after_open = |start: Pos| Pos {
+            offset: start.offset + 1,
+            column: start.column + 1,
+            ..start
+        };
+        Ok(match frame {
+            Frame::Seq { items, start, flow } => {
+                let end = if flow {
+                    let from = items.last().map_or(after_open(start), |n| n.end);
+                    flow_end(self.text, from, b']').unwrap_or(end_of_event)
+                } else {
+                    items.last().map_or(start, |n| n.end)
+                };
+                let style = if flow { Style::Flow } else { Style::Block };
+                Node {
+                    kind: NodeKind::Seq(items, style),
+                    start,
+                    end,
+                }
+            }
+            Frame::Map {
+                entries,
+                start,
+                flow,
+                ..
+            } => {
+                let end = if flow {
+                    let from = entries
+                        .last()
+                        .map_or(after_open(start), |(k, v)| match &v.kind {
+                            NodeKind::Scalar(s) if s.is_omitted() => k.end,
+                            _ if v.end.offset < k.end.offset => k.end,
+                            _ => v.end,
+                        });
+                    flow_end(self.text, from, b'}').unwrap_or(end_of_event)
+                } else {
+                    entries.last().map_or(start, |(k, v)| {
+                        if v.end.offset < k.end.offset {
+                            k.end
+                        } else {
+                            v.end
+                        }
+                    })
+                };
+                let style = if flow { Style::Flow } else { Style::Block };
+                Node {
+                    kind: NodeKind::Map(entries, style),
+                    start,
+                    end,
+                }
+            }
+        })
     }
 
     fn attach(&mut self, node: Node) -> Result<(), YamlError> {

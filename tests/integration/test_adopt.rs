@@ -22,6 +22,14 @@ fn write_files(dir: &Path, files: &[(String, String)]) {
 /// which are not module versions), and each module on its split branch
 /// `splits/<name>-module` with immutable tags `splits/<name>-module/<v>`.
 fn split_tags_repo(env: &TestEnv, modules: &[(&str, &[&str])]) -> PathBuf {
+    split_tags_repo_with(env, modules, &|_| {})
+}
+
+/// Changes a module's files (path, text) before they are committed.
+type EditFiles = dyn Fn(&mut Vec<(String, String)>);
+
+/// [`split_tags_repo`] with each module's files changed by `edit` first.
+fn split_tags_repo_with(env: &TestEnv, modules: &[(&str, &[&str])], edit: &EditFiles) -> PathBuf {
     let dir = env.root().join("upstream").join("quickscale");
     std::fs::create_dir_all(&dir).expect("mkdir");
     env.git(&dir, &["init", "-q", "-b", "main"]);
@@ -41,7 +49,9 @@ fn split_tags_repo(env: &TestEnv, modules: &[(&str, &[&str])]) -> PathBuf {
         env.git(&dir, &["checkout", "-q", "--orphan", &branch]);
         env.git(&dir, &["rm", "-rqf", "."]);
         for version in *versions {
-            write_files(&dir, &module_files(name, version));
+            let mut files = module_files(name, version);
+            edit(&mut files);
+            write_files(&dir, &files);
             env.git(&dir, &["add", "-A"]);
             env.git(&dir, &["commit", "-qm", &format!("{name} {version}")]);
             env.git(&dir, &["tag", &format!("{branch}/{version}")]);
@@ -464,10 +474,20 @@ fn upstream_modules_file(era: Era, names: &[&str]) -> String {
 /// regeneration left uncommitted. `None` (after a visible SKIPPED line)
 /// without the git-subtree script.
 fn upstream_project(env: &TestEnv, era: Era, modules: &[&str]) -> Option<Upstream> {
+    upstream_project_with(env, era, modules, &|_| {})
+}
+
+/// [`upstream_project`] with each module's files changed by `edit` first.
+fn upstream_project_with(
+    env: &TestEnv,
+    era: Era,
+    modules: &[&str],
+    edit: &EditFiles,
+) -> Option<Upstream> {
     let path = crate::common::git_subtree_path()?;
     let versions = [era.module_version()];
     let all: Vec<(&str, &[&str])> = modules.iter().map(|m| (*m, &versions[..])).collect();
-    let repo = split_tags_repo(env, &all);
+    let repo = split_tags_repo_with(env, &all, edit);
     let index = index_for(env, &repo, modules);
     // The generated files: a project of this tool's, without anything of its own.
     let scratch = env.root().join("scratch");
@@ -1279,7 +1299,9 @@ fn adopt_within(env: &TestEnv, up: &Upstream, secs: u64) -> std::process::Output
     let started = std::time::Instant::now();
     loop {
         if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
+            let out = child.wait_with_output().expect("output");
+            crate::common::assert_no_scratch(&up.dir, &["adopt"], &out);
+            return out;
         }
         if started.elapsed().as_secs() > secs {
             let _ = child.kill();
@@ -1520,37 +1542,42 @@ fn adopt_keeps_the_settings_upstream_wrote_that_no_manifest_declares() {
 
 /// Every uppercase setting (repr) and every URL pattern (route, name),
 /// as Django loads them.
-const DUMP: &str = r#"
-import json
-from django.conf import settings
-from django.urls import get_resolver
+/// Every uppercase setting, the URL patterns and the status of anonymous
+/// and signed-in requests, as one JSON line (see the script).
+const DUMP: &str = include_str!("adopt_django_dump.py");
 
-def walk(resolver, prefix=""):
-    out = []
-    for p in resolver.url_patterns:
-        route = prefix + str(p.pattern)
-        if hasattr(p, "url_patterns"):
-            out.extend(walk(p, route))
-        else:
-            out.append([route, p.name or ""])
-    return out
-
-def canon(v):
-    # Mapping order means nothing to Django; list and tuple order does.
-    if isinstance(v, dict):
-        return "{" + ", ".join(canon(k) + ": " + canon(x) for k, x in sorted(v.items(), key=lambda i: repr(i[0]))) + "}"
-    if isinstance(v, (list, tuple)):
-        return type(v).__name__ + "[" + ", ".join(canon(x) for x in v) + "]"
-    if isinstance(v, (set, frozenset)):
-        return "set{" + ", ".join(sorted(canon(x) for x in v)) + "}"
-    return repr(v)
-
-names = sorted(k for k in dir(settings) if k.isupper())
-print(json.dumps({
-    "settings": {k: canon(getattr(settings, k)) for k in names},
-    "urls": sorted(walk(get_resolver())),
-}, sort_keys=True))
-"#;
+/// The settings that differ between two dumps, but for the one addition
+/// adopt makes: QUICKSCALE_NAV (alone and inside MODULE_SETTINGS), the
+/// module nav entries only git-quickscale's theme templates read; upstream's
+/// templates never do, so nothing Django serves changes. Anything else
+/// added, changed or dropped is listed.
+fn settings_changed(before: &serde_json::Value, after: &serde_json::Value) -> Vec<String> {
+    let (b, a) = (&before["settings"], &after["settings"]);
+    let keys: std::collections::BTreeSet<&String> = b
+        .as_object()
+        .expect("settings")
+        .keys()
+        .chain(a.as_object().expect("settings").keys())
+        .collect();
+    let without_nav = |v: &serde_json::Value| -> serde_json::Value {
+        match v.as_str() {
+            Some(text) if text.contains("'QUICKSCALE_NAV': ") => {
+                let start = text.find("'QUICKSCALE_NAV': ").expect("found");
+                let end = text[start..]
+                    .find("], ")
+                    .map(|i| start + i + 3)
+                    .unwrap_or(text.len());
+                serde_json::Value::String(format!("{}{}", &text[..start], &text[end..]))
+            }
+            _ => v.clone(),
+        }
+    };
+    keys.into_iter()
+        .filter(|k| k.as_str() != "QUICKSCALE_NAV" || !b[k.as_str()].is_null())
+        .filter(|k| without_nav(&b[k.as_str()]) != without_nav(&a[k.as_str()]))
+        .map(|k| format!("{k}: {} -> {}", b[k.as_str()], a[k.as_str()]))
+        .collect()
+}
 
 #[test]
 fn adopt_changes_no_setting_and_no_url_django_runs() {
@@ -1586,41 +1613,13 @@ fn adopt_changes_no_setting_and_no_url_django_runs() {
     assert!(out.status.success(), "{}", describe(&out));
     let after = dump("after adopt");
     assert_eq!(before["urls"], after["urls"], "URL patterns changed");
-    let (b, a) = (&before["settings"], &after["settings"]);
-    let keys: std::collections::BTreeSet<&String> = b
-        .as_object()
-        .expect("settings")
-        .keys()
-        .chain(a.as_object().expect("settings").keys())
-        .collect();
-    // The one addition allowed: QUICKSCALE_NAV (alone and inside
-    // MODULE_SETTINGS), the module nav entries only git-quickscale's theme
-    // templates read; upstream's templates never do, so nothing Django
-    // serves changes. Anything else added, changed or dropped fails.
-    let without_nav = |v: &serde_json::Value| -> serde_json::Value {
-        match v.as_str() {
-            Some(text) if text.contains("'QUICKSCALE_NAV': ") => {
-                let start = text.find("'QUICKSCALE_NAV': ").expect("found");
-                let end = text[start..]
-                    .find("], ")
-                    .map(|i| start + i + 3)
-                    .unwrap_or(text.len());
-                serde_json::Value::String(format!("{}{}", &text[..start], &text[end..]))
-            }
-            _ => v.clone(),
-        }
-    };
-    let changed: Vec<String> = keys
-        .into_iter()
-        .filter(|k| k.as_str() != "QUICKSCALE_NAV" || !b[k.as_str()].is_null())
-        .filter(|k| without_nav(&b[k.as_str()]) != without_nav(&a[k.as_str()]))
-        .map(|k| format!("{k}: {} -> {}", b[k.as_str()], a[k.as_str()]))
-        .collect();
+    let changed = settings_changed(&before, &after);
     assert!(
         changed.is_empty(),
         "settings changed by adopt:\n{}",
         changed.join("\n")
     );
+    let b = &before["settings"];
     assert!(
         b["EMAIL_BACKEND"].as_str().unwrap_or("").contains("locmem"),
         "{b:#}"
@@ -1661,4 +1660,177 @@ fn adopt_records_a_version_tag_only_when_the_source_confirms_it() {
     );
     let status = json(&qs_ok_in(&env, &up, &["status", "--json"]));
     assert_eq!(status["in_sync"], true, "{status:#}");
+}
+
+// ---------------------------------------------------------------------------
+// Issue 19 item 5 and issue 24: adopt keeps the access upstream's project
+// gave each module's pages, and says what that risks
+// ---------------------------------------------------------------------------
+
+#[test]
+fn adopt_keeps_module_pages_upstream_served_openly_public_and_warns() {
+    let env = TestEnv::new();
+    // A crm whose manifest declares no access, as upstream's do: its pages
+    // get the catalog's level, login.
+    let no_access = |files: &mut Vec<(String, String)>| {
+        for (path, text) in files.iter_mut() {
+            if path == "module.yml" {
+                *text = text.replace("access: public\n", "");
+            }
+        }
+    };
+    let Some(up) = upstream_project_with(&env, Era::V079, &["crm"], &no_access) else {
+        return;
+    };
+    let dry = adopt(&env, &up, &["--dry-run"]);
+    assert!(dry.status.success(), "{}", describe(&dry));
+    let plan = stdout(&dry);
+    assert!(
+        plan.contains(
+            "sources.crm.access: public (the access upstream's project gave these pages)"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("warning: crm: upstream served /crm/ (quickscale_modules_crm.urls; git quickscale's level: login) to everyone"),
+        "{plan}"
+    );
+    assert!(plan.contains("set sources.crm.access: login"), "{plan}");
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("warning: crm: upstream served /crm/"),
+        "{}",
+        describe(&out)
+    );
+    // What Django runs: the include mounted as upstream mounted it.
+    let urls = read(&up.dir, "shop/urls_modules.py");
+    assert!(
+        urls.contains("path(\"crm/\", include(\"quickscale_modules_crm.urls\"))"),
+        "{urls}"
+    );
+    assert!(
+        !urls.contains("protected(\"quickscale_modules_crm.urls\""),
+        "{urls}"
+    );
+    // Recorded in the committed quickscale.yml, where the owner changes it.
+    let committed = env.git(&up.dir, &["show", "HEAD:quickscale.yml"]);
+    assert!(
+        committed.contains("sources:\n  crm:\n    access: public\n"),
+        "{committed}"
+    );
+    // The recommended next step works: login guards the pages.
+    let text = read(&up.dir, "quickscale.yml").replace("access: public", "access: login");
+    std::fs::write(up.dir.join("quickscale.yml"), text).expect("w");
+    qs_ok_in(&env, &up, &["apply", "--yes"]);
+    let urls = read(&up.dir, "shop/urls_modules.py");
+    assert!(
+        urls.contains("protected(\"quickscale_modules_crm.urls\", \"login\")"),
+        "{urls}"
+    );
+}
+
+/// The gated fixture made by upstream's own CLI (scripts/upstream-cli-fixture.sh).
+fn upstream_cli_project(env: &TestEnv, repo: &Path) -> PathBuf {
+    let script = crate::common::repo_root().join("scripts/upstream-cli-fixture.sh");
+    let out_dir = env.root().join("upstream-cli");
+    let mut cmd = crate::common::python::base_command(env, "bash", env.root());
+    cmd.arg(&script)
+        .arg(&out_dir)
+        .env("QUICKSCALE_UPSTREAM_REPO", repo)
+        .env(
+            "QUICKSCALE_UPSTREAM_CACHE",
+            crate::common::python::cache_dir("upstream-cli"),
+        )
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    if let Some(python) = std::env::var_os("QUICKSCALE_UPSTREAM_PYTHON") {
+        cmd.env("QUICKSCALE_UPSTREAM_PYTHON", python);
+    }
+    let out = crate::common::python::run_with_timeout(cmd, std::time::Duration::from_secs(600));
+    assert!(out.status.success(), "{}", describe(&out));
+    let dir = PathBuf::from(stdout(&out).lines().last().unwrap_or_default().trim());
+    assert!(
+        dir.join(".quickscale/state.yml").is_file(),
+        "{}",
+        describe(&out)
+    );
+    dir
+}
+
+/// Issue 19 item 5's acceptance: a project made by upstream's own CLI
+/// (0.79.0, auth + crm + notifications) runs the same Django after adopt:
+/// every uppercase setting, the URL patterns, and the status of anonymous
+/// and signed-in requests to every page and API of the modules.
+#[test]
+fn adopting_a_project_made_by_upstreams_own_cli_changes_nothing_django_runs() {
+    let Some(repo) = crate::test_real_refs::upstream_repo() else {
+        return;
+    };
+    let Some(stack) = crate::common::python::django6_stack() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let dir = upstream_cli_project(&env, &repo);
+    let modules: Vec<String> = ["auth", "crm", "notifications"]
+        .iter()
+        .filter(|m| dir.join("modules").join(m).is_dir())
+        .map(|m| format!("-e ./modules/{m}"))
+        .collect();
+    assert_eq!(modules.len(), 3, "upstream's apply embedded {modules:?}");
+    // Upstream installs with poetry; the venv helper reads
+    // requirements-dev.txt: lent for the install only, then removed so that
+    // adopt finds the project as upstream left it. The modules declare
+    // Python ^3.14, hence --ignore-requires-python (documented in the script).
+    let reqs = dir.join("requirements-dev.txt");
+    std::fs::write(
+        &reqs,
+        format!(
+            "python-decouple>=3.8\nwhitenoise>=6.8\ndj-database-url>=3.1\n{}\n",
+            modules.join("\n")
+        ),
+    )
+    .expect("w");
+    let venv =
+        crate::common::python::Venv::create_on(&env, &dir, &stack, &["--ignore-requires-python"]);
+    std::fs::remove_file(&reqs).expect("rm");
+    let db = format!("sqlite:///{}", env.root().join("db.sqlite3").display());
+    let vars = [("DATABASE_URL", db.as_str()), ("QS_DUMP_REQUESTS", "1")];
+    venv.manage(&["migrate", "--noinput", "-v0"], &vars);
+    let dump = |what: &str| -> serde_json::Value {
+        let out = venv.manage(&["shell", "-c", DUMP], &vars);
+        let text = stdout(&out);
+        let line = text.lines().last().unwrap_or_default();
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{what}: {e}: {text}"))
+    };
+    let before = dump("before adopt");
+    // Upstream's behaviour, so that the comparison cannot pass on nothing.
+    let requests = &before["requests"];
+    for (request, status) in [
+        ("GET /crm/ anonymous", 200),
+        ("GET /crm/api/contacts/ anonymous", 403),
+        ("POST /crm/api/tags/ anonymous", 403),
+        ("GET /crm/api/contacts/ signed-in", 200),
+        ("GET /accounts/profile/ anonymous", 302),
+        ("GET /accounts/profile/ signed-in", 200),
+    ] {
+        assert_eq!(requests[request], status, "{request}: {requests:#}");
+    }
+    let out = env.qs(&dir, &["adopt", "--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("warning: crm: upstream served /crm/"),
+        "{}",
+        describe(&out)
+    );
+    let after = dump("after adopt");
+    assert_eq!(before["urls"], after["urls"], "URL patterns changed");
+    let changed = settings_changed(&before, &after);
+    assert!(
+        changed.is_empty(),
+        "settings changed by adopt:\n{}",
+        changed.join("\n")
+    );
+    assert_eq!(before["requests"], after["requests"], "responses changed");
+    let check = venv.manage(&["check"], &vars);
+    assert!(stdout(&check).contains("no issues"), "{}", describe(&check));
 }

@@ -501,3 +501,46 @@ fn a_tampered_note_is_ignored_and_repaired() {
     assert_eq!(status["state"]["origin"], "note");
     assert_eq!(status["in_sync"], true, "{status:#}");
 }
+
+/// One apply embedding 34 modules, each history too large for a copy of
+/// loose objects: every module arrives as a pack of its own. gix's object
+/// store sized its pack slots when the repository was opened (32 for a new
+/// one), so the 33rd pack made every lookup fail with "too few index slots".
+#[test]
+fn one_apply_embeds_thirty_four_modules_each_fetched_as_a_pack() {
+    let env = TestEnv::new();
+    let names: Vec<String> = (0..34).map(|i| format!("m{i:02}")).collect();
+    let mut sources = Vec::new();
+    for name in &names {
+        let dir = env.root().join("upstream").join(name);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        env.git(&dir, &["init", "-q", "-b", "main"]);
+        let mut files = crate::common::fixtures::module_files(name, "1.0.0");
+        // More objects than a loose copy takes (src/git/local.rs).
+        files.extend((0..70).map(|i| (format!("data/f{i}.txt"), format!("{name} {i}\n"))));
+        crate::common::fixtures::commit_to(&env, &dir, &files, "v1");
+        sources.push((name.clone(), dir));
+    }
+    let dir = env.new_project(&[]);
+    let pairs: Vec<(&str, &std::path::Path)> = sources
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.as_path()))
+        .collect();
+    env.plan_add(&dir, &pairs);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    for (name, src) in &sources {
+        assert_eq!(
+            env.rev(&dir, &format!("HEAD:modules/{name}")),
+            env.rev(src, "HEAD^{tree}"),
+            "{name}"
+        );
+    }
+    // The repository is whole, and every embedded module is in the note.
+    env.git(&dir, &["fsck", "--no-dangling"]);
+    let status = status_json(&env, &dir);
+    assert_eq!(
+        status["modules"].as_array().map(Vec::len),
+        Some(34),
+        "{status}"
+    );
+}

@@ -794,6 +794,21 @@ fn an_operation_that_would_write_a_user_owned_path_is_refused_before_any_write()
         .replace("\"package\": \"shop\"", "\"package\": \"billing\"")
         .replace("\"shop/", "\"billing/");
     assert_ne!(crafted, note);
+    // It records the tree's blobs for the paths it claims, so it is not
+    // read as a stale note (engine::stale) but used.
+    let mut crafted: serde_json::Value = serde_json::from_str(&crafted).expect("note");
+    let mut managed = serde_json::Map::new();
+    for (path, _) in crafted["managed"].as_object().expect("managed") {
+        if let Some(id) = env
+            .git(&s.dir, &["ls-tree", "HEAD", "--", path])
+            .split_whitespace()
+            .nth(2)
+        {
+            managed.insert(path.clone(), id.into());
+        }
+    }
+    crafted["managed"] = managed.into();
+    let crafted = crafted.to_string();
     env.git(
         &s.dir,
         &[

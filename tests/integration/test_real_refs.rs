@@ -176,6 +176,55 @@ fn commit_pins_full_and_abbreviated_including_commits_no_ref_names() {
     assert!(!err.contains("run the command again"), "{err}");
 }
 
+/// A full commit id already in the project's object database is still
+/// checked against the source: a commit of another module (or of the
+/// project) is no version of this one.
+#[test]
+fn a_full_commit_id_present_locally_must_come_from_the_source() {
+    let env = TestEnv::new();
+    let (crm_repo, _) = annotated_repo(&env, "crm");
+    let (blog_repo, _) = annotated_repo(&env, "blog");
+    let dir = project(&env);
+    plan_apply(&env, &dir, "crm@v1.0.0", &crm_repo);
+    let crm_commit = peeled(&env, &crm_repo, "v1.0.0");
+    let own = env.rev(&dir, "HEAD");
+    for id in [crm_commit.as_str(), own.as_str()] {
+        let out = env.qs(
+            &dir,
+            &[
+                "plan",
+                "--add",
+                &format!("blog@{id}"),
+                "--source",
+                &format!("blog={}", blog_repo.display()),
+                "--yes",
+            ],
+        );
+        let out = if out.status.success() {
+            env.qs(&dir, &["apply", "--yes"])
+        } else {
+            out
+        };
+        assert_ne!(out.status.code(), Some(0), "{id}: {}", describe(&out));
+        assert!(stderr(&out).contains(id), "{}", describe(&out));
+        assert!(!dir.join("modules/blog").exists(), "{id}");
+        // What blog offers, not crm's.
+        assert!(stderr(&out).contains("v2.0.0"), "{}", describe(&out));
+        // quickscale.yml back as it was, for the next attempt.
+        env.git(&dir, &["checkout", "--", "quickscale.yml"]);
+    }
+    assert_eq!(env.rev(&dir, "HEAD"), own);
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+    // A full id blog's source has, though already here, is taken.
+    let blog_v1 = peeled(&env, &blog_repo, "v1.0.0");
+    env.git(
+        &dir,
+        &["fetch", "-q", blog_repo.to_str().expect("utf8"), "v2.0.0"],
+    );
+    plan_apply(&env, &dir, &format!("blog@{blog_v1}"), &blog_repo);
+    assert_eq!(note(&env, &dir)["modules"]["blog"]["commit"], blog_v1);
+}
+
 #[test]
 fn a_prefix_shorter_than_seven_hex_is_no_commit_id() {
     let env = TestEnv::new();
@@ -440,7 +489,27 @@ fn a_version_before_the_split_tags_resolves_through_the_monorepo_tag() {
         &["--index", &index, "plan", "--add", "auth@v0.63.0", "--yes"],
     );
     let text = format!("{}{}", stdout(&out), stderr(&out));
+    // The plan says how the version resolves, before anything is fetched
+    // (a plan line on stdout, not a warning), and apply says it again.
+    let dry = env.qs_ok(&dir, &["--index", &index, "apply", "--dry-run"]);
+    let plan_line = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("  ~ auth: ") && l.ends_with("(monorepo tag)"))
+            .map(str::to_owned)
+    };
+    let line = plan_line(&stdout(&dry)).unwrap_or_else(|| panic!("{}", describe(&dry)));
+    assert!(
+        line.contains("has no tag `splits/auth-module/0.63.0`: version 0.63.0 is commit")
+            && line.contains("at the repository's tag `0.63.0`"),
+        "{line}"
+    );
     let out = env.qs_ok(&dir, &["--index", &index, "apply", "--yes"]);
+    assert_eq!(plan_line(&stderr(&out)), Some(line), "{}", describe(&out));
+    assert!(
+        !stderr(&out).contains("warning: module auth: "),
+        "{}",
+        describe(&out)
+    );
     let text = format!("{text}{}{}", stdout(&out), stderr(&out));
     let expected = env.git(
         &repo,

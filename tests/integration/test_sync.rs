@@ -31,6 +31,7 @@ fn qs_ok(env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
     env.env(&mut cmd);
     cmd.env("PATH", path_with_bin()).current_dir(dir).args(args);
     let out = cmd.output().expect("git-quickscale");
+    crate::common::assert_no_scratch(dir, args, &out);
     assert!(out.status.success(), "{args:?}:\n{}", describe(&out));
     out
 }

@@ -50,6 +50,10 @@ impl Rng {
 struct World<'a> {
     env: &'a TestEnv,
     actors: Vec<PathBuf>,
+    /// Each actor's git dir and common git dir (they never change).
+    git_dirs: Vec<(PathBuf, PathBuf)>,
+    /// A clone without notes, moved to the commit compared (invariant 2).
+    noteless: Option<PathBuf>,
     log: Vec<String>,
     /// Commits the user made (hex), per actor: they must stay in the repository.
     user_commits: Vec<Vec<String>>,
@@ -57,6 +61,8 @@ struct World<'a> {
     seed: u64,
     /// What happened, to show the sequences did something.
     stats: BTreeMap<String, usize>,
+    /// Where the time went (`QUICKSCALE_FUZZ_PROFILE=1` prints it).
+    profile: std::cell::RefCell<BTreeMap<String, std::time::Duration>>,
 }
 
 const VERSIONS: &[&str] = &["v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0"];
@@ -72,7 +78,8 @@ fn views(name: &str) -> String {
 }
 
 impl<'a> World<'a> {
-    fn new(env: &'a TestEnv, seed: u64) -> Self {
+    /// Builds the world in `env` (the same every sequence: no randomness).
+    fn build(env: &TestEnv) {
         let a = module_repo(env, "a");
         let crm = versions_repo(env, "crm");
         let one = env.new_project(&[]);
@@ -90,15 +97,52 @@ impl<'a> World<'a> {
         env.qs_ok(&two, &["sync", "origin"]);
         let side = env.root().join("side");
         env.git(&one, &["worktree", "add", "-q", "-b", "side", &s(&side)]);
+    }
+
+    /// The world [`World::build`] made in `env`.
+    fn open(env: &'a TestEnv, seed: u64) -> Self {
+        let actors: Vec<PathBuf> = ["shop", "two", "side"]
+            .iter()
+            .map(|n| env.root().join(n))
+            .collect();
+        let git_dirs = actors
+            .iter()
+            .map(|dir| {
+                let out = env.git(
+                    dir,
+                    &[
+                        "rev-parse",
+                        "--path-format=absolute",
+                        "--absolute-git-dir",
+                        "--git-common-dir",
+                    ],
+                );
+                let mut lines = out.lines().map(PathBuf::from);
+                let git_dir = lines.next().expect("git dir");
+                (git_dir, lines.next().expect("common dir"))
+            })
+            .collect();
         World {
             env,
-            actors: vec![one, two, side],
+            actors,
+            git_dirs,
+            noteless: None,
             log: Vec::new(),
             user_commits: vec![Vec::new(), Vec::new(), Vec::new()],
             counter: 0,
             seed,
             stats: BTreeMap::new(),
+            profile: Default::default(),
         }
+    }
+
+    fn git_dir(&self, actor: usize) -> &Path {
+        &self.git_dirs[actor].0
+    }
+
+    /// Adds the time since `started` to `what`'s total.
+    fn spent(&self, what: impl Into<String>, started: std::time::Instant) {
+        *self.profile.borrow_mut().entry(what.into()).or_default() += started.elapsed();
     }
 
     fn fail(&self, what: &str) -> ! {
@@ -113,9 +157,15 @@ impl<'a> World<'a> {
 
     /// git, tolerating failure (the user's own commands may fail).
     fn git(&self, dir: &Path, args: &[&str]) -> Output {
+        let started = std::time::Instant::now();
         let mut cmd = std::process::Command::new("git");
         self.env.env(&mut cmd);
-        cmd.current_dir(dir).args(args).output().expect("run git")
+        let out = cmd.current_dir(dir).args(args).output().expect("run git");
+        let sub = args
+            .iter()
+            .find(|a| !a.starts_with('-') && !a.contains('='));
+        self.spent(format!("git {}", sub.unwrap_or(&args[0])), started);
+        out
     }
 
     fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
@@ -132,7 +182,9 @@ impl<'a> World<'a> {
         let dir = self.actors[actor].clone();
         self.log
             .push(format!("[{actor}] git quickscale {}", args.join(" ")));
+        let started = std::time::Instant::now();
         let before = user_files(&dir);
+        self.spent("user files", started);
         let out = self.run_tool(&dir, args);
         let key = format!("{} exit {:?}", args[0], out.status.code().unwrap_or(-1));
         *self.stats.entry(key).or_default() += 1;
@@ -143,13 +195,17 @@ impl<'a> World<'a> {
     /// The binary under test: this build, or `QUICKSCALE_FUZZ_BIN` (to
     /// show what the fuzzer finds in another build).
     fn run_tool(&self, dir: &Path, args: &[&str]) -> Output {
+        let started = std::time::Instant::now();
         let bin = std::env::var("QUICKSCALE_FUZZ_BIN").unwrap_or_else(|_| BIN.to_owned());
         let mut cmd = std::process::Command::new(bin);
         self.env.env(&mut cmd);
-        cmd.current_dir(dir)
+        let out = cmd
+            .current_dir(dir)
             .args(args)
             .output()
-            .expect("run git-quickscale")
+            .expect("run git-quickscale");
+        self.spent(format!("tool {}", args[0]), started);
+        out
     }
 
     fn after_tool(
@@ -177,22 +233,29 @@ impl<'a> World<'a> {
 
     /// Invariant 4: no scratch ref, no lock file of the tool.
     fn no_leftovers(&self, actor: usize, what: &[&str]) {
-        let dir = &self.actors[actor];
-        let tmp = self.git_ok(dir, &["for-each-ref", "refs/quickscale/tmp"]);
+        let started = std::time::Instant::now();
+        self.no_leftovers_at(actor, what);
+        self.spent("invariant: no leftovers", started);
+    }
+
+    fn no_leftovers_at(&self, actor: usize, what: &[&str]) {
+        let (git_dir, common) = &self.git_dirs[actor];
+        // `git for-each-ref refs/quickscale/tmp`, read directly (files
+        // backend: loose refs and packed-refs), for a process less a step.
+        let mut tmp: Vec<String> = walk_files(&common.join("refs/quickscale/tmp"))
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let packed = std::fs::read_to_string(common.join("packed-refs")).unwrap_or_default();
+        tmp.extend(
+            packed
+                .lines()
+                .filter(|l| l.contains(" refs/quickscale/tmp/"))
+                .map(str::to_owned),
+        );
         if !tmp.is_empty() {
-            self.fail(&format!("{what:?} left scratch refs:\n{tmp}"));
+            self.fail(&format!("{what:?} left scratch refs:\n{tmp:?}"));
         }
-        let git_dir = PathBuf::from(
-            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
-                .trim(),
-        );
-        let common = PathBuf::from(
-            self.git_ok(
-                dir,
-                &["rev-parse", "--path-format=absolute", "--git-common-dir"],
-            )
-            .trim(),
-        );
         let mut locks = lock_files(&common.join("refs/quickscale"));
         locks.extend(lock_files(&common.join("refs/notes")));
         if git_dir.join("index.lock").exists() {
@@ -204,11 +267,7 @@ impl<'a> World<'a> {
     }
 
     fn paused_or_interrupted(&self, actor: usize) -> bool {
-        let dir = &self.actors[actor];
-        let git_dir = PathBuf::from(
-            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
-                .trim(),
-        );
+        let git_dir = self.git_dir(actor);
         git_dir.join("quickscale/paused.json").exists()
             || git_dir.join("quickscale/journal.json").exists()
             || git_dir.join("MERGE_HEAD").exists()
@@ -255,22 +314,12 @@ impl<'a> World<'a> {
             }
         }
         if noteless {
+            let started = std::time::Instant::now();
             *self
                 .stats
                 .entry("note-less clone compared".into())
                 .or_default() += 1;
-            let clone = self.env.root().join(format!("noteless-{}", self.counter));
-            self.counter += 1;
-            let s = |p: &Path| p.to_str().expect("utf8").to_owned();
-            self.git_ok(
-                self.env.root(),
-                &["clone", "-q", "--no-checkout", &s(&dir), &s(&clone)],
-            );
-            let head = self.git_ok(&dir, &["rev-parse", "HEAD"]);
-            self.git_ok(&clone, &["checkout", "-q", "--detach", head.trim()]);
-            // The worktree's quickscale.yml counts (check reads it).
-            let config = std::fs::read(dir.join("quickscale.yml")).expect("config");
-            std::fs::write(clone.join("quickscale.yml"), config).expect("config");
+            let clone = self.noteless_at(&dir);
             let other = self.run_tool(&clone, &["check", "--format", "json"]);
             let theirs: serde_json::Value =
                 serde_json::from_slice(&other.stdout).unwrap_or_default();
@@ -282,8 +331,31 @@ impl<'a> World<'a> {
                     describe(&other)
                 ));
             }
-            let _ = std::fs::remove_dir_all(&clone);
+            self.spent("note-less clone (all of it)", started);
         }
+    }
+
+    /// A clone without notes (nor module refs) at `dir`'s HEAD, with its
+    /// worktree's quickscale.yml (check reads it). One clone per sequence,
+    /// fetched and checked out again each time: as a fresh `git clone`
+    /// has it (refs/heads only, no notes), for a fraction of the cost.
+    fn noteless_at(&mut self, dir: &Path) -> PathBuf {
+        let s = |p: &Path| p.to_str().expect("utf8").to_owned();
+        let clone = self.env.root().join("noteless");
+        if self.noteless.is_none() {
+            self.git_ok(self.env.root(), &["init", "-q", &s(&clone)]);
+            self.noteless = Some(clone.clone());
+        }
+        self.git_ok(&clone, &["fetch", "-q", "--no-tags", &s(dir), "HEAD"]);
+        self.git_ok(&clone, &["checkout", "-q", "-f", "--detach", "FETCH_HEAD"]);
+        self.git_ok(&clone, &["clean", "-q", "-fdx"]);
+        let notes = self.git_ok(&clone, &["for-each-ref", "refs/notes", "refs/quickscale"]);
+        if !notes.is_empty() {
+            self.fail(&format!("the note-less clone has notes:\n{notes}"));
+        }
+        let config = std::fs::read(dir.join("quickscale.yml")).expect("config");
+        std::fs::write(clone.join("quickscale.yml"), config).expect("config");
+        clone
     }
 
     fn user_commit(&mut self, actor: usize, rng: &mut Rng) {
@@ -419,8 +491,16 @@ impl<'a> World<'a> {
                         let _ = self.git(&dir, &["switch", "-q", "-"]);
                     }
                     3 => {
-                        self.log.push(format!("[{actor}] git commit --amend"));
-                        let _ = self.git(&dir, &["commit", "-q", "--amend", "-m", "Amended"]);
+                        // Without notes.rewrite, an amended tool commit loses its note.
+                        let notes = if rng.chance(50) { "true" } else { "false" };
+                        self.log.push(format!(
+                            "[{actor}] git -c notes.rewrite.amend={notes} commit --amend"
+                        ));
+                        let rewrite = format!("notes.rewrite.amend={notes}");
+                        let _ = self.git(
+                            &dir,
+                            &["-c", &rewrite, "commit", "-q", "--amend", "-m", "Amended"],
+                        );
                     }
                     _ => {}
                 }
@@ -438,11 +518,7 @@ impl<'a> World<'a> {
     }
 
     fn paused(&self, actor: usize) -> bool {
-        let dir = &self.actors[actor];
-        let git_dir = PathBuf::from(
-            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
-                .trim(),
-        );
+        let git_dir = self.git_dir(actor);
         git_dir.join("quickscale/paused.json").exists()
     }
 
@@ -473,9 +549,29 @@ impl<'a> World<'a> {
         let dir = self.actors[actor].clone();
         let rebase = rng.chance(40);
         let mode = if rebase { "--rebase" } else { "--no-rebase" };
-        self.log
-            .push(format!("[{actor}] git pull {mode} origin main"));
-        let out = self.git(&dir, &["pull", "-q", mode, "--no-edit", "origin", "main"]);
+        // Without notes.rewrite, rebased tool commits lose their notes.
+        let notes = if rebase && rng.chance(50) {
+            "false"
+        } else {
+            "true"
+        };
+        self.log.push(format!(
+            "[{actor}] git -c notes.rewrite.rebase={notes} pull {mode} origin main"
+        ));
+        let rewrite = format!("notes.rewrite.rebase={notes}");
+        let out = self.git(
+            &dir,
+            &[
+                "-c",
+                &rewrite,
+                "pull",
+                "-q",
+                mode,
+                "--no-edit",
+                "origin",
+                "main",
+            ],
+        );
         *self
             .stats
             .entry(format!("pull {mode} ok={}", out.status.success()))
@@ -533,7 +629,7 @@ impl<'a> World<'a> {
             command.join(" ")
         ));
         let before = user_files(&dir);
-        let Some(child) = self.start_paused(&dir, &command, point) else {
+        let Some(child) = self.start_paused(actor, &command, point) else {
             return;
         };
         // The main worktree and the linked one share the repository: a
@@ -579,15 +675,13 @@ impl<'a> World<'a> {
     /// it ended before (checked like any tool command).
     fn start_paused(
         &self,
-        dir: &Path,
+        actor: usize,
         command: &[&str],
         point: &str,
     ) -> Option<std::process::Child> {
         use std::process::Stdio;
-        let git_dir = PathBuf::from(
-            self.git_ok(dir, &["rev-parse", "--absolute-git-dir"])
-                .trim(),
-        );
+        let dir = &self.actors[actor];
+        let git_dir = self.git_dir(actor);
         let marker = git_dir.join(format!("quickscale/paused-at-{point}"));
         let bin = std::env::var("QUICKSCALE_FUZZ_BIN").unwrap_or_else(|_| BIN.to_owned());
         let mut cmd = std::process::Command::new(bin);
@@ -655,6 +749,20 @@ fn user_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// Every file under `dir` (none when it does not exist).
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 fn lock_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -675,20 +783,77 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// One sequence from `seed`; what it did.
-fn run_sequence(seed: u64, steps: u64) -> BTreeMap<String, usize> {
-    let env = TestEnv::new();
-    let mut world = World::new(&env, seed);
+/// The world every sequence starts from, built once per run and copied
+/// back into the same directory before each sequence (every path in it,
+/// the remote's, the linked worktree's and the modules' sources, stays valid).
+struct Template {
+    env: TestEnv,
+    copy: tempfile::TempDir,
+}
+
+impl Template {
+    fn new() -> Self {
+        let env = TestEnv::new();
+        World::build(&env);
+        let copy = tempfile::tempdir().expect("tempdir");
+        copy_dir(env.root(), copy.path());
+        Template { env, copy }
+    }
+
+    /// The world as built, in `self.env`'s root.
+    fn restore(&self) {
+        for e in std::fs::read_dir(self.env.root()).expect("read root") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).expect("remove");
+            } else {
+                std::fs::remove_file(&p).expect("remove");
+            }
+        }
+        copy_dir(self.copy.path(), self.env.root());
+    }
+}
+
+/// `cp -a FROM/. TO` (modes, symlinks and mtimes kept).
+fn copy_dir(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from.join("."))
+        .arg(to)
+        .status()
+        .expect("cp");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
+/// One sequence from `seed`; what it did and where the time went.
+fn run_sequence(template: &Template, seed: u64, steps: u64) -> (BTreeMap<String, usize>, Profile) {
+    let started = std::time::Instant::now();
+    template.restore();
+    let mut world = World::open(&template.env, seed);
+    world.spent("setup (restore the world)", started);
     let mut rng = Rng(seed);
     for i in 0..steps {
+        let started = std::time::Instant::now();
         world.step(&mut rng);
+        world.spent("step", started);
         let actor = rng.below(world.actors.len());
         world.no_leftovers(actor, &["(after the step)"]);
+        let started = std::time::Instant::now();
         world.agreement(actor, i % 4 == 3);
+        world.spent("invariant: agreement", started);
+        let started = std::time::Instant::now();
         world.commits_kept();
+        world.spent("invariant: commits kept", started);
     }
-    world.stats
+    (world.stats, world.profile.into_inner())
 }
+
+type Profile = BTreeMap<String, std::time::Duration>;
 
 #[test]
 fn workflow_fuzzer_bounded_run() {
@@ -697,14 +862,29 @@ fn workflow_fuzzer_bounded_run() {
     let first = env_number("QUICKSCALE_FUZZ_SEED", 20);
     let started = std::time::Instant::now();
     let mut total: BTreeMap<String, usize> = BTreeMap::new();
+    let mut profile = Profile::new();
+    let template = Template::new();
+    profile.insert("setup (build the world once)".into(), started.elapsed());
     for i in 0..sequences {
         let seed = first.wrapping_add(i);
         eprintln!(
             "fuzz-workflows: sequence {} of {sequences}, seed {seed}",
             i + 1
         );
-        for (k, v) in run_sequence(seed, steps) {
+        let (stats, spent) = run_sequence(&template, seed, steps);
+        for (k, v) in stats {
             *total.entry(k).or_default() += v;
+        }
+        for (k, v) in spent {
+            *profile.entry(k).or_default() += v;
+        }
+    }
+    if std::env::var_os("QUICKSCALE_FUZZ_PROFILE").is_some() {
+        eprintln!("fuzz-workflows: where the time went (overlapping totals):");
+        let mut rows: Vec<_> = profile.iter().collect();
+        rows.sort_by_key(|(_, d)| std::cmp::Reverse(**d));
+        for (k, d) in rows {
+            eprintln!("  {:>8.1} s  {k}", d.as_secs_f64());
         }
     }
     eprintln!("fuzz-workflows: what the sequences did:");

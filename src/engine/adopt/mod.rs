@@ -10,12 +10,17 @@
 //! found, in `refs/quickscale/adopted`). Nothing of upstream or of a
 //! module is ever run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::git::EntryKind;
 use crate::git::ObjectId;
 use serde::Serialize;
+
+mod access;
+mod survey;
+
+use survey::survey;
 
 use crate::catalog::Catalog;
 use crate::config::{CONFIG_FILE, ConfigFile};
@@ -24,10 +29,8 @@ use crate::engine::plan::{AddModule, Plan};
 use crate::engine::{EngineError, Event, Workspace};
 use crate::git::tree::TreeEdit;
 use crate::git::{Git, GitError};
-use crate::state::derive::MODULES_DIR;
 use crate::state::{self, AppliedState, Origin};
 use crate::upstream::files::{self, FileError};
-use crate::value::Value;
 
 /// What replaces a raw credential in the copy of upstream's files kept in
 /// `refs/quickscale/adopted`.
@@ -99,6 +102,9 @@ pub struct Survey {
     /// quickscale.yml as it will be committed.
     #[serde(skip)]
     pub config_text: String,
+    /// Module pages upstream served to everyone that stay public, each a
+    /// warning recommending `login`.
+    pub access_kept: Vec<String>,
     /// User-owned files adopt creates (the kept upstream wiring).
     creates: Vec<String>,
     /// Raw credentials found: (file, key, value), never shown.
@@ -229,18 +235,10 @@ pub fn prepare(
     if present.is_empty() {
         return Err(AdoptError::NotUpstream);
     }
-    let survey = survey(&root, &git, head, head_tree, &present, &catalog)?;
-    let config = crate::config::parse(&survey.config_text, CONFIG_FILE, &catalog)
-        .map_err(AdoptError::Config)?;
-    let config = ConfigFile {
-        path: root.join(CONFIG_FILE),
-        display: CONFIG_FILE.to_owned(),
-        text: survey.config_text.clone(),
-        config,
-    };
+    let mut survey = survey(&root, &git, head, head_tree, &present, &catalog)?;
+    let config = config_file(&root, &survey.config_text, &catalog)?;
     let applied = AppliedState::new(config.config.project.clone());
-    let managed_paths = crate::wiring::managed_paths(&applied.project.package);
-    let ws = Workspace {
+    let mut ws = Workspace {
         root,
         config,
         catalog,
@@ -262,11 +260,35 @@ pub fn prepare(
             .collect(),
         "adopt: the state upstream QuickScale recorded becomes a note".into(),
     );
-    let text = survey.config_text.clone();
-    let mut resolved =
-        execute::resolve(&ws, &plan, "adopt", &text, ExecOptions::default(), events)?;
-    let mut survey = survey;
-    let mut managed_paths = managed_paths.to_vec();
+    let mut resolved = execute::resolve(
+        &ws,
+        &plan,
+        "adopt",
+        &survey.config_text.clone(),
+        ExecOptions::default(),
+        events,
+    )?;
+    if keep_open_access(&ws, &resolved, &mut survey)? {
+        // quickscale.yml now records the levels upstream's project had.
+        ws.config = config_file(&ws.root, &survey.config_text, &ws.catalog)?;
+        resolved = execute::resolve(
+            &ws,
+            &plan,
+            "adopt",
+            &survey.config_text.clone(),
+            ExecOptions::default(),
+            &mut |_| {},
+        )?;
+    }
+    for w in &survey.access_kept {
+        events(Event::Warning(w.clone()));
+    }
+    let package = ws
+        .applied
+        .as_ref()
+        .map(|a| a.project.package.clone())
+        .unwrap_or_default();
+    let mut managed_paths = crate::wiring::managed_paths(&package).to_vec();
     managed_paths.extend(keep_upstream_wiring(&ws, &mut resolved, &mut survey));
     for path in managed_paths {
         if let Some(regenerated) = regenerated_diff(&ws.root, &resolved, &path) {
@@ -280,6 +302,53 @@ pub fn prepare(
         ws,
         resolved,
     })))
+}
+
+/// quickscale.yml as adopt commits it, parsed.
+fn config_file(root: &Path, text: &str, catalog: &Catalog) -> Result<ConfigFile, AdoptError> {
+    let config = crate::config::parse(text, CONFIG_FILE, catalog).map_err(AdoptError::Config)?;
+    Ok(ConfigFile {
+        path: root.join(CONFIG_FILE),
+        display: CONFIG_FILE.to_owned(),
+        text: text.to_owned(),
+        config,
+    })
+}
+
+/// Records in quickscale.yml `public` for the module pages upstream served
+/// to everyone that the wiring would guard (see [`access`]), and names each
+/// in the plan. True when quickscale.yml changed.
+fn keep_open_access(
+    ws: &Workspace,
+    resolved: &execute::Resolved,
+    survey: &mut Survey,
+) -> Result<bool, AdoptError> {
+    let package = ws
+        .applied
+        .as_ref()
+        .map(|a| a.project.package.clone())
+        .unwrap_or_default();
+    let running = std::fs::read_to_string(ws.root.join(format!("{package}/urls_modules.py")))
+        .unwrap_or_default();
+    let owned = ws.config.config.access_overrides();
+    let modules: Vec<String> = survey
+        .modules
+        .iter()
+        .map(|m| m.name.clone())
+        .filter(|m| !owned.contains_key(m))
+        .collect();
+    let opened = access::opened_by_upstream(&running, resolved.access(), &modules);
+    for (m, opened) in &opened {
+        let value = access::recorded(&resolved.access()[m], opened);
+        survey.config_text =
+            crate::config::edit::set_source_access(&survey.config_text, m, value.clone())?;
+        survey.config_changes.push(format!(
+            "sources.{m}.access: {} (the access upstream's project gave these pages)",
+            value.to_yaml().trim_end()
+        ));
+        survey.access_kept.push(access::warning(m, opened, &value));
+    }
+    Ok(!opened.is_empty())
 }
 
 /// What upstream's CLI wired from its own code, that the manifests do not
@@ -686,400 +755,6 @@ fn lossy(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Reads upstream's files, the trailers and quickscale.yml; decides which
-/// modules are adopted, from which ref, and what is reported.
-fn survey(
-    root: &Path,
-    git: &Git,
-    head: ObjectId,
-    head_tree: ObjectId,
-    present: &[String],
-    catalog: &Catalog,
-) -> Result<Survey, AdoptError> {
-    let mut s = Survey {
-        found: Vec::new(),
-        modules: Vec::new(),
-        unverified: Vec::new(),
-        problems: Vec::new(),
-        config_changes: Vec::new(),
-        retire: present.to_vec(),
-        regenerate: Vec::new(),
-        config_text: String::new(),
-        creates: Vec::new(),
-        credentials: Vec::new(),
-    };
-    let mut state_file = None;
-    let mut modules_file = None;
-    for path in present {
-        let Some((text, committed)) = read_upstream(root, git, head_tree, path)? else {
-            continue;
-        };
-        let format = match path.as_str() {
-            files::STATE_FILE => {
-                let parsed = files::parse_state(&text)?;
-                let f = parsed
-                    .as_ref()
-                    .map(|p| p.generation.describe().to_owned())
-                    .unwrap_or_else(|| "empty".into());
-                state_file = parsed;
-                f
-            }
-            files::MODULES_FILE => {
-                modules_file = files::parse_modules(&text)?;
-                "upstream module tracking (v0.62 on: prefix, branch, installed_version)".into()
-            }
-            files::HASHES_FILE => {
-                files::parse_hashes(&text)?;
-                "upstream managed-file hashes (0.8x)".into()
-            }
-            _ => {
-                s.problems.push(format!(
-                    "{path}: upstream's save of its state was interrupted; the file is retired with the others"
-                ));
-                "an interrupted save of upstream's state".into()
-            }
-        };
-        match committed {
-            Committed::No => s.problems.push(format!(
-                "{path} was not committed (upstream leaves its final state in the worktree): it is read as it is in the worktree, kept in refs/quickscale/adopted and removed"
-            )),
-            Committed::Changed => s.problems.push(format!(
-                "{path} has changes that are not committed: the worktree's version is read, kept in refs/quickscale/adopted and removed"
-            )),
-            Committed::Deleted => s.problems.push(format!(
-                "{path} is committed but deleted from the worktree: the committed version is read, and removed from the tree"
-            )),
-            Committed::Yes => {}
-        }
-        s.found.push(Found {
-            path: path.clone(),
-            format,
-            committed,
-        });
-    }
-
-    // quickscale.yml: the oldest format names the project `project.name`.
-    let config_path = root.join(CONFIG_FILE);
-    let mut text = fs_err::read_to_string(&config_path).map_err(|source| AdoptError::Read {
-        path: CONFIG_FILE.to_owned(),
-        source,
-    })?;
-    let root_node = crate::yaml::parse(&text).ok().flatten();
-    let project = root_node.as_ref().and_then(|r| r.get("project"));
-    let has = |key: &str| project.and_then(|p| p.get(key)).is_some();
-    if has("name") && !has("slug") && !has("package") {
-        let name = project
-            .and_then(|p| p.get("name"))
-            .and_then(|n| match Value::from_node(n) {
-                Value::Str(s) => Some(s),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let package = name.replace('-', "_");
-        text = crate::config::edit::set_project(
-            &text,
-            &[("slug", name.as_str()), ("package", package.as_str())],
-            &["name"],
-        )?;
-        s.config_changes.push(format!(
-            "project.name: {name} (upstream v0.69–v0.7x) becomes project.slug: {name} and project.package: {package}"
-        ));
-    }
-    let listed: BTreeSet<String> = root_node
-        .as_ref()
-        .and_then(|r| r.get("modules"))
-        .and_then(|m| m.as_map())
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, _)| k.key_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-
-    // The options quickscale.yml gives each module, as written.
-    let listed_options: BTreeMap<String, BTreeMap<String, Value>> = root_node
-        .as_ref()
-        .and_then(|r| r.get("modules"))
-        .and_then(|m| m.as_map())
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| {
-                    let opts = v
-                        .as_map()
-                        .map(|o| {
-                            o.iter()
-                                .filter_map(|(ok, ov)| {
-                                    Some((ok.key_str()?.to_owned(), Value::from_node(ov)))
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    Some((k.key_str()?.to_owned(), opts))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    // Every prefix with git-subtree trailers, and every module upstream names.
-    let squashes = git.squashes(head)?;
-    let embedded: BTreeMap<String, (ObjectId, ObjectId)> = squashes
-        .iter()
-        .filter_map(|(prefix, ids)| {
-            let name = prefix.strip_prefix(&format!("{MODULES_DIR}/"))?;
-            (crate::identity::is_module_name(name)
-                && matches!(git.subtree_at(head_tree, prefix), Ok(Some(_))))
-            .then(|| (name.to_owned(), *ids))
-        })
-        .collect();
-    let in_state: BTreeMap<String, files::StateModule> = state_file
-        .as_ref()
-        .map(|st| st.modules.clone())
-        .unwrap_or_default();
-    let tracked: BTreeMap<String, files::TrackedModule> = modules_file
-        .as_ref()
-        .map(|m| m.modules.clone())
-        .unwrap_or_default();
-    let mut names: BTreeSet<String> = embedded.keys().cloned().collect();
-    names.extend(in_state.keys().cloned());
-    names.extend(tracked.keys().cloned());
-    names.extend(listed.iter().cloned());
-
-    // Raw credentials upstream kept in plain text, whatever became of the module.
-    for (name, m) in &in_state {
-        for (k, v) in &m.options {
-            for c in files::credentials_in(name, k, v) {
-                let file = files::STATE_FILE;
-                s.problems.push(format!(
-                    "{}: {file} holds a raw credential; it is not copied into the note, {CONFIG_FILE} or refs/quickscale/adopted (redacted there); keep it in an environment variable, and rotate it if the file was ever pushed",
-                    c.path
-                ));
-                s.credentials.push((file.to_owned(), c.key, c.text));
-            }
-        }
-    }
-    for name in &names {
-        let prefix = format!("{MODULES_DIR}/{name}");
-        let mut listed_in = Vec::new();
-        if listed.contains(name) {
-            listed_in.push(CONFIG_FILE);
-        }
-        if in_state.contains_key(name) {
-            listed_in.push(files::STATE_FILE);
-        }
-        if tracked.contains_key(name) {
-            listed_in.push(files::MODULES_FILE);
-        }
-        let exists = git.entry_at(head_tree, &prefix)?.is_some();
-        let Some((squash, split)) = embedded.get(name) else {
-            if exists {
-                return Err(AdoptError::Unproven {
-                    prefix,
-                    listed_in: listed_in.join(", "),
-                });
-            }
-            if listed.contains(name) {
-                s.problems.push(format!(
-                    "{name} is listed in {CONFIG_FILE} but {prefix} does not exist (upstream never embedded it): it stays in {CONFIG_FILE}, and `git quickscale apply` embeds it"
-                ));
-            } else {
-                s.problems.push(format!(
-                    "{name} is still listed in {} but {prefix} does not exist (upstream's `remove` forgot it there): it is not adopted",
-                    listed_in.join(" and ")
-                ));
-            }
-            continue;
-        };
-        let st = in_state.get(name);
-        let tr = tracked.get(name);
-        if !listed.contains(name) {
-            let options: BTreeMap<String, Value> = st
-                .map(|m| {
-                    m.options
-                        .iter()
-                        .filter(|(k, v)| !files::is_raw_credential(k, v))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            text = crate::config::edit::add_module_with(&text, name, &options)?;
-            s.config_changes.push(format!("modules.{name} added"));
-            s.problems.push(if st.is_some() {
-                format!(
-                    "{name} is embedded and in {} but not in {CONFIG_FILE}: adopted, and added to {CONFIG_FILE} with the options state.yml recorded",
-                    files::STATE_FILE
-                )
-            } else {
-                format!(
-                    "{name} is embedded ({prefix} has git-subtree trailers) but upstream lost track of it (not in {} nor {CONFIG_FILE}): adopted, and added to {CONFIG_FILE}",
-                    files::STATE_FILE
-                )
-            });
-        }
-        // Versions upstream recorded: null before 0.88, placeholders in config.yml.
-        let mut recorded_version = None;
-        let mut recorded_in = files::STATE_FILE;
-        if let Some(v) = st.and_then(|m| m.version.clone()) {
-            recorded_version = Some(v);
-        } else if st.is_some() {
-            s.problems.push(format!(
-                "{name}: {} records no version (upstream wrote null): the version is read from {prefix}/module.yml",
-                files::STATE_FILE
-            ));
-        }
-        if let Some(v) = tr.and_then(|m| m.installed_version.clone()) {
-            if files::is_placeholder_version(&v) {
-                s.problems.push(format!(
-                    "{name}: {} says installed_version {v}, a value upstream wrote for every module whatever it embedded: ignored",
-                    files::MODULES_FILE
-                ));
-            } else if recorded_version.is_none() {
-                recorded_version = Some(v);
-                recorded_in = files::MODULES_FILE;
-            }
-        }
-        if let Some(sha) = st.and_then(|m| m.commit_sha.clone())
-            && !split.to_string().starts_with(sha.trim())
-        {
-            s.problems.push(format!(
-                "{name}: {} says commit {sha}, but the git-subtree trailers of {prefix} say {}: the trailers are taken",
-                files::STATE_FILE,
-                split.to_hex_with_len(12)
-            ));
-        }
-        if !git.has_object(*split) {
-            s.unverified.push(format!(
-                "{name}: the upstream commit {} is not in this repository (a clone leaves out what `git subtree add` fetched), so refs/quickscale/modules/{name} is not set; `git quickscale update` fetches it",
-                split.to_hex_with_len(12)
-            ));
-        }
-        // Options quickscale.yml asks for that upstream never applied.
-        if let (Some(st), Some(wanted)) = (st, listed_options.get(name)) {
-            let pending: Vec<&str> = wanted
-                .iter()
-                .filter(|(k, v)| {
-                    st.options
-                        .get(*k)
-                        .is_some_and(|old| old != *v && !files::is_raw_credential(k, old))
-                })
-                .map(|(k, _)| k.as_str())
-                .collect();
-            if !pending.is_empty() {
-                s.problems.push(format!(
-                    "{name}: {CONFIG_FILE} sets {} differently from what {} says upstream applied: the wiring is rendered from {CONFIG_FILE}",
-                    pending.join(", "),
-                    files::STATE_FILE
-                ));
-            }
-        }
-        // Where the module comes from: quickscale.yml and the catalog, with
-        // the ref upstream recorded.
-        let parsed = crate::config::parse(&text, CONFIG_FILE, catalog).ok();
-        let declared_ref = parsed
-            .as_ref()
-            .and_then(|c| c.sources.get(name))
-            .and_then(|o| o.git_ref.clone());
-        let entry = catalog.get(name);
-        let source_url = parsed
-            .as_ref()
-            .and_then(|c| c.sources.get(name))
-            .and_then(|o| o.url.clone())
-            .or_else(|| entry.map(|e| e.source.clone()));
-        let source_url = match source_url {
-            Some(u) => u,
-            None => {
-                let remote = modules_file
-                    .as_ref()
-                    .and_then(|m| m.default_remote.clone())
-                    .unwrap_or_else(|| "https://github.com/Experto-AI/quickscale.git".into());
-                text = crate::config::edit::set_source(&text, name, Some(&remote), None)?;
-                s.config_changes
-                    .push(format!("sources.{name}.url: {remote} (not in the catalog)"));
-                s.unverified.push(format!(
-                    "{name}: the source {remote} is upstream's default remote; the module is not in the catalog"
-                ));
-                remote
-            }
-        };
-        let scheme = entry.map(|e| e.scheme_for(&source_url)).unwrap_or_default();
-        let branch = st
-            .and_then(|m| m.branch.clone())
-            .or_else(|| tr.and_then(|m| m.branch.clone()));
-        let (git_ref, ref_from, pin) = if let Some(r) = declared_ref {
-            let full = scheme.tag_for(&r).unwrap_or_else(|| r.clone());
-            (full, format!("sources.{name}.ref in {CONFIG_FILE}"), None)
-        } else if let Some(tag) = recorded_version
-            .as_deref()
-            .filter(|v| !files::is_placeholder_version(v))
-            .and_then(|v| scheme.tag_for(v))
-        {
-            let v = recorded_version.clone().unwrap_or_default();
-            match tag_commit(git, root, &source_url, &tag) {
-                // The tag names the embedded commit at the source (peeled).
-                Some(Some(c)) if c == *split => (
-                    tag,
-                    format!("version {v} in {recorded_in}, checked at the source"),
-                    Some(v),
-                ),
-                found => {
-                    let why = match found {
-                        Some(Some(c)) => {
-                            format!("is commit {} at the source", c.to_hex_with_len(12))
-                        }
-                        Some(None) => "does not exist at the source".to_owned(),
-                        None => "could not be checked (the source is out of reach)".to_owned(),
-                    };
-                    s.unverified.push(format!(
-                        "{name}: {recorded_in} records version {v}, but its tag {tag} {why}: the module is recorded at the commit it embedded, {} (`git quickscale update {name} --to {tag}` moves it to the tag)",
-                        split.to_hex_with_len(12)
-                    ));
-                    let hex = split.to_string();
-                    (
-                        hex.clone(),
-                        format!("the git-subtree trailers of {prefix}"),
-                        Some(hex),
-                    )
-                }
-            }
-        } else if let Some(b) = branch {
-            let from = if st.and_then(|m| m.branch.as_ref()).is_some() {
-                files::STATE_FILE
-            } else {
-                files::MODULES_FILE
-            };
-            s.unverified.push(format!(
-                "{name}: embedded from the branch {b}, which has moved on since, probably"
-            ));
-            let pin = (entry.map(|e| e.git_ref.as_str()) != Some(b.as_str())).then(|| b.clone());
-            (b, format!("branch in {from}"), pin)
-        } else {
-            let r = entry
-                .map(|e| e.git_ref.clone())
-                .unwrap_or_else(|| crate::source::DEFAULT_REF.into());
-            s.unverified.push(format!(
-                "{name}: upstream recorded no ref; the catalog's {r} is taken"
-            ));
-            (r, "the catalog".into(), None)
-        };
-        if let Some(p) = pin {
-            text = crate::config::edit::set_source(&text, name, None, Some(&p))?;
-            s.config_changes.push(format!(
-                "sources.{name}.ref: {p} (the ref upstream embedded)"
-            ));
-        }
-        s.modules.push(AdoptedModule {
-            name: name.clone(),
-            prefix,
-            commit: split.to_string(),
-            squash: squash.to_string(),
-            source: source_url,
-            git_ref,
-            ref_from,
-            recorded_version,
-        });
-    }
-    s.config_text = text;
-    Ok(s)
-}
-
 /// The plan as lines for people (the CLI prints them).
 pub fn lines(s: &Survey) -> Vec<String> {
     let mut out = vec!["Upstream QuickScale files found:".to_owned()];
@@ -1109,6 +784,10 @@ pub fn lines(s: &Survey) -> Vec<String> {
     if !s.config_changes.is_empty() {
         out.push(format!("{CONFIG_FILE}:"));
         out.extend(s.config_changes.iter().map(|c| format!("  {c}")));
+    }
+    if !s.access_kept.is_empty() {
+        out.push("Access kept as upstream served it (a risk: see each warning):".to_owned());
+        out.extend(s.access_kept.iter().map(|a| format!("  warning: {a}")));
     }
     if !s.unverified.is_empty() {
         out.push("Unverified:".to_owned());
@@ -1212,6 +891,7 @@ mod tests {
                 diff: "-a\n+b\n".into(),
             }],
             config_text: String::new(),
+            access_kept: vec!["crm: upstream served /crm/".into()],
             creates: Vec::new(),
             credentials: Vec::new(),
         };
@@ -1220,6 +900,7 @@ mod tests {
             ".quickscale/state.yml: fmt, not committed",
             "crm at 0123456789ab from splits/crm-module (https://example.com/q.git; ref from the catalog)",
             "  c1",
+            "  warning: crm: upstream served /crm/",
             "  u1",
             "  p1",
             "retire .quickscale/state.yml",

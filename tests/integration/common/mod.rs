@@ -138,19 +138,36 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// status, `refs/quickscale/tmp` is empty (loose and packed) and no ref
 /// lock of the tool's namespace remains.
 pub fn assert_no_scratch(dir: &Path, args: &[&str], out: &Output) {
+    let left = scratch_left(dir, true);
+    assert!(
+        left.is_empty(),
+        "git-quickscale {args:?} left scratch refs or ref locks: {left:?}\n{}",
+        describe(out)
+    );
+}
+
+/// After a command killed on purpose ([`kill_at`]): no scratch ref, even
+/// then, since fetches write none. A ref lock may remain (a transaction
+/// killed mid-way); the next command's [`TestEnv::qs`] checks that recover
+/// removed it.
+pub fn assert_no_scratch_after_kill(dir: &Path, args: &[&str]) {
+    let left = scratch_left(dir, false);
+    assert!(
+        left.is_empty(),
+        "git-quickscale {args:?}, killed, left scratch refs: {left:?}"
+    );
+}
+
+/// Scratch refs under `refs/quickscale/tmp` (loose and packed) and, with
+/// `locks`, ref locks of the tool's namespace, in `dir`'s repository.
+fn scratch_left(dir: &Path, locks: bool) -> Vec<String> {
     let Some(git_dir) = common_git_dir(dir) else {
-        return;
+        return Vec::new();
     };
     let mut left: Vec<String> = files_under(&git_dir.join("refs/quickscale/tmp"))
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    left.extend(
-        files_under(&git_dir.join("refs/quickscale"))
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "lock"))
-            .map(|p| p.display().to_string()),
-    );
     if let Ok(packed) = std::fs::read_to_string(git_dir.join("packed-refs")) {
         left.extend(
             packed
@@ -159,16 +176,20 @@ pub fn assert_no_scratch(dir: &Path, args: &[&str], out: &Output) {
                 .map(str::to_owned),
         );
     }
-    if git_dir.join("packed-refs.lock").exists() {
-        left.push("packed-refs.lock".into());
+    if locks {
+        left.extend(
+            files_under(&git_dir.join("refs/quickscale"))
+                .into_iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+                .map(|p| p.display().to_string()),
+        );
+        if git_dir.join("packed-refs.lock").exists() {
+            left.push("packed-refs.lock".into());
+        }
     }
     left.sort();
     left.dedup();
-    assert!(
-        left.is_empty(),
-        "git-quickscale {args:?} left scratch refs or ref locks: {left:?}\n{}",
-        describe(out)
-    );
+    left
 }
 
 pub fn describe(out: &Output) -> String {
@@ -545,11 +566,34 @@ pub fn kill_at(env: &TestEnv, dir: &Path, args: &[&str], point: &str) {
     assert!(killed.success());
     child.wait().expect("reap");
     let _ = std::fs::remove_file(&marker);
+    assert_no_scratch_after_kill(dir, args);
 }
 
 #[cfg(test)]
 mod skip_tests {
     use super::*;
+
+    #[test]
+    fn a_kill_may_leave_ref_locks_but_never_scratch_refs() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let git = tmp.path().join(".git");
+        std::fs::create_dir_all(git.join("refs/quickscale/tmp/crm")).expect("mkdir");
+        std::fs::create_dir_all(git.join("refs/quickscale/modules")).expect("mkdir");
+        std::fs::write(git.join("refs/quickscale/modules/crm.lock"), "").expect("w");
+        assert_eq!(scratch_left(tmp.path(), false), Vec::<String>::new());
+        assert_eq!(scratch_left(tmp.path(), true).len(), 1);
+        std::fs::write(git.join("refs/quickscale/tmp/crm/main"), "0".repeat(40)).expect("w");
+        std::fs::write(
+            git.join("packed-refs"),
+            format!("{} refs/quickscale/tmp/blog/main\n", "1".repeat(40)),
+        )
+        .expect("w");
+        assert_eq!(scratch_left(tmp.path(), false).len(), 2);
+        assert!(
+            std::panic::catch_unwind(|| assert_no_scratch_after_kill(tmp.path(), &["apply"]))
+                .is_err()
+        );
+    }
 
     fn lookup(candidates: Vec<PathBuf>, ci: bool) -> SubtreeLookup {
         SubtreeLookup {

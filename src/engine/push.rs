@@ -20,11 +20,12 @@ use std::process::{Command, Stdio};
 use crate::git::ObjectId;
 
 use super::Workspace;
+use super::session::WriteSession;
 use crate::git::split::{Split, SplitError};
-use crate::git::{Git, GitContext, GitError, RefUpdate};
+use crate::git::{Git, GitContext, GitError};
 use crate::source::{self, Location};
 use crate::state::refs;
-use crate::txn::{self, Prepared, RefChange, TxnError};
+use crate::txn::TxnError;
 
 /// Set (to `1`) in the environment of the `git push` that `git quickscale
 /// push` runs: the pre-push block then does nothing, since that push sends a
@@ -184,6 +185,7 @@ pub fn branch_name_ok(name: &str) -> bool {
 /// `branch` to the result when given: created, or moved forward only.
 pub fn split_module(
     git: &Git,
+    session: &WriteSession,
     name: &str,
     branch: Option<&str>,
 ) -> Result<SplitOutcome, PushError> {
@@ -207,14 +209,11 @@ pub fn split_module(
                 None => BranchMove::Created,
             };
             if how != BranchMove::Unchanged {
-                git.update_refs(
-                    &[RefUpdate {
-                        name: full,
-                        expected: current,
-                        new: Some(split.tip),
-                    }],
-                    "git quickscale split",
-                )?;
+                // The branch was checked to move forward from `current`.
+                let mut tx = session.transaction(git, "split");
+                tx.point_of_no_return(&full);
+                tx.move_ref_expecting(&full, current, Some(split.tip));
+                tx.run()?;
             }
             Some((short.to_owned(), how))
         }
@@ -721,7 +720,7 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
-    let lock = ws
+    let session = ws
         .lock
         .as_ref()
         .ok_or_else(|| GitError::new("record the push", "the repository is not locked"))?;
@@ -730,21 +729,12 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
         Err(refused) => return Err(refused.into_error(&plan.module, &plan.url, &plan.branch)),
     };
     let record = refs::pushed_ref(&plan.module, &plan.branch);
-    let old = git.ref_target(&record)?;
-    if old != Some(plan.split.tip) {
-        let prepared = Prepared {
-            operation: "push".into(),
-            created_repo: false,
-            branch: record.clone(),
-            paths: Vec::new(),
-            index: Vec::new(),
-            refs: vec![RefChange {
-                name: record.clone(),
-                old,
-                new: Some(plan.split.tip),
-            }],
-        };
-        txn::run(git, lock, &prepared)?;
+    if git.ref_target(&record)? != Some(plan.split.tip) {
+        // The record is the point of no return: the branch does not move.
+        let mut tx = session.transaction(git, "push");
+        tx.point_of_no_return(&record);
+        tx.move_ref(&record, Some(plan.split.tip))?;
+        tx.run()?;
     }
     Ok(Pushed {
         summary: line,

@@ -506,32 +506,65 @@ fn a_tampered_note_is_ignored_and_repaired() {
 /// loose objects: every module arrives as a pack of its own. gix's object
 /// store sized its pack slots when the repository was opened (32 for a new
 /// one), so the 33rd pack made every lookup fail with "too few index slots".
+/// The modules are branches of one source repository made by one `git
+/// fast-import` (cheap); each has its own content, so each copy is a pack.
 #[test]
 fn one_apply_embeds_thirty_four_modules_each_fetched_as_a_pack() {
+    use std::io::Write as _;
     let env = TestEnv::new();
     let names: Vec<String> = (0..34).map(|i| format!("m{i:02}")).collect();
-    let mut sources = Vec::new();
+    let src = env.root().join("upstream").join("many");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    env.git(&src, &["init", "-q", "-b", "main"]);
+    let mut stream = Vec::new();
     for name in &names {
-        let dir = env.root().join("upstream").join(name);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        env.git(&dir, &["init", "-q", "-b", "main"]);
         let mut files = crate::common::fixtures::module_files(name, "1.0.0");
         // More objects than a loose copy takes (src/git/local.rs).
         files.extend((0..70).map(|i| (format!("data/f{i}.txt"), format!("{name} {i}\n"))));
-        crate::common::fixtures::commit_to(&env, &dir, &files, "v1");
-        sources.push((name.clone(), dir));
+        write!(
+            stream,
+            "commit refs/heads/{name}\ncommitter T <t@example.com> 1767323045 +0000\ndata 2\nv1\n"
+        )
+        .expect("write");
+        for (path, text) in &files {
+            write!(
+                stream,
+                "M 100644 inline {path}\ndata {}\n{text}\n",
+                text.len()
+            )
+            .expect("write");
+        }
     }
+    let mut cmd = std::process::Command::new("git");
+    env.env(&mut cmd);
+    let mut child = cmd
+        .current_dir(&src)
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("fast-import");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&stream)
+        .expect("stream");
+    assert!(child.wait().expect("wait").success());
+
     let dir = env.new_project(&[]);
-    let pairs: Vec<(&str, &std::path::Path)> = sources
-        .iter()
-        .map(|(n, p)| (n.as_str(), p.as_path()))
-        .collect();
-    env.plan_add(&dir, &pairs);
+    let mut args: Vec<String> = vec!["plan".into()];
+    for name in &names {
+        args.extend(["--add".into(), format!("{name}@{name}")]);
+        args.extend(["--source".into(), format!("{name}={}", src.display())]);
+    }
+    args.push("--yes".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    env.qs_ok(&dir, &args);
     env.qs_ok(&dir, &["apply", "--yes"]);
-    for (name, src) in &sources {
+    for name in &names {
         assert_eq!(
             env.rev(&dir, &format!("HEAD:modules/{name}")),
-            env.rev(src, "HEAD^{tree}"),
+            env.rev(&src, &format!("{name}^{{tree}}")),
             "{name}"
         );
     }

@@ -7,9 +7,9 @@
 # (tests/integration/test_adopt.rs, gated on QUICKSCALE_UPSTREAM_REPO).
 #
 # Usage: scripts/upstream-cli-fixture.sh OUTPUT_DIR
-#   QUICKSCALE_UPSTREAM_REPO  a local clone (or bare mirror) of
-#                             github.com/Experto-AI/quickscale whose
-#                             splits/<m>-module branches are local branches
+#   QUICKSCALE_UPSTREAM_REPO  a local clone (or mirror) of
+#                             github.com/Experto-AI/quickscale (its
+#                             splits/<m>-module branches local or origin/*)
 #   QUICKSCALE_UPSTREAM_COMMIT the upstream commit whose CLI runs (default
 #                             54e5816, main of 2026-04-02, version 0.79.0)
 #   QUICKSCALE_UPSTREAM_PYTHON the Python (>= 3.12) to run it on (default:
@@ -85,7 +85,18 @@ trap 'rm -rf "$work"' EXIT
 
 # A private git configuration: nothing of the user's is read or written.
 export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL="$work/gitconfig"
-git config --global url."$repo".insteadOf "$remote"
+# Upstream's CLI looks for the split branches among the remote's branches:
+# a plain clone has them as origin/splits/*, so a bare copy with them as
+# branches stands in for it.
+source_repo=$repo
+if ! git -C "$repo" show-ref --verify --quiet refs/heads/splits/auth-module; then
+    source_repo="$work/source.git"
+    git init --quiet --bare "$source_repo"
+    git -C "$source_repo" fetch --quiet "$repo" \
+        'refs/remotes/origin/splits/*:refs/heads/splits/*' 'refs/tags/*:refs/tags/*' \
+        "$commit"
+fi
+git config --global url."$source_repo".insteadOf "$remote"
 git config --global user.name "Upstream Fixture"
 git config --global user.email "fixture@example.com"
 git config --global init.defaultBranch main

@@ -47,22 +47,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
     };
     let plan = engine::plan::build(&ws).map_err(engine_error)?;
     show_plan(ctx, &plan);
-    if !plan.refused.is_empty() {
-        return Err(CliError::new(format!(
-            "apply refuses {} change(s) of quickscale.yml; nothing was written",
-            plan.refused.len()
-        ))
-        .hint("follow the steps printed under each refused change, or undo the edit in quickscale.yml"));
-    }
-    super::print_database_notes(ctx, &plan);
-    let mismatches = engine::plan::compat_preview(&ws, &plan);
-    for m in &mismatches {
-        ctx.ui.warn(&m.message);
-    }
-    let mismatches: Vec<String> = mismatches.into_iter().map(|m| m.message).collect();
-    if args.strict && !mismatches.is_empty() {
-        return Err(engine_error(EngineError::Incompatible(mismatches)));
-    }
+    let mismatches = check_plan(ctx, &ws, &plan, args.strict)?;
     if !plan.has_changes() {
         ctx.ui.status_styled(
             Tone::Ok,
@@ -71,38 +56,7 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
         return Ok(exit::OK);
     }
     if args.dry_run {
-        if let Some(identity) = &plan.generate {
-            let files = engine::execute::generated_files(identity).map_err(engine_error)?;
-            ctx.ui.out(&format!(
-                "Files the new project would write ({}):",
-                files.len()
-            ));
-            for path in files.keys() {
-                ctx.ui.out(&format!("  {path}"));
-            }
-        }
-        for a in &plan.add {
-            ctx.ui.out(&format!(
-                "  modules/{}/ (the module's files at {})",
-                a.name, a.git_ref
-            ));
-            let how = crate::source::local_resolution(
-                &ws.root,
-                &ws.catalog,
-                &a.name,
-                &a.source,
-                &a.git_ref,
-            );
-            if let Some(how) = how {
-                ctx.ui.out(&format!("  ~ {}: {how}", a.name));
-            }
-        }
-        ctx.ui.status("Dry run: nothing was written.");
-        return Ok(if args.detailed_exitcode {
-            exit::PENDING
-        } else {
-            exit::OK
-        });
+        return show_dry_run(ctx, &ws, &plan, args);
     }
     if ctx.ui.is_interactive()
         && !args.yes
@@ -137,7 +91,92 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
             progress.show(e)
         })
         .map_err(engine_error)?;
-    show_commits(ctx, &outcome);
+    show_applied(ctx, &ws, &plan, &outcome, enclosing, args);
+    python_notes(
+        ctx,
+        &ws.root,
+        &outcome,
+        python_before.as_ref(),
+        plan.generate.is_some() || outcome.created_repo,
+    );
+    Ok(exit::OK)
+}
+
+/// Refuses a plan with refused changes; says what removing modules leaves
+/// and which modules the project's stack does not meet (an error with
+/// `--strict`). Returns those mismatches (already shown).
+fn check_plan(
+    ctx: &Context,
+    ws: &engine::Workspace,
+    plan: &engine::Plan,
+    strict: bool,
+) -> Result<Vec<String>, CliError> {
+    if !plan.refused.is_empty() {
+        return Err(CliError::new(format!(
+            "apply refuses {} change(s) of quickscale.yml; nothing was written",
+            plan.refused.len()
+        ))
+        .hint("follow the steps printed under each refused change, or undo the edit in quickscale.yml"));
+    }
+    super::print_database_notes(ctx, plan);
+    let mismatches = engine::plan::compat_preview(ws, plan);
+    for m in &mismatches {
+        ctx.ui.warn(&m.message);
+    }
+    let mismatches: Vec<String> = mismatches.into_iter().map(|m| m.message).collect();
+    if strict && !mismatches.is_empty() {
+        return Err(engine_error(EngineError::Incompatible(mismatches)));
+    }
+    Ok(mismatches)
+}
+
+/// `--dry-run`: the files a new project and each module would write.
+fn show_dry_run(
+    ctx: &Context,
+    ws: &engine::Workspace,
+    plan: &engine::Plan,
+    args: &ApplyArgs,
+) -> CmdResult {
+    if let Some(identity) = &plan.generate {
+        let files = engine::execute::generated_files(identity).map_err(engine_error)?;
+        ctx.ui.out(&format!(
+            "Files the new project would write ({}):",
+            files.len()
+        ));
+        for path in files.keys() {
+            ctx.ui.out(&format!("  {path}"));
+        }
+    }
+    for a in &plan.add {
+        ctx.ui.out(&format!(
+            "  modules/{}/ (the module's files at {})",
+            a.name, a.git_ref
+        ));
+        let how =
+            crate::source::local_resolution(&ws.root, &ws.catalog, &a.name, &a.source, &a.git_ref);
+        if let Some(how) = how {
+            ctx.ui.out(&format!("  ~ {}: {how}", a.name));
+        }
+    }
+    ctx.ui.status("Dry run: nothing was written.");
+    Ok(if args.detailed_exitcode {
+        exit::PENDING
+    } else {
+        exit::OK
+    })
+}
+
+/// What the apply made; an enclosing repository's view of the new one;
+/// the hooks of a new project.
+fn show_applied(
+    ctx: &Context,
+    ws: &engine::Workspace,
+    plan: &engine::Plan,
+    outcome: &engine::execute::Outcome,
+    enclosing: Option<crate::git::Enclosing>,
+    args: &ApplyArgs,
+) {
+    show_commits(ctx, outcome);
     ctx.ui.status_styled(
         Tone::Ok,
         &format!(
@@ -158,9 +197,6 @@ pub fn cmd_apply(ctx: &Context, args: &ApplyArgs) -> CmdResult {
     if plan.generate.is_some() && !args.no_hooks {
         super::hooks::install_after_apply(ctx, &ws.root);
     }
-    let new_project = plan.generate.is_some() || outcome.created_repo;
-    python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), new_project);
-    Ok(exit::OK)
 }
 
 /// What the project's Python means after an operation: for a new project

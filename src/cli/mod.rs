@@ -268,11 +268,6 @@ fn load_config(
     })
 }
 
-pub fn txn_error(e: crate::txn::TxnError) -> CliError {
-    let hint = e.hint();
-    CliError::from_error(&e, hint)
-}
-
 /// Opens the project for a command that only reads: nothing is written,
 /// not even to finish an interrupted operation (that is said instead).
 pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
@@ -482,6 +477,20 @@ impl<'u> EventView<'u> {
                 }
                 self.ui.status(&format!("Merging {module}"));
             }
+            Event::UpToDate {
+                module,
+                git_ref,
+                why,
+            } => {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                self.ui
+                    .status(&format!("{module} {git_ref}: up to date ({why})"));
+            }
+            Event::MergeCommitted => self.ui.status(
+                "The merge was committed with `git commit`; adding the wiring and the state",
+            ),
             Event::Warning(text) => {
                 if !self.shown.insert(text.clone()) {
                     return;

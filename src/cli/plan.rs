@@ -305,10 +305,14 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
     // quickscale.yml is read here and written at the end: under the lock
     // writers hold, so that an `apply` running meanwhile neither loses this
     // edit nor reads half of it. A dry run writes nothing and takes none.
-    let mut _lock = None;
+    let mut _session = None;
     if let Ok(Some(git)) = crate::git::Git::open_at_root(&project_root) {
         if !args.dry_run {
-            _lock = Some(crate::txn::Lock::acquire(&git).map_err(super::txn_error)?);
+            _session = Some(super::start_session(
+                ctx,
+                &git,
+                crate::engine::session::Mode::LockOnly,
+            )?);
         }
         super::warn_interrupted(ctx, &git);
     }

@@ -1,7 +1,6 @@
 //! `git quickscale remove`: one commit that removes a module.
 
 use super::{CmdResult, Context};
-use crate::config::{self, edit};
 use crate::engine::{self, Event};
 use crate::error::{CliError, exit};
 use crate::ui::Tone;
@@ -44,12 +43,8 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
             format!("embedded modules: {}", names.join(", "))
         }));
     }
-    let text = edit::remove_module(&ws.config.text, &args.name)
-        .map_err(|e| CliError::from_error(&e, Some(e.hint())))?;
-    ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
-        .map_err(|d| CliError::new(d.to_string()))?;
-    ws.config.text = text.clone();
-    let plan = engine::plan::removal(&ws, &args.name);
+    let (plan, text) =
+        engine::remove::plan_removal(&mut ws, &args.name).map_err(super::apply::engine_error)?;
     super::apply::show_plan(ctx, &plan);
     let asks = ctx.ui.is_interactive() && !args.yes;
     if asks {

@@ -36,9 +36,9 @@ pub fn cmd_split(ctx: &Context, args: &SplitArgs) -> CmdResult {
             .hint("run it inside the repository that has modules/<name>")
     })?;
     super::warn_interrupted(ctx, &git);
-    let _session = super::start_session(ctx, &git, crate::engine::session::Mode::LockOnly)?;
-    let outcome =
-        push::split_module(&git, &args.name, args.branch.as_deref()).map_err(push_error)?;
+    let session = super::start_session(ctx, &git, crate::engine::session::Mode::LockOnly)?;
+    let outcome = push::split_module(&git, &session, &args.name, args.branch.as_deref())
+        .map_err(push_error)?;
     let s = &outcome.split;
     ctx.ui.status(&format!(
         "Split {}: {} commit(s) read, {} written{}",

@@ -2,9 +2,9 @@
 //! versions with a three-way merge that keeps local changes.
 
 use super::{CmdResult, Context};
-use crate::config;
-use crate::engine::execute::{self, ConflictMode, ExecOptions, TextChange};
+use crate::engine::execute::{self, ConflictMode, TextChange};
 use crate::engine::update::{self, Policy, Preview};
+use crate::engine::update_run::{self, Ran};
 use crate::engine::{self, Event, pause};
 use crate::error::{CliError, exit};
 use crate::report::{self, DiffLine};
@@ -120,18 +120,7 @@ pub enum Conflicts {
 }
 
 pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
-    let mut args = args.clone();
-    if args.format == Some(PreviewFormat::Json) {
-        args.json = true;
-    }
-    let markdown = args.format == Some(PreviewFormat::Markdown);
-    if markdown && !args.dry_run {
-        return Err(
-            CliError::new("--format markdown renders a preview; add --dry-run")
-                .hint("git quickscale update --dry-run --format markdown > body.md"),
-        );
-    }
-    let args = &args;
+    let args = &normalized(args)?;
     if args.continue_ {
         return cmd_continue(ctx, args);
     }
@@ -139,26 +128,13 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         return cmd_abort(ctx);
     }
     // --check and --dry-run only read (like `apply --dry-run`): no
-    // recovery, and the lock only for their fetches' scratch refs, removed
-    // again with them.
+    // recovery, and the lock only for their fetches (the engine's reading
+    // session, ended with the preview).
     let read_only = args.check || args.dry_run;
     let mut ws = if read_only {
         super::open_for_read(ctx)?
     } else {
         super::open_for_write(ctx)?
-    };
-    let _scratch = match (&ws.git, read_only) {
-        (Some(_), true) => Some(ReadScratch::take(&ws.root)?),
-        _ => None,
-    };
-    // What they fetch (and the previews merge) goes to a temporary object
-    // store, removed on return: the project's objects stay as they were.
-    let _objects = match (&mut ws.git, read_only) {
-        (Some(git), true) => Some(
-            git.overlay_objects()
-                .map_err(|e| CliError::from_error(&e, e.hint()))?,
-        ),
-        _ => None,
     };
     let names: Vec<String> = if args.names.is_empty() {
         ws.embedded()
@@ -174,96 +150,28 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         return Err(CliError::new("--to moves one module; name it")
             .hint("git quickscale update crm --to v2.0.0"));
     }
-    let policy = Policy {
-        major: args.major,
-        to: args.to.clone(),
-    };
+    let request = request_of(args, names);
     let mut progress = super::EventView::new(&ctx.ui);
-    let selection = match update::select(&ws, &names, &policy, &mut |e: Event| progress.show(e)) {
-        Ok(s) => s,
-        Err(e) => {
-            drop(progress);
-            return Err(super::apply::engine_error(e));
-        }
-    };
+    let preview = update_run::preview(&mut ws, &request, &mut |e: Event| progress.show(e));
     drop(progress);
+    let mut preview = preview.map_err(super::apply::engine_error)?;
     if args.check {
-        return show_check(ctx, &ws, &selection, args.json);
+        return show_check(ctx, &ws, &preview.selection, args.json);
     }
-    for u in &selection.unchanged {
-        ctx.ui.status(&format!(
-            "{} {}: up to date ({})",
-            u.module, u.git_ref, u.why
-        ));
-    }
-    if selection.steps.is_empty() {
+    let Some(resolved) = preview.resolved.take() else {
         if args.json {
             ctx.ui.out(&json(&serde_json::json!({
                 "schema": 1,
                 "modules": [],
-                "unchanged": selection.unchanged,
+                "unchanged": preview.selection.unchanged,
                 "wiring": [],
             }))?);
         }
         ctx.ui
             .status_styled(Tone::Ok, "Nothing to update: every module is up to date.");
         return Ok(exit::OK);
-    }
-    let text = pause::config_with_refs(&ws, &ws.config.text, &selection.steps).map_err(|e| {
-        CliError::from_error(
-            &e,
-            Some("set `sources.<name>.ref` in quickscale.yml by hand, then run `git quickscale apply`".into()),
-        )
-    })?;
-    ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
-        .map_err(|d| CliError::new(d.to_string()))?;
-    ws.config.text = text.clone();
-    let plan = engine::plan::updating(selection.steps.clone());
-    let mode = if args.dry_run {
-        ConflictMode::Report
-    } else if args.interactive || args.conflicts == Conflicts::Merge {
-        ConflictMode::Merge
-    } else {
-        ConflictMode::Refuse
     };
-    let opts = ExecOptions {
-        strict: args.strict,
-        conflicts: mode,
-        ..Default::default()
-    };
-    let mut progress = super::EventView::new(&ctx.ui);
-    let resolved = match execute::resolve(&ws, &plan, "update", &text, opts, &mut |e: Event| {
-        progress.show(e)
-    }) {
-        Ok(r) => r,
-        Err(e) => {
-            drop(progress);
-            return Err(super::apply::engine_error(e));
-        }
-    };
-    drop(progress);
-    let wiring = execute::wiring_changes(&ws, &resolved).map_err(super::apply::engine_error)?;
-    let diffs = if args.diff {
-        execute::module_changes(&ws, &resolved).map_err(super::apply::engine_error)?
-    } else {
-        Vec::new()
-    };
-    let previews: Vec<&Preview> = resolved.updates().iter().map(|u| &u.preview).collect();
-    if markdown {
-        ctx.ui.out(
-            crate::markdown::update_preview(&previews, &wiring, &selection.unchanged).trim_end(),
-        );
-    } else if args.json {
-        ctx.ui.out(&json(&serde_json::json!({
-            "schema": 1,
-            "modules": previews,
-            "unchanged": selection.unchanged,
-            "wiring": wiring,
-            "diff": diffs,
-        }))?);
-    } else {
-        show_previews(ctx, &previews, &wiring, &diffs);
-    }
+    render_preview(ctx, args, &preview, &resolved)?;
     if args.dry_run {
         ctx.ui.status("Dry run: nothing was written.");
         return Ok(if args.detailed_exitcode {
@@ -279,40 +187,112 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
         ctx.ui.status("Nothing was written.");
         return Ok(exit::OK);
     }
-    if resolved.has_conflicts() {
-        let outcome = pause::pause(&ws, &resolved).map_err(super::apply::engine_error)?;
-        ctx.ui.warn(&format!(
-            "the update is paused: {} file(s) have conflicts",
-            outcome
-                .conflicts
-                .iter()
-                .map(|(_, p)| p.len())
-                .sum::<usize>()
-        ));
-        for (module, paths) in &outcome.conflicts {
-            for p in paths {
-                ctx.ui.status(&format!("  CONFLICT ({module}): {p}"));
-            }
-        }
-        if args.interactive && ctx.ui.is_interactive() {
-            // The walk ends with `--continue`, which takes the lock again.
-            drop(resolved);
-            drop(ws);
-            return walk_conflicts(ctx, &outcome.conflicts);
-        }
-        return Err(CliError::new(
-            "the update is paused with conflicts; nothing is committed yet",
-        )
-        .hint("resolve them (edit the files, or `git mergetool`), then `git quickscale update --continue`; or `git quickscale update --abort`"));
+    let steps = preview.selection.steps.clone();
+    drop(preview);
+    commit_update(ctx, args, ws, resolved, &steps)
+}
+
+/// The arguments with `--format json` as `--json`; markdown only previews.
+fn normalized(args: &UpdateArgs) -> Result<UpdateArgs, CliError> {
+    let mut args = args.clone();
+    if args.format == Some(PreviewFormat::Json) {
+        args.json = true;
     }
-    let steps = selection.steps.clone();
-    let python_before = engine::python::of_head(&ws).ok();
+    if args.format == Some(PreviewFormat::Markdown) && !args.dry_run {
+        return Err(
+            CliError::new("--format markdown renders a preview; add --dry-run")
+                .hint("git quickscale update --dry-run --format markdown > body.md"),
+        );
+    }
+    Ok(args)
+}
+
+/// What the engine is asked for.
+fn request_of(args: &UpdateArgs, names: Vec<String>) -> update_run::Request {
+    let conflicts = if args.dry_run {
+        ConflictMode::Report
+    } else if args.interactive || args.conflicts == Conflicts::Merge {
+        ConflictMode::Merge
+    } else {
+        ConflictMode::Refuse
+    };
+    update_run::Request {
+        names,
+        policy: Policy {
+            major: args.major,
+            to: args.to.clone(),
+        },
+        check: args.check,
+        read_only: args.check || args.dry_run,
+        conflicts,
+        strict: args.strict,
+        diff: args.diff,
+    }
+}
+
+/// The preview as Markdown (a pull request body), JSON or text.
+fn render_preview(
+    ctx: &Context,
+    args: &UpdateArgs,
+    preview: &update_run::Preview,
+    resolved: &execute::Resolved,
+) -> Result<(), CliError> {
+    let previews: Vec<&Preview> = resolved.updates().iter().map(|u| &u.preview).collect();
+    if args.format == Some(PreviewFormat::Markdown) {
+        ctx.ui.out(
+            crate::markdown::update_preview(
+                &previews,
+                &preview.wiring,
+                &preview.selection.unchanged,
+            )
+            .trim_end(),
+        );
+    } else if args.json {
+        ctx.ui.out(&json(&serde_json::json!({
+            "schema": 1,
+            "modules": previews,
+            "unchanged": preview.selection.unchanged,
+            "wiring": preview.wiring,
+            "diff": preview.diffs,
+        }))?);
+    } else {
+        show_previews(ctx, &previews, &preview.wiring, &preview.diffs);
+    }
+    Ok(())
+}
+
+/// Pauses the update on conflicts (and walks them on a terminal with
+/// --interactive), else commits it and says what it did.
+fn commit_update(
+    ctx: &Context,
+    args: &UpdateArgs,
+    mut ws: engine::Workspace,
+    resolved: execute::Resolved,
+    steps: &[engine::plan::UpdateModule],
+) -> CmdResult {
     let mut progress = super::EventView::new(&ctx.ui);
-    let outcome = execute::execute_resolved(&mut ws, resolved, &mut |e: Event| progress.show(e))
-        .map_err(super::apply::engine_error)?;
+    let ran = update_run::run(&mut ws, resolved, &mut |e: Event| progress.show(e));
     drop(progress);
+    let (outcome, python_before) = match ran.map_err(super::apply::engine_error)? {
+        Ran::Paused(outcome) => {
+            show_paused(ctx, &outcome);
+            if args.interactive && ctx.ui.is_interactive() {
+                // The walk ends with `--continue`, which takes the lock again.
+                drop(ws);
+                return walk_conflicts(ctx, &outcome.conflicts);
+            }
+            return Err(CliError::new(
+                "the update is paused with conflicts; nothing is committed yet",
+            )
+            .hint("resolve them (edit the files, or `git mergetool`), then `git quickscale update --continue`; or `git quickscale update --abort`"));
+        }
+        Ran::Updated {
+            outcome,
+            python_before,
+        } => (outcome, python_before),
+    };
     super::apply::show_commits(ctx, &outcome);
-    summary(ctx, &steps, &previews_of(&outcome, &steps));
+    summary(ctx, steps, &previews_of(&outcome, steps));
     ctx.ui.status_styled(
         Tone::Ok,
         &format!(
@@ -323,6 +303,22 @@ pub fn cmd_update(ctx: &Context, args: &UpdateArgs) -> CmdResult {
     );
     super::apply::python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), false);
     Ok(exit::OK)
+}
+
+fn show_paused(ctx: &Context, outcome: &pause::PauseOutcome) {
+    ctx.ui.warn(&format!(
+        "the update is paused: {} file(s) have conflicts",
+        outcome
+            .conflicts
+            .iter()
+            .map(|(_, p)| p.len())
+            .sum::<usize>()
+    ));
+    for (module, paths) in &outcome.conflicts {
+        for p in paths {
+            ctx.ui.status(&format!("  CONFLICT ({module}): {p}"));
+        }
+    }
 }
 
 /// The versions each updated module ended at, from the new state.
@@ -445,111 +441,12 @@ fn show_previews(
 ) {
     ctx.ui.out("git quickscale will:");
     for p in previews {
-        let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
-        ctx.ui.out_styled(
-            Tone::Changed,
-            &format!(
-                "  ~ {} {} → {} (version {} → {}; {} → {})",
-                p.module,
-                p.from.git_ref,
-                p.to.git_ref,
-                version(&p.from.version),
-                version(&p.to.version),
-                &p.from.commit[..p.from.commit.len().min(12)],
-                &p.to.commit[..p.to.commit.len().min(12)],
-            ),
-        );
-        if !p.commits.is_empty() {
-            ctx.ui.out("      upstream commits:");
-            for c in &p.commits {
-                ctx.ui.out(&format!("        {} {}", c.commit, c.subject));
-            }
-        }
-        if !p.reverted.is_empty() {
-            ctx.ui
-                .out("      upstream commits taken back (an older version):");
-            for c in &p.reverted {
-                ctx.ui.out(&format!("        {} {}", c.commit, c.subject));
-            }
-        }
-        let (ins, del): (usize, usize) = p
-            .files
-            .iter()
-            .fold((0, 0), |(i, d), f| (i + f.insertions, d + f.deletions));
-        ctx.ui.out(&format!(
-            "      files: {} changed upstream (+{ins} −{del})",
-            p.files.len()
-        ));
-        for f in &p.files {
-            let mark = match f.status {
-                "added" => "A",
-                "deleted" => "D",
-                _ => "M",
-            };
-            ctx.ui.out(&format!(
-                "        {mark} {} (+{} −{})",
-                f.path, f.insertions, f.deletions
-            ));
-        }
-        if p.local_changes.is_empty() {
-            ctx.ui.out("      local changes: none");
-        } else {
-            ctx.ui.out("      local changes kept:");
-            for l in &p.local_changes {
-                ctx.ui.out(&format!("        {l}"));
-            }
-        }
-        if p.conflicts.is_empty() {
-            ctx.ui.out("      conflicts: none");
-        } else {
-            ctx.ui.out_styled(Tone::Warn, "      conflicts:");
-            for c in &p.conflicts {
-                ctx.ui
-                    .out_styled(Tone::Warn, &format!("        ! {}: {}", c.path, c.what));
-            }
-        }
-        if !p.options.is_empty() {
-            ctx.ui.out("      options:");
-            for o in &p.options {
-                let show = |v: &Option<crate::value::Value>| {
-                    v.as_ref()
-                        .map(|v| v.to_yaml())
-                        .unwrap_or_else(|| "(none)".into())
-                };
-                let line = match o.change {
-                    "added" => format!("+ {} = {} ({})", o.option, show(&o.new), o.note),
-                    "removed" => format!("- {} ({})", o.option, o.note),
-                    _ => format!(
-                        "~ {}: {} → {} ({})",
-                        o.option,
-                        show(&o.old),
-                        show(&o.new),
-                        o.note
-                    ),
-                };
-                ctx.ui.out(&format!("        {line}"));
-            }
-        }
-        if !p.migrations.is_empty() {
-            ctx.ui.out("      new database migrations:");
-            for m in &p.migrations {
-                ctx.ui.out(&format!("        {m}"));
-            }
-            ctx.ui
-                .out("        after the update: python manage.py migrate");
-        }
-        if !p.notes.is_empty() {
-            ctx.ui.out("      upgrade notes:");
-            for n in &p.notes {
-                for (i, line) in n.lines().enumerate() {
-                    let lead = if i == 0 { "- " } else { "  " };
-                    ctx.ui.out(&format!("        {lead}{line}"));
-                }
-            }
-        }
-        for i in &p.incompatible {
-            ctx.ui.out_styled(Tone::Warn, &format!("      ! {i}"));
-        }
+        show_move(ctx, p);
+        show_upstream_commits(ctx, p);
+        show_files(ctx, p);
+        show_local_side(ctx, p);
+        show_options(ctx, p);
+        show_after(ctx, p);
     }
     if !wiring.is_empty() {
         ctx.ui.out("  wiring changes:");
@@ -558,6 +455,136 @@ fn show_previews(
     if !diffs.is_empty() {
         ctx.ui.out("  module files:");
         print_diffs(ctx, diffs);
+    }
+}
+
+/// `~ crm v1 → v2 (version …; commit → commit)`.
+fn show_move(ctx: &Context, p: &Preview) {
+    let version = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".into());
+    ctx.ui.out_styled(
+        Tone::Changed,
+        &format!(
+            "  ~ {} {} → {} (version {} → {}; {} → {})",
+            p.module,
+            p.from.git_ref,
+            p.to.git_ref,
+            version(&p.from.version),
+            version(&p.to.version),
+            &p.from.commit[..p.from.commit.len().min(12)],
+            &p.to.commit[..p.to.commit.len().min(12)],
+        ),
+    );
+}
+
+/// The upstream commits the update brings, and those it takes back.
+fn show_upstream_commits(ctx: &Context, p: &Preview) {
+    if !p.commits.is_empty() {
+        ctx.ui.out("      upstream commits:");
+        for c in &p.commits {
+            ctx.ui.out(&format!("        {} {}", c.commit, c.subject));
+        }
+    }
+    if !p.reverted.is_empty() {
+        ctx.ui
+            .out("      upstream commits taken back (an older version):");
+        for c in &p.reverted {
+            ctx.ui.out(&format!("        {} {}", c.commit, c.subject));
+        }
+    }
+}
+
+/// The files upstream changed, with their line counts.
+fn show_files(ctx: &Context, p: &Preview) {
+    let (ins, del): (usize, usize) = p
+        .files
+        .iter()
+        .fold((0, 0), |(i, d), f| (i + f.insertions, d + f.deletions));
+    ctx.ui.out(&format!(
+        "      files: {} changed upstream (+{ins} −{del})",
+        p.files.len()
+    ));
+    for f in &p.files {
+        let mark = match f.status {
+            "added" => "A",
+            "deleted" => "D",
+            _ => "M",
+        };
+        ctx.ui.out(&format!(
+            "        {mark} {} (+{} −{})",
+            f.path, f.insertions, f.deletions
+        ));
+    }
+}
+
+/// The local changes kept, and the conflicts.
+fn show_local_side(ctx: &Context, p: &Preview) {
+    if p.local_changes.is_empty() {
+        ctx.ui.out("      local changes: none");
+    } else {
+        ctx.ui.out("      local changes kept:");
+        for l in &p.local_changes {
+            ctx.ui.out(&format!("        {l}"));
+        }
+    }
+    if p.conflicts.is_empty() {
+        ctx.ui.out("      conflicts: none");
+    } else {
+        ctx.ui.out_styled(Tone::Warn, "      conflicts:");
+        for c in &p.conflicts {
+            ctx.ui
+                .out_styled(Tone::Warn, &format!("        ! {}: {}", c.path, c.what));
+        }
+    }
+}
+
+/// Options the new version adds, removes or changes.
+fn show_options(ctx: &Context, p: &Preview) {
+    if p.options.is_empty() {
+        return;
+    }
+    ctx.ui.out("      options:");
+    for o in &p.options {
+        let show = |v: &Option<crate::value::Value>| {
+            v.as_ref()
+                .map(|v| v.to_yaml())
+                .unwrap_or_else(|| "(none)".into())
+        };
+        let line = match o.change {
+            "added" => format!("+ {} = {} ({})", o.option, show(&o.new), o.note),
+            "removed" => format!("- {} ({})", o.option, o.note),
+            _ => format!(
+                "~ {}: {} → {} ({})",
+                o.option,
+                show(&o.old),
+                show(&o.new),
+                o.note
+            ),
+        };
+        ctx.ui.out(&format!("        {line}"));
+    }
+}
+
+/// What to do after the update: migrations, upgrade notes, requirements.
+fn show_after(ctx: &Context, p: &Preview) {
+    if !p.migrations.is_empty() {
+        ctx.ui.out("      new database migrations:");
+        for m in &p.migrations {
+            ctx.ui.out(&format!("        {m}"));
+        }
+        ctx.ui
+            .out("        after the update: python manage.py migrate");
+    }
+    if !p.notes.is_empty() {
+        ctx.ui.out("      upgrade notes:");
+        for n in &p.notes {
+            for (i, line) in n.lines().enumerate() {
+                let lead = if i == 0 { "- " } else { "  " };
+                ctx.ui.out(&format!("        {lead}{line}"));
+            }
+        }
+    }
+    for i in &p.incompatible {
+        ctx.ui.out_styled(Tone::Warn, &format!("      ! {i}"));
     }
 }
 
@@ -576,43 +603,17 @@ fn print_diffs(ctx: &Context, changes: &[TextChange]) {
 
 fn cmd_continue(ctx: &Context, args: &UpdateArgs) -> CmdResult {
     let mut ws = super::open_for_write_paused(ctx)?;
-    let git = ws
-        .git
-        .as_ref()
-        .ok_or_else(|| CliError::new("this project has no git repository"))?;
-    let (paused, record, committed) = pause::load(git).map_err(super::apply::engine_error)?;
-    let resolutions = if committed {
-        ctx.ui
-            .status("The merge was committed with `git commit`; adding the wiring and the state");
-        pause::committed_resolution(git, &record)
-    } else {
-        pause::resolution(git, &paused, &record)
-    }
-    .map_err(super::apply::engine_error)?;
-    // quickscale.yml as it is now (the user may have edited it), with the new refs.
-    let text = pause::config_with_refs(&ws, &ws.config.text, &record.steps)
-        .map_err(|e| CliError::from_error(&e, None))?;
-    ws.config.config = config::parse(&text, &ws.config.display, &ws.catalog)
-        .map_err(|d| CliError::new(d.to_string()))?;
-    ws.config.text = text.clone();
-    let plan = engine::plan::updating(record.steps.clone());
-    let mut opts = pause::continue_options(resolutions, committed);
-    opts.strict = args.strict;
     let mut progress = super::EventView::new(&ctx.ui);
-    let resolved = execute::resolve(&ws, &plan, &record.op, &text, opts, &mut |e: Event| {
-        progress.show(e)
-    })
-    .map_err(super::apply::engine_error)?;
-    let outcome = execute::execute_resolved(&mut ws, resolved, &mut |e: Event| progress.show(e))
-        .map_err(super::apply::engine_error)?;
+    let resumed = update_run::resume(&mut ws, args.strict, &mut |e: Event| progress.show(e));
     drop(progress);
+    let (outcome, steps) = resumed.map_err(super::apply::engine_error)?;
     super::apply::show_commits(ctx, &outcome);
-    summary(ctx, &record.steps, &previews_of(&outcome, &record.steps));
+    summary(ctx, &steps, &previews_of(&outcome, &steps));
     ctx.ui.status_styled(
         Tone::Ok,
         &format!(
             "Updated {} module(s); HEAD is {}",
-            record.steps.len(),
+            steps.len(),
             outcome.head.to_hex_with_len(12)
         ),
     );
@@ -716,34 +717,6 @@ fn walk_conflicts(ctx: &Context, conflicts: &[(String, Vec<String>)]) -> CmdResu
     ctx.ui
         .status("The update stays paused: `git quickscale update --continue` when ready.");
     Ok(exit::OK)
-}
-
-/// The transient lock of a reading update and the removal of its scratch
-/// refs on every way out.
-struct ReadScratch {
-    git: crate::git::Git,
-    lock: Option<crate::txn::Lock>,
-}
-
-impl ReadScratch {
-    fn take(root: &std::path::Path) -> Result<ReadScratch, CliError> {
-        let git = crate::git::Git::open_at_root(root)
-            .map_err(|e| CliError::from_error(&e, e.hint()))?
-            .ok_or_else(|| CliError::new("the repository is gone"))?;
-        let lock = crate::txn::Lock::acquire_transient(&git).map_err(super::txn_error)?;
-        Ok(ReadScratch {
-            git,
-            lock: Some(lock),
-        })
-    }
-}
-
-impl Drop for ReadScratch {
-    fn drop(&mut self) {
-        if let Some(lock) = self.lock.take() {
-            let _ = crate::txn::remove_scratch_refs_locked(&self.git, &lock);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -17,18 +17,19 @@ use serde::Serialize;
 pub use super::modules::{
     compat_of, has_package, prefix_of, read_manifest, render_wiring, resolve_options, url_style,
 };
-use super::plan::{Plan, Scope};
+use super::plan::{Plan, Scope, UpdateModule};
+use super::session::{Transaction, WriteSession};
 use super::untrusted::{self, Limits};
 use super::{EngineError, Event, Workspace};
 use crate::config::CONFIG_FILE;
 use crate::git::tree::{Leaf, TreeEdit};
-use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
+use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::render::{self, FileMap};
 use crate::source::{self, Location};
-use crate::state::refs::{self, NOTES_REF, UNDO_REF};
-use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, PathChange, Prepared, RefChange};
+use crate::state::refs;
+use crate::state::{AppliedState, ModuleState, Operation};
+use crate::txn::{self, PathChange};
 use crate::value::Value;
 use crate::wiring::{self, ModuleInput};
 
@@ -228,22 +229,17 @@ fn commit_resolved(
     events: &mut dyn FnMut(Event),
 ) -> Result<Outcome, EngineError> {
     let resume = !resolved.opts.resolutions.is_empty();
-    let (prepared, outcome) = prepare(ws, resolved, created_repo)?;
-    let (Some(git), Some(lock)) = (&ws.git, &ws.lock) else {
-        return Err(GitError::new("write", "the repository is not locked").into());
-    };
+    let (mut tx, outcome) = prepare(ws, resolved, created_repo)?;
     events(Event::WritingFiles {
-        count: prepared.paths.len(),
+        count: tx.paths().len(),
     });
-    let extra = txn::Extra {
-        pause: if resume {
-            txn::PauseEffect::Resume
-        } else {
-            txn::PauseEffect::None
-        },
-        ..Default::default()
-    };
-    txn::run_with(git, lock, &prepared, &extra)?;
+    if resume {
+        tx.with_extra(txn::Extra {
+            pause: txn::PauseEffect::Resume,
+            ..Default::default()
+        });
+    }
+    tx.run()?;
     Ok(outcome)
 }
 
@@ -266,9 +262,6 @@ fn conclude(
 ) -> Result<Outcome, EngineError> {
     match result {
         Ok(mut outcome) => {
-            if let Some(git) = &ws.git {
-                git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
-            }
             outcome.created_repo = created_repo;
             events(Event::Done);
             Ok(outcome)
@@ -312,6 +305,22 @@ fn clean_up_after_failure(ws: &mut Workspace, created_repo: bool) -> Result<(), 
     Ok(())
 }
 
+/// What resolving gathers, module by module, before the wiring is computed.
+#[derive(Default)]
+struct Gathered {
+    modules: BTreeMap<String, FinalModule>,
+    /// Whether each module has a Python package to install.
+    installable: BTreeMap<String, bool>,
+    fetched: Vec<Fetched>,
+    adopted: Vec<Adopted>,
+    updates: Vec<super::update::Merged>,
+    /// The files of each module the plan changes, for what upstream
+    /// computes in Python.
+    module_trees: BTreeMap<String, ObjectId>,
+    /// Requirements the project does not meet (errors with `strict`).
+    incompatible: Vec<String>,
+}
+
 /// Fetches, checks and reads everything the plan needs.
 pub fn resolve(
     ws: &Workspace,
@@ -325,23 +334,7 @@ pub fn resolve(
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
-    let desired = &ws.config.config;
-    let generate = match &plan.generate {
-        Some(identity) => {
-            let files = generated_files(identity)?;
-            let existing: Vec<String> = files
-                .keys()
-                .filter(|p| std::fs::symlink_metadata(ws.root.join(p)).is_ok())
-                .cloned()
-                .collect();
-            if !existing.is_empty() {
-                return Err(EngineError::WouldOverwrite(existing));
-            }
-            events(Event::Generating { files: files.len() });
-            Some(files)
-        }
-        None => None,
-    };
+    let generate = generated_for_plan(ws, plan, events)?;
     let head = git.head()?.commit;
     let head_tree = match head {
         Some(h) => git.tree_of(h)?,
@@ -357,20 +350,194 @@ pub fn resolve(
             )]));
         }
     }
-    let given = |name: &str| {
-        desired
+    let cx = ResolveContext {
+        ws,
+        git,
+        head,
+        head_tree,
+        limits: Limits::from_config(git),
+    };
+    let mut g = Gathered::default();
+    for add in &plan.add {
+        cx.fetch_added(&mut g, add, events)?;
+    }
+    for adopt in &plan.adopt {
+        cx.read_adopted(&mut g, adopt)?;
+    }
+    if !plan.update.is_empty() {
+        cx.merge_updates(&mut g, &plan.update, &opts, events)?;
+        refuse_conflicts(&g.updates, opts.conflicts)?;
+    }
+    cx.read_staying(&mut g, plan)?;
+    let changed = changed_modules(plan);
+    check_requirements(&mut g, &changed, opts.strict, events)?;
+    let inputs = cx.module_inputs(&g);
+    cx.show_notices(&g, &inputs, &changed, events)?;
+    let project = match &plan.generate {
+        Some(identity) => identity.clone(),
+        None => ws
+            .applied
+            .as_ref()
+            .map(|a| a.project.clone())
+            .unwrap_or_else(|| ws.config.config.project.clone()),
+    };
+    let managed = cx.render_managed(&project, &inputs)?;
+    let access = access_levels(&inputs);
+    let python = final_python(git, head_tree, &g.modules, &g.module_trees)?;
+    // A new project names the Python its first modules need.
+    let generate = match (&plan.generate, generate) {
+        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
+        (_, generate) => generate,
+    };
+    Ok(Resolved {
+        python,
+        plan: plan.clone(),
+        op: op.to_owned(),
+        config_text: config_text.to_owned(),
+        generate,
+        fetched: g.fetched,
+        adopted: g.adopted,
+        modules: g.modules,
+        managed,
+        updates: g.updates,
+        opts,
+        access,
+    })
+}
+
+/// A new project's files, refused when any is already on disk.
+fn generated_for_plan(
+    ws: &Workspace,
+    plan: &Plan,
+    events: &mut dyn FnMut(Event),
+) -> Result<Option<FileMap>, EngineError> {
+    let Some(identity) = &plan.generate else {
+        return Ok(None);
+    };
+    let files = generated_files(identity)?;
+    let existing: Vec<String> = files
+        .keys()
+        .filter(|p| std::fs::symlink_metadata(ws.root.join(p)).is_ok())
+        .cloned()
+        .collect();
+    if !existing.is_empty() {
+        return Err(EngineError::WouldOverwrite(existing));
+    }
+    events(Event::Generating { files: files.len() });
+    Ok(Some(files))
+}
+
+/// Every module the plan embeds, adopts, updates or removes: the ones
+/// whose requirements and upstream notices are checked.
+fn changed_modules(plan: &Plan) -> std::collections::BTreeSet<String> {
+    plan.add
+        .iter()
+        .chain(&plan.adopt)
+        .map(|a| a.name.clone())
+        .chain(plan.update.iter().map(|u| u.name.clone()))
+        .chain(plan.remove.iter().cloned())
+        .collect()
+}
+
+/// A merge conflict refuses the whole operation unless the caller pauses
+/// with it (`--conflicts=merge`) or only shows it (a preview).
+fn refuse_conflicts(
+    updates: &[super::update::Merged],
+    mode: ConflictMode,
+) -> Result<(), EngineError> {
+    let conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)> = updates
+        .iter()
+        .filter(|u| !u.merge.conflicts.is_empty())
+        .map(|u| {
+            (
+                u.step.name.clone(),
+                u.step.to_ref.clone(),
+                u.merge.conflicts.clone(),
+            )
+        })
+        .collect();
+    conflict_decision(conflicts, mode)
+}
+
+/// [`refuse_conflicts`]'s decision on the conflicts by module.
+fn conflict_decision(
+    conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>,
+    mode: ConflictMode,
+) -> Result<(), EngineError> {
+    if !conflicts.is_empty() && mode == ConflictMode::Refuse {
+        return Err(EngineError::Conflicts(conflicts));
+    }
+    Ok(())
+}
+
+/// What the modules declare they need (`requires:` in module.yml): unmet
+/// ones of changed modules refuse; the rest are warnings, errors with `strict`.
+fn check_requirements(
+    g: &mut Gathered,
+    changed: &std::collections::BTreeSet<String>,
+    strict: bool,
+    events: &mut dyn FnMut(Event),
+) -> Result<(), EngineError> {
+    let manifests: BTreeMap<String, Option<&Manifest>> = g
+        .modules
+        .iter()
+        .map(|(n, m)| (n.clone(), m.manifest.as_ref()))
+        .collect();
+    let (refusals, warnings) = super::update::check_requirements(&manifests, changed);
+    if !refusals.is_empty() {
+        return Err(EngineError::Requirements(refusals));
+    }
+    for w in warnings {
+        events(Event::Warning(w.clone()));
+        g.incompatible.push(w);
+    }
+    if strict && !g.incompatible.is_empty() {
+        return Err(EngineError::Incompatible(g.incompatible.clone()));
+    }
+    Ok(())
+}
+
+/// The options a module that stays is resolved from: quickscale.yml's for
+/// a full apply (when it lists the module); `None`: they stay as applied
+/// (an update, a removal).
+fn staying_options(
+    scope: Scope,
+    in_config: Option<&BTreeMap<String, Value>>,
+) -> Option<&BTreeMap<String, Value>> {
+    match scope {
+        Scope::Full => in_config,
+        _ => None,
+    }
+}
+
+/// What every step of [`resolve`] reads.
+struct ResolveContext<'a> {
+    ws: &'a Workspace,
+    git: &'a Git,
+    head: Option<ObjectId>,
+    head_tree: ObjectId,
+    limits: Limits,
+}
+
+impl ResolveContext<'_> {
+    fn given(&self, name: &str) -> BTreeMap<String, Value> {
+        self.ws
+            .config
+            .config
             .module(name)
             .map(|m| m.options.clone())
             .unwrap_or_default()
-    };
-    let limits = Limits::from_config(git);
-    let mut modules: BTreeMap<String, FinalModule> = BTreeMap::new();
-    let mut installable: BTreeMap<String, bool> = BTreeMap::new();
-    let mut fetched = Vec::new();
-    let mut incompatible = Vec::new();
-    // The files of each module the plan changes, for what upstream computes in Python.
-    let mut module_trees: BTreeMap<String, ObjectId> = BTreeMap::new();
-    for add in &plan.add {
+    }
+
+    /// Fetches a module to embed, checks its tree (untrusted input), reads
+    /// its manifest and resolves its options.
+    fn fetch_added(
+        &self,
+        g: &mut Gathered,
+        add: &super::plan::AddModule,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), EngineError> {
+        let (ws, git) = (self.ws, self.git);
         let fetch_url = match source::location(&add.source, &ws.root) {
             Location::Local(path) => path.to_string_lossy().into_owned(),
             Location::Remote(url) => url,
@@ -400,7 +567,7 @@ pub fn resolve(
         });
         txn::test_pause(git.git_dir(), "fetched");
         let upstream_tree = git.tree_of(upstream)?;
-        untrusted::check_tree(git, &add.name, upstream_tree, limits)?;
+        untrusted::check_tree(git, &add.name, upstream_tree, self.limits)?;
         let catalog_entry = ws.catalog.get(&add.name);
         untrusted::check_shape(git, &add.name, upstream_tree, catalog_entry, &add.git_ref)?;
         let label = format!("{}@{}:{MANIFEST_FILE}", add.source, add.git_ref);
@@ -408,46 +575,74 @@ pub fn resolve(
         for w in manifest.iter().flat_map(|m| &m.warnings) {
             events(Event::Warning(w.clone()));
         }
-        let options = resolve_options(&add.name, manifest.as_ref(), &given(&add.name))?;
+        let options = resolve_options(&add.name, manifest.as_ref(), &self.given(&add.name))?;
         for m in compat_of(git, upstream_tree, "", &add.name)? {
             events(Event::Warning(m.message.clone()));
-            incompatible.push(m.message);
+            g.incompatible.push(m.message);
         }
-        installable.insert(add.name.clone(), has_package(git, upstream_tree, "")?);
-        module_trees.insert(add.name.clone(), upstream_tree);
-        modules.insert(add.name.clone(), FinalModule { manifest, options });
-        fetched.push(Fetched {
+        g.installable
+            .insert(add.name.clone(), has_package(git, upstream_tree, "")?);
+        g.module_trees.insert(add.name.clone(), upstream_tree);
+        g.modules
+            .insert(add.name.clone(), FinalModule { manifest, options });
+        g.fetched.push(Fetched {
             name: add.name.clone(),
             source: add.source.clone(),
             git_ref: add.git_ref.clone(),
             upstream,
             upstream_tree,
         });
+        Ok(())
     }
-    let mut adopted = Vec::new();
-    for adopt in &plan.adopt {
+
+    /// A prefix already in HEAD's tree, recorded as it is (its upstream:
+    /// the newest git-subtree squash).
+    fn read_adopted(
+        &self,
+        g: &mut Gathered,
+        adopt: &super::plan::AddModule,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
         let prefix = prefix_of(&adopt.name);
-        let head = head.ok_or_else(|| GitError::new("adopt a module", "there is no commit"))?;
-        let prefix_tree = git.subtree_at(head_tree, &prefix)?.ok_or_else(|| {
+        let head = self
+            .head
+            .ok_or_else(|| GitError::new("adopt a module", "there is no commit"))?;
+        let prefix_tree = git.subtree_at(self.head_tree, &prefix)?.ok_or_else(|| {
             GitError::new(format!("adopt `{prefix}`"), "it is not a directory in HEAD")
         })?;
         let upstream = git.latest_squash(head, &prefix)?.map(|(_, split)| split);
-        let manifest = read_manifest(git, head_tree, &adopt.name)?;
-        let options = resolve_options(&adopt.name, manifest.as_ref(), &given(&adopt.name))?;
-        installable.insert(adopt.name.clone(), has_package(git, head_tree, &prefix)?);
-        module_trees.insert(adopt.name.clone(), prefix_tree);
-        modules.insert(adopt.name.clone(), FinalModule { manifest, options });
-        adopted.push(Adopted {
+        let manifest = read_manifest(git, self.head_tree, &adopt.name)?;
+        let options = resolve_options(&adopt.name, manifest.as_ref(), &self.given(&adopt.name))?;
+        g.installable.insert(
+            adopt.name.clone(),
+            has_package(git, self.head_tree, &prefix)?,
+        );
+        g.module_trees.insert(adopt.name.clone(), prefix_tree);
+        g.modules
+            .insert(adopt.name.clone(), FinalModule { manifest, options });
+        g.adopted.push(Adopted {
             name: adopt.name.clone(),
             source: adopt.source.clone(),
             git_ref: adopt.git_ref.clone(),
             upstream,
             prefix_tree,
         });
+        Ok(())
     }
-    let mut updates = Vec::new();
-    if !plan.update.is_empty() {
-        let head = head.ok_or_else(|| GitError::new("update a module", "there is no commit"))?;
+
+    /// Merges each update in memory (the user's resolution, when going on
+    /// with a paused one).
+    fn merge_updates(
+        &self,
+        g: &mut Gathered,
+        steps: &[UpdateModule],
+        opts: &ExecOptions,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        let head = self
+            .head
+            .ok_or_else(|| GitError::new("update a module", "there is no commit"))?;
         let squashes = git.squashes(head)?;
         // Without an identity (a dry run) the squash commit only labels conflicts.
         let (author, committer) = git.identity().unwrap_or_else(|_| {
@@ -458,163 +653,142 @@ pub fn resolve(
             };
             (sig.clone(), sig)
         });
-        for step in &plan.update {
+        for step in steps {
             let cx = super::update::StepContext {
-                ws,
+                ws: self.ws,
                 git,
-                head_tree,
+                head_tree: self.head_tree,
                 squashes: &squashes,
-                limits,
+                limits: self.limits,
                 author: &author,
                 committer: &committer,
                 resolution: opts.resolutions.get(&step.name).copied(),
             };
-            let merged = super::update::resolve_step(&cx, step, &given(&step.name), events)?;
+            let merged = super::update::resolve_step(&cx, step, &self.given(&step.name), events)?;
             for w in &merged.preview.incompatible {
                 events(Event::Warning(w.clone()));
-                incompatible.push(w.clone());
+                g.incompatible.push(w.clone());
             }
-            installable.insert(
+            let prefix = prefix_of(&step.name);
+            g.installable.insert(
                 step.name.clone(),
-                has_package(git, merged.merge.tree, &prefix_of(&step.name))?,
+                has_package(git, merged.merge.tree, &prefix)?,
             );
-            if let Some(t) = git.subtree_at(merged.merge.tree, &prefix_of(&step.name))? {
-                module_trees.insert(step.name.clone(), t);
+            if let Some(t) = git.subtree_at(merged.merge.tree, &prefix)? {
+                g.module_trees.insert(step.name.clone(), t);
             }
-            modules.insert(
+            g.modules.insert(
                 step.name.clone(),
                 FinalModule {
                     manifest: merged.manifest.clone(),
                     options: merged.options.clone(),
                 },
             );
-            updates.push(merged);
+            g.updates.push(merged);
         }
-        let conflicts: Vec<(String, String, Vec<crate::git::merge::MergeConflict>)> = updates
-            .iter()
-            .filter(|u| !u.merge.conflicts.is_empty())
-            .map(|u| {
-                (
-                    u.step.name.clone(),
-                    u.step.to_ref.clone(),
-                    u.merge.conflicts.clone(),
-                )
-            })
-            .collect();
-        if !conflicts.is_empty() && opts.conflicts == ConflictMode::Refuse {
-            return Err(EngineError::Conflicts(conflicts));
-        }
+        Ok(())
     }
-    // Modules that stay: their manifest from HEAD, their options as the scope says.
-    if let Some(applied) = &ws.applied {
+
+    /// Modules that stay: their manifest from HEAD, their options as the
+    /// scope says.
+    fn read_staying(&self, g: &mut Gathered, plan: &Plan) -> Result<(), EngineError> {
+        let Some(applied) = &self.ws.applied else {
+            return Ok(());
+        };
+        let git = self.git;
         for (name, current) in &applied.modules {
-            if plan.remove.contains(name) || modules.contains_key(name) {
+            if plan.remove.contains(name) || g.modules.contains_key(name) {
                 continue;
             }
-            let manifest = read_manifest(git, head_tree, name)?;
-            let options = match (plan.scope, desired.module(name)) {
-                (Scope::Full, Some(wanted)) => {
-                    resolve_options(name, manifest.as_ref(), &wanted.options)?
-                }
-                _ => current.options.clone(),
+            let manifest = read_manifest(git, self.head_tree, name)?;
+            let in_config = self.ws.config.config.module(name).map(|m| &m.options);
+            let options = match staying_options(plan.scope, in_config) {
+                Some(wanted) => resolve_options(name, manifest.as_ref(), wanted)?,
+                None => current.options.clone(),
             };
-            installable.insert(name.clone(), has_package(git, head_tree, &prefix_of(name))?);
-            modules.insert(name.clone(), FinalModule { manifest, options });
+            g.installable.insert(
+                name.clone(),
+                has_package(git, self.head_tree, &prefix_of(name))?,
+            );
+            g.modules
+                .insert(name.clone(), FinalModule { manifest, options });
         }
+        Ok(())
     }
-    // What the modules declare they need (`requires:` in module.yml).
-    let changed: std::collections::BTreeSet<String> = plan
-        .add
-        .iter()
-        .chain(&plan.adopt)
-        .map(|a| a.name.clone())
-        .chain(plan.update.iter().map(|u| u.name.clone()))
-        .chain(plan.remove.iter().cloned())
-        .collect();
-    let manifests: BTreeMap<String, Option<&Manifest>> = modules
-        .iter()
-        .map(|(n, m)| (n.clone(), m.manifest.as_ref()))
-        .collect();
-    let (refusals, warnings) = super::update::check_requirements(&manifests, &changed);
-    if !refusals.is_empty() {
-        return Err(EngineError::Requirements(refusals));
+
+    /// What the wiring is computed from, module by module.
+    fn module_inputs(&self, g: &Gathered) -> Vec<ModuleInput> {
+        let access = self.ws.config.config.access_overrides();
+        g.modules
+            .iter()
+            .map(|(name, m)| ModuleInput {
+                name: name.clone(),
+                hints: self
+                    .ws
+                    .catalog
+                    .get(name)
+                    .map(|e| e.wiring.clone())
+                    .unwrap_or_default(),
+                options: m.options.clone(),
+                manifest: m.manifest.clone(),
+                installable: g.installable.get(name).copied().unwrap_or(false),
+                access: access.get(name).cloned(),
+            })
+            .collect()
     }
-    for w in warnings {
-        events(Event::Warning(w.clone()));
-        incompatible.push(w);
-    }
-    if opts.strict && !incompatible.is_empty() {
-        return Err(EngineError::Incompatible(incompatible));
-    }
-    let access = desired.access_overrides();
-    let inputs: Vec<ModuleInput> = modules
-        .iter()
-        .map(|(name, m)| ModuleInput {
-            name: name.clone(),
-            hints: ws
-                .catalog
-                .get(name)
-                .map(|e| e.wiring.clone())
-                .unwrap_or_default(),
-            options: m.options.clone(),
-            manifest: m.manifest.clone(),
-            installable: installable.get(name).copied().unwrap_or(false),
-            access: access.get(name).cloned(),
-        })
-        .collect();
-    for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
-        let Some(tree) = module_trees.get(&input.name) else {
-            continue;
-        };
-        let adapters = crate::engine::notices::adapters(git, *tree)?;
-        let notes = [
-            crate::engine::notices::notice(input, &prefix_of(&input.name), &adapters),
-            crate::engine::notices::vintage_note(input),
-        ];
-        for note in notes.into_iter().flatten() {
-            events(Event::Warning(note));
+
+    /// What upstream computes in a changed module's Python that the wiring
+    /// does not, and modules of another QuickScale vintage: warnings.
+    fn show_notices(
+        &self,
+        g: &Gathered,
+        inputs: &[ModuleInput],
+        changed: &std::collections::BTreeSet<String>,
+        events: &mut dyn FnMut(Event),
+    ) -> Result<(), EngineError> {
+        for input in inputs.iter().filter(|i| changed.contains(&i.name)) {
+            let Some(tree) = g.module_trees.get(&input.name) else {
+                continue;
+            };
+            let adapters = crate::engine::notices::adapters(self.git, *tree)?;
+            let notes = [
+                crate::engine::notices::notice(input, &prefix_of(&input.name), &adapters),
+                crate::engine::notices::vintage_note(input),
+            ];
+            for note in notes.into_iter().flatten() {
+                events(Event::Warning(note));
+            }
         }
+        Ok(())
     }
-    let project = match &plan.generate {
-        Some(identity) => identity.clone(),
-        None => ws
-            .applied
-            .as_ref()
-            .map(|a| a.project.clone())
-            .unwrap_or_else(|| desired.project.clone()),
-    };
-    let wiring = wiring::compute_for(
-        &wiring::rules::Project {
-            package: &project.package,
-            theme: project.theme.name(),
-            allowed: &desired.allowed_settings(),
-        },
-        &inputs,
-    )?;
-    let access = access_levels(&inputs);
-    let style = url_style(git, head_tree, &project.package)?;
-    let mut managed = wiring::render_styled(&project.package, &wiring, style);
-    super::modules::keep_upstream_settings(git, head_tree, &project.package, &mut managed)?;
-    let python = final_python(git, head_tree, &modules, &module_trees)?;
-    // A new project names the Python its first modules need.
-    let generate = match (&plan.generate, generate) {
-        (Some(identity), Some(_)) => Some(generated_files_for(identity, &python)?),
-        (_, generate) => generate,
-    };
-    Ok(Resolved {
-        python,
-        plan: plan.clone(),
-        op: op.to_owned(),
-        config_text: config_text.to_owned(),
-        generate,
-        fetched,
-        adopted,
-        modules,
-        managed,
-        updates,
-        opts,
-        access,
-    })
+
+    /// The managed files rendered from the wiring (checked against the
+    /// project's rules), in the project's URL style, upstream's kept
+    /// settings included.
+    fn render_managed(
+        &self,
+        project: &crate::config::Identity,
+        inputs: &[ModuleInput],
+    ) -> Result<FileMap, EngineError> {
+        let desired = &self.ws.config.config;
+        let wiring = wiring::compute_for(
+            &wiring::rules::Project {
+                package: &project.package,
+                theme: project.theme.name(),
+                allowed: &desired.allowed_settings(),
+            },
+            inputs,
+        )?;
+        let style = url_style(self.git, self.head_tree, &project.package)?;
+        let mut managed = wiring::render_styled(&project.package, &wiring, style);
+        super::modules::keep_upstream_settings(
+            self.git,
+            self.head_tree,
+            &project.package,
+            &mut managed,
+        )?;
+        Ok(managed)
+    }
 }
 
 /// Each module's URL includes with the access level the wiring gives them.
@@ -659,16 +833,448 @@ fn final_python(
     Ok(crate::compat::project_python(&needs))
 }
 
-/// Builds every object of the operation and what the transaction must do.
+/// The commits of an operation as they are built, oldest first, with the
+/// applied state each one records.
+struct Commits<'a> {
+    git: &'a Git,
+    author: Signature,
+    committer: Signature,
+    state: AppliedState,
+    /// The newest commit (HEAD before the first one).
+    tip: Option<ObjectId>,
+    tree: ObjectId,
+    made: Vec<(ObjectId, String)>,
+    notes: Vec<(ObjectId, String)>,
+    /// The module refs the operation moves, with their commits.
+    module_refs: Vec<(String, ObjectId)>,
+}
+
+/// A module's state as the operation leaves it.
+fn module_state(
+    source: &str,
+    git_ref: &str,
+    commit: String,
+    name: &str,
+    tree: ObjectId,
+    resolved: Option<&FinalModule>,
+) -> ModuleState {
+    ModuleState {
+        source: source.to_owned(),
+        git_ref: git_ref.to_owned(),
+        commit,
+        prefix: prefix_of(name),
+        tree: tree.to_string(),
+        version: resolved
+            .and_then(|m| m.manifest.as_ref())
+            .map(|m| m.version.clone()),
+        options: resolved.map(|m| m.options.clone()).unwrap_or_default(),
+    }
+}
+
+/// The applied state an operation starts from: what is applied (or an
+/// empty state for the project), stamped with this operation.
+fn starting_state(ws: &Workspace, op: &str, head: Option<ObjectId>) -> AppliedState {
+    let mut state = ws
+        .applied
+        .clone()
+        .unwrap_or_else(|| AppliedState::new(ws.config.config.project.clone()));
+    state.schema = crate::state::SCHEMA;
+    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
+    state.operation = Some(Operation {
+        kind: op.to_owned(),
+        before: head.map(|h| h.to_string()),
+        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
+    });
+    state.adopted = None;
+    state
+}
+
+impl Commits<'_> {
+    /// Records `id` (titled `summary`) as the new tip, noted with the state.
+    fn made(&mut self, id: ObjectId, summary: String, tree: ObjectId) {
+        self.made.push((id, summary));
+        self.notes.push((id, self.state.to_note()));
+        self.tip = Some(id);
+        self.tree = tree;
+    }
+
+    /// "Initial project structure": a new project's files and quickscale.yml.
+    fn commit_generated(
+        &mut self,
+        files: &FileMap,
+        config_blob: ObjectId,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        let mut edits = file_edits(git, files)?;
+        edits.push(TreeEdit {
+            path: CONFIG_FILE.to_owned(),
+            target: Some((EntryKind::Blob, config_blob)),
+        });
+        let tree = git.edit_tree(self.tree, &edits)?;
+        self.state.managed = managed_ids(git, tree, &self.state.project.package)?;
+        let summary = "Initial project structure";
+        let id = git.write_commit(
+            &format!("{summary}\n"),
+            tree,
+            &parents(self.tip),
+            &self.author,
+            &self.committer,
+        )?;
+        self.made(id, summary.to_owned(), tree);
+        Ok(())
+    }
+
+    /// A squash commit and a merge commit per fetched module (`git subtree add`).
+    fn embed_fetched(
+        &mut self,
+        fetched: &[Fetched],
+        modules: &BTreeMap<String, FinalModule>,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        for f in fetched {
+            let parent = self.tip.ok_or_else(|| {
+                GitError::new("embed a module", "there is no commit to merge into")
+            })?;
+            let prefix = prefix_of(&f.name);
+            let sa = git.squash_add(
+                parent,
+                self.tree,
+                &prefix,
+                f.upstream,
+                &self.author,
+                &self.committer,
+            )?;
+            self.state.modules.insert(
+                f.name.clone(),
+                module_state(
+                    &f.source,
+                    &f.git_ref,
+                    f.upstream.to_string(),
+                    &f.name,
+                    f.upstream_tree,
+                    modules.get(&f.name),
+                ),
+            );
+            self.module_refs.push((f.name.clone(), f.upstream));
+            self.made(sa.merge, git.commit_summary(sa.merge)?, sa.tree);
+        }
+        Ok(())
+    }
+
+    /// A squash and merge commit per updated module (`git subtree pull`),
+    /// none when it only changes the ref or the user committed the merge.
+    fn commit_updates(
+        &mut self,
+        updates: &[super::update::Merged],
+        modules: &BTreeMap<String, FinalModule>,
+        premerged: bool,
+        branch: &str,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        for u in updates {
+            let name = &u.step.name;
+            self.state.modules.insert(
+                name.clone(),
+                module_state(
+                    &u.step.source,
+                    &u.step.to_ref,
+                    u.upstream.to_string(),
+                    name,
+                    u.upstream_tree,
+                    modules.get(name),
+                ),
+            );
+            self.module_refs.push((name.clone(), u.upstream));
+            if u.noop || premerged {
+                // Nothing to merge (or merged already by `git commit`): only
+                // the state moves.
+                continue;
+            }
+            let parent = self.tip.ok_or_else(|| {
+                GitError::new("update a module", "there is no commit to merge into")
+            })?;
+            let (merge, tree) = super::update::commit_step(
+                git,
+                u,
+                parent,
+                self.tree,
+                branch,
+                &self.author,
+                &self.committer,
+            )?;
+            self.made(merge, git.commit_summary(merge)?, tree);
+        }
+        Ok(())
+    }
+
+    /// Prefixes already in the tree enter the state as they are.
+    fn record_adopted(&mut self, adopted: &[Adopted], modules: &BTreeMap<String, FinalModule>) {
+        for a in adopted {
+            let commit = a.upstream.map(|u| u.to_string()).unwrap_or_default();
+            self.state.modules.insert(
+                a.name.clone(),
+                module_state(
+                    &a.source,
+                    &a.git_ref,
+                    commit,
+                    &a.name,
+                    a.prefix_tree,
+                    modules.get(&a.name),
+                ),
+            );
+            if let Some(u) = a.upstream.filter(|u| self.git.has_object(*u)) {
+                self.module_refs.push((a.name.clone(), u));
+            }
+        }
+    }
+
+    /// Removals, wiring and quickscale.yml go into one final commit (none
+    /// when the tree stays; the state is then noted on HEAD).
+    fn commit_final(
+        &mut self,
+        plan: &Plan,
+        mut modules: BTreeMap<String, FinalModule>,
+        managed: &FileMap,
+        takeover: &Takeover,
+        config_blob: ObjectId,
+    ) -> Result<(), EngineError> {
+        let git = self.git;
+        let mut edits = Vec::new();
+        for name in &plan.remove {
+            edits.push(TreeEdit {
+                path: prefix_of(name),
+                target: None,
+            });
+            self.state.modules.remove(name);
+        }
+        for (name, m) in self.state.modules.iter_mut() {
+            if let Some(resolved) = modules.remove(name) {
+                m.options = resolved.options;
+            }
+        }
+        edits.extend(file_edits(git, managed)?);
+        for path in &takeover.retire {
+            if git.entry_at(self.tree, path)?.is_some() {
+                edits.push(TreeEdit {
+                    path: path.clone(),
+                    target: None,
+                });
+            }
+        }
+        edits.push(TreeEdit {
+            path: CONFIG_FILE.to_owned(),
+            target: Some((EntryKind::Blob, config_blob)),
+        });
+        let final_tree = git.edit_tree(self.tree, &edits)?;
+        self.state.managed = managed_ids(git, final_tree, &self.state.project.package)?;
+        self.state.adopted = takeover.record.clone();
+        if final_tree != self.tree {
+            let summary = match &takeover.summary {
+                Some(s) => s.clone(),
+                None => final_summary(plan, git, self.tree, final_tree)?,
+            };
+            let parent = self.tip.ok_or_else(|| {
+                GitError::new("commit the wiring", "there is no commit to build on")
+            })?;
+            let id = git.write_commit(
+                &format!("{summary}\n"),
+                final_tree,
+                &[parent],
+                &self.author,
+                &self.committer,
+            )?;
+            self.made(id, summary, final_tree);
+        } else if let Some(t) = self.tip
+            && self.notes.last().map(|(c, _)| *c) != Some(t)
+        {
+            // Nothing to commit (e.g. adopting a subtree): record the state on HEAD.
+            let mut recorded = self.state.clone();
+            recorded.operation = None;
+            self.notes.push((t, recorded.to_note()));
+        }
+        Ok(())
+    }
+}
+
+/// The paths whose worktree content the operation may replace although it
+/// is not what HEAD holds: quickscale.yml, the taken-over files, and the
+/// prefixes of a resolved update as the user left them.
+fn adopted_paths(
+    changes: &[crate::git::tree::TreeChange],
+    takeover: &Takeover,
+    resolutions: &BTreeMap<String, (ObjectId, ObjectId)>,
+) -> Vec<String> {
+    let mut out = vec![CONFIG_FILE.to_owned()];
+    out.extend(takeover.paths.iter().cloned());
+    out.extend(
+        changes
+            .iter()
+            .filter(|c| inside_resolved(resolutions, &c.path))
+            .map(|c| c.path.clone()),
+    );
+    out
+}
+
+/// Whether `path` is inside the prefix of a module whose update the user resolved.
+fn inside_resolved(resolutions: &BTreeMap<String, (ObjectId, ObjectId)>, path: &str) -> bool {
+    resolutions
+        .keys()
+        .any(|n| path.starts_with(format!("{}/", prefix_of(n)).as_str()))
+}
+
+/// What a changed path's worktree move starts from: what is on disk for an
+/// adopted path (`None` to skip it: already as committed), else HEAD's entry.
+fn worktree_old(
+    change: &crate::git::tree::TreeChange,
+    adopted: bool,
+    on_disk: impl FnOnce() -> Result<Option<txn::Entry>, GitError>,
+) -> Result<Option<Option<txn::Entry>>, GitError> {
+    if !adopted {
+        return Ok(Some(change.old.map(Into::into)));
+    }
+    let on_disk = on_disk()?;
+    if on_disk == change.new.map(Into::into) {
+        // Already as it will be committed (a resolved conflict).
+        return Ok(None);
+    }
+    Ok(Some(on_disk))
+}
+
+/// The worktree and index moves from `base_tree` to the built `tree`,
+/// refused when they would touch user-owned paths or uncommitted work.
+#[allow(clippy::too_many_arguments)]
+fn plan_worktree(
+    ws: &Workspace,
+    tx: &mut Transaction<'_>,
+    base_tree: ObjectId,
+    tree: ObjectId,
+    state: &AppliedState,
+    opts: &ExecOptions,
+    takeover: &Takeover,
+    generate: Option<&FileMap>,
+) -> Result<(), EngineError> {
+    let git = tx_git(ws)?;
+    let changes = git.diff_trees(base_tree, tree)?;
+    let adopted = adopted_paths(&changes, takeover, &opts.resolutions);
+    let mut allowed = takeover.retire.clone();
+    allowed.extend(takeover.creates.iter().cloned());
+    guard_writes(ws, &changes, generate, &allowed, state)?;
+    let blocked = git.check_clean(&changes, &adopted)?;
+    if !blocked.is_empty() {
+        return Err(EngineError::Dirty(
+            blocked.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    for c in changes.iter().filter(|c| c.path != CONFIG_FILE) {
+        let is_adopted = adopted.contains(&c.path);
+        if let Some(old) = worktree_old(c, is_adopted, || git.journal_entry(&c.path))? {
+            tx.write_path(PathChange {
+                path: c.path.clone(),
+                old,
+                new: c.new.map(Into::into),
+            });
+        }
+    }
+    tx.set_index(changes.iter().map(|c| (c.path.clone(), c.new)));
+    // Taken-over files the trees do not change (e.g. an untracked state
+    // file): the worktree still moves to what the commit holds.
+    for path in &takeover.paths {
+        if tx.paths().iter().any(|p| p.path == *path) || changes.iter().any(|c| c.path == *path) {
+            continue;
+        }
+        let planned = leaf_at(git, tree, path)?;
+        let on_disk = git.journal_entry(path)?;
+        if on_disk.map(Leaf::from) != planned {
+            tx.write_path(PathChange {
+                path: path.clone(),
+                old: on_disk,
+                new: planned.map(Into::into),
+            });
+        }
+        tx.set_index([(path.clone(), planned)]);
+    }
+    if !opts.resolutions.is_empty() {
+        // Unmerged entries of a resolved update's prefixes get their stage 0.
+        let unmerged: Vec<String> = git
+            .unmerged_paths()?
+            .into_iter()
+            .filter(|p| inside_resolved(&opts.resolutions, p))
+            .collect();
+        for path in unmerged {
+            if !tx.prepared().index.iter().any(|(p, _)| *p == path) {
+                let leaf = leaf_at(git, tree, &path)?;
+                tx.set_index([(path, leaf)]);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The operation's ref moves: the branch, undo, the notes, the module refs
+/// and adopt's snapshot.
+#[allow(clippy::too_many_arguments)]
+fn move_refs(
+    tx: &mut Transaction<'_>,
+    git: &Git,
+    plan: &Plan,
+    head: Option<ObjectId>,
+    tip: ObjectId,
+    c: &Commits<'_>,
+    op: &str,
+    snapshot: Option<ObjectId>,
+) -> Result<(), EngineError> {
+    tx.move_branch(head, tip);
+    if let Some(h) = head.filter(|h| *h != tip) {
+        tx.set_undo(Some(h))?;
+    }
+    tx.write_notes(&c.notes, &c.committer, op)?;
+    for name in &plan.remove {
+        tx.remove_module_ref(name)?;
+    }
+    if let Some(snapshot) = snapshot {
+        tx.move_ref(refs::ADOPTED_REF, Some(snapshot))?;
+    }
+    let mut module_refs = c.module_refs.clone();
+    if plan.record_state.is_some() {
+        for (name, id) in recorded_upstreams(git, &c.state) {
+            if !module_refs.iter().any(|(n, _)| *n == name) {
+                module_refs.push((name, id));
+            }
+        }
+    }
+    tx.move_module_refs(module_refs)?;
+    Ok(())
+}
+
+/// The blob or link at `path` in `tree`.
+fn leaf_at(git: &Git, tree: ObjectId, path: &str) -> Result<Option<Leaf>, GitError> {
+    Ok(match git.entry_at(tree, path)? {
+        Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
+        _ => None,
+    })
+}
+
+/// The repository and the write session of a writing workspace.
+fn writing(ws: &Workspace) -> Result<(&Git, &WriteSession), EngineError> {
+    match (&ws.git, &ws.lock) {
+        (Some(git), Some(session)) => Ok((git, session)),
+        (None, _) => Err(GitError::new("open the repository", "it is missing").into()),
+        (Some(_), None) => Err(GitError::new("write", "the repository is not locked").into()),
+    }
+}
+
+fn tx_git(ws: &Workspace) -> Result<&Git, EngineError> {
+    Ok(writing(ws)?.0)
+}
+
+/// Builds every object of the operation and the transaction that makes it
+/// visible.
 fn prepare(
     ws: &Workspace,
     resolved: Resolved,
     created_repo: bool,
-) -> Result<(Prepared, Outcome), EngineError> {
-    let git = ws
-        .git
-        .as_ref()
-        .ok_or_else(|| GitError::new("open the repository", "it is missing"))?;
+) -> Result<(Transaction<'_>, Outcome), EngineError> {
+    let (git, session) = writing(ws)?;
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
     let Resolved {
         plan,
@@ -677,365 +1283,71 @@ fn prepare(
         generate,
         fetched,
         adopted,
-        mut modules,
+        modules,
         managed,
         updates,
         opts,
         python,
         access: _,
     } = resolved;
-    let head_state = git.head()?;
-    let head = head_state.commit;
+    let head = git.head()?.commit;
     let base_tree = match head {
         Some(h) => git.tree_of(h)?,
         None => git.empty_tree(),
     };
-    let desired = &ws.config.config;
-    let mut state = ws
-        .applied
-        .clone()
-        .unwrap_or_else(|| AppliedState::new(desired.project.clone()));
-    state.schema = crate::state::SCHEMA;
-    state.tool = format!("git-quickscale {}", env!("CARGO_PKG_VERSION"));
-    state.operation = Some(Operation {
-        kind: op.clone(),
-        before: head.map(|h| h.to_string()),
-        config_before: std::fs::read_to_string(ws.root.join(CONFIG_FILE)).ok(),
-    });
-    state.adopted = None;
     let takeover = opts.takeover.clone().unwrap_or_default();
-    let mut tip = head;
-    let mut tree = base_tree;
-    let mut commits = Vec::new();
-    let mut notes_to_write: Vec<(ObjectId, String)> = Vec::new();
     let config_blob = git.write_blob(config_text.as_bytes())?;
-
+    let mut c = Commits {
+        git,
+        author,
+        committer,
+        state: starting_state(ws, &op, head),
+        tip: head,
+        tree: base_tree,
+        made: Vec::new(),
+        notes: Vec::new(),
+        module_refs: Vec::new(),
+    };
     if let Some(files) = &generate {
-        let mut edits = file_edits(git, files)?;
-        edits.push(TreeEdit {
-            path: CONFIG_FILE.to_owned(),
-            target: Some((EntryKind::Blob, config_blob)),
-        });
-        tree = git.edit_tree(tree, &edits)?;
-        state.managed = managed_ids(git, tree, &state.project.package)?;
-        let summary = "Initial project structure";
-        let id = git.write_commit(
-            &format!("{summary}\n"),
-            tree,
-            &parents(tip),
-            &author,
-            &committer,
-        )?;
-        commits.push((id, summary.to_owned()));
-        notes_to_write.push((id, state.to_note()));
-        tip = Some(id);
+        c.commit_generated(files, config_blob)?;
     }
-
-    let mut module_refs: Vec<(String, ObjectId)> = Vec::new();
-    for f in &fetched {
-        let prefix = prefix_of(&f.name);
-        let parent =
-            tip.ok_or_else(|| GitError::new("embed a module", "there is no commit to merge into"))?;
-        let sa = git.squash_add(parent, tree, &prefix, f.upstream, &author, &committer)?;
-        let m = modules.get(&f.name);
-        state.modules.insert(
-            f.name.clone(),
-            ModuleState {
-                source: f.source.clone(),
-                git_ref: f.git_ref.clone(),
-                commit: f.upstream.to_string(),
-                prefix: prefix.clone(),
-                tree: f.upstream_tree.to_string(),
-                version: m
-                    .and_then(|m| m.manifest.as_ref())
-                    .map(|m| m.version.clone()),
-                options: m.map(|m| m.options.clone()).unwrap_or_default(),
-            },
-        );
-        module_refs.push((f.name.clone(), f.upstream));
-        commits.push((sa.merge, git.commit_summary(sa.merge)?));
-        notes_to_write.push((sa.merge, state.to_note()));
-        tip = Some(sa.merge);
-        tree = sa.tree;
-    }
-    let branch_name = super::session::branch_ref(head_state.branch.as_deref());
-    for u in &updates {
-        let m = modules.get(&u.step.name);
-        state.modules.insert(
-            u.step.name.clone(),
-            ModuleState {
-                source: u.step.source.clone(),
-                git_ref: u.step.to_ref.clone(),
-                commit: u.upstream.to_string(),
-                prefix: prefix_of(&u.step.name),
-                tree: u.upstream_tree.to_string(),
-                version: m
-                    .and_then(|m| m.manifest.as_ref())
-                    .map(|m| m.version.clone()),
-                options: m.map(|m| m.options.clone()).unwrap_or_default(),
-            },
-        );
-        module_refs.push((u.step.name.clone(), u.upstream));
-        if u.noop || opts.premerged {
-            // Nothing to merge (or merged already by `git commit`): only
-            // the state moves.
-            continue;
-        }
-        let parent = tip
-            .ok_or_else(|| GitError::new("update a module", "there is no commit to merge into"))?;
-        let (merge, new_tree) =
-            super::update::commit_step(git, u, parent, tree, &branch_name, &author, &committer)?;
-        commits.push((merge, git.commit_summary(merge)?));
-        notes_to_write.push((merge, state.to_note()));
-        tip = Some(merge);
-        tree = new_tree;
-    }
-    for a in &adopted {
-        let m = modules.get(&a.name);
-        state.modules.insert(
-            a.name.clone(),
-            ModuleState {
-                source: a.source.clone(),
-                git_ref: a.git_ref.clone(),
-                commit: a.upstream.map(|u| u.to_string()).unwrap_or_default(),
-                prefix: prefix_of(&a.name),
-                tree: a.prefix_tree.to_string(),
-                version: m
-                    .and_then(|m| m.manifest.as_ref())
-                    .map(|m| m.version.clone()),
-                options: m.map(|m| m.options.clone()).unwrap_or_default(),
-            },
-        );
-        if let Some(u) = a.upstream.filter(|u| git.has_object(*u)) {
-            module_refs.push((a.name.clone(), u));
-        }
-    }
-
-    // Removals, wiring and quickscale.yml go into one final commit.
-    let mut edits = Vec::new();
-    for name in &plan.remove {
-        edits.push(TreeEdit {
-            path: prefix_of(name),
-            target: None,
-        });
-        state.modules.remove(name);
-    }
-    for (name, m) in state.modules.iter_mut() {
-        if let Some(resolved) = modules.remove(name) {
-            m.options = resolved.options;
-        }
-    }
-    edits.extend(file_edits(git, &managed)?);
-    for path in &takeover.retire {
-        if git.entry_at(tree, path)?.is_some() {
-            edits.push(TreeEdit {
-                path: path.clone(),
-                target: None,
-            });
-        }
-    }
-    edits.push(TreeEdit {
-        path: CONFIG_FILE.to_owned(),
-        target: Some((EntryKind::Blob, config_blob)),
-    });
-    let final_tree = git.edit_tree(tree, &edits)?;
-    state.managed = managed_ids(git, final_tree, &state.project.package)?;
-    state.adopted = takeover.record.clone();
-    if final_tree != tree {
-        let summary = match &takeover.summary {
-            Some(s) => s.clone(),
-            None => final_summary(&plan, git, tree, final_tree)?,
-        };
-        let parent = tip
-            .ok_or_else(|| GitError::new("commit the wiring", "there is no commit to build on"))?;
-        let id = git.write_commit(
-            &format!("{summary}\n"),
-            final_tree,
-            &[parent],
-            &author,
-            &committer,
-        )?;
-        commits.push((id, summary));
-        notes_to_write.push((id, state.to_note()));
-        tip = Some(id);
-        tree = final_tree;
-    } else if let Some(t) = tip
-        && notes_to_write.last().map(|(c, _)| *c) != Some(t)
-    {
-        // Nothing to commit (e.g. adopting a subtree): record the state on HEAD.
-        let mut recorded = state.clone();
-        recorded.operation = None;
-        notes_to_write.push((t, recorded.to_note()));
-    }
-    let tip = tip.ok_or_else(|| GitError::new("finish the operation", "no commit was made"))?;
+    c.embed_fetched(&fetched, &modules)?;
+    c.commit_updates(&updates, &modules, opts.premerged, &session.branch_ref())?;
+    c.record_adopted(&adopted, &modules);
+    c.commit_final(&plan, modules, &managed, &takeover, config_blob)?;
+    let tip = c
+        .tip
+        .ok_or_else(|| GitError::new("finish the operation", "no commit was made"))?;
 
     // Everything is objects so far. Refuse to touch user-owned paths, or
     // paths with uncommitted work.
-    let changes = git.diff_trees(base_tree, tree)?;
-    let mut adopted_paths = vec![CONFIG_FILE.to_owned()];
-    adopted_paths.extend(takeover.paths.iter().cloned());
-    let mut unmerged = Vec::new();
-    if !opts.resolutions.is_empty() {
-        // A resolved update commits the prefixes as the user left them.
-        let prefixes: Vec<String> = opts
-            .resolutions
-            .keys()
-            .map(|n| format!("{}/", prefix_of(n)))
-            .collect();
-        let inside = |p: &str| prefixes.iter().any(|pre| p.starts_with(pre.as_str()));
-        adopted_paths.extend(
-            changes
-                .iter()
-                .filter(|c| inside(&c.path))
-                .map(|c| c.path.clone()),
-        );
-        unmerged = git
-            .unmerged_paths()?
-            .into_iter()
-            .filter(|p| inside(p))
-            .collect();
+    let mut tx = session.transaction(git, &op);
+    if created_repo {
+        tx.created_repo();
     }
-    let mut allowed = takeover.retire.clone();
-    allowed.extend(takeover.creates.iter().cloned());
-    guard_writes(ws, &changes, generate.as_ref(), &allowed, &state)?;
-    let blocked = git.check_clean(&changes, &adopted_paths)?;
-    if !blocked.is_empty() {
-        return Err(EngineError::Dirty(
-            blocked.iter().map(ToString::to_string).collect(),
-        ));
-    }
-    let mut paths: Vec<PathChange> = Vec::new();
-    for c in changes.iter().filter(|c| c.path != CONFIG_FILE) {
-        let old = if adopted_paths.contains(&c.path) {
-            let on_disk = git.journal_entry(&c.path)?;
-            if on_disk == c.new.map(Into::into) {
-                // Already as it will be committed (a resolved conflict).
-                continue;
-            }
-            on_disk
-        } else {
-            c.old.map(Into::into)
-        };
-        paths.push(PathChange {
-            path: c.path.clone(),
-            old,
-            new: c.new.map(Into::into),
-        });
-    }
-    // Taken-over files the trees do not change (e.g. an untracked state
-    // file): the worktree still moves to what the commit holds.
-    let mut index_extra: Vec<(String, Option<Leaf>)> = Vec::new();
-    for path in &takeover.paths {
-        if paths.iter().any(|p| p.path == *path) || changes.iter().any(|c| c.path == *path) {
-            continue;
-        }
-        let planned = match git.entry_at(tree, path)? {
-            Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
-            _ => None,
-        };
-        let on_disk = git.journal_entry(path)?;
-        if on_disk.map(Leaf::from) != planned {
-            paths.push(PathChange {
-                path: path.clone(),
-                old: on_disk,
-                new: planned.map(Into::into),
-            });
-        }
-        index_extra.push((path.clone(), planned));
-    }
-    let config_on_disk = git.journal_entry(CONFIG_FILE)?;
-    let config_new = Leaf {
-        id: config_blob,
-        kind: EntryKind::Blob,
-    };
-    if config_on_disk.map(Leaf::from) != Some(config_new) {
-        paths.push(PathChange {
-            path: CONFIG_FILE.to_owned(),
-            old: config_on_disk,
-            new: Some(config_new.into()),
-        });
-    }
-    let mut index: Vec<(String, Option<Leaf>)> =
-        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
-    index.extend(index_extra);
-    for path in unmerged {
-        if !index.iter().any(|(p, _)| *p == path) {
-            let leaf = match git.entry_at(tree, &path)? {
-                Some((kind, id)) if kind != EntryKind::Tree => Some(Leaf { id, kind }),
-                _ => None,
-            };
-            index.push((path, leaf));
-        }
-    }
-    let notes_parent = git.ref_target(NOTES_REF)?;
-    let notes_commit = notes::write_commit(
-        git,
-        notes_parent,
-        &notes_to_write,
-        &committer,
-        &format!("Notes added by 'git quickscale {op}'\n"),
+    plan_worktree(
+        ws,
+        &mut tx,
+        base_tree,
+        c.tree,
+        &c.state,
+        &opts,
+        &takeover,
+        generate.as_ref(),
     )?;
-    let branch = super::session::branch_ref(head_state.branch.as_deref());
-    let mut ref_changes = vec![RefChange {
-        name: branch.clone(),
-        old: head,
-        new: Some(tip),
-    }];
-    if let Some(h) = head.filter(|h| *h != tip) {
-        ref_changes.push(RefChange {
-            name: UNDO_REF.to_owned(),
-            old: git.ref_target(UNDO_REF)?,
-            new: Some(h),
-        });
-    }
-    ref_changes.push(RefChange {
-        name: NOTES_REF.to_owned(),
-        old: notes_parent,
-        new: Some(notes_commit),
-    });
-    for name in &plan.remove {
-        let r = refs::module_ref(name);
-        if let Some(current) = git.ref_target(&r)? {
-            ref_changes.push(RefChange {
-                name: r,
-                old: Some(current),
-                new: None,
-            });
-        }
-    }
-    if let Some(snapshot) = takeover.snapshot {
-        ref_changes.push(RefChange {
-            name: refs::ADOPTED_REF.to_owned(),
-            old: git.ref_target(refs::ADOPTED_REF)?,
-            new: Some(snapshot),
-        });
-    }
-    if plan.record_state.is_some() {
-        for (name, id) in recorded_upstreams(git, &state) {
-            if !module_refs.iter().any(|(n, _)| *n == name) {
-                module_refs.push((name, id));
-            }
-        }
-    }
-    ref_changes.extend(module_ref_moves(git, module_refs)?);
+    tx.write_config(config_blob)?;
+    move_refs(&mut tx, git, &plan, head, tip, &c, &op, takeover.snapshot)?;
     // Fetches write no scratch refs (src/git/fetch.rs); leftovers of older
     // versions went at the start, in recovery (`Git::remove_scratch_refs`).
     txn::test_pause(git.git_dir(), "prepared");
-    let files_written = paths.len();
+    let files_written = tx.paths().len();
     Ok((
-        Prepared {
-            operation: op,
-            created_repo,
-            branch,
-            paths,
-            index,
-            refs: ref_changes,
-        },
+        tx,
         Outcome {
             python,
             head: tip,
-            commits,
-            state,
+            commits: c.made,
+            state: c.state,
             created_repo,
             files_written,
         },
@@ -1054,26 +1366,6 @@ pub fn recorded_upstreams(git: &Git, state: &AppliedState) -> Vec<(String, Objec
                 .map(|id| (name.clone(), id))
         })
         .collect()
-}
-
-/// Moves `refs/quickscale/modules/<name>` to each given commit where it differs.
-pub fn module_ref_moves(
-    git: &Git,
-    targets: impl IntoIterator<Item = (String, ObjectId)>,
-) -> Result<Vec<RefChange>, EngineError> {
-    let mut out = Vec::new();
-    for (name, id) in targets {
-        let r = refs::module_ref(&name);
-        let current = git.ref_target(&r)?;
-        if current != Some(id) {
-            out.push(RefChange {
-                name: r,
-                old: current,
-                new: Some(id),
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// The engine's own guard (design §3): apart from generating a new project,
@@ -1168,6 +1460,21 @@ fn final_summary(
     before: ObjectId,
     after: ObjectId,
 ) -> Result<String, EngineError> {
+    let mut parts = summary_parts(plan);
+    if parts.is_empty() {
+        let changed = git.diff_trees(before, after)?;
+        let wiring = changed.iter().any(|c| c.path != CONFIG_FILE);
+        parts.push(if wiring {
+            "Regenerate module wiring".to_owned()
+        } else {
+            format!("Record {CONFIG_FILE}")
+        });
+    }
+    Ok(parts.join("; "))
+}
+
+/// One part of the final commit's title per kind of change the plan makes.
+fn summary_parts(plan: &Plan) -> Vec<String> {
     let mut parts = Vec::new();
     if !plan.add.is_empty() || !plan.adopt.is_empty() {
         let names: Vec<&str> = plan
@@ -1209,16 +1516,7 @@ fn final_summary(
             .collect();
         parts.push(format!("Reconfigure {}", opts.join(", ")));
     }
-    if parts.is_empty() {
-        let changed = git.diff_trees(before, after)?;
-        let wiring = changed.iter().any(|c| c.path != CONFIG_FILE);
-        parts.push(if wiring {
-            "Regenerate module wiring".to_owned()
-        } else {
-            format!("Record {CONFIG_FILE}")
-        });
-    }
-    Ok(parts.join("; "))
+    parts
 }
 
 fn plural(n: usize) -> &'static str {
@@ -1321,4 +1619,171 @@ pub fn module_changes(ws: &Workspace, resolved: &Resolved) -> Result<Vec<TextCha
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::plan::{AddModule, OptionChange};
+    use crate::git::merge::MergeConflict;
+    use crate::git::tree::TreeChange;
+
+    fn id(hex: &str) -> ObjectId {
+        ObjectId::from_hex(hex.repeat(40 / hex.len()).as_bytes()).expect("hex")
+    }
+
+    fn leaf(hex: &str) -> Leaf {
+        Leaf {
+            id: id(hex),
+            kind: EntryKind::Blob,
+        }
+    }
+
+    fn add(name: &str) -> AddModule {
+        AddModule {
+            name: name.into(),
+            source: format!("https://example.com/{name}.git"),
+            git_ref: "v1.0.0".into(),
+        }
+    }
+
+    fn step(name: &str, from: &str, to: &str) -> UpdateModule {
+        UpdateModule {
+            name: name.into(),
+            source: format!("https://example.com/{name}.git"),
+            from_ref: from.into(),
+            to_ref: to.into(),
+            commit: None,
+        }
+    }
+
+    /// A plan with one change of every kind.
+    fn every_kind() -> Plan {
+        let mut plan = super::super::plan::updating(vec![step("blog", "v1.0.0", "v1.1.0")]);
+        plan.add = vec![add("crm"), add("shop")];
+        plan.adopt = vec![add("auth")];
+        plan.remove = vec!["billing".into()];
+        plan.reconfigure = vec![OptionChange {
+            module: "crm".into(),
+            option: "page_size".into(),
+            old: Value::Int(10),
+            new: Value::Int(20),
+            setting: None,
+        }];
+        plan
+    }
+
+    #[test]
+    fn the_changed_modules_are_those_embedded_adopted_updated_or_removed() {
+        let changed: Vec<String> = changed_modules(&every_kind()).into_iter().collect();
+        // A reconfigured module keeps its files: not "changed".
+        assert_eq!(changed, ["auth", "billing", "blog", "crm", "shop"]);
+    }
+
+    #[test]
+    fn the_final_title_names_every_kind_of_change() {
+        assert_eq!(
+            summary_parts(&every_kind()).join("; "),
+            "Wire modules crm, shop, auth; Update module blog v1.0.0 → v1.1.0; Remove module billing; Reconfigure crm.page_size"
+        );
+        assert!(summary_parts(&super::super::plan::updating(Vec::new())).is_empty());
+    }
+
+    #[test]
+    fn only_refuse_mode_turns_conflicts_into_an_error() {
+        let conflicts = || {
+            vec![(
+                "crm".to_owned(),
+                "v2.0.0".to_owned(),
+                vec![MergeConflict {
+                    path: "modules/crm/views.py".into(),
+                    what: "both modified".into(),
+                }],
+            )]
+        };
+        assert!(matches!(
+            conflict_decision(conflicts(), ConflictMode::Refuse),
+            Err(EngineError::Conflicts(c)) if c.len() == 1
+        ));
+        assert!(conflict_decision(conflicts(), ConflictMode::Merge).is_ok());
+        assert!(conflict_decision(conflicts(), ConflictMode::Report).is_ok());
+        assert!(conflict_decision(Vec::new(), ConflictMode::Refuse).is_ok());
+    }
+
+    #[test]
+    fn staying_modules_take_quickscale_yml_options_only_in_a_full_apply() {
+        let listed: BTreeMap<String, Value> = [("page_size".to_owned(), Value::Int(20))].into();
+        assert_eq!(staying_options(Scope::Full, Some(&listed)), Some(&listed));
+        assert_eq!(staying_options(Scope::Full, None), None);
+        assert_eq!(staying_options(Scope::UpdateOnly, Some(&listed)), None);
+        assert_eq!(staying_options(Scope::RemoveOnly, Some(&listed)), None);
+    }
+
+    #[test]
+    fn adopted_paths_are_the_config_taken_over_files_and_resolved_prefixes() {
+        let change = |path: &str| TreeChange {
+            path: path.into(),
+            old: Some(leaf("a")),
+            new: Some(leaf("b")),
+        };
+        let changes = [
+            change("modules/crm/views.py"),
+            change("modules/crm2/views.py"),
+            change("shop/settings/base.py"),
+        ];
+        let takeover = Takeover {
+            paths: vec![".quickscale/state.yml".into()],
+            ..Default::default()
+        };
+        let resolutions: BTreeMap<String, (ObjectId, ObjectId)> =
+            [("crm".to_owned(), (id("c"), id("d")))].into();
+        assert_eq!(
+            adopted_paths(&changes, &takeover, &resolutions),
+            [CONFIG_FILE, ".quickscale/state.yml", "modules/crm/views.py"],
+            "a prefix is a directory: modules/crm2 is not inside modules/crm"
+        );
+        assert_eq!(
+            adopted_paths(&changes, &Takeover::default(), &BTreeMap::new()),
+            [CONFIG_FILE]
+        );
+    }
+
+    #[test]
+    fn an_adopted_path_moves_from_what_is_on_disk_and_is_skipped_when_already_there() {
+        let c = TreeChange {
+            path: "modules/crm/views.py".into(),
+            old: Some(leaf("a")),
+            new: Some(leaf("b")),
+        };
+        let head_side = worktree_old(&c, false, || panic!("the disk is not read")).expect("ok");
+        assert_eq!(head_side, Some(Some(leaf("a").into())));
+        let resolved = worktree_old(&c, true, || Ok(Some(leaf("b").into()))).expect("ok");
+        assert_eq!(resolved, None, "already as it will be committed");
+        let edited = worktree_old(&c, true, || Ok(Some(leaf("e").into()))).expect("ok");
+        assert_eq!(edited, Some(Some(leaf("e").into())));
+        let gone = worktree_old(&c, true, || Ok(None)).expect("ok");
+        assert_eq!(gone, Some(None));
+    }
+
+    #[test]
+    fn a_module_state_takes_version_and_options_from_what_was_resolved() {
+        let resolved = FinalModule {
+            manifest: None,
+            options: [("page_size".to_owned(), Value::Int(20))].into(),
+        };
+        let s = module_state(
+            "src",
+            "v1",
+            "c0ffee".into(),
+            "crm",
+            id("a"),
+            Some(&resolved),
+        );
+        assert_eq!(s.prefix, "modules/crm");
+        assert_eq!(s.tree, id("a").to_string());
+        assert_eq!(s.version, None, "no manifest, no version");
+        assert_eq!(s.options, resolved.options);
+        let bare = module_state("src", "v1", String::new(), "crm", id("a"), None);
+        assert!(bare.options.is_empty());
+    }
 }

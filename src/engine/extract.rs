@@ -23,16 +23,17 @@ use crate::git::ObjectId;
 
 use super::execute::{prefix_of, read_manifest, render_wiring};
 use super::push::{self, PushError};
+use super::session::{Transaction, WriteSession};
 use super::{EngineError, Workspace};
 use crate::config::{self, CONFIG_FILE, edit};
-use crate::git::tree::{Leaf, TreeEdit};
-use crate::git::{Git, GitError, NOTES_REWRITE_KEY, Signature};
+use crate::git::tree::TreeEdit;
+use crate::git::{Git, GitError, Signature};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source;
 use crate::spec::UrlInclude;
-use crate::state::refs::{self, NOTES_REF, UNDO_REF};
-use crate::state::{AppliedState, ModuleState, Operation, notes};
-use crate::txn::{self, PathChange, Prepared, RefChange};
+use crate::state::refs;
+use crate::state::{AppliedState, ModuleState, Operation};
+use crate::txn;
 use crate::value::Value;
 use crate::yaml::yaml_string;
 
@@ -459,11 +460,11 @@ pub fn extract(
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
-    let lock = ws
+    let session = ws
         .lock
         .as_ref()
         .ok_or_else(|| GitError::new("extract", "the repository is not locked"))?;
-    let (prepared, outcome) = prepare(ws, git, plan)?;
+    let (tx, outcome) = prepare(ws, session, git, plan)?;
     if let Destination::Remote {
         url,
         push_url,
@@ -480,8 +481,7 @@ pub fn extract(
             refused.into_error(&plan.name, url, branch).into()
         });
     }
-    txn::run(git, lock, &prepared)?;
-    git.ensure_local_config(NOTES_REWRITE_KEY, NOTES_REF)?;
+    tx.run()?;
     let leftovers = clear_bytecode(&ws.root.join(&plan.app))
         .map_err(|e| GitError::new(format!("clean up `{}/`", plan.app), e))?;
     Ok(Extracted {
@@ -522,11 +522,12 @@ fn clear_bytecode(dir: &std::path::Path) -> std::io::Result<Vec<String>> {
     Ok(others)
 }
 
-fn prepare(
+fn prepare<'s>(
     ws: &Workspace,
-    git: &Git,
+    session: &'s WriteSession,
+    git: &'s Git,
     plan: &ExtractPlan,
-) -> Result<(Prepared, Extracted), ExtractError> {
+) -> Result<(Transaction<'s>, Extracted), ExtractError> {
     let (author, committer) = git.identity().map_err(|_| EngineError::NoIdentity)?;
     let head_state = git.head()?;
     let head = head_state.commit.ok_or(PushError::NoCommit)?;
@@ -576,38 +577,35 @@ fn prepare(
     ];
 
     let changes = git.diff_trees(base_tree, final_tree)?;
-    let paths = worktree_changes(git, &changes, config_blob)?;
-    let index: Vec<(String, Option<Leaf>)> =
-        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
-    let notes_parent = git.ref_target(NOTES_REF)?;
-    let notes_commit = notes::write_commit(
-        git,
-        notes_parent,
+    let blocked = git.check_clean(&changes, &[CONFIG_FILE.to_owned()])?;
+    if !blocked.is_empty() {
+        return Err(ExtractError::Dirty(
+            blocked.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    let mut tx = session.transaction(git, "extract");
+    for path in txn::worktree_paths(&changes, CONFIG_FILE) {
+        tx.write_path(path);
+    }
+    tx.write_config(config_blob)?;
+    tx.set_index(changes.iter().map(|c| (c.path.clone(), c.new)));
+    tx.move_branch(Some(head), final_commit);
+    tx.set_undo(Some(head))?;
+    tx.write_notes(
         &[
             (sa.merge, merge_state.to_note()),
             (final_commit, state.to_note()),
         ],
         &committer,
-        "Notes added by 'git quickscale extract'\n",
+        "extract",
     )?;
-    let branch = super::session::branch_ref(head_state.branch.as_deref());
-    let moves = RefMoves {
-        branch: &branch,
-        head,
-        final_commit,
-        notes_parent,
-        notes_commit,
-    };
-    let refs = ref_changes(git, plan, &moves)?;
+    // The module's ref and (without `--to`) its split branch.
+    tx.move_ref(&refs::module_ref(&plan.name), Some(plan.module_commit))?;
+    if let Destination::Branch(b) = &plan.destination {
+        tx.move_ref(&push::branch_ref(b)?, Some(plan.module_commit))?;
+    }
     Ok((
-        Prepared {
-            operation: "extract".into(),
-            created_repo: false,
-            branch,
-            paths,
-            index,
-            refs,
-        },
+        tx,
         Extracted {
             head: final_commit,
             commits,
@@ -712,94 +710,6 @@ fn write_final_tree(
         target: Some((EntryKind::Blob, config_blob)),
     });
     Ok((git.edit_tree(embedded_tree, &edits)?, config_blob))
-}
-
-/// The worktree writes of the tree move, refused when one of them would
-/// overwrite an uncommitted change; quickscale.yml is compared with what is
-/// on disk rather than with the trees.
-fn worktree_changes(
-    git: &Git,
-    changes: &[crate::git::tree::TreeChange],
-    config_blob: ObjectId,
-) -> Result<Vec<PathChange>, ExtractError> {
-    let blocked = git.check_clean(changes, &[CONFIG_FILE.to_owned()])?;
-    if !blocked.is_empty() {
-        return Err(ExtractError::Dirty(
-            blocked.iter().map(ToString::to_string).collect(),
-        ));
-    }
-    let mut paths: Vec<PathChange> = changes
-        .iter()
-        .filter(|c| c.path != CONFIG_FILE)
-        .map(|c| PathChange {
-            path: c.path.clone(),
-            old: c.old.map(Into::into),
-            new: c.new.map(Into::into),
-        })
-        .collect();
-    let config_on_disk = git.journal_entry(CONFIG_FILE)?;
-    let config_new = Leaf {
-        id: config_blob,
-        kind: EntryKind::Blob,
-    };
-    if config_on_disk.map(Leaf::from) != Some(config_new) {
-        paths.push(PathChange {
-            path: CONFIG_FILE.to_owned(),
-            old: config_on_disk,
-            new: Some(config_new.into()),
-        });
-    }
-    Ok(paths)
-}
-
-/// The commits the extract's refs move between.
-struct RefMoves<'a> {
-    branch: &'a str,
-    head: ObjectId,
-    final_commit: ObjectId,
-    notes_parent: Option<ObjectId>,
-    notes_commit: ObjectId,
-}
-
-/// The ref moves, each stating the value it replaces: the branch, undo,
-/// notes, the module's ref and (without `--to`) the module's split branch.
-fn ref_changes(
-    git: &Git,
-    plan: &ExtractPlan,
-    moves: &RefMoves,
-) -> Result<Vec<RefChange>, ExtractError> {
-    let mut ref_changes = vec![
-        RefChange {
-            name: moves.branch.to_owned(),
-            old: Some(moves.head),
-            new: Some(moves.final_commit),
-        },
-        RefChange {
-            name: UNDO_REF.to_owned(),
-            old: git.ref_target(UNDO_REF)?,
-            new: Some(moves.head),
-        },
-        RefChange {
-            name: NOTES_REF.to_owned(),
-            old: moves.notes_parent,
-            new: Some(moves.notes_commit),
-        },
-    ];
-    let module_ref = refs::module_ref(&plan.name);
-    ref_changes.push(RefChange {
-        old: git.ref_target(&module_ref)?,
-        name: module_ref,
-        new: Some(plan.module_commit),
-    });
-    if let Destination::Branch(b) = &plan.destination {
-        let full = push::branch_ref(b)?;
-        ref_changes.push(RefChange {
-            old: git.ref_target(&full)?,
-            name: full,
-            new: Some(plan.module_commit),
-        });
-    }
-    Ok(ref_changes)
 }
 
 fn count_commits(git: &Git, tip: ObjectId) -> Result<usize, GitError> {

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod push;
 pub mod python;
 pub mod recover;
+pub mod remove;
 pub mod request;
 pub mod session;
 pub mod stale;
@@ -21,6 +22,7 @@ pub mod sync;
 pub mod undo;
 pub mod untrusted;
 pub mod update;
+pub mod update_run;
 pub mod upstream_cache;
 
 use std::path::PathBuf;
@@ -174,6 +176,15 @@ pub enum Event {
     Merging {
         module: String,
     },
+    /// A module `update` leaves where it is, and why.
+    UpToDate {
+        module: String,
+        git_ref: String,
+        why: String,
+    },
+    /// `update --continue` found the paused merge committed by `git commit`:
+    /// only the wiring and the state follow.
+    MergeCommitted,
     /// Something the user should know before anything is written.
     Warning(String),
     /// A module's ref resolved other than by a branch or tag lookup (a
@@ -243,6 +254,20 @@ pub enum EngineError {
     Conflicts(Vec<(String, String, Vec<crate::git::merge::MergeConflict>)>),
     #[error("{}:\n{}", .0.message, crate::diag::indented(&.0.paths))]
     UserOwnedWrite(Box<crate::policy::Violation>),
+    /// quickscale.yml cannot take an update's new refs (`resuming`: for
+    /// `--continue`, where `apply` is no way out).
+    #[error("{error}")]
+    ConfigRefs {
+        error: crate::config::edit::EditError,
+        resuming: bool,
+    },
+    /// quickscale.yml with an update's new refs (or without a removed
+    /// module) is not valid.
+    #[error("{0}")]
+    ConfigInvalid(String),
+    /// quickscale.yml cannot be edited automatically.
+    #[error("{0}")]
+    ConfigEdit(crate::config::edit::EditError),
 }
 
 fn conflict_report(modules: &[(String, String, Vec<crate::git::merge::MergeConflict>)]) -> String {
@@ -317,6 +342,11 @@ impl EngineError {
                 "each line says what would satisfy it; `git quickscale update --dry-run` previews a version before it is applied".into(),
             ),
             EngineError::UserOwnedWrite(v) => Some(v.fix.clone()),
+            EngineError::ConfigRefs { resuming: false, .. } => Some(
+                "set `sources.<name>.ref` in quickscale.yml by hand, then run `git quickscale apply`".into(),
+            ),
+            EngineError::ConfigRefs { resuming: true, .. } | EngineError::ConfigInvalid(_) => None,
+            EngineError::ConfigEdit(e) => Some(e.hint()),
             EngineError::GitBusy { finish, .. } => Some(format!(
                 "{finish}, then run the command again; git quickscale never commits in the middle of git's own work"
             )),

@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::execute::{ExecOptions, Resolved, prefix_of};
 use super::plan::UpdateModule;
+use super::session::WriteSession;
 use super::{EngineError, Workspace};
 use crate::git::tree::{Leaf, TreeEdit};
 use crate::git::{Git, GitError};
-use crate::txn::{self, Extra, PathChange, PauseEffect, Paused, Prepared, RefChange};
+use crate::txn::{self, Extra, PathChange, PauseEffect, Paused};
 
 /// The engine's part of a paused update's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub struct PauseOutcome {
     pub files_written: usize,
 }
 
-fn git_of(ws: &Workspace) -> Result<(&Git, &txn::Lock), EngineError> {
+fn git_of(ws: &Workspace) -> Result<(&Git, &WriteSession), EngineError> {
     match (&ws.git, &ws.lock) {
         (Some(g), Some(l)) => Ok((g, l)),
         _ => Err(GitError::new("write", "the repository is not locked").into()),
@@ -46,20 +47,70 @@ fn git_of(ws: &Workspace) -> Result<(&Git, &txn::Lock), EngineError> {
 
 /// Writes the merged prefixes (conflicts included) and pauses.
 pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, EngineError> {
-    let (git, lock) = git_of(ws)?;
-    let head_state = git.head()?;
-    let head = head_state
+    let (git, session) = git_of(ws)?;
+    let head = git
+        .head()?
         .commit
         .ok_or_else(|| GitError::new("pause an update", "there is no commit"))?;
-    let head_tree = git.tree_of(head)?;
     let updates = resolved.updates();
-    let mut edits = Vec::new();
-    for u in updates {
-        edits.push(TreeEdit {
+    let changes = merged_prefixes(git, head, updates)?;
+    let (stages, conflicts) = conflict_stages(git, updates)?;
+    let conflicted: Vec<String> = conflicts
+        .iter()
+        .flat_map(|(_, p)| p.iter().cloned())
+        .collect();
+    let branch = session.branch_ref();
+    let mut tx = session.transaction(git, "update");
+    for path in txn::worktree_paths(&changes, "") {
+        tx.write_path(path);
+    }
+    tx.set_index(changes.iter().map(|c| (c.path.clone(), c.new)));
+    let paused = Paused {
+        version: txn::PAUSED_VERSION,
+        operation: "update".into(),
+        head: Some(head),
+        branch: branch.clone(),
+        paths: tx.paths().to_vec(),
+        merge_heads: updates.iter().map(|u| u.squash.to_string()).collect(),
+        merge_msg: merge_message(git, updates, &branch, &conflicted),
+        conflicted,
+        index_existed: git.index_path().exists(),
+        record: serde_json::to_value(record_of(resolved))
+            .map_err(|e| GitError::new("record the paused update", e))?,
+    };
+    // Scratch refs of older versions go with the pause.
+    for (name, _) in git.refs_with_prefix(crate::state::refs::TMP_PREFIX)? {
+        tx.move_ref(&name, None)?;
+    }
+    let files_written = tx.paths().len();
+    tx.with_extra(Extra {
+        pause: PauseEffect::Pause,
+        paused: Some(paused),
+        stages,
+        restore_index: None,
+    });
+    tx.run()?;
+    Ok(PauseOutcome {
+        conflicts,
+        files_written,
+    })
+}
+
+/// HEAD's tree with each updated prefix as merged (conflict markers
+/// included), as changes from HEAD; refused over uncommitted work.
+fn merged_prefixes(
+    git: &Git,
+    head: ObjectId,
+    updates: &[super::update::Merged],
+) -> Result<Vec<crate::git::tree::TreeChange>, EngineError> {
+    let head_tree = git.tree_of(head)?;
+    let edits: Vec<TreeEdit> = updates
+        .iter()
+        .map(|u| TreeEdit {
             path: prefix_of(&u.step.name),
             target: u.merge.prefix_tree.map(|t| (EntryKind::Tree, t)),
-        });
-    }
+        })
+        .collect();
     let paused_tree = git.edit_tree(head_tree, &edits)?;
     let changes = git.diff_trees(head_tree, paused_tree)?;
     let blocked = git.check_clean(&changes, &[])?;
@@ -68,38 +119,38 @@ pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, Engine
             blocked.iter().map(ToString::to_string).collect(),
         ));
     }
-    let paths: Vec<PathChange> = changes
-        .iter()
-        .map(|c| PathChange {
-            path: c.path.clone(),
-            old: c.old.map(Into::into),
-            new: c.new.map(Into::into),
-        })
-        .collect();
-    let index: Vec<(String, Option<Leaf>)> =
-        changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    Ok(changes)
+}
+
+/// The index stages 1–3 of every conflict, and the conflicted paths by module.
+#[allow(clippy::type_complexity)]
+fn conflict_stages(
+    git: &Git,
+    updates: &[super::update::Merged],
+) -> Result<(Vec<(String, u8, Leaf)>, Vec<(String, Vec<String>)>), EngineError> {
     let mut stages = Vec::new();
     let mut conflicts = Vec::new();
     for u in updates.iter().filter(|u| !u.merge.conflicts.is_empty()) {
         stages.extend(git.conflict_stages(u.merge.tree, &u.merge.raw)?);
         conflicts.push((
             u.step.name.clone(),
-            u.merge
-                .conflicts
-                .iter()
-                .map(|c| c.path.clone())
-                .collect::<Vec<_>>(),
+            u.merge.conflicts.iter().map(|c| c.path.clone()).collect(),
         ));
     }
-    let conflicted: Vec<String> = conflicts
-        .iter()
-        .flat_map(|(_, p)| p.iter().cloned())
-        .collect();
-    let branch = super::session::branch_ref(head_state.branch.as_deref());
-    let merge_heads: Vec<String> = updates.iter().map(|u| u.squash.to_string()).collect();
+    Ok((stages, conflicts))
+}
+
+/// MERGE_MSG as git would write it: `git subtree pull`'s message for one
+/// module, a list for several, then the conflicted paths.
+fn merge_message(
+    git: &Git,
+    updates: &[super::update::Merged],
+    branch: &str,
+    conflicted: &[String],
+) -> String {
     let mut merge_msg = match updates {
         [one] => git
-            .subtree_merge_commit_message(one.squash, &branch)
+            .subtree_merge_commit_message(one.squash, branch)
             .trim_end()
             .to_owned(),
         _ => format!(
@@ -112,10 +163,17 @@ pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, Engine
         ),
     };
     merge_msg.push_str("\n\n# Conflicts:\n");
-    for p in &conflicted {
+    for p in conflicted {
         merge_msg.push_str(&format!("#\t{p}\n"));
     }
-    let record = Record {
+    merge_msg
+}
+
+/// The engine's record of a paused update: each step with its target
+/// commit, and the squash commits.
+fn record_of(resolved: &Resolved) -> Record {
+    let updates = resolved.updates();
+    Record {
         op: resolved.op().to_owned(),
         steps: updates
             .iter()
@@ -128,52 +186,7 @@ pub fn pause(ws: &Workspace, resolved: &Resolved) -> Result<PauseOutcome, Engine
             .iter()
             .map(|u| (u.step.name.clone(), u.squash.to_string()))
             .collect(),
-    };
-    let paused = Paused {
-        version: txn::PAUSED_VERSION,
-        operation: "update".into(),
-        head: Some(head),
-        branch: branch.clone(),
-        paths: paths.clone(),
-        conflicted,
-        merge_heads,
-        merge_msg,
-        index_existed: git.index_path().exists(),
-        record: serde_json::to_value(&record)
-            .map_err(|e| GitError::new("record the paused update", e))?,
-    };
-    let mut refs = Vec::new();
-    for (name, id) in git.refs_with_prefix(crate::state::refs::TMP_PREFIX)? {
-        refs.push(RefChange {
-            name,
-            old: Some(id),
-            new: None,
-        });
     }
-    let prepared = Prepared {
-        operation: "update".into(),
-        created_repo: false,
-        branch,
-        paths,
-        index,
-        refs,
-    };
-    let files_written = prepared.paths.len();
-    txn::run_with(
-        git,
-        lock,
-        &prepared,
-        &Extra {
-            pause: PauseEffect::Pause,
-            paused: Some(paused),
-            stages,
-            restore_index: None,
-        },
-    )?;
-    Ok(PauseOutcome {
-        conflicts,
-        files_written,
-    })
 }
 
 /// Why a paused update cannot go on.
@@ -389,7 +402,7 @@ pub fn continue_options(
 /// a file the update merged cleanly was edited since (the edit would be
 /// lost); edits of conflicted files are the resolution it gives up.
 pub fn abort(ws: &Workspace) -> Result<usize, EngineError> {
-    let (git, lock) = git_of(ws)?;
+    let (git, session) = git_of(ws)?;
     let (paused, _, committed) = load(git)?;
     if committed {
         // Putting HEAD back would drop the user's commit.
@@ -427,15 +440,12 @@ pub fn abort(ws: &Workspace) -> Result<usize, EngineError> {
         }
     }
     let restore = txn::paused_index_before(git)?;
-    let prepared = Prepared {
-        operation: "update --abort".into(),
-        created_repo: false,
-        branch: paused.branch.clone(),
-        paths,
-        index: Vec::new(),
-        refs: Vec::new(),
-    };
-    let count = prepared.paths.len();
+    let mut tx = session.transaction(git, "update --abort");
+    tx.point_of_no_return(&paused.branch);
+    for path in paths {
+        tx.write_path(path);
+    }
+    let count = tx.paths().len();
     let restore_index = match restore {
         Some(bytes) => Some(bytes),
         None if !paused.index_existed => None,
@@ -445,17 +455,13 @@ pub fn abort(ws: &Workspace) -> Result<usize, EngineError> {
             )));
         }
     };
-    txn::run_with(
-        git,
-        lock,
-        &prepared,
-        &Extra {
-            pause: PauseEffect::Resume,
-            paused: None,
-            stages: Vec::new(),
-            restore_index,
-        },
-    )?;
+    tx.with_extra(Extra {
+        pause: PauseEffect::Resume,
+        paused: None,
+        stages: Vec::new(),
+        restore_index,
+    });
+    tx.run()?;
     Ok(count)
 }
 

@@ -20,11 +20,12 @@ use std::process::{Command, Stdio};
 use crate::git::ObjectId;
 
 use super::Workspace;
+use super::session::WriteSession;
 use crate::git::split::{Split, SplitError};
-use crate::git::{Git, GitContext, GitError, RefUpdate};
+use crate::git::{Git, GitContext, GitError};
 use crate::source::{self, Location};
 use crate::state::refs;
-use crate::txn::{self, Prepared, RefChange, TxnError};
+use crate::txn::TxnError;
 
 /// Set (to `1`) in the environment of the `git push` that `git quickscale
 /// push` runs: the pre-push block then does nothing, since that push sends a
@@ -181,9 +182,11 @@ pub fn branch_name_ok(name: &str) -> bool {
 }
 
 /// Splits `modules/<name>` out of HEAD's history (with the cache), and sets
-/// `branch` to the result when given: created, or moved forward only.
+/// `branch` to the result when given: created, or moved forward only. The
+/// cache and the branch move in one transaction of the session.
 pub fn split_module(
     git: &Git,
+    session: &WriteSession,
     name: &str,
     branch: Option<&str>,
 ) -> Result<SplitOutcome, PushError> {
@@ -191,7 +194,12 @@ pub fn split_module(
     let branch_ref = branch.map(branch_ref).transpose()?;
     let head = git.head()?.commit.ok_or(PushError::NoCommit)?;
     let prefix = prefix_of(name);
-    let split = git.split(head, &prefix, Some(&refs::split_cache_ref(name)))?;
+    let (split, cache_move) = git.split_planned(head, &prefix, &refs::split_cache_ref(name))?;
+    let mut tx = session.transaction(git, "split");
+    if let Some(m) = &cache_move {
+        tx.point_of_no_return(&m.name);
+        tx.move_ref_expecting(&m.name, m.expected, m.new);
+    }
     let branch = match (branch, branch_ref) {
         (Some(short), Some(full)) => {
             let current = git.ref_target(&full)?;
@@ -199,6 +207,10 @@ pub fn split_module(
                 Some(c) if c == split.tip => BranchMove::Unchanged,
                 Some(c) if git.is_ancestor(c, split.tip)? => BranchMove::Updated,
                 Some(_) => {
+                    // The cache is kept: the next split starts from it.
+                    if cache_move.is_some() {
+                        tx.run()?;
+                    }
                     return Err(PushError::BranchDiverged {
                         branch: short.to_owned(),
                         split: split.tip,
@@ -207,24 +219,44 @@ pub fn split_module(
                 None => BranchMove::Created,
             };
             if how != BranchMove::Unchanged {
-                git.update_refs(
-                    &[RefUpdate {
-                        name: full,
-                        expected: current,
-                        new: Some(split.tip),
-                    }],
-                    "git quickscale split",
-                )?;
+                // The branch was checked to move forward from `current`.
+                tx.point_of_no_return(&full);
+                tx.move_ref_expecting(&full, current, Some(split.tip));
             }
             Some((short.to_owned(), how))
         }
         _ => None,
     };
+    if !tx.prepared().refs.is_empty() {
+        tx.run()?;
+    }
     Ok(SplitOutcome {
         prefix,
         split,
         branch,
     })
+}
+
+/// Splits `prefix` out of `head` with the cache at `cache`; the cache's ref
+/// moves through the session's transaction (directly without a session).
+fn split_cached(
+    git: &Git,
+    session: Option<&WriteSession>,
+    head: ObjectId,
+    prefix: &str,
+    cache: &str,
+) -> Result<crate::git::split::Split, PushError> {
+    let Some(session) = session else {
+        return Ok(git.split(head, prefix, Some(cache))?);
+    };
+    let (split, cache_move) = git.split_planned(head, prefix, cache)?;
+    if let Some(m) = cache_move {
+        let mut tx = session.transaction(git, "split");
+        tx.point_of_no_return(&m.name);
+        tx.move_ref_expecting(&m.name, m.expected, m.new);
+        tx.run()?;
+    }
+    Ok(split)
 }
 
 /// One commit that would leave the machine.
@@ -344,7 +376,7 @@ pub fn plan_push(
         (_, Location::Remote(u)) => u,
     };
     let cache = refs::split_cache_ref(name);
-    let split = git.split(head, &prefix, Some(&cache))?;
+    let split = split_cached(git, ws.lock.as_ref(), head, &prefix, &cache)?;
     let pushed_before = git.ref_target(&refs::pushed_ref(name, &branch))?;
     let mut hidden = vec![base];
     if let Some(p) = pushed_before
@@ -721,7 +753,7 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
         .git
         .as_ref()
         .ok_or_else(|| GitError::new("open the repository", "the project has none yet"))?;
-    let lock = ws
+    let session = ws
         .lock
         .as_ref()
         .ok_or_else(|| GitError::new("record the push", "the repository is not locked"))?;
@@ -730,21 +762,12 @@ pub fn push(ws: &Workspace, plan: &PushPlan, prompt: bool) -> Result<Pushed, Pus
         Err(refused) => return Err(refused.into_error(&plan.module, &plan.url, &plan.branch)),
     };
     let record = refs::pushed_ref(&plan.module, &plan.branch);
-    let old = git.ref_target(&record)?;
-    if old != Some(plan.split.tip) {
-        let prepared = Prepared {
-            operation: "push".into(),
-            created_repo: false,
-            branch: record.clone(),
-            paths: Vec::new(),
-            index: Vec::new(),
-            refs: vec![RefChange {
-                name: record.clone(),
-                old,
-                new: Some(plan.split.tip),
-            }],
-        };
-        txn::run(git, lock, &prepared)?;
+    if git.ref_target(&record)? != Some(plan.split.tip) {
+        // The record is the point of no return: the branch does not move.
+        let mut tx = session.transaction(git, "push");
+        tx.point_of_no_return(&record);
+        tx.move_ref(&record, Some(plan.split.tip))?;
+        tx.run()?;
     }
     Ok(Pushed {
         summary: line,

@@ -12,9 +12,7 @@ use super::{EngineError, Workspace};
 use crate::git::Git;
 use crate::ownership::{self, Class};
 use crate::state::Origin;
-use crate::state::notes;
-use crate::state::refs::{self, NOTES_REF};
-use crate::txn::{self, Prepared, RefChange};
+use crate::state::refs;
 use crate::wiring;
 
 /// The JSON schema version of `status --json`.
@@ -318,7 +316,7 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
 
 /// Rewrites the state note on HEAD from the derived state (`status --repair-state`).
 pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
-    let (Some(git), Some(head), Some(applied), Some(lock)) =
+    let (Some(git), Some(head), Some(applied), Some(session)) =
         (&ws.git, ws.head, &ws.applied, &ws.lock)
     else {
         return Ok(None);
@@ -326,34 +324,14 @@ pub fn repair_state(ws: &Workspace) -> Result<Option<ObjectId>, EngineError> {
     let committer = super::execute::committer(git)?;
     let mut state = applied.clone();
     state.operation = None;
-    let parent = git.ref_target(NOTES_REF)?;
-    let commit = notes::write_commit(
-        git,
-        parent,
+    let mut tx = session.transaction(git, "repair-state");
+    tx.write_notes(
         &[(head, state.to_note())],
         &committer,
-        "Notes added by 'git quickscale status --repair-state'\n",
+        "status --repair-state",
     )?;
-    let mut ref_changes = vec![RefChange {
-        name: NOTES_REF.to_owned(),
-        old: parent,
-        new: Some(commit),
-    }];
-    ref_changes.extend(super::execute::module_ref_moves(
-        git,
-        super::execute::recorded_upstreams(git, &state),
-    )?);
-    let branch = super::session::branch_ref(git.head()?.branch.as_deref());
-    let prepared = Prepared {
-        operation: "repair-state".into(),
-        created_repo: false,
-        branch,
-        paths: Vec::new(),
-        index: Vec::new(),
-        refs: ref_changes,
-    };
-    txn::run(git, lock, &prepared)?;
-    git.ensure_local_config(crate::git::NOTES_REWRITE_KEY, NOTES_REF)?;
+    tx.move_module_refs(super::execute::recorded_upstreams(git, &state))?;
+    tx.run()?;
     Ok(Some(head))
 }
 

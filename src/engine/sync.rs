@@ -13,8 +13,10 @@
 use crate::git::ObjectId;
 use serde::Serialize;
 
+use super::EngineError;
+use super::session::{Mode, WriteSession};
 use crate::git::sync::LeasedPush;
-use crate::git::{Git, GitError, RefUpdate};
+use crate::git::{Git, GitError};
 use crate::state::refs;
 
 /// How often fetch-merge-push is retried when the remote moved meanwhile.
@@ -34,6 +36,19 @@ pub enum SyncError {
     Raced { remote: String },
     #[error(transparent)]
     Txn(#[from] crate::txn::TxnError),
+}
+
+impl From<EngineError> for SyncError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Txn(e) => SyncError::Txn(e),
+            EngineError::Git(e) => SyncError::Git(e),
+            other => SyncError::Git(GitError::new(
+                "open the repository for writing",
+                other.to_string(),
+            )),
+        }
+    }
 }
 
 impl SyncError {
@@ -87,7 +102,9 @@ pub struct Report {
 /// It moves the notes and module refs that writing commands move, so it
 /// holds the same lock (the pre-push hook included).
 pub fn sync(git: &Git, remote: Option<&str>) -> Result<Report, SyncError> {
-    let _lock = crate::txn::Lock::acquire(git)?;
+    // Only the lock: sync runs inside `git push` (the pre-push hook) too,
+    // whatever git is in the middle of.
+    let session = super::session::open_for_write(git, Mode::LockOnly)?.session;
     let remote = match remote {
         Some(r) => r.to_owned(),
         None => git.default_remote().ok_or(SyncError::NoRemote)?,
@@ -95,7 +112,7 @@ pub fn sync(git: &Git, remote: Option<&str>) -> Result<Report, SyncError> {
     let tracking = tracking_name(&remote)?;
     let url = git.remote_url(&remote)?;
     for _ in 0..ATTEMPTS {
-        if let Some(report) = attempt(git, &remote, &tracking, &url)? {
+        if let Some(report) = attempt(git, &session, &remote, &tracking, &url)? {
             return Ok(report);
         }
     }
@@ -125,6 +142,7 @@ fn tracking_name(remote: &str) -> Result<String, SyncError> {
 /// One fetch-merge-push; `None` when a lease failed (the remote moved).
 fn attempt(
     git: &Git,
+    session: &WriteSession,
     remote: &str,
     tracking: &str,
     url: &str,
@@ -148,13 +166,10 @@ fn attempt(
     };
     let local_notes = git.ref_target(refs::NOTES_REF)?;
     let merged = merge_notes(git, local_notes, remote_notes, remote, &mut report)?;
-    let mut local_updates = Vec::new();
+    let mut tx = session.transaction(git, "sync");
+    // The notes were merged from this value: they move only from it.
     if merged != local_notes {
-        local_updates.push(RefUpdate {
-            name: refs::NOTES_REF.to_owned(),
-            expected: local_notes,
-            new: merged,
-        });
+        tx.move_ref_expecting(refs::NOTES_REF, local_notes, merged);
     }
     let mut pushes = Vec::new();
     if let Some(merged) = merged
@@ -174,11 +189,7 @@ fn attempt(
             continue;
         };
         if !local_modules.iter().any(|(n, _)| n == name) && git.has_object(*id) {
-            local_updates.push(RefUpdate {
-                name: refs::module_ref(module),
-                expected: None,
-                new: Some(*id),
-            });
+            tx.move_ref_expecting(&refs::module_ref(module), None, Some(*id));
             report.modules_fetched.push(module.to_owned());
         }
     }
@@ -201,7 +212,11 @@ fn attempt(
             }),
         }
     }
-    git.update_refs(&local_updates, &format!("quickscale: sync with {remote}"))?;
+    if let Some(first) = tx.prepared().refs.first().map(|r| r.name.clone()) {
+        // One ref transaction: any of its refs tells whether it happened.
+        tx.point_of_no_return(&first);
+        tx.run()?;
+    }
     match git.push_leased(remote, &pushes)? {
         Ok(()) => {}
         Err(output) if output.contains("stale info") || output.contains("fetch first") => {

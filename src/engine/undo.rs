@@ -3,16 +3,14 @@
 //! can step back through several; quickscale.yml gets the user's text back
 //! as it was before the operation (an uncommitted change where it differs).
 
-use crate::git::EntryKind;
 use crate::git::ObjectId;
 
 use super::{EngineError, Workspace};
 use crate::config::CONFIG_FILE;
-use crate::git::GitError;
-use crate::git::tree::Leaf;
-use crate::state::refs::{self, MODULES_PREFIX, UNDO_REF};
-use crate::state::{AppliedState, notes};
-use crate::txn::{self, PathChange, Prepared, RefChange};
+use crate::git::{Git, GitError};
+use crate::state::refs;
+use crate::state::{AppliedState, Operation, notes};
+use crate::txn;
 
 /// Records the quickscale.yml an undo wrote, so a following undo may replace it.
 const UNDONE_CONFIG: &str = "quickscale/undone-config";
@@ -68,9 +66,56 @@ pub struct Undone {
 
 /// Reverts the operation that made HEAD; returns what was undone.
 pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
-    let (Some(git), Some(head), Some(lock)) = (&ws.git, ws.head, &ws.lock) else {
+    let (Some(git), Some(head), Some(session)) = (&ws.git, ws.head, &ws.lock) else {
         return Err(UndoError::Nothing);
     };
+    let (operation, target) = operation_of(git, head)?;
+    let head_tree = git.tree_of(head).map_err(EngineError::from)?;
+    let target_tree = git.tree_of(target).map_err(EngineError::from)?;
+    let changes = git
+        .diff_trees(head_tree, target_tree)
+        .map_err(EngineError::from)?;
+    let blocked = git
+        .check_clean(&changes, &[CONFIG_FILE.to_owned()])
+        .map_err(EngineError::from)?;
+    if !blocked.is_empty() {
+        return Err(EngineError::Dirty(blocked.iter().map(ToString::to_string).collect()).into());
+    }
+    let marker = git.git_dir().join(UNDONE_CONFIG);
+    let config_after = config_after_undo(git, head_tree, target_tree, &operation, &marker)?;
+    let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
+
+    let mut tx = session.transaction(git, "undo");
+    for path in txn::worktree_paths(&changes, CONFIG_FILE) {
+        tx.write_path(path);
+    }
+    tx.write_config(config_after).map_err(EngineError::from)?;
+    tx.set_index(changes.iter().map(|c| (c.path.clone(), c.new)));
+    tx.move_branch(Some(head), target);
+    tx.set_undo(undo_next(target_state.as_ref()))
+        .map_err(EngineError::from)?;
+    tx.set_module_refs(&wanted_module_refs(git, target_state.as_ref()))
+        .map_err(EngineError::from)?;
+    let summary = git.commit_summary(head).map_err(EngineError::from)?;
+    tx.run()
+        .map_err(|e| EngineError::RolledBack(Box::new(e.into())))?;
+    match config_after {
+        Some(id) => fs_err::write(&marker, id.to_string()).map_err(|e| {
+            EngineError::from(GitError::new(format!("write `{}`", marker.display()), e))
+        })?,
+        None => {
+            let _ = std::fs::remove_file(&marker);
+        }
+    }
+    Ok(Undone {
+        head: target,
+        operation: operation.kind,
+        summary,
+    })
+}
+
+/// The operation whose commit HEAD is, and the commit it started from.
+fn operation_of(git: &Git, head: ObjectId) -> Result<(Operation, ObjectId), UndoError> {
     let own = notes::read(git, head)
         .map_err(EngineError::from)?
         .and_then(|t| AppliedState::from_note(&t).ok());
@@ -91,71 +136,52 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
     else {
         return Err(UndoError::Nothing);
     };
-    let head_tree = git.tree_of(head).map_err(EngineError::from)?;
-    let target_tree = git.tree_of(target).map_err(EngineError::from)?;
-    let changes = git
-        .diff_trees(head_tree, target_tree)
-        .map_err(EngineError::from)?;
-    let blocked = git
-        .check_clean(&changes, &[CONFIG_FILE.to_owned()])
-        .map_err(EngineError::from)?;
-    if !blocked.is_empty() {
-        return Err(EngineError::Dirty(blocked.iter().map(ToString::to_string).collect()).into());
-    }
-    // quickscale.yml: replaced only when it is as committed, or as a previous undo left it.
+    Ok((operation, target))
+}
+
+/// quickscale.yml after the undo: the user's text from before the
+/// operation (else the target's). Refused when the file on disk is neither
+/// as committed nor as a previous undo (`marker`) left it.
+fn config_after_undo(
+    git: &Git,
+    head_tree: ObjectId,
+    target_tree: ObjectId,
+    operation: &Operation,
+    marker: &std::path::Path,
+) -> Result<Option<ObjectId>, UndoError> {
     let on_disk = git.journal_entry(CONFIG_FILE).map_err(EngineError::from)?;
     let committed = git
         .entry_at(head_tree, CONFIG_FILE)
         .map_err(EngineError::from)?
         .map(|(_, id)| id);
-    let marker = git.git_dir().join(UNDONE_CONFIG);
-    let left_by_undo = std::fs::read_to_string(&marker)
+    let left_by_undo = std::fs::read_to_string(marker)
         .ok()
         .and_then(|t| ObjectId::from_hex(t.trim().as_bytes()).ok());
     let disk_id = on_disk.map(|e| e.id);
     if disk_id.is_some() && disk_id != committed && disk_id != left_by_undo {
         return Err(UndoError::ConfigEdited);
     }
-    let config_after = match &operation.config_before {
+    Ok(match &operation.config_before {
         Some(text) => Some(git.write_blob(text.as_bytes()).map_err(EngineError::from)?),
         None => git
             .entry_at(target_tree, CONFIG_FILE)
             .map_err(EngineError::from)?
             .map(|(_, id)| id),
-    };
-    let mut paths = txn::worktree_paths(&changes, CONFIG_FILE);
-    let config_leaf = |id| Leaf {
-        id,
-        kind: EntryKind::Blob,
-    };
-    if disk_id != config_after {
-        paths.push(PathChange {
-            path: CONFIG_FILE.to_owned(),
-            old: on_disk,
-            new: config_after.map(|id| config_leaf(id).into()),
-        });
-    }
-    let index = changes.iter().map(|c| (c.path.clone(), c.new)).collect();
+    })
+}
 
-    let branch =
-        super::session::branch_ref(git.head().map_err(EngineError::from)?.branch.as_deref());
-    let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
-    let mut ref_changes = vec![RefChange {
-        name: branch.clone(),
-        old: Some(head),
-        new: Some(target),
-    }];
-    let undo_next = target_state
-        .as_ref()
+/// Where the next undo goes: the start of the operation before.
+fn undo_next(target_state: Option<&AppliedState>) -> Option<ObjectId> {
+    target_state
         .and_then(|s| s.operation.as_ref())
         .and_then(|o| o.before.as_deref())
-        .and_then(|b| ObjectId::from_hex(b.as_bytes()).ok());
-    ref_changes.push(RefChange {
-        name: UNDO_REF.to_owned(),
-        old: git.ref_target(UNDO_REF).map_err(EngineError::from)?,
-        new: undo_next,
-    });
-    let wanted: Vec<(String, ObjectId)> = target_state
+        .and_then(|b| ObjectId::from_hex(b.as_bytes()).ok())
+}
+
+/// The module refs as the target's state has them (those whose commits
+/// this repository has).
+fn wanted_module_refs(git: &Git, target_state: Option<&AppliedState>) -> Vec<(String, ObjectId)> {
+    target_state
         .iter()
         .flat_map(|s| s.modules.iter())
         .filter_map(|(n, m)| {
@@ -164,48 +190,5 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
                 .map(|id| (refs::module_ref(n), id))
         })
         .filter(|(_, id)| git.has_object(*id))
-        .collect();
-    let current = git
-        .refs_with_prefix(MODULES_PREFIX)
-        .map_err(EngineError::from)?;
-    for (name, id) in &current {
-        let new = wanted.iter().find(|(n, _)| n == name).map(|(_, w)| *w);
-        ref_changes.push(RefChange {
-            name: name.clone(),
-            old: Some(*id),
-            new,
-        });
-    }
-    for (name, id) in &wanted {
-        if !current.iter().any(|(n, _)| n == name) {
-            ref_changes.push(RefChange {
-                name: name.clone(),
-                old: None,
-                new: Some(*id),
-            });
-        }
-    }
-    let summary = git.commit_summary(head).map_err(EngineError::from)?;
-    let prepared = Prepared {
-        operation: "undo".into(),
-        created_repo: false,
-        branch,
-        paths,
-        index,
-        refs: ref_changes,
-    };
-    txn::run(git, lock, &prepared).map_err(|e| EngineError::RolledBack(Box::new(e.into())))?;
-    match config_after {
-        Some(id) => fs_err::write(&marker, id.to_string()).map_err(|e| {
-            EngineError::from(GitError::new(format!("write `{}`", marker.display()), e))
-        })?,
-        None => {
-            let _ = std::fs::remove_file(&marker);
-        }
-    }
-    Ok(Undone {
-        head: target,
-        operation: operation.kind,
-        summary,
-    })
+        .collect()
 }

@@ -132,7 +132,24 @@ impl Git {
         prefix: &str,
         cache_ref: Option<&str>,
     ) -> Result<Split, SplitError> {
-        self.split_with_cache(tip, prefix, cache_ref, true)
+        let (split, cache_move) = self.split_with_cache(tip, prefix, cache_ref, true)?;
+        if let Some(update) = cache_move {
+            self.update_refs(&[update], "git quickscale split")?;
+        }
+        Ok(split)
+    }
+
+    /// [`Git::split`] that writes the cache's objects but leaves its ref to
+    /// the caller: the move (stating the value it replaces), `None` when the
+    /// cache is unchanged or someone else wrote one meanwhile (theirs is as
+    /// good). The engine makes it part of its transaction.
+    pub fn split_planned(
+        &self,
+        tip: ObjectId,
+        prefix: &str,
+        cache_ref: &str,
+    ) -> Result<(Split, Option<RefUpdate>), SplitError> {
+        self.split_with_cache(tip, prefix, Some(cache_ref), true)
     }
 
     /// [`Git::split`] reading the cache but never writing it (for reads
@@ -143,7 +160,9 @@ impl Git {
         prefix: &str,
         cache_ref: &str,
     ) -> Result<Split, SplitError> {
-        self.split_with_cache(tip, prefix, Some(cache_ref), false)
+        Ok(self
+            .split_with_cache(tip, prefix, Some(cache_ref), false)?
+            .0)
     }
 
     fn split_with_cache(
@@ -152,7 +171,7 @@ impl Git {
         prefix: &str,
         cache_ref: Option<&str>,
         save: bool,
-    ) -> Result<Split, SplitError> {
+    ) -> Result<(Split, Option<RefUpdate>), SplitError> {
         let prefix = prefix.trim_end_matches('/');
         let mut splitter = Splitter::new(self, prefix)?;
         if splitter.prefix_tree(self.tree_of(tip)?)?.is_none() {
@@ -174,10 +193,11 @@ impl Git {
             }
             Err(Restart::Joins) => Err(Restart::Joins),
         };
+        let mut cache_move = None;
         let id = match result {
             Ok(id) => {
                 if let Some(name) = cache_ref.filter(|_| save) {
-                    cache.save(self, name, prefix, id)?;
+                    cache_move = cache.save(self, name, prefix, id)?;
                 }
                 id
             }
@@ -197,12 +217,15 @@ impl Git {
                 }
             }
         };
-        Ok(Split {
-            tip: id,
-            walked: splitter.walked,
-            created: splitter.created,
-            cached,
-        })
+        Ok((
+            Split {
+                tip: id,
+                walked: splitter.walked,
+                created: splitter.created,
+                cached,
+            },
+            cache_move,
+        ))
     }
 }
 
@@ -786,10 +809,17 @@ impl Cache {
 
     /// Writes the changed shards and a new cache commit whose parent is the
     /// split tip (which keeps the split history from being pruned), and
-    /// moves `name` to it if nobody else did meanwhile.
-    fn save(&mut self, git: &Git, name: &str, prefix: &str, tip: ObjectId) -> Result<(), GitError> {
+    /// returns the move of `name` to it, unless somebody else moved it
+    /// meanwhile.
+    fn save(
+        &mut self,
+        git: &Git,
+        name: &str,
+        prefix: &str,
+        tip: ObjectId,
+    ) -> Result<Option<RefUpdate>, GitError> {
         if self.dirty.is_empty() && self.loaded.is_some() {
-            return Ok(());
+            return Ok(None);
         }
         for byte in std::mem::take(&mut self.dirty) {
             let i = usize::from(byte);
@@ -835,16 +865,13 @@ impl Cache {
         let current = git.ref_target(name)?;
         if current != self.loaded {
             // Someone else wrote a cache meanwhile; theirs is as good.
-            return Ok(());
+            return Ok(None);
         }
-        git.update_refs(
-            &[RefUpdate {
-                name: name.to_owned(),
-                expected: current,
-                new: Some(commit),
-            }],
-            "git quickscale split",
-        )
+        Ok(Some(RefUpdate {
+            name: name.to_owned(),
+            expected: current,
+            new: Some(commit),
+        }))
     }
 }
 

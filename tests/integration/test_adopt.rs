@@ -1793,6 +1793,23 @@ fn adopting_a_project_made_by_upstreams_own_cli_changes_nothing_django_runs() {
     let venv =
         crate::common::python::Venv::create_on(&env, &dir, &stack, &["--ignore-requires-python"]);
     std::fs::remove_file(&reqs).expect("rm");
+    // Upstream's project does not depend on django-debug-toolbar, and its
+    // urls.py mounts the toolbar whenever it imports (its settings never
+    // install the app); the shared base venv has it (this project's themes
+    // use it), so it is hidden from this venv, as on upstream's machines.
+    let site = venv.python(
+        &[
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+        ],
+        &[],
+    );
+    let site = PathBuf::from(stdout(&site).trim());
+    std::fs::write(
+        site.join("debug_toolbar.py"),
+        "raise ImportError(\"not a dependency of upstream's project\")\n",
+    )
+    .expect("hide debug_toolbar");
     let db = format!("sqlite:///{}", env.root().join("db.sqlite3").display());
     let vars = [("DATABASE_URL", db.as_str()), ("QS_DUMP_REQUESTS", "1")];
     venv.manage(&["migrate", "--noinput", "-v0"], &vars);
@@ -1823,7 +1840,40 @@ fn adopting_a_project_made_by_upstreams_own_cli_changes_nothing_django_runs() {
         describe(&out)
     );
     let after = dump("after adopt");
-    assert_eq!(before["urls"], after["urls"], "URL patterns changed");
+    // The same URL patterns, but for one named change: the wiring mounts
+    // each URLconf once, and upstream auth's urls.py includes allauth.urls
+    // again, so allauth's second copies go. Django never reached them (the
+    // first match wins; they have the same routes and names), which the
+    // identical responses below show. Nothing else may go or come.
+    let counts = |v: &serde_json::Value| {
+        let mut m = std::collections::BTreeMap::<String, usize>::new();
+        for u in v.as_array().expect("urls") {
+            *m.entry(u.to_string()).or_default() += 1;
+        }
+        m
+    };
+    let (b_urls, a_urls) = (counts(&before["urls"]), counts(&after["urls"]));
+    assert_eq!(
+        b_urls.keys().collect::<Vec<_>>(),
+        a_urls.keys().collect::<Vec<_>>(),
+        "URL patterns changed"
+    );
+    let dropped: Vec<&String> = b_urls
+        .iter()
+        .filter(|(u, n)| a_urls[u.as_str()] != **n)
+        .map(|(u, _)| u)
+        .collect();
+    assert!(
+        dropped
+            .iter()
+            .all(|u| u.contains("\"accounts/") && a_urls[u.as_str()] == 1),
+        "URL patterns changed: {dropped:?}"
+    );
+    assert!(
+        stdout(&out).contains("mounted once"),
+        "the plan names the dropped copies: {}",
+        describe(&out)
+    );
     let changed = settings_changed(&before, &after);
     assert!(
         changed.is_empty(),

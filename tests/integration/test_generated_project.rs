@@ -1670,6 +1670,19 @@ fn generated_lint_job_pre_commit_hooks_and_locks_work() {
     let venv = Venv::create(&env, &project);
     let (steps, config) = lint_job(&venv);
 
+    // An embedded module's code is its authors': with a ruff configuration
+    // of its own (upstream's have one), it still stays out of the project's lint.
+    let module = project.join("modules/m");
+    std::fs::create_dir_all(&module).expect("mkdir");
+    std::fs::write(
+        module.join("pyproject.toml"),
+        "[tool.ruff]\nline-length = 79\n",
+    )
+    .expect("write");
+    std::fs::write(module.join("loose.py"), "import os\nx = {'a':1}\n").expect("write");
+    env.git(&project, &["add", "modules/m"]);
+    env.git(&project, &["commit", "-qm", "a module", "--no-verify"]);
+
     // As generated: every step passes, and leaves the worktree as it was.
     if let Err(e) = run_lint_job(&env, &venv, &steps, &config) {
         panic!("CI's lint job fails on the generated project: {e}");

@@ -13,7 +13,10 @@
 //! `target/test-cache/screenshots/layout-*.png`; `UPDATE_DOCS=1` copies
 //! the ones docs/gallery.md shows into docs/gallery/.
 //!
-//! Gated: `QUICKSCALE_PYTHON_TESTS=1` and a `chromium` (else `SKIPPED`).
+//! Gated: `QUICKSCALE_LAYOUT_TESTS=1` (they take minutes, so the CI run of
+//! scripts/test.sh leaves them out; run them by hand after changing a
+//! theme's or module's templates or CSS), `QUICKSCALE_PYTHON_TESTS=1` and
+//! a `chromium` (else `SKIPPED`).
 //! The first-party set (billing + teams) runs on the baseline stack in the
 //! three showcase themes, which share one venv (~1 min after the base venv);
 //! the upstream sets (auth, auth + crm, and crm_react) need
@@ -32,6 +35,23 @@ use crate::common::{TestEnv, describe, repo_root, stdout};
 
 const LAYOUT_CHECK: &str = include_str!("common/layout_check.py");
 const UPSTREAM_VAR: &str = "QUICKSCALE_UPSTREAM_REPO";
+/// Set to 1 to run the layout checks (see the module docs).
+const LAYOUT_VAR: &str = "QUICKSCALE_LAYOUT_TESTS";
+
+/// True when the layout checks are asked for and Python tests are on;
+/// otherwise prints `SKIPPED` (when Python tests are on).
+fn layout_enabled() -> bool {
+    if !python::python_enabled() {
+        return false;
+    }
+    if std::env::var(LAYOUT_VAR).is_ok_and(|v| v == "1") {
+        return true;
+    }
+    python::skipped(&format!(
+        "the layout checks in headless Chromium take minutes: set {LAYOUT_VAR}=1 to run them"
+    ));
+    false
+}
 /// The widths every page is measured at: a small phone and a laptop.
 const WIDTHS: [u32; 2] = [375, 1280];
 
@@ -98,6 +118,8 @@ if "auth" in MODULES:
     page(reverse("quickscale_auth:profile"), shot="auth-profile")
     page(reverse("quickscale_auth:profile-edit"))
     page(reverse("quickscale_auth:account-delete"))
+    page(reverse("account_change_password"))
+    page(reverse("account_logout"))
 if "crm" in MODULES:
     from quickscale_modules_crm.models import Company, Contact, Deal, Stage
     stages = list(Stage.objects.order_by("order")) or [Stage.objects.create(name="Lead", order=0)]
@@ -124,24 +146,13 @@ fn timing(what: &str, started: Instant) {
     );
 }
 
-/// `python <args>` of `venv` in `project`: with the settings shim (its
-/// directory first on the path) when there is one, and a project's own
-/// module copies when it shares another project's venv.
-fn command(
-    venv: &Venv<'_>,
-    project: &Path,
-    names: &[&str],
-    shim: Option<&Path>,
-    args: &[&str],
-) -> Command {
-    let extra: &[(&str, &str)] = if shim.is_some() {
-        &[("DJANGO_SETTINGS_MODULE", "layout_settings")]
-    } else {
-        &[]
-    };
-    let mut cmd = venv.command(args, extra);
+/// `python <args>` of `venv` in `project` on the settings shim (its
+/// directory first on the path), and a project's own module copies when it
+/// shares another project's venv.
+fn command(venv: &Venv<'_>, project: &Path, names: &[&str], shim: &Path, args: &[&str]) -> Command {
+    let mut cmd = venv.command(args, &[("DJANGO_SETTINGS_MODULE", "layout_settings")]);
     cmd.current_dir(project);
-    let mut path: Vec<String> = shim.iter().map(|s| s.display().to_string()).collect();
+    let mut path = vec![shim.display().to_string()];
     if project != venv.project() {
         path.extend(names.iter().map(|m| {
             project
@@ -150,9 +161,7 @@ fn command(
                 .to_string()
         }));
     }
-    if !path.is_empty() {
-        cmd.env("PYTHONPATH", path.join(":"));
-    }
+    cmd.env("PYTHONPATH", path.join(":"));
     cmd
 }
 
@@ -261,21 +270,20 @@ fn measure<'e>(
     let venv = own.as_ref().or(shared).expect("a venv");
     timing(&format!("{slug}: generate + install"), started);
 
-    // dj-stripe's migration history takes minutes on SQLite: its tables
-    // come from its models here (as in e2e_2_teams_module.rs).
-    let shim = names.contains(&"billing").then(|| {
-        let dir = env.root().join(format!("shim-{slug}"));
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        std::fs::write(
-            dir.join("layout_settings.py"),
-            format!(
-                "from {slug}.settings.local import *  # noqa: F403\nMIGRATION_MODULES = {{\"djstripe\": None}}\n"
-            ),
-        )
-        .expect("write the settings shim");
-        dir
-    });
-    let python = |args: &[&str]| command(venv, &project, &names, shim.as_deref(), args);
+    // The development settings, as a visitor sees the site: without
+    // django-debug-toolbar's panel (not the theme's), and with dj-stripe's
+    // tables from its models (its migration history takes minutes on
+    // SQLite; as in e2e_2_teams_module.rs).
+    let shim = env.root().join(format!("shim-{slug}"));
+    std::fs::create_dir_all(&shim).expect("mkdir");
+    let mut settings = format!(
+        "from {slug}.settings.local import *  # noqa: F403\nDEBUG_TOOLBAR_CONFIG = {{\"SHOW_TOOLBAR_CALLBACK\": lambda request: False}}\n"
+    );
+    if names.contains(&"billing") {
+        settings.push_str("MIGRATION_MODULES = {\"djstripe\": None}\n");
+    }
+    std::fs::write(shim.join("layout_settings.py"), settings).expect("write the settings shim");
+    let python = |args: &[&str]| command(venv, &project, &names, &shim, args);
     run(
         python(&["manage.py", "migrate", "--noinput", "--run-syncdb"]),
         "migrate",
@@ -474,7 +482,7 @@ fn every_theme_ships_the_overrides_of_upstream_module_pages_as_user_files() {
 /// baseline stack; the themes share one venv.
 #[test]
 fn billing_and_teams_pages_pass_the_layout_check_in_every_theme() {
-    if !python::python_enabled() {
+    if !layout_enabled() {
         return;
     }
     let Some(chromium) = python::chromium("the layout check") else {
@@ -517,7 +525,7 @@ fn billing_and_teams_pages_pass_the_layout_check_in_every_theme() {
 /// pages) in every theme: auth alone, auth + crm, and crm_react.
 #[test]
 fn upstream_auth_and_crm_pages_pass_the_layout_check_in_every_theme() {
-    if !python::python_enabled() {
+    if !layout_enabled() {
         return;
     }
     let Some(upstream) = std::env::var_os(UPSTREAM_VAR).filter(|v| !v.is_empty()) else {

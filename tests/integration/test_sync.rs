@@ -316,3 +316,52 @@ fn sync_without_a_remote_says_how_to_add_one() {
         describe(&out)
     );
 }
+
+/// sync moves refs through the same journaled transaction as every writer:
+/// a killed operation's journal is what `recover` needs, so sync leaves it
+/// (and the refs) alone and says to recover first.
+#[test]
+fn sync_leaves_a_killed_operations_journal_to_recover() {
+    let env = TestEnv::new();
+    let (remote, clone_a) = setup(&env);
+    git_ok(&env, &clone_a, &["push", "-q", "-u", "origin", "main"]);
+    let clone_b = env.root().join("b");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().expect("utf8"),
+            clone_b.to_str().expect("utf8"),
+        ],
+    );
+    crate::common::kill_at(
+        &env,
+        &clone_b,
+        &["status", "--repair-state"],
+        "journal-written",
+    );
+    let journal = clone_b.join(".git/quickscale/journal.json");
+    let text = std::fs::read_to_string(&journal).expect("a journal after the kill");
+    let out = env.qs(&clone_b, &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("run `git quickscale recover` first"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&journal).expect("journal kept"),
+        text,
+        "sync must not touch the journal"
+    );
+    assert!(noted(&env, &clone_b, None).is_empty(), "no notes taken");
+    qs_ok(&env, &clone_b, &["recover"]);
+    assert!(!journal.exists());
+    qs_ok(&env, &clone_b, &["sync"]);
+    assert_eq!(
+        noted(&env, &clone_b, None),
+        noted(&env, &clone_a, None),
+        "after recover, sync takes the remote's notes"
+    );
+}

@@ -290,6 +290,7 @@ pub fn prepare(
         .unwrap_or_default();
     let mut managed_paths = crate::wiring::managed_paths(&package).to_vec();
     managed_paths.extend(keep_upstream_wiring(&ws, &mut resolved, &mut survey));
+    note_mounted_once(&ws.root, &resolved, &package, &mut survey);
     for path in managed_paths {
         if let Some(regenerated) = regenerated_diff(&ws.root, &resolved, &path) {
             survey.regenerate.push(regenerated);
@@ -302,6 +303,25 @@ pub fn prepare(
         ws,
         resolved,
     })))
+}
+
+/// The one change of the URL patterns adopt makes, named in the plan: the
+/// wiring mounts each URLconf once, so what a module's URLconf includes
+/// again of another mounted one (upstream auth's urls.py re-includes
+/// allauth.urls) goes; Django never reached those copies.
+fn note_mounted_once(root: &Path, resolved: &execute::Resolved, package: &str, s: &mut Survey) {
+    let path = format!("{package}/urls_modules.py");
+    let running = std::fs::read_to_string(root.join(&path)).unwrap_or_default();
+    let regenerated = resolved
+        .managed()
+        .get(&path)
+        .map(|f| String::from_utf8_lossy(&f.contents).into_owned())
+        .unwrap_or_default();
+    if regenerated.contains("mounted_once(") && !running.contains("mounted_once(") {
+        s.problems.push(format!(
+            "{path}: each URLconf is mounted once now; URL patterns a module's URLconf includes again of another mounted one (upstream auth's urls.py re-includes allauth.urls) are left out: duplicates of patterns that stay, which Django never reached (the first match wins), so no response changes"
+        ));
+    }
 }
 
 /// quickscale.yml as adopt commits it, parsed.

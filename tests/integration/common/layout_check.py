@@ -43,7 +43,8 @@ MEASURE = r"""
   if (!document.querySelector("link[rel=stylesheet][href*='css/style.css']")) findings.push("the theme's stylesheet (css/style.css) is not loaded");
   if (EXPECT.page_header && !document.querySelector("main .page-header h1")) findings.push("no page header (.page-header with an <h1>) in <main>");
   if (EXPECT.title && !document.title.includes(EXPECT.title)) findings.push(`the page title "${document.title}" does not name "${EXPECT.title}"`);
-  const emoji = (document.body.innerText.match(/\p{Extended_Pictographic}/gu) || []);
+  // Emoji shown as pictures (not © or ™, which text fonts have).
+  const emoji = (document.body.innerText.match(/\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F/gu) || []);
   if (emoji.length) findings.push(`emoji icons in the text (${emoji.slice(0, 5).join(" ")}): empty boxes without an emoji font`);
   // The navigation: every link on one line, one row on a wide screen.
   const links = [...document.querySelectorAll(".nav-links a")].filter(visible);

@@ -22,7 +22,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def _is_partial_request(request: HttpRequest) -> bool:
     """An htmx request that targets part of the page (not a boosted navigation)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
 
 
 @require_safe

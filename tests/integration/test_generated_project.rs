@@ -1755,3 +1755,109 @@ fn generated_lint_job_pre_commit_hooks_and_locks_work() {
         "{err}"
     );
 }
+
+/// The optional type checking the README offers (issue 24 item 6):
+/// `pip install -r requirements-typecheck.txt` then `mypy` passes on the
+/// generated project of every offline theme, leaves modules/ and migrations
+/// out, and fails naming a project file with a type error. mypy is not in
+/// requirements-dev.txt (the usual install stays small).
+#[test]
+fn generated_mypy_with_django_stubs_passes_and_catches_errors() {
+    let env = TestEnv::new();
+    let project = generate(&env, Theme::ShowcaseHtmx);
+    let readme = read(&project.join("README.md"));
+    let section = readme
+        .split("## Type checking (optional)")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a Type checking (optional) section");
+    let commands: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("```sh"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    assert_eq!(
+        commands,
+        ["pip install -r requirements-typecheck.txt", "mypy"],
+        "{section}"
+    );
+    let typecheck = read(&project.join("requirements-typecheck.txt"));
+    for needed in [
+        "-r requirements-dev.txt",
+        "mypy",
+        "django-stubs[compatible-mypy]",
+    ] {
+        assert!(
+            typecheck.lines().any(|l| l.starts_with(needed)),
+            "requirements-typecheck.txt lacks {needed}:\n{typecheck}"
+        );
+    }
+    let dev = read(&project.join("requirements-dev.txt"));
+    assert!(
+        !dev.contains("mypy") && !dev.contains("django-stubs"),
+        "{dev}"
+    );
+    if !python::python_enabled() {
+        return;
+    }
+    let venv = Venv::create_on(
+        &env,
+        &project,
+        &python::lts_stack(),
+        &["-r", "requirements-typecheck.txt"],
+    );
+    let cache = python::cache_dir("mypy");
+    let mypy = |venv: &Venv<'_>| {
+        venv.try_python(
+            &["-m", "mypy"],
+            &[("MYPY_CACHE_DIR", cache.to_str().expect("UTF-8"))],
+        )
+    };
+
+    // Type errors in an embedded module and in a migration are not the
+    // project's: as generated plus those, mypy passes.
+    let bad = "x: int = \"a\"\n";
+    std::fs::create_dir_all(project.join("modules/m")).expect("mkdir");
+    std::fs::write(project.join("modules/m/bad.py"), bad).expect("write");
+    let migrations = project.join("demo/migrations");
+    std::fs::create_dir_all(&migrations).expect("mkdir");
+    std::fs::write(migrations.join("__init__.py"), "").expect("write");
+    std::fs::write(migrations.join("0001_bad.py"), bad).expect("write");
+    let out = mypy(&venv);
+    assert!(
+        out.status.success() && stdout(&out).contains("Success"),
+        "mypy fails on the generated project:\n{}",
+        describe(&out)
+    );
+
+    // A type error in a project module: mypy fails and names it.
+    std::fs::write(project.join("demo/extra.py"), bad).expect("write");
+    let out = mypy(&venv);
+    let text = stdout(&out);
+    assert!(
+        !out.status.success() && text.contains("demo/extra.py:1: error"),
+        "mypy accepted `{}` in demo/extra.py:\n{}",
+        bad.trim(),
+        describe(&out)
+    );
+    assert!(
+        !text.contains("modules/m") && !text.contains("migrations"),
+        "{text}"
+    );
+
+    // The other offline themes pass too (same dependencies: the same venv).
+    let mut venv = venv;
+    for theme in [Theme::ShowcaseHtml, Theme::ShowcaseReact] {
+        let other = TestEnv::new();
+        let project = generate(&other, theme);
+        venv = venv.moved_to(&project);
+        let out = mypy(&venv);
+        assert!(
+            out.status.success(),
+            "mypy fails on the generated {} project:\n{}",
+            theme.name(),
+            describe(&out)
+        );
+    }
+}

@@ -55,14 +55,14 @@ pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
     for m in &report.modules_fetched {
         ctx.ui.status(&format!(
             "  {}: taken from {}",
-            crate::state::refs::module_ref(m),
+            sync::Report::module_ref(m),
             report.remote
         ));
     }
     for m in &report.modules_diverged {
         ctx.ui.warn(&format!(
             "{} points elsewhere on {}; both were left as they are",
-            crate::state::refs::module_ref(m),
+            sync::Report::module_ref(m),
             report.remote
         ));
     }

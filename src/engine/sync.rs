@@ -96,6 +96,14 @@ pub struct Report {
     pub modules_diverged: Vec<String>,
 }
 
+impl Report {
+    /// The full ref name of a module listed in `modules_fetched` or
+    /// `modules_diverged`, for messages (the CLI does not name `state`).
+    pub fn module_ref(module: &str) -> String {
+        refs::module_ref(module)
+    }
+}
+
 /// Syncs the state with `remote` (default: the branch's upstream remote,
 /// else `origin`).
 ///

@@ -352,7 +352,12 @@ pub fn start_session(
 
 /// Reads never repair: they say that an interrupted operation waits.
 pub fn warn_interrupted(ctx: &Context, git: &crate::git::Git) {
-    for pending in crate::engine::recover::pending(git) {
+    render_pending(ctx, &crate::engine::recover::pending(git));
+}
+
+/// Says what waits for the user.
+pub fn render_pending(ctx: &Context, pending: &[Pending]) {
+    for pending in pending {
         match pending {
             Pending::Paused {
                 operation,

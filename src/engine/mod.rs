@@ -5,6 +5,7 @@ pub mod adopt;
 pub mod check;
 pub mod execute;
 pub mod extract;
+pub mod installed;
 pub mod kept;
 pub mod modules;
 pub mod notices;

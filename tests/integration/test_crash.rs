@@ -268,26 +268,3 @@ fn two_commands_cannot_both_recover() {
     // The lock dies with its process: no stale lock to delete by hand.
     env.qs_ok(&dir, &["recover"]);
 }
-
-/// Reads never repair: they say what waits (engine::recover::pending) and
-/// leave the journal for `recover`.
-#[test]
-fn reads_say_an_interrupted_operation_waits_and_leave_it() {
-    let env = TestEnv::new();
-    let (dir, args) = scenario(&env, "apply");
-    kill_at(&env, &dir, &args, "index-written");
-    for read in [["status"], ["list-modules"]] {
-        let out = env.qs(&dir, &read);
-        assert!(
-            stderr(&out).contains(
-                "an interrupted `git quickscale apply` was found; what is shown may be half-done: run `git quickscale recover` to finish it"
-            ),
-            "{read:?}: {}",
-            describe(&out)
-        );
-        assert!(
-            dir.join(".git/quickscale/journal.json").exists(),
-            "{read:?} repaired"
-        );
-    }
-}

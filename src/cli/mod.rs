@@ -343,11 +343,16 @@ pub fn start_session(
     mode: Mode,
 ) -> Result<WriteSession, CliError> {
     let opened = crate::engine::session::open_for_write(git, mode).map_err(apply::engine_error)?;
+    Ok(render_opened(ctx, opened))
+}
+
+/// Says what opening a write session found; the session goes on.
+pub fn render_opened(ctx: &Context, opened: crate::engine::session::Opened) -> WriteSession {
     report_recovery(ctx, opened.recovered);
     for w in &opened.warnings {
         ctx.ui.warn(w);
     }
-    Ok(opened.session)
+    opened.session
 }
 
 /// Reads never repair: they say that an interrupted operation waits.

@@ -2,6 +2,7 @@
 
 use super::{CmdResult, Context};
 use crate::config::ConfigFile;
+use crate::engine::installed;
 use crate::error::{CliError, exit};
 use crate::project;
 use crate::source::{self, ListingRow};
@@ -27,7 +28,8 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
         Some(dir) => {
             let config =
                 ConfigFile::load(&dir.config_path(), crate::config::CONFIG_FILE, &catalog)?;
-            let installed = installed_modules(ctx, &dir.root, &config, &catalog);
+            let installed = installed::installed(&dir.root, &config.config, &catalog);
+            super::render_pending(ctx, &installed.pending);
             (Some(config), Some(installed))
         }
         None => (None, None),
@@ -35,12 +37,9 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
     let rows = source::listing(
         &catalog,
         config.as_ref().map(|c| &c.config),
-        installed.as_deref(),
+        installed.as_ref().map(|i| i.modules.as_slice()),
     );
-    let updates = match (project::find(&ctx.cwd), &config) {
-        (Some(dir), Some(config)) => available_updates(&dir.root, config, &catalog),
-        _ => Vec::new(),
-    };
+    let updates = installed.map(|i| i.updates).unwrap_or_default();
     if args.json {
         let mut value = serde_json::to_value(&rows)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
@@ -69,49 +68,6 @@ pub fn cmd_list_modules(ctx: &Context, args: &ListModulesArgs) -> CmdResult {
         }
     }
     Ok(exit::OK)
-}
-
-/// What the last `update` saw upstream for the embedded modules, where it
-/// looked at the ref embedded now (read only).
-fn available_updates(
-    root: &std::path::Path,
-    config: &ConfigFile,
-    catalog: &crate::catalog::Catalog,
-) -> Vec<(String, crate::engine::upstream_cache::Cached)> {
-    let Ok(Some(git)) = crate::git::Git::open_at_root(root) else {
-        return Vec::new();
-    };
-    let head = git.head().ok().and_then(|h| h.commit);
-    let Ok((Some(state), _)) = crate::state::load(&git, head, Some(&config.config), catalog) else {
-        return Vec::new();
-    };
-    crate::engine::upstream_cache::load_cache(&git)
-        .into_iter()
-        .filter(|(name, c)| {
-            state
-                .modules
-                .get(name)
-                .is_some_and(|m| m.source == c.source && m.git_ref == c.git_ref)
-        })
-        .collect()
-}
-
-/// The modules embedded now, per the applied state (empty when unknown).
-fn installed_modules(
-    ctx: &Context,
-    root: &std::path::Path,
-    config: &ConfigFile,
-    catalog: &crate::catalog::Catalog,
-) -> Vec<String> {
-    let Ok(Some(git)) = crate::git::Git::open_at_root(root) else {
-        return Vec::new();
-    };
-    super::warn_interrupted(ctx, &git);
-    let head = git.head().ok().and_then(|h| h.commit);
-    match crate::state::load(&git, head, Some(&config.config), catalog) {
-        Ok((Some(state), _)) => state.modules.keys().cloned().collect(),
-        _ => Vec::new(),
-    }
 }
 
 fn render_table(ctx: &Context, rows: &[ListingRow]) {

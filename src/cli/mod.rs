@@ -25,6 +25,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::catalog::Catalog;
+use crate::engine::recover::{Pending, Recovered};
 use crate::engine::session::{Mode, WriteSession};
 use crate::error::{CliError, exit};
 use crate::project;
@@ -342,38 +343,47 @@ pub fn start_session(
     mode: Mode,
 ) -> Result<WriteSession, CliError> {
     let opened = crate::engine::session::open_for_write(git, mode).map_err(apply::engine_error)?;
+    Ok(render_opened(ctx, opened))
+}
+
+/// Says what opening a write session found; the session goes on.
+pub fn render_opened(ctx: &Context, opened: crate::engine::session::Opened) -> WriteSession {
     report_recovery(ctx, opened.recovered);
     for w in &opened.warnings {
         ctx.ui.warn(w);
     }
-    Ok(opened.session)
+    opened.session
 }
 
 /// Reads never repair: they say that an interrupted operation waits.
 pub fn warn_interrupted(ctx: &Context, git: &crate::git::Git) {
-    if let Ok(Some(p)) = crate::txn::paused(git) {
-        ctx.ui.warn(&format!(
-            "a `git quickscale {}` is paused with conflicts in {} file(s): resolve them and run `git quickscale {} --continue` (or `--abort`)",
-            p.operation,
-            p.conflicted.len(),
-            p.operation
-        ));
-    }
-    if let Some(i) = crate::txn::interrupted(git.git_dir()) {
-        ctx.ui.warn(&format!(
-            "an interrupted `git quickscale {}` was found; what is shown may be half-done: run `git quickscale recover` to finish it",
-            i.operation
-        ));
+    render_pending(ctx, &crate::engine::recover::pending(git));
+}
+
+/// Says what waits for the user.
+pub fn render_pending(ctx: &Context, pending: &[Pending]) {
+    for pending in pending {
+        match pending {
+            Pending::Paused {
+                operation,
+                conflicted,
+            } => ctx.ui.warn(&format!(
+                "a `git quickscale {operation}` is paused with conflicts in {conflicted} file(s): resolve them and run `git quickscale {operation} --continue` (or `--abort`)"
+            )),
+            Pending::Interrupted { operation } => ctx.ui.warn(&format!(
+                "an interrupted `git quickscale {operation}` was found; what is shown may be half-done: run `git quickscale recover` to finish it"
+            )),
+        }
     }
 }
 
 /// Says what recovery did.
-pub fn report_recovery(ctx: &Context, recovered: Option<crate::txn::Recovered>) {
+pub fn report_recovery(ctx: &Context, recovered: Option<Recovered>) {
     match recovered {
-        Some(crate::txn::Recovered::RolledBack { operation }) => ctx.ui.warn(&format!(
+        Some(Recovered::RolledBack { operation }) => ctx.ui.warn(&format!(
             "an interrupted `git quickscale {operation}` was found; it has been rolled back: the repository is as it was before it started"
         )),
-        Some(crate::txn::Recovered::Completed { operation }) => ctx.ui.warn(&format!(
+        Some(Recovered::Completed { operation }) => ctx.ui.warn(&format!(
             "an interrupted `git quickscale {operation}` was found; it had already moved the branch, so it has been completed"
         )),
         None => {}
@@ -383,7 +393,7 @@ pub fn report_recovery(ctx: &Context, recovered: Option<crate::txn::Recovered>) 
 /// One line when a note was ignored, or when upstream QuickScale's state
 /// files say the project is not adopted yet.
 fn warn_state(ctx: &Context, ws: &crate::engine::Workspace) {
-    if !matches!(ws.origin, crate::state::Origin::Note(_))
+    if !ws.from_note()
         && crate::upstream::files::RETIRED
             .iter()
             .any(|f| ws.root.join(f).exists())

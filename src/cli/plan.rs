@@ -12,7 +12,6 @@ use crate::engine::request::{
     self, EditRequest, ManifestStatus, ModuleArg, NewRequest, SetArg, SourceArg, parse_cli_value,
 };
 use crate::error::{CliError, exit};
-use crate::fsutil;
 use crate::identity;
 use crate::manifest::Manifest;
 use crate::project;
@@ -187,8 +186,7 @@ fn plan_new(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult {
         ctx.ui.status("Not saved.");
         return Ok(exit::OK);
     }
-    fs_err::create_dir_all(&project_root).map_err(|e| CliError::from_error(&e, None))?;
-    fsutil::write_atomic(&output, text.as_bytes()).map_err(|e| CliError::from_error(&e, None))?;
+    request::save_new(&project_root, &output, &text).map_err(|e| CliError::from_error(&e, None))?;
     ctx.ui
         .status_styled(Tone::Ok, &format!("Wrote {}", shown(&ctx.cwd, &output)));
     let cd = if project_root == ctx.cwd {
@@ -305,17 +303,10 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
     // quickscale.yml is read here and written at the end: under the lock
     // writers hold, so that an `apply` running meanwhile neither loses this
     // edit nor reads half of it. A dry run writes nothing and takes none.
-    let mut _session = None;
-    if let Ok(Some(git)) = crate::git::Git::open_at_root(&project_root) {
-        if !args.dry_run {
-            _session = Some(super::start_session(
-                ctx,
-                &git,
-                crate::engine::session::Mode::LockOnly,
-            )?);
-        }
-        super::warn_interrupted(ctx, &git);
-    }
+    let edit =
+        request::open_for_edit(&project_root, !args.dry_run).map_err(super::apply::engine_error)?;
+    let _session = edit.opened.map(|o| super::render_opened(ctx, o));
+    super::render_pending(ctx, &edit.pending);
     let file = ConfigFile::load(&path, &display, catalog)?;
 
     let mut sets = args.sets.clone();
@@ -386,8 +377,7 @@ fn edit_existing(ctx: &Context, args: &PlanArgs, catalog: &Catalog) -> CmdResult
         ctx.ui.status("Not saved.");
         return Ok(exit::OK);
     }
-    fsutil::write_atomic(&path, planned.value.as_bytes())
-        .map_err(|e| CliError::from_error(&e, None))?;
+    request::save(&path, &planned.value).map_err(|e| CliError::from_error(&e, None))?;
     ctx.ui
         .status_styled(Tone::Ok, &format!("Updated {display}"));
     ctx.ui.status("Next: git quickscale apply");

@@ -3,7 +3,6 @@
 use super::{CmdResult, Context};
 use crate::engine::sync::{self, NotesResult, SyncError};
 use crate::error::{CliError, exit};
-use crate::git::Git;
 use crate::ui::Tone;
 
 /// Fetch, merge and push the applied state (notes and module refs) with a remote
@@ -28,10 +27,7 @@ pub struct SyncArgs {
 }
 
 pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
-    let git = Git::discover_with_env(&ctx.cwd).ok_or_else(|| {
-        CliError::new("not inside a git repository").hint("run it inside the project's repository")
-    })?;
-    let report = sync::sync(&git, args.remote.as_deref()).map_err(sync_error)?;
+    let report = sync::sync_from(&ctx.cwd, args.remote.as_deref()).map_err(sync_error)?;
     if args.json {
         let text = crate::escape::json(&report)
             .map_err(|e| CliError::new(format!("cannot render JSON: {e}")))?;
@@ -55,14 +51,14 @@ pub fn cmd_sync(ctx: &Context, args: &SyncArgs) -> CmdResult {
     for m in &report.modules_fetched {
         ctx.ui.status(&format!(
             "  {}: taken from {}",
-            crate::state::refs::module_ref(m),
+            sync::Report::module_ref(m),
             report.remote
         ));
     }
     for m in &report.modules_diverged {
         ctx.ui.warn(&format!(
             "{} points elsewhere on {}; both were left as they are",
-            crate::state::refs::module_ref(m),
+            sync::Report::module_ref(m),
             report.remote
         ));
     }

@@ -5,6 +5,7 @@ pub mod adopt;
 pub mod check;
 pub mod execute;
 pub mod extract;
+pub mod installed;
 pub mod kept;
 pub mod modules;
 pub mod notices;
@@ -58,6 +59,12 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Whether the applied state comes from a state note (not derived from
+    /// the tree, nor absent).
+    pub fn from_note(&self) -> bool {
+        matches!(self.origin, Origin::Note(_))
+    }
+
     /// Loads the applied state of the project at `root` in `git` (which may
     /// not exist yet). Reads only.
     pub fn open(

@@ -6,7 +6,10 @@ use std::path::Path;
 use super::EngineError;
 use super::session::{self, Mode};
 use crate::git::Git;
-use crate::txn::{self, Recovered};
+use crate::txn;
+
+/// What a recovery did (the CLI renders it).
+pub use crate::txn::Recovered;
 
 /// What `recover` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +29,37 @@ pub struct Recovery {
     pub outcome: RecoverOutcome,
     /// A paused update (not interrupted: it waits for the user).
     pub paused: Option<String>,
+}
+
+/// An operation waiting for the user, as reads report it (they never repair).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    /// An update paused with conflicts in `conflicted` file(s).
+    Paused {
+        operation: String,
+        conflicted: usize,
+    },
+    /// An interrupted (killed) operation that `recover` finishes.
+    Interrupted { operation: String },
+}
+
+/// What waits in `git`'s repository: a paused operation, then an
+/// interrupted one. Read only; an unreadable pause record is not reported
+/// here (the writing commands say what is wrong with it).
+pub fn pending(git: &Git) -> Vec<Pending> {
+    let mut pending = Vec::new();
+    if let Ok(Some(p)) = txn::paused(git) {
+        pending.push(Pending::Paused {
+            operation: p.operation,
+            conflicted: p.conflicted.len(),
+        });
+    }
+    if let Some(i) = txn::interrupted(git.git_dir()) {
+        pending.push(Pending::Interrupted {
+            operation: i.operation,
+        });
+    }
+    pending
 }
 
 /// Recovers the repository at the project root `root`.

@@ -3,10 +3,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::EngineError;
+use super::recover::{self, Pending};
+use super::session::{self, Mode, Opened};
 use crate::catalog::Catalog;
 use crate::config::edit::{self, EditError};
 use crate::config::emit::NewConfig;
 use crate::config::{Identity, ProjectConfig, SourceOverride, check_ref_name};
+use crate::git::Git;
 use crate::identity::{Theme, is_module_name, module_name_problem};
 use crate::manifest::{MANIFEST_FILE, Manifest};
 use crate::source::{self, Location, ModuleSource, SourceError};
@@ -545,4 +549,43 @@ mod tests {
         assert!(add_theme_modules(Theme::ShowcaseReact, &mut none).is_empty());
         assert!(none.is_empty());
     }
+}
+
+/// `plan`'s edit of an existing quickscale.yml, as far as the repository goes.
+#[derive(Default)]
+pub struct EditSession {
+    /// The lock writers hold (none for a dry run, or without a repository).
+    pub opened: Option<Opened>,
+    /// Operations waiting for the user (never repaired here).
+    pub pending: Vec<Pending>,
+}
+
+/// Opens the repository of the project at `root`, if any: quickscale.yml is
+/// read and written under the lock writers hold, so that an `apply` running
+/// meanwhile neither loses the edit nor reads half of it. `write: false` (a
+/// dry run) writes nothing and takes no lock.
+pub fn open_for_edit(root: &Path, write: bool) -> Result<EditSession, EngineError> {
+    let Ok(Some(git)) = Git::open_at_root(root) else {
+        return Ok(EditSession::default());
+    };
+    let opened = match write {
+        true => Some(session::open_for_write(&git, Mode::LockOnly)?),
+        false => None,
+    };
+    Ok(EditSession {
+        opened,
+        pending: recover::pending(&git),
+    })
+}
+
+/// Writes a new project's quickscale.yml at `path` (whole or not at all),
+/// creating the project directory `root` first.
+pub fn save_new(root: &Path, path: &Path, text: &str) -> std::io::Result<()> {
+    fs_err::create_dir_all(root)?;
+    crate::fsutil::write_atomic(path, text.as_bytes())
+}
+
+/// Writes an edited quickscale.yml at `path` (whole or not at all).
+pub fn save(path: &Path, text: &str) -> std::io::Result<()> {
+    crate::fsutil::write_atomic(path, text.as_bytes())
 }

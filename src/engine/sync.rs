@@ -26,6 +26,8 @@ const ATTEMPTS: usize = 3;
 pub enum SyncError {
     #[error(transparent)]
     Git(#[from] GitError),
+    #[error("not inside a git repository")]
+    NotARepository,
     #[error("no remote to sync with")]
     NoRemote,
     #[error("`{0}` is not a usable remote name")]
@@ -61,6 +63,7 @@ impl SyncError {
                 "you may lack push access to refs/notes/* or refs/quickscale/*; the local state is merged and kept".into()
             }
             SyncError::Raced { .. } => "run `git quickscale sync` again".into(),
+            SyncError::NotARepository => "run it inside the project's repository".into(),
             SyncError::Txn(e) => return e.hint(),
         })
     }
@@ -94,6 +97,21 @@ pub struct Report {
     pub pushed: Vec<String>,
     /// Module refs that point to unrelated commits on both sides: left as they are.
     pub modules_diverged: Vec<String>,
+}
+
+impl Report {
+    /// The full ref name of a module listed in `modules_fetched` or
+    /// `modules_diverged`, for messages (the CLI does not name `state`).
+    pub fn module_ref(module: &str) -> String {
+        refs::module_ref(module)
+    }
+}
+
+/// [`sync`] in the repository around `cwd` (GIT_DIR/GIT_WORK_TREE when
+/// git set them).
+pub fn sync_from(cwd: &std::path::Path, remote: Option<&str>) -> Result<Report, SyncError> {
+    let git = Git::discover_with_env(cwd).ok_or(SyncError::NotARepository)?;
+    sync(&git, remote)
 }
 
 /// Syncs the state with `remote` (default: the branch's upstream remote,

@@ -191,7 +191,7 @@ fn reads_never_write_even_after_an_interrupted_operation() {
     ] {
         let out = env.qs(&dir, &args);
         assert!(
-            stderr(&out).contains("git quickscale recover"),
+            stderr(&out).contains("an interrupted `git quickscale apply` was found; what is shown may be half-done: run `git quickscale recover` to finish it"),
             "{args:?} must point at `git quickscale recover`:\n{}",
             describe(&out)
         );

@@ -8,6 +8,7 @@ use crate::git::ObjectId;
 use super::{EngineError, Workspace};
 use crate::config::CONFIG_FILE;
 use crate::git::{Git, GitError};
+use crate::ownership;
 use crate::state::refs;
 use crate::state::{AppliedState, Operation, notes};
 use crate::txn;
@@ -29,6 +30,14 @@ pub enum UndoError {
     },
     #[error("{CONFIG_FILE} has changes that are not committed; undo would overwrite them")]
     ConfigEdited,
+    #[error(
+        "HEAD holds changes of yours besides the {operation} (an amended commit?): undo would take {} out of the worktree",
+        paths.join(", ")
+    )]
+    UserChanges {
+        operation: String,
+        paths: Vec<String>,
+    },
     #[error(transparent)]
     Engine(#[from] EngineError),
 }
@@ -47,6 +56,10 @@ impl UndoError {
                 ),
                 None => "use `git revert` for the later commits".into(),
             }),
+            UndoError::UserChanges { .. } => Some(
+                "move your changes into a commit of their own (`git reset --soft HEAD~1`, then commit the tool's and your files separately), or revert the whole commit with `git revert HEAD`"
+                    .into(),
+            ),
             UndoError::ConfigEdited => Some(format!(
                 "commit or stash your {CONFIG_FILE} changes (`git stash push {CONFIG_FILE}`), then run undo again"
             )),
@@ -81,9 +94,10 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
     if !blocked.is_empty() {
         return Err(EngineError::Dirty(blocked.iter().map(ToString::to_string).collect()).into());
     }
+    let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
+    refuse_user_changes(ws, &operation, &changes, target_state.as_ref())?;
     let marker = git.git_dir().join(UNDONE_CONFIG);
     let config_after = config_after_undo(git, head_tree, target_tree, &operation, &marker)?;
-    let target_state = notes::nearest(git, target).ok().flatten().map(|(_, s)| s);
 
     let mut tx = session.transaction(git, "undo");
     for path in txn::worktree_paths(&changes, CONFIG_FILE) {
@@ -111,6 +125,45 @@ pub fn undo(ws: &Workspace) -> Result<Undone, UndoError> {
         head: target,
         operation: operation.kind,
         summary,
+    })
+}
+
+/// Operations that write only module-owned, tool-managed and desired-state
+/// paths; extract and adopt also move the user's own files.
+const WRITES_NO_USER_PATHS: &[&str] = &["apply", "remove", "update", "continue"];
+
+/// Refuses when stepping back would change user-owned paths that an
+/// operation of this kind never writes: they came into HEAD some other way
+/// (`git commit --amend` copies the note), and undo would drop them.
+fn refuse_user_changes(
+    ws: &Workspace,
+    operation: &Operation,
+    changes: &[crate::git::tree::TreeChange],
+    target_state: Option<&AppliedState>,
+) -> Result<(), UndoError> {
+    if !WRITES_NO_USER_PATHS.contains(&operation.kind.as_str()) {
+        return Ok(());
+    }
+    let mut embedded: Vec<String> = ws
+        .applied
+        .iter()
+        .chain(target_state)
+        .flat_map(|s| s.modules.keys().cloned())
+        .collect();
+    embedded.sort();
+    embedded.dedup();
+    let package = &ws.config.config.project.package;
+    let paths: Vec<String> = changes
+        .iter()
+        .filter(|c| ownership::classify(&c.path, package, &embedded) == ownership::Class::UserOwned)
+        .map(|c| c.path.clone())
+        .collect();
+    if paths.is_empty() {
+        return Ok(());
+    }
+    Err(UndoError::UserChanges {
+        operation: operation.kind.clone(),
+        paths,
     })
 }
 

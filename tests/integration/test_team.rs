@@ -701,3 +701,47 @@ fn an_amended_or_rebased_tool_commit_without_its_note_is_not_drift() {
     assert_eq!(code, Some(0), "false drift after a rebase:\n{shown}");
     assert_eq!(noteless_check(&env, &dir, "noteless-4"), Some(0));
 }
+
+/// Fuzzer finding (seed 3398547941): the user amends their own file into the
+/// tool's commit (the note is copied by notes.rewriteRef), then runs undo.
+/// Undo must not take the user's file out of the worktree.
+#[test]
+fn undo_of_an_amended_tool_commit_keeps_the_users_amended_files() {
+    let env = TestEnv::new();
+    let a = module_repo(&env, "a");
+    let dir = env.new_project(&[]);
+    env.plan_add(&dir, &[("a", &a)]);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    env.qs_ok(
+        &dir,
+        &["plan", "--reconfigure", "--set", "a.page_size=31", "--yes"],
+    );
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    std::fs::create_dir_all(dir.join("user")).expect("mkdir");
+    std::fs::write(dir.join("user/wip.txt"), "my work in progress\n").expect("write");
+    env.git(&dir, &["add", "user/wip.txt"]);
+    env.git(&dir, &["commit", "-q", "--amend", "--no-edit"]);
+    let head_before = env.git(&dir, &["rev-parse", "HEAD"]);
+    let out = env.qs(&dir, &["undo"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("user/wip.txt"))
+            .ok()
+            .as_deref(),
+        Some("my work in progress\n"),
+        "undo took the user's amended file out of the worktree:\n{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "undo should refuse:\n{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("user/wip.txt") && stderr(&out).contains("hint:"),
+        "the refusal names the file and the next step:\n{}",
+        stderr(&out)
+    );
+    assert_eq!(env.git(&dir, &["rev-parse", "HEAD"]), head_before);
+    assert_eq!(env.git(&dir, &["status", "--porcelain"]), "");
+}

@@ -241,6 +241,7 @@ fn carry_out(
 mod tests {
     use super::*;
     use crate::git::EntryKind;
+    use crate::refs::NOTES_REF;
     use crate::txn::{Entry, EntryKindName, PauseEffect, RefChange};
 
     fn id(n: u8) -> ObjectId {
@@ -280,7 +281,7 @@ mod tests {
                     new: Some(id(11)),
                 },
                 RefChange {
-                    name: "refs/notes/quickscale".into(),
+                    name: NOTES_REF.into(),
                     old: None,
                     new: Some(id(12)),
                 },
@@ -301,10 +302,7 @@ mod tests {
     fn refs_move_from_the_near_side_stay_at_the_far_side_and_elsewhere_is_a_difference() {
         let j = journal();
         let mut s = Settlement::default();
-        let now = [
-            ("refs/heads/main", Some(id(11))),
-            ("refs/notes/quickscale", None),
-        ];
+        let now = [("refs/heads/main", Some(id(11))), (NOTES_REF, None)];
         decide_refs(&j, Direction::Back, &now, &mut s);
         assert_eq!(
             s.refs,
@@ -319,7 +317,7 @@ mod tests {
         let mut s = Settlement::default();
         decide_refs(&j, Direction::Forward, &now, &mut s);
         assert_eq!(s.refs.len(), 1);
-        assert_eq!(s.refs[0].name, "refs/notes/quickscale");
+        assert_eq!(s.refs[0].name, NOTES_REF);
         assert_eq!(s.refs[0].expected, None);
         // A ref someone else moved is named, with both of the operation's values.
         let mut s = Settlement::default();

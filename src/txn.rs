@@ -691,6 +691,9 @@ pub fn run_with(
     prepared: &Prepared,
     extra: &Extra,
 ) -> Result<(), TxnError> {
+    // The journal names the new refs (recovery may move them) and the
+    // index names blobs: objects kept in memory go to disk first.
+    git.write_buffered_objects()?;
     let dir = dir_of(git.git_dir());
     fs_err::create_dir_all(&dir).map_err(io("create", &dir))?;
     let index_path = git.index_path();

@@ -216,9 +216,19 @@ pub fn execute(
             Some(super::session::open_for_write(&git, super::session::Mode::LockOnly)?.session);
         ws.git = Some(git);
     }
+    buffer_objects(ws);
     let result = resolve(ws, plan, op, config_text, opts, events)
         .and_then(|resolved| commit_resolved(ws, resolved, created_repo, events));
     conclude(ws, result, created_repo, events)
+}
+
+/// From now on the operation's objects (fetched, copied, made) stay in
+/// memory and reach disk as one pack, before the transaction names them
+/// (src/git/buffered.rs): one file where loose objects were hundreds.
+pub fn buffer_objects(ws: &mut Workspace) {
+    if let Some(git) = ws.git.as_mut() {
+        git.buffer_objects();
+    }
 }
 
 /// Makes a resolved operation visible: its objects, then one transaction.
@@ -250,6 +260,7 @@ pub fn execute_resolved(
     resolved: Resolved,
     events: &mut dyn FnMut(Event),
 ) -> Result<Outcome, EngineError> {
+    buffer_objects(ws);
     let result = commit_resolved(ws, resolved, false, events);
     conclude(ws, result, false, events)
 }

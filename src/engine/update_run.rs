@@ -59,6 +59,9 @@ pub fn preview(
         (Some(git), true) => Some(git.overlay_objects()?),
         _ => None,
     };
+    if !request.read_only {
+        execute::buffer_objects(ws);
+    }
     let selection = update::select(ws, &request.names, &request.policy, events)?;
     let mut preview = Preview {
         selection,

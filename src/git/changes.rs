@@ -95,9 +95,7 @@ impl Git {
     /// (as [`Git::open_at_root`], any failure to open counts as none).
     pub fn discover_with_env(dir: &Path) -> Option<Git> {
         // As `open_at_root`: any failure to find a repository means "none".
-        super::discover_repo(dir, false).map(|repo| Git {
-            repo: super::with_object_cache(repo),
-        })
+        super::discover_repo(dir, false).map(|repo| Git::wrap(super::with_object_cache(repo)))
     }
 
     /// Reads the index (the one `GIT_INDEX_FILE` names, if set) without

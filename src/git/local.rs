@@ -10,7 +10,9 @@
 //! the project lacks it, and always after everything it references, so an
 //! interrupted copy never leaves an object whose history is incomplete.
 //!
-//! A few objects (an update's new commits; see [`MAX_LOOSE_OBJECTS`]) are
+//! A handle that buffers its objects (buffered.rs) keeps the copies in
+//! memory with its own objects, all written later as one pack. Otherwise a
+//! few objects (an update's new commits; see [`MAX_LOOSE_OBJECTS`]) are
 //! written as loose files; more (a module's whole history) as one pack and
 //! its index, as a fetch would store them but without the two processes.
 //!
@@ -26,6 +28,7 @@ use gix::ObjectId;
 use gix::objs::Kind;
 
 use super::Git;
+use super::pack;
 use super::remote::RemoteRef;
 
 /// The local repository `url` names, when it is one that can be copied from.
@@ -66,19 +69,71 @@ fn direct_target(src: &gix::Repository, name: &str) -> Option<Option<ObjectId>> 
 /// keeps fewer packs; `git gc --auto` merges them once there are 50.)
 const MAX_LOOSE_OBJECTS: usize = 16;
 
-/// The most compressed bytes a pack is built of in memory; a larger history
-/// is left to the fetch, which streams its pack.
-const MAX_PACK_BYTES: usize = 64 * 1024 * 1024;
+/// The most bytes (uncompressed) of a history copied in memory; a larger
+/// one is left to the fetch, which streams its pack.
+const MAX_COPY_BYTES: usize = 2 * pack::MAX_PACK_BYTES;
 
 /// Copies every object reachable from `tips` that `dst` lacks, children
 /// before the objects that reference them. An object `dst` has is taken
 /// to come with its whole history (as git's own fetch assumes).
 fn copy_history(
-    dst: &gix::Repository,
+    git: &Git,
     src: &gix::Repository,
     tips: &[ObjectId],
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let order = to_copy(&git.repo, src, tips)?;
+    let mut objects = Vec::with_capacity(order.len());
+    let mut bytes = 0;
+    for id in order {
+        let object = verified(src, id)?;
+        bytes += object.1.data.len();
+        if bytes > MAX_COPY_BYTES {
+            return Err("a large history: the fetch streams it".into());
+        }
+        objects.push(object);
+    }
+    let entries: Vec<pack::Entry<'_>> = objects
+        .iter()
+        .map(|(id, object)| (*id, object.kind, object.data.as_slice()))
+        .collect();
+    store(git, &entries)
+}
+
+/// Writes copied objects: into the handle's memory when it buffers and
+/// they fit, else loose (a few) or as one pack.
+fn store(
+    git: &Git,
+    entries: &[pack::Entry<'_>],
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     use gix::objs::Write as _;
+    let bytes = entries.iter().map(|(_, _, data)| data.len()).sum();
+    // Over the memory budget, what is buffered goes to disk first.
+    let buffered = git.buffers()
+        && (git.count_copied(bytes) || {
+            git.write_buffered_objects()?;
+            git.count_copied(bytes)
+        });
+    if buffered || entries.len() <= MAX_LOOSE_OBJECTS {
+        for (id, kind, data) in entries {
+            git.repo.objects.write_buf_with_known_id(*kind, data, *id)?;
+        }
+        return Ok(());
+    }
+    pack::write(
+        git.repo.objects.store_ref().path(),
+        git.repo.object_hash(),
+        entries,
+    )?;
+    Ok(())
+}
+
+/// The objects reachable from `tips` that `dst` lacks, each after the
+/// objects it references.
+fn to_copy(
+    dst: &gix::Repository,
+    src: &gix::Repository,
+    tips: &[ObjectId],
+) -> Result<Vec<ObjectId>, Box<dyn std::error::Error + Send + Sync>> {
     enum Step {
         Visit(ObjectId),
         Write(ObjectId),
@@ -136,84 +191,20 @@ fn copy_history(
         };
         order.push(id);
     }
-    if order.len() > MAX_LOOSE_OBJECTS {
-        return write_pack(dst, src, &order);
-    }
-    for id in order {
-        let object = verified(src, id)?;
-        dst.objects
-            .write_buf_with_known_id(object.kind, &object.data, id)?;
-    }
-    Ok(())
+    Ok(order)
 }
 
 /// Object `id` of `src`, checked against its id.
 fn verified(
     src: &gix::Repository,
     id: ObjectId,
-) -> Result<gix::Object<'_>, Box<dyn std::error::Error + Send + Sync>> {
-    let object = src.find_object(id)?;
+) -> Result<(ObjectId, gix::ObjectDetached), Box<dyn std::error::Error + Send + Sync>> {
+    let object = src.find_object(id)?.detach();
     let actual = gix::objs::compute_hash(src.object_hash(), object.kind, &object.data)?;
     if actual != id {
         return Err(format!("object {id} in the source is corrupt").into());
     }
-    Ok(object)
-}
-
-/// Writes `ids` (objects of `src`) into `dst` as one pack and its index,
-/// through gix's pack writer (temporary files renamed into place, the index
-/// last, so an interrupted write leaves no pack git would read).
-fn write_pack(
-    dst: &gix::Repository,
-    src: &gix::Repository,
-    ids: &[ObjectId],
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    use gix::odb::pack;
-    let hash = src.object_hash();
-    let count = u32::try_from(ids.len())?;
-    let mut data = Vec::new();
-    data.extend_from_slice(&pack::data::header::encode(pack::data::Version::V2, count));
-    for id in ids {
-        let object = verified(src, *id)?;
-        let header = match object.kind {
-            Kind::Commit => pack::data::entry::Header::Commit,
-            Kind::Tree => pack::data::entry::Header::Tree,
-            Kind::Blob => pack::data::entry::Header::Blob,
-            Kind::Tag => pack::data::entry::Header::Tag,
-        };
-        header.write_to(object.data.len() as u64, &mut data)?;
-        let mut deflate =
-            gix::zlib::stream::deflate::Write::new(data, gix::zlib::Compression::BEST_SPEED);
-        std::io::Write::write_all(&mut deflate, &object.data)?;
-        std::io::Write::flush(&mut deflate)?;
-        data = deflate.into_inner();
-        if data.len() > MAX_PACK_BYTES {
-            return Err("a large history: the fetch streams it".into());
-        }
-    }
-    let mut hasher = gix::hash::hasher(hash);
-    hasher.update(&data);
-    data.extend_from_slice(hasher.try_finalize()?.as_slice());
-    let dir = dst.objects.store_ref().path().join("pack");
-    std::fs::create_dir_all(&dir)?;
-    let outcome = pack::Bundle::write_to_directory(
-        &mut data.as_slice(),
-        Some(&dir),
-        &mut gix::progress::Discard,
-        &std::sync::atomic::AtomicBool::new(false),
-        None::<gix::objs::find::Never>,
-        hash,
-        pack::bundle::write::Options {
-            thread_limit: Some(1),
-            ..Default::default()
-        },
-    )?;
-    // The keep file guards a pack until refs name its objects; as with the
-    // loose copies, the caller's refs come later in the same command.
-    if let Some(keep) = outcome.keep_path {
-        std::fs::remove_file(&keep)?;
-    }
-    Ok(())
+    Ok((id, object))
 }
 
 /// Every branch and tag of `src`, and HEAD, with the commit each names
@@ -272,7 +263,7 @@ impl Git {
         let src = open(url)?;
         let refs = advertised(&src)?;
         let tips: Vec<ObjectId> = targets(&src, specs)?.into_iter().flatten().collect();
-        copy_history(&self.repo, &src, &tips).ok()?;
+        copy_history(self, &src, &tips).ok()?;
         Some((refs, !tips.is_empty()))
     }
 
@@ -281,7 +272,7 @@ impl Git {
     pub(super) fn copy_local_refs(&self, url: &str, refs: &[String]) -> Option<()> {
         let src = open(url)?;
         let tips: Vec<ObjectId> = targets(&src, refs)?.into_iter().collect::<Option<_>>()?;
-        copy_history(&self.repo, &src, &tips).ok()
+        copy_history(self, &src, &tips).ok()
     }
 }
 

@@ -3,11 +3,13 @@
 //! Shelling out to `git` is left to what gix cannot do (push), and to the
 //! `git upload-pack` that gix itself spawns for local fetches.
 
+mod buffered;
 pub mod changes;
 pub mod fetch;
 mod local;
 pub mod merge;
 pub mod overlay;
+mod pack;
 pub mod query;
 pub mod remote;
 #[cfg(test)]
@@ -79,6 +81,10 @@ impl<T, E: Into<Box<dyn std::error::Error + Send + Sync>>> GitContext<T> for Res
 pub struct Git {
     /// Private: callers ask `Git` (query.rs and the other files here).
     repo: gix::Repository,
+    /// Set when new objects are kept in memory until
+    /// [`Git::write_buffered_objects`] writes them as one pack
+    /// (buffered.rs); it counts the bytes of copied histories among them.
+    buffered: Option<std::cell::Cell<usize>>,
 }
 
 /// Decoded objects kept per repository handle. A command looks up paths in
@@ -308,15 +314,21 @@ fn is_ignored_dir(
 }
 
 impl Git {
+    /// A handle on `repo` that writes objects as they come.
+    pub(crate) fn wrap(repo: gix::Repository) -> Git {
+        Git {
+            repo,
+            buffered: None,
+        }
+    }
+
     /// Opens the repository whose worktree root is `root`; `Ok(None)` when
     /// `root` has no repository of its own yet: it is in none, or in a
     /// directory that an enclosing repository does not track (apply then
     /// creates one at `root`, as `git init` in a subdirectory would).
     pub fn open_at_root(root: &Path) -> Result<Option<Git>, GitError> {
         Ok(match discover_project(root)? {
-            Discovered::Root(repo) => Some(Git {
-                repo: with_object_cache(*repo),
-            }),
+            Discovered::Root(repo) => Some(Git::wrap(with_object_cache(*repo))),
             Discovered::Enclosing(_) | Discovered::None => None,
         })
     }
@@ -326,9 +338,9 @@ impl Git {
     /// be reopened (the caller already holds a working handle).
     pub fn for_writing(self) -> Git {
         match discover_repo(&self.workdir(), true) {
-            Some(repo) if repo.git_dir() == self.repo.git_dir() => Git {
-                repo: with_object_cache(repo),
-            },
+            Some(repo) if repo.git_dir() == self.repo.git_dir() => {
+                Git::wrap(with_object_cache(repo))
+            }
             _ => self,
         }
     }
@@ -352,9 +364,7 @@ impl Git {
         )
         .map(Into::into)
         .ctx(|| format!("create a git repository in `{}`", root.display()))?;
-        Ok(Git {
-            repo: with_object_cache(repo),
-        })
+        Ok(Git::wrap(with_object_cache(repo)))
     }
 
     pub fn workdir(&self) -> PathBuf {
@@ -517,14 +527,21 @@ impl Git {
         Ok(commit.parent_ids().map(|p| p.detach()).collect())
     }
 
-    /// `git rev-parse --short`, as git-subtree writes it.
+    /// `git rev-parse --short`, as git-subtree writes it. git abbreviates
+    /// among the objects on disk: objects kept in memory are written first
+    /// when `id` is one of them.
     pub fn short_id(&self, id: ObjectId) -> Result<String, GitError> {
         use gix::prelude::ObjectIdExt;
-        Ok(id
-            .attach(&self.repo)
-            .shorten()
-            .ctx(|| format!("abbreviate {id}"))?
-            .to_string())
+        let shorten = || id.attach(&self.repo).shorten();
+        let short = match shorten() {
+            Ok(short) => short,
+            Err(_) if self.buffers() && self.repo.has_object(id) => {
+                self.write_buffered_objects()?;
+                shorten().ctx(|| format!("abbreviate {id}"))?
+            }
+            Err(e) => return Err(GitError::new(format!("abbreviate {id}"), e)),
+        };
+        Ok(short.to_string())
     }
 
     pub fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, GitError> {
@@ -563,10 +580,13 @@ impl Git {
     }
 
     /// Applies ref updates in one transaction; each states the value it replaces.
+    /// Objects kept in memory are written first: a ref never names an
+    /// object that is not on disk.
     pub fn update_refs(&self, updates: &[RefUpdate], log_message: &str) -> Result<(), GitError> {
         if updates.is_empty() {
             return Ok(());
         }
+        self.write_buffered_objects()?;
         let edits = updates
             .iter()
             .map(|u| {

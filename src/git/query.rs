@@ -48,7 +48,7 @@ impl Git {
     /// source, not a project).
     pub fn open_path(path: &Path) -> Result<Git, GitError> {
         let repo = gix::open(path).ctx(|| format!("open the repository `{}`", path.display()))?;
-        Ok(Git { repo })
+        Ok(Git::wrap(repo))
     }
 
     /// The worktree git discovers from `dir` (honouring `GIT_DIR` and
@@ -253,18 +253,17 @@ impl Git {
 
     /// Another handle on the same repository (for a session that cleans up
     /// after the command's own handle is gone).
+    /// It writes objects as they come, even when this one buffers them.
     pub fn handle(&self) -> Git {
-        Git {
-            repo: self.repo.clone(),
-        }
+        let mut repo = self.repo.clone();
+        repo.objects.take_object_memory();
+        Git::wrap(repo)
     }
 
     /// The same repository with new objects kept in memory: reads see them,
     /// nothing is written to the object database.
     pub fn with_object_memory(&self) -> Git {
-        Git {
-            repo: self.repo.clone().with_object_memory(),
-        }
+        Git::wrap(self.repo.clone().with_object_memory())
     }
 
     /// Index entries whose path `keep` accepts, with their stat check;

@@ -162,6 +162,8 @@ impl Git {
         if pushes.is_empty() {
             return Ok(Ok(()));
         }
+        // git reads the objects from disk.
+        self.write_buffered_objects()?;
         let mut cmd = Command::new("git");
         cmd.arg("-C").arg(self.workdir()).args([
             "push",

@@ -1,0 +1,216 @@
+//! New objects kept in memory and written once, as one pack.
+//!
+//! An `apply` writes a few hundred objects: the histories it copies from
+//! local sources, and its own commits, trees, blobs and the state note. As
+//! loose files that was a file (and often a directory) per object, and
+//! creating files was most of its time (see pack.rs). A handle that
+//! [`Git::buffer_objects`] keeps them in gix's object memory (every read
+//! through the handle sees them) until [`Git::write_buffered_objects`]
+//! writes them as one pack.
+//!
+//! Objects must be on disk before anything outside the handle can name
+//! them, so they are written:
+//! - before any ref moves ([`Git::update_refs`]);
+//! - before a transaction writes its journal (`txn::run_with`), whose
+//!   refs recovery may move, and the index, which names blobs;
+//! - before an id is abbreviated ([`Git::short_id`]: git's abbreviation
+//!   looks at the object database) or a `git` process runs.
+//!
+//! A kill before then loses only objects nothing names yet.
+
+use std::cell::Cell;
+
+use gix::objs::Write as _;
+
+use super::pack::{self, Entry};
+use super::{Git, GitContext, GitError};
+
+/// Up to this many objects are written as loose files: a pack and its
+/// index are two files whatever they hold.
+const MAX_LOOSE: usize = 2;
+
+/// Uncompressed bytes per pack (the pack is built in memory; compressed
+/// data of incompressible objects can be slightly larger).
+const CHUNK_BYTES: usize = pack::MAX_PACK_BYTES / 2;
+
+/// Bytes of copied histories kept in memory before they are written.
+pub(super) const MAX_BUFFERED_BYTES: usize = 32 * 1024 * 1024;
+
+impl Git {
+    /// From now on, objects written through this handle stay in memory
+    /// until [`Git::write_buffered_objects`] (see the module doc).
+    pub fn buffer_objects(&mut self) {
+        self.repo.objects.enable_object_memory();
+        self.buffered.get_or_insert_with(|| Cell::new(0));
+    }
+
+    /// Whether new objects are kept in memory (local.rs copies into it).
+    pub(super) fn buffers(&self) -> bool {
+        self.buffered.is_some()
+    }
+
+    /// Counts `bytes` of a copied history as buffered; `false` (nothing
+    /// counted) when they would pass [`MAX_BUFFERED_BYTES`].
+    pub(super) fn count_copied(&self, bytes: usize) -> bool {
+        let Some(copied) = &self.buffered else {
+            return false;
+        };
+        let total = copied.get().saturating_add(bytes);
+        let fits = total <= MAX_BUFFERED_BYTES;
+        if fits {
+            copied.set(total);
+        }
+        fits
+    }
+
+    /// Writes the objects kept in memory that the object database lacks:
+    /// as one pack (more than [`MAX_LOOSE`]), else as loose files. On
+    /// failure they stay in memory.
+    pub fn write_buffered_objects(&self) -> Result<(), GitError> {
+        let Some(copied) = &self.buffered else {
+            return Ok(());
+        };
+        let Some(storage) = self.repo.objects.reset_object_memory() else {
+            return Ok(());
+        };
+        if storage.is_empty() {
+            return Ok(());
+        }
+        copied.set(0);
+        // With the memory emptied, this asks the object database only.
+        let fresh: Vec<Entry<'_>> = storage
+            .iter()
+            .filter(|(id, _)| !self.repo.objects.exists_without_refresh(id))
+            .map(|(id, (kind, data))| (*id, *kind, data.as_slice()))
+            .collect();
+        let result = self.write_entries(&fresh);
+        if result.is_err() {
+            for (id, (kind, data)) in storage.iter() {
+                // Into memory again (it is still on): nothing is lost.
+                let _ = self.repo.objects.write_buf_with_known_id(*kind, data, *id);
+            }
+        }
+        result.ctx(|| format!("write {} new object(s)", fresh.len()))
+    }
+
+    fn write_entries(
+        &self,
+        entries: &[Entry<'_>],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if entries.len() <= MAX_LOOSE {
+            return self.write_loose(entries);
+        }
+        let objects_dir = self.repo.objects.store_ref().path();
+        let hash = self.repo.object_hash();
+        let mut chunk: Vec<Entry<'_>> = Vec::new();
+        let mut bytes = 0;
+        for entry in entries {
+            if entry.2.len() > CHUNK_BYTES {
+                self.write_loose(std::slice::from_ref(entry))?;
+                continue;
+            }
+            if bytes + entry.2.len() > CHUNK_BYTES {
+                pack::write(objects_dir, hash, &chunk)?;
+                chunk.clear();
+                bytes = 0;
+            }
+            bytes += entry.2.len();
+            chunk.push(*entry);
+        }
+        pack::write(objects_dir, hash, &chunk)?;
+        Ok(())
+    }
+
+    /// Loose files, through the object database (not the memory).
+    fn write_loose(
+        &self,
+        entries: &[Entry<'_>],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let store = &*self.repo.objects;
+        for (id, kind, data) in entries {
+            store.write_buf_with_known_id(*kind, data, *id)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::git::scratch_repo::ScratchRepo as Repo;
+    use crate::git::{Git, RefUpdate};
+
+    fn pack_files(repo: &Repo) -> Vec<String> {
+        let mut files: Vec<String> = std::fs::read_dir(repo.dir.path().join(".git/objects/pack"))
+            .expect("pack dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Objects written through a buffering handle are readable through it
+    /// but not on disk; a ref move writes them first, as one pack that
+    /// `git fsck` finds complete, with no loose object beside it.
+    #[test]
+    fn buffered_objects_reach_disk_as_one_pack_before_a_ref_names_them() {
+        let repo = Repo::new();
+        let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");
+        git.buffer_objects();
+        let sig = gix::actor::Signature {
+            name: "T".into(),
+            email: "t@example.com".into(),
+            time: gix::date::Time::new(1_700_000_000, 0),
+        };
+        let mut edits = Vec::new();
+        for i in 0..5 {
+            let blob = git
+                .write_blob(format!("x = {i}\n").as_bytes())
+                .expect("blob");
+            edits.push(crate::git::tree::TreeEdit {
+                path: format!("pkg/f{i}.py"),
+                target: Some((crate::git::EntryKind::Blob, blob)),
+            });
+        }
+        let tree = git.edit_tree(git.empty_tree(), &edits).expect("tree");
+        let commit = git
+            .write_commit("one\n", tree, &[], &sig, &sig)
+            .expect("commit");
+        assert_eq!(git.tree_of(commit).expect("read back"), tree);
+        assert!(pack_files(&repo).is_empty());
+        assert!(
+            std::process::Command::new("git")
+                .current_dir(repo.dir.path())
+                .args(["cat-file", "-e", &commit.to_string()])
+                .status()
+                .expect("git")
+                .code()
+                != Some(0),
+            "not on disk before a ref names it"
+        );
+        git.update_refs(
+            &[RefUpdate {
+                name: "refs/heads/main".into(),
+                expected: None,
+                new: Some(commit),
+            }],
+            "test",
+        )
+        .expect("ref");
+        let files = pack_files(&repo);
+        assert_eq!(files.len(), 2, "{files:?}");
+        repo.git(&["fsck", "--full", "--strict", "--no-dangling"]);
+        let counts = repo.git(&["count-objects", "-v"]);
+        assert!(counts.contains("count: 0\n"), "{counts}");
+        // Five blobs, two trees, the commit.
+        assert!(counts.contains("in-pack: 8\n"), "{counts}");
+        assert_eq!(
+            repo.git(&["ls-tree", "-r", "--name-only", "main"])
+                .lines()
+                .count(),
+            5
+        );
+        // Written once: nothing stays buffered, a second write adds nothing.
+        git.write_buffered_objects().expect("nothing left");
+        assert_eq!(pack_files(&repo), files);
+    }
+}

@@ -449,7 +449,9 @@ impl<'u> EventView<'u> {
                     crate::escape::safe_text(&format!("fetching {module} from {url} at {git_ref}"))
                         .into_owned(),
                 );
-                bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                if !bar.is_hidden() {
+                    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                }
                 self.spinner = Some(bar);
             }
             Event::Fetched { module, commit } => {
@@ -478,7 +480,9 @@ impl<'u> EventView<'u> {
                     ))
                     .into_owned(),
                 );
-                bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                if !bar.is_hidden() {
+                    bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                }
                 self.spinner = Some(bar);
             }
             Event::Merging { module } => {

@@ -23,7 +23,7 @@ use std::cell::Cell;
 use gix::objs::Write as _;
 
 use super::pack::{self, Entry};
-use super::{Git, GitContext, GitError};
+use super::{Git, GitContext, GitError, ObjectId};
 
 /// Up to this many objects are written as loose files: a pack and its
 /// index are two files whatever they hold.
@@ -91,6 +91,63 @@ impl Git {
             }
         }
         result.ctx(|| format!("write {} new object(s)", fresh.len()))
+    }
+
+    /// [`Git::short_id`] of an object kept in memory: the shortest prefix,
+    /// at least as long as git's default (`core.abbrev`, else from the
+    /// number of packed objects, as git counts them), that no other object
+    /// (on disk or in memory) starts with.
+    pub(super) fn short_id_buffered(&self, id: ObjectId) -> Result<String, GitError> {
+        let what = || format!("abbreviate {id}");
+        let memory = self.repo.objects.reset_object_memory().unwrap_or_default();
+        let unique = |len: usize| -> Result<Option<String>, GitError> {
+            let prefix = gix::hash::Prefix::new(&id, len).ctx(what)?;
+            let on_disk = self.repo.objects.lookup_prefix(prefix, None).ctx(what)?;
+            let taken = matches!(on_disk, Some(Ok(other)) if other != id)
+                || matches!(on_disk, Some(Err(())))
+                || memory
+                    .keys()
+                    .any(|other| *other != id && prefix.cmp_oid(other).is_eq());
+            Ok((!taken).then(|| prefix.to_string()))
+        };
+        let result = (|| {
+            for len in self.abbrev_len()?..id.kind().len_in_hex() {
+                if let Some(short) = unique(len)? {
+                    return Ok(short);
+                }
+            }
+            Ok(id.to_string())
+        })();
+        for (other, (kind, data)) in memory.iter() {
+            // Back into memory (still on).
+            let _ = self
+                .repo
+                .objects
+                .write_buf_with_known_id(*kind, data, *other);
+        }
+        result
+    }
+
+    /// git's default abbreviation length: `core.abbrev`, else (`auto`)
+    /// half the bits of the number of packed objects, at least 7.
+    fn abbrev_len(&self) -> Result<usize, GitError> {
+        let full = self.repo.object_hash().len_in_hex();
+        match self.config_string("core.abbrev").as_deref() {
+            Some("no") => return Ok(full),
+            Some(n) if n != "auto" => {
+                if let Ok(n) = n.parse::<usize>() {
+                    return Ok(n.clamp(4, full));
+                }
+            }
+            _ => {}
+        }
+        let count = self
+            .repo
+            .objects
+            .packed_object_count()
+            .ctx(|| "count the packed objects".into())?;
+        let bits = 64 - count.leading_zeros() as usize;
+        Ok(bits.div_ceil(2).max(7))
     }
 
     fn write_entries(
@@ -212,5 +269,39 @@ mod tests {
         // Written once: nothing stays buffered, a second write adds nothing.
         git.write_buffered_objects().expect("nothing left");
         assert_eq!(pack_files(&repo), files);
+    }
+
+    /// An object kept in memory is abbreviated as git abbreviates it once
+    /// on disk (`core.abbrev` honoured), without being written for it, and
+    /// stays readable.
+    #[test]
+    fn a_buffered_object_is_abbreviated_as_git_abbreviates_it() {
+        let repo = Repo::new();
+        repo.git(&["config", "core.abbrev", "12"]);
+        let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");
+        git.buffer_objects();
+        let blob = git.write_blob(b"abbreviated\n").expect("blob");
+        let short = git.short_id(blob).expect("short");
+        assert!(pack_files(&repo).is_empty());
+        assert_eq!(
+            git.read_blob(blob).expect("still readable"),
+            b"abbreviated\n"
+        );
+        git.write_buffered_objects().expect("write");
+        assert_eq!(
+            short,
+            repo.git(&["rev-parse", "--short", &blob.to_string()])
+        );
+        assert_eq!(short.len(), 12);
+        repo.git(&["config", "core.abbrev", "auto"]);
+        let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");
+        git.buffer_objects();
+        let blob = git.write_blob(b"auto\n").expect("blob");
+        let short = git.short_id(blob).expect("short");
+        git.write_buffered_objects().expect("write");
+        assert_eq!(
+            short,
+            repo.git(&["rev-parse", "--short", &blob.to_string()])
+        );
     }
 }

@@ -527,21 +527,15 @@ impl Git {
         Ok(commit.parent_ids().map(|p| p.detach()).collect())
     }
 
-    /// `git rev-parse --short`, as git-subtree writes it. git abbreviates
-    /// among the objects on disk: objects kept in memory are written first
-    /// when `id` is one of them.
+    /// `git rev-parse --short`, as git-subtree writes it (an object kept in
+    /// memory is abbreviated among those and the ones on disk).
     pub fn short_id(&self, id: ObjectId) -> Result<String, GitError> {
         use gix::prelude::ObjectIdExt;
-        let shorten = || id.attach(&self.repo).shorten();
-        let short = match shorten() {
-            Ok(short) => short,
-            Err(_) if self.buffers() && self.repo.has_object(id) => {
-                self.write_buffered_objects()?;
-                shorten().ctx(|| format!("abbreviate {id}"))?
-            }
-            Err(e) => return Err(GitError::new(format!("abbreviate {id}"), e)),
-        };
-        Ok(short.to_string())
+        match id.attach(&self.repo).shorten() {
+            Ok(short) => Ok(short.to_string()),
+            Err(_) if self.buffers() && self.repo.has_object(id) => self.short_id_buffered(id),
+            Err(e) => Err(GitError::new(format!("abbreviate {id}"), e)),
+        }
     }
 
     pub fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, GitError> {

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use gix::ObjectId;
 use gix::objs::Kind;
 use gix::odb::pack;
+use gix::zlib::stream::deflate::{Compress, FlushCompress};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -43,6 +44,7 @@ fn build(objects: &[Entry<'_>], hash: gix::hash::Kind) -> Result<Built, BoxError
     let mut data = Vec::new();
     data.extend_from_slice(&pack::data::header::encode(pack::data::Version::V2, count));
     let mut index = Vec::with_capacity(objects.len());
+    let mut compress = Compress::new(gix::zlib::Compression::BEST_SPEED);
     for (id, kind, bytes) in objects {
         let offset = data.len();
         let header = match kind {
@@ -52,11 +54,7 @@ fn build(objects: &[Entry<'_>], hash: gix::hash::Kind) -> Result<Built, BoxError
             Kind::Tag => pack::data::entry::Header::Tag,
         };
         header.write_to(bytes.len() as u64, &mut data)?;
-        let mut deflate =
-            gix::zlib::stream::deflate::Write::new(data, gix::zlib::Compression::BEST_SPEED);
-        deflate.write_all(bytes)?;
-        deflate.flush()?;
-        data = deflate.into_inner();
+        deflate(&mut compress, bytes, &mut data)?;
         if data.len() > MAX_PACK_BYTES {
             return Err("too large to pack in memory".into());
         }
@@ -77,6 +75,27 @@ fn build(objects: &[Entry<'_>], hash: gix::hash::Kind) -> Result<Built, BoxError
         index,
         checksum,
     })
+}
+
+/// Appends `input` to `out` as one zlib stream. One compressor serves
+/// every object of a pack: making one clears some hundred KiB of tables,
+/// which was most of the instructions of packing small objects.
+fn deflate(compress: &mut Compress, mut input: &[u8], out: &mut Vec<u8>) -> Result<(), BoxError> {
+    compress.reset();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let (read, written) = (compress.total_in(), compress.total_out());
+        let status = compress.compress(input, &mut buf, FlushCompress::Finish)?;
+        let produced = usize::try_from(compress.total_out() - written)?;
+        let consumed = usize::try_from(compress.total_in() - read)?;
+        out.extend_from_slice(&buf[..produced]);
+        input = &input[consumed..];
+        match status {
+            gix::zlib::Status::StreamEnd => return Ok(()),
+            _ if produced == 0 && consumed == 0 => return Err("zlib made no progress".into()),
+            _ => {}
+        }
+    }
 }
 
 /// The version 2 index of a built pack (offsets all fit in 31 bits: the

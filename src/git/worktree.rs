@@ -447,6 +447,12 @@ impl Git {
             .ctx(|| "prepare a checkout".into())?;
         opts.destination_is_initially_empty = false;
         opts.overwrite_existing = true;
+        // One thread unless `checkout.workers` says otherwise, as git: the
+        // files are a few hundred, and a second thread made an `apply`
+        // costlier (threads, contention on the directories it creates).
+        if self.config_string("checkout.workers").is_none() {
+            opts.thread_limit = Some(1);
+        }
         let objects = self
             .repo
             .objects

@@ -503,13 +503,16 @@ fn a_tampered_note_is_ignored_and_repaired() {
 }
 
 /// One apply embedding 34 modules, each history too large for a copy of
-/// loose objects: every module arrives as a pack of its own. gix's object
-/// store sized its pack slots when the repository was opened (32 for a new
-/// one), so the 33rd pack made every lookup fail with "too few index slots".
+/// loose objects. Once every module arrived as a pack of its own, and gix's
+/// object store, which sized its pack slots when the repository was opened
+/// (32 for a new one), failed every lookup after the 33rd ("too few index
+/// slots"). Now the copies and the apply's own commits, trees and note are
+/// written once, as one pack (src/git/buffered.rs): no loose object, and
+/// `git fsck` finds the repository whole.
 /// The modules are branches of one source repository made by one `git
-/// fast-import` (cheap); each has its own content, so each copy is a pack.
+/// fast-import` (cheap); each has its own content.
 #[test]
-fn one_apply_embeds_thirty_four_modules_each_fetched_as_a_pack() {
+fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
     use std::io::Write as _;
     let env = TestEnv::new();
     let names: Vec<String> = (0..34).map(|i| format!("m{i:02}")).collect();
@@ -560,7 +563,18 @@ fn one_apply_embeds_thirty_four_modules_each_fetched_as_a_pack() {
     args.push("--yes".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     env.qs_ok(&dir, &args);
+    let objects = |what: &str| -> u64 {
+        let counts = env.git(&dir, &["count-objects", "-v"]);
+        counts
+            .lines()
+            .find_map(|l| l.strip_prefix(what))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{what} in {counts}"))
+    };
+    let (loose, packs) = (objects("count:"), objects("packs:"));
     env.qs_ok(&dir, &["apply", "--yes"]);
+    assert_eq!(objects("count:"), loose, "no loose object was written");
+    assert_eq!(objects("packs:"), packs + 1, "one pack was written");
     for name in &names {
         assert_eq!(
             env.rev(&dir, &format!("HEAD:modules/{name}")),

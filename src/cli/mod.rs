@@ -417,6 +417,18 @@ pub struct EventView<'u> {
     shown: std::collections::BTreeSet<String>,
 }
 
+/// A spinner on stderr saying `message`; it ticks (a thread) only when
+/// stderr is a terminal that shows it.
+fn spinner(message: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_message(crate::escape::safe_text(message).into_owned());
+    if !bar.is_hidden() {
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+    }
+    bar
+}
+
 impl<'u> EventView<'u> {
     pub fn new(ui: &'u crate::ui::Ui) -> Self {
         Self {
@@ -443,16 +455,9 @@ impl<'u> EventView<'u> {
                 url,
                 git_ref,
             } => {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_message(
-                    crate::escape::safe_text(&format!("fetching {module} from {url} at {git_ref}"))
-                        .into_owned(),
-                );
-                if !bar.is_hidden() {
-                    bar.enable_steady_tick(std::time::Duration::from_millis(100));
-                }
-                self.spinner = Some(bar);
+                self.spinner = Some(spinner(&format!(
+                    "fetching {module} from {url} at {git_ref}"
+                )));
             }
             Event::Fetched { module, commit } => {
                 if let Some(bar) = self.spinner.take() {
@@ -471,19 +476,10 @@ impl<'u> EventView<'u> {
                 if let Some(bar) = self.spinner.take() {
                     bar.finish_and_clear();
                 }
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                bar.set_message(
-                    crate::escape::safe_text(&format!(
-                        "listing the versions of {url} ({modules} module{})",
-                        if modules == 1 { "" } else { "s" }
-                    ))
-                    .into_owned(),
-                );
-                if !bar.is_hidden() {
-                    bar.enable_steady_tick(std::time::Duration::from_millis(100));
-                }
-                self.spinner = Some(bar);
+                self.spinner = Some(spinner(&format!(
+                    "listing the versions of {url} ({modules} module{})",
+                    if modules == 1 { "" } else { "s" }
+                )));
             }
             Event::Merging { module } => {
                 if let Some(bar) = self.spinner.take() {

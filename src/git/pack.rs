@@ -203,7 +203,10 @@ mod tests {
         let idx = path.with_extension("idx");
         let out = repo.git(&["verify-pack", "-v", idx.to_str().expect("utf-8")]);
         assert!(out.contains("non delta: 300 objects"), "{out}");
-        for (id, _, data) in &objects {
+        for (id, _, _) in &objects {
+            assert!(out.contains(&format!("{id} blob")), "{id} not listed");
+        }
+        for (id, _, data) in objects.iter().step_by(97) {
             let shown = repo.git(&["cat-file", "-p", &id.to_string()]);
             assert_eq!(format!("{shown}\n").as_bytes(), data.as_slice());
         }

@@ -479,10 +479,16 @@ fn index_module_dirs(index: &gix::index::State) -> BTreeSet<String> {
     let prefix = format!("{MODULES_DIR}/");
     let mut out = BTreeSet::new();
     if let Some(entries) = index.prefixed_entries(BStr::new(prefix.as_bytes())) {
+        // Sorted entries: each directory's are consecutive, so a name is
+        // only decoded when it changes.
+        let mut last: &[u8] = &[];
         for e in entries {
             let rest = &e.path(index)[prefix.len()..];
-            if let Some(slash) = rest.find_byte(b'/') {
-                out.insert(rest[..slash].to_str_lossy().into_owned());
+            if let Some(slash) = rest.find_byte(b'/')
+                && rest[..slash] != *last
+            {
+                last = &rest[..slash];
+                out.insert(last.to_str_lossy().into_owned());
             }
         }
     }

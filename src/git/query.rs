@@ -284,17 +284,36 @@ impl Git {
         keep: impl Fn(&str) -> bool,
     ) -> Vec<IndexEntry> {
         let workdir = self.workdir();
+        // Paths are built in one buffer (`Path::join` per entry cost more
+        // than the lstat), from a UTF-8 worktree path; else joined.
+        let base = workdir
+            .to_str()
+            .map(|w| format!("{}/", w.trim_end_matches('/')));
+        let mut buf = String::new();
         let stat_opts = gix::index::entry::stat::Options::default();
         let index_time = index.timestamp();
         let mut out = Vec::new();
         for e in index.entries() {
-            let path = e.path(index).to_str_lossy().into_owned();
+            let path = e.path(index).to_str_lossy();
             if !keep(&path) {
                 continue;
             }
-            let full = workdir.join(&path);
+            let path = path.into_owned();
+            let joined;
+            let full = match &base {
+                Some(base) => {
+                    buf.clear();
+                    buf.push_str(base);
+                    buf.push_str(&path);
+                    Path::new(buf.as_str())
+                }
+                None => {
+                    joined = workdir.join(&path);
+                    joined.as_path()
+                }
+            };
             // Like git: an entry whose stat data still matches, and is not racy, is clean.
-            let stat_clean = gix::index::fs::Metadata::from_path_no_follow(&full)
+            let stat_clean = gix::index::fs::Metadata::from_path_no_follow(full)
                 .ok()
                 .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
                 .is_some_and(|st| {

@@ -147,10 +147,12 @@ pub struct Lock {
 impl Lock {
     /// Takes the lock of the repository (shared by its linked worktrees),
     /// or says who holds it. Held, it clears ref lock files a killed
-    /// command of this tool left in its own namespace.
+    /// command of this tool left in its own namespace, and the
+    /// `index.lock` it left (only the file it created).
     pub fn acquire(git: &Git) -> Result<Lock, TxnError> {
         let lock = Self::take(git)?;
         clear_stale_ref_locks(git)?;
+        git.clear_stale_index_lock()?;
         Ok(lock)
     }
 
@@ -795,6 +797,7 @@ fn write_all(git: &Git, prepared: &Prepared, extra: &Extra) -> Result<(), TxnErr
         let backup = dir.join(INDEX_BACKUP);
         crate::fsutil::write_atomic(&backup, &current).map_err(io("write", &backup))?;
     }
+    test_pause(git.git_dir(), "index-locked");
     if let Some(bytes) = &extra.restore_index {
         let staged = dir.join(INDEX_NEW);
         crate::fsutil::write_atomic(&staged, bytes).map_err(io("write", &staged))?;

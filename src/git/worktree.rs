@@ -334,7 +334,9 @@ impl Git {
     }
 
     /// Takes git's `index.lock`, so that nobody (git included) writes the
-    /// index between the caller's read and its write.
+    /// index between the caller's read and its write. Which lock file is
+    /// ours is written down beside it ([`IndexLockOwner`]), so that a lock
+    /// a killed command left can later be told from a live git's.
     pub fn lock_index(&self) -> Result<IndexLock, GitError> {
         let path = self.repo.index_path();
         let lock = path.with_extension("lock");
@@ -348,11 +350,61 @@ impl Git {
                     lock.display()
                 )
             })?;
+        let owner = self.index_lock_owner_path();
+        let recorded = IndexLockOwner::of(&file).is_some_and(|o| o.write(&owner));
         Ok(IndexLock {
             file: Some(file),
             lock,
             path,
+            owner: recorded.then_some(owner),
         })
+    }
+
+    fn index_lock_owner_path(&self) -> PathBuf {
+        self.repo
+            .git_dir()
+            .join("quickscale")
+            .join("index-lock-owner")
+    }
+
+    /// Removes the `index.lock` a killed command of this tool left, and
+    /// only that one: the file must be the very one it created (same
+    /// inode and creation time), so a lock git took since is never
+    /// touched. Callers hold the tool's own write lock, so no live
+    /// command of the tool holds `index.lock`. Returns the removed path.
+    pub fn clear_stale_index_lock(&self) -> Result<Option<PathBuf>, GitError> {
+        let owner_path = self.index_lock_owner_path();
+        let Some(owner) = IndexLockOwner::read(&owner_path) else {
+            return Ok(None);
+        };
+        let lock = self.repo.index_path().with_extension("lock");
+        let ours = std::fs::symlink_metadata(&lock)
+            .ok()
+            .and_then(|m| IndexLockOwner::from_metadata(&m))
+            .is_some_and(|now| now == owner);
+        if ours {
+            match std::fs::remove_file(&lock) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(GitError::new(
+                        format!("remove the stale `{}`", lock.display()),
+                        e,
+                    ));
+                }
+            }
+        }
+        match std::fs::remove_file(&owner_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(GitError::new(
+                    format!("remove `{}`", owner_path.display()),
+                    e,
+                ));
+            }
+        }
+        Ok(ours.then_some(lock))
     }
 
     pub fn write_index_bytes(&self, bytes: &[u8]) -> Result<(), GitError> {
@@ -506,6 +558,63 @@ fn remove_file_and_empty_parents(workdir: &Path, rel: &str) -> Result<(), GitErr
     Ok(())
 }
 
+/// Which `index.lock` file this tool created: its inode and creation
+/// time, which a file git creates later at the same path cannot share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IndexLockOwner {
+    dev: u64,
+    ino: u64,
+    created_nanos: u128,
+}
+
+impl IndexLockOwner {
+    fn of(file: &std::fs::File) -> Option<IndexLockOwner> {
+        Self::from_metadata(&file.metadata().ok()?)
+    }
+
+    #[cfg(unix)]
+    fn from_metadata(meta: &std::fs::Metadata) -> Option<IndexLockOwner> {
+        use std::os::unix::fs::MetadataExt;
+        let created = meta.created().ok()?;
+        let created_nanos = created
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some(IndexLockOwner {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            created_nanos,
+        })
+    }
+
+    /// Without inode numbers a lock cannot be told apart: never recorded.
+    #[cfg(not(unix))]
+    fn from_metadata(_meta: &std::fs::Metadata) -> Option<IndexLockOwner> {
+        None
+    }
+
+    /// Best effort: without the record, a killed command's lock is left
+    /// for the user to delete, as git's own are.
+    fn write(&self, path: &Path) -> bool {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let text = format!("{} {} {}\n", self.dev, self.ino, self.created_nanos);
+        std::fs::write(path, text).is_ok()
+    }
+
+    fn read(path: &Path) -> Option<IndexLockOwner> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut fields = text.split_whitespace();
+        let owner = IndexLockOwner {
+            dev: fields.next()?.parse().ok()?,
+            ino: fields.next()?.parse().ok()?,
+            created_nanos: fields.next()?.parse().ok()?,
+        };
+        fields.next().is_none().then_some(owner)
+    }
+}
+
 /// git's `index.lock`, held: [`IndexLock::commit`] replaces the index with
 /// new bytes; dropped uncommitted, the index stays as it was.
 #[derive(Debug)]
@@ -513,6 +622,8 @@ pub struct IndexLock {
     file: Option<std::fs::File>,
     lock: PathBuf,
     path: PathBuf,
+    /// The record of which lock file is ours, removed once it is released.
+    owner: Option<PathBuf>,
 }
 
 impl IndexLock {
@@ -537,9 +648,17 @@ impl IndexLock {
             .and_then(|()| std::fs::rename(&self.lock, &self.path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&self.lock);
+            self.forget_owner();
             return Err(GitError::new(format!("write `{}`", self.path.display()), e));
         }
+        self.forget_owner();
         Ok(())
+    }
+
+    fn forget_owner(&mut self) {
+        if let Some(owner) = self.owner.take() {
+            let _ = std::fs::remove_file(owner);
+        }
     }
 }
 
@@ -548,6 +667,83 @@ impl Drop for IndexLock {
         if self.file.take().is_some() {
             let _ = std::fs::remove_file(&self.lock);
         }
+        self.forget_owner();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Which `index.lock` is the tool's: only a lock a killed command of
+    //! this tool created is ever removed.
+    use crate::git::scratch_repo::ScratchRepo;
+
+    fn scratch() -> ScratchRepo {
+        let repo = ScratchRepo::new();
+        repo.commit("README.md", "hello\n");
+        repo
+    }
+
+    #[test]
+    fn a_lock_released_normally_leaves_no_record() {
+        let repo = scratch();
+        let git = repo.open();
+        let lock_path = repo.dir.path().join(".git/index.lock");
+        let owner = repo.dir.path().join(".git/quickscale/index-lock-owner");
+        let lock = git.lock_index().expect("lock");
+        assert!(lock_path.exists() && owner.exists());
+        let bytes = lock.current().expect("read").expect("index");
+        lock.commit(&bytes).expect("commit");
+        assert!(!lock_path.exists() && !owner.exists());
+        drop(git.lock_index().expect("lock again"));
+        assert!(!lock_path.exists() && !owner.exists());
+        assert_eq!(git.clear_stale_index_lock().expect("clear"), None);
+    }
+
+    #[test]
+    fn the_lock_a_killed_command_left_is_cleared_and_git_works_again() {
+        let repo = scratch();
+        let git = repo.open();
+        // A kill: neither released nor removed.
+        std::mem::forget(git.lock_index().expect("lock"));
+        let lock_path = repo.dir.path().join(".git/index.lock");
+        assert!(lock_path.exists());
+        let cleared = git.clear_stale_index_lock().expect("clear");
+        let cleared = cleared.expect("the killed command's lock is cleared");
+        assert_eq!(cleared.file_name(), lock_path.file_name());
+        assert!(!lock_path.exists());
+        assert!(
+            !repo
+                .dir
+                .path()
+                .join(".git/quickscale/index-lock-owner")
+                .exists()
+        );
+        repo.commit("other.txt", "git can write the index again\n");
+    }
+
+    #[test]
+    fn a_lock_git_took_after_ours_was_removed_is_never_touched() {
+        let repo = scratch();
+        let git = repo.open();
+        std::mem::forget(git.lock_index().expect("lock"));
+        let lock_path = repo.dir.path().join(".git/index.lock");
+        // The user deleted our lock; git (here: a file in its place, made
+        // a moment later) holds the index now.
+        std::fs::remove_file(&lock_path).expect("remove");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::fs::write(&lock_path, "git's\n").expect("git's lock");
+        assert_eq!(git.clear_stale_index_lock().expect("clear"), None);
+        assert_eq!(
+            std::fs::read_to_string(&lock_path).expect("kept"),
+            "git's\n"
+        );
+        assert!(
+            !repo
+                .dir
+                .path()
+                .join(".git/quickscale/index-lock-owner")
+                .exists()
+        );
     }
 }
 

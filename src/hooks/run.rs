@@ -130,7 +130,9 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
 
 /// The applied state at HEAD and the project package. The note is read
 /// first; the catalog and quickscale.yml are only loaded when the state
-/// must be derived (a clone without notes), as `state::load` needs them.
+/// must be derived (a clone without notes) or the note no longer describes
+/// HEAD's tree (a tool commit cherry-picked, amended or rebased without
+/// its note): then the engine's rule decides, as for `status` and `check`.
 fn applied_state(
     git: &Git,
     head: Option<ObjectId>,
@@ -138,11 +140,14 @@ fn applied_state(
     invocation: &Invocation,
     warnings: &mut Vec<String>,
 ) -> Result<(Option<AppliedState>, String), HooksError> {
-    if let Some(head) = head
-        && let Ok(Some((_, state))) = state::notes::nearest(git, head)
+    let note = match head {
+        Some(head) => state::notes::nearest(git, head).ok().flatten(),
+        None => None,
+    };
+    if let (Some(head), Some((at, state))) = (head, &note)
+        && state::note_agrees_with_tree(git, *at, head, state).unwrap_or(true)
     {
-        let package = state.project.package.clone();
-        return Ok((Some(state), package));
+        return Ok((Some(state.clone()), state.project.package.clone()));
     }
     let root = git.workdir_if_any().unwrap_or(config_path);
     let catalog = match crate::project::load_catalog(root, &invocation.index_overrides) {
@@ -156,7 +161,7 @@ fn applied_state(
     };
     let config = catalog.as_ref().and_then(|catalog| {
         match ConfigFile::load(config_path, CONFIG_FILE, catalog) {
-            Ok(c) => Some(c.config),
+            Ok(c) => Some(c),
             Err(e) => {
                 warnings.push(format!(
                     "{CONFIG_FILE} could not be read ({}); without a state note, module paths were not checked",
@@ -166,6 +171,31 @@ fn applied_state(
             }
         }
     });
+    if let Some((at, note)) = note {
+        let package = note.project.package.clone();
+        let (Some(head), Some(catalog), Some(config)) = (head, &catalog, &config) else {
+            return Ok((Some(note), package));
+        };
+        return Ok(
+            match crate::engine::stale::settle_note(git, head, config, catalog, at, note.clone()) {
+                Ok((Some(settled), origin)) => {
+                    if let Some(why) = origin.derived().and_then(|d| d.ignored_note.clone()) {
+                        warnings.push(why);
+                    }
+                    let package = settled.project.package.clone();
+                    (Some(settled), package)
+                }
+                Ok((None, _)) => (Some(note), package),
+                Err(e) => {
+                    warnings.push(format!(
+                        "the state note disagrees with HEAD's tree and the tree could not be read ({e}); the note was used"
+                    ));
+                    (Some(note), package)
+                }
+            },
+        );
+    }
+    let config = config.map(|c| c.config);
     let applied = match &catalog {
         Some(catalog) => state::load(git, head, config.as_ref(), catalog)?.0,
         None => None,

@@ -74,6 +74,7 @@ const BEFORE: &[&str] = &[
     "journal-written",
     "files-written",
     "files-deleted",
+    "index-locked",
     "index-written",
 ];
 /// After the ref transaction: recovery completes the operation.
@@ -100,6 +101,16 @@ fn run_kill_matrix(op: &str) {
         let out = env.qs_ok(&dir, &["recover"]);
         assert!(
             !dir.join(".git/quickscale/journal.json").exists(),
+            "{op}@{point}"
+        );
+        // Git can take the index again: no lock of the killed command's
+        // is left (its record of which lock was its own neither).
+        assert!(
+            !dir.join(".git/index.lock").exists(),
+            "{op}@{point}: the killed command's index.lock is still there"
+        );
+        assert!(
+            !dir.join(".git/quickscale/index-lock-owner").exists(),
             "{op}@{point}"
         );
         if AFTER.contains(&point) {

@@ -206,6 +206,57 @@ fn a_commit_mixing_module_and_user_files_is_refused_and_each_half_passes() {
     );
 }
 
+/// `git cherry-pick` copies no note: after picking the commit that added
+/// module `b`, the nearest note predates `b`. The hook must still see
+/// `modules/b/` as a module (as `check` does), not as the user's files.
+#[test]
+fn after_cherry_picking_the_commit_that_added_a_module_the_hook_still_guards_it() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env, true);
+    env.git(&dir, &["branch", "-q", "side"]);
+    let b = module_repo(&env, "b");
+    env.plan_add(&dir, &[("b", &b)]);
+    qs_run_ok(&env, &dir, &["apply", "--yes"]);
+    let tool_commit = head(&env, &dir);
+    assert!(dir.join("modules/b/README.md").exists());
+
+    env.git(&dir, &["switch", "-q", "side"]);
+    append(&dir, "README.md", "side work\n");
+    env.git(&dir, &["commit", "-qam", "Work on side", "--no-verify"]);
+    // The apply made a squash, its merge and a wiring commit: pick the
+    // merge (as its first parent's change) and the wiring.
+    env.git(
+        &dir,
+        &["cherry-pick", "-m", "1", &format!("{tool_commit}~1")],
+    );
+    env.git(&dir, &["cherry-pick", &tool_commit]);
+    let picked = head(&env, &dir);
+    assert!(
+        !env.git(&dir, &["notes", "--ref=quickscale", "list"])
+            .contains(&picked),
+        "cherry-pick copied the note"
+    );
+    assert!(dir.join("modules/b/README.md").exists());
+
+    append(&dir, "modules/b/README.md", "local fix\n");
+    append(&dir, "templates/base.html", "<!-- mine -->\n");
+    env.git(&dir, &["add", "-A"]);
+    let err = assert_commit_refused(&env, &dir, &["commit", "-qm", "mixed"]);
+    assert!(err.contains("[mixed-commit]"), "{err}");
+    assert!(err.contains("modules/b/README.md"), "{err}");
+    assert!(err.contains("  templates/base.html\n"), "{err}");
+    assert!(
+        err.contains("ignored"),
+        "the hook names the stale note:\n{err}"
+    );
+
+    // Each half alone passes.
+    env.git(&dir, &["restore", "--staged", "--", "templates/base.html"]);
+    assert_commit_ok(&env, &dir, &["commit", "-qm", "module fix"]);
+    env.git(&dir, &["add", "-A"]);
+    assert_commit_ok(&env, &dir, &["commit", "-qm", "my changes"]);
+}
+
 #[test]
 fn commit_a_and_partial_commits_are_checked_with_the_index_git_uses() {
     let env = TestEnv::new();

@@ -561,7 +561,8 @@ mod tests {
     /// numbers and CRLF handling of reading every line.
     #[test]
     fn stale_lines_are_numbered_as_in_the_file() {
-        let readme = "# App\r\nPython 3.10 or newer; Python 3.10 or newer\r\n\nno\nPython 3.9 or newer\n";
+        let readme =
+            "# App\r\nPython 3.10 or newer; Python 3.10 or newer\r\n\nno\nPython 3.9 or newer\n";
         let found: Vec<(usize, String)> = stale_python("README.md", readme, "3.14")
             .into_iter()
             .map(|s| (s.line, s.found))

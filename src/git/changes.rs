@@ -4,7 +4,9 @@
 //! Read-only. The staged diff walks HEAD's tree and the index together and
 //! skips every directory whose cache-tree entry still matches HEAD, as
 //! `git diff --cached` does, so a commit in a large project costs about as
-//! much as reading the index.
+//! much as reading the index. Where the cache-tree is missing or invalid
+//! (the index `apply` writes, a directory `git add` touched), the tree id
+//! is computed from the index entries (`index_trees`) and compared instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -619,8 +621,12 @@ mod tests {
             vec![("modules/b/deep/y.py".to_owned(), ChangeKind::Modified)]
         );
         assert_eq!(
-            git.staged_paths_under(r.id("HEAD^{tree}"), &git.read_index_fast().expect("index"), "modules")
-                .expect("paths"),
+            git.staged_paths_under(
+                r.id("HEAD^{tree}"),
+                &git.read_index_fast().expect("index"),
+                "modules"
+            )
+            .expect("paths"),
             ["modules/b/deep/y.py"]
         );
     }

@@ -76,7 +76,8 @@ fn dir_id(
         if let Some(slash) = rest.find_byte(b'/') {
             let name = &rest[..slash];
             let prefix = &path[..dir.len() + slash + 1];
-            let end = i + entries[i..range.end].partition_point(|e| e.path(index).starts_with(prefix));
+            let end =
+                i + entries[i..range.end].partition_point(|e| e.path(index).starts_with(prefix));
             let child = cache.and_then(|c| c.children.iter().find(|t| t.name.as_slice() == name));
             // Every subdirectory is computed, even after a failure here.
             match dir_id(index, prefix, i..end, child, out) {

@@ -598,8 +598,15 @@ fn status_shows_staged_edits_and_deletions_inside_module_prefixes() {
     assert_eq!(uncommitted(&dir), serde_json::json!([]));
     let tracked = env.git(&dir, &["ls-files", "modules/a"]);
     let mut files = tracked.lines().filter(|p| p.matches('/').count() >= 3);
-    let deep = files.next().expect("a file two levels inside the module").to_owned();
-    let gone = tracked.lines().find(|p| *p != deep).expect("another file").to_owned();
+    let deep = files
+        .next()
+        .expect("a file two levels inside the module")
+        .to_owned();
+    let gone = tracked
+        .lines()
+        .find(|p| *p != deep)
+        .expect("another file")
+        .to_owned();
     // Staged, then the worktree put back: only the index differs from HEAD.
     let original = std::fs::read(dir.join(&deep)).expect("read");
     std::fs::write(dir.join(&deep), "staged = 1\n").expect("write");
@@ -610,7 +617,8 @@ fn status_shows_staged_edits_and_deletions_inside_module_prefixes() {
     want.sort();
     assert_eq!(uncommitted(&dir), serde_json::json!(want));
     assert_eq!(
-        env.git(&dir, &["diff", "--cached", "--name-only"]).trim_end(),
+        env.git(&dir, &["diff", "--cached", "--name-only"])
+            .trim_end(),
         want.join("\n")
     );
 }

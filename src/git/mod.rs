@@ -5,6 +5,7 @@
 
 pub mod changes;
 pub mod fetch;
+mod index_trees;
 mod local;
 pub mod merge;
 pub mod overlay;

@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,12 @@ HEAVY_RUNS = int(os.environ.get("BENCH_SCALE_HEAVY_RUNS", "2"))
 # git subtree split is a shell loop over every commit: ~60 s at 2,000
 # commits on this machine, so by default it is only run up to 20,000.
 SUBTREE_SPLIT_MAX = int(os.environ.get("BENCH_SCALE_SUBTREE_SPLIT_MAX", "20000"))
+# Above SUBTREE_SPLIT_MAX, git subtree split still runs when this is set
+# (seconds): it is stopped at the limit and the point records "did not
+# finish in N s" (theirs_dnf) with the time as a lower bound. It runs first
+# on the fresh history, at `nice` +SUBTREE_SPLIT_NICE over the bench.
+SUBTREE_SPLIT_TIMEOUT = int(os.environ.get("BENCH_SCALE_SUBTREE_SPLIT_TIMEOUT", "0"))
+SUBTREE_SPLIT_NICE = int(os.environ.get("BENCH_SCALE_SUBTREE_SPLIT_NICE", "0"))
 # apply and update in the files sweep copy the whole project for each run:
 # only up to this many user files.
 FILES_HEAVY_MAX = int(os.environ.get("BENCH_SCALE_FILES_HEAVY_MAX", "1000000"))
@@ -57,8 +62,19 @@ def module_names(n):
 
 
 def cp(src, dst):
-    """A full copy (cp -a is much faster than shutil.copytree on 200k files)."""
+    """A full copy (cp -a is much faster than shutil.copytree on 200k files).
+    The copy's files have new inodes and ctimes, so its index is refreshed
+    (untimed): otherwise the first timed command would re-hash every file,
+    which the fresh `git clone` git's side runs in does not."""
     subprocess.run(["cp", "-a", str(src), str(dst)], check=True)
+    if (dst / ".git").is_dir():
+        subprocess.run(["git", "-C", str(dst), "update-index", "-q", "--refresh"], check=False,
+                       stdout=subprocess.DEVNULL)
+
+
+def rm(path):
+    """rm -rf: several times faster than shutil.rmtree on 200k files."""
+    subprocess.run(["rm", "-rf", str(path)], check=True)
 
 
 def med(samples):
@@ -144,7 +160,10 @@ def heavy(results, sweep, command, size, make_pair, ours_label, theirs_label, ha
     order of ours and theirs alternating."""
     ours_t, theirs_t = [], []
     for i in range(HEAVY_RUNS):
+        t0 = time.perf_counter()
         ours_cwd, ours_cmds, theirs_cwd, theirs_cmds, cleanup = make_pair(i)
+        print(f"    {command} run {i + 1}: copies made in {time.perf_counter() - t0:.0f} s "
+              f"({time.strftime('%H:%M:%S')})", flush=True)
         order = [("ours", ours_cwd, ours_cmds), ("theirs", theirs_cwd, theirs_cmds)]
         if i % 2:
             order.reverse()
@@ -152,6 +171,7 @@ def heavy(results, sweep, command, size, make_pair, ours_label, theirs_label, ha
             if who == "theirs" and not have_subtree:
                 continue
             (ours_t if who == "ours" else theirs_t).append(bench.timed(cmds, cwd, rss=True))
+            print(f"    {who}: {(ours_t if who == 'ours' else theirs_t)[-1]:.1f} s", flush=True)
         cleanup(i)
     results.add(sweep, command, size, ours_t, theirs_t, ours_label, theirs_label)
 
@@ -169,7 +189,7 @@ def apply_pair(work, base, names, upstream, tag):
         theirs_cmds = [["git", "subtree", "add", "-q", "--squash", f"--prefix=modules/{n}",
                         str(upstream / n), bench.TAG] for n in names]
         return ours, [["git", "quickscale", "apply", "--yes"]], theirs, theirs_cmds, \
-            lambda i: shutil.rmtree(run_dir)
+            lambda i: rm(run_dir)
     return make
 
 
@@ -185,7 +205,7 @@ def update_pair(work, base, names, upstream, tag):
         theirs_cmds = [["git", "subtree", "pull", "-q", "--squash", f"--prefix=modules/{n}",
                         str(upstream / n), UPDATE_TARGET] for n in names]
         return ours, [["git", "quickscale", "update", "--all", "--yes"]], theirs, theirs_cmds, \
-            lambda i: shutil.rmtree(run_dir)
+            lambda i: rm(run_dir)
     return make
 
 
@@ -218,7 +238,7 @@ def sweep_modules(work, upstream, results, have_subtree):
               update_pair(work, project, names, upstream, f"update{m}"),
               f"git quickscale update --all ({m} modules)", f"{m} x git subtree pull --squash",
               have_subtree)
-        shutil.rmtree(parent)
+        rm(parent)
 
 
 def add_user_files(project, start, total):
@@ -253,6 +273,10 @@ def sweep_files(work, upstream, results, have_subtree):
         have = n
         bench.git(project, "add", "-A")
         bench.git(project, "commit", "-qm", f"User files up to {n}")
+        # One pack instead of N loose objects, as in a real clone: halves the
+        # files each fresh copy below writes and each clean-up deletes.
+        bench.git(project, "repack", "-adq")
+        bench.git(project, "prune-packed")
         bench.git(project, "status", "--porcelain")  # refresh the index
         print(f"  setup {time.perf_counter() - t0:.0f} s", flush=True)
         light_commands(project, results, "files", n, names)
@@ -266,7 +290,40 @@ def sweep_files(work, upstream, results, have_subtree):
               update_pair(work, project, names, upstream, f"fupdate{n}"),
               "git quickscale update --all (10 modules)", "10 x git subtree pull --squash",
               have_subtree)
-    shutil.rmtree(parent)
+    rm(parent)
+
+
+def subtree_split_bounded(repo, work):
+    """git subtree split under `timeout`: (sample, split head or None). The
+    sample's dnf is set when the limit stopped it (its time is then a lower
+    bound; `timeout` signals the whole process group)."""
+    out_file = work / "subtree-split.out"
+    cmd = ["nice", "-n", str(SUBTREE_SPLIT_NICE), "timeout", "-k", "30",
+           str(SUBTREE_SPLIT_TIMEOUT), "sh", "-c",
+           f'exec git subtree split --prefix={split_bench.PREFIX} >"$0"', str(out_file)]
+    print(f"  git subtree split (limit {SUBTREE_SPLIT_TIMEOUT} s, nice +{SUBTREE_SPLIT_NICE}) "
+          f"started {time.strftime('%H:%M:%S')}", flush=True)
+    argv = [bench.PEAK_RSS, bench.RSS_FILE, *cmd] if bench.PEAK_RSS else cmd
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    sample = bench.Sample(time.perf_counter() - t0)
+    rc = os.waitstatus_to_exitcode(status)
+    sample.cpu = usage.ru_utime + usage.ru_stime
+    try:
+        sample.peak_kib = int(Path(bench.RSS_FILE).read_text()) if bench.PEAK_RSS else 0
+    except (OSError, ValueError):
+        sample.peak_kib = 0
+    sample.dnf = rc in (124, 137)
+    # How far it got: git subtree's cache holds one file per commit it has
+    # mapped (plus a few bookkeeping entries), left behind when it is stopped.
+    cache = repo / ".git" / "subtree-cache"
+    sample.progress = sum(1 for f in cache.rglob("*") if f.is_file()) if cache.is_dir() else 0
+    if rc != 0 and not sample.dnf:
+        sys.exit(f"bench: git subtree split exited {rc}")
+    print(f"  git subtree split: {'stopped' if sample.dnf else 'done'} after {sample:.0f} s "
+          f"({sample.cpu:.0f} s CPU)", flush=True)
+    return sample, (None if sample.dnf else out_file.read_text().strip())
 
 
 def sweep_commits(work, results, have_subtree):
@@ -279,6 +336,9 @@ def sweep_commits(work, results, have_subtree):
         total, touching = split_bench.build(repo)
         print(f"  {total} commits, {touching} touch {split_bench.PREFIX} "
               f"(built in {time.perf_counter() - t0:.0f} s)", flush=True)
+        long_theirs = None
+        if have_subtree and c > SUBTREE_SPLIT_MAX and SUBTREE_SPLIT_TIMEOUT:
+            long_theirs = subtree_split_bounded(repo, work)
         cache = "refs/quickscale/split/crm"
         ours, walk = [], []
         head = None
@@ -301,12 +361,27 @@ def sweep_commits(work, results, have_subtree):
                             repo).stdout.strip() if c <= 2000 else head
             if out != head:
                 sys.exit(f"bench: split heads differ: ours {head} git subtree {out}")
+        elif long_theirs is not None:
+            sample, out = long_theirs
+            theirs.append(sample)
+            if not sample.dnf and out != head:
+                sys.exit(f"bench: split heads differ: ours {head} git subtree {out}")
+            if not sample.dnf:
+                print(f"  identical split head: {head}")
         elif have_subtree:
             print(f"  git subtree split not run at {c} commits "
                   f"(BENCH_SCALE_SUBTREE_SPLIT_MAX={SUBTREE_SPLIT_MAX})")
         results.add("commits", "split", c, ours, theirs,
                     "git quickscale split (no cache)", "git subtree split")
-        shutil.rmtree(repo)
+        if theirs and getattr(theirs[0], "dnf", False):
+            row = results.points["commits"]["split"][-1]
+            row["theirs_dnf"] = True
+            row["theirs_nice"] = SUBTREE_SPLIT_NICE
+            row["theirs_progress"] = theirs[0].progress
+            print(f"  git subtree split DID NOT FINISH in {SUBTREE_SPLIT_TIMEOUT} s "
+                  f"(stopped; {row['theirs_cpu_ms'] / 1000:.0f} s CPU by then, about "
+                  f"{row['theirs_progress']} of {total} commits mapped): a lower bound")
+        rm(repo)
 
 
 # --------------------------------------------------------------------------
@@ -369,10 +444,26 @@ def panel(x0, y0, w, h, title, ylabel, series):
         ps = [p for p in ps if p[1] and p[1] > 0]
         if not ps:
             continue
-        path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in ps)
+        # A point stopped at a time limit (third element true) is a lower
+        # bound: hollow, reached by a dashed line, marked ">=" with an arrow up.
+        solid = [p for p in ps if not (len(p) > 2 and p[2])]
+        path = " ".join(f"{px(p[0]):.1f},{py(p[1]):.1f}" for p in solid)
         s.append(f'<polyline points="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        for x, y in ps:
-            s.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
+        for k, p in enumerate(ps):
+            x, y = p[0], p[1]
+            if len(p) > 2 and p[2]:
+                if k:
+                    s.append(f'<line x1="{px(ps[k - 1][0]):.1f}" y1="{py(ps[k - 1][1]):.1f}" '
+                             f'x2="{px(x):.1f}" y2="{py(y):.1f}" stroke="{color}" '
+                             f'stroke-width="2" stroke-dasharray="4 3"/>')
+                s.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="4" fill="white" '
+                         f'stroke="{color}" stroke-width="2"/>')
+                s.append(f'<line x1="{px(x):.1f}" y1="{py(y) - 5:.1f}" x2="{px(x):.1f}" '
+                         f'y2="{py(y) - 16:.1f}" stroke="{color}" stroke-width="1.5"/>')
+                s.append(f'<text x="{px(x) - 6:.1f}" y="{py(y) - 8:.1f}" text-anchor="end" '
+                         f'font-size="10" fill="{color}">&#8805; (stopped)</text>')
+            else:
+                s.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
         ly = y0 + top + 12 + 13 * i
         s.append(f'<text x="{x0 + left + 6}" y="{ly}" font-size="10" fill="{color}">{name}</text>')
     return "\n".join(s)
@@ -411,7 +502,8 @@ def plots(results, out):
                 ours_label, theirs_label = results.labels[(sweep, command)]
                 series = [(ours_label, COLORS["ours"], [(r["size"], r.get(f"ours_{metric}")) for r in rows]),
                           (theirs_label, COLORS["theirs"],
-                           [(r["size"], r.get(f"theirs_{metric}")) for r in rows])]
+                           [(r["size"], r.get(f"theirs_{metric}"), r.get("theirs_dnf", False))
+                            for r in rows])]
                 what = {"ms": "time", "cpu_ms": "CPU", "mib": "memory"}[metric]
                 panels.append((f"{command} ({what})", unit, series))
         path = out / f"scaling-{sweep}.svg"
@@ -439,12 +531,15 @@ def summary(results):
             print(f"  {'size':>8} {'ours ms':>10} {'git ms':>10} {'ratio':>7} {'ours MiB':>9} {'git MiB':>9}")
             for r in rows:
                 th = r.get("theirs_ms")
-                ratio = f"{r['ours_ms'] / th:6.2f}x" if th else "      -"
-                git_ms = f"{th:10.1f}" if th else "         -"
+                dnf = r.get("theirs_dnf")
+                ratio = f"{'<' if dnf else ''}{r['ours_ms'] / th:6.3g}x" if th else "      -"
+                git_ms = f"{'>=' if dnf else ''}{th:10.1f}" if th else "         -"
                 git_mib = f"{r['theirs_mib']:9.1f}" if th else "        -"
                 print(f"  {r['size']:>8} {r['ours_ms']:>10.1f} {git_ms} {ratio} "
                       f"{r['ours_mib']:>9.1f} {git_mib}")
             go, gt = growth(rows, "ours_ms"), growth(rows, "theirs_ms")
+            if any(r.get("theirs_dnf") for r in rows):
+                print("  (git's largest point was stopped at a time limit: its k is a lower bound)")
             mo, mt = growth(rows, "ours_mib"), growth(rows, "theirs_mib")
             if go is not None:
                 faster = gt is not None and go > gt + 0.1
@@ -486,18 +581,25 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     if a.merge and (out / "scaling.json").exists():
         # Keep the sweeps of an earlier run that this one does not redo.
+        # Within a redone sweep, the sizes this run does not measure are kept too.
         old = json.loads((out / "scaling.json").read_text())
-        for sweep, commands in old["points"].items():
-            if sweep not in sweeps:
-                results.points[sweep] = commands
         for key, labels in old["labels"].items():
             sweep, command = key.split("/", 1)
-            if sweep not in sweeps:
-                results.labels[(sweep, command)] = tuple(labels)
+            results.labels[(sweep, command)] = tuple(labels)
+        redone = {"modules": MODULE_SIZES, "files": FILE_SIZES, "commits": COMMIT_SIZES}
+        for sweep, commands in old["points"].items():
+            keep_sizes = set() if sweep not in sweeps else set(redone[sweep])
+            for command, rows in commands.items():
+                kept = [r for r in rows if r["size"] not in keep_sizes]
+                if kept:
+                    results.points.setdefault(sweep, {})[command] = kept
 
     def save():
         """Results so far (a long run that is stopped keeps its finished sweeps)."""
         load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        for commands in results.points.values():
+            for rows in commands.values():
+                rows.sort(key=lambda r: r["size"])
         (out / "scaling.json").write_text(json.dumps(
             {"points": results.points,
              "labels": {f"{s}/{c}": list(v) for (s, c), v in results.labels.items()},

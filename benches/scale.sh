@@ -10,9 +10,12 @@
 #   (10000,50000,200000), BENCH_SCALE_COMMITS (2000,20000,100000),
 #   BENCH_SCALE_SWEEPS (modules,files,commits), BENCH_SCALE_RUNS (7),
 #   BENCH_SCALE_HEAVY_RUNS (2), BENCH_SCALE_SUBTREE_SPLIT_MAX (20000),
+#   BENCH_SCALE_SUBTREE_SPLIT_TIMEOUT (seconds: above the max, run git subtree
+#   split anyway, stopped at this limit and recorded as a lower bound),
+#   BENCH_SCALE_SUBTREE_SPLIT_NICE (0: its extra niceness),
 #   BENCH_SCALE_FILES_HEAVY_MAX (apply/update in the files sweep only up to
-#   this size), BENCH_SCALE_MERGE=1 (keep the other sweeps of an earlier
-#   scaling.json), BENCH_TMPDIR.
+#   this size), BENCH_SCALE_MERGE=1 (keep the points, of an earlier
+#   scaling.json, that this run does not measure), BENCH_TMPDIR.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +28,7 @@ while [ $# -gt 0 ]; do
         --keep) keep=1 ;;
         --no-build) build=0 ;;
         --out) out="$2"; shift ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift

@@ -238,9 +238,13 @@ impl Catalog {
         let mut ordered: Vec<_> = raw.modules.into_iter().collect();
         ordered.sort_by_key(|(_, e)| e.span().start);
         for (name, spanned) in ordered {
-            let pos = Some(line_col(text, spanned.span().start));
-            let at =
-                |message: String| Diagnostic::new(file, pos, format!("entry `{name}`: {message}"));
+            // The position is only worked out for a message (every command
+            // loads the catalog; counting lines was a third of that).
+            let start = spanned.span().start;
+            let at = |message: String| {
+                let pos = Some(line_col(text, start));
+                Diagnostic::new(file, pos, format!("entry `{name}`: {message}"))
+            };
             if let Some(problem) = module_name_problem(&name) {
                 problems.push(at(format!("`{name}` {problem}")));
                 continue;

@@ -382,7 +382,7 @@ pub struct StalePython {
 pub fn stale_python(path: &str, text: &str, required: &str) -> Vec<StalePython> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in candidate_lines(name, text) {
         let trimmed = line.trim();
         let found = if name == ".python-version" {
             (!trimmed.is_empty() && !trimmed.starts_with('#')).then(|| trimmed.to_owned())
@@ -418,6 +418,39 @@ pub fn stale_python(path: &str, text: &str, required: &str) -> Vec<StalePython> 
                 found,
             });
         }
+    }
+    out
+}
+
+/// The lines of `text` (index from 0, text) that can name a Python: every
+/// line [`stale_python`] finds holds a marker of its file's kind, so only
+/// lines around a marker are looked at (status reads these files on every
+/// run; going line by line through a README was most of that).
+fn candidate_lines<'a>(name: &str, text: &'a str) -> Vec<(usize, &'a str)> {
+    let needle = if name == "Dockerfile" || name.starts_with("Dockerfile.") {
+        "python:"
+    } else if name.ends_with(".yml") || name.ends_with(".yaml") {
+        "python-version:"
+    } else if name.ends_with(".md") {
+        "Python "
+    } else {
+        return text.lines().enumerate().collect();
+    };
+    let mut out: Vec<(usize, &str)> = Vec::new();
+    let (mut counted_to, mut line_no) = (0, 0);
+    for (at, _) in text.match_indices(needle) {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        if out.last().is_some_and(|(n, _)| *n == line_no) && start <= counted_to {
+            continue; // another marker on the same line
+        }
+        line_no += text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        counted_to = start;
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let line = &text[start..end];
+        out.push((line_no, line.strip_suffix('\r').unwrap_or(line)));
     }
     out
 }
@@ -522,6 +555,30 @@ mod tests {
         assert_eq!(stale_python("README.md", readme, "3.14")[0].found, "3.11");
         assert!(stale_python("README.md", "Python 3.14 or newer\n", "3.14").is_empty());
         assert!(stale_python("README.md", "Python is nice\n", "3.14").is_empty());
+    }
+
+    /// Only lines holding a marker are read, each once, with the line
+    /// numbers and CRLF handling of reading every line.
+    #[test]
+    fn stale_lines_are_numbered_as_in_the_file() {
+        let readme =
+            "# App\r\nPython 3.10 or newer; Python 3.10 or newer\r\n\nno\nPython 3.9 or newer\n";
+        let found: Vec<(usize, String)> = stale_python("README.md", readme, "3.14")
+            .into_iter()
+            .map(|s| (s.line, s.found))
+            .collect();
+        assert_eq!(found, [(2, "3.10".to_owned()), (5, "3.9".to_owned())]);
+        let naive: Vec<(usize, &str)> = readme
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains("Python "))
+            .collect();
+        assert_eq!(candidate_lines("README.md", readme), naive);
+        let docker = "FROM python:3.11-slim\nRUN echo python:3.11\n";
+        assert_eq!(
+            candidate_lines("Dockerfile", docker),
+            docker.lines().enumerate().collect::<Vec<_>>()
+        );
     }
 
     #[test]

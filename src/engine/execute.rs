@@ -1088,7 +1088,7 @@ impl Commits<'_> {
                 GitError::new("commit the wiring", "there is no commit to build on")
             })?;
             let id = git.write_commit(
-                &format!("{summary}\n"),
+                &final_message(&summary, plan, &self.state),
                 final_tree,
                 &[parent],
                 &self.author,
@@ -1462,6 +1462,29 @@ fn managed_ids(
         }
     }
     Ok(out)
+}
+
+/// The final commit's message: its title, and a trailer per module the
+/// operation embedded or updated, naming the ref and the upstream commit
+/// it resolved to (what a clone without notes derives the state from).
+fn final_message(summary: &str, plan: &Plan, state: &AppliedState) -> String {
+    let trailers: Vec<String> = plan
+        .add
+        .iter()
+        .chain(&plan.adopt)
+        .map(|a| a.name.as_str())
+        .chain(plan.update.iter().map(|u| u.name.as_str()))
+        .filter_map(|name| {
+            let m = state.modules.get(name)?;
+            (!m.commit.is_empty())
+                .then(|| crate::state::derive::module_trailer(name, &m.git_ref, &m.commit))
+        })
+        .collect();
+    if trailers.is_empty() {
+        format!("{summary}\n")
+    } else {
+        format!("{summary}\n\n{}\n", trailers.join("\n"))
+    }
 }
 
 /// The title of the final commit: every kind of change it contains.

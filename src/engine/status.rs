@@ -1,7 +1,7 @@
 //! `status`: each module's provenance and drift, as data (docs/user-guide.md
 //! documents the JSON form, which is stable).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::git::ObjectId;
 use serde::Serialize;
@@ -262,25 +262,22 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
     let head_tree = git.tree_of(head)?;
     let mut out = BTreeSet::new();
     let interesting = |p: &str| p.starts_with("modules/") || ownership::is_managed_candidate(p);
-    let Some(entries) = git.index_entries(interesting)? else {
+    let Some(index) = git.index_if_any()? else {
         return Ok(out);
     };
-    let mut head_entries: BTreeMap<String, ObjectId> = BTreeMap::new();
-    if let Some(modules) = git.subtree_at(head_tree, "modules")? {
-        for (path, leaf) in git.list_leaves(modules)? {
-            head_entries.insert(format!("modules/{path}"), leaf.id);
-        }
-    }
+    // Staged under modules/: only directories whose ids differ from HEAD's are read.
+    out.extend(git.staged_paths_under(head_tree, &index, crate::state::derive::MODULES_DIR)?);
     let mut seen = BTreeSet::new();
     let workdir = git.workdir();
-    for e in entries {
+    for e in git.index_entries(&index, interesting) {
         let path = e.path;
         seen.insert(path.clone());
-        let head_id = match head_entries.get(&path) {
-            Some(id) => Some(*id),
-            None => git.entry_at(head_tree, &path)?.map(|(_, id)| id),
-        };
-        if head_id != Some(e.id) {
+        if out.contains(&path) {
+            continue;
+        }
+        if !path.starts_with("modules/")
+            && git.entry_at(head_tree, &path)?.map(|(_, id)| id) != Some(e.id)
+        {
             out.insert(path.clone());
             continue;
         }
@@ -306,7 +303,7 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         }
     }
     // Untracked files inside module prefixes, as git sees them (ignore rules honoured).
-    for path in git.untracked_paths_under(crate::state::derive::MODULES_DIR)? {
+    for path in git.untracked_paths_under(crate::state::derive::MODULES_DIR, &index)? {
         if !seen.contains(&path) {
             out.insert(path);
         }

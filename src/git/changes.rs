@@ -4,7 +4,9 @@
 //! Read-only. The staged diff walks HEAD's tree and the index together and
 //! skips every directory whose cache-tree entry still matches HEAD, as
 //! `git diff --cached` does, so a commit in a large project costs about as
-//! much as reading the index.
+//! much as reading the index. Where the cache-tree is missing or invalid
+//! (the index `apply` writes, a directory `git add` touched), the tree id
+//! is computed from the index entries (`index_trees`) and compared instead.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -16,6 +18,7 @@ use gix::index::extension::Tree as CacheTree;
 use gix::objs::tree::EntryKind;
 use serde::Serialize;
 
+use super::index_trees::{IndexTrees, cache_valid};
 use super::subtree::parse_trailers;
 use super::tree::{Leaf, TreeChange};
 use super::{Git, GitContext, GitError};
@@ -80,6 +83,12 @@ pub struct ChangeSet {
     pub by_tool: bool,
 }
 
+/// The index being compared with HEAD, and the tree ids computed from it.
+struct Staged<'a> {
+    index: &'a gix::index::State,
+    computed: IndexTrees,
+}
+
 /// A changed leaf, before renames are paired.
 struct Raw {
     path: String,
@@ -129,7 +138,11 @@ impl Git {
         };
         let mut raw = Vec::new();
         let all = 0..index.entries().len();
-        self.walk_staged(head_tree, index.tree(), "", all, index, &mut raw)?;
+        let staged = Staged {
+            computed: IndexTrees::compute(index, "", all.clone(), index.tree()),
+            index,
+        };
+        self.walk_staged(head_tree, index.tree(), "", all, &staged, &mut raw)?;
         Ok(ChangeSet {
             changes: pair_renames(raw),
             merge: None,
@@ -138,21 +151,57 @@ impl Git {
         })
     }
 
+    /// The paths under `dir` whose index entry differs from HEAD's tree
+    /// `head_tree` (added, modified or deleted: what
+    /// `git diff --cached --name-only --no-renames -- dir` lists).
+    pub fn staged_paths_under(
+        &self,
+        head_tree: ObjectId,
+        index: &gix::index::State,
+        dir: &str,
+    ) -> Result<Vec<String>, GitError> {
+        let prefix = format!("{dir}/");
+        let entries = index.entries();
+        let start = entries.partition_point(|e| e.path(index) < prefix.as_bytes().as_bstr());
+        let end = start
+            + entries[start..].partition_point(|e| e.path(index).starts_with(prefix.as_bytes()));
+        let mut cache = index.tree();
+        for part in dir.split('/') {
+            cache = cache.and_then(|c| {
+                c.children
+                    .iter()
+                    .find(|t| t.name.as_slice() == part.as_bytes())
+            });
+        }
+        let staged = Staged {
+            computed: IndexTrees::compute(index, &prefix, start..end, cache),
+            index,
+        };
+        let mut raw = Vec::new();
+        let tree = self.subtree_at(head_tree, dir)?;
+        self.walk_staged(tree, cache, &prefix, start..end, &staged, &mut raw)?;
+        let paths: BTreeSet<String> = raw.into_iter().map(|r| r.path).collect();
+        Ok(paths.into_iter().collect())
+    }
+
     fn walk_staged(
         &self,
         tree: Option<ObjectId>,
         cache: Option<&CacheTree>,
         dir: &str,
         range: Range<usize>,
-        index: &gix::index::State,
+        staged: &Staged<'_>,
         out: &mut Vec<Raw>,
     ) -> Result<(), GitError> {
-        if let (Some(tree), Some(cache)) = (tree, cache)
-            && cache.id == tree
-            && cache.num_entries.is_some_and(|n| n as usize == range.len())
+        // Unchanged: the cache-tree, or the id computed from the index,
+        // names HEAD's tree.
+        if let Some(tree) = tree
+            && (cache.is_some_and(|c| c.id == tree && cache_valid(c, range.len()))
+                || staged.computed.id_of(dir) == Some(tree))
         {
             return Ok(());
         }
+        let index = staged.index;
         let mut tree_entries = match tree {
             Some(id) => self.tree_entries(id)?,
             None => Default::default(),
@@ -188,7 +237,7 @@ impl Git {
                             .iter()
                             .find(|t| t.name.as_slice() == name.as_bytes())
                     });
-                    self.walk_staged(old_tree, child, &sub_dir, i..end, index, out)?;
+                    self.walk_staged(old_tree, child, &sub_dir, i..end, staged, out)?;
                     i = end;
                 }
                 None => {
@@ -430,10 +479,16 @@ fn index_module_dirs(index: &gix::index::State) -> BTreeSet<String> {
     let prefix = format!("{MODULES_DIR}/");
     let mut out = BTreeSet::new();
     if let Some(entries) = index.prefixed_entries(BStr::new(prefix.as_bytes())) {
+        // Sorted entries: each directory's are consecutive, so a name is
+        // only decoded when it changes.
+        let mut last: &[u8] = &[];
         for e in entries {
             let rest = &e.path(index)[prefix.len()..];
-            if let Some(slash) = rest.find_byte(b'/') {
-                out.insert(rest[..slash].to_str_lossy().into_owned());
+            if let Some(slash) = rest.find_byte(b'/')
+                && rest[..slash] != *last
+            {
+                last = &rest[..slash];
+                out.insert(last.to_str_lossy().into_owned());
             }
         }
     }
@@ -512,6 +567,66 @@ mod tests {
             .staged_changes(Some(r.id("HEAD")), &index)
             .expect("changes");
         assert!(set.changes.is_empty(), "{set:?}");
+    }
+
+    /// An index without a valid cache-tree (as `apply` writes it): the ids
+    /// computed from its entries stand in for it, and a change they must
+    /// see (a mode, a content, a conflict, an intent-to-add) is still seen.
+    #[test]
+    fn staged_changes_without_a_cache_tree_use_computed_ids_and_see_every_change() {
+        let r = Repo::new();
+        r.write("modules/a/x.py", "x");
+        r.write("modules/b/deep/y.py", "y");
+        r.write("top.txt", "t");
+        r.git(&["add", "-A"]);
+        r.git(&["commit", "-qm", "one"]);
+        // Every cache-tree node invalid, nothing staged.
+        r.git(&["rm", "-r", "-q", "--cached", "."]);
+        r.git(&["add", "-A"]);
+        let git = r.open();
+        let head = Some(r.id("HEAD"));
+        let staged = |git: &Git| {
+            let index = git.read_index_fast().expect("index");
+            let len = index.entries().len();
+            let computed = IndexTrees::compute(&index, "", 0..len, index.tree());
+            let set = git.staged_changes(head, &index).expect("changes");
+            (computed.id_of(""), kinds(&set))
+        };
+        let (root, changes) = staged(&git);
+        assert_eq!(root, Some(r.id("HEAD^{tree}")), "the short-cut is taken");
+        assert_eq!(changes, vec![]);
+        // A mode only.
+        r.git(&["update-index", "--chmod=+x", "modules/b/deep/y.py"]);
+        let (root, changes) = staged(&git);
+        assert_ne!(root, Some(r.id("HEAD^{tree}")));
+        assert_eq!(
+            changes,
+            vec![("modules/b/deep/y.py".to_owned(), ChangeKind::Modified)]
+        );
+        r.git(&["update-index", "--chmod=-x", "modules/b/deep/y.py"]);
+        // An intent-to-add next to an unchanged file.
+        r.write("modules/a/new.py", "n");
+        r.git(&["add", "-N", "modules/a/new.py"]);
+        let (root, changes) = staged(&git);
+        assert_eq!(root, None, "no tree records an intent-to-add");
+        assert_eq!(changes, vec![]);
+        // A content change deep down.
+        r.write("modules/b/deep/y.py", "changed");
+        r.git(&["add", "modules/b/deep/y.py"]);
+        let (_, changes) = staged(&git);
+        assert_eq!(
+            changes,
+            vec![("modules/b/deep/y.py".to_owned(), ChangeKind::Modified)]
+        );
+        assert_eq!(
+            git.staged_paths_under(
+                r.id("HEAD^{tree}"),
+                &git.read_index_fast().expect("index"),
+                "modules"
+            )
+            .expect("paths"),
+            ["modules/b/deep/y.py"]
+        );
     }
 
     #[test]

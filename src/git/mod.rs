@@ -6,6 +6,7 @@
 mod buffered;
 pub mod changes;
 pub mod fetch;
+mod index_trees;
 mod local;
 pub mod merge;
 pub mod overlay;

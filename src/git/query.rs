@@ -266,30 +266,53 @@ impl Git {
         Git::wrap(self.repo.clone().with_object_memory())
     }
 
-    /// Index entries whose path `keep` accepts, with their stat check;
+    /// The index (without verifying its checksum, as git reads it: SHA-1
+    /// of the whole file was a tenth of a small project's `status`);
     /// `None` when there is no index file.
-    pub fn index_entries(
-        &self,
-        keep: impl Fn(&str) -> bool,
-    ) -> Result<Option<Vec<IndexEntry>>, GitError> {
+    pub fn index_if_any(&self) -> Result<Option<gix::index::State>, GitError> {
         if !self.index_path().exists() {
             return Ok(None);
         }
-        // Without verifying the checksum, as git reads it (SHA-1 of the
-        // whole file was a tenth of a small project's `status`).
-        let index = self.read_index_fast()?;
+        self.read_index_fast().map(Some)
+    }
+
+    /// The entries of `index` whose path `keep` accepts, with their stat check.
+    pub fn index_entries(
+        &self,
+        index: &gix::index::State,
+        keep: impl Fn(&str) -> bool,
+    ) -> Vec<IndexEntry> {
         let workdir = self.workdir();
+        // Paths are built in one buffer (`Path::join` per entry cost more
+        // than the lstat), from a UTF-8 worktree path; else joined.
+        let base = workdir
+            .to_str()
+            .map(|w| format!("{}/", w.trim_end_matches('/')));
+        let mut buf = String::new();
         let stat_opts = gix::index::entry::stat::Options::default();
         let index_time = index.timestamp();
         let mut out = Vec::new();
         for e in index.entries() {
-            let path = e.path(&index).to_str_lossy().into_owned();
+            let path = e.path(index).to_str_lossy();
             if !keep(&path) {
                 continue;
             }
-            let full = workdir.join(&path);
+            let path = path.into_owned();
+            let joined;
+            let full = match &base {
+                Some(base) => {
+                    buf.clear();
+                    buf.push_str(base);
+                    buf.push_str(&path);
+                    Path::new(buf.as_str())
+                }
+                None => {
+                    joined = workdir.join(&path);
+                    joined.as_path()
+                }
+            };
             // Like git: an entry whose stat data still matches, and is not racy, is clean.
-            let stat_clean = gix::index::fs::Metadata::from_path_no_follow(&full)
+            let stat_clean = gix::index::fs::Metadata::from_path_no_follow(full)
                 .ok()
                 .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
                 .is_some_and(|st| {
@@ -301,13 +324,16 @@ impl Git {
                 stat_clean,
             });
         }
-        Ok(Some(out))
+        out
     }
 
-    /// Untracked files under `dir` as git sees them (reads the index first).
-    pub fn untracked_paths_under(&self, dir: &str) -> Result<Vec<String>, GitError> {
-        let index = self.read_index_fast()?;
-        self.untracked_under(dir, &index)
+    /// Untracked files under `dir` as git sees them, against `index`.
+    pub fn untracked_paths_under(
+        &self,
+        dir: &str,
+        index: &gix::index::State,
+    ) -> Result<Vec<String>, GitError> {
+        self.untracked_under(dir, index)
     }
 
     /// The paths under `dir/` that the index tracks or git sees as

@@ -238,8 +238,27 @@ impl Git {
         &self,
         head: ObjectId,
     ) -> Result<std::collections::BTreeMap<String, (ObjectId, ObjectId)>, GitError> {
+        Ok(self.squashes_and_trailers(head, None)?.0)
+    }
+
+    /// [`Git::squashes`], and in the same walk the values of every
+    /// `<trailer_key>: <value>` line of the commit messages, newest first.
+    #[allow(clippy::type_complexity)]
+    pub fn squashes_and_trailers(
+        &self,
+        head: ObjectId,
+        trailer_key: Option<&str>,
+    ) -> Result<
+        (
+            std::collections::BTreeMap<String, (ObjectId, ObjectId)>,
+            Vec<String>,
+        ),
+        GitError,
+    > {
         use gix::revision::walk::Sorting;
         let mut found = std::collections::BTreeMap::new();
+        let mut values = Vec::new();
+        let trailer_prefix = trailer_key.map(|k| format!("{k}: "));
         let walk = self
             .repo
             .rev_walk([head])
@@ -256,6 +275,13 @@ impl Git {
                 .message_raw()
                 .ctx(|| format!("read commit {}", info.id))?;
             let text = String::from_utf8_lossy(message);
+            if let Some(key) = &trailer_prefix {
+                values.extend(
+                    text.lines()
+                        .filter_map(|l| l.strip_prefix(key.as_str()))
+                        .map(|v| v.trim().to_owned()),
+                );
+            }
             let Some(trailers) = parse_trailers(&text) else {
                 continue;
             };
@@ -276,7 +302,7 @@ impl Git {
             };
             found.insert(prefix, (squash, split));
         }
-        Ok(found)
+        Ok((found, values))
     }
 }
 

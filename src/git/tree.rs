@@ -164,12 +164,7 @@ impl Git {
         while let Some(part) = parts.next() {
             // A scan, not a map: a lookup reads one name (the last of
             // duplicates wins, as in `tree_entries`).
-            let mut found = None;
-            self.for_each_entry(current, |name, kind, id| {
-                if name == part {
-                    found = Some((kind, id));
-                }
-            })?;
+            let found = self.find_in_tree(current, part.as_bytes())?;
             let Some((kind, id)) = found else {
                 return Ok(None);
             };
@@ -182,6 +177,29 @@ impl Git {
             current = id;
         }
         Ok(Some((EntryKind::Tree, tree)))
+    }
+
+    /// The entry named `name` directly in tree `id`, comparing bytes (no
+    /// UTF-8 check of every name passed: path lookups run a hundred times
+    /// per `status`); the last of duplicates wins, as in `tree_entries`.
+    fn find_in_tree(
+        &self,
+        id: ObjectId,
+        name: &[u8],
+    ) -> Result<Option<(EntryKind, ObjectId)>, GitError> {
+        let obj = self
+            .repo
+            .find_object(id)
+            .ctx(|| format!("read tree {id}"))?;
+        let tree = obj.into_tree();
+        let mut found = None;
+        for e in tree.iter() {
+            let e = e.ctx(|| format!("decode tree {id}"))?;
+            if e.filename() == name {
+                found = Some((e.mode().kind(), e.oid().to_owned()));
+            }
+        }
+        Ok(found)
     }
 
     /// The subtree at `path`, when it is a tree.

@@ -36,13 +36,40 @@ pub enum Evidence {
 pub struct Provenance {
     squashes: BTreeMap<String, (ObjectId, ObjectId)>,
     refs: BTreeMap<String, ObjectId>,
+    /// What the tool's own commits recorded (their [`MODULE_TRAILER`]s):
+    /// module, ref, upstream commit; newest first.
+    records: Vec<(String, String, ObjectId)>,
     pub shallow: bool,
+}
+
+/// The trailer the tool's final commit of an operation carries for each
+/// module it embedded or updated: `Quickscale-Module: <name>@<ref> <commit>`.
+/// It ties a ref to the upstream commit it resolved to, so a clone without
+/// notes can tell whether quickscale.yml's ref is the one embedded (a
+/// cherry-picked ref change without its update is not).
+pub const MODULE_TRAILER: &str = "Quickscale-Module";
+
+/// One [`MODULE_TRAILER`] line.
+pub fn module_trailer(name: &str, git_ref: &str, commit: &str) -> String {
+    format!("{MODULE_TRAILER}: {name}@{git_ref} {commit}")
+}
+
+/// The value of a [`MODULE_TRAILER`] line: (name, ref, commit).
+fn parse_module_trailer(value: &str) -> Option<(String, String, ObjectId)> {
+    let (named, commit) = value.rsplit_once(' ')?;
+    let (name, git_ref) = named.split_once('@')?;
+    let commit = ObjectId::from_hex(commit.trim().as_bytes()).ok()?;
+    Some((name.to_owned(), git_ref.to_owned(), commit))
 }
 
 impl Provenance {
     /// Walks `head`'s history once for git-subtree trailers and reads the module refs.
     pub fn gather(git: &Git, head: ObjectId) -> Result<Provenance, StateError> {
-        let squashes = git.squashes(head)?;
+        let (squashes, values) = git.squashes_and_trailers(head, Some(MODULE_TRAILER))?;
+        let records = values
+            .iter()
+            .filter_map(|v| parse_module_trailer(v))
+            .collect();
         let refs = git
             .refs_with_prefix(super::refs::MODULES_PREFIX)?
             .into_iter()
@@ -58,8 +85,19 @@ impl Provenance {
         Ok(Provenance {
             squashes,
             refs,
+            records,
             shallow,
         })
+    }
+
+    /// The ref the tool's newest record says `commit` of module `name` was
+    /// embedded as, if any record names that commit.
+    pub fn recorded_ref(&self, name: &str, commit: &str) -> Option<&str> {
+        let commit = ObjectId::from_hex(commit.as_bytes()).ok()?;
+        self.records
+            .iter()
+            .find(|(n, _, c)| n == name && *c == commit)
+            .map(|(_, r, _)| r.as_str())
     }
 
     pub fn of(&self, name: &str) -> Evidence {
@@ -181,7 +219,16 @@ pub fn derive(
                 derived.user_dirs.push(prefix);
                 continue;
             }
-            let module = module_state(git, config, catalog, &name, prefix, prefix_tree, commit)?;
+            let mut module =
+                module_state(git, config, catalog, &name, prefix, prefix_tree, commit)?;
+            // quickscale.yml's ref proves nothing; the tool's record of the
+            // embedded commit does (a ref changed without its update then
+            // shows as not applied, as the note would show it).
+            if let Some(recorded) = provenance.recorded_ref(&name, &module.commit)
+                && recorded != module.git_ref
+            {
+                module.git_ref = recorded.to_owned();
+            }
             state.modules.insert(name.clone(), module);
         }
     }
@@ -191,4 +238,27 @@ pub fn derive(
         }
     }
     Ok(Some((state, derived)))
+}
+
+#[cfg(test)]
+mod trailer_tests {
+    use super::*;
+
+    #[test]
+    fn a_module_trailer_reads_back_as_written_and_junk_is_ignored() {
+        let commit = "0123456789abcdef0123456789abcdef01234567";
+        let line = module_trailer("crm", "v1.1.0", commit);
+        assert_eq!(line, format!("Quickscale-Module: crm@v1.1.0 {commit}"));
+        let value = line.strip_prefix("Quickscale-Module: ").expect("key");
+        let (name, git_ref, id) = parse_module_trailer(value).expect("parsed");
+        assert_eq!((name.as_str(), git_ref.as_str()), ("crm", "v1.1.0"));
+        assert_eq!(id.to_string(), commit);
+        // The source's default ref is empty; a ref may hold '@'.
+        let (_, empty, _) = parse_module_trailer(&format!("crm@ {commit}")).expect("empty ref");
+        assert_eq!(empty, "");
+        let (_, at, _) = parse_module_trailer(&format!("crm@a@b {commit}")).expect("ref with @");
+        assert_eq!(at, "a@b");
+        assert!(parse_module_trailer("crm v1.1.0").is_none());
+        assert!(parse_module_trailer(&format!("crm@v1 {}", &commit[..12])).is_none());
+    }
 }

@@ -582,6 +582,47 @@ fn status_honours_ignore_rules_inside_module_prefixes() {
     );
 }
 
+/// The index against HEAD inside module prefixes, as `git diff --cached`
+/// sees it: a staged edit deep down and a staged deletion both show, with
+/// the edited file put back as HEAD has it (apply's index has no cache-tree, so
+/// the comparison hashes the index's directories instead of reading HEAD's).
+#[test]
+fn status_shows_staged_edits_and_deletions_inside_module_prefixes() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let uncommitted = |dir: &Path| {
+        let json: serde_json::Value =
+            serde_json::from_slice(&env.qs_ok(dir, &["status", "--json"]).stdout).expect("json");
+        json["modules"][0]["uncommitted_changes"].clone()
+    };
+    assert_eq!(uncommitted(&dir), serde_json::json!([]));
+    let tracked = env.git(&dir, &["ls-files", "modules/a"]);
+    let mut files = tracked.lines().filter(|p| p.matches('/').count() >= 3);
+    let deep = files
+        .next()
+        .expect("a file two levels inside the module")
+        .to_owned();
+    let gone = tracked
+        .lines()
+        .find(|p| *p != deep)
+        .expect("another file")
+        .to_owned();
+    // Staged, then the worktree put back: only the index differs from HEAD.
+    let original = std::fs::read(dir.join(&deep)).expect("read");
+    std::fs::write(dir.join(&deep), "staged = 1\n").expect("write");
+    env.git(&dir, &["add", &deep]);
+    std::fs::write(dir.join(&deep), &original).expect("restore");
+    env.git(&dir, &["rm", "-q", &gone]);
+    let mut want = vec![deep.clone(), gone.clone()];
+    want.sort();
+    assert_eq!(uncommitted(&dir), serde_json::json!(want));
+    assert_eq!(
+        env.git(&dir, &["diff", "--cached", "--name-only"])
+            .trim_end(),
+        want.join("\n")
+    );
+}
+
 #[test]
 fn a_wiring_change_from_a_new_catalog_is_shown_before_it_is_committed() {
     let env = TestEnv::new();

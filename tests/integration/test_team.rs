@@ -585,6 +585,53 @@ fn managed_ids(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Only the last commit of an update — the one that changes quickscale.yml's
+/// ref — taken to another branch by `git cherry-pick`: the module's files
+/// are still the old version's, so quickscale.yml asks for a version the
+/// project does not have. That is drift with the note and in a note-less
+/// clone alike (the fuzzer's finding, seed 2000002371: the note-less clone
+/// took the ref from quickscale.yml and found none).
+#[test]
+fn a_cherry_picked_ref_change_without_the_update_it_belongs_to_is_drift_everywhere() {
+    let env = TestEnv::new();
+    let a = module_repo(&env, "a");
+    let dir = env.new_project(&[]);
+    env.plan_add(&dir, &[("a", &a)]);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    env.git(&dir, &["branch", "-q", "side"]);
+    env.qs_ok(&dir, &["update", "a", "--to", "v1.1.0", "--yes"]);
+    let last = env.rev(&dir, "HEAD");
+    assert_eq!(
+        env.git(&dir, &["show", "--name-only", "--format=", &last])
+            .trim(),
+        "quickscale.yml",
+        "the update's last commit changes quickscale.yml only"
+    );
+    // Before: in sync, with the note and without.
+    let (code, _, shown) = check_json(&env, &dir);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(noteless_check(&env, &dir, "noteless-0"), Some(0));
+
+    env.git(&dir, &["switch", "-q", "side"]);
+    env.git(&dir, &["cherry-pick", &last]);
+    let (code, report, shown) = check_json(&env, &dir);
+    assert_eq!(code, Some(2), "quickscale.yml asks for v1.1.0:\n{shown}");
+    assert!(
+        managed_ids(&report).contains(&"not-applied".to_owned()),
+        "{shown}"
+    );
+    assert_eq!(
+        noteless_check(&env, &dir, "noteless-1"),
+        Some(2),
+        "a note-less clone misses the drift the note shows"
+    );
+    // apply brings the module to v1.1.0: in sync everywhere again.
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    let (code, _, shown) = check_json(&env, &dir);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(noteless_check(&env, &dir, "noteless-2"), Some(0));
+}
+
 /// A commit the tool made, taken to another branch by `git cherry-pick`,
 /// carries no note: the nearest note predates it. The tree is consistent
 /// with quickscale.yml, so `check` finds no drift, as a note-less clone

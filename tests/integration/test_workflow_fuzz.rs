@@ -146,6 +146,11 @@ impl<'a> World<'a> {
     }
 
     fn fail(&self, what: &str) -> ! {
+        if std::env::var_os("QUICKSCALE_FUZZ_KEEP").is_some() {
+            // Left for inspection: the actors' repositories, the remote.
+            eprintln!("world kept at {}", self.env.root().display());
+            std::process::exit(101);
+        }
         panic!(
             "workflow fuzzer: seed {} failed at step {}: {what}\nsteps:\n  {}\nreplay: QUICKSCALE_FUZZ_SEED={} QUICKSCALE_FUZZ_SEQUENCES=1 scripts/fuzz-workflows.sh 1",
             self.seed,

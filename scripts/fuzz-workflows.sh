@@ -11,8 +11,9 @@
 #   QUICKSCALE_FUZZ_SEED=1234 scripts/fuzz-workflows.sh 1   # replay one
 #   QUICKSCALE_FUZZ_STEPS=30 scripts/fuzz-workflows.sh 10   # longer sequences
 #   QUICKSCALE_FUZZ_RELEASE=1 scripts/fuzz-workflows.sh 5000  # long runs: the
-#       steps run an optimized build of the tool (the world is built with
-#       the test build); same invariants, fewer seconds a step
+#       steps run an optimized build of the tool (cargo profile `fuzz`:
+#       release with debug assertions, so the kill points exist; the world
+#       is built with the test build); same invariants, fewer seconds a step
 #   QUICKSCALE_FUZZ_PROFILE=1 scripts/fuzz-workflows.sh 5    # where the time goes
 #
 # The normal test suite runs one sequence of 10 steps from a fixed seed.
@@ -24,8 +25,8 @@ seed="${QUICKSCALE_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 echo "workflow fuzzer: $sequences sequence(s), first seed $seed"
 start=$(date +%s)
 if [ "${QUICKSCALE_FUZZ_RELEASE:-}" = 1 ]; then
-    cargo build --release --locked --bin git-quickscale
-    export QUICKSCALE_FUZZ_BIN="$PWD/target/release/git-quickscale"
+    cargo build --profile fuzz --locked --bin git-quickscale
+    export QUICKSCALE_FUZZ_BIN="$PWD/target/fuzz/git-quickscale"
 fi
 QUICKSCALE_FUZZ_SEQUENCES="$sequences" QUICKSCALE_FUZZ_SEED="$seed" \
     cargo test ${CARGO_FLAGS:-} --locked --test integration workflow_fuzzer_bounded_run -- --nocapture

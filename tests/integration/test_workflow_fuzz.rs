@@ -635,6 +635,10 @@ impl<'a> World<'a> {
         ));
         let before = user_files(&dir);
         let Some(child) = self.start_paused(actor, &command, point) else {
+            *self
+                .stats
+                .entry(format!("{} ended before {point} (no kill)", command[0]))
+                .or_default() += 1;
             return;
         };
         // The main worktree and the linked one share the repository: a
@@ -896,6 +900,22 @@ fn workflow_fuzzer_bounded_run() {
     for (k, v) in &total {
         eprintln!("  {k}: {v}");
     }
+    // A binary without the pause points (a plain release build) ends every
+    // command before its kill point: the run would test no kill at all.
+    let killed: usize = total
+        .iter()
+        .filter(|(k, _)| k.contains(" killed at "))
+        .map(|(_, v)| v)
+        .sum();
+    let missed: usize = total
+        .iter()
+        .filter(|(k, _)| k.contains("(no kill)"))
+        .map(|(_, v)| v)
+        .sum();
+    assert!(
+        killed > 0 || missed < 20,
+        "{missed} kills were asked for and none happened: is the binary under test built without debug assertions (the pause points)? Use the `fuzz` profile."
+    );
     eprintln!(
         "fuzz-workflows: {sequences} sequence(s) of {steps} steps passed in {} s (first seed {first})",
         started.elapsed().as_secs()

@@ -284,6 +284,15 @@ pub fn note_agrees_with_tree(
         }
     }
     if note_commit == head {
+        // A note written for this very commit records its module trees; a
+        // note `notes.rewriteRef` copied onto a rebased or amended copy may
+        // not (the rebase brought a teammate's update along).
+        for module in state.modules.values() {
+            let now = git.subtree_at(head_tree, &module.prefix)?;
+            if now.map(|id| id.to_string()).as_deref() != Some(module.tree.as_str()) {
+                return Ok(false);
+            }
+        }
         return Ok(true);
     }
     let then = git.subtree_at(git.tree_of(note_commit)?, derive::MODULES_DIR)?;

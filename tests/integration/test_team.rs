@@ -492,6 +492,64 @@ fn a_clean_merge_of_two_clones_states_is_in_sync() {
     assert_eq!(check.status.code(), Some(0), "{}", describe(&check));
 }
 
+/// `git pull --rebase` with `notes.rewrite.rebase` copies the note of the
+/// rebased tool commit onto its new copy, whose tree now also holds the
+/// teammate's update: the note sits on HEAD but no longer describes its
+/// modules. It must be read as stale (the tree is consistent), not as
+/// "crm is at v1.0.0" (the fuzzer's finding, seed 6000004385).
+#[test]
+fn a_note_a_rebase_copied_onto_a_tree_with_a_teammates_update_is_not_drift() {
+    let env = TestEnv::new();
+    let (one, two, _remote) = two_clones(&env);
+    env.qs_ok(&one, &["update", "crm", "--to", "v1.1.0", "--yes"]);
+    env.git(&one, &["push", "-q", "origin", "main"]);
+    env.qs_ok(&one, &["sync", "origin"]);
+    env.qs_ok(
+        &two,
+        &["plan", "--reconfigure", "--set", "a.page_size=31", "--yes"],
+    );
+    env.qs_ok(&two, &["apply", "--yes"]);
+    env.git(
+        &two,
+        &[
+            "-c",
+            "notes.rewrite.rebase=true",
+            "-c",
+            "notes.rewriteRef=refs/notes/quickscale",
+            "pull",
+            "-q",
+            "--rebase",
+            "origin",
+            "main",
+        ],
+    );
+    let head = env.rev(&two, "HEAD");
+    assert!(
+        env.git(&two, &["notes", "--ref=quickscale", "list"])
+            .contains(&head),
+        "the rebase copied the note onto the new HEAD"
+    );
+    let (code, report, shown) = check_json(&env, &two);
+    assert_eq!(code, Some(0), "false drift after pull --rebase:\n{shown}");
+    assert_eq!(report["state"], "derived", "{shown}");
+    assert_eq!(noteless_check(&env, &two, "noteless"), Some(0));
+    let apply = env.qs(&two, &["apply", "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(
+        apply.status.code(),
+        Some(2),
+        "apply records the state:\n{}",
+        describe(&apply)
+    );
+    // A hand edit of a module file on top is still not drift, but a
+    // managed file edited by hand is.
+    let settings = two.join("shop/settings/modules.py");
+    let text = std::fs::read_to_string(&settings).expect("settings");
+    std::fs::write(&settings, format!("{text}\nHAND = 1\n")).expect("write");
+    env.git(&two, &["commit", "-qam", "hand edit"]);
+    let (code, _, shown) = check_json(&env, &two);
+    assert_eq!(code, Some(2), "{shown}");
+}
+
 #[test]
 fn messages_a_new_user_sees_name_the_next_step() {
     let env = TestEnv::new();

@@ -16,6 +16,13 @@
 #                             the newest pyenv 3.13.x/3.12.x, else python3.13/3.12)
 #   QUICKSCALE_UPSTREAM_CACHE  where the CLI's venv is kept between runs
 #                             (default: $TMPDIR/qs-upstream-cli-cache)
+#   QUICKSCALE_UPSTREAM_MODULES the modules answered to `plan` (default
+#                             auth,crm,notifications)
+#   QUICKSCALE_UPSTREAM_THEME  the theme answered to `plan` (default
+#                             showcase_html)
+# Older CLIs work too: 0.73.0 (c0ce2e9, no `plan --package`) was run with
+# a copy of the repository whose splits/* branches were reset to where they
+# were on its release date, as a project made then would have them.
 # Prints the project's path (OUTPUT_DIR/upproj) on its last line.
 #
 # What differs from a user's run, and why (each one is needed to run the
@@ -108,8 +115,9 @@ export GIT_AUTHOR_DATE="2026-04-03T10:00:00+00:00" GIT_COMMITTER_DATE="2026-04-0
 git clone --quiet --no-checkout "$repo" "$work/upstream"
 git -C "$work/upstream" -c advice.detachedHead=false checkout --quiet "$commit"
 src="$work/upstream"
-grep -rlE '^\s*except [A-Za-z_.]+(, [A-Za-z_.]+)+:' \
-    "$src/quickscale_cli/src" "$src/quickscale_core/src" --include='*.py' \
+# (`|| true`: CLIs before 3.14 have none, and grep then fails.)
+{ grep -rlE '^\s*except [A-Za-z_.]+(, [A-Za-z_.]+)+:' \
+    "$src/quickscale_cli/src" "$src/quickscale_core/src" --include='*.py' || true; } \
     | xargs -r sed -i -E 's/^(\s*)except ([A-Za-z_.]+(, [A-Za-z_.]+)+):/\1except (\2):/'
 
 # 2. The CLI's venv (its dependencies only), kept between runs.
@@ -165,7 +173,13 @@ quickscale() { "$venv/bin/python" -c 'from quickscale_cli.main import cli; cli()
 rm -rf "$out/upproj"
 cd "$out"
 # theme, modules, "Start Docker services after apply?", "Save configuration?"
-printf 'showcase_html\nauth,crm,notifications\nn\ny\n' | quickscale plan upproj --package upproj
+modules=${QUICKSCALE_UPSTREAM_MODULES:-auth,crm,notifications}
+theme=${QUICKSCALE_UPSTREAM_THEME:-showcase_html}
+package=()
+if quickscale plan --help | grep -q -- '--package'; then
+    package=(--package upproj)
+fi
+printf '%s\n%s\nn\ny\n' "$theme" "$modules" | quickscale plan upproj "${package[@]}"
 cd "$out/upproj"
 # "Proceed with apply?" (and any later confirmation)
 printf 'y\ny\ny\n' | quickscale apply --no-docker

@@ -1240,19 +1240,39 @@ fn adopts_a_copy_of_a_real_upstream_project() {
         .collect::<std::collections::BTreeMap<_, _>>();
     let before = crate::common::snapshot(&dir);
     let out = env.qs(&dir, &["adopt", "--dry-run"]);
-    assert!(out.status.success(), "{}", describe(&out));
     assert_eq!(
         crate::common::snapshot(&dir),
         before,
         "the dry run wrote something"
     );
+    if stderr(&out).contains("as upstream's CLI did before 0.76") {
+        // Upstream before 0.76 wired modules into settings/base.py and
+        // urls.py: refused, as the ungated test of that shape shows.
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert!(stderr(&out).contains("hint:"), "{}", describe(&out));
+        let out = env.qs(&dir, &["adopt", "--yes"]);
+        assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+        assert_eq!(
+            crate::common::snapshot(&dir),
+            before,
+            "adopt wrote something"
+        );
+        eprintln!(
+            "{REAL_PROJECT_VAR}: made by upstream before 0.76 (wired inline): refused, as it must be"
+        );
+        return;
+    }
+    assert!(out.status.success(), "{}", describe(&out));
     let out = env.qs(&dir, &["adopt", "--yes"]);
     assert!(out.status.success(), "{}", describe(&out));
+    // The files adopt writes: the managed wiring, and the user-owned
+    // settings/upstream_settings.py that keeps what no manifest declares.
     let package_files = |m: &std::collections::BTreeMap<PathBuf, (Vec<u8>, u32)>| {
         m.iter()
             .filter(|(p, _)| {
                 let s = p.to_string_lossy();
                 !(s.ends_with("settings/modules.py")
+                    || s.ends_with("settings/upstream_settings.py")
                     || s.ends_with("urls_modules.py")
                     || s == "requirements-modules.txt")
             })
@@ -1278,6 +1298,78 @@ fn adopts_a_copy_of_a_real_upstream_project() {
         "{}",
         describe(&again)
     );
+}
+
+/// Upstream before 0.76 wrote each module's wiring into settings/base.py
+/// and urls.py (a project made by its 0.73.0 CLI has these blocks, and no
+/// settings/modules.py or urls_modules.py). The wiring adopt would write
+/// there is imported by nothing: adopt refuses, naming the block, and
+/// writes nothing.
+#[test]
+fn adopt_refuses_upstreams_inline_wiring_of_before_0_76_and_writes_nothing() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V069, &["crm"]) else {
+        return;
+    };
+    let base = read(&up.dir, "shop/settings/base.py");
+    let mut base: String = base
+        .lines()
+        .filter(|l| !l.contains("MODULE_"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    base.push_str("\n# QuickScale CRM Module - Added by quickscale embed\nINSTALLED_APPS += [\n    \"quickscale_modules_crm\",\n]\nCRM_PAGE_SIZE = 10\n");
+    let line = base
+        .lines()
+        .position(|l| l.contains("Added by quickscale embed"))
+        .expect("marker")
+        + 1;
+    std::fs::write(up.dir.join("shop/settings/base.py"), &base).expect("w");
+    let urls: String = read(&up.dir, "shop/urls.py")
+        .lines()
+        .filter(|l| !l.contains("MODULE_URLPATTERNS"))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        + "urlpatterns += [path(\"crm/\", include(\"quickscale_modules_crm.urls\"))]\n";
+    std::fs::write(up.dir.join("shop/urls.py"), urls).expect("w");
+    env.git(
+        &up.dir,
+        &[
+            "rm",
+            "-q",
+            "-f",
+            "shop/settings/modules.py",
+            "shop/urls_modules.py",
+        ],
+    );
+    env.git(&up.dir, &["add", "shop"]);
+    env.git(
+        &up.dir,
+        &["commit", "-qm", "wired inline, as upstream 0.73 did"],
+    );
+    let before = crate::common::snapshot(&up.dir);
+    let head = env.rev(&up.dir, "HEAD");
+    for args in [&["--dry-run"][..], &["--yes"][..]] {
+        let out = adopt(&env, &up, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", describe(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("shop/settings/base.py:{line}")),
+            "{err}"
+        );
+        assert!(err.contains("Added by quickscale embed"), "{err}");
+        assert!(err.contains("hint:"), "{err}");
+        assert_same(
+            &crate::common::snapshot(&up.dir),
+            &before,
+            "adopt wrote something",
+        );
+        assert_eq!(env.rev(&up.dir, "HEAD"), head);
+        assert!(
+            env.git(&up.dir, &["for-each-ref", "refs/quickscale"])
+                .is_empty(),
+            "refs written"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------

@@ -145,6 +145,15 @@ pub enum AdoptError {
         "`{path}` {why}; adopt reads upstream's files only as regular files inside the project"
     )]
     Untrusted { path: String, why: String },
+    #[error(
+        "`{path}{}`: the modules are wired into this file ({what}), as upstream's CLI did before 0.76; git quickscale writes the wiring to settings/modules.py and urls_modules.py, which this file does not import, so adopting would leave the modules' settings and URLs where it cannot keep them",
+        line.map(|l| format!(":{l}")).unwrap_or_default()
+    )]
+    InlineWiring {
+        path: String,
+        line: Option<usize>,
+        what: String,
+    },
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
@@ -176,6 +185,7 @@ impl AdoptError {
             AdoptError::Untrusted { path, .. } => format!(
                 "replace `{path}` with the regular file upstream wrote (or remove it), commit, and run adopt again; nothing was read through it or written"
             ),
+            AdoptError::InlineWiring { .. } => "take the module blocks out of settings/base.py and the module paths out of urls.py, and import the managed wiring instead, as a project of `git quickscale plan` does (settings/base.py: `from .modules import MODULE_INSTALLED_APPS, MODULE_MIDDLEWARE, MODULE_SETTINGS`, `INSTALLED_APPS += MODULE_INSTALLED_APPS`, `MIDDLEWARE += MODULE_MIDDLEWARE`, `globals().update(MODULE_SETTINGS)`; urls.py: `from .urls_modules import MODULE_URLPATTERNS`, `urlpatterns += MODULE_URLPATTERNS`), keep after them the values of those blocks you want to keep (they win), commit, and run adopt again. Nothing was written".into(),
             AdoptError::Engine(e) => return e.hint(),
             AdoptError::Git(_) => "run `git status` to see the repository's state".into(),
         })
@@ -237,6 +247,7 @@ pub fn prepare(
     }
     let mut survey = survey(&root, &git, head, head_tree, &present, &catalog)?;
     let config = config_file(&root, &survey.config_text, &catalog)?;
+    refuse_inline_wiring(&root, &config.config.project.package)?;
     let applied = AppliedState::new(config.config.project.clone());
     let mut ws = Workspace {
         root,
@@ -303,6 +314,45 @@ pub fn prepare(
         ws,
         resolved,
     })))
+}
+
+/// Upstream's CLI before 0.76 wrote each module's settings into
+/// settings/base.py (`# QuickScale <M> Module - Added by quickscale embed`
+/// blocks) and its URLs into urls.py; the files that do not import the
+/// managed wiring would run on without it, so adopt refuses them.
+fn refuse_inline_wiring(root: &Path, package: &str) -> Result<(), AdoptError> {
+    for (rel, import, marker) in [
+        (
+            "settings/base.py",
+            "MODULE_INSTALLED_APPS",
+            "Added by quickscale embed",
+        ),
+        ("urls.py", "MODULE_URLPATTERNS", "quickscale_modules_"),
+    ] {
+        let path = format!("{package}/{rel}");
+        let full = root.join(&path);
+        // Only a regular file is read (never a FIFO or a link's target).
+        if !std::fs::symlink_metadata(&full).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&full).map_err(|source| AdoptError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if text.contains(import) {
+            continue;
+        }
+        let found = text.lines().enumerate().find(|(_, l)| l.contains(marker));
+        return Err(AdoptError::InlineWiring {
+            path,
+            line: found.map(|(i, _)| i + 1),
+            what: found.map_or_else(
+                || format!("it has no `{import}`"),
+                |(_, l)| format!("`{}`", l.trim()),
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The one change of the URL patterns adopt makes, named in the plan: the

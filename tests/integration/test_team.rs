@@ -509,26 +509,7 @@ fn a_note_a_rebase_copied_onto_a_tree_with_a_teammates_update_is_not_drift() {
         &["plan", "--reconfigure", "--set", "a.page_size=31", "--yes"],
     );
     env.qs_ok(&two, &["apply", "--yes"]);
-    env.git(
-        &two,
-        &[
-            "-c",
-            "notes.rewrite.rebase=true",
-            "-c",
-            "notes.rewriteRef=refs/notes/quickscale",
-            "pull",
-            "-q",
-            "--rebase",
-            "origin",
-            "main",
-        ],
-    );
-    let head = env.rev(&two, "HEAD");
-    assert!(
-        env.git(&two, &["notes", "--ref=quickscale", "list"])
-            .contains(&head),
-        "the rebase copied the note onto the new HEAD"
-    );
+    pull_rebase_copying_notes(&env, &two);
     let (code, report, shown) = check_json(&env, &two);
     assert_eq!(code, Some(0), "false drift after pull --rebase:\n{shown}");
     assert_eq!(report["state"], "derived", "{shown}");
@@ -582,26 +563,7 @@ fn a_note_a_rebase_copied_onto_a_tree_without_its_module_gives_way_to_the_tree()
     env.qs_ok(&one, &["update", "crm", "--to", "v1.1.0", "--yes"]);
     env.git(&one, &["push", "-q", "origin", "main"]);
     env.qs_ok(&one, &["sync", "origin"]);
-    env.git(
-        &two,
-        &[
-            "-c",
-            "notes.rewrite.rebase=true",
-            "-c",
-            "notes.rewriteRef=refs/notes/quickscale",
-            "pull",
-            "-q",
-            "--rebase",
-            "origin",
-            "main",
-        ],
-    );
-    let head = env.rev(&two, "HEAD");
-    assert!(
-        env.git(&two, &["notes", "--ref=quickscale", "list"])
-            .contains(&head),
-        "the rebase copied the note onto the new HEAD"
-    );
+    pull_rebase_copying_notes(&env, &two);
     assert!(
         !two.join("modules/a").exists(),
         "the rebase dropped the subtree merge"
@@ -686,6 +648,31 @@ fn a_git_process_holding_index_lock_stops_apply_with_that_error_and_a_rollback()
 }
 
 /// `check` exit code and its JSON report in `dir`.
+/// `git pull --rebase` with notes.rewrite, which copies the note of a
+/// rebased tool commit onto its new copy (asserted).
+fn pull_rebase_copying_notes(env: &TestEnv, dir: &Path) {
+    env.git(
+        dir,
+        &[
+            "-c",
+            "notes.rewrite.rebase=true",
+            "-c",
+            "notes.rewriteRef=refs/notes/quickscale",
+            "pull",
+            "-q",
+            "--rebase",
+            "origin",
+            "main",
+        ],
+    );
+    let head = env.rev(dir, "HEAD");
+    assert!(
+        env.git(dir, &["notes", "--ref=quickscale", "list"])
+            .contains(&head),
+        "the rebase copied the note onto the new HEAD"
+    );
+}
+
 fn check_json(env: &TestEnv, dir: &Path) -> (Option<i32>, serde_json::Value, String) {
     let out = env.qs(dir, &["check", "--format", "json"]);
     let report = serde_json::from_slice(&out.stdout).unwrap_or_default();

@@ -822,15 +822,16 @@ fn access_levels(
         .collect()
 }
 
-/// The Python the modules of the operation's result need: each module's
-/// files as the operation leaves them (fetched, merged or as in HEAD).
+/// The Python the project (its pyproject.toml in HEAD) and the modules of
+/// the operation's result need: each module's files as the operation
+/// leaves them (fetched, merged or as in HEAD).
 fn final_python(
     git: &Git,
     head_tree: ObjectId,
     modules: &BTreeMap<String, FinalModule>,
     module_trees: &BTreeMap<String, ObjectId>,
 ) -> Result<crate::compat::ProjectPython, EngineError> {
-    let mut needs = Vec::new();
+    let mut needs = vec![super::python::project_needs(git, head_tree)?];
     for (name, m) in modules {
         let (tree, dir) = match module_trees.get(name) {
             Some(t) => (*t, String::new()),

@@ -43,13 +43,23 @@ pub fn needs_at(
     ))
 }
 
-/// The Python of the modules embedded in `tree` (`modules/<name>/`).
+/// Where the project's own needs are named (its root pyproject.toml).
+pub const PROJECT_NEEDS: &str = "pyproject.toml";
+
+/// What the project's own pyproject.toml in `tree` asks for: upstream's
+/// projects declare Python 3.14 there whatever their modules need.
+pub fn project_needs(git: &Git, tree: ObjectId) -> Result<(String, Needs), EngineError> {
+    Ok((PROJECT_NEEDS.to_owned(), needs_at(git, tree, "", None)?))
+}
+
+/// The Python of the project in `tree` and of the modules embedded in it
+/// (`modules/<name>/`).
 pub fn of_tree(
     git: &Git,
     tree: ObjectId,
     modules: &[String],
 ) -> Result<ProjectPython, EngineError> {
-    let mut needs = Vec::new();
+    let mut needs = vec![project_needs(git, tree)?];
     for name in modules {
         let manifest = read_manifest(git, tree, name).ok().flatten();
         needs.push((

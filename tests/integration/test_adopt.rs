@@ -1372,6 +1372,35 @@ fn adopt_refuses_upstreams_inline_wiring_of_before_0_76_and_writes_nothing() {
     }
 }
 
+/// Upstream 0.88's project declares its own Python (`python =
+/// ">=3.14,<3.15"` in pyproject.toml), modules or not: after adopt,
+/// `status` names that Python and why, not this tool's baseline.
+#[test]
+fn an_adopted_project_keeps_the_python_its_own_pyproject_requires() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V088, &["crm"]) else {
+        return;
+    };
+    let pyproject = read(&up.dir, "pyproject.toml").replace(
+        "requires-python = \">=3.11\"",
+        "requires-python = \">=3.14,<3.15\"",
+    );
+    assert!(pyproject.contains(">=3.14,<3.15"), "{pyproject}");
+    std::fs::write(up.dir.join("pyproject.toml"), pyproject).expect("w");
+    env.git(&up.dir, &["add", "pyproject.toml"]);
+    env.git(&up.dir, &["commit", "-qm", "upstream 0.88's Python"]);
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let status = json(&qs_ok_in(&env, &up, &["status", "--json"]));
+    assert_eq!(status["python"]["version"], "3.14", "{status:#}");
+    assert!(
+        status["python"]["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("pyproject.toml: Python >=3.14,<3.15")),
+        "{status:#}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Issue 19 item 6: adopt's input is untrusted
 // ---------------------------------------------------------------------------

@@ -43,6 +43,7 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
             format!("embedded modules: {}", names.join(", "))
         }));
     }
+    let leftovers = engine::remove::kept_leftovers(&ws, &args.name);
     let (plan, text) =
         engine::remove::plan_removal(&mut ws, &args.name).map_err(super::apply::engine_error)?;
     super::apply::show_plan(ctx, &plan);
@@ -78,7 +79,25 @@ pub fn cmd_remove(ctx: &Context, args: &RemoveArgs) -> CmdResult {
     );
     super::apply::python_notes(ctx, &ws.root, &outcome, python_before.as_ref(), false);
     database_advice_after(ctx, &plan);
+    kept_leftovers_after(ctx, &args.name, &leftovers);
     Ok(exit::OK)
+}
+
+/// The lines of the user's settings/upstream_settings.py that still
+/// install the removed module's apps (Django fails to start until they go).
+fn kept_leftovers_after(ctx: &Context, name: &str, leftovers: &[engine::remove::KeptLeftover]) {
+    for l in leftovers {
+        ctx.ui.warn(&format!(
+            "{}:{}: `{}` (module {name}, removed) is still installed from this file: Django still loads it, and fails to start without its package",
+            l.path, l.line, l.entry
+        ));
+    }
+    if let Some(first) = leftovers.first() {
+        ctx.ui.hint(&format!(
+            "delete those lines from {} (yours: adopt kept upstream's wiring there), or delete the file if nothing in it is still needed",
+            first.path
+        ));
+    }
 }
 
 /// What to do about the tables a removal left, said last, when the

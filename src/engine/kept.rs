@@ -31,6 +31,20 @@ pub fn with_kept(files: &mut FileMap, package: &str) {
     }
 }
 
+/// The lines (1-based) of `text` that name one of `entries` as a string
+/// literal (`"app"` or `'app'`), with the entry.
+pub fn lines_naming(text: &str, entries: &[String]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        for e in entries {
+            if line.contains(&format!("\"{e}\"")) || line.contains(&format!("'{e}'")) {
+                out.push((i + 1, e.clone()));
+            }
+        }
+    }
+    out
+}
+
 /// One kept setting: upstream's value, and why it is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeptSetting {

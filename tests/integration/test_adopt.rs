@@ -1401,6 +1401,39 @@ fn an_adopted_project_keeps_the_python_its_own_pyproject_requires() {
     );
 }
 
+/// settings/upstream_settings.py is the user's, and the managed wiring
+/// installs every app it lists: removing a module whose app upstream's
+/// list keeps would leave Django importing a package that is gone. remove
+/// says which line, and leaves the file to the user.
+#[test]
+fn removing_a_module_upstreams_kept_app_list_names_says_which_line_to_delete() {
+    let env = TestEnv::new();
+    let Some(up) = upstream_project(&env, Era::V079, &["crm", "blog"]) else {
+        return;
+    };
+    with_upstream_only_wiring(&up.dir);
+    let out = adopt(&env, &up, &["--yes", "--no-hooks"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let kept_path = "shop/settings/upstream_settings.py";
+    let kept = read(&up.dir, kept_path);
+    let line = kept
+        .lines()
+        .position(|l| l.contains("\"quickscale_modules_crm\""))
+        .unwrap_or_else(|| panic!("no crm app in {kept}"))
+        + 1;
+    let out = qs_ok_in(&env, &up, &["remove", "crm", "--yes"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("{kept_path}:{line}")) && err.contains("quickscale_modules_crm"),
+        "{}",
+        describe(&out)
+    );
+    assert!(err.contains("hint:"), "{}", describe(&out));
+    // The file is the user's: remove leaves it as it was.
+    assert_eq!(read(&up.dir, kept_path), kept);
+    assert!(!up.dir.join("modules/crm").exists());
+}
+
 // ---------------------------------------------------------------------------
 // Issue 19 item 6: adopt's input is untrusted
 // ---------------------------------------------------------------------------

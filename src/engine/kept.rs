@@ -248,6 +248,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lines_naming_matches_whole_string_literals_only() {
+        let text = "APPS = [\n    \"quickscale_modules_crm\",\n    'allauth',\n]\nX = \"quickscale_modules_crm.adapters.A\"\n";
+        let entries = vec!["quickscale_modules_crm".to_owned(), "allauth".to_owned()];
+        assert_eq!(
+            lines_naming(text, &entries),
+            vec![
+                (2, "quickscale_modules_crm".to_owned()),
+                (3, "allauth".to_owned())
+            ]
+        );
+    }
+
+    #[test]
     fn keeps_what_the_manifests_lack_or_give_differently() {
         let upstream = "MODULE_INSTALLED_APPS: list[str] = ['anymail', 'crm']\n\nMODULE_MIDDLEWARE: list[str] = []\n\nMODULE_SETTINGS: dict[str, object] = {'CRM_PAGE': 25,\n 'EMAIL_BACKEND': 'x.Backend',\n 'SITE_ID': 1}\n";
         let ours = "MODULE_INSTALLED_APPS: list[str] = [\n    \"crm\",\n]\n\nMODULE_MIDDLEWARE: list[str] = []\n\nMODULE_SETTINGS: dict[str, object] = {\n    \"CRM_PAGE\": 25,  # crm.page\n    \"SITE_ID\": 2,  # auth\n}\n";

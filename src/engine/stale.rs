@@ -19,7 +19,8 @@ use super::EngineError;
 /// note no longer holds (it asks for other modules, refs or options than
 /// quickscale.yml, or does not render the tree) while the tree renders
 /// consistently from the derived state, which differs from the note: the
-/// note is stale. The note otherwise, so real drift — a hand edit, a
+/// note is stale. A note copied onto HEAD whose modules or upstream commits
+/// the tree contradicts is stale too, consistent or not. The note otherwise, so real drift — a hand edit, a
 /// deleted module, quickscale.yml edited without apply — is still measured
 /// against what the tool wrote.
 pub fn settle_note(
@@ -37,14 +38,24 @@ pub fn settle_note(
     let Some((derived, mut how)) = derive::derive(git, head, Some(&config.config), catalog)? else {
         return keep(note);
     };
+    // A note on HEAD itself was copied there (the tool notes only the
+    // commit it makes, whose tree it describes): when the tree embeds
+    // other modules or other upstream commits than it says — a rebase
+    // dropped a subtree merge, or replayed the commit onto a teammate's
+    // update — the tree's own record wins, even where the tree is not
+    // consistent with quickscale.yml (that is drift of the tree, which the
+    // derived state measures).
+    let copied_and_contradicted = note_commit == head && !same_embeds(&note, &derived);
     // The note still says what quickscale.yml asks and renders the tree:
     // the tree changed in ways that are not the tool's (a `git subtree
     // pull`, a local edit), which the note measures.
-    let note_holds =
-        asks_the_same(&note, &derived) && renders_consistently(git, head, config, catalog, &note);
-    if same_facts(&note, &derived)
-        || note_holds
-        || !renders_consistently(git, head, config, catalog, &derived)
+    let note_holds = || {
+        asks_the_same(&note, &derived) && renders_consistently(git, head, config, catalog, &note)
+    };
+    if !copied_and_contradicted
+        && (same_facts(&note, &derived)
+            || note_holds()
+            || !renders_consistently(git, head, config, catalog, &derived))
     {
         return keep(note);
     }
@@ -67,6 +78,18 @@ fn same_facts(note: &AppliedState, derived: &AppliedState) -> bool {
             derived.modules.get(name).is_some_and(|d| {
                 d.commit == n.commit && d.options == n.options && d.version == n.version
             })
+        })
+}
+
+/// Whether both states embed the same modules at the same upstream
+/// commits (what the tree's squash trailers prove).
+fn same_embeds(note: &AppliedState, derived: &AppliedState) -> bool {
+    note.modules.len() == derived.modules.len()
+        && note.modules.iter().all(|(name, n)| {
+            derived
+                .modules
+                .get(name)
+                .is_some_and(|d| d.commit == n.commit)
         })
 }
 

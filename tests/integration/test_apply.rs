@@ -2,6 +2,7 @@
 
 use crate::common::fixtures::module_repo;
 use crate::common::{TestEnv, describe, stderr, stdout};
+use std::path::{Path, PathBuf};
 
 fn status_json(env: &TestEnv, dir: &std::path::Path) -> serde_json::Value {
     let out = env.qs_ok(dir, &["status", "--json"]);
@@ -511,18 +512,18 @@ fn a_tampered_note_is_ignored_and_repaired() {
 /// `git fsck` finds the repository whole.
 /// The modules are branches of one source repository made by one `git
 /// fast-import` (cheap); each has its own content.
-#[test]
-fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
+/// A source repository with a branch per module (`m00`, `m01`, …), each
+/// with its own content and more objects than a loose copy takes
+/// (src/git/local.rs), made by one `git fast-import` (cheap).
+fn many_modules_source(env: &TestEnv, count: usize) -> (PathBuf, Vec<String>) {
     use std::io::Write as _;
-    let env = TestEnv::new();
-    let names: Vec<String> = (0..34).map(|i| format!("m{i:02}")).collect();
+    let names: Vec<String> = (0..count).map(|i| format!("m{i:02}")).collect();
     let src = env.root().join("upstream").join("many");
     std::fs::create_dir_all(&src).expect("mkdir");
     env.git(&src, &["init", "-q", "-b", "main"]);
     let mut stream = Vec::new();
     for name in &names {
         let mut files = crate::common::fixtures::module_files(name, "1.0.0");
-        // More objects than a loose copy takes (src/git/local.rs).
         files.extend((0..70).map(|i| (format!("data/f{i}.txt"), format!("{name} {i}\n"))));
         write!(
             stream,
@@ -553,24 +554,38 @@ fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
         .write_all(&stream)
         .expect("stream");
     assert!(child.wait().expect("wait").success());
+    (src, names)
+}
 
-    let dir = env.new_project(&[]);
+/// `plan --add` of every module in `names` from `src`.
+fn plan_many(env: &TestEnv, dir: &Path, src: &Path, names: &[String]) {
     let mut args: Vec<String> = vec!["plan".into()];
-    for name in &names {
+    for name in names {
         args.extend(["--add".into(), format!("{name}@{name}")]);
         args.extend(["--source".into(), format!("{name}={}", src.display())]);
     }
     args.push("--yes".into());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    env.qs_ok(&dir, &args);
-    let objects = |what: &str| -> u64 {
-        let counts = env.git(&dir, &["count-objects", "-v"]);
-        counts
-            .lines()
-            .find_map(|l| l.strip_prefix(what))
-            .and_then(|n| n.trim().parse().ok())
-            .unwrap_or_else(|| panic!("{what} in {counts}"))
-    };
+    env.qs_ok(dir, &args);
+}
+
+/// `git count-objects -v`'s `what` line (`count:`, `packs:`).
+fn count_objects(env: &TestEnv, dir: &Path, what: &str) -> u64 {
+    let counts = env.git(dir, &["count-objects", "-v"]);
+    counts
+        .lines()
+        .find_map(|l| l.strip_prefix(what))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{what} in {counts}"))
+}
+
+#[test]
+fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
+    let env = TestEnv::new();
+    let (src, names) = many_modules_source(&env, 34);
+    let dir = env.new_project(&[]);
+    plan_many(&env, &dir, &src, &names);
+    let objects = |what: &str| count_objects(&env, &dir, what);
     let (loose, packs) = (objects("count:"), objects("packs:"));
     env.qs_ok(&dir, &["apply", "--yes"]);
     assert_eq!(objects("count:"), loose, "no loose object was written");
@@ -589,5 +604,48 @@ fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
         status["modules"].as_array().map(Vec::len),
         Some(34),
         "{status}"
+    );
+}
+
+/// The same 34 modules, each asked for by a symbolic ref, which
+/// src/git/local.rs does not copy but leaves to the fetch: each module
+/// arrives as a fetched pack of its own, 34 packs written while the
+/// repository is open. gix sizes its pack slots at open (32 for a new
+/// repository), and the 33rd pack failed every lookup ("too few index
+/// slots") until writing commands opened it with room for 1,024.
+#[test]
+fn one_apply_fetching_thirty_four_modules_as_packs_of_their_own_finds_every_object() {
+    let env = TestEnv::new();
+    let (src, names) = many_modules_source(&env, 34);
+    let mut args: Vec<String> = vec!["plan".into()];
+    for name in &names {
+        let alias = format!("refs/heads/alias-{name}");
+        env.git(
+            &src,
+            &["symbolic-ref", &alias, &format!("refs/heads/{name}")],
+        );
+        args.extend(["--add".into(), format!("{name}@alias-{name}")]);
+        args.extend(["--source".into(), format!("{name}={}", src.display())]);
+    }
+    args.push("--yes".into());
+    let dir = env.new_project(&[]);
+    env.qs_ok(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let packs = count_objects(&env, &dir, "packs:");
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(
+        count_objects(&env, &dir, "packs:") >= packs + 34,
+        "each module was fetched as a pack of its own"
+    );
+    for name in &names {
+        assert_eq!(
+            env.rev(&dir, &format!("HEAD:modules/{name}")),
+            env.rev(&src, &format!("{name}^{{tree}}")),
+            "{name}"
+        );
+    }
+    env.git(&dir, &["fsck", "--no-dangling"]);
+    assert_eq!(
+        status_json(&env, &dir)["modules"].as_array().map(Vec::len),
+        Some(34)
     );
 }

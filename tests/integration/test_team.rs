@@ -509,26 +509,7 @@ fn a_note_a_rebase_copied_onto_a_tree_with_a_teammates_update_is_not_drift() {
         &["plan", "--reconfigure", "--set", "a.page_size=31", "--yes"],
     );
     env.qs_ok(&two, &["apply", "--yes"]);
-    env.git(
-        &two,
-        &[
-            "-c",
-            "notes.rewrite.rebase=true",
-            "-c",
-            "notes.rewriteRef=refs/notes/quickscale",
-            "pull",
-            "-q",
-            "--rebase",
-            "origin",
-            "main",
-        ],
-    );
-    let head = env.rev(&two, "HEAD");
-    assert!(
-        env.git(&two, &["notes", "--ref=quickscale", "list"])
-            .contains(&head),
-        "the rebase copied the note onto the new HEAD"
-    );
+    pull_rebase_copying_notes(&env, &two);
     let (code, report, shown) = check_json(&env, &two);
     assert_eq!(code, Some(0), "false drift after pull --rebase:\n{shown}");
     assert_eq!(report["state"], "derived", "{shown}");
@@ -548,6 +529,61 @@ fn a_note_a_rebase_copied_onto_a_tree_with_a_teammates_update_is_not_drift() {
     env.git(&two, &["commit", "-qam", "hand edit"]);
     let (code, _, shown) = check_json(&env, &two);
     assert_eq!(code, Some(2), "{shown}");
+}
+
+/// The fuzzer's finding, seed 4000004983: a teammate removes module `a`;
+/// this clone pulls that, embeds `a` again (with an option) and applies,
+/// while the teammate updates crm and pushes. `git pull --rebase` (with
+/// notes.rewrite) drops the subtree merge that brought `modules/a` back (a
+/// rebase drops merges, and skips the squash commit, whose patch the
+/// remote already has) and replays the tool's wiring commit onto the
+/// teammate's tree. The note, copied onto the new HEAD, still says `a` is
+/// embedded and crm is at v1.0.0; the tree has no `modules/a` and crm
+/// v1.1.0. `check` read the note ("module-missing", crm "at v1.0.0") while
+/// `apply --dry-run` refused ("module a has no module.yml"): they
+/// disagreed. The tree's own record wins over a copied note that
+/// contradicts it: `a` is asked for and not embedded, which `check` and
+/// `apply` both say, and apply embeds it again.
+#[test]
+fn a_note_a_rebase_copied_onto_a_tree_without_its_module_gives_way_to_the_tree() {
+    let env = TestEnv::new();
+    let (one, two, _remote) = two_clones(&env);
+    env.qs_ok(&one, &["remove", "a", "--yes"]);
+    env.git(&one, &["push", "-q", "origin", "main"]);
+    env.qs_ok(&one, &["sync", "origin"]);
+    env.git(&two, &["pull", "-q", "--no-rebase", "origin", "main"]);
+    env.qs_ok(&two, &["sync", "origin"]);
+    let a = env.root().join("upstream/a");
+    env.plan_add(&two, &[("a", &a)]);
+    env.qs_ok(
+        &two,
+        &["plan", "--reconfigure", "--set", "a.page_size=12", "--yes"],
+    );
+    env.qs_ok(&two, &["apply", "--yes"]);
+    env.qs_ok(&one, &["update", "crm", "--to", "v1.1.0", "--yes"]);
+    env.git(&one, &["push", "-q", "origin", "main"]);
+    env.qs_ok(&one, &["sync", "origin"]);
+    pull_rebase_copying_notes(&env, &two);
+    assert!(
+        !two.join("modules/a").exists(),
+        "the rebase dropped the subtree merge"
+    );
+    let (code, report, shown) = check_json(&env, &two);
+    assert_eq!(code, Some(2), "{shown}");
+    assert_eq!(report["state"], "derived", "{shown}");
+    let ids = managed_ids(&report);
+    assert!(ids.iter().any(|id| id == "not-applied"), "{shown}");
+    assert!(!ids.iter().any(|id| id == "module-missing"), "{shown}");
+    assert!(!shown.contains("at v1.0.0"), "{shown}");
+    assert_eq!(noteless_check(&env, &two, "noteless"), Some(2));
+    let apply = env.qs(&two, &["apply", "--dry-run", "--detailed-exitcode"]);
+    assert_eq!(apply.status.code(), Some(2), "{}", describe(&apply));
+    // apply embeds `a` again with the options asked for; then all agree.
+    env.qs_ok(&two, &["apply", "--yes"]);
+    assert!(two.join("modules/a/module.yml").exists());
+    let (code, _, shown) = check_json(&env, &two);
+    assert_eq!(code, Some(0), "{shown}");
+    assert_eq!(noteless_check(&env, &two, "noteless-after"), Some(0));
 }
 
 #[test]
@@ -612,6 +648,31 @@ fn a_git_process_holding_index_lock_stops_apply_with_that_error_and_a_rollback()
 }
 
 /// `check` exit code and its JSON report in `dir`.
+/// `git pull --rebase` with notes.rewrite, which copies the note of a
+/// rebased tool commit onto its new copy (asserted).
+fn pull_rebase_copying_notes(env: &TestEnv, dir: &Path) {
+    env.git(
+        dir,
+        &[
+            "-c",
+            "notes.rewrite.rebase=true",
+            "-c",
+            "notes.rewriteRef=refs/notes/quickscale",
+            "pull",
+            "-q",
+            "--rebase",
+            "origin",
+            "main",
+        ],
+    );
+    let head = env.rev(dir, "HEAD");
+    assert!(
+        env.git(dir, &["notes", "--ref=quickscale", "list"])
+            .contains(&head),
+        "the rebase copied the note onto the new HEAD"
+    );
+}
+
 fn check_json(env: &TestEnv, dir: &Path) -> (Option<i32>, serde_json::Value, String) {
     let out = env.qs(dir, &["check", "--format", "json"]);
     let report = serde_json::from_slice(&out.stdout).unwrap_or_default();

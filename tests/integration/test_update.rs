@@ -515,6 +515,14 @@ fn conflicts_merge_pauses_like_git_and_continue_commits_what_git_would() {
         serde_json::from_str(&stdout(&env.qs_ok(&dir, &["status", "--json"]))).expect("json");
     assert_eq!(status["modules"][0]["ref"], "v1.2.0", "{status}");
     assert_eq!(status["in_sync"], true, "{status}");
+    // The final commit names the module's ref and upstream commit, as
+    // after an update that did not pause (a note-less clone reads it).
+    let upstream = env.rev(&crm, "v1.2.0^{commit}");
+    let message = env.git(&dir, &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains(&format!("Quickscale-Module: crm@v1.2.0 {upstream}")),
+        "{message}"
+    );
     // Writing commands work again.
     env.qs_ok(&dir, &["apply", "--yes"]);
 }
@@ -947,6 +955,12 @@ fn a_paused_update_committed_with_git_commit_is_finished_by_continue() {
         serde_json::from_str(&stdout(&env.qs_ok(&dir, &["status", "--json"]))).expect("json");
     assert_eq!(status["modules"][0]["ref"], "v1.2.0", "{status}");
     assert_eq!(status["in_sync"], true, "{status}");
+    let upstream = env.rev(&crm, "v1.2.0^{commit}");
+    let message = env.git(&dir, &["log", "-1", "--format=%B"]);
+    assert!(
+        message.contains(&format!("Quickscale-Module: crm@v1.2.0 {upstream}")),
+        "{message}"
+    );
 }
 
 #[test]

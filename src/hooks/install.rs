@@ -520,11 +520,13 @@ const PREVIOUS_BLOCKS: &[&str] = &[
 /// block is `rest`: the one that `exec`s the check when the file holds
 /// nothing else (as `install` creates it), else the one that runs it and
 /// goes on. husky runs its hook files with `sh -e` and needs no executable
-/// bit, so the check could not run such a file again: always the plain one.
+/// bit, so the check could not run such a file again: always the plain one;
+/// so off Unix, where the check cannot replace itself with the file.
 fn block_for(hook: Hook, rest: &[u8], location: &Location) -> &'static str {
     match hook.exec_block() {
         Some(exec)
-            if rest == CREATED_HEADER.as_bytes()
+            if cfg!(unix)
+                && rest == CREATED_HEADER.as_bytes()
                 && !matches!(location.source, Source::Husky(_)) =>
         {
             exec

@@ -307,6 +307,15 @@ impl EngineError {
                 FetchError::Ambiguous { .. } => {
                     format!("give more digits of the commit id in `sources.{module}.ref` (or --to)")
                 }
+                FetchError::ShallowSource { url } => match url
+                    .strip_prefix("file://")
+                    .or(Some(url.as_str()).filter(|u| u.starts_with('/')))
+                {
+                    Some(path) => format!(
+                        "fetch its whole history first (`git -C {path} fetch --unshallow`), or point `sources.{module}.url` at a full clone"
+                    ),
+                    None => format!("point `sources.{module}.url` at a full clone of the module"),
+                },
                 FetchError::Git(_) => "check the repository with `git fsck`".into(),
             }),
             EngineError::Untrusted(e) => e.hint(),

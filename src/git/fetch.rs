@@ -41,6 +41,10 @@ pub enum FetchError {
     },
     #[error("`{git_ref}` in `{url}` is not a commit")]
     NotACommit { url: String, git_ref: String },
+    #[error(
+        "`{url}` is a shallow clone (its history is cut): fetching from it would make this repository shallow too, and pushing the module refs would then be refused; the module was not embedded"
+    )]
+    ShallowSource { url: String },
     #[error(transparent)]
     Git(#[from] GitError),
 }

@@ -121,7 +121,7 @@ mod tests {
         assert_eq!(objects(&repo), before);
     }
 
-    /// A fetch over a transport (a shallow source is fetched, not copied)
+    /// A fetch over a transport (a symbolic ref is fetched, not copied)
     /// writes its pack into the overlay, where the commit is read; the
     /// repository never has it.
     #[test]
@@ -129,16 +129,14 @@ mod tests {
         let src = Repo::new();
         src.commit("module.yml", "name: crm\n");
         src.commit("pkg/models.py", "x = 1\n");
-        let shallow = Repo::new();
-        let from = format!("file://{}", src.url());
-        shallow.git(&["fetch", "-q", "--depth", "1", &from, "main:refs/heads/v1"]);
+        src.git(&["symbolic-ref", "refs/heads/v1", "refs/heads/main"]);
         let repo = Repo::new();
         repo.commit("README.md", "project\n");
         let before = objects(&repo);
         let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");
         let overlay = git.overlay_objects().expect("overlay");
         let resolved = git
-            .fetch_commit(&shallow.url(), &crate::git::fetch::Want::plain("v1"))
+            .fetch_commit(&src.url(), &crate::git::fetch::Want::plain("v1"))
             .expect("fetch");
         assert_eq!(resolved.commit, src.id("main"));
         assert!(git.tree_of(resolved.commit).is_ok());

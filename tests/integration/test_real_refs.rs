@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::common::fixtures::{commit_to, module_files};
 use crate::common::{TestEnv, describe, stderr, stdout};
+use crate::test_update::versions_repo;
 
 fn note(env: &TestEnv, dir: &Path) -> serde_json::Value {
     serde_json::from_str(&env.git(dir, &["notes", "--ref", "quickscale", "show", "HEAD"]))
@@ -798,4 +799,61 @@ fn an_older_manifest_upstream_accepted_embeds_with_a_warning() {
         &["grep", "-h", "CRM_ENABLE_API", "HEAD", "--", ":!modules"],
     );
     assert!(wired.contains("True"), "{wired}");
+}
+
+/// A module source that is a shallow clone (its history cut, as `git clone
+/// --depth 1` leaves it). Fetching from it made the project's repository
+/// shallow too (`.git/shallow` written, as `git fetch` does), even when
+/// apply then failed and said nothing was changed; `sync` could never push
+/// the module refs again ("shallow update not allowed"). It is refused by
+/// name, with the way out, and the repository is as it was.
+#[test]
+fn a_shallow_source_is_refused_and_leaves_the_project_whole() {
+    let env = TestEnv::new();
+    let crm = versions_repo(&env, "crm");
+    let shallow = env.root().join("upstream").join("crm-shallow");
+    env.git(
+        env.root(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            &format!("file://{}", crm.display()),
+            shallow.to_str().expect("utf8"),
+        ],
+    );
+    let dir = project(&env);
+    env.qs_ok(
+        &dir,
+        &[
+            "plan",
+            "--add",
+            "crm@v1.2.0",
+            "--source",
+            &format!("crm={}", shallow.display()),
+            "--yes",
+        ],
+    );
+    let head = env.rev(&dir, "HEAD");
+    let out = env.qs(&dir, &["apply", "--yes"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = stderr(&out);
+    assert!(err.contains("crm") && err.contains("shallow"), "{err}");
+    assert!(err.contains("--unshallow"), "{err}");
+    assert!(
+        !dir.join(".git/shallow").exists(),
+        "the project's repository was made shallow"
+    );
+    assert_eq!(env.rev(&dir, "HEAD"), head);
+    env.git(&dir, &["fsck", "--no-dangling"]);
+    // After `git fetch --unshallow` in the source, apply embeds it.
+    env.git(&shallow, &["fetch", "-q", "--unshallow"]);
+    env.qs_ok(&dir, &["apply", "--yes"]);
+    assert!(!dir.join(".git/shallow").exists());
+    assert_eq!(
+        env.rev(&dir, "HEAD:modules/crm"),
+        env.rev(&crm, "v1.2.0^{tree}")
+    );
 }

@@ -10,7 +10,7 @@ use crate::error::{CliError, exit};
 use crate::git::Git;
 use crate::hooks::install::{self, Action, HookState, Manager, Source};
 use crate::hooks::run::{self, Invocation};
-use crate::hooks::{Hook, HooksError, MODE_KEY, Mode};
+use crate::hooks::{HOOK_FILE_ENV, HOOK_RAN_ENV, Hook, HooksError, MODE_KEY, Mode};
 use crate::policy::Severity;
 use crate::ui::Tone;
 
@@ -317,6 +317,48 @@ fn cmd_run(ctx: &Context, args: &RunArgs) -> CmdResult {
     let Some(hook) = Hook::parse(&args.hook) else {
         return Err(CliError::new(format!("unknown hook `{}`", args.hook)));
     };
+    // Read before the check: the variable names this run's hook file only.
+    let hook_file = std::env::var_os(HOOK_FILE_ENV);
+    let code = check(ctx, hook, args)?;
+    match hook_file {
+        Some(file) if code == exit::OK && install::has_lines_after_block(Path::new(&file)) => {
+            run_rest_of_hook(Path::new(&file), &args.args)
+        }
+        _ => Ok(code),
+    }
+}
+
+/// Runs the hook file again for the lines after its `exec` block (see
+/// [`Hook::exec_block`]), which the shell never reached: same file, same
+/// arguments, with [`HOOK_RAN_ENV`] set so the block steps aside. Replaces
+/// this process, as the shell would have gone on in its place.
+#[cfg(unix)]
+fn run_rest_of_hook(file: &Path, args: &[String]) -> CmdResult {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let _ = std::io::stdout().flush();
+    let err = std::process::Command::new(file)
+        .args(args)
+        .env(HOOK_RAN_ENV, "1")
+        .env_remove(HOOK_FILE_ENV)
+        .exec();
+    Err(CliError::new(format!(
+        "cannot run the rest of the hook {}: {err}",
+        file.display()
+    ))
+    .hint("run `git quickscale hooks install` to rewrite the block so the lines after it run in the same shell"))
+}
+
+#[cfg(not(unix))]
+fn run_rest_of_hook(file: &Path, _args: &[String]) -> CmdResult {
+    Err(CliError::new(format!(
+        "cannot run the rest of the hook {}",
+        file.display()
+    )))
+}
+
+/// The hook's check itself: prints what it found, exit 1 when refused.
+fn check(ctx: &Context, hook: Hook, args: &RunArgs) -> CmdResult {
     let invocation = Invocation {
         merge_heads: merge_heads_from_env(),
         index_overrides: ctx.index_overrides.clone(),

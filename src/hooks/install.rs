@@ -295,15 +295,23 @@ pub fn install(git: &Git, allow_outside: bool) -> Result<Outcome, HooksError> {
         let existing = read_optional(&path)?;
         let (content, action) = match &existing {
             None => (
-                format!("{CREATED_HEADER}{}", hook.block()).into_bytes(),
+                format!(
+                    "{CREATED_HEADER}{}",
+                    block_for(hook, CREATED_HEADER.as_bytes(), &location)
+                )
+                .into_bytes(),
                 Action::Created,
             ),
-            Some(old) => match with_block(old, hook.block(), &path)? {
-                Some(new) if new == *old => (new, Action::Unchanged),
-                Some(new) if find_block(old, &path)?.is_some() => (new, Action::Updated),
-                Some(new) => (new, Action::Added),
-                None => (old.clone(), Action::Unchanged),
-            },
+            Some(old) => {
+                let rest = without_block(old, &path)?.unwrap_or_else(|| old.clone());
+                let block = block_for(hook, &rest, &location);
+                match with_block(old, block, &path)? {
+                    Some(new) if new == *old => (new, Action::Unchanged),
+                    Some(new) if find_block(old, &path)?.is_some() => (new, Action::Updated),
+                    Some(new) => (new, Action::Added),
+                    None => (old.clone(), Action::Unchanged),
+                }
+            }
         };
         planned.push((hook, path, content, action, existing.is_none()));
     }
@@ -448,11 +456,13 @@ pub fn status(git: &Git, path_var: Option<&std::ffi::OsStr>) -> Result<Status, H
         let (state, other_content, manager) = match &existing {
             None => (HookState::Missing, false, None),
             Some(content) => {
+                let rest = without_block(content, &path)?.unwrap_or_else(|| content.clone());
                 let state = match find_block(content, &path)? {
-                    Some(range) => block_state(hook, &content[range]),
+                    Some(range) => {
+                        block_state(hook, &content[range], block_for(hook, &rest, &location))
+                    }
                     None => HookState::NotInstalled,
                 };
-                let rest = without_block(content, &path)?.unwrap_or_else(|| content.clone());
                 let other = !rest.trim().is_empty() && rest != CREATED_HEADER.as_bytes();
                 (state, other, manager_of(content, &location))
             }
@@ -506,16 +516,42 @@ const PREVIOUS_BLOCKS: &[&str] = &[
     "1eb9c49d045d6dd1d8b82026a8a30ffd2ca2cd36",
 ];
 
-/// The state of a block found in a hook of `hook`.
-fn block_state(hook: Hook, found: &[u8]) -> HookState {
-    let current = hook.block().as_bytes();
+/// The block `install` writes into a hook file whose content without the
+/// block is `rest`: the one that `exec`s the check when the file holds
+/// nothing else (as `install` creates it), else the one that runs it and
+/// goes on. husky runs its hook files with `sh -e` and needs no executable
+/// bit, so the check could not run such a file again: always the plain one;
+/// so off Unix, where the check cannot replace itself with the file.
+fn block_for(hook: Hook, rest: &[u8], location: &Location) -> &'static str {
+    match hook.exec_block() {
+        Some(exec)
+            if cfg!(unix)
+                && rest == CREATED_HEADER.as_bytes()
+                && !matches!(location.source, Source::Husky(_)) =>
+        {
+            exec
+        }
+        _ => hook.block(),
+    }
+}
+
+/// The state of a block found in a hook of `hook`, where `current` is the
+/// block [`block_for`] chooses for that file.
+fn block_state(hook: Hook, found: &[u8], current: &str) -> HookState {
     // A block at the end of a file may lack its final newline.
     let mut normal = found.to_vec();
     if !normal.ends_with(b"\n") {
         normal.push(b'\n');
     }
-    if normal == current {
+    if normal == current.as_bytes() {
         return HookState::Installed;
+    }
+    // This release's other block: the file gained or lost other content
+    // since; `install` switches it.
+    if normal == hook.block().as_bytes()
+        || hook.exec_block().is_some_and(|b| normal == b.as_bytes())
+    {
+        return HookState::Outdated;
     }
     let id = crate::git::query::sha1_blob_id(&normal)
         .map(|id| id.to_string())
@@ -600,6 +636,22 @@ fn project_managers(git: &Git, location: &Location) -> Vec<Manager> {
         }
     }
     out
+}
+
+/// Whether the hook file at `path` has commands after its block: lines a
+/// user added below an [`Hook::exec_block`], which the shell never reaches,
+/// so the check runs the file again for them. An unreadable file or one
+/// without a block has none (git could not have run its block).
+pub fn has_lines_after_block(path: &Path) -> bool {
+    let Ok(content) = std::fs::read(path) else {
+        return false;
+    };
+    match find_block(&content, path) {
+        Ok(Some(range)) => content[range.end..]
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with(b"#")),
+        _ => false,
+    }
 }
 
 /// The first executable file called `name` in `path_var`.
@@ -796,6 +848,80 @@ mod tests {
             without_block(broken.as_bytes(), &p()),
             Err(HooksError::BrokenBlock { .. })
         ));
+    }
+
+    fn at(source: Source) -> Location {
+        Location {
+            dir: PathBuf::from(".git/hooks"),
+            source,
+            outside: false,
+        }
+    }
+
+    #[test]
+    fn only_a_file_holding_nothing_else_gets_the_exec_block() {
+        let git_dir = at(Source::GitDir);
+        let header = CREATED_HEADER.as_bytes();
+        let exec = Hook::PreCommit.exec_block().expect("pre-commit execs");
+        assert_eq!(block_for(Hook::PreCommit, header, &git_dir), exec);
+        let plain = Hook::PreCommit.block();
+        assert_eq!(
+            block_for(Hook::PreCommit, b"#!/bin/sh\nnpm test\n", &git_dir),
+            plain
+        );
+        assert_eq!(
+            block_for(Hook::PreCommit, b"#!/bin/bash\n", &git_dir),
+            plain
+        );
+        let husky = at(Source::Husky(".husky/_".into()));
+        assert_eq!(block_for(Hook::PreCommit, header, &husky), plain);
+        assert_eq!(
+            block_for(Hook::PrePush, header, &git_dir),
+            Hook::PrePush.block()
+        );
+
+        // Each block is current where it belongs; the other one is outdated.
+        assert_eq!(
+            block_state(Hook::PreCommit, exec.as_bytes(), exec),
+            HookState::Installed
+        );
+        assert_eq!(
+            block_state(Hook::PreCommit, plain.as_bytes(), plain),
+            HookState::Installed
+        );
+        assert_eq!(
+            block_state(Hook::PreCommit, plain.as_bytes(), exec),
+            HookState::Outdated
+        );
+        assert_eq!(
+            block_state(Hook::PreCommit, exec.as_bytes(), plain),
+            HookState::Outdated
+        );
+        let edited = exec.replace("exec git-quickscale", "git-quickscale");
+        assert_eq!(
+            block_state(Hook::PreCommit, edited.as_bytes(), exec),
+            HookState::Edited
+        );
+    }
+
+    #[test]
+    fn commands_after_the_block_are_seen_comments_and_blank_lines_are_not() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("pre-commit");
+        let block = Hook::PreCommit.exec_block().expect("exec");
+        for (rest, expected) in [
+            ("", false),
+            ("\n  \n# a note\n", false),
+            ("npm test\n", true),
+            ("# lint:\n  exec lint", true),
+        ] {
+            std::fs::write(&path, format!("{CREATED_HEADER}{block}{rest}")).expect("write");
+            assert_eq!(has_lines_after_block(&path), expected, "{rest:?}");
+        }
+        // Lines before the block ran already.
+        std::fs::write(&path, format!("{CREATED_HEADER}npm test\n{block}")).expect("write");
+        assert!(!has_lines_after_block(&path));
+        assert!(!has_lines_after_block(&dir.path().join("missing")));
     }
 
     #[test]

@@ -17,6 +17,14 @@ use crate::state::StateError;
 pub const START_MARKER: &str = "## START QUICKSCALE";
 pub const END_MARKER: &str = "## END QUICKSCALE";
 
+/// Set by an [`Hook::exec_block`] to the hook file (`$0`) when it `exec`s
+/// the check, so the check can run what follows the block.
+pub const HOOK_FILE_ENV: &str = "QUICKSCALE_HOOK_FILE";
+
+/// Set when the check runs the hook file again for the lines after an
+/// [`Hook::exec_block`]: the block then unsets it and does nothing.
+pub const HOOK_RAN_ENV: &str = "QUICKSCALE_HOOK_RAN";
+
 /// The git config key choosing what a refusal does: `block` (default),
 /// `warn` (report, never block) or `off`.
 pub const MODE_KEY: &str = "quickscale.hooks.mode";
@@ -48,6 +56,21 @@ impl Hook {
             Hook::PreCommit => include_str!("../../hooks/pre-commit"),
             Hook::PreMergeCommit => include_str!("../../hooks/pre-merge-commit"),
             Hook::PrePush => include_str!("../../hooks/pre-push"),
+        }
+    }
+
+    /// The block for a hook file that holds nothing else (`#!/bin/sh` and
+    /// the block, as `install` creates it): the shell `exec`s the check
+    /// instead of forking it, one process and one wait fewer on every
+    /// commit (benches/README.md). Lines added after it later still run:
+    /// the check sees them ([`HOOK_FILE_ENV`]) and runs the file again with
+    /// [`HOOK_RAN_ENV`] set, which the block skips. None for pre-push,
+    /// whose stdin (git's ref list) belongs to the rest of the hook.
+    pub fn exec_block(self) -> Option<&'static str> {
+        match self {
+            Hook::PreCommit => Some(include_str!("../../hooks/exec/pre-commit")),
+            Hook::PreMergeCommit => Some(include_str!("../../hooks/exec/pre-merge-commit")),
+            Hook::PrePush => None,
         }
     }
 
@@ -165,6 +188,22 @@ mod tests {
                 "{hook}"
             );
             assert_eq!(Hook::parse(hook.name()), Some(hook));
+            if let Some(exec) = hook.exec_block() {
+                assert!(exec.starts_with(&format!("{START_MARKER}\n")), "{hook}");
+                assert!(exec.ends_with(&format!("{END_MARKER}\n")), "{hook}");
+                assert!(
+                    exec.contains(&format!(
+                        "{HOOK_FILE_ENV}=\"$0\" exec git-quickscale hooks run {} \"$@\" </dev/null\n",
+                        hook.name()
+                    )),
+                    "{hook}"
+                );
+                assert!(exec.contains(&format!("unset {HOOK_RAN_ENV}\n")), "{hook}");
+                // The same warning when the binary is missing.
+                let warning = |b: &str| b.lines().find(|l| l.contains("echo")).map(str::to_owned);
+                assert_eq!(warning(exec), warning(block), "{hook}");
+                assert!(!exec.lines().any(|l| l.contains("echo") && l.contains('`')));
+            }
             // No command substitution can sneak into the warning text.
             assert!(!block.lines().any(|l| l.contains("echo") && l.contains('`')));
         }

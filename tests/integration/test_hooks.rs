@@ -167,6 +167,75 @@ fn the_first_apply_installs_the_hooks_and_no_hooks_skips_them() {
 }
 
 #[test]
+fn a_hook_the_tool_created_execs_the_check_and_lines_added_below_it_still_run() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env, true);
+    let hook = dir.join(".git/hooks/pre-commit");
+    let read = |p: &Path| std::fs::read_to_string(p).expect("hook");
+    assert!(
+        read(&hook).contains("exec git-quickscale hooks run pre-commit \"$@\""),
+        "{}",
+        read(&hook)
+    );
+    // pre-push: git's ref list on stdin belongs to the rest of a hook.
+    assert!(!read(&dir.join(".git/hooks/pre-push")).contains("exec git-quickscale"));
+
+    // Lines added below the block later, without `hooks install`.
+    let marker = env.root().join("user-lines-ran");
+    let user_line = format!(
+        "echo \"ran $* ${{QUICKSCALE_HOOK_RAN-unset}}\" >> '{}'\n",
+        marker.display()
+    );
+    append(&dir, ".git/hooks/pre-commit", &user_line);
+    append(&dir, "modules/a/README.md", "x\n");
+    append(&dir, "templates/base.html", "x\n");
+    env.git(&dir, &["add", "-A"]);
+    // A refusal stops the hook before them, as `|| exit $?` does.
+    assert_commit_refused(&env, &dir, &["commit", "-qm", "mixed"]);
+    assert!(!marker.exists(), "the user's lines ran after a refusal");
+    // A commit that passes runs them once, with the block stepping aside
+    // and its variable gone.
+    env.git(&dir, &["restore", "--staged", "templates/base.html"]);
+    assert_commit_ok(&env, &dir, &["commit", "-qm", "module"]);
+    assert_eq!(read(&marker), "ran  unset\n");
+
+    // `hooks install` gives a file with other content the block that runs
+    // the check and goes on; the user's lines stay and still run.
+    let status = hooks_status(&env, &dir);
+    assert_eq!(hook_state(&status, "pre-commit")["state"], "outdated");
+    assert_eq!(hook_state(&status, "pre-commit")["other_content"], true);
+    qs_run_ok(&env, &dir, &["hooks", "install"]);
+    let text = read(&hook);
+    assert!(!text.contains("exec git-quickscale"), "{text}");
+    assert!(
+        text.contains("    git-quickscale hooks run pre-commit \"$@\" </dev/null || exit $?\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("## END QUICKSCALE\n{user_line}")),
+        "{text}"
+    );
+    assert_eq!(
+        hook_state(&hooks_status(&env, &dir), "pre-commit")["state"],
+        "installed"
+    );
+    env.git(&dir, &["add", "-A"]);
+    assert_commit_ok(&env, &dir, &["commit", "-qm", "mine"]);
+    assert_eq!(read(&marker), "ran  unset\nran  unset\n");
+
+    // Without the user's lines again, install goes back to the exec block.
+    std::fs::write(&hook, text.replace(&user_line, "")).expect("hook");
+    assert_eq!(
+        hook_state(&hooks_status(&env, &dir), "pre-commit")["state"],
+        "outdated"
+    );
+    qs_run_ok(&env, &dir, &["hooks", "install"]);
+    assert!(read(&hook).contains("exec git-quickscale"));
+    qs_run_ok(&env, &dir, &["hooks", "uninstall"]);
+    assert!(!hook.exists());
+}
+
+#[test]
 fn a_commit_mixing_module_and_user_files_is_refused_and_each_half_passes() {
     let env = TestEnv::new();
     let (dir, _) = project(&env, true);

@@ -814,7 +814,9 @@ fn a_hand_edited_block_is_reported_as_edited() {
     env.qs_ok(&dir, &["hooks", "install"]);
     let hook = dir.join(".git/hooks/pre-commit");
     let text = std::fs::read_to_string(&hook).expect("hook");
-    std::fs::write(&hook, text.replace("|| exit $?", "|| true")).expect("edit");
+    let edited = text.replace("check was skipped", "check was skipped (edited)");
+    assert_ne!(edited, text);
+    std::fs::write(&hook, edited).expect("edit");
     // The pre-push block as the first release wrote it.
     let old_push = "## START QUICKSCALE\n# git-quickscale pushes the applied state with your branch (once `git quickscale sync` exists; a no-op until then).\n# Added by `git quickscale hooks install`; `git quickscale hooks uninstall` removes this block.\nif command -v git-quickscale >/dev/null 2>&1; then\n    git-quickscale hooks run pre-push \"$@\" </dev/null || exit $?\nelse\n    echo \"warning: git-quickscale is not on PATH, so its pre-push check was skipped\" >&2\nfi\n## END QUICKSCALE\n";
     std::fs::write(

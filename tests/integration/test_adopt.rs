@@ -1363,13 +1363,18 @@ fn adopt_refuses_upstreams_inline_wiring_of_before_0_76_and_writes_nothing() {
             &before,
             "adopt wrote something",
         );
-        assert_eq!(env.rev(&up.dir, "HEAD"), head);
-        assert!(
-            env.git(&up.dir, &["for-each-ref", "refs/quickscale"])
-                .is_empty(),
-            "refs written"
-        );
+        assert_no_commit_and_no_ref(&env, &up.dir, &head);
     }
+}
+
+/// HEAD is still `head` and no ref of the tool's was written.
+fn assert_no_commit_and_no_ref(env: &TestEnv, dir: &Path, head: &str) {
+    assert_eq!(env.rev(dir, "HEAD"), head);
+    assert!(
+        env.git(dir, &["for-each-ref", "refs/quickscale"])
+            .is_empty(),
+        "refs written"
+    );
 }
 
 /// Upstream 0.88's project declares its own Python (`python =
@@ -1489,12 +1494,7 @@ fn adopt_refuses_a_quickscale_directory_that_is_a_link_and_touches_nothing_outsi
         before,
         "outside files changed"
     );
-    assert_eq!(env.rev(&up.dir, "HEAD"), head);
-    assert!(
-        env.git(&up.dir, &["for-each-ref", "refs/quickscale"])
-            .is_empty(),
-        "refs written"
-    );
+    assert_no_commit_and_no_ref(&env, &up.dir, &head);
 }
 
 #[test]

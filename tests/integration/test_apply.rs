@@ -579,6 +579,25 @@ fn count_objects(env: &TestEnv, dir: &Path, what: &str) -> u64 {
         .unwrap_or_else(|| panic!("{what} in {counts}"))
 }
 
+/// Every module of `names` is in HEAD with its source branch's tree, the
+/// repository is whole, and every embedded module is in the note.
+fn assert_all_embedded(env: &TestEnv, dir: &Path, src: &Path, names: &[String]) {
+    for name in names {
+        assert_eq!(
+            env.rev(dir, &format!("HEAD:modules/{name}")),
+            env.rev(src, &format!("{name}^{{tree}}")),
+            "{name}"
+        );
+    }
+    env.git(dir, &["fsck", "--no-dangling"]);
+    let status = status_json(env, dir);
+    assert_eq!(
+        status["modules"].as_array().map(Vec::len),
+        Some(names.len()),
+        "{status}"
+    );
+}
+
 #[test]
 fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
     let env = TestEnv::new();
@@ -590,21 +609,7 @@ fn one_apply_embeds_thirty_four_modules_writing_their_objects_as_one_pack() {
     env.qs_ok(&dir, &["apply", "--yes"]);
     assert_eq!(objects("count:"), loose, "no loose object was written");
     assert_eq!(objects("packs:"), packs + 1, "one pack was written");
-    for name in &names {
-        assert_eq!(
-            env.rev(&dir, &format!("HEAD:modules/{name}")),
-            env.rev(&src, &format!("{name}^{{tree}}")),
-            "{name}"
-        );
-    }
-    // The repository is whole, and every embedded module is in the note.
-    env.git(&dir, &["fsck", "--no-dangling"]);
-    let status = status_json(&env, &dir);
-    assert_eq!(
-        status["modules"].as_array().map(Vec::len),
-        Some(34),
-        "{status}"
-    );
+    assert_all_embedded(&env, &dir, &src, &names);
 }
 
 /// The same 34 modules, each asked for by a symbolic ref, which
@@ -636,16 +641,5 @@ fn one_apply_fetching_thirty_four_modules_as_packs_of_their_own_finds_every_obje
         count_objects(&env, &dir, "packs:") >= packs + 34,
         "each module was fetched as a pack of its own"
     );
-    for name in &names {
-        assert_eq!(
-            env.rev(&dir, &format!("HEAD:modules/{name}")),
-            env.rev(&src, &format!("{name}^{{tree}}")),
-            "{name}"
-        );
-    }
-    env.git(&dir, &["fsck", "--no-dangling"]);
-    assert_eq!(
-        status_json(&env, &dir)["modules"].as_array().map(Vec::len),
-        Some(34)
-    );
+    assert_all_embedded(&env, &dir, &src, &names);
 }

@@ -307,15 +307,17 @@ impl EngineError {
                 FetchError::Ambiguous { .. } => {
                     format!("give more digits of the commit id in `sources.{module}.ref` (or --to)")
                 }
-                FetchError::ShallowSource { url } => match url
-                    .strip_prefix("file://")
-                    .or(Some(url.as_str()).filter(|u| u.starts_with('/')))
-                {
-                    Some(path) => format!(
-                        "fetch its whole history first (`git -C {path} fetch --unshallow`), or point `sources.{module}.url` at a full clone"
-                    ),
-                    None => format!("point `sources.{module}.url` at a full clone of the module"),
-                },
+                FetchError::ShallowSource { url } => {
+                    match crate::source::location(url, std::path::Path::new("")) {
+                        crate::source::Location::Local(path) => format!(
+                            "fetch its whole history first (`git -C {} fetch --unshallow`), or point `sources.{module}.url` at a full clone",
+                            path.display()
+                        ),
+                        crate::source::Location::Remote(_) => {
+                            format!("point `sources.{module}.url` at a full clone of the module")
+                        }
+                    }
+                }
                 FetchError::Git(_) => "check the repository with `git fsck`".into(),
             }),
             EngineError::Untrusted(e) => e.hint(),

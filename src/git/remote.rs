@@ -204,7 +204,7 @@ impl Git {
                 .repo
                 .shallow_file()
                 .map_err(|e| fail("find this repository's shallow file".into(), e.into()))?;
-            let before = read_if_exists(&shallow_file)
+            let before = super::read_if_exists(&shallow_file)
                 .map_err(|e| fail(format!("read {}", shallow_file.display()), e.into()))?;
             prepare
                 .receive(gix::progress::Discard, &AtomicBool::new(false))
@@ -213,7 +213,7 @@ impl Git {
             // fetch records them in `shallow`, as `git fetch` does: the
             // project's repository would turn shallow (and a push of the
             // module refs be refused). Put the file back and refuse.
-            let after = read_if_exists(&shallow_file)
+            let after = super::read_if_exists(&shallow_file)
                 .map_err(|e| fail(format!("read {}", shallow_file.display()), e.into()))?;
             if after != before {
                 restore(&shallow_file, before.as_deref())
@@ -231,27 +231,14 @@ impl Git {
 #[error("it is a shallow clone (its history is cut)")]
 pub struct ShallowSource;
 
-fn read_if_exists(path: &std::path::Path) -> std::io::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// Writes `bytes` back to `path` (through a temporary file and a rename,
-/// as git replaces it), or removes it when there were none.
+/// Writes `bytes` back to `path`, or removes it when there were none.
 fn restore(path: &std::path::Path, bytes: Option<&[u8]>) -> std::io::Result<()> {
     match bytes {
         None => match std::fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         },
-        Some(bytes) => {
-            let tmp = path.with_extension("quickscale-restore");
-            std::fs::write(&tmp, bytes)?;
-            std::fs::rename(&tmp, path)
-        }
+        Some(bytes) => crate::fsutil::write_atomic(path, bytes),
     }
 }
 

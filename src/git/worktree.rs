@@ -635,11 +635,8 @@ pub struct IndexLock {
 impl IndexLock {
     /// The index as it is now (`None`: there is none), read under the lock.
     pub fn current(&self) -> Result<Option<Vec<u8>>, GitError> {
-        match std::fs::read(&self.path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(GitError::new(format!("read `{}`", self.path.display()), e)),
-        }
+        super::read_if_exists(&self.path)
+            .map_err(|e| GitError::new(format!("read `{}`", self.path.display()), e))
     }
 
     /// Writes `bytes` as the new index and releases the lock.

@@ -47,11 +47,31 @@ pub struct Mismatch {
 
 /// Reads what a module's pyproject.toml declares; nothing when it is not TOML.
 pub fn needs(pyproject: &str) -> Needs {
-    let Ok(doc) = pyproject.parse::<toml::Table>() else {
-        return Needs::default();
+    // Only [project] and [tool.poetry] are kept: a project's pyproject.toml
+    // is mostly [tool.ruff], [tool.mypy] and the like, and building them as
+    // tables was most of this function's time (`status` reads it each run).
+    #[derive(serde::Deserialize)]
+    struct Sections {
+        project: Option<toml::Value>,
+        tool: Option<Tools>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Tools {
+        poetry: Option<toml::Value>,
+    }
+    let (project, poetry) = match toml::from_str::<Sections>(pyproject) {
+        Ok(s) => (s.project, s.tool.and_then(|t| t.poetry)),
+        // `tool` that is not a table: read as before, whatever it holds.
+        Err(_) => match pyproject.parse::<toml::Table>() {
+            Ok(mut doc) => (
+                doc.remove("project"),
+                doc.remove("tool").and_then(|t| t.get("poetry").cloned()),
+            ),
+            Err(_) => return Needs::default(),
+        },
     };
     let mut out = Needs::default();
-    let project = doc.get("project").and_then(|p| p.as_table());
+    let project = project.as_ref().and_then(|p| p.as_table());
     if let Some(rp) = project
         .and_then(|p| p.get("requires-python"))
         .and_then(|v| v.as_str())
@@ -74,9 +94,8 @@ pub fn needs(pyproject: &str) -> Needs {
             }
         }
     }
-    let poetry = doc
-        .get("tool")
-        .and_then(|t| t.get("poetry"))
+    let poetry = poetry
+        .as_ref()
         .and_then(|p| p.get("dependencies"))
         .and_then(|d| d.as_table());
     if let Some(deps) = poetry {
@@ -496,6 +515,30 @@ pub fn find_python(version: &str) -> Option<FoundPython> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn needs_reads_only_its_sections_whatever_else_the_file_holds() {
+        let python = |n: &Needs| n.python.as_ref().map(|d| d.text.clone());
+        let django = |n: &Needs| n.django.as_ref().map(|d| d.text.clone());
+        let full = needs(
+            "[project]\nrequires-python = \">=3.12\"\ndependencies = [\"Django>=6.0\"]\n\
+             [tool.ruff]\nline-length = 120\n[tool.ruff.lint]\nselect = [\"E\"]\n\
+             [tool.poetry.dependencies]\npython = \"^3.13\"\n",
+        );
+        assert_eq!(python(&full).as_deref(), Some(">=3.12"));
+        assert_eq!(django(&full).as_deref(), Some(">=6.0"));
+        // `tool` not a table: [project] is still read.
+        let odd = needs("tool = 5\n[project]\nrequires-python = \">=3.13\"\n");
+        assert_eq!(python(&odd).as_deref(), Some(">=3.13"));
+        // `project` not a table, or not TOML at all: nothing.
+        assert_eq!(needs("project = 5\n"), Needs::default());
+        assert_eq!(needs("[project\n"), Needs::default());
+        // A requires-python that is not a string is ignored, not fatal.
+        let n = needs(
+            "[project]\nrequires-python = 3\n[tool.poetry.dependencies]\ndjango = \"^6.0\"\n",
+        );
+        assert_eq!((python(&n), django(&n).as_deref()), (None, Some("^6.0")));
+    }
 
     #[test]
     fn the_project_python_is_the_oldest_every_module_allows() {

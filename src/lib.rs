@@ -36,3 +36,25 @@ pub mod upstream;
 pub mod value;
 pub mod wiring;
 pub mod yaml;
+
+#[cfg(test)]
+mod unwinding {
+    //! build.rs links the unwinder in statically (no libgcc_s): a panic must
+    //! still unwind and run `Drop`, which cleans up locks and scratch refs.
+    #[test]
+    fn a_panic_unwinds_and_runs_drop() {
+        struct Flag<'a>(&'a std::cell::Cell<bool>);
+        impl Drop for Flag<'_> {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let dropped = std::cell::Cell::new(false);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _flag = Flag(&dropped);
+            panic!("unwind test");
+        }));
+        assert!(caught.is_err());
+        assert!(dropped.get());
+    }
+}

@@ -109,6 +109,26 @@ pub fn evaluate(set: &ChangeSet, project: &Project) -> Vec<Violation> {
     out
 }
 
+/// Whether any rule could fire on `set`, whatever the project's package and
+/// modules: a subtree merge, or a touched path under `modules/` or one that
+/// may be tool-managed or the desired state. When not, a hook need not load
+/// the applied state (a note, or the catalog and quickscale.yml), which was a
+/// quarter of every ordinary commit's check. Kept in step with [`evaluate`]
+/// by the tests below.
+pub fn may_concern_project(set: &ChangeSet) -> bool {
+    if set
+        .merge
+        .as_ref()
+        .is_some_and(|m| !m.subtree_prefixes.is_empty())
+    {
+        return true;
+    }
+    set.changes
+        .iter()
+        .flat_map(Change::touched)
+        .any(|p| p.starts_with("modules/") || ownership::is_managed_candidate(p))
+}
+
 /// The engine's guard: a module operation (embed, update, remove) may write
 /// only module-owned, tool-managed and desired-state paths. `project.modules`
 /// must include the modules the operation adds.
@@ -701,5 +721,91 @@ mod tests {
             serde_json::to_value(Rule::MixedCommit).expect("json"),
             "mixed-commit"
         );
+    }
+
+    mod may_concern_project {
+        //! A hook skips loading the state when `may_concern_project` says
+        //! no: that must never hide a violation, for any project.
+        use super::*;
+        use proptest::prelude::*;
+
+        const PATHS: &[&str] = &[
+            "notes.py",
+            "templates/base.html",
+            "static/site.css",
+            "shop/views.py",
+            "shop/settings/base.py",
+            "shop/settings/modules.py",
+            "shop/urls_modules.py",
+            "other/settings/modules.py",
+            "requirements-modules.txt",
+            "requirements.txt",
+            "quickscale.yml",
+            "docs/quickscale.yml",
+            "modules/crm/models.py",
+            "modules/blog/views.py",
+            "modules/gone/x.py",
+            "modulesx/crm.py",
+        ];
+
+        fn change() -> impl Strategy<Value = Change> {
+            (0..PATHS.len(), 0..PATHS.len(), 0..4u8).prop_map(|(p, from, k)| {
+                let kind = match k {
+                    0 => Added,
+                    1 => Modified,
+                    2 => Deleted,
+                    _ => Renamed(PATHS[from].to_owned()),
+                };
+                Change::new(PATHS[p], kind)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+            #[test]
+            fn no_violation_is_missed(
+                changes in proptest::collection::vec(change(), 0..6),
+                merge in 0..3u8,
+                package in prop::sample::select(vec!["shop", "other", "x"]),
+                modules in proptest::collection::vec(
+                    prop::sample::select(vec!["crm", "blog", "gone"]), 0..3),
+                after in proptest::collection::vec(
+                    prop::sample::select(vec!["crm", "blog"]), 0..2),
+            ) {
+                let set = ChangeSet {
+                    changes,
+                    merge: match merge {
+                        0 => None,
+                        1 => Some(Merge::default()),
+                        _ => Some(Merge { subtree_prefixes: vec!["modules/crm".into()] }),
+                    },
+                    module_dirs_after: after.iter().map(|s| s.to_string()).collect(),
+                    by_tool: false,
+                };
+                let modules: Vec<String> = modules.iter().map(|s| s.to_string()).collect();
+                if !may_concern_project(&set) {
+                    let found = evaluate(&set, &Project { package, modules: &modules });
+                    prop_assert!(found.is_empty(), "{set:?} with {modules:?}: {found:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn only_own_files_do_not_concern_the_project() {
+            assert!(!may_concern_project(&set(&[
+                ("notes.py", Added),
+                ("templates/base.html", Modified),
+            ])));
+            assert!(may_concern_project(&set(&[("modules/crm/x.py", Modified)])));
+            assert!(may_concern_project(&set(&[(
+                "notes.py",
+                Renamed("modules/crm/x.py".into())
+            )])));
+            assert!(may_concern_project(&set(&[("quickscale.yml", Modified)])));
+            assert!(may_concern_project(&set(&[(
+                "a/settings/modules.py",
+                Added
+            )])));
+        }
     }
 }

@@ -103,10 +103,21 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
         return Ok(Outcome::skipped(hook, mode, "not a git-quickscale project"));
     }
     let head = git.head()?.commit;
-    let mut warnings = Vec::new();
-    let (applied, package) = applied_state(&git, head, &config_path, invocation, &mut warnings)?;
     let mut set = git.staged_changes(head, &index)?;
     set.merge = merge;
+    let mut warnings = Vec::new();
+    if !policy::may_concern_project(&set) {
+        // Only the user's own files: no rule can fire, whatever the state.
+        return Ok(Outcome {
+            hook,
+            mode,
+            violations: Vec::new(),
+            skipped: None,
+            warnings,
+            done: None,
+        });
+    }
+    let (applied, package) = applied_state(&git, head, &config_path, invocation, &mut warnings)?;
     let modules: Vec<String> = applied
         .as_ref()
         .map(|a| a.modules.keys().cloned().collect())

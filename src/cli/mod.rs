@@ -20,7 +20,6 @@ mod undo;
 mod update;
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -122,13 +121,13 @@ fn open_project(
 pub type CmdResult = Result<u8, CliError>;
 
 /// Parses the arguments, runs the command, prints any error.
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     let ui = Ui::new();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let (index, command) = match fast_path(&args) {
         Some(Fast::Version) => {
             ui.out(&version_line());
-            return ExitCode::from(exit::OK);
+            return exit::OK;
         }
         Some(Fast::Command(command)) => (Vec::new(), *command),
         None => match Cli::try_parse_from(&args) {
@@ -140,7 +139,7 @@ pub fn main() -> ExitCode {
                     exit::OK
                 };
                 let _ = e.print();
-                return ExitCode::from(code);
+                return code;
             }
         },
     };
@@ -159,8 +158,8 @@ pub fn main() -> ExitCode {
             code
         });
     match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => ExitCode::from(e.code),
+        Ok(code) => code,
+        Err(e) => e.code,
     }
 }
 
@@ -173,8 +172,9 @@ enum Fast {
 
 /// The invocations that run most often, parsed by hand so they skip
 /// building clap's whole command tree (every subcommand, every argument and
-/// its help text): `--version`, and `hooks run <hook>` as the installed
-/// hooks call it on every commit and push. Anything else (an option, a
+/// its help text): `--version`, `hooks run <hook>` as the installed
+/// hooks call it on every commit and push, and a bare `status` (or
+/// `status --json`), which people and prompts run most. Anything else (an option, a
 /// hyphenated hook argument, a non-UTF-8 argument) goes to clap, which
 /// parses these the same way (tests below compare the two).
 fn fast_path(args: &[std::ffi::OsString]) -> Option<Fast> {
@@ -198,6 +198,14 @@ fn fast_path(args: &[std::ffi::OsString]) -> Option<Fast> {
                 }),
             }))))
         }
+        ["status"] | ["status", "--json"] => Some(Fast::Command(Box::new(Command::Status(
+            status::StatusArgs {
+                json: args.len() == 2,
+                repair_state: false,
+                class: Vec::new(),
+                remote: false,
+            },
+        )))),
         _ => None,
     }
 }
@@ -629,11 +637,13 @@ mod tests {
         assert_eq!(format!("{}\n", version_line()), clap);
     }
 
-    /// The hand-parsed hook invocations give the same command as clap.
+    /// The hand-parsed invocations give the same command as clap.
     #[test]
     fn fast_hook_run_is_what_clap_parses() {
         for args in [
-            &["hooks", "run", "pre-commit"][..],
+            &["status"][..],
+            &["status", "--json"],
+            &["hooks", "run", "pre-commit"],
             &["hooks", "run", "pre-merge-commit"],
             &[
                 "hooks",
@@ -663,7 +673,10 @@ mod tests {
             &[][..],
             &["--help"],
             &["--version", "status"],
-            &["status"],
+            &["status", "--class", "x"],
+            &["status", "--json", "--remote"],
+            &["status", "--help"],
+            &["--index", "x.toml", "status"],
             &["--index", "x.toml", "hooks", "run", "pre-commit"],
             &["hooks", "run", "pre-commit", "--help"],
             &["hooks", "run", "pre-rebase"],

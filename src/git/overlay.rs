@@ -50,7 +50,7 @@ impl Git {
             gix::odb::store::init::Options::default(),
         )
         .ctx(|| format!("open the object store {}", objects.display()))?;
-        let handle: gix::odb::Handle = std::sync::Arc::new(store).to_cache();
+        let handle: gix::odb::Handle = gix::parallel::OwnShared::new(store).to_cache();
         // Written through to the temporary directory (a proxy keeping them
         // in memory would hide them from abbreviation).
         self.repo.objects = gix::OdbHandle::from(handle).with_write_passthrough();

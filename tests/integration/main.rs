@@ -33,6 +33,7 @@ mod test_layout;
 mod test_manifest_rules;
 mod test_nested_project;
 mod test_plan;
+mod test_process;
 mod test_push;
 mod test_python;
 pub mod test_real_refs;

@@ -166,6 +166,44 @@ fn the_first_apply_installs_the_hooks_and_no_hooks_skips_them() {
     assert_eq!(hook_state(&status, "pre-commit")["state"], "missing");
 }
 
+/// A hook started with stdout closed: the check must not let the first
+/// file it opens become its stdout (which the user's lines, run after it,
+/// inherit): it reopens the closed descriptor on /dev/null, as Rust's own
+/// start-up does (src/main.rs skips that start-up on glibc).
+#[test]
+fn a_hook_started_with_stdout_closed_hands_on_dev_null_not_a_file() {
+    let env = TestEnv::new();
+    let (dir, _) = project(&env, true);
+    let seen = env.root().join("fd1");
+    append(
+        &dir,
+        ".git/hooks/pre-commit",
+        &format!(
+            // `test -ef` opens nothing, so it sees the shell's own fd 1.
+            "[ /proc/$$/fd/1 -ef /dev/null ] && seen=dev-null || seen=other; echo $seen > '{0}'\n",
+            seen.display()
+        ),
+    );
+    append(&dir, "templates/base.html", "x\n");
+    env.git(&dir, &["add", "-A"]);
+    let mut cmd = Command::new("sh");
+    env.env(&mut cmd);
+    let out = cmd
+        .env("PATH", path_with_bin())
+        .current_dir(&dir)
+        .args(["-c", "exec .git/hooks/pre-commit 1>&-"])
+        .output()
+        .expect("run the hook");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stderr(&out).is_empty(),
+        "the check did not run: {}",
+        describe(&out)
+    );
+    let fd1 = std::fs::read_to_string(&seen).expect("the user's line ran");
+    assert_eq!(fd1.trim(), "dev-null");
+}
+
 #[test]
 fn a_hook_the_tool_created_execs_the_check_and_lines_added_below_it_still_run() {
     let env = TestEnv::new();

@@ -1,17 +1,18 @@
 //! The entry point. On Linux with glibc it is the C `main` (`no_main`):
 //! Rust's own start-up reads /proc/self/maps to place the main thread's
 //! stack guard and sets up a stack-overflow handler, about 0.1 ms of every
-//! run and 7% of a commit hook's (benches/README.md, "What is left"). What
-//! of that start-up matters here is done below: closed standard descriptors
-//! reopened on /dev/null (so no file the tool opens becomes its stdout),
-//! SIGPIPE ignored (a closed pipe is an error to report, not a kill in the
-//! middle of a transaction), a panic turned into exit status 101 after
-//! unwinding (which runs the `Drop`s that release locks and scratch refs),
-//! and stdout flushed at the end. glibc hands the arguments to the
-//! standard library before `main` (its `.init_array`), so `std::env::args`
-//! is unchanged; musl does not, so it keeps Rust's start-up, as do the
-//! other platforms. A stack overflow ends with SIGSEGV instead of Rust's
-//! message (the YAML depth limit keeps recursion shallow).
+//! run and 7% of a commit hook's (benches/README.md, "What changed in the
+//! evening"). What of that start-up matters here is done below: closed
+//! standard descriptors reopened on /dev/null (so no file the tool opens
+//! becomes its stdout), SIGPIPE ignored (a closed pipe is an error to
+//! report, not a kill in the middle of a transaction), a panic turned into
+//! exit status 101 after unwinding (which runs the `Drop`s that release
+//! locks and scratch refs), and stdout flushed at the end. glibc hands the
+//! arguments to the standard library before `main` (its `.init_array`), so
+//! `std::env::args` is unchanged; musl does not, so it keeps Rust's
+//! start-up, as do the other platforms. A stack overflow ends with SIGSEGV
+//! instead of Rust's message (the YAML depth limit keeps recursion
+//! shallow).
 #![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]

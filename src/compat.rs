@@ -298,7 +298,7 @@ pub fn check(module: &str, needs: &Needs) -> Vec<Mismatch> {
 /// allows (and the project's own `requires-python`). One value, carried
 /// into `.python-version`, the README, the CI workflow, the Dockerfile and
 /// apply's next steps, so that nothing leads to a Python pip cannot serve.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProjectPython {
     /// `3.14`.
     pub version: String,
@@ -386,7 +386,7 @@ pub fn with_manifest(mut needs: Needs, python: Option<&str>, django: Option<&str
 }
 
 /// A line of a project file that names an older Python than the project needs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StalePython {
     pub path: String,
     /// 1-based.

@@ -30,6 +30,23 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// [`write_atomic`] without the sync to disk, for caches: readers see the
+/// old file or the new one, and a power loss may leave neither, which only
+/// costs the cache.
+pub fn replace_unsynced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".quickscale-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| with_path(e, dir))?;
+    tmp.write_all(contents).map_err(|e| with_path(e, path))?;
+    tmp.persist(path).map_err(|e| with_path(e.error, path))?;
+    Ok(())
+}
+
 fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
     std::io::Error::new(
         e.kind(),

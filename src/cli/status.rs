@@ -2,6 +2,7 @@
 
 use super::{CmdResult, Context};
 use crate::engine::status::{self, StatusReport};
+use crate::engine::status_cache;
 use crate::error::{CliError, exit};
 use crate::ui::Tone;
 
@@ -48,6 +49,19 @@ enum RemoteView {
 }
 
 pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
+    let plain = !args.repair_state && args.class.is_empty() && !args.remote;
+    let cache = if plain && status_cache::enabled() {
+        match cached(ctx) {
+            Cached::Hit(report) => {
+                show(ctx, args, &(*report)?, None)?;
+                return Ok(exit::OK);
+            }
+            Cached::Miss(key) => key,
+            Cached::Off => None,
+        }
+    } else {
+        None
+    };
     let ws = if args.repair_state {
         super::open_for_write(ctx)?
     } else {
@@ -83,27 +97,85 @@ pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
             .hint("run `git quickscale apply`")),
         };
     }
-    let report = status::report(&ws).map_err(super::apply::engine_error)?;
-    if args.json {
-        ctx.ui.out(&json(&report)?);
-    } else {
-        // A fresh clone has no notes: say what is known of the remote's,
-        // from local refs; only `--remote` opens a connection.
-        let remote = match &ws.git {
-            Some(git) if args.remote => {
-                Some(RemoteView::Asked(crate::engine::sync::probe_remote_state(
-                    git.workdir(),
-                    std::time::Duration::from_secs(20),
-                )))
-            }
-            Some(git) if report.state.origin == "derived" => Some(RemoteView::Known(
-                crate::engine::sync::known_remote_state(git),
-            )),
-            _ => None,
-        };
-        render(ctx, &report, remote.as_ref());
+    let committed = status::committed_report(&ws).map_err(super::apply::engine_error)?;
+    if let (Some((key, dir)), Some(git)) = (cache, &ws.git)
+        && status_cache::keepable(&ws, &committed)
+        // Nothing changed while the report was made: it is the key's.
+        && status_cache::key(git, &dir.root, &dir.config_path(), &ctx.index_overrides)
+            == Some(key.clone())
+    {
+        status_cache::store(git, &key, &committed);
     }
+    let report = match &ws.git {
+        Some(git) => status::complete(git, &ws.root, committed),
+        None => Ok(committed),
+    }
+    .map_err(super::apply::engine_error)?;
+    // A fresh clone has no notes: say what is known of the remote's,
+    // from local refs; only `--remote` opens a connection.
+    let remote = match &ws.git {
+        Some(_) if args.json => None,
+        Some(git) if args.remote => {
+            Some(RemoteView::Asked(crate::engine::sync::probe_remote_state(
+                git.workdir(),
+                std::time::Duration::from_secs(20),
+            )))
+        }
+        Some(git) if report.state.origin == "derived" => Some(RemoteView::Known(
+            crate::engine::sync::known_remote_state(git),
+        )),
+        _ => None,
+    };
+    show(ctx, args, &report, remote.as_ref())?;
     Ok(exit::OK)
+}
+
+/// What the status cache offers this run.
+enum Cached {
+    /// The kept report's committed half matched; completed from the worktree.
+    Hit(Box<Result<StatusReport, CliError>>),
+    /// Not kept (or another one): the key to keep this run's under, taken
+    /// before anything was read, and the project it is for.
+    Miss(Option<(status_cache::Key, crate::project::ProjectDir)>),
+    /// No project, no repository, or an interrupted operation: the full
+    /// path says what there is to say.
+    Off,
+}
+
+fn cached(ctx: &Context) -> Cached {
+    let Ok(dir) = super::project_dir(ctx) else {
+        return Cached::Off;
+    };
+    let Ok(Some(git)) = crate::git::Git::open_at_root(&dir.root) else {
+        return Cached::Off;
+    };
+    if !crate::engine::recover::pending(&git).is_empty() {
+        return Cached::Off;
+    }
+    let Some(key) = status_cache::key(&git, &dir.root, &dir.config_path(), &ctx.index_overrides)
+    else {
+        return Cached::Miss(None);
+    };
+    match status_cache::lookup(&git, &key) {
+        Some(committed) => Cached::Hit(Box::new(
+            status::complete(&git, &dir.root, committed).map_err(super::apply::engine_error),
+        )),
+        None => Cached::Miss(Some((key, dir))),
+    }
+}
+
+fn show(
+    ctx: &Context,
+    args: &StatusArgs,
+    report: &StatusReport,
+    remote: Option<&RemoteView>,
+) -> Result<(), CliError> {
+    if args.json {
+        ctx.ui.out(&json(report)?);
+    } else {
+        render(ctx, report, remote);
+    }
+    Ok(())
 }
 
 /// The next step for a derived state: sync when the remote has notes,
@@ -204,7 +276,7 @@ fn render_project(ui: &crate::ui::Ui, r: &StatusReport) {
 /// Where the applied state comes from (a note, derived, none yet).
 fn render_state(ctx: &Context, r: &StatusReport, remote: Option<&RemoteView>) {
     let ui = &ctx.ui;
-    match r.state.origin {
+    match r.state.origin.as_str() {
         "note" => {
             ui.out(&format!(
                 "State: recorded in the note on {}",
@@ -266,7 +338,7 @@ fn render_modules(ui: &crate::ui::Ui, r: &StatusReport) {
     ));
     for m in &r.modules {
         let local = m.committed_changes.len() + m.uncommitted_changes.len();
-        let state = match (m.desired, local) {
+        let state = match (m.desired.as_str(), local) {
             ("in_sync", 0) => "in sync".to_owned(),
             ("in_sync", n) => format!("{n} local edit(s)"),
             ("to_remove", _) => "to remove".to_owned(),

@@ -19,6 +19,7 @@ pub mod request;
 pub mod session;
 pub mod stale;
 pub mod status;
+pub mod status_cache;
 pub mod sync;
 pub mod undo;
 pub mod untrusted;

@@ -14,7 +14,7 @@ use crate::state::{ModuleState, Origin};
 use crate::value::Value;
 
 /// A module to embed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AddModule {
     pub name: String,
     pub source: String,
@@ -38,7 +38,7 @@ pub struct UpdateModule {
 }
 
 /// A mutable option that changes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct OptionChange {
     pub module: String,
     pub option: String,
@@ -48,7 +48,7 @@ pub struct OptionChange {
 }
 
 /// A change apply will not make, with the way to make it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Refusal {
     pub subject: String,
     pub reason: String,
@@ -56,7 +56,7 @@ pub struct Refusal {
 }
 
 /// Which modules' options the final wiring uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Everything quickscale.yml asks for (`apply`).
@@ -68,7 +68,7 @@ pub enum Scope {
 }
 
 /// What an operation will do.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Plan {
     pub scope: Scope,
     /// Generate a new project with this identity first.

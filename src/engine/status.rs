@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::git::ObjectId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::execute::prefix_of;
 use super::plan::{self, Plan};
@@ -18,7 +18,7 @@ use crate::wiring;
 /// The JSON schema version of `status --json`.
 pub const STATUS_SCHEMA: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusReport {
     pub schema: u32,
     pub project: ProjectInfo,
@@ -33,14 +33,14 @@ pub struct StatusReport {
     pub python: PythonStatus,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PythonStatus {
     #[serde(flatten)]
     pub python: crate::compat::ProjectPython,
     pub stale: Vec<crate::compat::StalePython>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProjectInfo {
     pub slug: String,
     pub package: String,
@@ -48,17 +48,17 @@ pub struct ProjectInfo {
     pub head: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StateInfo {
     /// `note`, `derived` or `none`.
-    pub origin: &'static str,
+    pub origin: String,
     /// The commit carrying the note, when the state came from one.
     pub note_commit: Option<String>,
     /// Facts that could not be verified (derived state).
     pub unverified: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModuleStatus {
     pub name: String,
     pub source: String,
@@ -73,7 +73,7 @@ pub struct ModuleStatus {
     /// Paths changed but not committed inside the prefix.
     pub uncommitted_changes: Vec<String>,
     /// `in_sync`, `to_remove` or `changes_pending`.
-    pub desired: &'static str,
+    pub desired: String,
     /// Newer versions upstream, as the last `update`/`update --check` saw
     /// them (`null` when it never looked, or looked at another ref).
     pub available: Option<super::upstream_cache::Cached>,
@@ -85,21 +85,34 @@ pub struct ModuleStatus {
     pub unpushed_commits: Option<usize>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushedBranch {
     pub branch: String,
     pub commit: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ManagedStatus {
     pub path: String,
     /// `ok`, `edited` (committed by hand), `modified` (uncommitted) or `missing`.
-    pub status: &'static str,
+    pub status: String,
 }
 
 /// Builds the status of the workspace.
 pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
+    let committed = committed_report(ws)?;
+    match &ws.git {
+        Some(git) => complete(git, &ws.root, committed),
+        None => Ok(committed),
+    }
+}
+
+/// The part of the report that follows from committed inputs alone (HEAD,
+/// the notes and module refs, quickscale.yml, the catalog, the upstream
+/// cache): what [`super::status_cache`] keeps. Worktree and index changes,
+/// the `modified` managed files, `in_sync` and the project files naming an
+/// older Python are left for [`complete`].
+pub fn committed_report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     let pending = plan::build(ws)?;
     let desired = &ws.config.config;
     let (origin, note_commit, unverified) = match &ws.origin {
@@ -111,7 +124,6 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     let mut managed = Vec::new();
     if let (Some(git), Some(head), Some(applied)) = (&ws.git, ws.head, &ws.applied) {
         let head_tree = git.tree_of(head)?;
-        let worktree = uncommitted(git)?;
         let cache = super::upstream_cache::load_cache(git);
         for (name, m) in &applied.modules {
             let prefix = prefix_of(name);
@@ -125,11 +137,6 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                 (_, None) => vec![format!("{prefix} (missing)")],
                 _ => Vec::new(),
             };
-            let uncommitted_here: Vec<String> = worktree
-                .iter()
-                .filter(|p| p.starts_with(&format!("{prefix}/")))
-                .cloned()
-                .collect();
             let state = if pending.remove.contains(name) {
                 "to_remove"
             } else if pending.reconfigure.iter().any(|c| &c.module == name)
@@ -151,8 +158,8 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                 version: m.version.clone(),
                 prefix,
                 committed_changes: committed,
-                uncommitted_changes: uncommitted_here,
-                desired: state,
+                uncommitted_changes: Vec::new(),
+                desired: state.to_owned(),
                 available: cache
                     .get(name)
                     .filter(|c| c.source == m.source && c.git_ref == m.git_ref)
@@ -161,12 +168,8 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
                 unpushed_commits,
             });
         }
-        managed = managed_status(git, head_tree, applied, &desired.project.package, &worktree)?;
+        managed = managed_status(git, head_tree, applied, &desired.project.package)?;
     }
-    let in_sync = !pending.has_changes()
-        && pending.refused.is_empty()
-        && managed.iter().all(|m| m.status == "ok")
-        && origin != "none";
     Ok(StatusReport {
         schema: STATUS_SCHEMA,
         project: ProjectInfo {
@@ -176,32 +179,64 @@ pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
             head: ws.head.map(|h| h.to_string()),
         },
         state: StateInfo {
-            origin,
+            origin: origin.to_owned(),
             note_commit,
             unverified,
         },
         modules,
         managed,
         pending,
-        in_sync,
-        python: {
-            let python = super::python::of_head(ws)?;
-            PythonStatus {
-                stale: super::python::stale_files(&ws.root, &python),
-                python,
-            }
+        in_sync: false,
+        python: PythonStatus {
+            python: super::python::of_head(ws)?,
+            stale: Vec::new(),
         },
     })
 }
 
+/// Adds to a [`committed_report`] what the worktree and the index say,
+/// read afresh on every run: the uncommitted changes under each module's
+/// prefix, the managed files modified in the worktree, whether everything
+/// is in sync, and the project files naming an older Python.
+pub fn complete(
+    git: &Git,
+    root: &std::path::Path,
+    mut report: StatusReport,
+) -> Result<StatusReport, EngineError> {
+    // As before the split: the worktree is only read when there is an
+    // applied state (its managed files are then always listed).
+    if !report.managed.is_empty() || !report.modules.is_empty() {
+        let worktree = uncommitted(git)?;
+        for m in &mut report.modules {
+            let inside = format!("{}/", m.prefix);
+            m.uncommitted_changes = worktree
+                .iter()
+                .filter(|p| p.starts_with(&inside))
+                .cloned()
+                .collect();
+        }
+        for m in &mut report.managed {
+            if m.status == "ok" && worktree.contains(&m.path) {
+                m.status = "modified".to_owned();
+            }
+        }
+    }
+    report.in_sync = !report.pending.has_changes()
+        && report.pending.refused.is_empty()
+        && report.managed.iter().all(|m| m.status == "ok")
+        && report.state.origin != "none";
+    report.python.stale = super::python::stale_files(root, &report.python.python);
+    Ok(report)
+}
+
 /// Each managed file against the applied state: missing from HEAD, edited
-/// in a commit, modified in the worktree, or as recorded.
+/// in a commit, or as recorded (`modified` in the worktree is for
+/// [`complete`] to say).
 fn managed_status(
     git: &Git,
     head_tree: ObjectId,
     applied: &crate::state::AppliedState,
     package: &str,
-    worktree: &BTreeSet<String>,
 ) -> Result<Vec<ManagedStatus>, EngineError> {
     let mut managed = Vec::new();
     for path in wiring::managed_paths(package) {
@@ -213,12 +248,13 @@ fn managed_status(
             "missing"
         } else if recorded.is_some() && recorded != in_head.as_ref() {
             "edited"
-        } else if worktree.contains(&path) {
-            "modified"
         } else {
             "ok"
         };
-        managed.push(ManagedStatus { path, status });
+        managed.push(ManagedStatus {
+            path,
+            status: status.to_owned(),
+        });
     }
     Ok(managed)
 }

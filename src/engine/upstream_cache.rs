@@ -71,9 +71,14 @@ pub(crate) fn cached(source: &str, git_ref: &str, available: &Available) -> Cach
     }
 }
 
+/// Where the cache is kept.
+pub fn path(git: &Git) -> std::path::PathBuf {
+    git.git_dir().join(CACHE)
+}
+
 /// What the last `update` (or `update --check`) saw upstream, by module.
 pub fn load_cache(git: &Git) -> BTreeMap<String, Cached> {
-    std::fs::read_to_string(git.git_dir().join(CACHE))
+    std::fs::read_to_string(path(git))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()

@@ -563,6 +563,31 @@ impl Git {
         }
     }
 
+    /// Every ref with what it points at, not peeled (`name id` or `name
+    /// -> target`, one per line, sorted): a fingerprint of the refs for
+    /// caches keyed on the repository's committed state.
+    pub fn refs_fingerprint(&self) -> Result<Vec<u8>, GitError> {
+        let platform = self.repo.references().ctx(|| "list refs".into())?;
+        let mut lines = Vec::new();
+        for r in platform.all().ctx(|| "list refs".into())? {
+            let r = r.map_err(|e| GitError::new("read a ref", e.to_string()))?;
+            let mut line = r.name().as_bstr().to_vec();
+            match r.target() {
+                gix::refs::TargetRef::Object(id) => {
+                    line.push(b' ');
+                    line.extend_from_slice(id.to_hex().to_string().as_bytes());
+                }
+                gix::refs::TargetRef::Symbolic(name) => {
+                    line.extend_from_slice(b" -> ");
+                    line.extend_from_slice(name.as_bstr());
+                }
+            }
+            lines.push(line);
+        }
+        lines.sort();
+        Ok(lines.join(&b'\n'))
+    }
+
     /// Every ref under `prefix`, with its target.
     pub fn refs_with_prefix(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>, GitError> {
         let platform = self.repo.references().ctx(|| "list refs".into())?;

@@ -39,6 +39,7 @@ mod test_python;
 pub mod test_real_refs;
 mod test_safety;
 mod test_split;
+mod test_status_cache;
 mod test_sync;
 mod test_team;
 mod test_untrusted;

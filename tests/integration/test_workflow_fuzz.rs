@@ -280,6 +280,35 @@ impl<'a> World<'a> {
             || git_dir.join("rebase-apply").exists()
     }
 
+    /// Invariant 3: `status`, which may answer from its cache, says what a
+    /// run without the cache says (twice: the second run is a hit).
+    fn status_cache_agrees(&mut self, dir: &Path) {
+        let fresh = {
+            let bin = std::env::var("QUICKSCALE_FUZZ_BIN").unwrap_or_else(|_| BIN.to_owned());
+            let mut cmd = std::process::Command::new(bin);
+            self.env.env(&mut cmd);
+            cmd.env("QUICKSCALE_STATUS_CACHE", "0")
+                .current_dir(dir)
+                .args(["status", "--json"])
+                .output()
+                .expect("run git-quickscale")
+        };
+        for round in ["first", "repeated"] {
+            let cached = self.run_tool(dir, &["status", "--json"]);
+            *self
+                .stats
+                .entry("status compared with and without its cache".into())
+                .or_default() += 1;
+            if cached.stdout != fresh.stdout || cached.status.code() != fresh.status.code() {
+                self.fail(&format!(
+                    "status ({round} run) says something else than status without its cache:\n{}\n{}",
+                    describe(&cached),
+                    describe(&fresh)
+                ));
+            }
+        }
+    }
+
     /// Invariant 2: check == apply --dry-run == check in a note-less clone.
     fn agreement(&mut self, actor: usize, noteless: bool) {
         if self.paused_or_interrupted(actor) {
@@ -305,6 +334,7 @@ impl<'a> World<'a> {
                 String::from_utf8_lossy(&self.run_tool(&dir, &["check"]).stdout)
             );
         }
+        self.status_cache_agrees(&dir);
         // A derived state (no note here) is work for apply (it records it).
         if report["state"] == "note" {
             let apply = self.qs(actor, &["apply", "--dry-run", "--detailed-exitcode"]);

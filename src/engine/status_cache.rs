@@ -5,14 +5,19 @@
 //! Most of a status run is the plan: parsing the modules' manifests, the
 //! catalog and quickscale.yml, rendering the wiring, reading the note. All of
 //! that follows from committed inputs, which a key covers byte for byte:
-//! this binary (its size, mtime and inode), HEAD, every ref (the notes, the
-//! module and push refs, the branches), `.git/shallow`, quickscale.yml, the
-//! catalog files named by `--index`, `QUICKSCALE_INDEX` and `git config
-//! quickscale.index`, the upstream cache, and the `QUICKSCALE_*`
-//! environment. The worktree and the index are read afresh on every run
-//! ([`super::status::complete`]). Only a state read from a note is kept
-//! (a derived state also reports what the remote may hold), and nothing is
-//! read or kept while an operation is interrupted or paused.
+//! this binary (its path, size, mtime and inode), the project's root, HEAD,
+//! every ref (the notes, the module, push and split refs, the branches),
+//! `.git/shallow`, the repository's config files, the object store's
+//! alternates, quickscale.yml, the catalog files named by `--index`,
+//! `QUICKSCALE_INDEX` and `git config quickscale.index`, the upstream cache,
+//! and every `QUICKSCALE_*` and `GIT_*` variable (but those about
+//! transport, identity and tracing). The worktree and the index
+//! are read afresh on every run ([`super::status::complete`]). Only a state
+//! read from a note, with every module's recorded upstream commit and tree
+//! in the object store, is kept (a derived state also reports what the
+//! remote may hold), and nothing is read or kept while an operation is
+//! interrupted or paused. The key is taken before the report is made and
+//! again after: a report made while something changed is not kept.
 //! `QUICKSCALE_STATUS_CACHE=0` turns it off.
 
 use std::path::{Path, PathBuf};
@@ -24,6 +29,23 @@ use crate::git::Git;
 const FILE: &str = "quickscale/status-cache.json";
 /// Bumped when the report's shape or the key's parts change.
 const FORMAT: &str = "status-cache 1";
+/// git variables that say nothing about the repository's content. `git
+/// quickscale` runs the tool with `GIT_EXEC_PATH` set where a direct run
+/// has none: keyed on it, the two would never share the cache.
+const UNRELATED_GIT_VARS: &[&str] = &[
+    "GIT_EXEC_PATH",
+    "GIT_PREFIX",
+    "GIT_SSL_",
+    "GIT_HTTP_",
+    "GIT_SSH",
+    "GIT_ASKPASS",
+    "GIT_TERMINAL_PROMPT",
+    "GIT_TRACE",
+    "GIT_PAGER",
+    "GIT_EDITOR",
+    "GIT_AUTHOR_",
+    "GIT_COMMITTER_",
+];
 /// `0` turns the cache off (for comparisons, and in doubt).
 pub const ENV: &str = "QUICKSCALE_STATUS_CACHE";
 
@@ -76,6 +98,10 @@ pub fn key(git: &Git, root: &Path, config: &Path, index_overrides: &[PathBuf]) -
         &read_optional(&git.common_dir().join("config"))?,
     );
     part(
+        "alternates",
+        &read_optional(&git.common_dir().join("objects/info/alternates"))?,
+    );
+    part(
         "worktree-config",
         &read_optional(&git.git_dir().join("config.worktree"))?,
     );
@@ -93,7 +119,10 @@ pub fn key(git: &Git, root: &Path, config: &Path, index_overrides: &[PathBuf]) -
     );
     let mut env: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.to_string_lossy().into_owned())))
-        .filter(|(k, _)| k.starts_with("QUICKSCALE_"))
+        .filter(|(k, _)| {
+            k.starts_with("QUICKSCALE_")
+                || k.starts_with("GIT_") && !UNRELATED_GIT_VARS.iter().any(|u| k.starts_with(u))
+        })
         .collect();
     env.sort();
     for (k, v) in env {

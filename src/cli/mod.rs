@@ -105,6 +105,16 @@ fn open_project(
         .as_ref()
         .ok()
         .map(|d| crate::git::Git::open_at_root(&d.root));
+    open_project_with(ctx, dir, git)
+}
+
+/// [`open_project`] with the directory found and the repository opened
+/// already (by `status`, for its cache key).
+fn open_project_with(
+    ctx: &Context,
+    dir: Result<project::ProjectDir, CliError>,
+    git: Option<Result<Option<crate::git::Git>, crate::git::GitError>>,
+) -> Result<(Catalog, project::ProjectDir, Option<crate::git::Git>), CliError> {
     let catalog = match &git {
         Some(Ok(Some(git))) => project::load_catalog_in(git, &ctx.index_overrides)?,
         _ => ctx.catalog()?,
@@ -280,7 +290,22 @@ fn load_config(
 /// Opens the project for a command that only reads: nothing is written,
 /// not even to finish an interrupted operation (that is said instead).
 pub fn open_for_read(ctx: &Context) -> Result<crate::engine::Workspace, CliError> {
-    let (catalog, dir, git) = open_project(ctx)?;
+    read_workspace(ctx, open_project(ctx)?)
+}
+
+/// [`open_for_read`] of a project whose repository is open already.
+pub fn open_for_read_with(
+    ctx: &Context,
+    dir: project::ProjectDir,
+    git: crate::git::Git,
+) -> Result<crate::engine::Workspace, CliError> {
+    read_workspace(ctx, open_project_with(ctx, Ok(dir), Some(Ok(Some(git))))?)
+}
+
+fn read_workspace(
+    ctx: &Context,
+    (catalog, dir, git): (Catalog, project::ProjectDir, Option<crate::git::Git>),
+) -> Result<crate::engine::Workspace, CliError> {
     if let Some(git) = &git {
         warn_interrupted(ctx, git);
     }

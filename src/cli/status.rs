@@ -50,20 +50,21 @@ enum RemoteView {
 
 pub fn cmd_status(ctx: &Context, args: &StatusArgs) -> CmdResult {
     let plain = !args.repair_state && args.class.is_empty() && !args.remote;
-    let cache = if plain && status_cache::enabled() {
+    let mut cache = None;
+    let ws = if args.repair_state {
+        super::open_for_write(ctx)?
+    } else if plain && status_cache::enabled() {
         match cached(ctx) {
             Cached::Hit(report) => {
                 show(ctx, args, &(*report)?, None)?;
                 return Ok(exit::OK);
             }
-            Cached::Miss(key) => key,
-            Cached::Off => None,
+            Cached::Miss { key, dir, git } => {
+                cache = key.map(|key| (key, dir.clone()));
+                super::open_for_read_with(ctx, dir, *git)?
+            }
+            Cached::Off => super::open_for_read(ctx)?,
         }
-    } else {
-        None
-    };
-    let ws = if args.repair_state {
-        super::open_for_write(ctx)?
     } else {
         super::open_for_read(ctx)?
     };
@@ -135,8 +136,13 @@ enum Cached {
     /// The kept report's committed half matched; completed from the worktree.
     Hit(Box<Result<StatusReport, CliError>>),
     /// Not kept (or another one): the key to keep this run's under, taken
-    /// before anything was read, and the project it is for.
-    Miss(Option<(status_cache::Key, crate::project::ProjectDir)>),
+    /// before anything was read (none when an input could not be read), and
+    /// the project and repository it is for, which the full run reuses.
+    Miss {
+        key: Option<status_cache::Key>,
+        dir: crate::project::ProjectDir,
+        git: Box<crate::git::Git>,
+    },
     /// No project, no repository, or an interrupted operation: the full
     /// path says what there is to say.
     Off,
@@ -152,15 +158,16 @@ fn cached(ctx: &Context) -> Cached {
     if !crate::engine::recover::pending(&git).is_empty() {
         return Cached::Off;
     }
-    let Some(key) = status_cache::key(&git, &dir.root, &dir.config_path(), &ctx.index_overrides)
-    else {
-        return Cached::Miss(None);
-    };
-    match status_cache::lookup(&git, &key) {
+    let key = status_cache::key(&git, &dir.root, &dir.config_path(), &ctx.index_overrides);
+    match key.as_ref().and_then(|key| status_cache::lookup(&git, key)) {
         Some(committed) => Cached::Hit(Box::new(
             status::complete(&git, &dir.root, committed).map_err(super::apply::engine_error),
         )),
-        None => Cached::Miss(Some((key, dir))),
+        None => Cached::Miss {
+            key,
+            dir,
+            git: Box::new(git),
+        },
     }
 }
 

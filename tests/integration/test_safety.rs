@@ -206,16 +206,23 @@ fn reads_never_write_even_after_an_interrupted_operation() {
     assert!(!dir.join(".git/quickscale/journal.json").exists());
 }
 
+/// Reads write no state. The one file a read may write is `status`'s own
+/// cache (docs/state-format.md), which nothing else reads.
 #[test]
 fn status_never_writes_on_a_clean_project() {
     let env = TestEnv::new();
     let dir = project_with_a(&env);
+    let cache = Path::new(".git/quickscale/status-cache.json");
     let before = everything(&dir);
-    env.qs_ok(&dir, &["status"]);
-    env.qs_ok(&dir, &["status", "--json"]);
+    assert!(!dir.join(cache).exists());
     env.qs_ok(&dir, &["list-modules"]);
     env.qs(&dir, &["apply", "--dry-run"]);
     assert!(everything(&dir) == before, "a read wrote to the repository");
+    env.qs_ok(&dir, &["status"]);
+    env.qs_ok(&dir, &["status", "--json"]);
+    let mut after = everything(&dir);
+    assert!(after.remove(cache).is_some(), "status kept no report");
+    assert!(after == before, "status wrote more than its cache");
 }
 
 fn add_b(env: &TestEnv, dir: &Path) {

@@ -12,15 +12,16 @@
 //! `std::env::args` is unchanged; musl does not, so it keeps Rust's
 //! start-up, as do the other platforms. A stack overflow ends with SIGSEGV
 //! instead of Rust's message (the YAML depth limit keeps recursion
-//! shallow).
-#![cfg_attr(all(target_os = "linux", target_env = "gnu"), no_main)]
+//! shallow). The test build keeps Rust's start-up too: libtest brings its
+//! own `main`.
+#![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
 fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(git_quickscale::cli::main())
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: start-up is single-threaded; these calls only inspect and

@@ -8,6 +8,17 @@ use std::path::Path;
 /// file gets the mode any program's new file gets (0666 less the umask), not
 /// the private 0600 of a temporary file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace(path, contents, true)
+}
+
+/// [`write_atomic`] without the sync to disk, for caches: readers see the
+/// old file or the new one, and a power loss may leave neither, which only
+/// costs the cache.
+pub fn replace_unsynced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    replace(path, contents, false)
+}
+
+fn replace(path: &Path, contents: &[u8], durable: bool) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -22,7 +33,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     }
     let mut tmp = builder.tempfile_in(dir).map_err(|e| with_path(e, dir))?;
     tmp.write_all(contents).map_err(|e| with_path(e, path))?;
-    tmp.as_file().sync_all().map_err(|e| with_path(e, path))?;
+    if durable {
+        tmp.as_file().sync_all().map_err(|e| with_path(e, path))?;
+    }
     if let Ok(meta) = fs_err::metadata(path) {
         fs_err::set_permissions(tmp.path(), meta.permissions())?;
     }
@@ -30,21 +43,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// [`write_atomic`] without the sync to disk, for caches: readers see the
-/// old file or the new one, and a power loss may leave neither, which only
-/// costs the cache.
-pub fn replace_unsynced(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".quickscale-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| with_path(e, dir))?;
-    tmp.write_all(contents).map_err(|e| with_path(e, path))?;
-    tmp.persist(path).map_err(|e| with_path(e.error, path))?;
-    Ok(())
+/// The bytes of the file at `path`, or `None` when there is none.
+pub fn read_if_exists(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {

@@ -76,9 +76,14 @@ pub fn load_catalog_in(
     git: &crate::git::Git,
     cli_overrides: &[PathBuf],
 ) -> Result<Catalog, CatalogError> {
+    Catalog::load(&catalog_paths_in(git, cli_overrides))
+}
+
+/// The catalog files [`load_catalog_in`] layers over the bundled index.
+pub fn catalog_paths_in(git: &crate::git::Git, cli_overrides: &[PathBuf]) -> Vec<PathBuf> {
     let (values, base) = git.config_strings_with_base(catalog::INDEX_GIT_CONFIG);
     let from_git = catalog::git_config_index_paths(&values, &base);
-    Catalog::load(&catalog::override_paths(&from_git, cli_overrides))
+    catalog::override_paths(&from_git, cli_overrides)
 }
 
 fn git_config_paths(cwd: &Path) -> Vec<PathBuf> {

@@ -98,20 +98,11 @@ pub struct ManagedStatus {
     pub status: String,
 }
 
-/// Builds the status of the workspace.
-pub fn report(ws: &Workspace) -> Result<StatusReport, EngineError> {
-    let committed = committed_report(ws)?;
-    match &ws.git {
-        Some(git) => complete(git, &ws.root, committed),
-        None => Ok(committed),
-    }
-}
-
-/// The part of the report that follows from committed inputs alone (HEAD,
+/// The status of the workspace, but the part of the report that follows from committed inputs alone (HEAD,
 /// the notes and module refs, quickscale.yml, the catalog, the upstream
 /// cache): what [`super::status_cache`] keeps. Worktree and index changes,
 /// the `modified` managed files, `in_sync` and the project files naming an
-/// older Python are left for [`complete`].
+/// older Python are left for [`complete`], which makes the whole report.
 pub fn committed_report(ws: &Workspace) -> Result<StatusReport, EngineError> {
     let pending = plan::build(ws)?;
     let desired = &ws.config.config;

@@ -107,9 +107,7 @@ pub fn key(git: &Git, root: &Path, config: &Path, index_overrides: &[PathBuf]) -
     );
     part("config-path", config.as_os_str().as_encoded_bytes());
     part("config", &read_optional(config)?);
-    let (values, base) = git.config_strings_with_base(crate::catalog::INDEX_GIT_CONFIG);
-    let from_git = crate::catalog::git_config_index_paths(&values, &base);
-    for path in crate::catalog::override_paths(&from_git, index_overrides) {
+    for path in crate::project::catalog_paths_in(git, index_overrides) {
         part("index-path", path.as_os_str().as_encoded_bytes());
         part("index", &read_optional(&path)?);
     }
@@ -197,12 +195,11 @@ fn binary_identity() -> Option<String> {
 /// The file's bytes with a marker of presence; `None` when it exists but
 /// cannot be read.
 fn read_optional(path: &Path) -> Option<Vec<u8>> {
-    match std::fs::read(path) {
-        Ok(mut bytes) => {
+    Some(match crate::fsutil::read_if_exists(path).ok()? {
+        Some(mut bytes) => {
             bytes.insert(0, b'+');
-            Some(bytes)
+            bytes
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(b"-".to_vec()),
-        Err(_) => None,
-    }
+        None => b"-".to_vec(),
+    })
 }

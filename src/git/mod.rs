@@ -122,15 +122,6 @@ pub(crate) fn discover_repo(dir: &Path, writes: bool) -> Option<gix::Repository>
     .map(Into::into)
 }
 
-/// The bytes of the file at `path`, or `None` when there is none.
-fn read_if_exists(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 fn pack_slots() -> gix::odb::store::init::Slots {
     gix::odb::store::init::Slots::AsNeededByDiskState {
         multiplier: 2.0,

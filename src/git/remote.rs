@@ -204,7 +204,7 @@ impl Git {
                 .repo
                 .shallow_file()
                 .map_err(|e| fail("find this repository's shallow file".into(), e.into()))?;
-            let before = super::read_if_exists(&shallow_file)
+            let before = crate::fsutil::read_if_exists(&shallow_file)
                 .map_err(|e| fail(format!("read {}", shallow_file.display()), e.into()))?;
             prepare
                 .receive(gix::progress::Discard, &AtomicBool::new(false))
@@ -213,7 +213,7 @@ impl Git {
             // fetch records them in `shallow`, as `git fetch` does: the
             // project's repository would turn shallow (and a push of the
             // module refs be refused). Put the file back and refuse.
-            let after = super::read_if_exists(&shallow_file)
+            let after = crate::fsutil::read_if_exists(&shallow_file)
                 .map_err(|e| fail(format!("read {}", shallow_file.display()), e.into()))?;
             if after != before {
                 restore(&shallow_file, before.as_deref())

@@ -635,7 +635,7 @@ pub struct IndexLock {
 impl IndexLock {
     /// The index as it is now (`None`: there is none), read under the lock.
     pub fn current(&self) -> Result<Option<Vec<u8>>, GitError> {
-        super::read_if_exists(&self.path)
+        crate::fsutil::read_if_exists(&self.path)
             .map_err(|e| GitError::new(format!("read `{}`", self.path.display()), e))
     }
 

@@ -106,29 +106,24 @@ pub fn run(hook: Hook, cwd: &Path, invocation: &Invocation) -> Result<Outcome, H
     let mut set = git.staged_changes(head, &index)?;
     set.merge = merge;
     let mut warnings = Vec::new();
-    if !policy::may_concern_project(&set) {
-        // Only the user's own files: no rule can fire, whatever the state.
-        return Ok(Outcome {
-            hook,
-            mode,
-            violations: Vec::new(),
-            skipped: None,
-            warnings,
-            done: None,
-        });
-    }
-    let (applied, package) = applied_state(&git, head, &config_path, invocation, &mut warnings)?;
-    let modules: Vec<String> = applied
-        .as_ref()
-        .map(|a| a.modules.keys().cloned().collect())
-        .unwrap_or_default();
-    let violations = policy::evaluate(
-        &set,
-        &policy::Project {
-            package: &package,
-            modules: &modules,
-        },
-    );
+    // Only the user's own files: no rule can fire, whatever the state.
+    let violations = if policy::may_concern_project(&set) {
+        let (applied, package) =
+            applied_state(&git, head, &config_path, invocation, &mut warnings)?;
+        let modules: Vec<String> = applied
+            .as_ref()
+            .map(|a| a.modules.keys().cloned().collect())
+            .unwrap_or_default();
+        policy::evaluate(
+            &set,
+            &policy::Project {
+                package: &package,
+                modules: &modules,
+            },
+        )
+    } else {
+        Vec::new()
+    };
     Ok(Outcome {
         hook,
         mode,

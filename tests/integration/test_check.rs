@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use crate::common::fixtures::module_repo;
-use crate::common::{TestEnv, assert_same_repo, describe, git_subtree_path, stderr, stdout};
+use crate::common::{
+    TestEnv, append, assert_same_repo, describe, git_subtree_path, stderr, stdout,
+};
 
 /// A project `shop` with module `a` at v1.0.0, pushed as `main` to the bare
 /// repository `remote.git`. No hooks: these tests commit what they refuse.
@@ -64,13 +66,6 @@ fn clone(env: &TestEnv, remote: &Path, name: &str, extra: &[&str]) -> PathBuf {
         "a clone has no state: {refs}"
     );
     to
-}
-
-fn append(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    let mut old = std::fs::read_to_string(&path).unwrap_or_default();
-    old.push_str(text);
-    std::fs::write(&path, old).expect("write");
 }
 
 fn commit(env: &TestEnv, dir: &Path, message: &str) -> String {

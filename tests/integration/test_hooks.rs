@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::common::fixtures::module_repo;
-use crate::common::{BIN, TestEnv, describe, git_subtree_path, stderr, stdout};
+use crate::common::{BIN, TestEnv, append, describe, git_subtree_path, stderr, stdout};
 
 /// PATH with the binary under test first, so the hook blocks find
 /// `git-quickscale` as they would on a user's machine.
@@ -89,13 +89,6 @@ fn project(env: &TestEnv, hooks: bool) -> (PathBuf, PathBuf) {
     }
     qs_run_ok(env, &dir, &args);
     (dir, a)
-}
-
-fn append(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    let mut old = std::fs::read_to_string(&path).unwrap_or_default();
-    old.push_str(text);
-    std::fs::write(&path, old).expect("write");
 }
 
 fn head(env: &TestEnv, dir: &Path) -> String {

@@ -3,11 +3,10 @@
 //! must print exactly what `QUICKSCALE_STATUS_CACHE=0 status` (which cannot)
 //! prints, in both forms, and a repeated run must be served from the cache.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::common::fixtures::module_repo;
-use crate::common::{BIN, TestEnv, describe};
+use crate::common::{BIN, TestEnv, append, describe};
 
 const CACHE: &str = ".git/quickscale/status-cache.json";
 
@@ -47,39 +46,10 @@ fn agree(env: &TestEnv, dir: &Path, step: &str) -> serde_json::Value {
     serde_json::from_slice(&status(env, dir, true, false).stdout).expect("status JSON")
 }
 
-fn project(env: &TestEnv) -> (PathBuf, PathBuf) {
-    let a = module_repo(env, "a");
-    let src = format!("a={}", a.display());
-    env.qs_ok(
-        env.root(),
-        &[
-            "plan",
-            "shop",
-            "--theme",
-            "showcase_html",
-            "--module",
-            "a@v1.0.0",
-            "--source",
-            &src,
-            "--yes",
-        ],
-    );
-    let dir = env.root().join("shop");
-    env.qs_ok(&dir, &["apply", "--yes"]);
-    (dir, a)
-}
-
-fn append(dir: &Path, rel: &str, text: &str) {
-    let path = dir.join(rel);
-    let mut body = std::fs::read_to_string(&path).unwrap_or_default();
-    body.push_str(text);
-    std::fs::write(path, body).expect("write");
-}
-
 #[test]
 fn cached_status_says_what_a_fresh_one_says_after_every_kind_of_change() {
     let env = TestEnv::new();
-    let (dir, _) = project(&env);
+    let (dir, _) = crate::test_split::project_with_a(&env);
     let cache = dir.join(CACHE);
 
     let r = agree(&env, &dir, "after apply");

@@ -374,6 +374,14 @@ impl TestEnv {
     }
 }
 
+/// Appends `text` to the file at `rel` in `dir` (creating it).
+pub fn append(dir: &Path, rel: &str, text: &str) {
+    let path = dir.join(rel);
+    let mut old = std::fs::read_to_string(&path).unwrap_or_default();
+    old.push_str(text);
+    std::fs::write(&path, old).expect("write");
+}
+
 /// Names the file that collects every `SKIPPED` line; scripts/test.sh sets
 /// it and prints the file as a summary once the suite has run.
 pub const SKIP_LOG_VAR: &str = "QUICKSCALE_SKIP_LOG";

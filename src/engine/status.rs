@@ -296,7 +296,10 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
     out.extend(git.staged_paths_under(head_tree, &index, crate::state::derive::MODULES_DIR)?);
     let mut seen = BTreeSet::new();
     let workdir = git.workdir();
-    for e in git.index_entries(&index, interesting) {
+    // One walk of modules/ gives the stat data of its tracked files and
+    // whether anything there is untracked.
+    let scanned = git.scan_tracked_under(crate::state::derive::MODULES_DIR, &index);
+    for e in git.index_entries(&index, interesting, scanned.as_ref()) {
         let path = e.path;
         seen.insert(path.clone());
         if out.contains(&path) {
@@ -330,7 +333,9 @@ fn uncommitted(git: &Git) -> Result<BTreeSet<String>, EngineError> {
         }
     }
     // Untracked files inside module prefixes, as git sees them (ignore rules honoured).
-    for path in git.untracked_paths_under(crate::state::derive::MODULES_DIR, &index)? {
+    for path in
+        git.untracked_paths_under(crate::state::derive::MODULES_DIR, &index, scanned.as_ref())?
+    {
         if !seen.contains(&path) {
             out.insert(path);
         }

@@ -13,6 +13,7 @@ pub mod overlay;
 mod pack;
 pub mod query;
 pub mod remote;
+pub mod scan;
 #[cfg(test)]
 mod scratch_repo;
 pub mod split;

@@ -276,11 +276,23 @@ impl Git {
         self.read_index_fast().map(Some)
     }
 
-    /// The entries of `index` whose path `keep` accepts, with their stat check.
+    /// One walk of `dir/` against `index` (see [`super::scan`]); `None`
+    /// when a directory there cannot be listed.
+    pub fn scan_tracked_under(
+        &self,
+        dir: &str,
+        index: &gix::index::State,
+    ) -> Option<super::scan::TrackedScan> {
+        super::scan::scan(&self.workdir(), dir, index, true)
+    }
+
+    /// The entries of `index` whose path `keep` accepts, with their stat
+    /// check: from `scanned` for the paths it covers, else by `lstat`.
     pub fn index_entries(
         &self,
         index: &gix::index::State,
         keep: impl Fn(&str) -> bool,
+        scanned: Option<&super::scan::TrackedScan>,
     ) -> Vec<IndexEntry> {
         let workdir = self.workdir();
         // Paths are built in one buffer (`Path::join` per entry cost more
@@ -292,12 +304,24 @@ impl Git {
         let stat_opts = gix::index::entry::stat::Options::default();
         let index_time = index.timestamp();
         let mut out = Vec::new();
+        let is_clean = |e: &gix::index::Entry, st: &gix::index::entry::Stat| {
+            e.stat.matches(st, stat_opts) && !e.stat.is_racy(index_time, stat_opts)
+        };
         for e in index.entries() {
-            let path = e.path(index).to_str_lossy();
+            let raw = e.path(index);
+            let path = raw.to_str_lossy();
             if !keep(&path) {
                 continue;
             }
             let path = path.into_owned();
+            if let Some(found) = scanned.and_then(|scan| scan.stat_of(raw)) {
+                out.push(IndexEntry {
+                    stat_clean: found.is_some_and(|st| is_clean(e, st)),
+                    path,
+                    id: e.id,
+                });
+                continue;
+            }
             let joined;
             let full = match &base {
                 Some(base) => {
@@ -315,9 +339,7 @@ impl Git {
             let stat_clean = gix::index::fs::Metadata::from_path_no_follow(full)
                 .ok()
                 .and_then(|m| gix::index::entry::Stat::from_fs(&m).ok())
-                .is_some_and(|st| {
-                    e.stat.matches(&st, stat_opts) && !e.stat.is_racy(index_time, stat_opts)
-                });
+                .is_some_and(|st| is_clean(e, &st));
             out.push(IndexEntry {
                 path,
                 id: e.id,
@@ -332,8 +354,9 @@ impl Git {
         &self,
         dir: &str,
         index: &gix::index::State,
+        scanned: Option<&super::scan::TrackedScan>,
     ) -> Result<Vec<String>, GitError> {
-        self.untracked_under(dir, index)
+        self.untracked_under(dir, index, scanned)
     }
 
     /// The paths under `dir/` that the index tracks or git sees as
@@ -350,7 +373,7 @@ impl Git {
             .map(|e| e.path(&index).to_str_lossy().into_owned())
             .filter(|p| p.starts_with(&slash))
             .collect();
-        paths.extend(self.untracked_under(dir, &index)?);
+        paths.extend(self.untracked_under(dir, &index, None)?);
         paths.sort();
         paths.dedup();
         Ok(paths)

@@ -214,10 +214,12 @@ impl Git {
 
     /// Untracked files under `dir` as git sees them: `.gitignore` at every
     /// level, `.git/info/exclude` and `core.excludesFile` are honoured.
+    /// `scanned` is a walk of `dir` already made, if any.
     pub fn untracked_under(
         &self,
         dir: &str,
         index: &gix::index::State,
+        scanned: Option<&super::scan::TrackedScan>,
     ) -> Result<Vec<String>, GitError> {
         use gix::dir::walk::EmissionMode;
         let root = self.workdir().join(dir);
@@ -225,8 +227,15 @@ impl Git {
             return Ok(Vec::new());
         }
         // Nothing on disk the index lacks: nothing untracked, and no need
-        // for ignore rules (most of a small project's `status`).
-        if all_tracked(&mut root.clone(), &mut format!("{dir}/"), index) {
+        // for ignore rules (most of a small project's `status`). Anything
+        // else (an unknown file, a directory without tracked files, a
+        // nested repository, an unreadable directory) asks the full walk.
+        let all_tracked = match scanned {
+            Some(scan) if scan.prefix == format!("{dir}/") => scan.all_tracked,
+            _ => super::scan::scan(&self.workdir(), dir, index, false)
+                .is_some_and(|scan| scan.all_tracked),
+        };
+        if all_tracked {
             return Ok(Vec::new());
         }
         let options = self
@@ -672,50 +681,6 @@ impl Drop for IndexLock {
         }
         self.forget_owner();
     }
-}
-
-/// Whether every file, symlink and directory under `abs` (the worktree's
-/// `rel`, ending in `/`) is in the index: then nothing there is untracked.
-/// Anything else (an unknown file, a directory without tracked files, a
-/// nested repository, a name that is not UTF-8, an unreadable directory)
-/// answers no, and the caller asks the full directory walk. Both paths
-/// are buffers grown and shrunk in place (a `format!` per file cost more
-/// than the walk).
-fn all_tracked(abs: &mut PathBuf, rel: &mut String, index: &gix::index::State) -> bool {
-    let Ok(dir) = std::fs::read_dir(&*abs) else {
-        return false;
-    };
-    for entry in dir {
-        let Ok(entry) = entry else {
-            return false;
-        };
-        let Ok(kind) = entry.file_type() else {
-            return false;
-        };
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else {
-            return false;
-        };
-        let len = rel.len();
-        rel.push_str(name);
-        let tracked = if kind.is_dir() {
-            rel.push('/');
-            abs.push(name);
-            let ok = name != ".git"
-                && index.prefixed_entries(rel.as_bytes().as_bstr()).is_some()
-                && all_tracked(abs, rel, index);
-            abs.pop();
-            ok
-        } else {
-            (kind.is_file() || kind.is_symlink())
-                && index.entry_by_path(rel.as_bytes().as_bstr()).is_some()
-        };
-        rel.truncate(len);
-        if !tracked {
-            return false;
-        }
-    }
-    true
 }
 
 #[cfg(test)]

@@ -669,3 +669,109 @@ fn a_wiring_change_from_a_new_catalog_is_shown_before_it_is_committed() {
             .contains("quickscale_modules_a.middleware.Audit")
     );
 }
+
+/// Status's list of worktree changes inside a module is git's own
+/// (`git status --porcelain -uall`), for every kind of change the one walk
+/// of modules/ (src/git/scan.rs) must see: an edit of the same size, a
+/// deletion, new files in an old and in a new directory, an ignored file
+/// (left out), a file turned into a directory and one into a symlink, and
+/// a file whose name is not UTF-8.
+#[test]
+fn status_lists_the_worktree_changes_git_status_lists_inside_a_module() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let tracked = env.git(&dir, &["ls-files", "modules/a"]);
+    // Files two levels down, those with text first (an edit of the same size needs some).
+    let mut deep: Vec<&str> = tracked
+        .lines()
+        .filter(|p| p.matches('/').count() >= 3)
+        .collect();
+    deep.sort_by_key(|p| {
+        std::fs::metadata(dir.join(p))
+            .map(|m| m.len() == 0)
+            .unwrap_or(true)
+    });
+    assert!(
+        deep.len() >= 4,
+        "the module has files two levels down: {tracked}"
+    );
+    let shallow: Vec<&str> = tracked
+        .lines()
+        .filter(|p| p.matches('/').count() == 2)
+        .collect();
+    assert!(shallow.len() >= 2, "{tracked}");
+    let ours = |dir: &Path| -> std::collections::BTreeSet<String> {
+        let json: serde_json::Value =
+            serde_json::from_slice(&env.qs_ok(dir, &["status", "--json"]).stdout).expect("json");
+        json["modules"][0]["uncommitted_changes"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| p.as_str().expect("a path").to_owned())
+            .collect()
+    };
+    let gits = |dir: &Path| -> std::collections::BTreeSet<String> {
+        env.git(
+            dir,
+            &[
+                "-c",
+                "core.quotePath=false",
+                "status",
+                "--porcelain",
+                "-uall",
+                "--",
+                "modules/a",
+            ],
+        )
+        .lines()
+        .map(|l| l[3..].trim_matches('"').to_owned())
+        .collect()
+    };
+    assert_eq!(ours(&dir), Default::default());
+
+    // The same size, so only the stat data and the content tell.
+    let same_size = dir.join(deep[0]);
+    let mut bytes = std::fs::read(&same_size).expect("read");
+    let last = bytes
+        .iter()
+        .rposition(|b| b.is_ascii_alphanumeric())
+        .expect("a letter");
+    bytes[last] = if bytes[last] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&same_size, &bytes).expect("write");
+    std::fs::remove_file(dir.join(deep[1])).expect("delete");
+    let old_dir = Path::new(deep[2]).parent().expect("parent");
+    std::fs::write(dir.join(old_dir).join("added.py"), "A = 1\n").expect("write");
+    // First alone: every directory on disk still has tracked files.
+    let expected = gits(&dir);
+    assert_eq!(expected.len(), 3, "{expected:?}");
+    assert_eq!(ours(&dir), expected);
+    std::fs::create_dir_all(dir.join("modules/a/brand/new")).expect("mkdir");
+    std::fs::write(dir.join("modules/a/brand/new/deep.py"), "B = 2\n").expect("write");
+    std::fs::create_dir_all(dir.join("modules/a/empty/dirs")).expect("mkdir");
+    std::fs::write(dir.join(".git/info/exclude"), "*.log\n").expect("exclude");
+    std::fs::write(dir.join(old_dir).join("debug.log"), "ignored\n").expect("write");
+    let to_dir = dir.join(deep[3]);
+    std::fs::remove_file(&to_dir).expect("delete");
+    std::fs::create_dir(&to_dir).expect("mkdir");
+    std::fs::write(to_dir.join("inside.py"), "C = 3\n").expect("write");
+    std::fs::remove_file(dir.join(shallow[0])).expect("delete");
+    std::os::unix::fs::symlink("elsewhere", dir.join(shallow[0])).expect("symlink");
+    std::fs::write(dir.join("modules/a/señal.py"), "D = 4\n").expect("write");
+
+    let expected = gits(&dir);
+    for path in [
+        deep[0].to_owned(),
+        deep[1].to_owned(),
+        format!("{}/added.py", old_dir.display()),
+        "modules/a/brand/new/deep.py".to_owned(),
+        format!("{}/inside.py", deep[3]),
+        shallow[0].to_owned(),
+        "modules/a/señal.py".to_owned(),
+    ] {
+        assert!(expected.contains(&path), "git lists {path}: {expected:?}");
+    }
+    assert_eq!(ours(&dir), expected);
+    // Staged, the same paths still differ from HEAD (the index holds them now).
+    env.git(&dir, &["add", "-A", "modules/a"]);
+    assert_eq!(ours(&dir), expected);
+}

@@ -48,9 +48,13 @@ impl Tone {
     }
 }
 
+/// What the terminal allows is found out once, when first needed: anstream
+/// asked the terminal (an `ioctl`) and the environment for every line.
 pub struct Ui {
     /// Whether questions may be asked (stdin and stderr are terminals).
-    interactive: bool,
+    interactive: std::cell::OnceCell<bool>,
+    out_colour: std::cell::OnceCell<anstream::ColorChoice>,
+    err_colour: std::cell::OnceCell<anstream::ColorChoice>,
 }
 
 impl Default for Ui {
@@ -61,18 +65,37 @@ impl Default for Ui {
 
 impl Ui {
     pub fn new() -> Self {
-        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        Self { interactive }
+        Self {
+            interactive: std::cell::OnceCell::new(),
+            out_colour: std::cell::OnceCell::new(),
+            err_colour: std::cell::OnceCell::new(),
+        }
     }
 
     pub fn is_interactive(&self) -> bool {
-        self.interactive
+        *self
+            .interactive
+            .get_or_init(|| std::io::stdin().is_terminal() && std::io::stderr().is_terminal())
+    }
+
+    fn stdout(&self) -> anstream::AutoStream<std::io::Stdout> {
+        let choice = *self
+            .out_colour
+            .get_or_init(|| anstream::AutoStream::choice(&std::io::stdout()));
+        anstream::AutoStream::new(std::io::stdout(), choice)
+    }
+
+    fn stderr(&self) -> anstream::AutoStream<std::io::Stderr> {
+        let choice = *self
+            .err_colour
+            .get_or_init(|| anstream::AutoStream::choice(&std::io::stderr()));
+        anstream::AutoStream::new(std::io::stderr(), choice)
     }
 
     /// Writes a line of the command's data to stdout (a closed pipe is not an error).
     pub fn out(&self, line: &str) {
         let line = safe_text(line);
-        let _ = writeln!(anstream::stdout(), "{line}");
+        let _ = writeln!(self.stdout(), "{line}");
     }
 
     /// Writes a GitHub workflow command (`check --format github`): only a
@@ -80,7 +103,7 @@ impl Ui {
     /// every other line.
     pub fn workflow_command(&self, line: &str) {
         if is_annotation(line) {
-            let _ = writeln!(anstream::stdout(), "{line}");
+            let _ = writeln!(self.stdout(), "{line}");
         } else {
             self.out(line);
         }
@@ -90,34 +113,34 @@ impl Ui {
     pub fn out_styled(&self, tone: Tone, line: &str) {
         let line = safe_text(line);
         let style = tone.style();
-        let _ = writeln!(anstream::stdout(), "{style}{line}{style:#}");
+        let _ = writeln!(self.stdout(), "{style}{line}{style:#}");
     }
 
     /// Writes a status line to stderr.
     pub fn status(&self, line: &str) {
         let line = safe_text(line);
-        let _ = writeln!(anstream::stderr(), "{line}");
+        let _ = writeln!(self.stderr(), "{line}");
     }
 
     pub fn status_styled(&self, tone: Tone, line: &str) {
         let line = safe_text(line);
         let style = tone.style();
-        let _ = writeln!(anstream::stderr(), "{style}{line}{style:#}");
+        let _ = writeln!(self.stderr(), "{style}{line}{style:#}");
     }
 
     pub fn warn(&self, line: &str) {
         let line = safe_text(line);
-        let _ = writeln!(anstream::stderr(), "{WARN}warning:{WARN:#} {line}");
+        let _ = writeln!(self.stderr(), "{WARN}warning:{WARN:#} {line}");
     }
 
     pub fn hint(&self, line: &str) {
         let line = safe_text(line);
-        let _ = writeln!(anstream::stderr(), "{HINT}hint:{HINT:#} {line}");
+        let _ = writeln!(self.stderr(), "{HINT}hint:{HINT:#} {line}");
     }
 
     /// Prints an error with its causes and hint.
     pub fn error(&self, err: &CliError) {
-        let mut e = anstream::stderr();
+        let mut e = self.stderr();
         let message = safe_text(&err.message);
         let mut lines = message.split('\n');
         let first = lines
@@ -191,7 +214,7 @@ impl Ui {
     }
 
     fn require_terminal(&self, flag: &str) -> Result<(), CliError> {
-        if self.interactive {
+        if self.is_interactive() {
             Ok(())
         } else {
             Err(

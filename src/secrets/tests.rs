@@ -325,3 +325,24 @@ fn entropy_is_shannon_bits_per_character() {
     assert_eq!(entropy("aaaa"), 0.0);
     assert!((entropy("abcd") - 2.0).abs() < 1e-9);
 }
+
+/// The release binary's `log2` and `pow` are the libm crate's (src/main.rs
+/// defines them so that libm.so.6 is not loaded): they agree with the C
+/// library's to within an ulp, so entropy thresholds decide the same.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_binarys_log2_and_pow_agree_with_the_c_library() {
+    let close =
+        |a: f64, b: f64| (a - b).abs() <= 2.0 * f64::EPSILON * a.abs().max(b.abs()).max(1e-300);
+    for n in 1..=600u32 {
+        for total in [n, n + 1, 2 * n, 3 * n + 7, 1000] {
+            let p = f64::from(n) / f64::from(total);
+            assert!(close(libm::log2(p), p.log2()), "log2({p})");
+        }
+    }
+    for x in [1e-3, 0.5, 0.9, 1.5, 2.0, 10.0, 123.456] {
+        for y in [-3.5, -1.0, 0.0, 0.3, 1.0, 2.5, 10.0] {
+            assert!(close(libm::pow(x, y), x.powf(y)), "pow({x}, {y})");
+        }
+    }
+}

@@ -33,3 +33,25 @@ fn a_reader_that_goes_away_is_an_error_not_a_kill() {
     );
     assert!(!stderr(&out).contains("panicked"), "{}", describe(&out));
 }
+
+/// The binary defines the two maths functions it calls (src/main.rs), so
+/// the dynamic loader maps libc alone: libm.so.6, loaded and relocated
+/// before `main` on every run, hook runs included, stays out. A dependency
+/// that starts calling another maths function brings it back, and this
+/// says so.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_loader_maps_libc_and_no_maths_library() {
+    let out = Command::new(BIN)
+        .arg("--version")
+        .env("LD_DEBUG", "libs")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", describe(&out));
+    let loaded = stderr(&out);
+    assert!(
+        loaded.contains("libc.so.6"),
+        "LD_DEBUG=libs lists what is loaded: {loaded}"
+    );
+    assert!(!loaded.contains("libm.so"), "libm is loaded: {loaded}");
+}

@@ -18,7 +18,7 @@
 //!
 //! A kill before then loses only objects nothing names yet.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use gix::objs::Write as _;
 
@@ -36,12 +36,26 @@ const CHUNK_BYTES: usize = pack::MAX_PACK_BYTES / 2;
 /// Bytes of copied histories kept in memory before they are written.
 pub(super) const MAX_BUFFERED_BYTES: usize = 32 * 1024 * 1024;
 
+/// What a buffering handle keeps beside gix's object memory.
+#[derive(Default)]
+pub(super) struct Buffered {
+    /// Bytes of copied histories among the objects in memory.
+    copied: Cell<usize>,
+    /// The ids in memory, sorted, when there were `.0` of them. Objects
+    /// are only ever added until the memory is written out (which clears
+    /// this), so the same count means the same objects. Listing them
+    /// means taking the memory out and copying every object back in;
+    /// done per abbreviation, that made `update --all` quadratic in the
+    /// number of modules (benches/README.md, "update --all by modules").
+    ids: RefCell<Option<(usize, Vec<ObjectId>)>>,
+}
+
 impl Git {
     /// From now on, objects written through this handle stay in memory
     /// until [`Git::write_buffered_objects`] (see the module doc).
     pub fn buffer_objects(&mut self) {
         self.repo.objects.enable_object_memory();
-        self.buffered.get_or_insert_with(|| Cell::new(0));
+        self.buffered.get_or_insert_with(Buffered::default);
     }
 
     /// Whether new objects are kept in memory (local.rs copies into it).
@@ -52,13 +66,13 @@ impl Git {
     /// Counts `bytes` of a copied history as buffered; `false` (nothing
     /// counted) when they would pass [`MAX_BUFFERED_BYTES`].
     pub(super) fn count_copied(&self, bytes: usize) -> bool {
-        let Some(copied) = &self.buffered else {
+        let Some(state) = &self.buffered else {
             return false;
         };
-        let total = copied.get().saturating_add(bytes);
+        let total = state.copied.get().saturating_add(bytes);
         let fits = total <= MAX_BUFFERED_BYTES;
         if fits {
-            copied.set(total);
+            state.copied.set(total);
         }
         fits
     }
@@ -67,16 +81,17 @@ impl Git {
     /// as one pack (more than [`MAX_LOOSE`]), else as loose files. On
     /// failure they stay in memory.
     pub fn write_buffered_objects(&self) -> Result<(), GitError> {
-        let Some(copied) = &self.buffered else {
+        let Some(state) = &self.buffered else {
             return Ok(());
         };
+        state.ids.replace(None);
         let Some(storage) = self.repo.objects.reset_object_memory() else {
             return Ok(());
         };
         if storage.is_empty() {
             return Ok(());
         }
-        copied.set(0);
+        state.copied.set(0);
         // With the memory emptied, this asks the object database only.
         let fresh: Vec<Entry<'_>> = storage
             .iter()
@@ -99,25 +114,41 @@ impl Git {
     /// (on disk or in memory) starts with.
     pub(super) fn short_id_buffered(&self, id: ObjectId) -> Result<String, GitError> {
         let what = || format!("abbreviate {id}");
-        let memory = self.repo.objects.reset_object_memory().unwrap_or_default();
+        let Some(state) = &self.buffered else {
+            return Err(GitError::new(what(), "no objects are kept in memory"));
+        };
+        let count = self.repo.objects.num_objects_in_memory();
+        let mut ids = state.ids.borrow_mut();
+        let sorted = match &mut *ids {
+            Some((seen, sorted)) if *seen == count => sorted,
+            stale => &mut stale.insert((count, self.ids_in_memory())).1,
+        };
         let unique = |len: usize| -> Result<Option<String>, GitError> {
             let prefix = gix::hash::Prefix::new(&id, len).ctx(what)?;
             let on_disk = self.repo.objects.lookup_prefix(prefix, None).ctx(what)?;
+            let first = sorted.partition_point(|other| other.as_ref() < prefix.as_oid());
             let taken = matches!(on_disk, Some(Ok(other)) if other != id)
                 || matches!(on_disk, Some(Err(())))
-                || memory
-                    .keys()
-                    .any(|other| *other != id && prefix.cmp_oid(other).is_eq());
+                || sorted[first..]
+                    .iter()
+                    .take_while(|other| prefix.cmp_oid(other).is_eq())
+                    .any(|other| *other != id);
             Ok((!taken).then(|| prefix.to_string()))
         };
-        let result = (|| {
-            for len in self.abbrev_len()?..id.kind().len_in_hex() {
-                if let Some(short) = unique(len)? {
-                    return Ok(short);
-                }
+        for len in self.abbrev_len()?..id.kind().len_in_hex() {
+            if let Some(short) = unique(len)? {
+                return Ok(short);
             }
-            Ok(id.to_string())
-        })();
+        }
+        Ok(id.to_string())
+    }
+
+    /// The ids of the objects in memory, sorted. gix lists them only by
+    /// handing the memory over, so every object is put back.
+    fn ids_in_memory(&self) -> Vec<ObjectId> {
+        let memory = self.repo.objects.reset_object_memory().unwrap_or_default();
+        let mut ids: Vec<ObjectId> = memory.keys().copied().collect();
+        ids.sort_unstable();
         for (other, (kind, data)) in memory.iter() {
             // Back into memory (still on).
             let _ = self
@@ -125,7 +156,7 @@ impl Git {
                 .objects
                 .write_buf_with_known_id(*kind, data, *other);
         }
-        result
+        ids
     }
 
     /// git's default abbreviation length: `core.abbrev`, else (`auto`)
@@ -303,5 +334,48 @@ mod tests {
             short,
             repo.git(&["rev-parse", "--short", &blob.to_string()])
         );
+    }
+
+    /// Two objects in memory that share a prefix: once the second is
+    /// there, the first's abbreviation grows past it (the list of ids kept
+    /// for abbreviating is made again when the memory gains objects), and
+    /// both match git's once on disk.
+    #[test]
+    fn an_abbreviation_grows_when_memory_gains_an_object_with_its_prefix() {
+        let repo = Repo::new();
+        repo.git(&["config", "core.abbrev", "4"]);
+        let hash = |text: &str| {
+            gix::objs::compute_hash(
+                gix::hash::Kind::Sha1,
+                gix::objs::Kind::Blob,
+                text.as_bytes(),
+            )
+            .expect("hash")
+        };
+        let mut seen = std::collections::HashMap::new();
+        let (first, second) = (0..100_000)
+            .map(|i| format!("x = {i}\n"))
+            .find_map(|text| {
+                let prefix = hash(&text).to_hex_with_len(4).to_string();
+                match seen.insert(prefix, text.clone()) {
+                    Some(earlier) => Some((earlier, text)),
+                    None => None,
+                }
+            })
+            .expect("two contents whose ids share 4 hex digits");
+        let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");
+        git.buffer_objects();
+        let a = git.write_blob(first.as_bytes()).expect("blob");
+        assert_eq!(git.short_id(a).expect("short").len(), 4);
+        let b = git.write_blob(second.as_bytes()).expect("blob");
+        let short_a = git.short_id(a).expect("short");
+        let short_b = git.short_id(b).expect("short");
+        assert!(
+            short_a.len() > 4 && short_b.len() > 4,
+            "{short_a} {short_b}"
+        );
+        git.write_buffered_objects().expect("write");
+        assert_eq!(short_a, repo.git(&["rev-parse", "--short", &a.to_string()]));
+        assert_eq!(short_b, repo.git(&["rev-parse", "--short", &b.to_string()]));
     }
 }

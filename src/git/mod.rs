@@ -85,8 +85,8 @@ pub struct Git {
     repo: gix::Repository,
     /// Set when new objects are kept in memory until
     /// [`Git::write_buffered_objects`] writes them as one pack
-    /// (buffered.rs); it counts the bytes of copied histories among them.
-    buffered: Option<std::cell::Cell<usize>>,
+    /// (buffered.rs).
+    buffered: Option<buffered::Buffered>,
 }
 
 /// Decoded objects kept per repository handle. A command looks up paths in

@@ -357,10 +357,8 @@ mod tests {
             .map(|i| format!("x = {i}\n"))
             .find_map(|text| {
                 let prefix = hash(&text).to_hex_with_len(4).to_string();
-                match seen.insert(prefix, text.clone()) {
-                    Some(earlier) => Some((earlier, text)),
-                    None => None,
-                }
+                seen.insert(prefix, text.clone())
+                    .map(|earlier| (earlier, text))
             })
             .expect("two contents whose ids share 4 hex digits");
         let mut git = Git::discover_with_env(repo.dir.path()).expect("repo");

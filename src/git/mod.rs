@@ -533,11 +533,16 @@ impl Git {
     /// memory is abbreviated among those and the ones on disk).
     pub fn short_id(&self, id: ObjectId) -> Result<String, GitError> {
         use gix::prelude::ObjectIdExt;
-        match id.attach(&self.repo).shorten() {
-            Ok(short) => Ok(short.to_string()),
-            Err(_) if self.buffers() && self.repo.has_object(id) => self.short_id_buffered(id),
-            Err(e) => Err(GitError::new(format!("abbreviate {id}"), e)),
+        // While objects are kept in memory, every id is abbreviated against
+        // them too (gix's own looks at the disk only, and an object it
+        // does not find there made it rescan the pack directory first).
+        if self.buffers() && self.repo.has_object(id) {
+            return self.short_id_buffered(id);
         }
+        id.attach(&self.repo)
+            .shorten()
+            .map(|short| short.to_string())
+            .ctx(|| format!("abbreviate {id}"))
     }
 
     pub fn ref_target(&self, name: &str) -> Result<Option<ObjectId>, GitError> {

@@ -379,11 +379,11 @@ fn choose_explicit(to: &str, refs: &[RemoteRef], scheme: &TagScheme) -> Result<T
             fetch: to.to_owned(),
         });
     }
-    // A bare version names the module's own tag (`--to 0.88.1`).
-    let to = &match find_ref(refs, to) {
-        None => scheme.tag_for(to).unwrap_or_else(|| to.to_owned()),
-        Some(_) => to.to_owned(),
-    };
+    // A bare version names the module's own tag (`--to 0.88.1`), as in
+    // quickscale.yml (`source::resolve`), even where the repository has a
+    // tag of that name: upstream's `0.88.1` tags the whole monorepo, whose
+    // tree is no module.
+    let to = &scheme.tag_for(to).unwrap_or_else(|| to.to_owned());
     match find_ref(refs, to) {
         Some(r) => Ok(Target::Move {
             git_ref: to.clone(),

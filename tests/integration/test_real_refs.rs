@@ -857,3 +857,41 @@ fn a_shallow_source_is_refused_and_leaves_the_project_whole() {
         env.rev(&crm, "v1.2.0^{tree}")
     );
 }
+
+/// `update --to 0.63.0` (a bare version, as upstream's releases are
+/// named) moves the module to its own tag of that version, as `--to
+/// v0.63.0` and `auth@0.63.0` in quickscale.yml do. The repository's own
+/// tag `0.63.0` tags the whole monorepo; taking it was refused as "the
+/// whole QuickScale repository", with a hint to set a ref the project
+/// already had.
+#[test]
+fn update_to_a_bare_version_takes_the_modules_tag_not_the_monorepo_tag() {
+    let env = TestEnv::new();
+    let repo = upstream_shaped(&env);
+    let index = index_for(&env, &repo, &["auth", "crm"]);
+    let dir = project(&env);
+    env.qs_ok(
+        &dir,
+        &["--index", &index, "plan", "--add", "auth@v0.62.0", "--yes"],
+    );
+    env.qs_ok(&dir, &["--index", &index, "apply", "--yes"]);
+    let out = env.qs_ok(
+        &dir,
+        &[
+            "--index", &index, "update", "auth", "--to", "0.63.0", "--yes",
+        ],
+    );
+    assert!(
+        stdout(&out).contains("splits/auth-module/0.62.0 → splits/auth-module/0.63.0"),
+        "{}",
+        describe(&out)
+    );
+    let n = note(&env, &dir);
+    assert_eq!(n["modules"]["auth"]["version"], "0.63.0", "{n:#}");
+    assert_eq!(
+        env.rev(&dir, "HEAD:modules/auth"),
+        env.rev(&repo, "0.63.0:quickscale_modules/auth")
+    );
+    let config = std::fs::read_to_string(dir.join("quickscale.yml")).expect("config");
+    assert!(config.contains("splits/auth-module/0.63.0"), "{config}");
+}

@@ -894,4 +894,20 @@ fn update_to_a_bare_version_takes_the_modules_tag_not_the_monorepo_tag() {
     );
     let config = std::fs::read_to_string(dir.join("quickscale.yml")).expect("config");
     assert!(config.contains("splits/auth-module/0.63.0"), "{config}");
+    // Again: the version (found through the monorepo tag, as this fixture
+    // has no split tag for 0.63.0) is where the module is already.
+    let head = env.rev(&dir, "HEAD");
+    let out = env.qs_ok(
+        &dir,
+        &[
+            "--index", &index, "update", "auth", "--to", "0.63.0", "--yes",
+        ],
+    );
+    assert!(
+        stderr(&out).contains("it is at splits/auth-module/0.63.0 already")
+            && !stdout(&out).contains("will:"),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(env.rev(&dir, "HEAD"), head);
 }

@@ -524,25 +524,7 @@ pub fn select(
             &mut steps,
             events,
         ));
-        // A version found through the monorepo tag is resolved only by the
-        // fetch: one the module is at already is no step (as a listed
-        // tag's is, in `targets_of`).
-        steps.retain(|s| {
-            let current = &applied.modules[&s.name];
-            let at_it = s.to_ref == current.git_ref
-                && s.commit
-                    .as_deref()
-                    .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-                    .is_some_and(|c| is_at(c, &current.commit));
-            if at_it {
-                selection.unchanged.push(Unchanged {
-                    module: s.name.clone(),
-                    git_ref: current.git_ref.clone(),
-                    why: format!("it is at {} already", s.to_ref),
-                });
-            }
-            !at_it
-        });
+        drop_steps_already_there(&mut steps, &applied.modules, &mut selection.unchanged);
         read_tip_versions(git, &steps, &mut selection.available, &mut cache);
         events(Event::Fetched {
             module: module_list,
@@ -560,6 +542,34 @@ pub fn select(
         .steps
         .sort_by_key(|s| names.iter().position(|n| *n == s.name));
     Ok(selection)
+}
+
+/// A version found through the monorepo tag is resolved only by the
+/// fetch: one the module is at already is no step (as a listed tag's is,
+/// in `targets_of`).
+fn drop_steps_already_there(
+    steps: &mut Vec<UpdateModule>,
+    embedded: &BTreeMap<String, ModuleState>,
+    unchanged: &mut Vec<Unchanged>,
+) {
+    steps.retain(|s| {
+        let Some(current) = embedded.get(&s.name) else {
+            return true;
+        };
+        let at_it = s.to_ref == current.git_ref
+            && s.commit
+                .as_deref()
+                .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
+                .is_some_and(|c| is_at(c, &current.commit));
+        if at_it {
+            unchanged.push(Unchanged {
+                module: s.name.clone(),
+                git_ref: current.git_ref.clone(),
+                why: format!("it is at {} already", s.to_ref),
+            });
+        }
+        !at_it
+    });
 }
 
 /// The modules to update by source URL (each URL is listed once).

@@ -98,9 +98,9 @@ pub struct ManagedStatus {
     pub status: String,
 }
 
-/// The status of the workspace, but the part of the report that follows from committed inputs alone (HEAD,
-/// the notes and module refs, quickscale.yml, the catalog, the upstream
-/// cache): what [`super::status_cache`] keeps. Worktree and index changes,
+/// The part of the workspace's status that follows from committed inputs
+/// alone (HEAD, the notes and module refs, quickscale.yml, the catalog, the
+/// upstream cache): what [`super::status_cache`] keeps. Worktree and index changes,
 /// the `modified` managed files, `in_sync` and the project files naming an
 /// older Python are left for [`complete`], which makes the whole report.
 pub fn committed_report(ws: &Workspace) -> Result<StatusReport, EngineError> {

@@ -544,6 +544,22 @@ pub fn select(
     Ok(selection)
 }
 
+/// Why a module stays: the target is its own ref, at the commit it is at.
+fn already_there(
+    name: &str,
+    current: &ModuleState,
+    git_ref: &str,
+    commit: Option<ObjectId>,
+) -> Option<Unchanged> {
+    (git_ref == current.git_ref && commit.is_some_and(|c| is_at(c, &current.commit))).then(|| {
+        Unchanged {
+            module: name.to_owned(),
+            git_ref: current.git_ref.clone(),
+            why: format!("it is at {git_ref} already"),
+        }
+    })
+}
+
 /// A version found through the monorepo tag is resolved only by the
 /// fetch: one the module is at already is no step (as a listed tag's is,
 /// in `targets_of`).
@@ -553,22 +569,16 @@ fn drop_steps_already_there(
     unchanged: &mut Vec<Unchanged>,
 ) {
     steps.retain(|s| {
-        let Some(current) = embedded.get(&s.name) else {
-            return true;
-        };
-        let at_it = s.to_ref == current.git_ref
-            && s.commit
-                .as_deref()
-                .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok())
-                .is_some_and(|c| is_at(c, &current.commit));
-        if at_it {
-            unchanged.push(Unchanged {
-                module: s.name.clone(),
-                git_ref: current.git_ref.clone(),
-                why: format!("it is at {} already", s.to_ref),
-            });
-        }
-        !at_it
+        let commit = s
+            .commit
+            .as_deref()
+            .and_then(|c| ObjectId::from_hex(c.as_bytes()).ok());
+        let there = embedded
+            .get(&s.name)
+            .and_then(|current| already_there(&s.name, current, &s.to_ref, commit));
+        let stays = there.is_some();
+        unchanged.extend(there);
+        !stays
     });
 }
 
@@ -621,21 +631,13 @@ fn targets_of(
         let available = available(&current.git_ref, &current.commit, refs, &scheme);
         out.available.insert((*name).clone(), available);
         match choose(&current.git_ref, &current.commit, refs, policy, &scheme) {
-            Ok(Target::Move { git_ref, fetch })
-                if git_ref == current.git_ref
-                    && refs
-                        .iter()
-                        .find(|r| r.name == fetch)
-                        .is_some_and(|r| is_at(r.commit, &current.commit)) =>
-            {
-                out.unchanged.push(Unchanged {
-                    module: (*name).clone(),
-                    git_ref: current.git_ref.clone(),
-                    why: format!("it is at {git_ref} already"),
-                });
-            }
             Ok(Target::Move { git_ref, fetch }) => {
-                if refs.iter().any(|r| r.name == fetch) {
+                let listed = refs.iter().find(|r| r.name == fetch).map(|r| r.commit);
+                if let Some(there) = already_there(name, current, &git_ref, listed) {
+                    out.unchanged.push(there);
+                    continue;
+                }
+                if listed.is_some() {
                     out.wanted.push(fetch.clone());
                 } else {
                     out.by_want.push(((*name).clone(), git_ref.clone()));
@@ -645,10 +647,8 @@ fn targets_of(
                     source: url.to_owned(),
                     from_ref: current.git_ref.clone(),
                     to_ref: git_ref,
-                    commit: refs
-                        .iter()
-                        .find(|r| r.name == fetch)
-                        .map(|r| r.commit.to_string())
+                    commit: listed
+                        .map(|c| c.to_string())
                         .or_else(|| is_full_hex(&fetch).then(|| fetch.clone())),
                 });
             }

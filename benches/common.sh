@@ -89,6 +89,16 @@ fi
 echo "git-subtree:  ${subtree:-NOT FOUND}$subtree_from"
 echo "quickscale:   $(git quickscale --version)"
 echo "python:       $(python3 --version 2>&1)"
+# A stale hot-symbols.txt costs page faults, never correctness (the
+# linker skips unknown names): say how much of it the binary still has.
+if command -v nm >/dev/null && [ -s "$here/hot-symbols.txt" ]; then
+    hot_total="$(wc -l <"$here/hot-symbols.txt")"
+    hot_found="$(nm --defined-only "$bin" 2>/dev/null | awk '{print $3}' | sort -u \
+        | comm -12 - <(sort -u "$here/hot-symbols.txt") | wc -l)"
+    hot_note=""
+    [ "$hot_found" -lt $((hot_total * 9 / 10)) ] && hot_note="  STALE: run benches/hot-symbols.sh"
+    echo "hot symbols:  $hot_found of $hot_total found in the binary$hot_note"
+fi
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 echo "temp dir:     $tmp"
 

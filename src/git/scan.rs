@@ -27,7 +27,19 @@ pub struct TrackedScan {
     /// Nothing on disk under `dir/` is missing from the index: no
     /// untracked files, and no need for ignore rules.
     pub all_tracked: bool,
+    /// What is on disk and missing from the index, each a file or symlink,
+    /// or a directory without tracked files (not walked), with whether it
+    /// is a directory; `None` when there were more than
+    /// [`MAX_UNTRACKED`] (only kept in a walk with stats). A project
+    /// whose Django has run has a `__pycache__` in every package: when
+    /// ignore rules exclude each of these, nothing is untracked, and no
+    /// second walk is needed to say so.
+    pub untracked: Option<Vec<(BString, bool)>>,
 }
+
+/// Beyond this many untracked entries the caller walks again with
+/// git's rules instead of asking about each.
+pub const MAX_UNTRACKED: usize = 256;
 
 impl TrackedScan {
     /// The stat data of `path`, when this walk covered it: `Some(None)`
@@ -52,6 +64,7 @@ pub(super) fn scan(
         prefix: format!("{dir}/"),
         stats: HashMap::new(),
         all_tracked: true,
+        untracked: with_stats.then(Vec::new),
     };
     let mut rel = out.prefix.clone().into_bytes();
     let mut walk = Walk {
@@ -88,17 +101,28 @@ impl Walk<'_> {
             Kind::Dir => {
                 rel.push(b'/');
                 // A nested repository, or a directory without tracked
-                // files: untracked (or ignored: the full walk decides).
+                // files: untracked, unless ignored.
                 if name == b".git" || self.index.prefixed_entries(rel.as_bstr()).is_none() {
-                    self.out.all_tracked = false;
+                    self.untracked(&rel[..rel.len() - 1], true);
                     return false;
                 }
                 true
             }
             Kind::Leaf if self.index.entry_by_path(rel.as_bstr()).is_some() => self.with_stats,
             _ => {
-                self.out.all_tracked = false;
+                self.untracked(rel, false);
                 false
+            }
+        }
+    }
+
+    fn untracked(&mut self, rel: &[u8], is_dir: bool) {
+        self.out.all_tracked = false;
+        if let Some(list) = &mut self.out.untracked {
+            if list.len() < MAX_UNTRACKED {
+                list.push((BString::from(rel), is_dir));
+            } else {
+                self.out.untracked = None;
             }
         }
     }

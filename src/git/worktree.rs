@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
+use gix::bstr::{BString, ByteSlice};
 use gix::objs::tree::{EntryKind, EntryMode};
 
 use super::tree::{Leaf, TreeChange};
@@ -226,16 +226,23 @@ impl Git {
         if !root.is_dir() {
             return Ok(Vec::new());
         }
-        // Nothing on disk the index lacks: nothing untracked, and no need
-        // for ignore rules (most of a small project's `status`). Anything
-        // else (an unknown file, a directory without tracked files, a
-        // nested repository, an unreadable directory) asks the full walk.
-        let all_tracked = match scanned {
-            Some(scan) if scan.prefix == format!("{dir}/") => scan.all_tracked,
+        // Nothing on disk the index lacks, or only what ignore rules
+        // exclude: nothing untracked (most of a small project's `status`,
+        // with or without `__pycache__`s). Anything else (an untracked
+        // file, a nested repository, an unreadable directory, too many to
+        // ask about) asks the full walk.
+        let nothing_untracked = match scanned {
+            Some(scan) if scan.prefix == format!("{dir}/") => {
+                scan.all_tracked
+                    || scan
+                        .untracked
+                        .as_deref()
+                        .is_some_and(|list| self.all_ignored(index, list))
+            }
             _ => super::scan::scan(&self.workdir(), dir, index, false)
                 .is_some_and(|scan| scan.all_tracked),
         };
-        if all_tracked {
+        if nothing_untracked {
             return Ok(Vec::new());
         }
         let options = self
@@ -261,6 +268,32 @@ impl Git {
             .filter(|(e, _)| e.status == gix::dir::entry::Status::Untracked)
             .map(|(e, _)| e.rela_path.to_string())
             .collect())
+    }
+
+    /// Whether git's ignore rules (`.gitignore` at every level,
+    /// `.git/info/exclude`, `core.excludesFile`) exclude each of `paths`
+    /// (with whether it is a directory), as git's own walk asks when it
+    /// meets them; a nested repository is never taken for ignored here.
+    fn all_ignored(&self, index: &gix::index::State, paths: &[(BString, bool)]) -> bool {
+        if paths
+            .iter()
+            .any(|(p, _)| p.split_str("/").any(|part| part == b".git"))
+        {
+            return false;
+        }
+        let Ok(mut excludes) = self.repo.excludes(index, None, Default::default()) else {
+            return false;
+        };
+        paths.iter().all(|(path, is_dir)| {
+            let mode = if *is_dir {
+                gix::index::entry::Mode::DIR
+            } else {
+                gix::index::entry::Mode::FILE
+            };
+            excludes
+                .at_entry(path.as_bstr(), Some(mode))
+                .is_ok_and(|platform| platform.is_excluded())
+        })
     }
 
     /// Writes leaves into the worktree, overwriting what is there.

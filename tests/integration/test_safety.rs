@@ -775,3 +775,91 @@ fn status_lists_the_worktree_changes_git_status_lists_inside_a_module() {
     env.git(&dir, &["add", "-A", "modules/a"]);
     assert_eq!(ours(&dir), expected);
 }
+
+/// What ignore rules exclude inside a module is not an uncommitted change,
+/// and what they do not is: status agrees with `git status --porcelain
+/// -uall` with `__pycache__`s everywhere (as after Django ran), stray
+/// compiled files, rules from `.git/info/exclude` (one negated) and from a
+/// `.gitignore` inside the module, and a directory holding only ignored
+/// files.
+#[test]
+fn status_leaves_out_what_git_ignores_inside_a_module_and_nothing_else() {
+    let env = TestEnv::new();
+    let dir = project_with_a(&env);
+    let ours = |dir: &Path| -> std::collections::BTreeSet<String> {
+        let json: serde_json::Value =
+            serde_json::from_slice(&env.qs_ok(dir, &["status", "--json"]).stdout).expect("json");
+        json["modules"][0]["uncommitted_changes"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| p.as_str().expect("a path").to_owned())
+            .collect()
+    };
+    let gits = |dir: &Path| -> std::collections::BTreeSet<String> {
+        env.git(dir, &["status", "--porcelain", "-uall", "--", "modules/a"])
+            .lines()
+            .map(|l| l[3..].to_owned())
+            .collect()
+    };
+    let tracked = env.git(&dir, &["ls-files", "modules/a"]);
+    let packages: std::collections::BTreeSet<&str> = tracked
+        .lines()
+        .filter(|p| p.ends_with(".py"))
+        .filter_map(|p| p.rsplit_once('/').map(|(d, _)| d))
+        .collect();
+    assert!(packages.len() >= 2, "{tracked}");
+    // A module's .gitignore of its own, committed.
+    std::fs::write(dir.join("modules/a/.gitignore"), "generated/\n").expect("write");
+    env.git(&dir, &["add", "modules/a/.gitignore"]);
+    env.git(&dir, &["commit", "-qm", "ignore generated/"]);
+    assert!(
+        std::fs::read_to_string(dir.join(".gitignore"))
+            .expect("the project's .gitignore")
+            .contains("__pycache__/"),
+        "the generated .gitignore ignores __pycache__/"
+    );
+    std::fs::write(dir.join(".git/info/exclude"), "*.log\n!keep.log\nbuild/\n").expect("exclude");
+    // `build/` ignores directories only: a file of that name is untracked.
+    let second = dir.join(packages.iter().nth(1).expect("a second package"));
+    std::fs::write(second.join("build"), "a file").expect("write");
+    let expected = gits(&dir);
+    assert_eq!(expected.len(), 1, "{expected:?}");
+    assert_eq!(ours(&dir), expected);
+    std::fs::remove_file(second.join("build")).expect("remove");
+    for package in &packages {
+        let cache = dir.join(package).join("__pycache__");
+        std::fs::create_dir_all(&cache).expect("mkdir");
+        std::fs::write(cache.join("models.cpython-311.pyc"), [0u8, 1, 2]).expect("write");
+    }
+    let first = dir.join(packages.first().expect("a package"));
+    std::fs::write(first.join("stray.pyc"), [3u8]).expect("write");
+    std::fs::create_dir_all(first.join("generated/deep")).expect("mkdir");
+    std::fs::write(first.join("generated/deep/out.txt"), "x").expect("write");
+    std::fs::write(first.join("debug.log"), "ignored").expect("write");
+    std::fs::create_dir_all(first.join("build")).expect("mkdir");
+    std::fs::write(first.join("build/lib.txt"), "ignored").expect("write");
+    assert_eq!(gits(&dir), Default::default(), "git ignores all of it");
+    assert_eq!(ours(&dir), gits(&dir));
+
+    // An untracked file among the ignored ones is listed, each alone: one
+    // a negated rule lets through, one next to a `__pycache__`, one in a
+    // new directory.
+    for (path, content) in [
+        ("keep.log", "kept"),
+        ("new_module.py", "N = 1\n"),
+        ("scratch/notes.md", "n"),
+    ] {
+        let file = first.join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, content).expect("write");
+        let expected = gits(&dir);
+        assert_eq!(expected.len(), 1, "{path}: {expected:?}");
+        assert_eq!(ours(&dir), expected, "{path}");
+        std::fs::remove_file(&file).expect("remove");
+    }
+    // A new directory holding only ignored files shows nothing.
+    std::fs::write(first.join("scratch/only.pyc"), [4u8]).expect("write");
+    assert_eq!(gits(&dir), Default::default());
+    assert_eq!(ours(&dir), Default::default());
+}

@@ -605,11 +605,34 @@ def bench_small(work, upstream, results):
         ("small: git-quickscale hooks run pre-commit",
          [["git-quickscale", "hooks", "run", "pre-commit"]]),
     ]
+    # As after Django ran: a __pycache__ in every package of the modules
+    # (ignored by the generated .gitignore), which git and status meet.
+    pycache_variants = [
+        (label.replace("small:", "small+pycache:"), cmds) for label, cmds in status_variants
+    ]
+    packages = sorted({p.parent for p in (project / "modules").rglob("*.py")})
+
+    def pycache(present):
+        for package in packages:
+            cache = package / "__pycache__"
+            if present:
+                cache.mkdir(exist_ok=True)
+                for source in package.glob("*.py"):
+                    (cache / f"{source.stem}.cpython-311.pyc").write_bytes(b"\x00" * 2000)
+            else:
+                shutil.rmtree(cache, ignore_errors=True)
+
+    def stage_user_file():
+        pycache(False)
+        user.write_text("VALUE = 1\n")
+        git(project, "add", "notes.py")
+
     times = {}
-    for variants, staged in ((status_variants, False), (hook_variants, True)):
-        if staged:
-            user.write_text("VALUE = 1\n")
-            git(project, "add", "notes.py")
+    for variants, prepare in ((status_variants, None),
+                              (pycache_variants, lambda: pycache(True)),
+                              (hook_variants, stage_user_file)):
+        if prepare:
+            prepare()
         settle()
         for i in range(STATUS_WARMUP + SMALL_RUNS):
             for label, cmds in variants:
@@ -894,6 +917,12 @@ def main():
              sm["small: git status"], GOAL_SMALL)
         r, rmin = ratio(sm["small: git-quickscale status (direct)"], sm["small: git status"])
         print(f"{'  (git-quickscale status direct / git status)':<54} {r:6.2f}x  [{rmin:.2f}x]")
+        for label, direct in (("  (with __pycache__s: git quickscale status)",
+                               "small+pycache: git quickscale status"),
+                              ("  (with __pycache__s: direct)",
+                               "small+pycache: git-quickscale status (direct)")):
+            r, rmin = ratio(sm[direct], sm["small+pycache: git status"])
+            print(f"{label:<54} {r:6.2f}x  [{rmin:.2f}x]")
         line("pre-commit hook, small project / git diff --cached",
              sm["small: pre-commit (installed shim)"],
              sm["small: git diff --cached --name-only"], GOAL_SMALL)

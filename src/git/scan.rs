@@ -39,7 +39,7 @@ pub struct TrackedScan {
 
 /// Beyond this many untracked entries the caller walks again with
 /// git's rules instead of asking about each.
-pub const MAX_UNTRACKED: usize = 256;
+const MAX_UNTRACKED: usize = 256;
 
 impl TrackedScan {
     /// The stat data of `path`, when this walk covered it: `Some(None)`
@@ -330,8 +330,8 @@ fn raw_stat(st: &rustix::fs::Stat) -> gix::index::entry::Stat {
     )
 }
 
-#[cfg(unix)]
-#[cfg_attr(target_os = "linux", allow(dead_code))]
+/// The std walk's stat data (and, on Linux, the tests' reference).
+#[cfg(all(unix, any(not(target_os = "linux"), test)))]
 fn std_stat(meta: &std::fs::Metadata) -> gix::index::entry::Stat {
     use std::os::unix::fs::MetadataExt;
     index_stat(

@@ -670,6 +670,38 @@ fn a_wiring_change_from_a_new_catalog_is_shown_before_it_is_committed() {
     );
 }
 
+/// The uncommitted changes `status --json` lists for the project's one
+/// module.
+fn uncommitted_by_status(env: &TestEnv, dir: &Path) -> std::collections::BTreeSet<String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&env.qs_ok(dir, &["status", "--json"]).stdout).expect("json");
+    json["modules"][0]["uncommitted_changes"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|p| p.as_str().expect("a path").to_owned())
+        .collect()
+}
+
+/// What `git status --porcelain -uall` lists under `modules/a`.
+fn uncommitted_by_git(env: &TestEnv, dir: &Path) -> std::collections::BTreeSet<String> {
+    env.git(
+        dir,
+        &[
+            "-c",
+            "core.quotePath=false",
+            "status",
+            "--porcelain",
+            "-uall",
+            "--",
+            "modules/a",
+        ],
+    )
+    .lines()
+    .map(|l| l[3..].trim_matches('"').to_owned())
+    .collect()
+}
+
 /// Status's list of worktree changes inside a module is git's own
 /// (`git status --porcelain -uall`), for every kind of change the one walk
 /// of modules/ (src/git/scan.rs) must see: an edit of the same size, a
@@ -700,33 +732,8 @@ fn status_lists_the_worktree_changes_git_status_lists_inside_a_module() {
         .filter(|p| p.matches('/').count() == 2)
         .collect();
     assert!(shallow.len() >= 2, "{tracked}");
-    let ours = |dir: &Path| -> std::collections::BTreeSet<String> {
-        let json: serde_json::Value =
-            serde_json::from_slice(&env.qs_ok(dir, &["status", "--json"]).stdout).expect("json");
-        json["modules"][0]["uncommitted_changes"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|p| p.as_str().expect("a path").to_owned())
-            .collect()
-    };
-    let gits = |dir: &Path| -> std::collections::BTreeSet<String> {
-        env.git(
-            dir,
-            &[
-                "-c",
-                "core.quotePath=false",
-                "status",
-                "--porcelain",
-                "-uall",
-                "--",
-                "modules/a",
-            ],
-        )
-        .lines()
-        .map(|l| l[3..].trim_matches('"').to_owned())
-        .collect()
-    };
+    let ours = |dir: &Path| uncommitted_by_status(&env, dir);
+    let gits = |dir: &Path| uncommitted_by_git(&env, dir);
     assert_eq!(ours(&dir), Default::default());
 
     // The same size, so only the stat data and the content tell.
@@ -786,22 +793,8 @@ fn status_lists_the_worktree_changes_git_status_lists_inside_a_module() {
 fn status_leaves_out_what_git_ignores_inside_a_module_and_nothing_else() {
     let env = TestEnv::new();
     let dir = project_with_a(&env);
-    let ours = |dir: &Path| -> std::collections::BTreeSet<String> {
-        let json: serde_json::Value =
-            serde_json::from_slice(&env.qs_ok(dir, &["status", "--json"]).stdout).expect("json");
-        json["modules"][0]["uncommitted_changes"]
-            .as_array()
-            .expect("a list")
-            .iter()
-            .map(|p| p.as_str().expect("a path").to_owned())
-            .collect()
-    };
-    let gits = |dir: &Path| -> std::collections::BTreeSet<String> {
-        env.git(dir, &["status", "--porcelain", "-uall", "--", "modules/a"])
-            .lines()
-            .map(|l| l[3..].to_owned())
-            .collect()
-    };
+    let ours = |dir: &Path| uncommitted_by_status(&env, dir);
+    let gits = |dir: &Path| uncommitted_by_git(&env, dir);
     let tracked = env.git(&dir, &["ls-files", "modules/a"]);
     let packages: std::collections::BTreeSet<&str> = tracked
         .lines()

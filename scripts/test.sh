@@ -40,7 +40,31 @@ if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/pre-commit" ] || [ ! -x "
 fi
 
 mkdir -p target && export QUICKSCALE_SKIP_LOG="$PWD/target/test-skips.log" && : >"$QUICKSCALE_SKIP_LOG"
-trap '[ ! -s "$QUICKSCALE_SKIP_LOG" ] || { echo; echo "Skipped tests ($(wc -l <"$QUICKSCALE_SKIP_LOG")):"; cat "$QUICKSCALE_SKIP_LOG"; }' EXIT
+
+# The tests' repositories and projects go to a tmpfs when there is one
+# with room (4 GiB). The suite creates and deletes a few hundred thousand
+# files, and on a disk that is most of its time: on ext4 without a journal
+# every new file skips each inode freed in the last minutes (README,
+# "Requirements"). QUICKSCALE_TEST_TMPDIR names another parent; empty
+# keeps TMPDIR as it is.
+if [ -z "${QUICKSCALE_TEST_TMPDIR+set}" ]; then
+    QUICKSCALE_TEST_TMPDIR=""
+    if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&
+        [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')" -ge 4194304 ] 2>/dev/null; then
+        QUICKSCALE_TEST_TMPDIR=/dev/shm
+    fi
+fi
+test_tmp=""
+if [ -n "$QUICKSCALE_TEST_TMPDIR" ]; then
+    test_tmp="$(mktemp -d "$QUICKSCALE_TEST_TMPDIR/qs-test.XXXXXX")"
+    export TMPDIR="$test_tmp"
+fi
+echo "temporary files of the tests: ${TMPDIR:-/tmp}"
+finish() {
+    [ -z "$test_tmp" ] || rm -rf "$test_tmp"
+    [ ! -s "$QUICKSCALE_SKIP_LOG" ] || { echo; echo "Skipped tests ($(wc -l <"$QUICKSCALE_SKIP_LOG")):"; cat "$QUICKSCALE_SKIP_LOG"; }
+}
+trap finish EXIT
 
 # Three test threads on two cores: the integration tests wait on
 # subprocesses (pip and npm downloads, git, Django), so a third thread uses

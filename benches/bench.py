@@ -409,6 +409,7 @@ def bench_embed(work, upstream, have_subtree, results):
     ours_t, theirs_t = [], []
     checked = False
     print(f"\n== embedding 5 modules ({EMBED_RUNS} runs, fresh copies each run)")
+    create_cost(work, "before embed")
     for i in range(EMBED_RUNS):
         run_dir = work / f"embed-run{i}"
         run_dir.mkdir()
@@ -588,6 +589,25 @@ def discard(path):
         shutil.rmtree(path)
 
 
+CREATE_COSTS = []
+
+
+def create_cost(work, label):
+    """Times creating 200 small files in a new directory of the bench's
+    work tree (kept, like the runs' copies): what one file costs this
+    filesystem now. apply and git-subtree both write a few hundred, and
+    the cost moved between ~120 and ~500 µs here with what was deleted
+    in the minutes before (see discard)."""
+    d = work / f"create-probe-{len(CREATE_COSTS)}"
+    d.mkdir()
+    t = time.perf_counter()
+    for i in range(200):
+        (d / f"f{i}").write_bytes(b"x")
+    us = (time.perf_counter() - t) / 200 * 1e6
+    CREATE_COSTS.append(f"{label} {us:.0f} µs")
+    print(f"  a new file costs {us:.0f} µs here now ({label})")
+
+
 def settle():
     """Lets the writes of the set-up reach the disk before timing: right
     after `apply` the kernel's writeback of its few hundred new files runs
@@ -757,6 +777,7 @@ def bench_update(work, upstream, have_subtree, results):
     checked = False
     print(f"\n== updating {len(names)} modules, each 3 upstream commits behind "
           f"({TAG} -> {target}, {UPDATE_RUNS} runs, fresh copies each run)")
+    create_cost(work, "before update")
     for i in range(UPDATE_RUNS):
         run_dir = work / f"update-run{i}"
         run_dir.mkdir()
@@ -988,6 +1009,9 @@ def main():
     print(f"\nmachine: nproc {os.cpu_count()}, {platform.system()} {platform.release()}, "
           f"{git(work, '--version').strip()}; load average now "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; total bench time {time.perf_counter() - t0:.0f} s")
+    if CREATE_COSTS:
+        print(f"file creation in the work directory: {', '.join(CREATE_COSTS)} per file "
+              "(an idle disk here: ~120 µs; see benches/README.md, \"7 December\")")
 
 
 if __name__ == "__main__":

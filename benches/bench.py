@@ -583,8 +583,9 @@ def discard(path):
     On ext4 a new inode skips every inode freed in the last seconds (minutes
     while its table block is dirty) in the same block group, one buffer
     lookup each: right after an `rm -rf` every file created costs several
-    times more, ours and git's alike. Deleting run i's copies just before
-    run i+1 timed that, not the commands."""
+    times more, ours and git's alike, and deleting run i's copies just
+    before run i+1 could time that instead of the commands. (Five A/B
+    pairs showed no clear difference: benches/README.md, "7 December".)"""
     if os.environ.get("BENCH_EAGER_DELETE"):
         shutil.rmtree(path)
 

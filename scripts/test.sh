@@ -43,10 +43,11 @@ mkdir -p target && export QUICKSCALE_SKIP_LOG="$PWD/target/test-skips.log" && : 
 
 # The tests' repositories and projects go to a tmpfs when there is one
 # with room (4 GiB). The suite creates and deletes a few hundred thousand
-# files, and on a disk that is most of its time: on ext4 without a journal
-# every new file skips each inode freed in the last minutes (README,
-# "Requirements"). QUICKSCALE_TEST_TMPDIR names another parent; empty
-# keeps TMPDIR as it is.
+# files, which costs minutes on a disk: on ext4 without a journal every
+# new file skips each inode freed in the last minutes (README,
+# "Prerequisites"; 22.7 min on /tmp against 20.1-20.4 min here). It also
+# leaves the disk without those freed inodes for a bench run after it.
+# QUICKSCALE_TEST_TMPDIR names another parent; empty keeps TMPDIR as it is.
 if [ -z "${QUICKSCALE_TEST_TMPDIR+set}" ]; then
     QUICKSCALE_TEST_TMPDIR=""
     if [ -d /dev/shm ] && [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] &&

@@ -1,7 +1,7 @@
 //! The one integration-test binary: real binary, real git, temp repos.
 //!
 //! libtest starts tests in name order on a few threads (scripts/test.sh:
-//! cores + 1), so the long end-to-end suites are named to start first:
+//! one per core), so the long end-to-end suites are named to start first:
 //! `e2e_1_*` (the README's first command, a whole `cargo install`), then
 //! `e2e_2_*` (Python and npm installs of generated projects) and `e2e_3_*`
 //! (a property test over real repositories), then the many quick `test_*`.
